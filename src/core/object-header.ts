@@ -1,0 +1,154 @@
+// The header at byte 0 of every named (or memfd) object's file. It identifies the object,
+// records who made it and who uses it (so `interproc ls` / `rm --stale` can tell live
+// objects from dead ones), and publishes the object: the creator writes everything, then
+// stores MAGIC last, so an opener never sees a half-made object as ready.
+//
+// Layout (HEADER_BYTES = 256; see docs/LAYOUT.md):
+//   0   u32 magic        MAGIC once the object is ready; 0 while the creator sets it up
+//   4   u32 version      layout version of this kind's body
+//   8   u32 kind         ObjectKindCode
+//   12  u32 headerBytes  offset of the body (HEADER_BYTES)
+//   16  u32 creatorPid
+//   20  u32 flags        FLAG_REMOVED once unlinked
+//   24  f64 createdAt    ms since the epoch
+//   32  f64 bodyBytes    size of the body
+//   40  24 bytes reserved (zero)
+//   64  u32 users[48]    pids of processes that have it open (0 = free slot)
+// The creator alone writes bytes 4-39 before publishing; afterwards they are read-only.
+// Slots of users[] are claimed and released by CAS. Nothing here is trusted when read.
+import { corrupt, IpcError } from './errors.ts';
+import { isThreadAlive } from './liveness.ts';
+import { waitSync, wake, WAKE_ALL, deadlineAfter, timeLeft } from './wait.ts';
+
+export const HEADER_BYTES = 256;
+export const MAGIC = 0x43525049; // "IPRC" in little-endian bytes
+export const FLAG_REMOVED = 1;
+export const USER_SLOTS = 48;
+
+export const ObjectKindCode = {
+  SharedMemory: 1,
+  Mailbox: 2,
+  MessageQueue: 3,
+  Port: 4,
+} as const;
+export type ObjectKindCode = (typeof ObjectKindCode)[keyof typeof ObjectKindCode];
+
+const W_MAGIC = 0;
+const W_VERSION = 1;
+const W_KIND = 2;
+const W_HEADER_BYTES = 3;
+const W_CREATOR_PID = 4;
+const W_FLAGS = 5;
+const F_CREATED_AT = 3; // in Float64 units: byte 24
+const F_BODY_BYTES = 4; // byte 32
+const W_USERS = 16; // byte 64
+
+/** How long an opener waits for a creator to publish before calling the object corrupt. */
+const PUBLISH_WAIT_MS = 2000;
+
+export interface HeaderInfo {
+  version: number;
+  kind: ObjectKindCode;
+  creatorPid: number;
+  createdAt: number;
+  bodyBytes: number;
+}
+
+export class ObjectHeader {
+  readonly #words: Int32Array;
+  readonly #floats: Float64Array;
+
+  constructor(buffer: SharedArrayBuffer) {
+    if (buffer.byteLength < HEADER_BYTES) throw corrupt('object header is truncated');
+    this.#words = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+    this.#floats = new Float64Array(buffer, 0, HEADER_BYTES / 8);
+  }
+
+  /** Fills a fresh (all-zero) header and publishes it. */
+  initialize(kind: ObjectKindCode, version: number, bodyBytes: number): void {
+    const words = this.#words;
+    words[W_VERSION] = version;
+    words[W_KIND] = kind;
+    words[W_HEADER_BYTES] = HEADER_BYTES;
+    words[W_CREATOR_PID] = process.pid;
+    this.#floats[F_CREATED_AT] = Date.now();
+    this.#floats[F_BODY_BYTES] = bodyBytes;
+    Atomics.store(words, W_MAGIC, MAGIC);
+    wake(words, W_MAGIC, WAKE_ALL);
+  }
+
+  /**
+   * Waits (briefly) for the creator to publish, then checks that this is an object of the
+   * expected kind and version whose body fits in `fileBytes`.
+   */
+  validate(kind: ObjectKindCode, version: number, fileBytes: number, what: string): HeaderInfo {
+    const words = this.#words;
+    const deadline = deadlineAfter(PUBLISH_WAIT_MS);
+    let magic = Atomics.load(words, W_MAGIC);
+    while (magic === 0) {
+      const left = timeLeft(deadline);
+      if (left === 0) throw corrupt(`${what} was never finished by its creator`);
+      waitSync(words, W_MAGIC, 0, left);
+      magic = Atomics.load(words, W_MAGIC);
+    }
+    if (magic !== MAGIC) throw corrupt(`${what} does not start with interproc's magic number`);
+    const info: HeaderInfo = {
+      version: words[W_VERSION]!,
+      kind: words[W_KIND]! as ObjectKindCode,
+      creatorPid: words[W_CREATOR_PID]!,
+      createdAt: this.#floats[F_CREATED_AT]!,
+      bodyBytes: this.#floats[F_BODY_BYTES]!,
+    };
+    if (info.kind !== kind) {
+      throw new IpcError('EINVAL', `${what} is an object of another kind (${info.kind}, expected ${kind})`);
+    }
+    if (info.version !== version) {
+      throw new IpcError('EINVAL', `${what} has layout version ${info.version}; this interproc reads ${version}`);
+    }
+    if (
+      words[W_HEADER_BYTES] !== HEADER_BYTES ||
+      !Number.isSafeInteger(info.bodyBytes) ||
+      info.bodyBytes <= 0 ||
+      HEADER_BYTES + info.bodyBytes > fileBytes
+    ) {
+      throw corrupt(`${what} declares a body of ${info.bodyBytes} bytes in a ${fileBytes}-byte file`);
+    }
+    return info;
+  }
+
+  get removed(): boolean {
+    return (Atomics.load(this.#words, W_FLAGS) & FLAG_REMOVED) !== 0;
+  }
+
+  markRemoved(): void {
+    Atomics.or(this.#words, W_FLAGS, FLAG_REMOVED);
+  }
+
+  /** Records this process as a user; returns the slot, or -1 when the table is full. */
+  addUser(): number {
+    const words = this.#words;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let slot = 0; slot < USER_SLOTS; slot++) {
+        const seen = Atomics.load(words, W_USERS + slot);
+        // Second pass: reuse the slot of a process that died without closing.
+        const free = seen === 0 || (pass === 1 && seen > 0 && seen !== process.pid && !isThreadAlive(seen));
+        if (free && Atomics.compareExchange(words, W_USERS + slot, seen, process.pid) === seen) return slot;
+      }
+    }
+    return -1;
+  }
+
+  removeUser(slot: number): void {
+    if (slot >= 0) Atomics.compareExchange(this.#words, W_USERS + slot, process.pid, 0);
+  }
+
+  /** Pids recorded as users (unvalidated: they may be dead or made up). */
+  users(): number[] {
+    const users: number[] = [];
+    for (let slot = 0; slot < USER_SLOTS; slot++) {
+      const pid = Atomics.load(this.#words, W_USERS + slot);
+      if (pid > 0) users.push(pid);
+    }
+    return users;
+  }
+}

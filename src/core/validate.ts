@@ -1,0 +1,83 @@
+// Argument checks with Node's own error shapes: TypeError ERR_INVALID_ARG_TYPE for a wrong
+// type, RangeError ERR_OUT_OF_RANGE for a number outside its range. Every public entry
+// point checks its arguments here, before it touches shared memory.
+
+class NodeTypeError extends TypeError {
+  readonly code = 'ERR_INVALID_ARG_TYPE';
+}
+
+class NodeRangeError extends RangeError {
+  readonly code = 'ERR_OUT_OF_RANGE';
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`;
+  if (typeof value === 'object') {
+    const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
+    return ctor ? `an instance of ${ctor}` : 'an object';
+  }
+  let shown = String(value);
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  if (typeof value === 'string') shown = `'${shown}'`;
+  return `type ${typeof value} (${shown})`;
+}
+
+export function invalidType(name: string, expected: string, value: unknown): TypeError {
+  return new NodeTypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`);
+}
+
+export function outOfRange(name: string, range: string, value: unknown): RangeError {
+  return new NodeRangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${String(value)}`);
+}
+
+export function validateInteger(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number') throw invalidType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw outOfRange(name, `an integer >= ${min} and <= ${max}`, value);
+  }
+  return value;
+}
+
+export function validateString(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw invalidType(name, 'of type string', value);
+  return value;
+}
+
+export function validateBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw invalidType(name, 'of type boolean', value);
+  return value;
+}
+
+export function validateObject<T extends object>(value: unknown, name: string): Partial<T> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidType(name, 'of type object', value);
+  }
+  return value as Partial<T>;
+}
+
+export function validateSharedArrayBuffer(value: unknown, name: string): SharedArrayBuffer {
+  if (!(value instanceof SharedArrayBuffer)) throw invalidType(name, 'an instance of SharedArrayBuffer', value);
+  return value;
+}
+
+/** A file mode: permission bits only (no file type, no set-id bits). */
+export function validateMode(value: unknown, name = 'mode'): number {
+  return validateInteger(value, name, 0, 0o777);
+}
+
+/** A timeout in milliseconds: a number >= 0, or Infinity for none. undefined = none. */
+export function validateTimeout(value: unknown, name = 'timeout'): number {
+  if (value === undefined) return Infinity;
+  if (typeof value !== 'number') throw invalidType(name, 'of type number', value);
+  if (Number.isNaN(value) || value < 0) throw outOfRange(name, '>= 0', value);
+  return value;
+}
+
+export function validateSignal(value: unknown, name = 'signal'): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) throw invalidType(name, 'an instance of AbortSignal', value);
+  return value;
+}

@@ -1,0 +1,134 @@
+// Waiting on a 32-bit word of shared memory, between processes and threads.
+//
+// Atomics.wait/notify cannot be used: V8 keeps its own in-process list of waiters, so a
+// notify in one process never reaches a waiter in another. Every wait and wake in
+// interproc goes through the addon's futex calls instead, keyed by the memory itself.
+//
+// Contract for callers: a wait may return early or spuriously; the caller re-checks its
+// condition and waits again. A waker changes the word before it wakes (see
+// native/async-wait.cc for why the asynchronous waiter relies on that).
+import { addon, WAIT_CHANGED, WAIT_TIMED_OUT, WAIT_WOKEN, type WaitResult } from '../native/addon.ts';
+import { AbortError } from './errors.ts';
+
+export { WAIT_CHANGED, WAIT_TIMED_OUT, WAIT_WOKEN, type WaitResult };
+
+/** Longest delay setTimeout accepts; longer timeouts are waited for in several steps. */
+const MAX_TIMER_MS = 0x7fffffff;
+
+/** Blocks the calling thread until the word is woken, differs from `expected`, or time runs out. */
+export function waitSync(words: Int32Array, index: number, expected: number, timeoutMs: number): WaitResult {
+  return addon.futexWait(
+    words.buffer as SharedArrayBuffer,
+    words.byteOffset + index * 4,
+    expected,
+    timeoutMs === Infinity ? -1 : timeoutMs,
+  );
+}
+
+/** Wakes up to `count` waiters of the word in any process; returns how many were woken. */
+export function wake(words: Int32Array, index: number, count: number): number {
+  return addon.futexWake(words.buffer as SharedArrayBuffer, words.byteOffset + index * 4, count);
+}
+
+export const WAKE_ALL = 0x7fffffff;
+
+interface PendingWait {
+  resolve(result: WaitResult): void;
+  reject(error: unknown): void;
+  timer: NodeJS.Timeout | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+const pending = new Map<number, PendingWait>();
+let lastId = 0;
+
+function settle(id: number): PendingWait | undefined {
+  const wait = pending.get(id);
+  if (wait === undefined) return undefined;
+  pending.delete(id);
+  if (wait.timer !== undefined) clearTimeout(wait.timer);
+  if (wait.onAbort !== undefined) wait.signal!.removeEventListener('abort', wait.onAbort);
+  return wait;
+}
+
+addon.asyncWaitInit((ids, results) => {
+  for (let i = 0; i < ids.length; i++) settle(ids[i]!)?.resolve(results[i] as WaitResult);
+});
+
+export interface AsyncWaitOptions {
+  /** Milliseconds; Infinity (the default) waits without limit. */
+  timeoutMs?: number;
+  signal?: AbortSignal | undefined;
+  /** false: this wait does not keep the event loop alive (like timer.unref()). */
+  ref?: boolean;
+}
+
+export function abortError(signal: AbortSignal): AbortError {
+  return new AbortError(undefined, { cause: signal.reason });
+}
+
+/**
+ * Waits on the event loop, without blocking the thread and without holding a thread-pool
+ * thread: the addon's waiter threads sleep in the kernel and report back here. Resolves
+ * with WAIT_WOKEN, WAIT_CHANGED or WAIT_TIMED_OUT; rejects with AbortError when the signal
+ * aborts.
+ */
+export function waitAsync(
+  words: Int32Array,
+  index: number,
+  expected: number,
+  { timeoutMs = Infinity, signal, ref = true }: AsyncWaitOptions = {},
+): Promise<WaitResult> {
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  if (Atomics.load(words, index) !== expected) return Promise.resolve(WAIT_CHANGED);
+  if (timeoutMs <= 0) return Promise.resolve(WAIT_TIMED_OUT);
+  lastId = lastId >= 0xfffffffe ? 1 : lastId + 1;
+  const id = lastId;
+  return new Promise<WaitResult>((resolve, reject) => {
+    const registered = addon.asyncWait(
+      words.buffer as SharedArrayBuffer,
+      words.byteOffset + index * 4,
+      expected,
+      id,
+      ref,
+    );
+    if (registered !== -1) {
+      resolve(registered as WaitResult);
+      return;
+    }
+    const wait: PendingWait = { resolve, reject, timer: undefined, signal, onAbort: undefined };
+    pending.set(id, wait);
+    if (timeoutMs !== Infinity) {
+      // A timeout beyond setTimeout's range reports a spurious wake; callers wait again.
+      const delay = Math.min(timeoutMs, MAX_TIMER_MS);
+      const outcome = delay < timeoutMs ? WAIT_WOKEN : WAIT_TIMED_OUT;
+      wait.timer = setTimeout(() => {
+        addon.asyncCancel(id);
+        settle(id)?.resolve(outcome);
+      }, delay);
+      if (!ref) wait.timer.unref();
+    }
+    if (signal !== undefined) {
+      wait.onAbort = () => {
+        addon.asyncCancel(id);
+        settle(id)?.reject(abortError(signal));
+      };
+      signal.addEventListener('abort', wait.onAbort, { once: true });
+    }
+  });
+}
+
+/** Number of asynchronous waits this thread has pending (for tests and diagnostics). */
+export function pendingAsyncWaits(): number {
+  return pending.size;
+}
+
+/** An absolute deadline on the monotonic clock; Infinity when there is none. */
+export function deadlineAfter(timeoutMs: number): number {
+  return timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
+}
+
+export function timeLeft(deadline: number): number {
+  return deadline === Infinity ? Infinity : Math.max(0, deadline - performance.now());
+}

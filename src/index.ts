@@ -1,0 +1,7 @@
+// The public API of interproc: everything users import comes from here.
+export { IpcError, AbortError, type IpcErrorCode } from './core/errors.ts';
+export { SharedMemory, type SharedMemoryOptions } from './shm/shared-memory.ts';
+export { Mutex, type LockOptions, type LockSyncOptions } from './sync/mutex.ts';
+export { Semaphore, type SemaphoreWaitOptions } from './sync/semaphore.ts';
+export { Condition, type ConditionWaitOptions } from './sync/condition.ts';
+export type { LockResult } from './sync/lock-result.ts';

@@ -1,0 +1,43 @@
+// The only module that loads the native addon. Everything the addon offers is a thin
+// syscall; this file gives it types. Callers validate their arguments before they get here;
+// the addon re-checks types and ranges only so that no input can crash the process.
+import { createRequire } from 'node:module';
+
+export interface FileStatus {
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** Result of a futex wait: woken (maybe spuriously), the word held another value, or timed out. */
+export const WAIT_WOKEN = 0;
+export const WAIT_CHANGED = 1;
+export const WAIT_TIMED_OUT = 2;
+export type WaitResult = typeof WAIT_WOKEN | typeof WAIT_CHANGED | typeof WAIT_TIMED_OUT;
+
+export interface Addon {
+  shmOpen(name: string, flags: number, mode: number): number;
+  shmUnlink(name: string): void;
+  memfdCreate(name: string): number;
+  ftruncate(fd: number, size: number): void;
+  fchmod(fd: number, mode: number): void;
+  fstat(fd: number): FileStatus;
+  /** posix_fallocate: reserve real memory for the first `size` bytes (ENOSPC instead of a later SIGBUS). */
+  allocate(fd: number, size: number): void;
+  /** Maps bytes [offset, offset + length) of the file, shared. */
+  mapShared(fd: number, offset: number, length: number, writable: boolean): SharedArrayBuffer;
+  mkfifo(path: string, mode: number): void;
+  gettid(): number;
+  /** Blocks the calling thread. timeoutMs < 0 or Infinity waits without limit. */
+  futexWait(buffer: SharedArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): WaitResult;
+  futexWake(buffer: SharedArrayBuffer, byteOffset: number, count: number): number;
+  asyncWaitInit(callback: (ids: number[], results: number[]) => void): void;
+  /** WAIT_CHANGED when the word already differs (nothing registered), -1 once registered. */
+  asyncWait(buffer: SharedArrayBuffer, byteOffset: number, expected: number, id: number, ref: boolean): number;
+  asyncCancel(id: number): boolean;
+}
+
+const require = createRequire(import.meta.url);
+// Same relative path from src/native/ (run through tsx) and dist/native/ (built).
+export const addon = require('../../build/Release/interproc.node') as Addon;

@@ -1,0 +1,174 @@
+// A robust mutual-exclusion lock in any SharedArrayBuffer: between threads, and between
+// processes when the buffer is shared memory.
+//
+// Layout (Mutex.BYTES = 8, all-zero = unlocked; see docs/LAYOUT.md):
+//   word 0  state   0 = unlocked; else owner's kernel thread id (bits 0-29) | WAITERS (bit 30)
+//   word 1  owner   pid of the owning process, for diagnostics only (written after acquiring)
+//
+// Invariants:
+// - Only the owner clears the state (unlock); others only CAS in WAITERS, or take over a
+//   state whose owner thread is dead.
+// - WAITERS is set by every thread before it sleeps and kept by a thread that acquires
+//   after sleeping (it cannot know whether others still sleep), so an unlock that sees
+//   WAITERS clear needs no futex wake.
+// - A dead owner is noticed by a waiter whose wait slice ran out: it checks whether the
+//   owner thread still exists and, if not, takes the lock over with one CAS, so exactly
+//   one waiter is told ownerDied.
+import { corrupt, IpcError } from '../core/errors.ts';
+import { isThreadAlive } from '../core/liveness.ts';
+import { THREAD_ID } from '../core/thread-id.ts';
+import { validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { abortError, deadlineAfter, timeLeft, wake, waitAsync, waitSync, WAIT_TIMED_OUT } from '../core/wait.ts';
+import { ACQUIRED, ACQUIRED_OWNER_DIED, type LockResult } from './lock-result.ts';
+import { sharedWords } from './shared-words.ts';
+
+const STATE = 0;
+const OWNER_PID = 1;
+const TID_MASK = 0x3fffffff;
+const WAITERS = 0x40000000;
+/** How long a waiter sleeps before it checks whether the owner is still alive. */
+const LIVENESS_SLICE_MS = 100;
+/** Loads of the state before a synchronous locker sleeps: a short critical section ends sooner than a syscall. */
+const SPIN_LIMIT = 100;
+
+export interface LockOptions {
+  /** Milliseconds to wait at most; then the promise rejects with ETIMEDOUT. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+export interface LockSyncOptions {
+  timeout?: number;
+}
+
+/** Returned by one attempt: acquired, or the state value to sleep on. */
+type Attempt = LockResult | number;
+
+export class Mutex {
+  /** Bytes a Mutex occupies in its buffer. */
+  static readonly BYTES = 8;
+
+  readonly #words: Int32Array;
+
+  /** Wraps the 8 bytes at `byteOffset` (a multiple of 4). All-zero bytes are an unlocked mutex. */
+  constructor(buffer: SharedArrayBuffer, byteOffset: number) {
+    this.#words = sharedWords(buffer, byteOffset, Mutex.BYTES, 'Mutex');
+  }
+
+  /** Takes the lock if it is free right now. Never takes over from a dead owner. */
+  tryLock(): boolean {
+    if (Atomics.compareExchange(this.#words, STATE, 0, THREAD_ID) !== 0) return false;
+    Atomics.store(this.#words, OWNER_PID, process.pid);
+    return true;
+  }
+
+  /**
+   * Waits for the lock without blocking the thread. Rejects with IpcError ETIMEDOUT when
+   * `timeout` ms pass first, or AbortError when `signal` aborts; the lock is then not held.
+   */
+  async lock(options?: LockOptions): Promise<LockResult> {
+    const { timeout, signal } = validateObject<LockOptions>(options, 'options');
+    const timeoutMs = validateTimeout(timeout);
+    const abortSignal = validateSignal(signal);
+    if (abortSignal?.aborted) throw abortError(abortSignal);
+    if (this.tryLock()) return ACQUIRED;
+    const deadline = deadlineAfter(timeoutMs);
+    let checkOwner = false;
+    for (;;) {
+      const attempt = this.#attempt(checkOwner);
+      if (typeof attempt !== 'number') return attempt;
+      const left = timeLeft(deadline);
+      if (left === 0) throw this.#timedOut();
+      const slice = Math.min(left, LIVENESS_SLICE_MS);
+      const result = await waitAsync(this.#words, STATE, attempt, { timeoutMs: slice, signal: abortSignal });
+      checkOwner = result === WAIT_TIMED_OUT;
+    }
+  }
+
+  /**
+   * Waits for the lock, blocking the thread. Throws ETIMEDOUT after `timeout` ms, and
+   * EDEADLK when this thread already holds the lock (it could never be released).
+   */
+  lockSync(options?: LockSyncOptions): LockResult {
+    const { timeout } = validateObject<LockSyncOptions>(options, 'options');
+    const timeoutMs = validateTimeout(timeout);
+    if (this.tryLock()) return ACQUIRED;
+    const deadline = deadlineAfter(timeoutMs);
+    for (let spin = 0; spin < SPIN_LIMIT; spin++) {
+      if (Atomics.load(this.#words, STATE) === 0 && this.tryLock()) return ACQUIRED;
+    }
+    let checkOwner = false;
+    for (;;) {
+      const attempt = this.#attempt(checkOwner);
+      if (typeof attempt !== 'number') return attempt;
+      if ((attempt & TID_MASK) === THREAD_ID) {
+        throw new IpcError('EDEADLK', 'lockSync() on a Mutex this thread already holds would never return');
+      }
+      const left = timeLeft(deadline);
+      if (left === 0) throw this.#timedOut();
+      checkOwner = waitSync(this.#words, STATE, attempt, Math.min(left, LIVENESS_SLICE_MS)) === WAIT_TIMED_OUT;
+    }
+  }
+
+  /** Releases the lock. Throws EPERM when this thread does not hold it. */
+  unlock(): void {
+    const state = Atomics.load(this.#words, STATE);
+    if ((state & TID_MASK) !== THREAD_ID || state === 0) {
+      throw new IpcError('EPERM', 'unlock() of a Mutex this thread does not hold');
+    }
+    Atomics.store(this.#words, OWNER_PID, 0);
+    if (Atomics.exchange(this.#words, STATE, 0) & WAITERS) wake(this.#words, STATE, 1);
+  }
+
+  /** Whether some thread holds the lock now (a snapshot; it may change at once). */
+  get locked(): boolean {
+    return Atomics.load(this.#words, STATE) !== 0;
+  }
+
+  /** Whether this thread holds the lock. */
+  get heldByCurrentThread(): boolean {
+    return (Atomics.load(this.#words, STATE) & TID_MASK) === THREAD_ID;
+  }
+
+  // Acquires the lock, or marks it as having waiters and returns the state to sleep on.
+  // With `checkOwner`, a lock whose owner thread has died is taken over.
+  #attempt(checkOwner: boolean): Attempt {
+    const words = this.#words;
+    let state = Atomics.load(words, STATE);
+    for (;;) {
+      if (state === 0) {
+        state = Atomics.compareExchange(words, STATE, 0, THREAD_ID | WAITERS);
+        if (state === 0) return this.#acquired(ACQUIRED);
+        continue;
+      }
+      const owner = state & TID_MASK;
+      if ((state & ~(TID_MASK | WAITERS)) !== 0 || owner === 0) {
+        throw corrupt(`mutex state 0x${(state >>> 0).toString(16)} names no owner`);
+      }
+      if (checkOwner && owner !== THREAD_ID && !isThreadAlive(owner)) {
+        const seen = Atomics.compareExchange(words, STATE, state, THREAD_ID | WAITERS);
+        if (seen === state) return this.#acquired(ACQUIRED_OWNER_DIED);
+        state = seen;
+        continue;
+      }
+      if ((state & WAITERS) === 0) {
+        const seen = Atomics.compareExchange(words, STATE, state, state | WAITERS);
+        if (seen !== state) {
+          state = seen;
+          continue;
+        }
+        state |= WAITERS;
+      }
+      return state;
+    }
+  }
+
+  #acquired(result: LockResult): LockResult {
+    Atomics.store(this.#words, OWNER_PID, process.pid);
+    return result;
+  }
+
+  #timedOut(): IpcError {
+    return new IpcError('ETIMEDOUT', 'timed out waiting for the Mutex');
+  }
+}

@@ -1,0 +1,88 @@
+// Codecs turn message values into bytes and back. A mailbox records which built-in codec
+// its creator chose, so every process that opens it decodes alike; a custom codec is
+// recorded as "custom" and every opener must pass one.
+import { deserialize, serialize } from 'node:v8';
+import { IpcError } from '../core/errors.ts';
+import { invalidType } from '../core/validate.ts';
+
+export interface Codec<T> {
+  encode(value: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+
+export type CodecName = 'structured' | 'json' | 'utf8' | 'bytes';
+
+export const CODEC_IDS = { structured: 1, json: 2, utf8: 3, bytes: 4, custom: 255 } as const;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function asUint8Array(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+const structured: Codec<unknown> = {
+  encode: (value) => asUint8Array(serialize(value)),
+  decode: (bytes) => deserialize(bytes),
+};
+
+const json: Codec<unknown> = {
+  encode(value) {
+    const text = JSON.stringify(value);
+    if (text === undefined) throw invalidType('value', 'representable as JSON', value);
+    return encoder.encode(text);
+  },
+  decode: (bytes) => JSON.parse(decoder.decode(bytes)) as unknown,
+};
+
+const utf8: Codec<string> = {
+  encode(value) {
+    if (typeof value !== 'string') throw invalidType('value', 'of type string (utf8 codec)', value);
+    return encoder.encode(value);
+  },
+  decode: (bytes) => decoder.decode(bytes),
+};
+
+const bytes: Codec<ArrayBufferView> = {
+  encode(value: unknown) {
+    if (!ArrayBuffer.isView(value)) throw invalidType('value', 'a Uint8Array or other ArrayBufferView (bytes codec)', value);
+    return value instanceof Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  },
+  // The store already copied the bytes out of shared memory; hand them over as they are.
+  decode: (data) => data,
+};
+
+const BUILT_IN: Record<CodecName, Codec<unknown>> = {
+  structured,
+  json,
+  utf8: utf8 as Codec<unknown>,
+  bytes: bytes as Codec<unknown>,
+};
+
+export function codecByName(name: unknown): { codec: Codec<unknown>; id: number } {
+  if (typeof name === 'string' && Object.hasOwn(BUILT_IN, name)) {
+    return { codec: BUILT_IN[name as CodecName], id: CODEC_IDS[name as CodecName] };
+  }
+  if (typeof name === 'object' && name !== null) {
+    const custom = name as Partial<Codec<unknown>>;
+    if (typeof custom.encode === 'function' && typeof custom.decode === 'function') {
+      return { codec: custom as Codec<unknown>, id: CODEC_IDS.custom };
+    }
+  }
+  throw invalidType('codec', `one of 'structured', 'json', 'utf8', 'bytes' or an object with encode() and decode()`, name);
+}
+
+export function codecById(id: number, given: unknown, what: string): Codec<unknown> {
+  if (id === CODEC_IDS.custom) {
+    if (given === undefined) {
+      throw new IpcError('EINVAL', `${what} was created with a custom codec: pass the same codec to open()`);
+    }
+    return codecByName(given).codec;
+  }
+  const entry = Object.entries(CODEC_IDS).find(([, value]) => value === id);
+  if (entry === undefined) throw new IpcError('ECORRUPT', `shared state failed validation: ${what} names unknown codec ${id}`);
+  if (given !== undefined && given !== entry[0]) {
+    throw new IpcError('EINVAL', `${what} uses the ${entry[0]} codec, not ${typeof given === 'string' ? given : 'a custom one'}`);
+  }
+  return BUILT_IN[entry[0] as CodecName];
+}

@@ -1,0 +1,105 @@
+// The byte layout of the message store: one place for every offset (docs/LAYOUT.md draws
+// it). The store is a control block followed by an arena of equal-sized cells; a message
+// is a chain of cells, and the queue is a singly linked list of messages in send order.
+//
+// Body layout (STORE_VERSION 1):
+//   [0, 1024)          control block, in 128-byte lines so that the words receivers spin
+//                      on, the words senders spin on, and the lock do not share a line
+//   [1024, ...)        cellCount cells of cellBytes each
+//
+// Control block, as Int32 word indexes (C_*) and Float64 indexes (F_*):
+//   line 0  lock (Mutex, 2 words) and the configuration, written once by the creator
+//   line 1  queue and allocator state, written only under the lock
+//   line 2  ITEMS_SEQ (bumped on every enqueue; receivers sleep on it) + waiting receivers
+//   line 3  SPACE_SEQ (bumped on every removal; senders sleep on it) + waiting senders
+//   lines 4-7  receiver slots: who is blocked in a receive, with what selector
+//
+// Cell layout: word 0 next cell of the chain (or of the free list), -1 = end; word 1
+// generation, bumped whenever the cell returns to the free list (a sender waiting for its
+// message to be taken watches its first cell's generation). The first cell of a message
+// carries the message header after these two words; payload follows it and continues in
+// the chained cells after their two words.
+
+export const STORE_VERSION = 1;
+export const CONTROL_BYTES = 1024;
+export const NONE = -1;
+
+// Line 0: the lock, then configuration (read-only once published).
+export const C_LOCK_BYTE_OFFSET = 0;
+export const C_CAPACITY = 4; // messages; UNBOUNDED for no limit
+export const C_MAX_BYTES = 5; // payload byte budget; UNBOUNDED for none
+export const C_MAX_MESSAGE = 6; // largest payload
+export const C_MESSAGE_SIZE = 7; // fixed payload size, 0 = variable
+export const C_FLAGS = 8; // FLAG_*
+export const C_CODEC = 9; // codec id (channel/codec.ts)
+export const C_CELL_BYTES = 10;
+export const C_CELL_COUNT = 11;
+export const C_INFLIGHT = 12; // zero capacity: most offers that may wait in the arena at once
+
+// Line 1: queue and allocator state; written under the lock only.
+export const C_HEAD = 32; // first message (cell index) or NONE
+export const C_TAIL = 33; // last message or NONE
+export const C_COUNT = 34; // messages queued
+export const C_BYTES = 35; // payload bytes queued
+export const C_FREE_HEAD = 36; // first free cell or NONE
+export const C_FREE_COUNT = 37;
+export const C_NEXT_SEQ = 38; // sequence number of the next message (wraps at 2^32)
+export const C_LAST_SEND_PID = 39;
+export const C_LAST_RECEIVE_PID = 40;
+export const C_REPAIRS = 41; // times the store was repaired after a holder of its lock died
+export const F_TOTAL_SENT = 21; // byte 168
+export const F_TOTAL_RECEIVED = 22;
+export const F_LAST_SEND_TIME = 23;
+export const F_LAST_RECEIVE_TIME = 24;
+
+// Line 2: receivers' wake word.
+export const C_ITEMS_SEQ = 64;
+export const C_WAITING_RECEIVERS = 65;
+export const C_SELECTIVE_RECEIVERS = 66; // of those, how many wait with a selector (then every send wakes all)
+
+// Line 3: senders' wake word.
+export const C_SPACE_SEQ = 96;
+export const C_WAITING_SENDERS = 97;
+
+// Lines 4-7: receiver slots, RECEIVER_SLOT_WORDS words each; written under the lock.
+export const C_RECEIVER_SLOTS = 128;
+export const RECEIVER_SLOTS = 16;
+export const RECEIVER_SLOT_WORDS = 8;
+export const R_TID = 0; // kernel thread id of the blocked receiver, 0 = free slot
+export const R_KIND = 1; // selector kind (channel/selector.ts)
+export const R_VALUE = 2; // selector type value
+export const R_FROM = 3; // selector pid, 0 = any
+export const R_CLAIMED = 4; // zero capacity: 1 when a trySend handed this receiver a message
+export const R_CLAIM_SEQ = 5; // ...the sequence number of that message
+
+export const FLAG_FAIL_WHEN_FULL = 1;
+export const UNBOUNDED = -1;
+
+// Cell words and message header (offsets relative to the cell's first word / byte).
+export const CELL_NEXT = 0;
+export const CELL_GENERATION = 1;
+export const MSG_NEXT = 2; // next message in queue order (first cell index) or NONE
+export const MSG_LENGTH = 3;
+export const MSG_TYPE = 4;
+export const MSG_PID = 5;
+export const MSG_THREAD = 6; // Node's threadId of the sender
+export const MSG_SEQ = 7;
+export const MSG_SENT_AT_BYTE = 32; // f64, ms since the epoch
+export const MSG_HEADER_BYTES = 40;
+export const CELL_HEADER_BYTES = 8;
+
+export const MIN_CELL_BYTES = 48;
+export const DEFAULT_CELL_BYTES = 256;
+/** Fixed-size messages up to this size get a cell of their own, one cell per message. */
+export const MAX_FIXED_CELL_BYTES = 65536;
+
+export function roundUp8(value: number): number {
+  return Math.ceil(value / 8) * 8;
+}
+
+/** Cells a payload of `length` bytes occupies. */
+export function cellsFor(length: number, cellBytes: number): number {
+  const inFirst = cellBytes - MSG_HEADER_BYTES;
+  if (length <= inFirst) return 1;
+  return 1 + Math.ceil((length - inFirst) / (cellBytes - CELL_HEADER_BYTES));
+}

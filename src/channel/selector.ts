@@ -1,0 +1,59 @@
+// Which message a receive takes. A selector is at most one type criterion (type, notType
+// or maxType) and optionally a sending pid; no selector takes the first message.
+import { validateInteger, validateObject } from '../core/validate.ts';
+import { IpcError } from '../core/errors.ts';
+
+export const ANY = 0;
+export const TYPE = 1; // first message of exactly this type
+export const NOT_TYPE = 2; // first message of any other type
+export const MAX_TYPE = 3; // lowest type <= value, first among equals (priority)
+
+export const MAX_MESSAGE_TYPE = 0x7fffffff;
+
+export interface SelectorOptions {
+  type?: number;
+  notType?: number;
+  maxType?: number;
+  from?: number;
+}
+
+export interface Selector {
+  kind: number;
+  value: number;
+  /** pid, 0 = from anyone */
+  from: number;
+}
+
+export const ANY_SELECTOR: Selector = Object.freeze({ kind: ANY, value: 0, from: 0 });
+
+export function parseSelector(options: SelectorOptions): Selector {
+  const { type, notType, maxType, from } = options;
+  const given = [type, notType, maxType].filter((value) => value !== undefined).length;
+  if (given > 1) throw new IpcError('EINVAL', 'give at most one of type, notType and maxType');
+  const pid = from === undefined ? 0 : validateInteger(from, 'from', 1, 0x7fffffff);
+  if (type !== undefined) return { kind: TYPE, value: validateInteger(type, 'type', 0, MAX_MESSAGE_TYPE), from: pid };
+  if (notType !== undefined) return { kind: NOT_TYPE, value: validateInteger(notType, 'notType', 0, MAX_MESSAGE_TYPE), from: pid };
+  if (maxType !== undefined) return { kind: MAX_TYPE, value: validateInteger(maxType, 'maxType', 0, MAX_MESSAGE_TYPE), from: pid };
+  return pid === 0 ? ANY_SELECTOR : { kind: ANY, value: 0, from: pid };
+}
+
+export function selectorFrom(options: unknown): Selector {
+  return parseSelector(validateObject<SelectorOptions>(options, 'options'));
+}
+
+/** Whether a message of `type` from `pid` satisfies the selector's criteria (maxType: any type <= value). */
+export function matches(selector: Selector, type: number, pid: number): boolean {
+  if (selector.from !== 0 && pid !== selector.from) return false;
+  switch (selector.kind) {
+    case ANY:
+      return true;
+    case TYPE:
+      return type === selector.value;
+    case NOT_TYPE:
+      return type !== selector.value;
+    case MAX_TYPE:
+      return type <= selector.value;
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,571 @@
+// The message store shared by Mailbox, MessageQueue and Port: variable- or fixed-length
+// messages in a cell arena, kept in send order in a linked list, taken from the head or
+// from anywhere by a selector. Layout: channel/layout.ts and docs/LAYOUT.md.
+//
+// Invariants (all hold whenever the lock is free):
+// - Every cell is in exactly one place: the free list or one message's chain.
+// - The queue list from C_HEAD reaches exactly C_COUNT messages and ends at C_TAIL;
+//   C_BYTES is the sum of their lengths. Messages are linked in the order they were sent,
+//   so per-sender order holds, and removal unlinks one message without moving any other.
+// - Capacity is counted in messages and payload bytes of live messages only. The arena
+//   has enough cells for the worst case those limits allow, so a send that is within them
+//   always finds cells: an old unread message never shrinks the space left for others.
+// - Every index read from shared memory is range-checked before it is used; a value that
+//   fails is ECORRUPT, never an out-of-bounds access or an endless walk.
+// The lock is a robust Mutex: when a holder dies mid-operation the next one to lock
+// rebuilds the list and the free list from what is reachable (repair()).
+import { corrupt, IpcError } from '../core/errors.ts';
+import { isThreadAlive } from '../core/liveness.ts';
+import { THREAD_ID } from '../core/thread-id.ts';
+import { wake, WAKE_ALL } from '../core/wait.ts';
+import { Mutex } from '../sync/mutex.ts';
+import { threadId } from 'node:worker_threads';
+import * as L from './layout.ts';
+import { ANY, MAX_TYPE, matches, type Selector } from './selector.ts';
+
+export interface StoreConfig {
+  /** Messages: L.UNBOUNDED, 0 (rendezvous) or n. */
+  capacity: number;
+  /** Payload bytes: L.UNBOUNDED or n. */
+  maxBytes: number;
+  maxMessageSize: number;
+  /** Exact payload size, 0 = variable. */
+  messageSize: number;
+  failWhenFull: boolean;
+  codecId: number;
+  cellBytes: number;
+  cellCount: number;
+  /** Zero capacity: how many offers may wait in the arena at once. */
+  inflight: number;
+}
+
+/** A message copied out of the store. */
+export interface Envelope {
+  data: Uint8Array;
+  type: number;
+  pid: number;
+  threadId: number;
+  seq: number;
+  sentAt: number;
+}
+
+/** Identifies a message this sender enqueued, to learn whether it has been taken. */
+export interface Ticket {
+  cell: number;
+  generation: number;
+}
+
+export interface StoreStats {
+  messages: number;
+  bytes: number;
+  waitingSenders: number;
+  waitingReceivers: number;
+  totalSent: number;
+  totalReceived: number;
+  lastSendPid: number;
+  lastReceivePid: number;
+  lastSendTime: number;
+  lastReceiveTime: number;
+  repairs: number;
+}
+
+export function bodyBytesFor(config: StoreConfig): number {
+  return L.CONTROL_BYTES + config.cellCount * config.cellBytes;
+}
+
+export class MessageStore {
+  readonly config: StoreConfig;
+  /** The store's words, for waiting on C_ITEMS_SEQ / C_SPACE_SEQ. */
+  readonly words: Int32Array;
+  readonly #f64: Float64Array;
+  readonly #u8: Uint8Array;
+  readonly #lock: Mutex;
+  readonly #isRemoved: () => boolean;
+  readonly #what: string;
+
+  private constructor(body: SharedArrayBuffer, config: StoreConfig, isRemoved: () => boolean, what: string) {
+    this.config = config;
+    this.words = new Int32Array(body);
+    this.#f64 = new Float64Array(body, 0, Math.floor(body.byteLength / 8));
+    this.#u8 = new Uint8Array(body);
+    this.#lock = new Mutex(body, L.C_LOCK_BYTE_OFFSET);
+    this.#isRemoved = isRemoved;
+    this.#what = what;
+  }
+
+  /** Writes the configuration and an all-free arena into a zeroed body (creator only, before publishing). */
+  static initialize(body: SharedArrayBuffer, config: StoreConfig): void {
+    const words = new Int32Array(body);
+    words[L.C_CAPACITY] = config.capacity;
+    words[L.C_MAX_BYTES] = config.maxBytes;
+    words[L.C_MAX_MESSAGE] = config.maxMessageSize;
+    words[L.C_MESSAGE_SIZE] = config.messageSize;
+    words[L.C_FLAGS] = config.failWhenFull ? L.FLAG_FAIL_WHEN_FULL : 0;
+    words[L.C_CODEC] = config.codecId;
+    words[L.C_CELL_BYTES] = config.cellBytes;
+    words[L.C_CELL_COUNT] = config.cellCount;
+    words[L.C_INFLIGHT] = config.inflight;
+    words[L.C_HEAD] = L.NONE;
+    words[L.C_TAIL] = L.NONE;
+    const cellWords = config.cellBytes / 4;
+    for (let cell = 0; cell < config.cellCount; cell++) {
+      words[(L.CONTROL_BYTES >> 2) + cell * cellWords + L.CELL_NEXT] = cell + 1 < config.cellCount ? cell + 1 : L.NONE;
+    }
+    words[L.C_FREE_HEAD] = config.cellCount > 0 ? 0 : L.NONE;
+    words[L.C_FREE_COUNT] = config.cellCount;
+  }
+
+  /** Reads and validates the configuration of an existing store. */
+  static attach(body: SharedArrayBuffer, isRemoved: () => boolean, what: string): MessageStore {
+    if (body.byteLength < L.CONTROL_BYTES) throw corrupt(`${what} is too small for its control block`);
+    const words = new Int32Array(body, 0, L.CONTROL_BYTES / 4);
+    const config: StoreConfig = {
+      capacity: words[L.C_CAPACITY]!,
+      maxBytes: words[L.C_MAX_BYTES]!,
+      maxMessageSize: words[L.C_MAX_MESSAGE]!,
+      messageSize: words[L.C_MESSAGE_SIZE]!,
+      failWhenFull: (words[L.C_FLAGS]! & L.FLAG_FAIL_WHEN_FULL) !== 0,
+      codecId: words[L.C_CODEC]!,
+      cellBytes: words[L.C_CELL_BYTES]!,
+      cellCount: words[L.C_CELL_COUNT]!,
+      inflight: words[L.C_INFLIGHT]!,
+    };
+    const valid =
+      config.capacity >= L.UNBOUNDED &&
+      config.maxBytes >= L.UNBOUNDED &&
+      config.maxBytes !== 0 &&
+      config.maxMessageSize >= 0 &&
+      config.messageSize >= 0 &&
+      config.messageSize <= config.maxMessageSize &&
+      config.cellBytes >= L.MIN_CELL_BYTES &&
+      config.cellBytes % 8 === 0 &&
+      config.cellCount > 0 &&
+      config.inflight >= 0 &&
+      bodyBytesFor(config) <= body.byteLength;
+    if (!valid) throw corrupt(`${what} has an invalid configuration`);
+    return new MessageStore(body, config, isRemoved, what);
+  }
+
+  // ---- locking -------------------------------------------------------------------------
+
+  /** Takes the store's lock; repairs the store if the previous holder died holding it. */
+  lock(): void {
+    if (!this.#lock.tryLock() && this.#lock.lockSync().ownerDied) this.#repair();
+  }
+
+  unlock(): void {
+    this.#lock.unlock();
+  }
+
+  /** EIDRM once the object has been removed. Call with the lock held (or not: it only reads a flag). */
+  checkRemoved(): void {
+    if (this.#isRemoved()) throw new IpcError('EIDRM', `${this.#what} was removed`);
+  }
+
+  // ---- capacity ------------------------------------------------------------------------
+
+  /** EMSGSIZE when no message of `length` bytes can ever be stored. */
+  checkLength(length: number): void {
+    const { messageSize, maxMessageSize, maxBytes } = this.config;
+    if (messageSize !== 0 && length !== messageSize) {
+      throw new IpcError('EMSGSIZE', `${this.#what} takes messages of exactly ${messageSize} bytes, not ${length}`);
+    }
+    if (length > maxMessageSize) {
+      throw new IpcError('EMSGSIZE', `a ${length}-byte message exceeds ${this.#what}'s maximum of ${maxMessageSize} bytes`);
+    }
+    if (maxBytes !== L.UNBOUNDED && length > maxBytes) {
+      throw new IpcError('EMSGSIZE', `a ${length}-byte message is larger than ${this.#what}'s whole buffer (${maxBytes} bytes)`);
+    }
+  }
+
+  /** Whether a message of `length` bytes fits now (lock held). */
+  hasRoom(length: number): boolean {
+    const { capacity, maxBytes } = this.config;
+    const count = this.words[L.C_COUNT]!;
+    const limit = capacity === 0 ? this.config.inflight : capacity;
+    if (limit !== L.UNBOUNDED && count >= limit) return false;
+    if (maxBytes !== L.UNBOUNDED && this.words[L.C_BYTES]! + length > maxBytes) return false;
+    return L.cellsFor(length, this.config.cellBytes) <= this.words[L.C_FREE_COUNT]!;
+  }
+
+  // ---- sending -------------------------------------------------------------------------
+
+  /** Appends a message (lock held, hasRoom() true). Returns the ticket of the new message. */
+  enqueue(payload: Uint8Array, type: number): Ticket {
+    const words = this.words;
+    const { cellBytes } = this.config;
+    const length = payload.length;
+    const needed = L.cellsFor(length, cellBytes);
+    // The message's chain is the first `needed` cells of the free list, already linked.
+    const first = this.#checkCell(words[L.C_FREE_HEAD]!, 'free list head');
+    let last = first;
+    for (let i = 1; i < needed; i++) last = this.#checkCell(words[this.#wordOf(last) + L.CELL_NEXT]!, 'free list');
+    const lastNext = this.#wordOf(last) + L.CELL_NEXT;
+    words[L.C_FREE_HEAD] = words[lastNext]!;
+    words[L.C_FREE_COUNT] = words[L.C_FREE_COUNT]! - needed;
+    words[lastNext] = L.NONE;
+
+    const base = this.#wordOf(first);
+    const seq = words[L.C_NEXT_SEQ]!;
+    words[base + L.MSG_NEXT] = L.NONE;
+    words[base + L.MSG_LENGTH] = length;
+    words[base + L.MSG_TYPE] = type;
+    words[base + L.MSG_PID] = process.pid;
+    words[base + L.MSG_THREAD] = threadId;
+    words[base + L.MSG_SEQ] = seq;
+    const now = Date.now();
+    this.#f64[(base * 4 + L.MSG_SENT_AT_BYTE) / 8] = now;
+    this.#writePayload(first, payload);
+
+    // Link last: until here a dead sender leaves only unreachable cells, which repair frees.
+    const tail = words[L.C_TAIL]!;
+    if (tail === L.NONE) words[L.C_HEAD] = first;
+    else words[this.#wordOf(this.#checkCell(tail, 'tail')) + L.MSG_NEXT] = first;
+    words[L.C_TAIL] = first;
+    words[L.C_COUNT] = words[L.C_COUNT]! + 1;
+    words[L.C_BYTES] = words[L.C_BYTES]! + length;
+    words[L.C_NEXT_SEQ] = (seq + 1) | 0;
+    words[L.C_LAST_SEND_PID] = process.pid;
+    this.#f64[L.F_TOTAL_SENT] = this.#f64[L.F_TOTAL_SENT]! + 1;
+    this.#f64[L.F_LAST_SEND_TIME] = now;
+    Atomics.add(words, L.C_ITEMS_SEQ, 1);
+    return { cell: first, generation: Atomics.load(words, base + L.CELL_GENERATION) };
+  }
+
+  /** After an enqueue, once the lock is released: wakes receivers that may want the message. */
+  wakeReceivers(): void {
+    const words = this.words;
+    if (Atomics.load(words, L.C_WAITING_RECEIVERS) <= 0) return;
+    // With a selective receiver asleep, the one a single wake reaches might not want it.
+    wake(words, L.C_ITEMS_SEQ, Atomics.load(words, L.C_SELECTIVE_RECEIVERS) > 0 ? WAKE_ALL : 1);
+  }
+
+  /** Whether the message behind `ticket` has left the queue (no lock needed). */
+  isTaken(ticket: Ticket): boolean {
+    return Atomics.load(this.words, this.#wordOf(ticket.cell) + L.CELL_GENERATION) !== ticket.generation;
+  }
+
+  /** Removes the ticket's message if it is still queued (lock held). true if it was. */
+  withdraw(ticket: Ticket): boolean {
+    if (this.isTaken(ticket)) return false;
+    const words = this.words;
+    let previous = L.NONE;
+    let message = words[L.C_HEAD]!;
+    for (let steps = 0; message !== L.NONE; steps++) {
+      this.#checkCell(message, 'queue');
+      if (steps > this.config.cellCount) throw corrupt(`${this.#what}'s queue does not end`);
+      if (message === ticket.cell) {
+        this.#unlink(previous, message);
+        return true;
+      }
+      previous = message;
+      message = words[this.#wordOf(message) + L.MSG_NEXT]!;
+    }
+    return false;
+  }
+
+  // ---- receiving -----------------------------------------------------------------------
+
+  /**
+   * Removes and returns the first message the selector takes, or null (lock held).
+   * `preferSeq` (zero capacity): a message handed to this receiver, taken first if present.
+   */
+  take(selector: Selector, preferSeq: number | null = null): Envelope | null {
+    const words = this.words;
+    const count = words[L.C_COUNT]!;
+    if (count === 0) return null;
+    let previous = L.NONE;
+    let message = words[L.C_HEAD]!;
+    let chosen = L.NONE;
+    let chosenPrevious = L.NONE;
+    let chosenType = 0;
+    const plainHead = selector.kind === ANY && selector.from === 0 && preferSeq === null;
+    for (let steps = 0; message !== L.NONE; steps++) {
+      this.#checkCell(message, 'queue');
+      if (steps >= count) throw corrupt(`${this.#what}'s queue is longer than its count ${count}`);
+      const base = this.#wordOf(message);
+      const type = words[base + L.MSG_TYPE]!;
+      if (plainHead || (preferSeq !== null && words[base + L.MSG_SEQ] === preferSeq)) {
+        chosen = message;
+        chosenPrevious = previous;
+        break;
+      }
+      if (matches(selector, type, words[base + L.MSG_PID]!)) {
+        if (selector.kind !== MAX_TYPE) {
+          if (preferSeq === null) {
+            chosen = message;
+            chosenPrevious = previous;
+            break;
+          }
+          if (chosen === L.NONE) {
+            chosen = message;
+            chosenPrevious = previous;
+          }
+        } else if (chosen === L.NONE || type < chosenType) {
+          chosen = message;
+          chosenPrevious = previous;
+          chosenType = type;
+        }
+      }
+      previous = message;
+      message = words[base + L.MSG_NEXT]!;
+    }
+    if (chosen === L.NONE) return null;
+    const envelope = this.#read(chosen);
+    this.#unlink(chosenPrevious, chosen);
+    words[L.C_LAST_RECEIVE_PID] = process.pid;
+    this.#f64[L.F_TOTAL_RECEIVED] = this.#f64[L.F_TOTAL_RECEIVED]! + 1;
+    this.#f64[L.F_LAST_RECEIVE_TIME] = Date.now();
+    return envelope;
+  }
+
+  /** After a removal, once the lock is released: wakes senders waiting for room or for delivery. */
+  wakeSenders(): void {
+    if (Atomics.load(this.words, L.C_WAITING_SENDERS) > 0) wake(this.words, L.C_SPACE_SEQ, WAKE_ALL);
+  }
+
+  // ---- receivers waiting ---------------------------------------------------------------
+
+  /** Records a receiver about to block (lock held). Returns its slot, or -1 when the table is full. */
+  registerReceiver(selector: Selector): number {
+    const words = this.words;
+    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
+      const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
+      if (words[at + L.R_TID] !== 0) continue;
+      words[at + L.R_KIND] = selector.kind;
+      words[at + L.R_VALUE] = selector.value;
+      words[at + L.R_FROM] = selector.from;
+      words[at + L.R_CLAIMED] = 0;
+      words[at + L.R_TID] = THREAD_ID;
+      return slot;
+    }
+    return -1;
+  }
+
+  /** Frees a receiver's slot (lock held); returns the seq of a message handed to it, or null. */
+  releaseReceiver(slot: number): number | null {
+    if (slot < 0) return null;
+    const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
+    const words = this.words;
+    const claimed = words[at + L.R_CLAIMED] === 1 ? words[at + L.R_CLAIM_SEQ]! : null;
+    if (words[at + L.R_TID] === THREAD_ID) words[at + L.R_TID] = 0;
+    words[at + L.R_CLAIMED] = 0;
+    return claimed;
+  }
+
+  /**
+   * Zero capacity (lock held): finds a live receiver blocked right now whose selector takes
+   * a message of `type` from this process, and hands it the message about to be enqueued
+   * (seq = C_NEXT_SEQ). Slots of dead receivers are freed on the way.
+   */
+  claimWaitingReceiver(type: number): boolean {
+    const words = this.words;
+    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
+      const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
+      const tid = words[at + L.R_TID]!;
+      if (tid === 0 || words[at + L.R_CLAIMED] !== 0) continue;
+      const selector = { kind: words[at + L.R_KIND]!, value: words[at + L.R_VALUE]!, from: words[at + L.R_FROM]! };
+      if (!matches(selector, type, process.pid)) continue;
+      if (tid !== THREAD_ID && !isThreadAlive(tid)) {
+        words[at + L.R_TID] = 0;
+        continue;
+      }
+      words[at + L.R_CLAIM_SEQ] = words[L.C_NEXT_SEQ]!;
+      words[at + L.R_CLAIMED] = 1;
+      return true;
+    }
+    return false;
+  }
+
+  // ---- removal -------------------------------------------------------------------------
+
+  /** Wakes every waiter so that each sees the removal and fails with EIDRM. */
+  wakeAllForRemoval(): void {
+    Atomics.add(this.words, L.C_ITEMS_SEQ, 1);
+    Atomics.add(this.words, L.C_SPACE_SEQ, 1);
+    wake(this.words, L.C_ITEMS_SEQ, WAKE_ALL);
+    wake(this.words, L.C_SPACE_SEQ, WAKE_ALL);
+  }
+
+  stats(): StoreStats {
+    this.lock();
+    try {
+      const words = this.words;
+      const f64 = this.#f64;
+      return {
+        messages: words[L.C_COUNT]!,
+        bytes: words[L.C_BYTES]!,
+        waitingSenders: Math.max(0, Atomics.load(words, L.C_WAITING_SENDERS)),
+        waitingReceivers: Math.max(0, Atomics.load(words, L.C_WAITING_RECEIVERS)),
+        totalSent: f64[L.F_TOTAL_SENT]!,
+        totalReceived: f64[L.F_TOTAL_RECEIVED]!,
+        lastSendPid: words[L.C_LAST_SEND_PID]!,
+        lastReceivePid: words[L.C_LAST_RECEIVE_PID]!,
+        lastSendTime: f64[L.F_LAST_SEND_TIME]!,
+        lastReceiveTime: f64[L.F_LAST_RECEIVE_TIME]!,
+        repairs: words[L.C_REPAIRS]!,
+      };
+    } finally {
+      this.unlock();
+    }
+  }
+
+  // ---- internals -----------------------------------------------------------------------
+
+  #wordOf(cell: number): number {
+    return (L.CONTROL_BYTES + cell * this.config.cellBytes) >> 2;
+  }
+
+  #checkCell(cell: number, where: string): number {
+    if (!(cell >= 0 && cell < this.config.cellCount)) {
+      throw corrupt(`${this.#what} has cell index ${cell} in its ${where} (${this.config.cellCount} cells)`);
+    }
+    return cell;
+  }
+
+  #writePayload(first: number, payload: Uint8Array): void {
+    const { cellBytes } = this.config;
+    const u8 = this.#u8;
+    const length = payload.length;
+    let at = L.CONTROL_BYTES + first * cellBytes + L.MSG_HEADER_BYTES;
+    let room = cellBytes - L.MSG_HEADER_BYTES;
+    if (length <= room) {
+      u8.set(payload, at);
+      return;
+    }
+    let cell = first;
+    for (let done = 0; ; ) {
+      const n = Math.min(room, length - done);
+      u8.set(payload.subarray(done, done + n), at);
+      done += n;
+      if (done === length) return;
+      cell = this.#checkCell(this.words[this.#wordOf(cell) + L.CELL_NEXT]!, 'message chain');
+      at = L.CONTROL_BYTES + cell * cellBytes + L.CELL_HEADER_BYTES;
+      room = cellBytes - L.CELL_HEADER_BYTES;
+    }
+  }
+
+  #read(first: number): Envelope {
+    const words = this.words;
+    const { cellBytes, maxMessageSize } = this.config;
+    const base = this.#wordOf(first);
+    const length = words[base + L.MSG_LENGTH]!;
+    if (!(length >= 0 && length <= maxMessageSize)) throw corrupt(`${this.#what} holds a message of length ${length}`);
+    let at = L.CONTROL_BYTES + first * cellBytes + L.MSG_HEADER_BYTES;
+    let room = cellBytes - L.MSG_HEADER_BYTES;
+    let data: Uint8Array;
+    if (length <= room) {
+      data = this.#u8.slice(at, at + length);
+    } else {
+      data = new Uint8Array(length);
+      let cell = first;
+      for (let done = 0; ; ) {
+        const n = Math.min(room, length - done);
+        data.set(this.#u8.subarray(at, at + n), done);
+        done += n;
+        if (done === length) break;
+        cell = this.#checkCell(words[this.#wordOf(cell) + L.CELL_NEXT]!, 'message chain');
+        at = L.CONTROL_BYTES + cell * cellBytes + L.CELL_HEADER_BYTES;
+        room = cellBytes - L.CELL_HEADER_BYTES;
+      }
+    }
+    return {
+      data,
+      type: words[base + L.MSG_TYPE]!,
+      pid: words[base + L.MSG_PID]!,
+      threadId: words[base + L.MSG_THREAD]!,
+      seq: words[base + L.MSG_SEQ]! >>> 0,
+      sentAt: this.#f64[(base * 4 + L.MSG_SENT_AT_BYTE) / 8]!,
+    };
+  }
+
+  /** Unlinks a message and returns its cells to the free list (lock held). */
+  #unlink(previous: number, message: number): void {
+    const words = this.words;
+    const base = this.#wordOf(message);
+    const next = words[base + L.MSG_NEXT]!;
+    const length = words[base + L.MSG_LENGTH]!;
+    if (previous === L.NONE) words[L.C_HEAD] = next;
+    else words[this.#wordOf(previous) + L.MSG_NEXT] = next;
+    if (words[L.C_TAIL] === message) words[L.C_TAIL] = previous;
+    words[L.C_COUNT] = words[L.C_COUNT]! - 1;
+    words[L.C_BYTES] = words[L.C_BYTES]! - length;
+    // Find the chain's last cell, then splice the whole chain onto the free list.
+    const cells = L.cellsFor(length, this.config.cellBytes);
+    let last = message;
+    for (let i = 1; i < cells; i++) last = this.#checkCell(words[this.#wordOf(last) + L.CELL_NEXT]!, 'message chain');
+    words[this.#wordOf(last) + L.CELL_NEXT] = words[L.C_FREE_HEAD]!;
+    words[L.C_FREE_HEAD] = message;
+    words[L.C_FREE_COUNT] = words[L.C_FREE_COUNT]! + cells;
+    // The generation bump tells a sender waiting on this message that it was taken.
+    Atomics.add(words, base + L.CELL_GENERATION, 1);
+    Atomics.add(words, L.C_SPACE_SEQ, 1);
+  }
+
+  /**
+   * Rebuilds the queue and the free list after a lock holder died mid-operation: keeps
+   * every message reachable from the head whose chain is intact, frees every other cell,
+   * and recomputes the counters. Messages are never duplicated; a message whose own
+   * linking was cut short is dropped (its send never completed).
+   */
+  #repair(): void {
+    const words = this.words;
+    const { cellBytes, cellCount, maxMessageSize } = this.config;
+    const used = new Uint8Array(cellCount);
+    let previous = L.NONE;
+    let message = words[L.C_HEAD]!;
+    let count = 0;
+    let bytes = 0;
+    while (message !== L.NONE) {
+      if (!(message >= 0 && message < cellCount) || used[message]) break;
+      const base = this.#wordOf(message);
+      const length = words[base + L.MSG_LENGTH]!;
+      if (!(length >= 0 && length <= maxMessageSize)) break;
+      const chain: number[] = [message];
+      let cell = message;
+      let intact = true;
+      for (let i = 1; i < L.cellsFor(length, cellBytes); i++) {
+        cell = words[this.#wordOf(cell) + L.CELL_NEXT]!;
+        if (!(cell >= 0 && cell < cellCount) || used[cell] || chain.includes(cell)) {
+          intact = false;
+          break;
+        }
+        chain.push(cell);
+      }
+      if (!intact) break;
+      for (const c of chain) used[c] = 1;
+      count++;
+      bytes += length;
+      previous = message;
+      message = words[base + L.MSG_NEXT]!;
+    }
+    if (previous === L.NONE) words[L.C_HEAD] = L.NONE;
+    else words[this.#wordOf(previous) + L.MSG_NEXT] = L.NONE;
+    words[L.C_TAIL] = previous;
+    words[L.C_COUNT] = count;
+    words[L.C_BYTES] = bytes;
+    let free = L.NONE;
+    let freeCount = 0;
+    for (let cell = cellCount - 1; cell >= 0; cell--) {
+      if (used[cell]) continue;
+      // A sender waiting on a message that did not survive must stop waiting for it.
+      Atomics.add(words, this.#wordOf(cell) + L.CELL_GENERATION, 1);
+      words[this.#wordOf(cell) + L.CELL_NEXT] = free;
+      free = cell;
+      freeCount++;
+    }
+    words[L.C_FREE_HEAD] = free;
+    words[L.C_FREE_COUNT] = freeCount;
+    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
+      const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
+      const tid = words[at + L.R_TID]!;
+      if (tid !== 0 && !isThreadAlive(tid)) words[at + L.R_TID] = 0;
+    }
+    words[L.C_REPAIRS] = words[L.C_REPAIRS]! + 1;
+    // Senders and receivers may have been waiting on the dead holder's progress.
+    Atomics.add(words, L.C_ITEMS_SEQ, 1);
+    Atomics.add(words, L.C_SPACE_SEQ, 1);
+    wake(words, L.C_ITEMS_SEQ, WAKE_ALL);
+    wake(words, L.C_SPACE_SEQ, WAKE_ALL);
+  }
+}

@@ -1,0 +1,103 @@
+// Mailbox options → the store's configuration: defaults, limits and the arena's size.
+import { IpcError } from '../core/errors.ts';
+import { MAX_BODY_BYTES } from '../core/shared-file.ts';
+import { invalidType, outOfRange, validateInteger, validateMode, validateObject } from '../core/validate.ts';
+import { codecByName, type Codec, type CodecName } from '../channel/codec.ts';
+import * as L from '../channel/layout.ts';
+import { bodyBytesFor, type StoreConfig } from '../channel/store.ts';
+
+export interface MailboxOptions<T = unknown> {
+  /** Messages buffered: 0 = zero capacity (rendezvous), n = bounded (default 1024), Infinity = unbounded. */
+  capacity?: number;
+  /** Byte budget of the buffered payloads (default 1 MiB; capacity × messageSize for fixed-size messages). */
+  maxBytes?: number;
+  /** Variable length up to this many bytes (default 64 KiB)... */
+  maxMessageSize?: number;
+  /** ...or fixed length: every message exactly this many bytes. */
+  messageSize?: number;
+  /** When the buffer is full, send() waits ('block', default) or rejects with EAGAIN ('fail'). */
+  whenFull?: 'block' | 'fail';
+  /** How values become bytes: 'structured' (v8 serializer, default), 'json', 'utf8', 'bytes', or your own. */
+  codec?: CodecName | Codec<T>;
+  /** Permission bits of the mailbox's file (default 0o600). */
+  mode?: number;
+}
+
+export const DEFAULT_CAPACITY = 1024;
+export const DEFAULT_MAX_BYTES = 1 << 20;
+export const DEFAULT_MAX_MESSAGE_SIZE = 1 << 16;
+export const MAX_CAPACITY = 1 << 24;
+export const MAX_BYTES_LIMIT = 1 << 30;
+/** Zero capacity: offers that may wait for a receiver at once. */
+export const ZERO_CAPACITY_INFLIGHT = 64;
+
+export interface MailboxPlan {
+  config: StoreConfig;
+  bodyBytes: number;
+  codec: Codec<unknown>;
+  mode: number;
+}
+
+function optionalInteger(value: unknown, name: string, min: number, max: number): number | undefined {
+  return value === undefined ? undefined : validateInteger(value, name, min, max);
+}
+
+export function planMailbox(options: unknown): MailboxPlan {
+  const given = validateObject<MailboxOptions>(options, 'options');
+  const mode = validateMode(given.mode ?? 0o600);
+  const { codec, id: codecId } = codecByName(given.codec ?? 'structured');
+
+  let capacity: number;
+  if (given.capacity === Infinity) {
+    throw new IpcError('EINVAL', 'capacity: Infinity (unbounded) is not available yet; give a bound');
+  } else {
+    capacity = optionalInteger(given.capacity, 'capacity', 0, MAX_CAPACITY) ?? DEFAULT_CAPACITY;
+  }
+  if (given.whenFull !== undefined && given.whenFull !== 'block' && given.whenFull !== 'fail') {
+    throw invalidType('whenFull', "'block' or 'fail'", given.whenFull);
+  }
+  const messageSize = optionalInteger(given.messageSize, 'messageSize', 1, MAX_BYTES_LIMIT) ?? 0;
+  let maxMessageSize = optionalInteger(given.maxMessageSize, 'maxMessageSize', 1, MAX_BYTES_LIMIT);
+  if (messageSize !== 0) {
+    if (maxMessageSize !== undefined && maxMessageSize !== messageSize) {
+      throw new IpcError('EINVAL', 'give messageSize (fixed length) or maxMessageSize (variable length), not both');
+    }
+    maxMessageSize = messageSize;
+  }
+  maxMessageSize ??= DEFAULT_MAX_MESSAGE_SIZE;
+  const slots = capacity === 0 ? ZERO_CAPACITY_INFLIGHT : capacity;
+  const maxBytes =
+    optionalInteger(given.maxBytes, 'maxBytes', 1, MAX_BYTES_LIMIT) ??
+    (messageSize !== 0 ? Math.min(slots * messageSize, MAX_BYTES_LIMIT) : DEFAULT_MAX_BYTES);
+
+  // Cells: one per message for fixed sizes (up to 64 KiB); 256 bytes for variable ones,
+  // smaller when every message fits in less.
+  const largest = Math.min(maxMessageSize, maxBytes);
+  const cellBytes =
+    messageSize !== 0 && L.MSG_HEADER_BYTES + messageSize <= L.MAX_FIXED_CELL_BYTES
+      ? L.roundUp8(L.MSG_HEADER_BYTES + messageSize)
+      : Math.max(L.MIN_CELL_BYTES, Math.min(L.DEFAULT_CELL_BYTES, L.roundUp8(L.MSG_HEADER_BYTES + largest)));
+  // Enough cells for the worst case the limits allow: each message takes at most
+  // 2 + length / (cellBytes - 8) cells, and lengths add up to at most maxBytes.
+  const perMessage = L.cellsFor(largest, cellBytes);
+  const cellCount = Math.max(
+    perMessage,
+    Math.min(slots * perMessage, 2 * slots + Math.floor(maxBytes / (cellBytes - L.CELL_HEADER_BYTES))),
+  );
+  const config: StoreConfig = {
+    capacity,
+    maxBytes,
+    maxMessageSize,
+    messageSize,
+    failWhenFull: given.whenFull === 'fail',
+    codecId,
+    cellBytes,
+    cellCount,
+    inflight: capacity === 0 ? ZERO_CAPACITY_INFLIGHT : 0,
+  };
+  const bodyBytes = bodyBytesFor(config);
+  if (bodyBytes > MAX_BODY_BYTES || cellCount > 0x7fffffff) {
+    throw outOfRange('capacity', 'small enough for the buffer to fit in 1 TiB', capacity);
+  }
+  return { config, bodyBytes, codec, mode };
+}

@@ -1,0 +1,302 @@
+// Mailbox: message passing with indirect naming. Any process or thread that knows the
+// name sends to it and receives from it; receivers may take the first message or select
+// by type, by "not this type", by priority (lowest type up to a bound) or by sender.
+// Every buffering and blocking choice of the lecture is an option (docs/SEMANTICS.md).
+//
+// A thin facade over the message store (channel/): this file holds the Mailbox's own
+// semantics (options, codecs, handles, close and unlink) and none of the machinery.
+import { IpcError } from '../core/errors.ts';
+import { objectFileName, validateName } from '../core/names.ts';
+import { ObjectKindCode, type ObjectHeader } from '../core/object-header.ts';
+import { closeFd, initializeObject, mapObject, openShm, unlinkShm } from '../core/shared-file.ts';
+import { validateBoolean, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { abortError, deadlineAfter } from '../core/wait.ts';
+import { codecById, type Codec } from '../channel/codec.ts';
+import * as L from '../channel/layout.ts';
+import { receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from '../channel/operations.ts';
+import { MAX_MESSAGE_TYPE, selectorFrom, type SelectorOptions } from '../channel/selector.ts';
+import { MessageStore, type Envelope, type StoreStats } from '../channel/store.ts';
+import { planMailbox, type MailboxOptions } from './mailbox-options.ts';
+
+export type { MailboxOptions };
+
+export interface Message<T> {
+  data: T;
+  type: number;
+  from: { pid: number; threadId: number };
+  /** The mailbox's sequence number of this message (wraps at 2^32). */
+  seq: number;
+  /** When it was sent, in ms since the epoch. */
+  sentAt: number;
+}
+
+export interface SendOptions {
+  /** Message type, an integer >= 0 (default 0). */
+  type?: number;
+  /** Milliseconds to wait for room (and, with `sync`, for a receiver); then ETIMEDOUT and nothing is sent. */
+  timeout?: number;
+  signal?: AbortSignal;
+  /** Blocking send: resolve only once a receiver has taken the message. */
+  sync?: boolean;
+}
+
+export interface ReceiveOptions extends SelectorOptions {
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+export interface MailboxStats extends StoreStats {
+  capacity: number;
+  maxBytes: number;
+  maxMessageSize: number;
+  messageSize: number;
+  whenFull: 'block' | 'fail';
+}
+
+const LAYOUT_VERSION = L.STORE_VERSION;
+
+function mailboxPath(name: string): string {
+  return `/${objectFileName('mailbox', name)}`;
+}
+
+function describe(name: string): string {
+  return `mailbox "${name}"`;
+}
+
+function validateType(type: unknown): number {
+  return type === undefined ? 0 : validateInteger(type, 'type', 0, MAX_MESSAGE_TYPE);
+}
+
+export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T>> {
+  readonly name: string;
+  readonly #store: MessageStore;
+  readonly #header: ObjectHeader;
+  readonly #codec: Codec<T>;
+  readonly #userSlot: number;
+  // Aborted by close(): pending waits of this handle end with EBADF.
+  readonly #closing = new AbortController();
+
+  private constructor(name: string, store: MessageStore, header: ObjectHeader, codec: Codec<T>) {
+    this.name = name;
+    this.#store = store;
+    this.#header = header;
+    this.#codec = codec;
+    this.#userSlot = header.addUser();
+  }
+
+  /** Creates a mailbox. EEXIST if the name is taken. */
+  static create<T = unknown>(name: string, options?: MailboxOptions<T>): Mailbox<T> {
+    validateName(name);
+    const plan = planMailbox(options);
+    const path = mailboxPath(name);
+    const fd = openShm(path, true, plan.mode, describe(name));
+    try {
+      const mapped = initializeObject(
+        fd,
+        ObjectKindCode.Mailbox,
+        LAYOUT_VERSION,
+        plan.bodyBytes,
+        plan.mode,
+        (body) => MessageStore.initialize(body, plan.config),
+        describe(name),
+      );
+      const store = MessageStore.attach(mapped.body, () => mapped.header.removed, describe(name));
+      return new Mailbox<T>(name, store, mapped.header, plan.codec as Codec<T>);
+    } catch (error) {
+      try {
+        unlinkShm(path, describe(name));
+      } catch {
+        // Already gone: nothing to undo.
+      }
+      throw error;
+    } finally {
+      closeFd(fd);
+    }
+  }
+
+  /** Opens an existing mailbox with its creator's options. ENOENT if there is none. */
+  static open<T = unknown>(name: string, options?: { codec?: MailboxOptions<T>['codec'] }): Mailbox<T> {
+    validateName(name);
+    const { codec } = validateObject<{ codec?: unknown }>(options, 'options');
+    const fd = openShm(mailboxPath(name), false, 0, describe(name));
+    try {
+      const mapped = mapObject(fd, ObjectKindCode.Mailbox, LAYOUT_VERSION, describe(name));
+      const store = MessageStore.attach(mapped.body, () => mapped.header.removed, describe(name));
+      return new Mailbox<T>(name, store, mapped.header, codecById(store.config.codecId, codec, describe(name)) as Codec<T>);
+    } finally {
+      closeFd(fd);
+    }
+  }
+
+  /** Removes the mailbox: every blocked sender and receiver fails with EIDRM, and so does later use. */
+  static unlink(name: string): void {
+    validateName(name);
+    const path = mailboxPath(name);
+    const fd = openShm(path, false, 0, describe(name));
+    try {
+      const mapped = mapObject(fd, ObjectKindCode.Mailbox, LAYOUT_VERSION, describe(name));
+      mapped.header.markRemoved();
+      MessageStore.attach(mapped.body, () => true, describe(name)).wakeAllForRemoval();
+    } catch (error) {
+      // A damaged mailbox is still removed by name.
+      if (!(error instanceof IpcError) || (error.code !== 'ECORRUPT' && error.code !== 'EINVAL')) throw error;
+    } finally {
+      closeFd(fd);
+    }
+    unlinkShm(path, describe(name));
+  }
+
+  get capacity(): number {
+    const { capacity } = this.#store.config;
+    return capacity === L.UNBOUNDED ? Infinity : capacity;
+  }
+
+  get closed(): boolean {
+    return this.#closing.signal.aborted;
+  }
+
+  /**
+   * Sends a message. Waits while the mailbox is full (whenFull 'block'), or rejects with
+   * EAGAIN ('fail'). With `sync: true` — and always with zero capacity — resolves only
+   * once a receiver has taken it. On ETIMEDOUT or abort nothing stays enqueued.
+   */
+  async send(value: T, options?: SendOptions): Promise<void> {
+    const { type, timeout, signal, sync } = validateObject<SendOptions>(options, 'options');
+    const plan = this.#sendPlan(value, type, timeout, sync);
+    const abortSignal = validateSignal(signal);
+    if (abortSignal?.aborted) throw abortError(abortSignal);
+    this.#checkOpen();
+    await this.#runAsync(sendSteps(this.#store, plan), abortSignal);
+  }
+
+  /** Sends only if that needs no waiting (with zero capacity: only if a receiver is waiting now). */
+  trySend(value: T, options?: { type?: number }): boolean {
+    const type = validateType(validateObject<{ type?: number }>(options, 'options').type);
+    const payload = this.#encode(value);
+    this.#checkOpen();
+    return trySend(this.#store, payload, type);
+  }
+
+  /** As send(), blocking the thread. */
+  sendSync(value: T, options?: Omit<SendOptions, 'signal'>): void {
+    const { type, timeout, sync } = validateObject<SendOptions>(options, 'options');
+    const plan = this.#sendPlan(value, type, timeout, sync);
+    this.#checkOpen();
+    runSync(this.#store, sendSteps(this.#store, plan));
+  }
+
+  /** Receives the first message the selectors take, waiting for one. */
+  async receive(options?: ReceiveOptions): Promise<Message<T>> {
+    const given = validateObject<ReceiveOptions>(options, 'options');
+    const selector = selectorFrom(given);
+    const deadline = deadlineAfter(validateTimeout(given.timeout));
+    const abortSignal = validateSignal(given.signal);
+    if (abortSignal?.aborted) throw abortError(abortSignal);
+    this.#checkOpen();
+    const fast = tryReceive(this.#store, selector);
+    if (fast !== null) return this.#decode(fast);
+    return this.#decode(await this.#runAsync(receiveSteps(this.#store, selector, deadline), abortSignal));
+  }
+
+  /** Receives a message if one matches now; null otherwise. */
+  tryReceive(options?: SelectorOptions): Message<T> | null {
+    const selector = selectorFrom(options);
+    this.#checkOpen();
+    const envelope = tryReceive(this.#store, selector);
+    return envelope === null ? null : this.#decode(envelope);
+  }
+
+  /** As receive(), blocking the thread. */
+  receiveSync(options?: Omit<ReceiveOptions, 'signal'>): Message<T> {
+    const given = validateObject<ReceiveOptions>(options, 'options');
+    const selector = selectorFrom(given);
+    const deadline = deadlineAfter(validateTimeout(given.timeout));
+    this.#checkOpen();
+    return this.#decode(runSync(this.#store, receiveSteps(this.#store, selector, deadline)));
+  }
+
+  /** Receives messages until this handle is closed or the mailbox removed. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Message<T>> {
+    for (;;) {
+      try {
+        yield await this.receive();
+      } catch (error) {
+        if (error instanceof IpcError && (error.code === 'EBADF' || error.code === 'EIDRM')) return;
+        throw error;
+      }
+    }
+  }
+
+  stats(): MailboxStats {
+    this.#checkOpen();
+    const { config } = this.#store;
+    return {
+      ...this.#store.stats(),
+      capacity: this.capacity,
+      maxBytes: config.maxBytes === L.UNBOUNDED ? Infinity : config.maxBytes,
+      maxMessageSize: config.maxMessageSize,
+      messageSize: config.messageSize,
+      whenFull: config.failWhenFull ? 'fail' : 'block',
+    };
+  }
+
+  /** Removes the mailbox by name (see Mailbox.unlink). */
+  unlink(): void {
+    Mailbox.unlink(this.name);
+  }
+
+  /** Releases this handle: its pending sends and receives reject with EBADF. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.#closing.abort(new IpcError('EBADF', `${describe(this.name)} handle is closed`));
+    this.#header.removeUser(this.#userSlot);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #checkOpen(): void {
+    if (this.closed) throw new IpcError('EBADF', `${describe(this.name)} handle is closed`);
+  }
+
+  #sendPlan(value: T, type: unknown, timeout: unknown, sync: unknown) {
+    const messageType = validateType(type);
+    const deadline = deadlineAfter(validateTimeout(timeout));
+    const untilTaken = (sync === undefined ? false : validateBoolean(sync, 'sync')) || this.#store.config.capacity === 0;
+    const payload = this.#encode(value);
+    return { payload, type: messageType, deadline, untilTaken, failWhenFull: this.#store.config.failWhenFull };
+  }
+
+  #encode(value: T): Uint8Array {
+    const payload = this.#codec.encode(value);
+    if (!(payload instanceof Uint8Array)) {
+      throw new TypeError('codec.encode() must return a Uint8Array');
+    }
+    this.#store.checkLength(payload.length);
+    return payload;
+  }
+
+  #decode(envelope: Envelope): Message<T> {
+    return {
+      data: this.#codec.decode(envelope.data),
+      type: envelope.type,
+      from: { pid: envelope.pid, threadId: envelope.threadId },
+      seq: envelope.seq,
+      sentAt: envelope.sentAt,
+    };
+  }
+
+  // Runs a blocking protocol on the event loop; close() ends it with EBADF.
+  async #runAsync<R>(steps: Steps<R>, signal: AbortSignal | undefined): Promise<R> {
+    const closing = this.#closing.signal;
+    const combined = signal === undefined ? closing : AbortSignal.any([signal, closing]);
+    try {
+      return await runAsync(this.#store, steps, combined);
+    } catch (error) {
+      if (closing.aborted && (error as { code?: unknown }).code === 'ABORT_ERR') throw closing.reason;
+      throw error;
+    }
+  }
+}
+

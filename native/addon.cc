@@ -12,6 +12,7 @@ void Fchmod(const Args& args);
 void Fstat(const Args& args);
 void MapShared(const Args& args);
 void Allocate(const Args& args);
+void PunchHole(const Args& args);
 void Mkfifo(const Args& args);
 void Gettid(const Args& args);
 void FutexWait(const Args& args);
@@ -50,6 +51,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   Export(exports, context, "fchmod", Fchmod, none);
   Export(exports, context, "fstat", Fstat, none);
   Export(exports, context, "allocate", Allocate, none);
+  Export(exports, context, "punchHole", PunchHole, none);
   Export(exports, context, "mapShared", MapShared, none);
   Export(exports, context, "mkfifo", Mkfifo, none);
   Export(exports, context, "gettid", Gettid, none);

@@ -1,5 +1,6 @@
 // Shared memory, FIFOs and thread identity: thin wrappers over the syscalls.
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -96,14 +97,33 @@ void Fstat(const Args& args) {
   args.GetReturnValue().Set(result);
 }
 
-// allocate(fd: number, size: number): void — gives the file `size` bytes of real memory
-// now. A page of a tmpfs file that cannot be allocated when first touched raises SIGBUS
-// and kills the process; allocating up front turns that into ENOSPC here.
+// allocate(fd: number, offset: number, length: number): void — gives bytes
+// [offset, offset + length) of the file real memory now, growing the file if needed. A page
+// of a tmpfs file that cannot be allocated when first touched raises SIGBUS and kills the
+// process; allocating up front turns that into ENOSPC here.
 void Allocate(const Args& args) {
-  int64_t fd, size;
-  if (!ArgInteger(args, 0, 0, kMaxFd, &fd) || !ArgInteger(args, 1, 1, kMaxMapBytes, &size)) return;
-  int err = posix_fallocate(static_cast<int>(fd), 0, static_cast<off_t>(size));
+  int64_t fd, offset, length;
+  if (!ArgInteger(args, 0, 0, kMaxFd, &fd) || !ArgInteger(args, 1, 0, kMaxMapBytes, &offset) ||
+      !ArgInteger(args, 2, 1, kMaxMapBytes, &length)) {
+    return;
+  }
+  int err = posix_fallocate(static_cast<int>(fd), static_cast<off_t>(offset), static_cast<off_t>(length));
   if (err != 0) ThrowErrno(args.GetIsolate(), "fallocate", err);
+}
+
+// punchHole(fd: number, offset: number, length: number): void — gives the memory of bytes
+// [offset, offset + length) back to the system; the file keeps its size (so no mapping of
+// it anywhere can fault with SIGBUS) and the range reads as zeros.
+void PunchHole(const Args& args) {
+  int64_t fd, offset, length;
+  if (!ArgInteger(args, 0, 0, kMaxFd, &fd) || !ArgInteger(args, 1, 0, kMaxMapBytes, &offset) ||
+      !ArgInteger(args, 2, 1, kMaxMapBytes, &length)) {
+    return;
+  }
+  if (fallocate(static_cast<int>(fd), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                static_cast<off_t>(offset), static_cast<off_t>(length)) != 0) {
+    ThrowErrno(args.GetIsolate(), "fallocate", errno);
+  }
 }
 
 // mapShared(fd: number, offset: number, length: number, writable: boolean): SharedArrayBuffer

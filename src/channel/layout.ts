@@ -5,7 +5,9 @@
 // Body layout (STORE_VERSION 1):
 //   [0, 1024)          control block, in 128-byte lines so that the words receivers spin
 //                      on, the words senders spin on, and the lock do not share a line
-//   [1024, ...)        cellCount cells of cellBytes each
+//   [1024, ...)        C_CELL_COUNT cells of cellBytes each. The arena grows (the file is
+//                      extended and every process maps the larger body when it next takes
+//                      the lock) and shrinks back to its initial size when drained.
 //
 // Control block, as Int32 word indexes (C_*) and Float64 indexes (F_*):
 //   line 0  lock (Mutex, 2 words) and the configuration, written once by the creator
@@ -33,8 +35,10 @@ export const C_MESSAGE_SIZE = 7; // fixed payload size, 0 = variable
 export const C_FLAGS = 8; // FLAG_*
 export const C_CODEC = 9; // codec id (channel/codec.ts)
 export const C_CELL_BYTES = 10;
-export const C_CELL_COUNT = 11;
+export const C_CELL_COUNT = 11; // cells in the arena now (grows and shrinks; under the lock)
 export const C_INFLIGHT = 12; // zero capacity: most offers that may wait in the arena at once
+export const C_INITIAL_CELLS = 13; // the arena never shrinks below this
+export const C_MAX_CELLS = 14; // ...nor grows beyond this (bounded: the worst case the limits allow)
 
 // Line 1: queue and allocator state; written under the lock only.
 export const C_HEAD = 32; // first message (cell index) or NONE
@@ -89,6 +93,8 @@ export const MSG_HEADER_BYTES = 40;
 export const CELL_HEADER_BYTES = 8;
 
 export const MIN_CELL_BYTES = 48;
+/** Largest body of a message store: what one Uint8Array can view. */
+export const MAX_STORE_BYTES = 2 ** 32;
 export const DEFAULT_CELL_BYTES = 256;
 /** Fixed-size messages up to this size get a cell of their own, one cell per message. */
 export const MAX_FIXED_CELL_BYTES = 65536;

@@ -15,6 +15,7 @@
 // The lock is a robust Mutex: when a holder dies mid-operation the next one to lock
 // rebuilds the list and the free list from what is reachable (repair()).
 import { corrupt, IpcError } from '../core/errors.ts';
+import type { BodyFile } from '../core/growable-file.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { THREAD_ID } from '../core/thread-id.ts';
 import { wake, WAKE_ALL } from '../core/wait.ts';
@@ -34,7 +35,10 @@ export interface StoreConfig {
   failWhenFull: boolean;
   codecId: number;
   cellBytes: number;
-  cellCount: number;
+  /** Cells the arena starts with and shrinks back to when drained. */
+  initialCells: number;
+  /** Cells the arena may grow to. */
+  maxCells: number;
   /** Zero capacity: how many offers may wait in the arena at once. */
   inflight: number;
 }
@@ -69,28 +73,45 @@ export interface StoreStats {
   repairs: number;
 }
 
-export function bodyBytesFor(config: StoreConfig): number {
-  return L.CONTROL_BYTES + config.cellCount * config.cellBytes;
+export function bodyBytesFor(cellBytes: number, cells: number): number {
+  return L.CONTROL_BYTES + cells * cellBytes;
 }
 
 export class MessageStore {
   readonly config: StoreConfig;
-  /** The store's words, for waiting on C_ITEMS_SEQ / C_SPACE_SEQ. */
-  readonly words: Int32Array;
-  readonly #f64: Float64Array;
-  readonly #u8: Uint8Array;
+  /**
+   * The store's words. Replaced when the arena grows; an older array still views the same
+   * control block (same file), so waits on C_ITEMS_SEQ / C_SPACE_SEQ through it still work.
+   */
+  words: Int32Array;
+  #f64: Float64Array;
+  #u8: Uint8Array;
+  /** Cells in the arena as of this process's last look (C_CELL_COUNT), all mapped. */
+  #cells: number;
+  /** Cells the current mapping covers (>= #cells). */
+  #mappedCells: number;
   readonly #lock: Mutex;
   readonly #isRemoved: () => boolean;
   readonly #what: string;
+  readonly #file: BodyFile | undefined;
 
-  private constructor(body: SharedArrayBuffer, config: StoreConfig, isRemoved: () => boolean, what: string) {
+  private constructor(
+    body: SharedArrayBuffer,
+    config: StoreConfig,
+    isRemoved: () => boolean,
+    what: string,
+    file: BodyFile | undefined,
+  ) {
     this.config = config;
     this.words = new Int32Array(body);
     this.#f64 = new Float64Array(body, 0, Math.floor(body.byteLength / 8));
     this.#u8 = new Uint8Array(body);
+    this.#mappedCells = Math.floor((body.byteLength - L.CONTROL_BYTES) / config.cellBytes);
+    this.#cells = Math.min(this.#mappedCells, config.initialCells);
     this.#lock = new Mutex(body, L.C_LOCK_BYTE_OFFSET);
     this.#isRemoved = isRemoved;
     this.#what = what;
+    this.#file = file;
   }
 
   /** Writes the configuration and an all-free arena into a zeroed body (creator only, before publishing). */
@@ -103,20 +124,19 @@ export class MessageStore {
     words[L.C_FLAGS] = config.failWhenFull ? L.FLAG_FAIL_WHEN_FULL : 0;
     words[L.C_CODEC] = config.codecId;
     words[L.C_CELL_BYTES] = config.cellBytes;
-    words[L.C_CELL_COUNT] = config.cellCount;
+    words[L.C_CELL_COUNT] = config.initialCells;
     words[L.C_INFLIGHT] = config.inflight;
+    words[L.C_INITIAL_CELLS] = config.initialCells;
+    words[L.C_MAX_CELLS] = config.maxCells;
     words[L.C_HEAD] = L.NONE;
     words[L.C_TAIL] = L.NONE;
-    const cellWords = config.cellBytes / 4;
-    for (let cell = 0; cell < config.cellCount; cell++) {
-      words[(L.CONTROL_BYTES >> 2) + cell * cellWords + L.CELL_NEXT] = cell + 1 < config.cellCount ? cell + 1 : L.NONE;
-    }
-    words[L.C_FREE_HEAD] = config.cellCount > 0 ? 0 : L.NONE;
-    words[L.C_FREE_COUNT] = config.cellCount;
+    linkFreeCells(words, config.cellBytes, 0, config.initialCells, L.NONE);
+    words[L.C_FREE_HEAD] = 0;
+    words[L.C_FREE_COUNT] = config.initialCells;
   }
 
   /** Reads and validates the configuration of an existing store. */
-  static attach(body: SharedArrayBuffer, isRemoved: () => boolean, what: string): MessageStore {
+  static attach(body: SharedArrayBuffer, isRemoved: () => boolean, what: string, file?: BodyFile): MessageStore {
     if (body.byteLength < L.CONTROL_BYTES) throw corrupt(`${what} is too small for its control block`);
     const words = new Int32Array(body, 0, L.CONTROL_BYTES / 4);
     const config: StoreConfig = {
@@ -127,7 +147,8 @@ export class MessageStore {
       failWhenFull: (words[L.C_FLAGS]! & L.FLAG_FAIL_WHEN_FULL) !== 0,
       codecId: words[L.C_CODEC]!,
       cellBytes: words[L.C_CELL_BYTES]!,
-      cellCount: words[L.C_CELL_COUNT]!,
+      initialCells: words[L.C_INITIAL_CELLS]!,
+      maxCells: words[L.C_MAX_CELLS]!,
       inflight: words[L.C_INFLIGHT]!,
     };
     const valid =
@@ -139,18 +160,29 @@ export class MessageStore {
       config.messageSize <= config.maxMessageSize &&
       config.cellBytes >= L.MIN_CELL_BYTES &&
       config.cellBytes % 8 === 0 &&
-      config.cellCount > 0 &&
+      config.initialCells > 0 &&
+      config.maxCells >= config.initialCells &&
+      bodyBytesFor(config.cellBytes, config.maxCells) <= L.MAX_STORE_BYTES &&
       config.inflight >= 0 &&
-      bodyBytesFor(config) <= body.byteLength;
+      bodyBytesFor(config.cellBytes, config.initialCells) <= body.byteLength;
     if (!valid) throw corrupt(`${what} has an invalid configuration`);
-    return new MessageStore(body, config, isRemoved, what);
+    const store = new MessageStore(body, config, isRemoved, what, file);
+    store.#refresh();
+    return store;
   }
 
   // ---- locking -------------------------------------------------------------------------
 
   /** Takes the store's lock; repairs the store if the previous holder died holding it. */
   lock(): void {
-    if (!this.#lock.tryLock() && this.#lock.lockSync().ownerDied) this.#repair();
+    const ownerDied = !this.#lock.tryLock() && this.#lock.lockSync().ownerDied;
+    try {
+      if (Atomics.load(this.words, L.C_CELL_COUNT) !== this.#cells) this.#refresh();
+      if (ownerDied) this.#repair();
+    } catch (error) {
+      this.#lock.unlock();
+      throw error;
+    }
   }
 
   unlock(): void {
@@ -184,18 +216,22 @@ export class MessageStore {
     const count = this.words[L.C_COUNT]!;
     const limit = capacity === 0 ? this.config.inflight : capacity;
     if (limit !== L.UNBOUNDED && count >= limit) return false;
-    if (maxBytes !== L.UNBOUNDED && this.words[L.C_BYTES]! + length > maxBytes) return false;
-    return L.cellsFor(length, this.config.cellBytes) <= this.words[L.C_FREE_COUNT]!;
+    return maxBytes === L.UNBOUNDED || this.words[L.C_BYTES]! + length <= maxBytes;
   }
 
   // ---- sending -------------------------------------------------------------------------
 
-  /** Appends a message (lock held, hasRoom() true). Returns the ticket of the new message. */
+  /**
+   * Appends a message (lock held, hasRoom() true), growing the arena if its free cells do
+   * not suffice (ENOMEM if it cannot). Returns the ticket of the new message.
+   */
   enqueue(payload: Uint8Array, type: number): Ticket {
-    const words = this.words;
     const { cellBytes } = this.config;
     const length = payload.length;
     const needed = L.cellsFor(length, cellBytes);
+    // Grow first: growing may map a new body, and `words` must be the new one.
+    if (this.words[L.C_FREE_COUNT]! < needed) this.#grow(needed);
+    const words = this.words;
     // The message's chain is the first `needed` cells of the free list, already linked.
     const first = this.#checkCell(words[L.C_FREE_HEAD]!, 'free list head');
     let last = first;
@@ -242,6 +278,8 @@ export class MessageStore {
 
   /** Whether the message behind `ticket` has left the queue (no lock needed). */
   isTaken(ticket: Ticket): boolean {
+    // A cell beyond the arena's present size was given back when the store drained.
+    if (ticket.cell >= Atomics.load(this.words, L.C_CELL_COUNT)) return true;
     return Atomics.load(this.words, this.#wordOf(ticket.cell) + L.CELL_GENERATION) !== ticket.generation;
   }
 
@@ -253,7 +291,7 @@ export class MessageStore {
     let message = words[L.C_HEAD]!;
     for (let steps = 0; message !== L.NONE; steps++) {
       this.#checkCell(message, 'queue');
-      if (steps > this.config.cellCount) throw corrupt(`${this.#what}'s queue does not end`);
+      if (steps > this.#cells) throw corrupt(`${this.#what}'s queue does not end`);
       if (message === ticket.cell) {
         this.#unlink(previous, message);
         return true;
@@ -417,10 +455,69 @@ export class MessageStore {
   }
 
   #checkCell(cell: number, where: string): number {
-    if (!(cell >= 0 && cell < this.config.cellCount)) {
-      throw corrupt(`${this.#what} has cell index ${cell} in its ${where} (${this.config.cellCount} cells)`);
+    if (!(cell >= 0 && cell < this.#cells)) {
+      throw corrupt(`${this.#what} has cell index ${cell} in its ${where} (${this.#cells} cells)`);
     }
     return cell;
+  }
+
+  /** Adopts the arena size another process published, mapping a grown body (lock held). */
+  #refresh(): void {
+    const cells = Atomics.load(this.words, L.C_CELL_COUNT);
+    if (!(cells >= this.config.initialCells && cells <= this.config.maxCells)) {
+      throw corrupt(`${this.#what} claims ${cells} cells (between ${this.config.initialCells} and ${this.config.maxCells} allowed)`);
+    }
+    if (cells > this.#mappedCells) {
+      if (this.#file === undefined) throw corrupt(`${this.#what} grew, and this handle cannot map more`);
+      this.#map(this.#file.map(bodyBytesFor(this.config.cellBytes, cells)), cells);
+    }
+    this.#cells = cells;
+  }
+
+  #map(body: SharedArrayBuffer, cells: number): void {
+    this.words = new Int32Array(body);
+    this.#f64 = new Float64Array(body, 0, Math.floor(body.byteLength / 8));
+    this.#u8 = new Uint8Array(body);
+    this.#mappedCells = cells;
+  }
+
+  /**
+   * Makes room for `needed` more cells than the free list has (lock held): doubles the
+   * arena, at most to maxCells. Memory is allocated before any cell is published, so a
+   * grower that dies leaves at worst a larger file. ENOMEM when the arena cannot grow.
+   */
+  #grow(needed: number): void {
+    const words = this.words;
+    const { cellBytes, maxCells } = this.config;
+    const current = this.#cells;
+    const missing = needed - words[L.C_FREE_COUNT]!;
+    const target = Math.min(maxCells, Math.max(current * 2, current + missing));
+    if (target - current < missing || this.#file === undefined) {
+      throw new IpcError('ENOMEM', `${this.#what} cannot grow beyond ${bodyBytesFor(cellBytes, current)} bytes`);
+    }
+    const from = bodyBytesFor(cellBytes, current);
+    const to = bodyBytesFor(cellBytes, target);
+    this.#file.extend(from, to);
+    if (target > this.#mappedCells) this.#map(this.#file.map(to), target);
+    linkFreeCells(this.words, cellBytes, current, target, this.words[L.C_FREE_HEAD]!);
+    this.words[L.C_FREE_HEAD] = current;
+    this.words[L.C_FREE_COUNT] = this.words[L.C_FREE_COUNT]! + (target - current);
+    Atomics.store(this.words, L.C_CELL_COUNT, target);
+    this.#cells = target;
+  }
+
+  /** The queue is empty (lock held): shrink the arena back to its initial size. */
+  #shrink(): void {
+    const words = this.words;
+    const { cellBytes, initialCells } = this.config;
+    const current = this.#cells;
+    if (current <= initialCells || this.#file === undefined) return;
+    linkFreeCells(words, cellBytes, 0, initialCells, L.NONE);
+    words[L.C_FREE_HEAD] = 0;
+    words[L.C_FREE_COUNT] = initialCells;
+    Atomics.store(words, L.C_CELL_COUNT, initialCells);
+    this.#cells = initialCells;
+    this.#file.release(bodyBytesFor(cellBytes, initialCells), bodyBytesFor(cellBytes, current));
   }
 
   #writePayload(first: number, payload: Uint8Array): void {
@@ -500,6 +597,7 @@ export class MessageStore {
     // The generation bump tells a sender waiting on this message that it was taken.
     Atomics.add(words, base + L.CELL_GENERATION, 1);
     Atomics.add(words, L.C_SPACE_SEQ, 1);
+    if (words[L.C_COUNT] === 0) this.#shrink();
   }
 
   /**
@@ -510,7 +608,8 @@ export class MessageStore {
    */
   #repair(): void {
     const words = this.words;
-    const { cellBytes, cellCount, maxMessageSize } = this.config;
+    const { cellBytes, maxMessageSize } = this.config;
+    const cellCount = this.#cells;
     const used = new Uint8Array(cellCount);
     let previous = L.NONE;
     let message = words[L.C_HEAD]!;
@@ -567,5 +666,13 @@ export class MessageStore {
     Atomics.add(words, L.C_SPACE_SEQ, 1);
     wake(words, L.C_ITEMS_SEQ, WAKE_ALL);
     wake(words, L.C_SPACE_SEQ, WAKE_ALL);
+  }
+}
+
+/** Links cells [from, to) into a chain in order, the last pointing at `then`. */
+function linkFreeCells(words: Int32Array, cellBytes: number, from: number, to: number, then: number): void {
+  const cellWords = cellBytes >> 2;
+  for (let cell = from; cell < to; cell++) {
+    words[(L.CONTROL_BYTES >> 2) + cell * cellWords + L.CELL_NEXT] = cell + 1 < to ? cell + 1 : then;
   }
 }

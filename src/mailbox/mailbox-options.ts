@@ -1,6 +1,5 @@
 // Mailbox options → the store's configuration: defaults, limits and the arena's size.
 import { IpcError } from '../core/errors.ts';
-import { MAX_BODY_BYTES } from '../core/shared-file.ts';
 import { invalidType, outOfRange, validateInteger, validateMode, validateObject } from '../core/validate.ts';
 import { codecByName, type Codec, type CodecName } from '../channel/codec.ts';
 import * as L from '../channel/layout.ts';
@@ -30,6 +29,8 @@ export const MAX_CAPACITY = 1 << 24;
 export const MAX_BYTES_LIMIT = 1 << 30;
 /** Zero capacity: offers that may wait for a receiver at once. */
 export const ZERO_CAPACITY_INFLIGHT = 64;
+/** Arena a store starts with (and shrinks back to). */
+export const INITIAL_ARENA_BYTES = 64 * 1024;
 
 export interface MailboxPlan {
   config: StoreConfig;
@@ -47,12 +48,8 @@ export function planMailbox(options: unknown): MailboxPlan {
   const mode = validateMode(given.mode ?? 0o600);
   const { codec, id: codecId } = codecByName(given.codec ?? 'structured');
 
-  let capacity: number;
-  if (given.capacity === Infinity) {
-    throw new IpcError('EINVAL', 'capacity: Infinity (unbounded) is not available yet; give a bound');
-  } else {
-    capacity = optionalInteger(given.capacity, 'capacity', 0, MAX_CAPACITY) ?? DEFAULT_CAPACITY;
-  }
+  const capacity =
+    given.capacity === Infinity ? L.UNBOUNDED : (optionalInteger(given.capacity, 'capacity', 0, MAX_CAPACITY) ?? DEFAULT_CAPACITY);
   if (given.whenFull !== undefined && given.whenFull !== 'block' && given.whenFull !== 'fail') {
     throw invalidType('whenFull', "'block' or 'fail'", given.whenFull);
   }
@@ -66,24 +63,37 @@ export function planMailbox(options: unknown): MailboxPlan {
   }
   maxMessageSize ??= DEFAULT_MAX_MESSAGE_SIZE;
   const slots = capacity === 0 ? ZERO_CAPACITY_INFLIGHT : capacity;
+  // Unbounded means no byte budget either, unless one is given.
   const maxBytes =
     optionalInteger(given.maxBytes, 'maxBytes', 1, MAX_BYTES_LIMIT) ??
-    (messageSize !== 0 ? Math.min(slots * messageSize, MAX_BYTES_LIMIT) : DEFAULT_MAX_BYTES);
+    (capacity === L.UNBOUNDED
+      ? L.UNBOUNDED
+      : messageSize !== 0
+        ? Math.min(slots * messageSize, MAX_BYTES_LIMIT)
+        : DEFAULT_MAX_BYTES);
 
   // Cells: one per message for fixed sizes (up to 64 KiB); 256 bytes for variable ones,
   // smaller when every message fits in less.
-  const largest = Math.min(maxMessageSize, maxBytes);
+  const largest = maxBytes === L.UNBOUNDED ? maxMessageSize : Math.min(maxMessageSize, maxBytes);
   const cellBytes =
     messageSize !== 0 && L.MSG_HEADER_BYTES + messageSize <= L.MAX_FIXED_CELL_BYTES
       ? L.roundUp8(L.MSG_HEADER_BYTES + messageSize)
       : Math.max(L.MIN_CELL_BYTES, Math.min(L.DEFAULT_CELL_BYTES, L.roundUp8(L.MSG_HEADER_BYTES + largest)));
-  // Enough cells for the worst case the limits allow: each message takes at most
-  // 2 + length / (cellBytes - 8) cells, and lengths add up to at most maxBytes.
+  // A bounded arena may grow to the worst case its limits allow: each message takes at
+  // most 2 + length / (cellBytes - 8) cells, and the lengths add up to at most maxBytes.
+  // An unbounded one may grow until one store reaches MAX_STORE_BYTES.
   const perMessage = L.cellsFor(largest, cellBytes);
-  const cellCount = Math.max(
-    perMessage,
-    Math.min(slots * perMessage, 2 * slots + Math.floor(maxBytes / (cellBytes - L.CELL_HEADER_BYTES))),
-  );
+  const storeCells = Math.floor((L.MAX_STORE_BYTES - L.CONTROL_BYTES) / cellBytes);
+  const worstCase =
+    capacity === L.UNBOUNDED
+      ? storeCells
+      : Math.max(perMessage, Math.min(slots * perMessage, 2 * slots + Math.floor(maxBytes / (cellBytes - L.CELL_HEADER_BYTES))));
+  if (worstCase > storeCells) {
+    throw outOfRange('maxBytes', `small enough for the buffer to fit in ${L.MAX_STORE_BYTES} bytes`, maxBytes);
+  }
+  // It starts with room for about 64 KiB (at least two of the largest messages) and
+  // shrinks back to that whenever it drains.
+  const initialCells = Math.min(worstCase, Math.max(2 * perMessage, Math.floor(INITIAL_ARENA_BYTES / cellBytes)));
   const config: StoreConfig = {
     capacity,
     maxBytes,
@@ -92,12 +102,10 @@ export function planMailbox(options: unknown): MailboxPlan {
     failWhenFull: given.whenFull === 'fail',
     codecId,
     cellBytes,
-    cellCount,
+    initialCells,
+    maxCells: worstCase,
     inflight: capacity === 0 ? ZERO_CAPACITY_INFLIGHT : 0,
   };
-  const bodyBytes = bodyBytesFor(config);
-  if (bodyBytes > MAX_BODY_BYTES || cellCount > 0x7fffffff) {
-    throw outOfRange('capacity', 'small enough for the buffer to fit in 1 TiB', capacity);
-  }
+  const bodyBytes = bodyBytesFor(cellBytes, initialCells);
   return { config, bodyBytes, codec, mode };
 }

@@ -8,6 +8,7 @@
 import { IpcError } from '../core/errors.ts';
 import { objectFileName, validateName } from '../core/names.ts';
 import { ObjectKindCode, type ObjectHeader } from '../core/object-header.ts';
+import { GrowableFile } from '../core/growable-file.ts';
 import { closeFd, initializeObject, mapObject, openShm, unlinkShm } from '../core/shared-file.ts';
 import { validateBoolean, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
 import { abortError, deadlineAfter } from '../core/wait.ts';
@@ -73,14 +74,16 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   readonly #header: ObjectHeader;
   readonly #codec: Codec<T>;
   readonly #userSlot: number;
+  readonly #file: GrowableFile;
   // Aborted by close(): pending waits of this handle end with EBADF.
   readonly #closing = new AbortController();
 
-  private constructor(name: string, store: MessageStore, header: ObjectHeader, codec: Codec<T>) {
+  private constructor(name: string, store: MessageStore, header: ObjectHeader, codec: Codec<T>, file: GrowableFile) {
     this.name = name;
     this.#store = store;
     this.#header = header;
     this.#codec = codec;
+    this.#file = file;
     this.#userSlot = header.addUser();
   }
 
@@ -90,6 +93,8 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     const plan = planMailbox(options);
     const path = mailboxPath(name);
     const fd = openShm(path, true, plan.mode, describe(name));
+    // The handle keeps the descriptor: growing the arena extends and remaps the file.
+    const file = new GrowableFile(fd, describe(name));
     try {
       const mapped = initializeObject(
         fd,
@@ -100,17 +105,16 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
         (body) => MessageStore.initialize(body, plan.config),
         describe(name),
       );
-      const store = MessageStore.attach(mapped.body, () => mapped.header.removed, describe(name));
-      return new Mailbox<T>(name, store, mapped.header, plan.codec as Codec<T>);
+      const store = MessageStore.attach(mapped.body, () => mapped.header.removed, describe(name), file);
+      return new Mailbox<T>(name, store, mapped.header, plan.codec as Codec<T>, file);
     } catch (error) {
+      file.close();
       try {
         unlinkShm(path, describe(name));
       } catch {
         // Already gone: nothing to undo.
       }
       throw error;
-    } finally {
-      closeFd(fd);
     }
   }
 
@@ -119,12 +123,15 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     validateName(name);
     const { codec } = validateObject<{ codec?: unknown }>(options, 'options');
     const fd = openShm(mailboxPath(name), false, 0, describe(name));
+    const file = new GrowableFile(fd, describe(name));
     try {
       const mapped = mapObject(fd, ObjectKindCode.Mailbox, LAYOUT_VERSION, describe(name));
-      const store = MessageStore.attach(mapped.body, () => mapped.header.removed, describe(name));
-      return new Mailbox<T>(name, store, mapped.header, codecById(store.config.codecId, codec, describe(name)) as Codec<T>);
-    } finally {
-      closeFd(fd);
+      const store = MessageStore.attach(mapped.body, () => mapped.header.removed, describe(name), file);
+      const chosen = codecById(store.config.codecId, codec, describe(name)) as Codec<T>;
+      return new Mailbox<T>(name, store, mapped.header, chosen, file);
+    } catch (error) {
+      file.close();
+      throw error;
     }
   }
 
@@ -250,6 +257,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     if (this.closed) return;
     this.#closing.abort(new IpcError('EBADF', `${describe(this.name)} handle is closed`));
     this.#header.removeUser(this.#userSlot);
+    this.#file.close();
   }
 
   [Symbol.dispose](): void {

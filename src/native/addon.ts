@@ -23,8 +23,10 @@ export interface Addon {
   ftruncate(fd: number, size: number): void;
   fchmod(fd: number, mode: number): void;
   fstat(fd: number): FileStatus;
-  /** posix_fallocate: reserve real memory for the first `size` bytes (ENOSPC instead of a later SIGBUS). */
-  allocate(fd: number, size: number): void;
+  /** posix_fallocate: real memory for bytes [offset, offset + length), growing the file (ENOSPC instead of a later SIGBUS). */
+  allocate(fd: number, offset: number, length: number): void;
+  /** Frees the memory of bytes [offset, offset + length); the file keeps its size and reads zeros there. */
+  punchHole(fd: number, offset: number, length: number): void;
   /** Maps bytes [offset, offset + length) of the file, shared. */
   mapShared(fd: number, offset: number, length: number, writable: boolean): SharedArrayBuffer;
   mkfifo(path: string, mode: number): void;

@@ -10,8 +10,9 @@
 //                      the lock) and shrinks back to its initial size when drained.
 //
 // Control block, as Int32 word indexes (C_*) and Float64 indexes (F_*):
-//   line 0  lock (Mutex, 2 words) and the configuration, written once by the creator
-//   line 1  queue and allocator state, written only under the lock
+//   line 0  the configuration, written once by the creator
+//   line 1  the lock (Mutex, 2 words) and the queue and allocator state it guards: one
+//           line, so that taking the lock brings the state along
 //   line 2  ITEMS_SEQ (bumped on every enqueue; receivers sleep on it) + waiting receivers
 //   line 3  SPACE_SEQ (bumped on every removal; senders sleep on it) + waiting senders
 //   lines 4-7  receiver slots: who is blocked in a receive, with what selector
@@ -26,8 +27,7 @@ export const STORE_VERSION = 1;
 export const CONTROL_BYTES = 1024;
 export const NONE = -1;
 
-// Line 0: the lock, then configuration (read-only once published).
-export const C_LOCK_BYTE_OFFSET = 0;
+// Line 0: configuration (read-only once published).
 export const C_CAPACITY = 4; // messages; UNBOUNDED for no limit
 export const C_MAX_BYTES = 5; // payload byte budget; UNBOUNDED for none
 export const C_MAX_MESSAGE = 6; // largest payload
@@ -40,21 +40,22 @@ export const C_INFLIGHT = 12; // zero capacity: most offers that may wait in the
 export const C_INITIAL_CELLS = 13; // the arena never shrinks below this
 export const C_MAX_CELLS = 14; // ...nor grows beyond this (bounded: the worst case the limits allow)
 
-// Line 1: queue and allocator state; written under the lock only.
-export const C_HEAD = 32; // first message (cell index) or NONE
-export const C_TAIL = 33; // last message or NONE
-export const C_COUNT = 34; // messages queued
-export const C_BYTES = 35; // payload bytes queued
-export const C_FREE_HEAD = 36; // first free cell or NONE
-export const C_FREE_COUNT = 37;
-export const C_NEXT_SEQ = 38; // sequence number of the next message (wraps at 2^32)
-export const C_LAST_SEND_PID = 39;
-export const C_LAST_RECEIVE_PID = 40;
-export const C_REPAIRS = 41; // times the store was repaired after a holder of its lock died
-export const F_TOTAL_SENT = 21; // byte 168
-export const F_TOTAL_RECEIVED = 22;
-export const F_LAST_SEND_TIME = 23;
-export const F_LAST_RECEIVE_TIME = 24;
+// Line 1: the lock, and the queue and allocator state, written under the lock only.
+export const C_LOCK_BYTE_OFFSET = 128; // words 32-33
+export const C_HEAD = 34; // first message (cell index) or NONE
+export const C_TAIL = 35; // last message or NONE
+export const C_COUNT = 36; // messages queued
+export const C_BYTES = 37; // payload bytes queued
+export const C_FREE_HEAD = 38; // first free cell or NONE
+export const C_FREE_COUNT = 39;
+export const C_NEXT_SEQ = 40; // sequence number of the next message (wraps at 2^32)
+export const C_LAST_SEND_PID = 41;
+export const C_LAST_RECEIVE_PID = 42;
+export const C_REPAIRS = 43; // times the store was repaired after a holder of its lock died
+export const F_TOTAL_SENT = 22; // byte 176
+export const F_TOTAL_RECEIVED = 23;
+export const F_LAST_SEND_TIME = 24;
+export const F_LAST_RECEIVE_TIME = 25;
 
 // Line 2: receivers' wake word.
 export const C_ITEMS_SEQ = 64;

@@ -24,6 +24,9 @@ import { threadId } from 'node:worker_threads';
 import * as L from './layout.ts';
 import { ANY, MAX_TYPE, matches, type Selector } from './selector.ts';
 
+/** Attempts at the store's lock before a locker sleeps on it. */
+const LOCK_SPINS = 2000;
+
 export interface StoreConfig {
   /** Messages: L.UNBOUNDED, 0 (rendezvous) or n. */
   capacity: number;
@@ -175,7 +178,7 @@ export class MessageStore {
 
   /** Takes the store's lock; repairs the store if the previous holder died holding it. */
   lock(): void {
-    const ownerDied = !this.#lock.tryLock() && this.#lock.lockSync().ownerDied;
+    const ownerDied = !this.#lock.tryLock() && !this.#spinLock() && this.#lock.lockSync().ownerDied;
     try {
       if (Atomics.load(this.words, L.C_CELL_COUNT) !== this.#cells) this.#refresh();
       if (ownerDied) this.#repair();
@@ -187,6 +190,20 @@ export class MessageStore {
 
   unlock(): void {
     this.#lock.unlock();
+  }
+
+  // Critical sections of the store last well under a microsecond, far less than a trip
+  // through the kernel: retry for a while before sleeping on the lock.
+  #spinLock(): boolean {
+    for (let spin = 0; spin < LOCK_SPINS; spin++) {
+      if (!this.#lock.locked && this.#lock.tryLock()) return true;
+    }
+    return false;
+  }
+
+  /** Messages queued now, read without the lock: a hint that may be stale by the time it is used. */
+  get queuedHint(): number {
+    return Atomics.load(this.words, L.C_COUNT);
   }
 
   /** EIDRM once the object has been removed. Call with the lock held (or not: it only reads a flag). */

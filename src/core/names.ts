@@ -55,11 +55,14 @@ export function objectFileName(kind: ObjectKind, name: string, namespace = curre
   return fileName;
 }
 
-/** Splits a /dev/shm file name back into its parts, or null when it is not one of ours. */
+/**
+ * Splits a /dev/shm file name back into its parts, or null when it is not one of ours.
+ * Whatever it returns is a valid name: one that validateName (and so open/unlink) accepts.
+ */
 export function parseObjectFileName(
   fileName: string,
 ): { namespace: string; kind: ObjectKind; name: string } | null {
   const match = /^interproc\.([A-Za-z0-9_-]{1,64})\.(shm|mailbox|mq|port)\.(.+)$/.exec(fileName);
-  if (match === null || !NAME_PATTERN.test(match[3]!)) return null;
+  if (match === null || match[3]!.length > MAX_NAME_LENGTH || !NAME_PATTERN.test(match[3]!)) return null;
   return { namespace: match[1]!, kind: match[2] as ObjectKind, name: match[3]! };
 }

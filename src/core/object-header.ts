@@ -88,6 +88,12 @@ export class ObjectHeader {
     while (magic === 0) {
       const left = timeLeft(deadline);
       if (left === 0) throw corrupt(`${what} was never finished by its creator`);
+      // The creator stores its pid before it publishes: once that pid is dead, nobody
+      // will ever publish this header, so there is nothing to wait for.
+      const creator = Atomics.load(words, W_CREATOR_PID);
+      if (creator > 0 && !isThreadAlive(creator)) {
+        throw corrupt(`${what} was left unfinished by its creator (pid ${creator}), which has exited`);
+      }
       waitSync(words, W_MAGIC, 0, left);
       magic = Atomics.load(words, W_MAGIC);
     }

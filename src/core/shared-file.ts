@@ -2,16 +2,20 @@
 // (/dev/shm) for named objects and memfd for anonymous ones. Every object file is an
 // ObjectHeader followed by a body; the two are mapped as separate SharedArrayBuffers so
 // that the body a user sees starts at its own byte 0.
-import { constants, closeSync } from 'node:fs';
+import { constants, closeSync, fstatSync, readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { addon, type FileStatus } from '../native/addon.ts';
-import { IpcError, systemError } from './errors.ts';
+import { corrupt, IpcError, systemError } from './errors.ts';
 import { HEADER_BYTES, ObjectHeader, type HeaderInfo, type ObjectKindCode } from './object-header.ts';
 import { deadlineAfter, timeLeft } from './wait.ts';
 
 /** Largest body of one object: 1 TiB. */
 export const MAX_BODY_BYTES = 2 ** 40;
 
-/** How long an opener waits for a creator that has made the file but not yet sized it. */
+/**
+ * How long a creator may take from making an object's file to sizing it. An opener that
+ * finds the file empty waits until the file is that old, then calls it corrupt.
+ */
 const SIZE_WAIT_MS = 2000;
 
 export interface MappedObject {
@@ -19,6 +23,18 @@ export interface MappedObject {
   info: HeaderInfo;
   body: SharedArrayBuffer;
   status: FileStatus;
+}
+
+/** Bytes the machine could ever back with memory: RAM plus swap. */
+function memoryCeiling(): number {
+  let swap = 0;
+  try {
+    const match = /^SwapTotal:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'latin1'));
+    if (match !== null) swap = Number(match[1]) * 1024;
+  } catch {
+    // No /proc/meminfo: count RAM alone.
+  }
+  return totalmem() + swap;
 }
 
 /** Sleeps the thread for `ms` (only used while a creator is between two syscalls). */
@@ -40,11 +56,21 @@ export function initializeObject(
   fillBody: ((body: SharedArrayBuffer) => void) | undefined,
   what: string,
 ): MappedObject {
+  const fileBytes = HEADER_BYTES + bodyBytes;
+  // Allocating a file's memory up front only turns a later SIGBUS into ENOSPC where a size
+  // limit exists: /dev/shm's, if it is smaller than the machine. A memfd has none, and
+  // /dev/shm may be as large as RAM; there the kernel allocates page after page and the
+  // OOM killer ends this process (or another) long before fallocate fails. Refuse at
+  // least what could never fit.
+  const ceiling = memoryCeiling();
+  if (fileBytes > ceiling) {
+    throw new IpcError('ENOMEM', `create ${what}: ${fileBytes} bytes is more than this machine's memory and swap (${ceiling} bytes)`);
+  }
   try {
     // fchmod sets the exact mode asked for; shm_open's mode is reduced by the umask.
     if (mode !== undefined) addon.fchmod(fd, mode);
-    addon.ftruncate(fd, HEADER_BYTES + bodyBytes);
-    addon.allocate(fd, HEADER_BYTES + bodyBytes);
+    addon.ftruncate(fd, fileBytes);
+    addon.allocate(fd, 0, fileBytes);
     const headerBuffer = addon.mapShared(fd, 0, HEADER_BYTES, true);
     const body = addon.mapShared(fd, HEADER_BYTES, bodyBytes, true);
     fillBody?.(body);
@@ -61,14 +87,25 @@ export function initializeObject(
 export function mapObject(fd: number, kind: ObjectKindCode, version: number, what: string): MappedObject {
   try {
     let status = addon.fstat(fd);
-    // The creator makes the file, then sizes it: give it a moment.
-    const deadline = deadlineAfter(SIZE_WAIT_MS);
-    while (status.size < HEADER_BYTES && timeLeft(deadline) > 0) {
-      pause(1);
-      status = addon.fstat(fd);
+    // Only a regular file (a /dev/shm file or a memfd) can be an object; a pipe, device or
+    // directory handed to fromFd would otherwise look like an empty file forever.
+    if ((status.mode & constants.S_IFMT) !== constants.S_IFREG) {
+      throw new IpcError('EINVAL', `${what} is not a shared memory file (file mode 0o${status.mode.toString(8)})`);
+    }
+    if (status.size === 0) {
+      // The creator makes the file, then sizes it with one ftruncate: an empty file may be
+      // a creator between those two calls, never a file of any other size. The file's
+      // mtime is when it was made (ftruncate would have updated it), so a file that is
+      // already old has no creator coming back and is not waited for.
+      const age = Date.now() - fstatSync(fd).mtimeMs;
+      const deadline = deadlineAfter(Math.max(0, SIZE_WAIT_MS - Math.max(0, age)));
+      while (status.size === 0 && timeLeft(deadline) > 0) {
+        pause(1);
+        status = addon.fstat(fd);
+      }
     }
     if (status.size < HEADER_BYTES) {
-      throw new IpcError('ECORRUPT', `shared state failed validation: ${what} is ${status.size} bytes, too short for a header`);
+      throw corrupt(`${what} is ${status.size} bytes, too short for a header`);
     }
     const header = new ObjectHeader(addon.mapShared(fd, 0, HEADER_BYTES, true));
     const info = header.validate(kind, version, status.size, what);

@@ -153,7 +153,9 @@ export class SharedMemory implements Disposable {
       throw systemError(error, `create ${describe(null)}`);
     }
     try {
-      return new SharedMemory(null, initializeObject(fd, ObjectKindCode.SharedMemory, LAYOUT_VERSION, bytes, undefined, undefined, describe(null)), fd);
+      // memfd_create makes the file 0o777. Give it the default mode of every object, so
+      // that `mode` reports what a reopen through /proc/<pid>/fd/<fd> would be checked against.
+      return new SharedMemory(null, initializeObject(fd, ObjectKindCode.SharedMemory, LAYOUT_VERSION, bytes, DEFAULT_MODE, undefined, describe(null)), fd);
     } catch (error) {
       closeFd(fd);
       throw error;

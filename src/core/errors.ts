@@ -25,6 +25,8 @@ export type IpcErrorCode =
   | 'ENOSPC'
   | 'EMFILE'
   | 'ENFILE'
+  | 'ELOOP'
+  | 'EOVERFLOW'
   | 'ECORRUPT';
 
 export interface IpcErrorOptions {

@@ -9,12 +9,18 @@
 // release changes the word the waiter is about to sleep on and cannot be missed. As with
 // pthreads, a wait may also return without a notify (spuriously): always wait in a loop
 // that re-checks the predicate under the mutex.
+//
+// A notify's wake may land on an asynchronous waiter whose timeout or abort settles it
+// first (its wait completed in the addon, but the timer or the signal won). The notify
+// must not be lost: a waiter whose time ran out after the sequence moved returns normally
+// (as if woken; its caller re-checks the predicate), and an aborted one whose sequence
+// moved wakes every waiter (spurious wakes are allowed; a lost one would hang them).
 import { IpcError } from '../core/errors.ts';
-import { validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { invalidType, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
 import { abortError, deadlineAfter, timeLeft, wake, waitAsync, waitSync, WAKE_ALL, WAIT_TIMED_OUT, type WaitResult } from '../core/wait.ts';
 import type { LockResult } from './lock-result.ts';
-import type { Mutex } from './mutex.ts';
-import { sharedWords } from './shared-words.ts';
+import { Mutex } from './mutex.ts';
+import { BLOCKING_SLICE_MS, sharedWords } from './shared-words.ts';
 
 const SEQUENCE = 0;
 const WAITERS = 1;
@@ -38,8 +44,10 @@ export class Condition {
    * the mutex before it settles — also when it rejects with ETIMEDOUT or AbortError, as
    * pthread_cond_timedwait does, so `finally { mutex.unlock() }` is always right. Resolves
    * with the re-acquisition's LockResult (ownerDied if the mutex's holder died meanwhile).
+   * ETIMEDOUT means no notify came in time: a wait notified as its time runs out resolves.
    */
   async wait(mutex: Mutex, options?: ConditionWaitOptions): Promise<LockResult> {
+    validateMutex(mutex);
     const { timeout, signal } = validateObject<ConditionWaitOptions>(options, 'options');
     const timeoutMs = validateTimeout(timeout);
     const abortSignal = validateSignal(signal);
@@ -53,19 +61,25 @@ export class Condition {
       failure = error;
     }
     Atomics.sub(this.#words, WAITERS, 1);
+    const notified = Atomics.load(this.#words, SEQUENCE) !== sequence;
+    if (failure !== undefined && notified) wake(this.#words, SEQUENCE, WAKE_ALL);
     // Re-acquire in every case; an error of the wait propagates only once the mutex is held.
     const relocked = await mutex.lock();
     if (failure !== undefined) throw failure;
-    if (outcome === WAIT_TIMED_OUT) throw timedOut();
+    if (outcome === WAIT_TIMED_OUT && !notified) throw timedOut();
     return relocked;
   }
 
-  /** As wait(), blocking the thread. */
+  /** As wait(), blocking the thread (in slices, so that a worker blocked here can be terminated). */
   waitSync(mutex: Mutex, options?: { timeout?: number }): LockResult {
+    validateMutex(mutex);
     const { timeout } = validateObject<{ timeout?: number }>(options, 'options');
     const deadline = deadlineAfter(validateTimeout(timeout));
     const sequence = this.#enter(mutex);
-    const outcome = waitSync(this.#words, SEQUENCE, sequence, timeLeft(deadline));
+    let outcome: WaitResult;
+    do {
+      outcome = waitSync(this.#words, SEQUENCE, sequence, Math.min(timeLeft(deadline), BLOCKING_SLICE_MS));
+    } while (outcome === WAIT_TIMED_OUT && timeLeft(deadline) > 0);
     Atomics.sub(this.#words, WAITERS, 1);
     const relocked = mutex.lockSync();
     if (outcome === WAIT_TIMED_OUT) throw timedOut();
@@ -93,6 +107,10 @@ export class Condition {
     mutex.unlock();
     return sequence;
   }
+}
+
+function validateMutex(mutex: unknown): void {
+  if (!(mutex instanceof Mutex)) throw invalidType('mutex', 'an instance of Mutex', mutex);
 }
 
 function timedOut(): IpcError {

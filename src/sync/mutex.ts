@@ -113,7 +113,9 @@ export class Mutex {
   /** Releases the lock. Throws EPERM when this thread does not hold it. */
   unlock(): void {
     const state = Atomics.load(this.#words, STATE);
-    if ((state & TID_MASK) !== THREAD_ID || state === 0) {
+    const owner = state & TID_MASK;
+    if ((state & ~(TID_MASK | WAITERS)) !== 0 || (owner === 0 && state !== 0)) throw corruptState(state);
+    if (owner !== THREAD_ID) {
       throw new IpcError('EPERM', 'unlock() of a Mutex this thread does not hold');
     }
     Atomics.store(this.#words, OWNER_PID, 0);
@@ -127,7 +129,7 @@ export class Mutex {
 
   /** Whether this thread holds the lock. */
   get heldByCurrentThread(): boolean {
-    return (Atomics.load(this.#words, STATE) & TID_MASK) === THREAD_ID;
+    return (Atomics.load(this.#words, STATE) & ~WAITERS) === THREAD_ID;
   }
 
   // Acquires the lock, or marks it as having waiters and returns the state to sleep on.
@@ -142,9 +144,7 @@ export class Mutex {
         continue;
       }
       const owner = state & TID_MASK;
-      if ((state & ~(TID_MASK | WAITERS)) !== 0 || owner === 0) {
-        throw corrupt(`mutex state 0x${(state >>> 0).toString(16)} names no owner`);
-      }
+      if ((state & ~(TID_MASK | WAITERS)) !== 0 || owner === 0) throw corruptState(state);
       if (checkOwner && owner !== THREAD_ID && !isThreadAlive(owner)) {
         const seen = Atomics.compareExchange(words, STATE, state, THREAD_ID | WAITERS);
         if (seen === state) return this.#acquired(ACQUIRED_OWNER_DIED);
@@ -171,4 +171,8 @@ export class Mutex {
   #timedOut(): IpcError {
     return new IpcError('ETIMEDOUT', 'timed out waiting for the Mutex');
   }
+}
+
+function corruptState(state: number): IpcError {
+  return corrupt(`mutex state 0x${(state >>> 0).toString(16)} names no owner`);
 }

@@ -9,10 +9,15 @@
 // is already visible. A waiter killed while asleep leaves `waiters` too high, which only
 // costs a spare wake. A semaphore has no owner: units taken by a process that dies are
 // not given back.
+//
+// A post's wake may land on an asynchronous waiter that is just being aborted (its wait
+// completed in the addon, but the abort settles it first). Such a waiter passes the wake
+// on when a unit is left and others wait, so the unit is not stranded while they sleep.
+// (A timed-out waiter needs no such care: it tries once more and takes the unit itself.)
 import { corrupt, IpcError } from '../core/errors.ts';
 import { validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
 import { abortError, deadlineAfter, timeLeft, wake, waitAsync, waitSync } from '../core/wait.ts';
-import { sharedWords } from './shared-words.ts';
+import { BLOCKING_SLICE_MS, sharedWords } from './shared-words.ts';
 
 const COUNT = 0;
 const WAITERS = 1;
@@ -67,13 +72,16 @@ export class Semaphore {
       Atomics.add(this.#words, WAITERS, 1);
       try {
         await waitAsync(this.#words, COUNT, 0, { timeoutMs: left, signal: abortSignal });
-      } finally {
+      } catch (error) {
         Atomics.sub(this.#words, WAITERS, 1);
+        this.#passOnWake();
+        throw error;
       }
+      Atomics.sub(this.#words, WAITERS, 1);
     }
   }
 
-  /** Takes one unit, blocking the thread. */
+  /** Takes one unit, blocking the thread (in slices, so that a worker blocked here can be terminated). */
   waitSync(options?: { timeout?: number }): void {
     const { timeout } = validateObject<{ timeout?: number }>(options, 'options');
     const deadline = deadlineAfter(validateTimeout(timeout));
@@ -81,7 +89,7 @@ export class Semaphore {
       const left = timeLeft(deadline);
       if (left === 0) throw timedOut();
       Atomics.add(this.#words, WAITERS, 1);
-      waitSync(this.#words, COUNT, 0, left);
+      waitSync(this.#words, COUNT, 0, Math.min(left, BLOCKING_SLICE_MS));
       Atomics.sub(this.#words, WAITERS, 1);
     }
   }
@@ -98,6 +106,12 @@ export class Semaphore {
       if (Atomics.compareExchange(words, COUNT, current, current + count) === current) break;
     }
     if (Atomics.load(words, WAITERS) !== 0) wake(words, COUNT, count);
+  }
+
+  // Called by a waiter that gives up (aborted): if a post woke it, wake another instead.
+  #passOnWake(): void {
+    const words = this.#words;
+    if (Atomics.load(words, COUNT) > 0 && Atomics.load(words, WAITERS) > 0) wake(words, COUNT, 1);
   }
 
   #count(): number {

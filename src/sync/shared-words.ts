@@ -10,3 +10,11 @@ export function sharedWords(buffer: unknown, byteOffset: unknown, bytes: number,
   }
   return new Int32Array(shared, offset, bytes / 4);
 }
+
+/**
+ * Longest a blocking (sync) wait sleeps in the kernel at a time. A thread asleep in a futex
+ * cannot be stopped: worker.terminate() takes effect only once the thread runs JavaScript
+ * again, and process.exit() waits for such a worker forever. So blocking waits sleep in
+ * slices, each re-waiting on the same expected value (nothing is missed in between).
+ */
+export const BLOCKING_SLICE_MS = 100;

@@ -1,0 +1,31 @@
+// Blocks its thread in a synchronous wait that nothing will end, to show it can still be
+// stopped. Meant for a worker thread handed the buffer (see sync-channel.ts); says
+// "blocking <kernel thread id>" just before it blocks.
+// Usage: sync-block.ts semaphore|condition|mutex -
+//   semaphore: Semaphore.waitSync() on a Semaphore at byte 0 with count 0
+//   condition: Condition.waitSync() (HANDOFF layout), never notified
+//   mutex:     Mutex.lockSync() (HANDOFF layout) on a Mutex someone else holds
+import { Condition, Mutex, Semaphore } from '../../src/index.ts';
+import { THREAD_ID } from '../../src/core/thread-id.ts';
+import { args, openShared, say } from './sync-channel.ts';
+import { HANDOFF } from './sync-layout.ts';
+
+const [kind, name] = args();
+const shared = openShared(name!);
+const mutex = new Mutex(shared.buffer, HANDOFF.mutex);
+if (kind === 'semaphore') {
+  const semaphore = new Semaphore(shared.buffer, 0);
+  say(`blocking ${THREAD_ID}`);
+  semaphore.waitSync();
+} else if (kind === 'condition') {
+  const condition = new Condition(shared.buffer, HANDOFF.condition);
+  mutex.lockSync();
+  say(`blocking ${THREAD_ID}`);
+  condition.waitSync(mutex);
+} else if (kind === 'mutex') {
+  say(`blocking ${THREAD_ID}`);
+  mutex.lockSync();
+} else {
+  throw new Error(`unknown kind ${kind}`);
+}
+say('returned');

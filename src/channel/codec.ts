@@ -74,7 +74,8 @@ export function codecByName(name: unknown): { codec: Codec<unknown>; id: number 
 
 export function codecById(id: number, given: unknown, what: string): Codec<unknown> {
   if (id === CODEC_IDS.custom) {
-    if (given === undefined) {
+    // A built-in's name is not "the same codec": the bytes were made by the creator's own.
+    if (given === undefined || typeof given === 'string') {
       throw new IpcError('EINVAL', `${what} was created with a custom codec: pass the same codec to open()`);
     }
     return codecByName(given).codec;

@@ -7,11 +7,16 @@
 // the store's lock and read the word to sleep on in the same critical section. The other
 // side changes that word under the lock and wakes after unlocking when it sees a waiter,
 // so a wake can never fall between a waiter's check and its sleep.
+//
+// Removal (unlink) is the exception: it sets the removed flag, bumps both words and wakes
+// everyone without the lock. So every waiter loads the word it will sleep on BEFORE it
+// checks the flag: a removal it did not see yet comes after that load, changes the word,
+// and the sleep returns at once.
 import { IpcError } from '../core/errors.ts';
 import { timeLeft, waitAsync, waitSync, wake, type WaitResult } from '../core/wait.ts';
 import * as L from './layout.ts';
 import type { Selector } from './selector.ts';
-import type { Envelope, MessageStore, Ticket } from './store.ts';
+import { NOT_WAITING, type Envelope, type MessageStore, type Ticket } from './store.ts';
 
 export interface WaitRequest {
   word: number;
@@ -87,6 +92,9 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
     let seen: number;
     store.lock();
     try {
+      // The word before the removal check (see the header): an unlink after the check
+      // changes it, so the wait below cannot sleep through that unlink's wake-up.
+      seen = Atomics.load(store.words, L.C_SPACE_SEQ);
       store.checkRemoved();
       if (store.hasRoom(plan.payload.length)) {
         ticket = store.enqueue(plan.payload, plan.type);
@@ -95,7 +103,6 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
       if (plan.failWhenFull) throw new IpcError('EAGAIN', 'the mailbox is full');
       if (timeLeft(plan.deadline) === 0) throw timedOut('no room in the mailbox; nothing was sent');
       Atomics.add(store.words, L.C_WAITING_SENDERS, 1);
-      seen = Atomics.load(store.words, L.C_SPACE_SEQ);
     } finally {
       store.unlock();
     }
@@ -127,6 +134,7 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
     const seen = Atomics.load(store.words, L.C_SPACE_SEQ);
     try {
       if (store.isTaken(ticket)) return;
+      store.checkRemoved(); // again, now that `seen` is loaded (see the header)
       yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: timeLeft(plan.deadline) };
     } catch (error) {
       giveUp(store, ticket, error);
@@ -171,50 +179,46 @@ export function tryReceive(store: MessageStore, selector: Selector): Envelope | 
 }
 
 export function* receiveSteps(store: MessageStore, selector: Selector, deadline: number): Steps<Envelope> {
-  const selective = selector.kind !== 0 || selector.from !== 0;
-  let slot = -1;
+  // While blocked, the receiver is counted as waiting and (if the table has room) holds a
+  // slot; both are given up together under the lock when it next takes the lock, so that
+  // a receiver that dies asleep can be found (dead slot) and uncounted exactly once.
+  let waiter = NOT_WAITING;
   let envelope: Envelope | null = null;
   try {
     for (;;) {
       let seen: number;
       store.lock();
       try {
-        const claimed = store.releaseReceiver(slot);
-        slot = -1;
+        // The word before the removal check (see the header).
+        seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
+        const handedOver = store.releaseReceiver(waiter, selector);
+        waiter = NOT_WAITING;
         store.checkRemoved();
-        envelope = store.take(selector, claimed);
+        envelope = store.take(selector, handedOver);
         if (envelope !== null) break;
         if (timeLeft(deadline) === 0) throw timedOut('no message arrived');
-        slot = store.registerReceiver(selector);
-        Atomics.add(store.words, L.C_WAITING_RECEIVERS, 1);
-        if (selective) Atomics.add(store.words, L.C_SELECTIVE_RECEIVERS, 1);
-        seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
+        waiter = store.registerReceiver(selector);
       } finally {
         store.unlock();
       }
-      try {
-        yield { word: L.C_ITEMS_SEQ, expected: seen, timeoutMs: timeLeft(deadline) };
-      } finally {
-        Atomics.sub(store.words, L.C_WAITING_RECEIVERS, 1);
-        if (selective) Atomics.sub(store.words, L.C_SELECTIVE_RECEIVERS, 1);
-      }
+      yield { word: L.C_ITEMS_SEQ, expected: seen, timeoutMs: timeLeft(deadline) };
     }
   } finally {
-    if (envelope === null) leave(store, slot);
+    if (envelope === null) leave(store, waiter, selector);
   }
   store.wakeSenders();
   return envelope;
 }
 
 /**
- * A receiver giving up (abort, timeout, removal): frees its slot, and if it may have been
+ * A receiver giving up (abort, timeout, removal): stops waiting, and if it may have been
  * the one woken for a message it did not take, passes the wake on to another receiver.
  */
-function leave(store: MessageStore, slot: number): void {
-  if (slot >= 0) {
+function leave(store: MessageStore, waiter: number, selector: Selector): void {
+  if (waiter !== NOT_WAITING) {
     store.lock();
     try {
-      store.releaseReceiver(slot);
+      store.releaseReceiver(waiter, selector);
     } finally {
       store.unlock();
     }

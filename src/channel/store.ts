@@ -12,6 +12,12 @@
 //   always finds cells: an old unread message never shrinks the space left for others.
 // - Every index read from shared memory is range-checked before it is used; a value that
 //   fails is ECORRUPT, never an out-of-bounds access or an endless walk.
+// - A blocked receiver is counted in C_WAITING_RECEIVERS (and C_SELECTIVE_RECEIVERS) from
+//   registerReceiver() to releaseReceiver(), both under the lock, and holds a slot for that
+//   time if one is free. A receiver that dies asleep is uncounted when its dead slot is
+//   found (zero-capacity trySend, stats(), repair), so the counts stay true.
+// - Zero capacity: a message a trySend handed to a blocked receiver (R_CLAIMED) may still
+//   be taken by another receiver; taking it frees the claim, so the first stays reachable.
 // The lock is a robust Mutex: when a holder dies mid-operation the next one to lock
 // rebuilds the list and the free list from what is reachable (repair()).
 import { corrupt, IpcError } from '../core/errors.ts';
@@ -60,6 +66,8 @@ export interface Envelope {
 export interface Ticket {
   cell: number;
   generation: number;
+  /** C_SHRINKS when it was enqueued: a shrink released (zeroed) the cell's generation. */
+  shrinks: number;
 }
 
 export interface StoreStats {
@@ -74,6 +82,15 @@ export interface StoreStats {
   lastSendTime: number;
   lastReceiveTime: number;
   repairs: number;
+}
+
+/** A receiver that is not waiting (see registerReceiver). */
+export const NOT_WAITING = -1;
+/** A waiting receiver that found the slot table full: counted, but in no slot. */
+const NO_SLOT = -2;
+
+function isSelective(kind: number, from: number): boolean {
+  return kind !== ANY || from !== 0;
 }
 
 export function bodyBytesFor(cellBytes: number, cells: number): number {
@@ -282,7 +299,7 @@ export class MessageStore {
     this.#f64[L.F_TOTAL_SENT] = this.#f64[L.F_TOTAL_SENT]! + 1;
     this.#f64[L.F_LAST_SEND_TIME] = now;
     Atomics.add(words, L.C_ITEMS_SEQ, 1);
-    return { cell: first, generation: Atomics.load(words, base + L.CELL_GENERATION) };
+    return { cell: first, generation: Atomics.load(words, base + L.CELL_GENERATION), shrinks: words[L.C_SHRINKS]! };
   }
 
   /** After an enqueue, once the lock is released: wakes receivers that may want the message. */
@@ -295,6 +312,9 @@ export class MessageStore {
 
   /** Whether the message behind `ticket` has left the queue (no lock needed). */
   isTaken(ticket: Ticket): boolean {
+    // The arena shrinks only when the queue is empty, and the shrink zeroes the generations
+    // of the cells it gives back (which a regrown arena hands out again).
+    if (Atomics.load(this.words, L.C_SHRINKS) !== ticket.shrinks) return true;
     // A cell beyond the arena's present size was given back when the store drained.
     if (ticket.cell >= Atomics.load(this.words, L.C_CELL_COUNT)) return true;
     return Atomics.load(this.words, this.#wordOf(ticket.cell) + L.CELL_GENERATION) !== ticket.generation;
@@ -311,6 +331,8 @@ export class MessageStore {
       if (steps > this.#cells) throw corrupt(`${this.#what}'s queue does not end`);
       if (message === ticket.cell) {
         this.#unlink(previous, message);
+        // A withdrawn message was never sent (its send failed): it leaves the totals too.
+        this.#f64[L.F_TOTAL_SENT] = this.#f64[L.F_TOTAL_SENT]! - 1;
         return true;
       }
       previous = message;
@@ -323,50 +345,52 @@ export class MessageStore {
 
   /**
    * Removes and returns the first message the selector takes, or null (lock held).
-   * `preferSeq` (zero capacity): a message handed to this receiver, taken first if present.
+   * `handedOver` (zero capacity): the seq of a message a trySend handed to this receiver.
+   * It is taken first, so that a blocking sender's older offer waits for the next receiver
+   * rather than the trySend's message staying buffered, except that one sender's messages
+   * are taken in order: the selector picks among that sender's messages up to it.
    */
-  take(selector: Selector, preferSeq: number | null = null): Envelope | null {
+  take(selector: Selector, handedOver: number | null = null): Envelope | null {
     const words = this.words;
     const count = words[L.C_COUNT]!;
     if (count === 0) return null;
+    const only = handedOver === null ? null : this.#findMessage(handedOver, count);
     let previous = L.NONE;
     let message = words[L.C_HEAD]!;
     let chosen = L.NONE;
     let chosenPrevious = L.NONE;
     let chosenType = 0;
-    const plainHead = selector.kind === ANY && selector.from === 0 && preferSeq === null;
+    const plainHead = selector.kind === ANY && selector.from === 0 && only === null;
     for (let steps = 0; message !== L.NONE; steps++) {
       this.#checkCell(message, 'queue');
       if (steps >= count) throw corrupt(`${this.#what}'s queue is longer than its count ${count}`);
       const base = this.#wordOf(message);
       const type = words[base + L.MSG_TYPE]!;
-      if (plainHead || (preferSeq !== null && words[base + L.MSG_SEQ] === preferSeq)) {
+      if (plainHead) {
         chosen = message;
         chosenPrevious = previous;
         break;
       }
-      if (matches(selector, type, words[base + L.MSG_PID]!)) {
+      const pid = words[base + L.MSG_PID]!;
+      if (matches(selector, type, pid) && (only === null || (pid === only.pid && words[base + L.MSG_THREAD] === only.thread))) {
         if (selector.kind !== MAX_TYPE) {
-          if (preferSeq === null) {
-            chosen = message;
-            chosenPrevious = previous;
-            break;
-          }
-          if (chosen === L.NONE) {
-            chosen = message;
-            chosenPrevious = previous;
-          }
-        } else if (chosen === L.NONE || type < chosenType) {
+          chosen = message;
+          chosenPrevious = previous;
+          break;
+        }
+        if (chosen === L.NONE || type < chosenType) {
           chosen = message;
           chosenPrevious = previous;
           chosenType = type;
         }
       }
+      if (only !== null && message === only.cell) break;
       previous = message;
       message = words[base + L.MSG_NEXT]!;
     }
     if (chosen === L.NONE) return null;
     const envelope = this.#read(chosen);
+    if (this.config.capacity === 0) this.#unclaim(words[this.#wordOf(chosen) + L.MSG_SEQ]!);
     this.#unlink(chosenPrevious, chosen);
     words[L.C_LAST_RECEIVE_PID] = process.pid;
     this.#f64[L.F_TOTAL_RECEIVED] = this.#f64[L.F_TOTAL_RECEIVED]! + 1;
@@ -381,9 +405,17 @@ export class MessageStore {
 
   // ---- receivers waiting ---------------------------------------------------------------
 
-  /** Records a receiver about to block (lock held). Returns its slot, or -1 when the table is full. */
+  /**
+   * Records a receiver about to block (lock held): counts it as waiting and gives it a
+   * slot. Returns the slot, or NO_SLOT when the table is full (it is counted all the same);
+   * pass the result to releaseReceiver() when it stops waiting.
+   */
   registerReceiver(selector: Selector): number {
     const words = this.words;
+    // Counted first, slot second: a receiver that dies in between is over-counted (more
+    // wakes than needed), never uncounted twice (a lost wake-up).
+    Atomics.add(words, L.C_WAITING_RECEIVERS, 1);
+    if (isSelective(selector.kind, selector.from)) Atomics.add(words, L.C_SELECTIVE_RECEIVERS, 1);
     for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
       const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
       if (words[at + L.R_TID] !== 0) continue;
@@ -394,18 +426,48 @@ export class MessageStore {
       words[at + L.R_TID] = THREAD_ID;
       return slot;
     }
-    return -1;
+    return NO_SLOT;
   }
 
-  /** Frees a receiver's slot (lock held); returns the seq of a message handed to it, or null. */
-  releaseReceiver(slot: number): number | null {
-    if (slot < 0) return null;
-    const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
-    const words = this.words;
-    const claimed = words[at + L.R_CLAIMED] === 1 ? words[at + L.R_CLAIM_SEQ]! : null;
-    if (words[at + L.R_TID] === THREAD_ID) words[at + L.R_TID] = 0;
-    words[at + L.R_CLAIMED] = 0;
+  /**
+   * A receiver stops waiting (lock held): frees its slot and uncounts it, unless its slot
+   * was already freed as a dead receiver's. Returns the seq of a message handed to it, or
+   * null. NOT_WAITING does nothing.
+   */
+  releaseReceiver(waiter: number, selector: Selector): number | null {
+    if (waiter === NOT_WAITING) return null;
+    let claimed: number | null = null;
+    if (waiter !== NO_SLOT) {
+      const at = L.C_RECEIVER_SLOTS + waiter * L.RECEIVER_SLOT_WORDS;
+      const words = this.words;
+      // A live receiver's slot is never taken for a dead one's, so it is still ours.
+      if (words[at + L.R_TID] !== THREAD_ID) return null;
+      claimed = words[at + L.R_CLAIMED] === 1 ? words[at + L.R_CLAIM_SEQ]! : null;
+      words[at + L.R_CLAIMED] = 0;
+      words[at + L.R_TID] = 0;
+    }
+    this.#uncountReceiver(selector.kind, selector.from);
     return claimed;
+  }
+
+  #uncountReceiver(kind: number, from: number): void {
+    Atomics.sub(this.words, L.C_WAITING_RECEIVERS, 1);
+    if (isSelective(kind, from)) Atomics.sub(this.words, L.C_SELECTIVE_RECEIVERS, 1);
+  }
+
+  /**
+   * Frees the slot of a receiver whose thread has died while blocked (lock held) and stops
+   * counting it as waiting. true if the slot's receiver was dead.
+   */
+  #dropIfDead(at: number): boolean {
+    const words = this.words;
+    const tid = words[at + L.R_TID]!;
+    if (tid === 0 || tid === THREAD_ID || isThreadAlive(tid)) return false;
+    // Slot first, count second (as in releaseReceiver): dying in between over-counts.
+    words[at + L.R_CLAIMED] = 0;
+    words[at + L.R_TID] = 0;
+    this.#uncountReceiver(words[at + L.R_KIND]!, words[at + L.R_FROM]!);
+    return true;
   }
 
   /**
@@ -421,15 +483,38 @@ export class MessageStore {
       if (tid === 0 || words[at + L.R_CLAIMED] !== 0) continue;
       const selector = { kind: words[at + L.R_KIND]!, value: words[at + L.R_VALUE]!, from: words[at + L.R_FROM]! };
       if (!matches(selector, type, process.pid)) continue;
-      if (tid !== THREAD_ID && !isThreadAlive(tid)) {
-        words[at + L.R_TID] = 0;
-        continue;
-      }
+      if (this.#dropIfDead(at)) continue;
       words[at + L.R_CLAIM_SEQ] = words[L.C_NEXT_SEQ]!;
       words[at + L.R_CLAIMED] = 1;
       return true;
     }
     return false;
+  }
+
+  /** The queued message with this seq: its first cell and its sender, or null (lock held). */
+  #findMessage(seq: number, count: number): { cell: number; pid: number; thread: number } | null {
+    const words = this.words;
+    let message = words[L.C_HEAD]!;
+    for (let steps = 0; message !== L.NONE && steps < count; steps++) {
+      const base = this.#wordOf(this.#checkCell(message, 'queue'));
+      if (words[base + L.MSG_SEQ] === seq) return { cell: message, pid: words[base + L.MSG_PID]!, thread: words[base + L.MSG_THREAD]! };
+      message = words[base + L.MSG_NEXT]!;
+    }
+    return null;
+  }
+
+  /**
+   * Zero capacity (lock held): the message `seq` is being taken. If it was handed to a
+   * receiver other than the taker (a wake may reach another receiver first, which takes
+   * it), that receiver still waits: make its slot claimable again, or no trySend could
+   * ever reach it.
+   */
+  #unclaim(seq: number): void {
+    const words = this.words;
+    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
+      const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
+      if (words[at + L.R_CLAIMED] === 1 && words[at + L.R_CLAIM_SEQ] === seq) words[at + L.R_CLAIMED] = 0;
+    }
   }
 
   // ---- removal -------------------------------------------------------------------------
@@ -446,6 +531,8 @@ export class MessageStore {
     this.lock();
     try {
       const words = this.words;
+      // Receivers killed while blocked are not waiting any more.
+      for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) this.#dropIfDead(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS);
       const f64 = this.#f64;
       return {
         messages: words[L.C_COUNT]!,
@@ -533,6 +620,7 @@ export class MessageStore {
     words[L.C_FREE_HEAD] = 0;
     words[L.C_FREE_COUNT] = initialCells;
     Atomics.store(words, L.C_CELL_COUNT, initialCells);
+    Atomics.add(words, L.C_SHRINKS, 1);
     this.#cells = initialCells;
     this.#file.release(bodyBytesFor(cellBytes, initialCells), bodyBytesFor(cellBytes, current));
   }
@@ -672,11 +760,7 @@ export class MessageStore {
     }
     words[L.C_FREE_HEAD] = free;
     words[L.C_FREE_COUNT] = freeCount;
-    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
-      const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
-      const tid = words[at + L.R_TID]!;
-      if (tid !== 0 && !isThreadAlive(tid)) words[at + L.R_TID] = 0;
-    }
+    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) this.#dropIfDead(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS);
     words[L.C_REPAIRS] = words[L.C_REPAIRS]! + 1;
     // Senders and receivers may have been waiting on the dead holder's progress.
     Atomics.add(words, L.C_ITEMS_SEQ, 1);

@@ -52,6 +52,7 @@ export const C_NEXT_SEQ = 40; // sequence number of the next message (wraps at 2
 export const C_LAST_SEND_PID = 41;
 export const C_LAST_RECEIVE_PID = 42;
 export const C_REPAIRS = 43; // times the store was repaired after a holder of its lock died
+export const C_SHRINKS = 52; // times the arena shrank back: every message enqueued before has left the queue
 export const F_TOTAL_SENT = 22; // byte 176
 export const F_TOTAL_RECEIVED = 23;
 export const F_LAST_SEND_TIME = 24;
@@ -110,3 +111,44 @@ export function cellsFor(length: number, cellBytes: number): number {
   if (length <= inFirst) return 1;
   return 1 + Math.ceil((length - inFirst) / (cellBytes - CELL_HEADER_BYTES));
 }
+
+// ---- The ring: a lock-free FIFO for plain traffic (channel/ring.ts) ----------------------
+// A store whose every message fits a fixed slot starts in RING mode: senders and
+// receivers without selectors pass messages through a ring of slots (Vyukov's bounded
+// MPMC queue) and never take the lock. The first operation that needs the list (a
+// selective receive, a synchronous send) switches the store to LIST mode for good, moving
+// what the ring holds into the list in order.
+//
+// Lines 8-10 of the control block (the control block is 2048 bytes when a ring exists;
+// RING_CONTROL_BYTES):
+//   line 8   ENQUEUE (next position to claim; senders CAS it), ACTIVE_SENDERS, BYTES_IN
+//   line 9   DEQUEUE (next position to take; receivers CAS it), ACTIVE_RECEIVERS, BYTES_OUT
+//   line 10  MODE and the ring's configuration (read-mostly)
+// The ring's slots follow the control block; the cell arena follows the ring.
+// Slot layout (RING_SLOT_HEADER_BYTES, then the payload):
+//   word 0 sequence: == position when free for that position's sender, position + 1 once
+//          published, position + slots once taken (free for the next lap)
+//   word 1 length, word 2 type, word 3 pid, word 4 threadId, word 5 claimer's thread id
+//   (0 = unknown), bytes 24-31 sentAt (f64)
+export const RING_CONTROL_BYTES = 2048;
+export const R_ENQUEUE = 256;
+export const R_ACTIVE_SENDERS = 257;
+export const R_BYTES_IN = 258;
+export const R_DEQUEUE = 288;
+export const R_ACTIVE_RECEIVERS = 289;
+export const R_BYTES_OUT = 290;
+export const R_MODE = 320;
+export const R_SLOTS = 321; // power of two, >= capacity; 0 = no ring
+export const R_SLOT_BYTES = 322;
+export const MODE_RING = 1;
+export const MODE_LIST = 2;
+export const RING_SLOT_HEADER_BYTES = 32;
+export const S_SEQUENCE = 0;
+export const S_LENGTH = 1;
+export const S_TYPE = 2;
+export const S_PID = 3;
+export const S_THREAD = 4;
+export const S_CLAIMER = 5;
+export const S_SENT_AT_BYTE = 24;
+/** A store gets a ring only when its slots take at most this much memory. */
+export const MAX_RING_BYTES = 16 * 1024 * 1024;

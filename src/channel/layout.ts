@@ -3,9 +3,10 @@
 // is a chain of cells, and the queue is a singly linked list of messages in send order.
 //
 // Body layout (STORE_VERSION 1):
-//   [0, 1024)          control block, in 128-byte lines so that the words receivers spin
+//   [0, 2048)          control block, in 128-byte lines so that the words receivers spin
 //                      on, the words senders spin on, and the lock do not share a line
-//   [1024, ...)        C_CELL_COUNT cells of cellBytes each. The arena grows (the file is
+//   [2048, ring end)   the ring's slots, if the store has a ring (see "The ring" below)
+//   [ring end, ...)    C_CELL_COUNT cells of cellBytes each. The arena grows (the file is
 //                      extended and every process maps the larger body when it next takes
 //                      the lock) and shrinks back to its initial size when drained.
 //
@@ -24,7 +25,7 @@
 // the chained cells after their two words.
 
 export const STORE_VERSION = 1;
-export const CONTROL_BYTES = 1024;
+export const CONTROL_BYTES = 2048;
 export const NONE = -1;
 
 // Line 0: configuration (read-only once published).
@@ -119,10 +120,11 @@ export function cellsFor(length: number, cellBytes: number): number {
 // selective receive, a synchronous send) switches the store to LIST mode for good, moving
 // what the ring holds into the list in order.
 //
-// Lines 8-10 of the control block (the control block is 2048 bytes when a ring exists;
-// RING_CONTROL_BYTES):
-//   line 8   ENQUEUE (next position to claim; senders CAS it), ACTIVE_SENDERS, BYTES_IN
-//   line 9   DEQUEUE (next position to take; receivers CAS it), ACTIVE_RECEIVERS, BYTES_OUT
+// Lines 8-10 of the control block:
+//   line 8   ENQUEUE (next position to claim; senders CAS it), ACTIVE_SENDERS, BYTES_IN,
+//            the last sender's pid and time
+//   line 9   DEQUEUE (next position to take; receivers CAS it), ACTIVE_RECEIVERS, BYTES_OUT,
+//            the last receiver's pid and time
 //   line 10  MODE and the ring's configuration (read-mostly)
 // The ring's slots follow the control block; the cell arena follows the ring.
 // Slot layout (RING_SLOT_HEADER_BYTES, then the payload):
@@ -130,15 +132,18 @@ export function cellsFor(length: number, cellBytes: number): number {
 //          published, position + slots once taken (free for the next lap)
 //   word 1 length, word 2 type, word 3 pid, word 4 threadId, word 5 claimer's thread id
 //   (0 = unknown), bytes 24-31 sentAt (f64)
-export const RING_CONTROL_BYTES = 2048;
 export const R_ENQUEUE = 256;
 export const R_ACTIVE_SENDERS = 257;
 export const R_BYTES_IN = 258;
+export const R_LAST_SEND_PID = 259;
+export const F_R_LAST_SEND_TIME = 131; // byte 1048
 export const R_DEQUEUE = 288;
 export const R_ACTIVE_RECEIVERS = 289;
 export const R_BYTES_OUT = 290;
+export const R_LAST_RECEIVE_PID = 291;
+export const F_R_LAST_RECEIVE_TIME = 147; // byte 1176
 export const R_MODE = 320;
-export const R_SLOTS = 321; // power of two, >= capacity; 0 = no ring
+export const R_SLOTS = 321; // power of two, >= capacity; 0 = no ring (MODE is then LIST)
 export const R_SLOT_BYTES = 322;
 export const MODE_RING = 1;
 export const MODE_LIST = 2;

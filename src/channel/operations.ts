@@ -15,7 +15,8 @@
 import { IpcError } from '../core/errors.ts';
 import { timeLeft, waitAsync, waitSync, wake, type WaitResult } from '../core/wait.ts';
 import * as L from './layout.ts';
-import type { Selector } from './selector.ts';
+import { FULL, NOT_RING, PUSHED, STALL_MS } from './ring.ts';
+import { ANY, type Selector } from './selector.ts';
 import { NOT_WAITING, type Envelope, type MessageStore, type Ticket } from './store.ts';
 
 export interface WaitRequest {
@@ -65,8 +66,33 @@ export interface SendPlan {
   failWhenFull: boolean;
 }
 
+function isPlain(selector: Selector): boolean {
+  return selector.kind === ANY && selector.from === 0;
+}
+
+/** Moves the store to LIST mode (if it is not there yet): the caller needs the list. */
+function leaveRing(store: MessageStore): void {
+  if (store.ring === null || !store.ring.active) return;
+  store.lock();
+  try {
+    store.ensureList();
+  } finally {
+    store.unlock();
+  }
+}
+
 /** Enqueues now, if there is room (and, with zero capacity, a receiver waiting). */
 export function trySend(store: MessageStore, payload: Uint8Array, type: number): boolean {
+  const ring = store.ring;
+  if (ring !== null && ring.active) {
+    store.checkRemoved();
+    const pushed = ring.tryPush(payload, type);
+    if (pushed === PUSHED) {
+      store.wakeReceivers();
+      return true;
+    }
+    if (pushed === FULL) return false;
+  }
   // A full mailbox needs no lock to say so: a sender polling it must not slow receivers.
   const { capacity } = store.config;
   if (capacity > 0 && store.queuedHint >= capacity) {
@@ -87,6 +113,9 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
 }
 
 export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
+  // Waiting for delivery needs the list (a ticket); plain sends use the ring while it lasts.
+  if (plan.untilTaken) leaveRing(store);
+  else if (yield* ringSendSteps(store, plan)) return;
   let ticket: Ticket | undefined;
   while (ticket === undefined) {
     let seen: number;
@@ -145,6 +174,43 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
   }
 }
 
+/**
+ * A send through the ring: true once sent, false when the store has left RING mode (the
+ * caller goes on with the list). Waiting for room works as in the list, without the lock:
+ * the sender counts itself waiting before it loads the word and tries once more, and a
+ * receiver bumps the word before it checks for waiting senders.
+ */
+function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
+  const ring = store.ring;
+  const words = store.words;
+  while (ring !== null && ring.active) {
+    store.checkRemoved();
+    const pushed = ring.tryPush(plan.payload, plan.type);
+    if (pushed === PUSHED) {
+      store.wakeReceivers();
+      return true;
+    }
+    if (pushed === NOT_RING) break;
+    if (plan.failWhenFull) throw new IpcError('EAGAIN', 'the mailbox is full');
+    if (timeLeft(plan.deadline) === 0) throw timedOut('no room in the mailbox; nothing was sent');
+    Atomics.add(words, L.C_WAITING_SENDERS, 1);
+    try {
+      const seen = Atomics.load(words, L.C_SPACE_SEQ);
+      store.checkRemoved();
+      const again = ring.tryPush(plan.payload, plan.type);
+      if (again === PUSHED) {
+        store.wakeReceivers();
+        return true;
+      }
+      if (again === NOT_RING) break;
+      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: timeLeft(plan.deadline) };
+    } finally {
+      Atomics.sub(words, L.C_WAITING_SENDERS, 1);
+    }
+  }
+  return false;
+}
+
 /** Withdraws an undelivered message and rethrows; a message already taken counts as sent. */
 function giveUp(store: MessageStore, ticket: Ticket, failure: unknown): void {
   let withdrawn: boolean;
@@ -161,6 +227,19 @@ function giveUp(store: MessageStore, ticket: Ticket, failure: unknown): void {
 }
 
 export function tryReceive(store: MessageStore, selector: Selector): Envelope | null {
+  const ring = store.ring;
+  if (ring !== null && ring.active) {
+    if (isPlain(selector)) {
+      store.checkRemoved();
+      const popped = ring.tryPop();
+      if (popped !== NOT_RING) {
+        if (popped !== null) store.wakeSenders();
+        return popped;
+      }
+    } else {
+      leaveRing(store);
+    }
+  }
   // An empty queue needs no lock: a receiver polling an empty mailbox must not slow senders.
   if (store.queuedHint === 0) {
     store.checkRemoved();
@@ -179,6 +258,12 @@ export function tryReceive(store: MessageStore, selector: Selector): Envelope | 
 }
 
 export function* receiveSteps(store: MessageStore, selector: Selector, deadline: number): Steps<Envelope> {
+  if (!isPlain(selector)) {
+    leaveRing(store);
+  } else {
+    const popped = yield* ringReceiveSteps(store, selector, deadline);
+    if (popped !== null) return popped;
+  }
   // While blocked, the receiver is counted as waiting and (if the table has room) holds a
   // slot; both are given up together under the lock when it next takes the lock, so that
   // a receiver that dies asleep can be found (dead slot) and uncounted exactly once.
@@ -229,3 +314,68 @@ function leave(store: MessageStore, waiter: number, selector: Selector): void {
   }
 }
 
+
+/**
+ * A receive through the ring: the message, or null when the store has left RING mode (the
+ * caller goes on with the list). A blocked receiver registers as in the list (under the
+ * lock, so that a receiver that dies asleep is found and uncounted), then loads the word
+ * and tries once more before it sleeps; a sender bumps the word before it checks for
+ * waiting receivers. A head slot its sender claimed but never published is waited out
+ * in STALL_MS slices and skipped once its sender is known dead.
+ */
+function* ringReceiveSteps(store: MessageStore, selector: Selector, deadline: number): Steps<Envelope | null> {
+  const ring = store.ring;
+  let stalled: number | null = null;
+  let stalledSince = 0;
+  while (ring !== null && ring.active) {
+    store.checkRemoved();
+    const popped = ring.tryPop();
+    if (popped === NOT_RING) break;
+    if (popped !== null) {
+      store.wakeSenders();
+      return popped;
+    }
+    const position = ring.stalledPosition();
+    if (position === null) {
+      stalled = null;
+    } else if (position !== stalled) {
+      stalled = position;
+      stalledSince = performance.now();
+    } else if (ring.skipStalled(position, performance.now() - stalledSince)) {
+      stalled = null;
+      continue;
+    }
+    const left = timeLeft(deadline);
+    if (left === 0) throw timedOut('no message arrived');
+    let waiter: number;
+    store.lock();
+    try {
+      waiter = store.registerReceiver(selector);
+    } finally {
+      store.unlock();
+    }
+    try {
+      const seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
+      store.checkRemoved();
+      const again = ring.tryPop();
+      if (again === NOT_RING) break;
+      if (again !== null) {
+        store.wakeSenders();
+        return again;
+      }
+      yield { word: L.C_ITEMS_SEQ, expected: seen, timeoutMs: stalled === null ? left : Math.min(left, STALL_MS) };
+    } catch (error) {
+      // Woken for a message and gone without it: pass the wake on.
+      if (ring.count > 0 && Atomics.load(store.words, L.C_WAITING_RECEIVERS) > 1) wake(store.words, L.C_ITEMS_SEQ, 1);
+      throw error;
+    } finally {
+      store.lock();
+      try {
+        store.releaseReceiver(waiter, selector);
+      } finally {
+        store.unlock();
+      }
+    }
+  }
+  return null;
+}

@@ -28,6 +28,7 @@ import { wake, WAKE_ALL } from '../core/wait.ts';
 import { Mutex } from '../sync/mutex.ts';
 import { threadId } from 'node:worker_threads';
 import * as L from './layout.ts';
+import { Ring } from './ring.ts';
 import { ANY, MAX_TYPE, matches, type Selector } from './selector.ts';
 
 /** Attempts at the store's lock before a locker sleeps on it. */
@@ -50,6 +51,9 @@ export interface StoreConfig {
   maxCells: number;
   /** Zero capacity: how many offers may wait in the arena at once. */
   inflight: number;
+  /** Slots of the lock-free ring for plain traffic (a power of two), 0 for none. */
+  ringSlots: number;
+  ringSlotBytes: number;
 }
 
 /** A message copied out of the store. */
@@ -93,12 +97,19 @@ function isSelective(kind: number, from: number): boolean {
   return kind !== ANY || from !== 0;
 }
 
-export function bodyBytesFor(cellBytes: number, cells: number): number {
-  return L.CONTROL_BYTES + cells * cellBytes;
+/** Where the cell arena starts: after the control block and the ring. */
+export function arenaStart(config: StoreConfig): number {
+  return L.CONTROL_BYTES + config.ringSlots * config.ringSlotBytes;
+}
+
+export function bodyBytesFor(config: StoreConfig, cells: number): number {
+  return arenaStart(config) + cells * config.cellBytes;
 }
 
 export class MessageStore {
   readonly config: StoreConfig;
+  /** The lock-free path for plain traffic, while the store is in RING mode (null: none). */
+  readonly ring: Ring | null;
   /**
    * The store's words. Replaced when the arena grows; an older array still views the same
    * control block (same file), so waits on C_ITEMS_SEQ / C_SPACE_SEQ through it still work.
@@ -114,6 +125,7 @@ export class MessageStore {
   readonly #isRemoved: () => boolean;
   readonly #what: string;
   readonly #file: BodyFile | undefined;
+  readonly #arenaStart: number;
 
   private constructor(
     body: SharedArrayBuffer,
@@ -123,10 +135,12 @@ export class MessageStore {
     file: BodyFile | undefined,
   ) {
     this.config = config;
+    this.#arenaStart = arenaStart(config);
+    this.ring = config.ringSlots > 0 ? new Ring(body, config.capacity, config.maxMessageSize, what) : null;
     this.words = new Int32Array(body);
     this.#f64 = new Float64Array(body, 0, Math.floor(body.byteLength / 8));
     this.#u8 = new Uint8Array(body);
-    this.#mappedCells = Math.floor((body.byteLength - L.CONTROL_BYTES) / config.cellBytes);
+    this.#mappedCells = Math.floor((body.byteLength - this.#arenaStart) / config.cellBytes);
     this.#cells = Math.min(this.#mappedCells, config.initialCells);
     this.#lock = new Mutex(body, L.C_LOCK_BYTE_OFFSET);
     this.#isRemoved = isRemoved;
@@ -150,7 +164,9 @@ export class MessageStore {
     words[L.C_MAX_CELLS] = config.maxCells;
     words[L.C_HEAD] = L.NONE;
     words[L.C_TAIL] = L.NONE;
-    linkFreeCells(words, config.cellBytes, 0, config.initialCells, L.NONE);
+    if (config.ringSlots > 0) Ring.initialize(body, config.ringSlots, config.ringSlotBytes);
+    else words[L.R_MODE] = L.MODE_LIST;
+    linkFreeCells(words, arenaStart(config), config.cellBytes, 0, config.initialCells, L.NONE);
     words[L.C_FREE_HEAD] = 0;
     words[L.C_FREE_COUNT] = config.initialCells;
   }
@@ -170,6 +186,8 @@ export class MessageStore {
       initialCells: words[L.C_INITIAL_CELLS]!,
       maxCells: words[L.C_MAX_CELLS]!,
       inflight: words[L.C_INFLIGHT]!,
+      ringSlots: words[L.R_SLOTS]!,
+      ringSlotBytes: words[L.R_SLOT_BYTES]!,
     };
     const valid =
       config.capacity >= L.UNBOUNDED &&
@@ -182,9 +200,13 @@ export class MessageStore {
       config.cellBytes % 8 === 0 &&
       config.initialCells > 0 &&
       config.maxCells >= config.initialCells &&
-      bodyBytesFor(config.cellBytes, config.maxCells) <= L.MAX_STORE_BYTES &&
+      config.ringSlots >= 0 &&
+      config.ringSlots <= L.MAX_RING_BYTES &&
+      config.ringSlotBytes >= 0 &&
+      config.ringSlots * config.ringSlotBytes <= L.MAX_RING_BYTES &&
+      bodyBytesFor(config, config.maxCells) <= L.MAX_STORE_BYTES &&
       config.inflight >= 0 &&
-      bodyBytesFor(config.cellBytes, config.initialCells) <= body.byteLength;
+      bodyBytesFor(config, config.initialCells) <= body.byteLength;
     if (!valid) throw corrupt(`${what} has an invalid configuration`);
     const store = new MessageStore(body, config, isRemoved, what, file);
     store.#refresh();
@@ -199,6 +221,10 @@ export class MessageStore {
     try {
       if (Atomics.load(this.words, L.C_CELL_COUNT) !== this.#cells) this.#refresh();
       if (ownerDied) this.#repair();
+      // A sender that was still writing into the ring when the store left RING mode (or a
+      // switch cut short by its holder's death) leaves messages there: move them over.
+      const ring = this.ring;
+      if (ring !== null && !ring.active && ring.count !== 0) ring.drain((envelope) => this.#appendMoved(envelope));
     } catch (error) {
       this.#lock.unlock();
       throw error;
@@ -260,6 +286,51 @@ export class MessageStore {
    * not suffice (ENOMEM if it cannot). Returns the ticket of the new message.
    */
   enqueue(payload: Uint8Array, type: number): Ticket {
+    const words = this.words;
+    const seq = words[L.C_NEXT_SEQ]!;
+    const now = Date.now();
+    const first = this.#append(payload, type, process.pid, threadId, seq, now);
+    const after = this.words; // #append may have grown the arena onto a new mapping
+    after[L.C_NEXT_SEQ] = (seq + 1) | 0;
+    after[L.C_LAST_SEND_PID] = process.pid;
+    this.#f64[L.F_TOTAL_SENT] = this.#f64[L.F_TOTAL_SENT]! + 1;
+    this.#f64[L.F_LAST_SEND_TIME] = now;
+    Atomics.add(after, L.C_ITEMS_SEQ, 1);
+    const base = this.#wordOf(first);
+    return { cell: first, generation: Atomics.load(after, base + L.CELL_GENERATION), shrinks: after[L.C_SHRINKS]! };
+  }
+
+  /**
+   * Leaves RING mode for good (lock held), moving what the ring holds into the list, in
+   * order. Every operation that needs the list (a selective receive, a send that waits for
+   * delivery) calls this first. Waiters asleep in RING mode are woken to look again.
+   */
+  ensureList(): void {
+    const ring = this.ring;
+    if (ring === null || !ring.active) return;
+    const moved = ring.switchToList((envelope) => this.#appendMoved(envelope));
+    const words = this.words;
+    // Ring positions were the messages' seqs: the list carries on from there, and the
+    // ring's traffic joins the totals (moved messages are still to be received).
+    words[L.C_NEXT_SEQ] = ring.sent | 0;
+    this.#f64[L.F_TOTAL_SENT] = this.#f64[L.F_TOTAL_SENT]! + ring.sent;
+    this.#f64[L.F_TOTAL_RECEIVED] = this.#f64[L.F_TOTAL_RECEIVED]! + ring.taken - moved;
+    const { lastSend, lastReceive } = ring;
+    words[L.C_LAST_SEND_PID] = lastSend.pid;
+    this.#f64[L.F_LAST_SEND_TIME] = lastSend.time;
+    words[L.C_LAST_RECEIVE_PID] = lastReceive.pid;
+    this.#f64[L.F_LAST_RECEIVE_TIME] = lastReceive.time;
+    this.wakeAllForRemoval();
+  }
+
+  /** A message moved from the ring keeps its sender, seq and time, and counts as sent already. */
+  #appendMoved(envelope: Envelope): void {
+    this.#append(envelope.data, envelope.type, envelope.pid, envelope.threadId, envelope.seq | 0, envelope.sentAt);
+    Atomics.add(this.words, L.C_ITEMS_SEQ, 1);
+  }
+
+  // Links a new message at the tail (lock held); returns its first cell.
+  #append(payload: Uint8Array, type: number, pid: number, thread: number, seq: number, sentAt: number): number {
     const { cellBytes } = this.config;
     const length = payload.length;
     const needed = L.cellsFor(length, cellBytes);
@@ -276,15 +347,13 @@ export class MessageStore {
     words[lastNext] = L.NONE;
 
     const base = this.#wordOf(first);
-    const seq = words[L.C_NEXT_SEQ]!;
     words[base + L.MSG_NEXT] = L.NONE;
     words[base + L.MSG_LENGTH] = length;
     words[base + L.MSG_TYPE] = type;
-    words[base + L.MSG_PID] = process.pid;
-    words[base + L.MSG_THREAD] = threadId;
+    words[base + L.MSG_PID] = pid;
+    words[base + L.MSG_THREAD] = thread;
     words[base + L.MSG_SEQ] = seq;
-    const now = Date.now();
-    this.#f64[(base * 4 + L.MSG_SENT_AT_BYTE) / 8] = now;
+    this.#f64[(base * 4 + L.MSG_SENT_AT_BYTE) / 8] = sentAt;
     this.#writePayload(first, payload);
 
     // Link last: until here a dead sender leaves only unreachable cells, which repair frees.
@@ -294,12 +363,7 @@ export class MessageStore {
     words[L.C_TAIL] = first;
     words[L.C_COUNT] = words[L.C_COUNT]! + 1;
     words[L.C_BYTES] = words[L.C_BYTES]! + length;
-    words[L.C_NEXT_SEQ] = (seq + 1) | 0;
-    words[L.C_LAST_SEND_PID] = process.pid;
-    this.#f64[L.F_TOTAL_SENT] = this.#f64[L.F_TOTAL_SENT]! + 1;
-    this.#f64[L.F_LAST_SEND_TIME] = now;
-    Atomics.add(words, L.C_ITEMS_SEQ, 1);
-    return { cell: first, generation: Atomics.load(words, base + L.CELL_GENERATION), shrinks: words[L.C_SHRINKS]! };
+    return first;
   }
 
   /** After an enqueue, once the lock is released: wakes receivers that may want the message. */
@@ -534,17 +598,19 @@ export class MessageStore {
       // Receivers killed while blocked are not waiting any more.
       for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) this.#dropIfDead(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS);
       const f64 = this.#f64;
+      // In RING mode the list is empty and the ring holds the traffic.
+      const ring = this.ring !== null && this.ring.active ? this.ring : null;
       return {
-        messages: words[L.C_COUNT]!,
-        bytes: words[L.C_BYTES]!,
+        messages: words[L.C_COUNT]! + (ring?.count ?? 0),
+        bytes: words[L.C_BYTES]! + (ring?.bytes ?? 0),
         waitingSenders: Math.max(0, Atomics.load(words, L.C_WAITING_SENDERS)),
         waitingReceivers: Math.max(0, Atomics.load(words, L.C_WAITING_RECEIVERS)),
-        totalSent: f64[L.F_TOTAL_SENT]!,
-        totalReceived: f64[L.F_TOTAL_RECEIVED]!,
-        lastSendPid: words[L.C_LAST_SEND_PID]!,
-        lastReceivePid: words[L.C_LAST_RECEIVE_PID]!,
-        lastSendTime: f64[L.F_LAST_SEND_TIME]!,
-        lastReceiveTime: f64[L.F_LAST_RECEIVE_TIME]!,
+        totalSent: f64[L.F_TOTAL_SENT]! + (ring?.sent ?? 0),
+        totalReceived: f64[L.F_TOTAL_RECEIVED]! + (ring?.taken ?? 0),
+        lastSendPid: ring?.lastSend.pid ?? words[L.C_LAST_SEND_PID]!,
+        lastReceivePid: ring?.lastReceive.pid ?? words[L.C_LAST_RECEIVE_PID]!,
+        lastSendTime: ring?.lastSend.time ?? f64[L.F_LAST_SEND_TIME]!,
+        lastReceiveTime: ring?.lastReceive.time ?? f64[L.F_LAST_RECEIVE_TIME]!,
         repairs: words[L.C_REPAIRS]!,
       };
     } finally {
@@ -555,7 +621,7 @@ export class MessageStore {
   // ---- internals -----------------------------------------------------------------------
 
   #wordOf(cell: number): number {
-    return (L.CONTROL_BYTES + cell * this.config.cellBytes) >> 2;
+    return (this.#arenaStart + cell * this.config.cellBytes) >> 2;
   }
 
   #checkCell(cell: number, where: string): number {
@@ -573,7 +639,7 @@ export class MessageStore {
     }
     if (cells > this.#mappedCells) {
       if (this.#file === undefined) throw corrupt(`${this.#what} grew, and this handle cannot map more`);
-      this.#map(this.#file.map(bodyBytesFor(this.config.cellBytes, cells)), cells);
+      this.#map(this.#file.map(bodyBytesFor(this.config, cells)), cells);
     }
     this.#cells = cells;
   }
@@ -597,13 +663,13 @@ export class MessageStore {
     const missing = needed - words[L.C_FREE_COUNT]!;
     const target = Math.min(maxCells, Math.max(current * 2, current + missing));
     if (target - current < missing || this.#file === undefined) {
-      throw new IpcError('ENOMEM', `${this.#what} cannot grow beyond ${bodyBytesFor(cellBytes, current)} bytes`);
+      throw new IpcError('ENOMEM', `${this.#what} cannot grow beyond ${bodyBytesFor(this.config, current)} bytes`);
     }
-    const from = bodyBytesFor(cellBytes, current);
-    const to = bodyBytesFor(cellBytes, target);
+    const from = bodyBytesFor(this.config, current);
+    const to = bodyBytesFor(this.config, target);
     this.#file.extend(from, to);
     if (target > this.#mappedCells) this.#map(this.#file.map(to), target);
-    linkFreeCells(this.words, cellBytes, current, target, this.words[L.C_FREE_HEAD]!);
+    linkFreeCells(this.words, this.#arenaStart, cellBytes, current, target, this.words[L.C_FREE_HEAD]!);
     this.words[L.C_FREE_HEAD] = current;
     this.words[L.C_FREE_COUNT] = this.words[L.C_FREE_COUNT]! + (target - current);
     Atomics.store(this.words, L.C_CELL_COUNT, target);
@@ -616,20 +682,20 @@ export class MessageStore {
     const { cellBytes, initialCells } = this.config;
     const current = this.#cells;
     if (current <= initialCells || this.#file === undefined) return;
-    linkFreeCells(words, cellBytes, 0, initialCells, L.NONE);
+    linkFreeCells(words, this.#arenaStart, cellBytes, 0, initialCells, L.NONE);
     words[L.C_FREE_HEAD] = 0;
     words[L.C_FREE_COUNT] = initialCells;
     Atomics.store(words, L.C_CELL_COUNT, initialCells);
     Atomics.add(words, L.C_SHRINKS, 1);
     this.#cells = initialCells;
-    this.#file.release(bodyBytesFor(cellBytes, initialCells), bodyBytesFor(cellBytes, current));
+    this.#file.release(bodyBytesFor(this.config, initialCells), bodyBytesFor(this.config, current));
   }
 
   #writePayload(first: number, payload: Uint8Array): void {
     const { cellBytes } = this.config;
     const u8 = this.#u8;
     const length = payload.length;
-    let at = L.CONTROL_BYTES + first * cellBytes + L.MSG_HEADER_BYTES;
+    let at = this.#arenaStart + first * cellBytes + L.MSG_HEADER_BYTES;
     let room = cellBytes - L.MSG_HEADER_BYTES;
     if (length <= room) {
       u8.set(payload, at);
@@ -642,7 +708,7 @@ export class MessageStore {
       done += n;
       if (done === length) return;
       cell = this.#checkCell(this.words[this.#wordOf(cell) + L.CELL_NEXT]!, 'message chain');
-      at = L.CONTROL_BYTES + cell * cellBytes + L.CELL_HEADER_BYTES;
+      at = this.#arenaStart + cell * cellBytes + L.CELL_HEADER_BYTES;
       room = cellBytes - L.CELL_HEADER_BYTES;
     }
   }
@@ -653,7 +719,7 @@ export class MessageStore {
     const base = this.#wordOf(first);
     const length = words[base + L.MSG_LENGTH]!;
     if (!(length >= 0 && length <= maxMessageSize)) throw corrupt(`${this.#what} holds a message of length ${length}`);
-    let at = L.CONTROL_BYTES + first * cellBytes + L.MSG_HEADER_BYTES;
+    let at = this.#arenaStart + first * cellBytes + L.MSG_HEADER_BYTES;
     let room = cellBytes - L.MSG_HEADER_BYTES;
     let data: Uint8Array;
     if (length <= room) {
@@ -667,7 +733,7 @@ export class MessageStore {
         done += n;
         if (done === length) break;
         cell = this.#checkCell(words[this.#wordOf(cell) + L.CELL_NEXT]!, 'message chain');
-        at = L.CONTROL_BYTES + cell * cellBytes + L.CELL_HEADER_BYTES;
+        at = this.#arenaStart + cell * cellBytes + L.CELL_HEADER_BYTES;
         room = cellBytes - L.CELL_HEADER_BYTES;
       }
     }
@@ -771,9 +837,9 @@ export class MessageStore {
 }
 
 /** Links cells [from, to) into a chain in order, the last pointing at `then`. */
-function linkFreeCells(words: Int32Array, cellBytes: number, from: number, to: number, then: number): void {
+function linkFreeCells(words: Int32Array, start: number, cellBytes: number, from: number, to: number, then: number): void {
   const cellWords = cellBytes >> 2;
   for (let cell = from; cell < to; cell++) {
-    words[(L.CONTROL_BYTES >> 2) + cell * cellWords + L.CELL_NEXT] = cell + 1 < to ? cell + 1 : then;
+    words[(start >> 2) + cell * cellWords + L.CELL_NEXT] = cell + 1 < to ? cell + 1 : then;
   }
 }

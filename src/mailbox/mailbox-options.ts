@@ -3,6 +3,7 @@ import { IpcError } from '../core/errors.ts';
 import { invalidType, outOfRange, validateInteger, validateMode, validateObject } from '../core/validate.ts';
 import { codecByName, type Codec, type CodecName } from '../channel/codec.ts';
 import * as L from '../channel/layout.ts';
+import { ringSlotsFor } from '../channel/ring.ts';
 import { bodyBytesFor, type StoreConfig } from '../channel/store.ts';
 
 export interface MailboxOptions<T = unknown> {
@@ -83,7 +84,11 @@ export function planMailbox(options: unknown): MailboxPlan {
   // most 2 + length / (cellBytes - 8) cells, and the lengths add up to at most maxBytes.
   // An unbounded one may grow until one store reaches MAX_STORE_BYTES.
   const perMessage = L.cellsFor(largest, cellBytes);
-  const storeCells = Math.floor((L.MAX_STORE_BYTES - L.CONTROL_BYTES) / cellBytes);
+  // Plain traffic goes through a lock-free ring when every message fits a slot and the
+  // ring stays small (channel/ring.ts); the ring sits between control block and arena.
+  const ring = capacity > 0 ? ringSlotsFor(capacity, maxMessageSize, maxBytes) : { slots: 0, slotBytes: 0 };
+  const arenaStart = L.CONTROL_BYTES + ring.slots * ring.slotBytes;
+  const storeCells = Math.floor((L.MAX_STORE_BYTES - arenaStart) / cellBytes);
   const worstCase =
     capacity === L.UNBOUNDED
       ? storeCells
@@ -105,7 +110,9 @@ export function planMailbox(options: unknown): MailboxPlan {
     initialCells,
     maxCells: worstCase,
     inflight: capacity === 0 ? ZERO_CAPACITY_INFLIGHT : 0,
+    ringSlots: ring.slots,
+    ringSlotBytes: ring.slotBytes,
   };
-  const bodyBytes = bodyBytesFor(cellBytes, initialCells);
+  const bodyBytes = bodyBytesFor(config, initialCells);
   return { config, bodyBytes, codec, mode };
 }

@@ -173,6 +173,8 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     const abortSignal = validateSignal(signal);
     if (abortSignal?.aborted) throw abortError(abortSignal);
     this.#checkOpen();
+    // Room now: no need for the waiting machinery.
+    if (!plan.untilTaken && trySend(this.#store, plan.payload, plan.type)) return;
     await this.#runAsync(sendSteps(this.#store, plan), abortSignal);
   }
 

@@ -1,0 +1,332 @@
+// The ring: a lock-free bounded FIFO of fixed-size slots (Vyukov's MPMC queue) through
+// which a store in RING mode passes plain traffic — sends, and receives without selectors —
+// without taking the store's lock. Layout: channel/layout.ts ("The ring").
+//
+// Invariants:
+// - Positions are 32-bit counters that wrap; slots = a power of two, so position & mask
+//   is stable across the wrap. ENQUEUE - DEQUEUE is the number of claimed messages and
+//   never exceeds the store's capacity (senders check it against a cached DEQUEUE, which
+//   can only be stale low, i.e. conservative).
+// - A slot's sequence word alone says whose turn it is (see layout.ts); it is published
+//   with a CAS, never a plain store, so that a slot abandoned by recovery (its sender
+//   seemed dead) can never be published late over a newer lap.
+// - Every operation counts itself in ACTIVE_SENDERS / ACTIVE_RECEIVERS (each on its own
+//   side's cache line) and checks MODE inside that window. A switch to LIST mode stores
+//   MODE first, then waits for both counts to reach zero before it drains the ring, so no
+//   ring operation overlaps the drain (a count left behind by a killed process only
+//   delays the switch by QUIESCE_MS).
+// - Readers validate what they read: a length beyond the slot is ECORRUPT.
+import { corrupt } from '../core/errors.ts';
+import { isThreadAlive } from '../core/liveness.ts';
+import { THREAD_ID } from '../core/thread-id.ts';
+import { threadId } from 'node:worker_threads';
+import * as L from './layout.ts';
+import type { Envelope } from './store.ts';
+
+export const PUSHED = 1;
+export const FULL = 0;
+/** The store is (now) in LIST mode: use the locked path. */
+export const NOT_RING = -1;
+
+/** How long a switch waits for ring operations in flight to finish. */
+const QUIESCE_MS = 1000;
+/** How long a claimed slot may stay unpublished by a sender of unknown liveness before it is skipped. */
+export const STALL_MS = 1000;
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Slots for a store of `capacity` messages of up to `maxMessageSize` bytes, or 0 when a ring does not fit. */
+export function ringSlotsFor(capacity: number, maxMessageSize: number, maxBytes: number): { slots: number; slotBytes: number } {
+  const none = { slots: 0, slotBytes: 0 };
+  // A ring counts messages, not bytes: it can only stand in for the list when the byte
+  // budget can never be what makes the store full.
+  if (capacity < 1 || (maxBytes !== L.UNBOUNDED && capacity * maxMessageSize > maxBytes)) return none;
+  const slotBytes = L.roundUp8(L.RING_SLOT_HEADER_BYTES + maxMessageSize);
+  let slots = 1;
+  while (slots < capacity) slots *= 2;
+  if (slots * slotBytes > L.MAX_RING_BYTES) return none;
+  return { slots, slotBytes };
+}
+
+export class Ring {
+  readonly slots: number;
+  readonly slotBytes: number;
+  readonly #capacity: number;
+  readonly #maxMessageSize: number;
+  readonly #mask: number;
+  readonly #i32: Int32Array;
+  readonly #u8: Uint8Array;
+  readonly #f64: Float64Array;
+  /** Byte offset of slot 0 in the body. */
+  readonly #base: number;
+  /** DEQUEUE as last read by this handle's senders: a lower bound of the real one. */
+  #cachedDequeue = 0;
+
+  constructor(body: SharedArrayBuffer, capacity: number, maxMessageSize: number, what: string) {
+    const i32 = new Int32Array(body, 0, L.CONTROL_BYTES / 4);
+    this.slots = i32[L.R_SLOTS]!;
+    this.slotBytes = i32[L.R_SLOT_BYTES]!;
+    const expected = ringSlotsFor(capacity, maxMessageSize, L.UNBOUNDED);
+    const mode = Atomics.load(i32, L.R_MODE);
+    if (
+      this.slots < capacity ||
+      (this.slots & (this.slots - 1)) !== 0 ||
+      this.slotBytes !== expected.slotBytes ||
+      (mode !== L.MODE_RING && mode !== L.MODE_LIST) ||
+      L.CONTROL_BYTES + this.slots * this.slotBytes > body.byteLength
+    ) {
+      throw corrupt(`${what} has an invalid ring configuration`);
+    }
+    this.#capacity = capacity;
+    this.#maxMessageSize = maxMessageSize;
+    this.#mask = this.slots - 1;
+    this.#i32 = new Int32Array(body, 0, (L.CONTROL_BYTES + this.slots * this.slotBytes) / 4);
+    this.#u8 = new Uint8Array(body, 0, L.CONTROL_BYTES + this.slots * this.slotBytes);
+    this.#f64 = new Float64Array(body, 0, (L.CONTROL_BYTES + this.slots * this.slotBytes) / 8);
+    this.#base = L.CONTROL_BYTES;
+  }
+
+  /** Writes a fresh ring's configuration and slot sequences (creator only). */
+  static initialize(body: SharedArrayBuffer, slots: number, slotBytes: number): void {
+    const i32 = new Int32Array(body);
+    i32[L.R_SLOTS] = slots;
+    i32[L.R_SLOT_BYTES] = slotBytes;
+    i32[L.R_MODE] = L.MODE_RING;
+    for (let position = 0; position < slots; position++) {
+      i32[(L.CONTROL_BYTES + position * slotBytes) / 4 + L.S_SEQUENCE] = position;
+    }
+  }
+
+  /** Whether plain traffic still goes through the ring (a hint: MODE only ever leaves RING). */
+  get active(): boolean {
+    return Atomics.load(this.#i32, L.R_MODE) === L.MODE_RING;
+  }
+
+  /** Messages in the ring now (claimed ones included). */
+  get count(): number {
+    return (Atomics.load(this.#i32, L.R_ENQUEUE) - Atomics.load(this.#i32, L.R_DEQUEUE)) | 0;
+  }
+
+  /** Payload bytes in the ring now. */
+  get bytes(): number {
+    return (Atomics.load(this.#i32, L.R_BYTES_IN) - Atomics.load(this.#i32, L.R_BYTES_OUT)) | 0;
+  }
+
+  /** The last process that sent / received through the ring, and when (0 = none yet). */
+  get lastSend(): { pid: number; time: number } {
+    return { pid: Atomics.load(this.#i32, L.R_LAST_SEND_PID), time: this.#f64[L.F_R_LAST_SEND_TIME]! };
+  }
+
+  get lastReceive(): { pid: number; time: number } {
+    return { pid: Atomics.load(this.#i32, L.R_LAST_RECEIVE_PID), time: this.#f64[L.F_R_LAST_RECEIVE_TIME]! };
+  }
+
+  /** Positions sent and taken through the ring since creation (mod 2^32). */
+  get sent(): number {
+    return Atomics.load(this.#i32, L.R_ENQUEUE) >>> 0;
+  }
+
+  get taken(): number {
+    return Atomics.load(this.#i32, L.R_DEQUEUE) >>> 0;
+  }
+
+  /** Appends a message: PUSHED, FULL, or NOT_RING when the store has left RING mode. */
+  tryPush(payload: Uint8Array, type: number): number {
+    const i32 = this.#i32;
+    Atomics.add(i32, L.R_ACTIVE_SENDERS, 1);
+    try {
+      for (;;) {
+        if (Atomics.load(i32, L.R_MODE) !== L.MODE_RING) return NOT_RING;
+        const position = this.#claim();
+        if (position === null) return FULL;
+        const at = this.#slotWord(position);
+        i32[at + L.S_CLAIMER] = THREAD_ID;
+        i32[at + L.S_LENGTH] = payload.length;
+        i32[at + L.S_TYPE] = type;
+        i32[at + L.S_PID] = process.pid;
+        i32[at + L.S_THREAD] = threadId;
+        const now = Date.now();
+        this.#f64[(at * 4 + L.S_SENT_AT_BYTE) / 8] = now;
+        this.#u8.set(payload, at * 4 + L.RING_SLOT_HEADER_BYTES);
+        Atomics.add(i32, L.R_BYTES_IN, payload.length);
+        // Publish. Fails only if recovery gave up on this slot while we were stalled:
+        // then the message was never visible; send it again.
+        if (Atomics.compareExchange(i32, at + L.S_SEQUENCE, position, (position + 1) | 0) === position) {
+          i32[L.R_LAST_SEND_PID] = process.pid;
+          this.#f64[L.F_R_LAST_SEND_TIME] = now;
+          Atomics.add(i32, L.C_ITEMS_SEQ, 1);
+          return PUSHED;
+        }
+        Atomics.sub(i32, L.R_BYTES_IN, payload.length);
+      }
+    } finally {
+      Atomics.sub(i32, L.R_ACTIVE_SENDERS, 1);
+    }
+  }
+
+  /** Takes the oldest message: an Envelope, null when there is none, or NOT_RING. */
+  tryPop(): Envelope | null | typeof NOT_RING {
+    const i32 = this.#i32;
+    Atomics.add(i32, L.R_ACTIVE_RECEIVERS, 1);
+    try {
+      if (Atomics.load(i32, L.R_MODE) !== L.MODE_RING) return NOT_RING;
+      let position = Atomics.load(i32, L.R_DEQUEUE);
+      for (;;) {
+        const at = this.#slotWord(position);
+        const difference = (Atomics.load(i32, at + L.S_SEQUENCE) - ((position + 1) | 0)) | 0;
+        if (difference === 0) {
+          const seen = Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0);
+          if (seen === position) {
+            i32[L.R_LAST_RECEIVE_PID] = process.pid;
+            this.#f64[L.F_R_LAST_RECEIVE_TIME] = Date.now();
+            return this.#take(position, at);
+          }
+          position = seen;
+        } else if (difference < 0) {
+          return null; // empty, or its sender has claimed the slot but not yet published
+        } else {
+          position = this.#passTaken(position);
+        }
+      }
+    } finally {
+      Atomics.sub(i32, L.R_ACTIVE_RECEIVERS, 1);
+    }
+  }
+
+  /**
+   * The position at the head when its sender has claimed it but not published it, else
+   * null. A receiver that keeps seeing the same stalled position calls skipStalled().
+   */
+  stalledPosition(): number | null {
+    const i32 = this.#i32;
+    const position = Atomics.load(i32, L.R_DEQUEUE);
+    if (Atomics.load(i32, L.R_ENQUEUE) === position) return null;
+    return Atomics.load(i32, this.#slotWord(position) + L.S_SEQUENCE) === position ? position : null;
+  }
+
+  /**
+   * Skips a head slot whose sender claimed it and never published it, if that sender is
+   * dead (or unknown and `stalledFor` exceeds STALL_MS). Returns whether it skipped.
+   */
+  skipStalled(position: number, stalledFor: number): boolean {
+    const i32 = this.#i32;
+    const at = this.#slotWord(position);
+    const claimer = Atomics.load(i32, at + L.S_CLAIMER);
+    const dead = claimer === 0 ? stalledFor >= STALL_MS : claimer !== THREAD_ID && !isThreadAlive(claimer);
+    if (!dead) return false;
+    return this.#abandon(position, at);
+  }
+
+  /**
+   * Leaves RING mode for good (store lock held): stores MODE, waits for ring operations in
+   * flight, then hands every published message to `move` in order and skips slots whose
+   * senders never published. Returns how many messages it moved.
+   */
+  switchToList(move: (envelope: Envelope) => void): number {
+    const i32 = this.#i32;
+    Atomics.store(i32, L.R_MODE, L.MODE_LIST);
+    const deadline = performance.now() + QUIESCE_MS;
+    for (let spins = 0; Atomics.load(i32, L.R_ACTIVE_SENDERS) > 0 || Atomics.load(i32, L.R_ACTIVE_RECEIVERS) > 0; spins++) {
+      if (performance.now() > deadline) break;
+      if (spins > 1000) pause(1);
+    }
+    return this.drain(move);
+  }
+
+  /** Moves whatever the ring still holds (store lock held, MODE is LIST). */
+  drain(move: (envelope: Envelope) => void): number {
+    const i32 = this.#i32;
+    let moved = 0;
+    for (;;) {
+      const position = Atomics.load(i32, L.R_DEQUEUE);
+      if (position === Atomics.load(i32, L.R_ENQUEUE)) return moved;
+      const at = this.#slotWord(position);
+      const sequence = Atomics.load(i32, at + L.S_SEQUENCE);
+      if (sequence === ((position + 1) | 0)) {
+        if (Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0) === position) {
+          move(this.#take(position, at));
+          moved++;
+        }
+      } else if (sequence === position) {
+        // Claimed, never published; its sender is dead, or alive and will resend (the
+        // publish CAS fails) through the list.
+        this.#abandon(position, at);
+      } else if (sequence === ((position + this.slots) | 0)) {
+        this.#passTaken(position);
+      } else {
+        throw corrupt(`ring slot ${position & this.#mask} has sequence ${sequence} at position ${position}`);
+      }
+    }
+  }
+
+  // Claims the next position for a sender, or null when the ring is full.
+  #claim(): number | null {
+    const i32 = this.#i32;
+    let position = Atomics.load(i32, L.R_ENQUEUE);
+    for (;;) {
+      if (((position - this.#cachedDequeue) | 0) >= this.#capacity) {
+        this.#cachedDequeue = Atomics.load(i32, L.R_DEQUEUE);
+        if (((position - this.#cachedDequeue) | 0) >= this.#capacity) return null;
+      }
+      const difference = (Atomics.load(i32, this.#slotWord(position) + L.S_SEQUENCE) - position) | 0;
+      if (difference === 0) {
+        const seen = Atomics.compareExchange(i32, L.R_ENQUEUE, position, (position + 1) | 0);
+        if (seen === position) return position;
+        position = seen;
+      } else if (difference < 0) {
+        return null; // the slot still holds a message of the previous lap
+      } else {
+        position = Atomics.load(i32, L.R_ENQUEUE);
+      }
+    }
+  }
+
+  #take(position: number, at: number): Envelope {
+    const i32 = this.#i32;
+    const length = i32[at + L.S_LENGTH]!;
+    if (!(length >= 0 && length <= this.#maxMessageSize)) {
+      throw corrupt(`ring slot ${position & this.#mask} holds a message of length ${length}`);
+    }
+    const start = at * 4 + L.RING_SLOT_HEADER_BYTES;
+    const envelope: Envelope = {
+      data: this.#u8.slice(start, start + length),
+      type: i32[at + L.S_TYPE]!,
+      pid: i32[at + L.S_PID]!,
+      threadId: i32[at + L.S_THREAD]!,
+      seq: position >>> 0,
+      sentAt: this.#f64[(at * 4 + L.S_SENT_AT_BYTE) / 8]!,
+    };
+    Atomics.add(i32, L.R_BYTES_OUT, length);
+    i32[at + L.S_CLAIMER] = 0;
+    Atomics.store(i32, at + L.S_SEQUENCE, (position + this.slots) | 0);
+    Atomics.add(i32, L.C_SPACE_SEQ, 1);
+    return envelope;
+  }
+
+  // Marks an unpublished slot as taken and moves the head past it.
+  #abandon(position: number, at: number): boolean {
+    const i32 = this.#i32;
+    if (Atomics.compareExchange(i32, at + L.S_SEQUENCE, position, (position + this.slots) | 0) !== position) return false;
+    i32[at + L.S_CLAIMER] = 0;
+    Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0);
+    Atomics.add(i32, L.C_SPACE_SEQ, 1);
+    return true;
+  }
+
+  // The slot at `position` is taken for this lap. Normally DEQUEUE has moved on already;
+  // after a skip it may not have: move it past, then return the current head.
+  #passTaken(position: number): number {
+    const i32 = this.#i32;
+    const at = this.#slotWord(position);
+    if (Atomics.load(i32, at + L.S_SEQUENCE) === ((position + this.slots) | 0)) {
+      Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0);
+    }
+    return Atomics.load(i32, L.R_DEQUEUE);
+  }
+
+  #slotWord(position: number): number {
+    return (this.#base + (position & this.#mask) * this.slotBytes) >> 2;
+  }
+}

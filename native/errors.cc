@@ -96,6 +96,13 @@ bool ArgSharedWord(const Args& args, int index, uint32_t** word) {
     return false;
   }
   *word = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(buffer->Data()) + offset);
+  // The kernel rejects a futex word that is not 4-aligned in memory (EINVAL), and an
+  // asynchronous waiter would retry it forever; a buffer mapped at an odd file offset can
+  // have such words even at offsets that are multiples of 4.
+  if (reinterpret_cast<uintptr_t>(*word) % 4 != 0) {
+    ThrowRangeError(args.GetIsolate(), "word is not 4-byte aligned in memory");
+    return false;
+  }
   return true;
 }
 

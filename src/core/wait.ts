@@ -8,7 +8,7 @@
 // condition and waits again. A waker changes the word before it wakes (see
 // native/async-wait.cc for why the asynchronous waiter relies on that).
 import { addon, WAIT_CHANGED, WAIT_TIMED_OUT, WAIT_WOKEN, type WaitResult } from '../native/addon.ts';
-import { AbortError } from './errors.ts';
+import { AbortError, systemError } from './errors.ts';
 
 export { WAIT_CHANGED, WAIT_TIMED_OUT, WAIT_WOKEN, type WaitResult };
 
@@ -85,18 +85,16 @@ export function waitAsync(
   if (timeoutMs <= 0) return Promise.resolve(WAIT_TIMED_OUT);
   lastId = lastId >= 0xfffffffe ? 1 : lastId + 1;
   const id = lastId;
+  let registered: number;
+  try {
+    registered = addon.asyncWait(words.buffer as SharedArrayBuffer, words.byteOffset + index * 4, expected, id, ref);
+  } catch (error) {
+    return Promise.reject(asSystemError(error));
+  }
+  if (registered !== -1) return Promise.resolve(registered as WaitResult);
+  // Completions are delivered by the event loop, never during this call: the wait is in
+  // `pending` before any can arrive.
   return new Promise<WaitResult>((resolve, reject) => {
-    const registered = addon.asyncWait(
-      words.buffer as SharedArrayBuffer,
-      words.byteOffset + index * 4,
-      expected,
-      id,
-      ref,
-    );
-    if (registered !== -1) {
-      resolve(registered as WaitResult);
-      return;
-    }
     const wait: PendingWait = { resolve, reject, timer: undefined, signal, onAbort: undefined };
     pending.set(id, wait);
     if (timeoutMs !== Infinity) {
@@ -117,6 +115,15 @@ export function waitAsync(
       signal.addEventListener('abort', wait.onAbort, { once: true });
     }
   });
+}
+
+/** The addon's errno errors (EAGAIN: no waiter thread could be started) as IpcError; others unchanged. */
+function asSystemError(error: unknown): unknown {
+  try {
+    return systemError(error, 'wait asynchronously on a shared word');
+  } catch {
+    return error;
+  }
 }
 
 /** Number of asynchronous waits this thread has pending (for tests and diagnostics). */

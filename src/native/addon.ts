@@ -34,8 +34,13 @@ export interface Addon {
   /** Blocks the calling thread. timeoutMs < 0 or Infinity waits without limit. */
   futexWait(buffer: SharedArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): WaitResult;
   futexWake(buffer: SharedArrayBuffer, byteOffset: number, count: number): number;
-  asyncWaitInit(callback: (ids: number[], results: number[]) => void): void;
-  /** WAIT_CHANGED when the word already differs (nothing registered), -1 once registered. */
+  /** `callback` receives the ids of completed waits and their results (WaitResult), index by index. */
+  asyncWaitInit(callback: (ids: Uint32Array, results: Int32Array) => void): void;
+  /**
+   * WAIT_CHANGED when the word already differs (nothing registered), -1 once registered.
+   * Throws EAGAIN (syscall pthread_create) when no waiter thread could be started, EEXIST
+   * when `id` is already pending.
+   */
   asyncWait(buffer: SharedArrayBuffer, byteOffset: number, expected: number, id: number, ref: boolean): number;
   asyncCancel(id: number): boolean;
 }

@@ -13,6 +13,8 @@ void Fstat(const Args& args);
 void MapShared(const Args& args);
 void Allocate(const Args& args);
 void PunchHole(const Args& args);
+void SealShrink(const Args& args);
+void Close(const Args& args);
 void Mkfifo(const Args& args);
 void Gettid(const Args& args);
 void FutexWait(const Args& args);
@@ -52,6 +54,8 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   Export(exports, context, "fstat", Fstat, none);
   Export(exports, context, "allocate", Allocate, none);
   Export(exports, context, "punchHole", PunchHole, none);
+  Export(exports, context, "sealShrink", SealShrink, none);
+  Export(exports, context, "close", Close, none);
   Export(exports, context, "mapShared", MapShared, none);
   Export(exports, context, "mkfifo", Mkfifo, none);
   Export(exports, context, "gettid", Gettid, none);

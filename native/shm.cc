@@ -54,7 +54,7 @@ void ShmUnlink(const Args& args) {
 void MemfdCreate(const Args& args) {
   std::string name;
   if (!ArgString(args, 0, &name)) return;
-  int fd = memfd_create(name.c_str(), MFD_CLOEXEC);
+  int fd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return ThrowErrno(args.GetIsolate(), "memfd_create", errno);
   args.GetReturnValue().Set(fd);
 }
@@ -126,7 +126,7 @@ void PunchHole(const Args& args) {
   }
 }
 
-// mapShared(fd: number, offset: number, length: number, writable: boolean): SharedArrayBuffer
+// mapShared(fd: number, offset: number, length: number): SharedArrayBuffer
 // Maps bytes [offset, offset + length) of the file MAP_SHARED. The mapping lives as long
 // as the buffer: V8 unmaps it when the last SharedArrayBuffer over it (in any thread) is
 // collected, so JavaScript can never touch unmapped memory.
@@ -137,12 +137,13 @@ void MapShared(const Args& args) {
       !ArgInteger(args, 2, 1, kMaxMapBytes, &length)) {
     return;
   }
-  bool writable = args.Length() > 3 && args[3]->IsTrue();
   // Touching a page past the end of the file raises SIGBUS, so never map beyond it.
   struct stat st;
   if (fstat(static_cast<int>(fd), &st) != 0) return ThrowErrno(isolate, "fstat", errno);
   if (st.st_size < offset + length) return ThrowErrno(isolate, "mmap", EINVAL);
-  int protection = PROT_READ | (writable ? PROT_WRITE : 0);
+  // Always writable: JavaScript cannot be stopped from writing to a SharedArrayBuffer, and
+  // a write to a read-only mapping would kill the process.
+  int protection = PROT_READ | PROT_WRITE;
   size_t total = static_cast<size_t>(offset + length);
   void* base = mmap(nullptr, total, protection, MAP_SHARED, static_cast<int>(fd), 0);
   if (base == MAP_FAILED) return ThrowErrno(isolate, "mmap", errno);
@@ -150,6 +151,25 @@ void MapShared(const Args& args) {
       static_cast<uint8_t*>(base) + offset, static_cast<size_t>(length), UnmapBackingStore,
       reinterpret_cast<void*>(static_cast<uintptr_t>(offset)));
   args.GetReturnValue().Set(v8::SharedArrayBuffer::New(isolate, std::move(store)));
+}
+
+// sealShrink(fd: number): void — forbids shrinking a memfd from now on, in every process
+// that holds it. Shrinking a file under other processes' mappings kills them with SIGBUS
+// on their next touch of the lost pages.
+void SealShrink(const Args& args) {
+  int64_t fd;
+  if (!ArgInteger(args, 0, 0, kMaxFd, &fd)) return;
+  if (fcntl(static_cast<int>(fd), F_ADD_SEALS, F_SEAL_SHRINK) != 0) {
+    ThrowErrno(args.GetIsolate(), "fcntl", errno);
+  }
+}
+
+// close(fd: number): void — for descriptors the addon opened. (Node's fs.closeSync warns in
+// a worker thread about descriptors fs did not open.)
+void Close(const Args& args) {
+  int64_t fd;
+  if (!ArgInteger(args, 0, 0, kMaxFd, &fd)) return;
+  if (close(static_cast<int>(fd)) != 0) ThrowErrno(args.GetIsolate(), "close", errno);
 }
 
 // mkfifo(path: string, mode: number): void

@@ -35,7 +35,7 @@ export class GrowableFile implements BodyFile {
       if (addon.fstat(fd).size < HEADER_BYTES + bodyBytes) {
         throw corrupt(`${this.#what} claims ${bodyBytes} body bytes, more than its file holds`);
       }
-      return addon.mapShared(fd, HEADER_BYTES, bodyBytes, true);
+      return addon.mapShared(fd, HEADER_BYTES, bodyBytes);
     } catch (error) {
       throw systemError(error, `map ${this.#what}`);
     }

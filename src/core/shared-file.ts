@@ -2,7 +2,7 @@
 // (/dev/shm) for named objects and memfd for anonymous ones. Every object file is an
 // ObjectHeader followed by a body; the two are mapped as separate SharedArrayBuffers so
 // that the body a user sees starts at its own byte 0.
-import { constants, closeSync, fstatSync, readFileSync } from 'node:fs';
+import { constants, fstatSync, readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { addon, type FileStatus } from '../native/addon.ts';
 import { corrupt, IpcError, systemError } from './errors.ts';
@@ -71,8 +71,8 @@ export function initializeObject(
     if (mode !== undefined) addon.fchmod(fd, mode);
     addon.ftruncate(fd, fileBytes);
     addon.allocate(fd, 0, fileBytes);
-    const headerBuffer = addon.mapShared(fd, 0, HEADER_BYTES, true);
-    const body = addon.mapShared(fd, HEADER_BYTES, bodyBytes, true);
+    const headerBuffer = addon.mapShared(fd, 0, HEADER_BYTES);
+    const body = addon.mapShared(fd, HEADER_BYTES, bodyBytes);
     fillBody?.(body);
     const header = new ObjectHeader(headerBuffer);
     header.initialize(kind, version, bodyBytes);
@@ -107,9 +107,9 @@ export function mapObject(fd: number, kind: ObjectKindCode, version: number, wha
     if (status.size < HEADER_BYTES) {
       throw corrupt(`${what} is ${status.size} bytes, too short for a header`);
     }
-    const header = new ObjectHeader(addon.mapShared(fd, 0, HEADER_BYTES, true));
+    const header = new ObjectHeader(addon.mapShared(fd, 0, HEADER_BYTES));
     const info = header.validate(kind, version, status.size, what);
-    const body = addon.mapShared(fd, HEADER_BYTES, info.bodyBytes, true);
+    const body = addon.mapShared(fd, HEADER_BYTES, info.bodyBytes);
     return { header, info, body, status };
   } catch (error) {
     if (error instanceof IpcError) throw error;
@@ -136,7 +136,7 @@ export function unlinkShm(path: string, what: string): void {
 
 export function closeFd(fd: number): void {
   try {
-    closeSync(fd);
+    addon.close(fd);
   } catch {
     // Closing can only fail for a descriptor that is already gone; nothing to undo.
   }

@@ -27,8 +27,12 @@ export interface Addon {
   allocate(fd: number, offset: number, length: number): void;
   /** Frees the memory of bytes [offset, offset + length); the file keeps its size and reads zeros there. */
   punchHole(fd: number, offset: number, length: number): void;
-  /** Maps bytes [offset, offset + length) of the file, shared. */
-  mapShared(fd: number, offset: number, length: number, writable: boolean): SharedArrayBuffer;
+  /** Maps bytes [offset, offset + length) of the file, shared and writable. */
+  mapShared(fd: number, offset: number, length: number): SharedArrayBuffer;
+  /** Forbids shrinking a memfd (F_SEAL_SHRINK), so no holder can pull pages from under the others. */
+  sealShrink(fd: number): void;
+  /** close(2), for descriptors the addon opened. */
+  close(fd: number): void;
   mkfifo(path: string, mode: number): void;
   gettid(): number;
   /** Blocks the calling thread. timeoutMs < 0 or Infinity waits without limit. */

@@ -155,7 +155,11 @@ export class SharedMemory implements Disposable {
     try {
       // memfd_create makes the file 0o777. Give it the default mode of every object, so
       // that `mode` reports what a reopen through /proc/<pid>/fd/<fd> would be checked against.
-      return new SharedMemory(null, initializeObject(fd, ObjectKindCode.SharedMemory, LAYOUT_VERSION, bytes, DEFAULT_MODE, undefined, describe(null)), fd);
+      const mapped = initializeObject(fd, ObjectKindCode.SharedMemory, LAYOUT_VERSION, bytes, DEFAULT_MODE, undefined, describe(null));
+      // Every process this descriptor reaches could otherwise shrink the file and kill the
+      // others with SIGBUS; sealed, nobody can.
+      addon.sealShrink(fd);
+      return new SharedMemory(null, mapped, fd);
     } catch (error) {
       closeFd(fd);
       throw error;

@@ -34,7 +34,7 @@ test('every addon function, called with generated wrong arguments, returns or th
   assert.deepEqual(leftovers(namespace), []);
 });
 
-test('writing through a buffer mapped with writable = false does not crash the process', { todo: 'native: mapShared(fd, 0, n, false) maps PROT_READ and a write is SIGSEGV' }, async () => {
+test('writing through a buffer mapped with writable = false does not crash the process', async () => {
   const helper = startHelper('shm-addon-misuse.ts', ['read-only-write'], { timeoutMs: 20_000 });
   const { code, signal, stderr } = await helper.exited;
   assert.equal(signal, null, stderr);
@@ -42,7 +42,7 @@ test('writing through a buffer mapped with writable = false does not crash the p
   assert.match(await helper.nextLine(), /^(wrote 1|refused E[A-Z]+|refused ERR_[A-Z_]+)$/);
 });
 
-test('two async waits registered under one id can both be cancelled, and the process exits', { todo: 'native: a second asyncWait with a pending id orphans the first (never cancelled, keeps the loop alive)' }, async () => {
+test('two async waits registered under one id can both be cancelled, and the process exits', async () => {
   const helper = startHelper('shm-addon-misuse.ts', ['duplicate-wait-id'], { timeoutMs: 20_000 });
   const { code, signal, stderr } = await helper.exited;
   assert.equal(signal, null, stderr);

@@ -7,12 +7,13 @@ import { say } from './protocol.ts';
 
 switch (process.argv[2]) {
   case 'read-only-write': {
-    // A mapping made with writable = false, written through its SharedArrayBuffer.
+    // A mapping asked for with writable = false (an argument the addon no longer has, and
+    // must ignore), written through its SharedArrayBuffer.
     const fd = addon.memfdCreate('read-only');
     addon.ftruncate(fd, 4096);
     let buffer: SharedArrayBuffer;
     try {
-      buffer = addon.mapShared(fd, 0, 4096, false);
+      buffer = (addon.mapShared as (...args: unknown[]) => SharedArrayBuffer)(fd, 0, 4096, false);
     } catch (error) {
       say(`refused ${(error as { code?: string }).code}`);
       break;

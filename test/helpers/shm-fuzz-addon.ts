@@ -40,7 +40,7 @@ const SAFE_BYTES = 1 << 20;
 // The functions this helper knows how to call. A function added to the addon must be added
 // here (with a model of its checks) before this test passes again.
 const FUNCTIONS = [
-  'shmOpen', 'shmUnlink', 'memfdCreate', 'ftruncate', 'fchmod', 'fstat', 'allocate', 'punchHole', 'mapShared',
+  'shmOpen', 'shmUnlink', 'memfdCreate', 'ftruncate', 'fchmod', 'fstat', 'allocate', 'punchHole', 'mapShared', 'sealShrink', 'close',
   'mkfifo', 'gettid', 'futexWait', 'futexWake', 'asyncWaitInit', 'asyncWait', 'asyncCancel',
 ];
 const missing = FUNCTIONS.filter((name) => typeof (addon as unknown as Record<string, unknown>)[name] !== 'function');
@@ -66,7 +66,7 @@ addon.mkfifo(`${dir}/fifo`, 0o600);
 const fifo = openSync(`${dir}/fifo`, constants.O_RDWR | constants.O_NONBLOCK);
 const ownFds = [...memfds, fifo];
 const directory = openSync(dir, 'r');
-const mappedMemfd = addon.mapShared(mappedFd, 0, 4096, true);
+const mappedMemfd = addon.mapShared(mappedFd, 0, 4096);
 const opened: number[] = []; // descriptors the fuzzed calls returned, closed at the end
 
 const sabs = [0, 1, 3, 4, 7, 8, 64].map((size) => new SharedArrayBuffer(size));
@@ -281,6 +281,25 @@ const targets: Record<string, Target> = {
     args: [fd, size, size],
     defuse(args) {
       safeFd(args, 0);
+    },
+    result: nothing,
+  },
+  sealShrink: {
+    checks: [FD],
+    args: [fd],
+    // A sealed memfd of the fuzzer's could no longer be shrunk by the fuzzed ftruncate.
+    defuse(args) {
+      if (isInt(args[0], 0, MAX_FD)) args[0] = BAD_FD;
+    },
+    result: nothing,
+  },
+  close: {
+    checks: [FD],
+    args: [fd],
+    // Closing a descriptor the fuzzer (or Node) still uses would break the run: only ever
+    // a descriptor that cannot be open.
+    defuse(args) {
+      if (isInt(args[0], 0, MAX_FD)) args[0] = BAD_FD;
     },
     result: nothing,
   },

@@ -388,18 +388,28 @@ test('SharedMemory.fromFd of something that is not a segment fails at once', () 
     closeSync(devNull);
   }
   // A memfd too short to hold a header.
-  using tiny = SharedMemory.anonymous(8);
-  const scratch = openSync(`/proc/self/fd/${tiny.fd}`, 'r+');
+  const scratch = addon.memfdCreate('tiny');
   try {
-    ftruncateSync(scratch, 10);
+    addon.ftruncate(scratch, 10);
     assert.throws(() => SharedMemory.fromFd(scratch), errorWithCode('ECORRUPT'));
   } finally {
-    closeSync(scratch);
+    addon.close(scratch);
   }
   assert.throws(() => SharedMemory.fromFd(0x7ffffff0), errorWithCode('EBADF'));
   assert.throws(() => SharedMemory.fromFd(-1), nodeError(RangeError, 'ERR_OUT_OF_RANGE'));
   assert.throws(() => SharedMemory.fromFd(3.5), nodeError(RangeError, 'ERR_OUT_OF_RANGE'));
   assert.throws(() => SharedMemory.fromFd('3' as unknown as number), nodeError(TypeError, 'ERR_INVALID_ARG_TYPE'));
+});
+
+test('an anonymous segment cannot be shrunk by anyone holding its descriptor (no SIGBUS for the others)', () => {
+  using segment = SharedMemory.anonymous(4096);
+  const other = openSync(`/proc/self/fd/${segment.fd}`, 'r+');
+  try {
+    assert.throws(() => ftruncateSync(other, 10), { code: 'EPERM' });
+    new Uint8Array(segment.buffer)[4095] = 1; // still mapped, still there
+  } finally {
+    closeSync(other);
+  }
 });
 
 test('names outside the grammar fail with EINVAL and create nothing', () => {

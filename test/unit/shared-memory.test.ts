@@ -4,7 +4,6 @@ import {
   closeSync,
   existsSync,
   fstatSync,
-  ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,

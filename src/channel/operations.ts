@@ -15,7 +15,7 @@
 import { IpcError } from '../core/errors.ts';
 import { timeLeft, waitAsync, waitSync, wake, type WaitResult } from '../core/wait.ts';
 import * as L from './layout.ts';
-import { FULL, NOT_RING, PUSHED, STALL_MS } from './ring.ts';
+import { FULL, HEAD_SKIPPED, HEAD_STALLED, NOT_RING, PUSHED, STALL_MS } from './ring.ts';
 import { ANY, type Selector } from './selector.ts';
 import { NOT_WAITING, type Envelope, type MessageStore, type Ticket } from './store.ts';
 
@@ -203,7 +203,10 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
         return true;
       }
       if (again === NOT_RING) break;
-      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: timeLeft(plan.deadline) };
+      // Full because a taken slot is not released yet: its receiver may have died, and
+      // then no receiver comes to wake us. Look again within STALL_MS (tryPush recovers it).
+      const left = timeLeft(plan.deadline);
+      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: ring.fullOnTake ? Math.min(left, STALL_MS) : left };
     } finally {
       Atomics.sub(words, L.C_WAITING_SENDERS, 1);
     }
@@ -231,7 +234,13 @@ export function tryReceive(store: MessageStore, selector: Selector): Envelope | 
   if (ring !== null && ring.active) {
     if (isPlain(selector)) {
       store.checkRemoved();
-      const popped = ring.tryPop();
+      let popped = ring.tryPop();
+      // A head slot whose sender died before publishing hides what follows it: pollers
+      // that never block must get past it too.
+      if (popped === null && ring.recoverHeadWhilePolling() === HEAD_SKIPPED) {
+        store.wakeSenders();
+        popped = ring.tryPop();
+      }
       if (popped !== NOT_RING) {
         if (popped !== null) store.wakeSenders();
         return popped;
@@ -241,7 +250,9 @@ export function tryReceive(store: MessageStore, selector: Selector): Envelope | 
     }
   }
   // An empty queue needs no lock: a receiver polling an empty mailbox must not slow senders.
-  if (store.queuedHint === 0) {
+  // Out of RING mode the ring may still hold messages (a switch cut short, a straggler):
+  // then the lock moves them into the list.
+  if (store.queuedHint === 0 && (ring === null || ring.count === 0)) {
     store.checkRemoved();
     return null;
   }
@@ -321,12 +332,10 @@ function leave(store: MessageStore, waiter: number, selector: Selector): void {
  * lock, so that a receiver that dies asleep is found and uncounted), then loads the word
  * and tries once more before it sleeps; a sender bumps the word before it checks for
  * waiting receivers. A head slot its sender claimed but never published is waited out
- * in STALL_MS slices and skipped once its sender is known dead.
+ * in STALL_MS slices and skipped once its sender is known dead (Ring.recoverHead).
  */
 function* ringReceiveSteps(store: MessageStore, selector: Selector, deadline: number): Steps<Envelope | null> {
   const ring = store.ring;
-  let stalled: number | null = null;
-  let stalledSince = 0;
   while (ring !== null && ring.active) {
     store.checkRemoved();
     const popped = ring.tryPop();
@@ -335,14 +344,11 @@ function* ringReceiveSteps(store: MessageStore, selector: Selector, deadline: nu
       store.wakeSenders();
       return popped;
     }
-    const position = ring.stalledPosition();
-    if (position === null) {
-      stalled = null;
-    } else if (position !== stalled) {
-      stalled = position;
-      stalledSince = performance.now();
-    } else if (ring.skipStalled(position, performance.now() - stalledSince)) {
-      stalled = null;
+    const head = ring.recoverHead();
+    if (head === HEAD_SKIPPED) {
+      // The skipped slot is room: a sender may be asleep waiting for it (with capacity 1
+      // the dead sender's claim was the whole ring).
+      store.wakeSenders();
       continue;
     }
     const left = timeLeft(deadline);
@@ -363,7 +369,7 @@ function* ringReceiveSteps(store: MessageStore, selector: Selector, deadline: nu
         store.wakeSenders();
         return again;
       }
-      yield { word: L.C_ITEMS_SEQ, expected: seen, timeoutMs: stalled === null ? left : Math.min(left, STALL_MS) };
+      yield { word: L.C_ITEMS_SEQ, expected: seen, timeoutMs: head === HEAD_STALLED ? Math.min(left, STALL_MS) : left };
     } catch (error) {
       // Woken for a message and gone without it: pass the wake on.
       if (ring.count > 0 && Atomics.load(store.words, L.C_WAITING_RECEIVERS) > 1) wake(store.words, L.C_ITEMS_SEQ, 1);

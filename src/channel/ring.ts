@@ -15,6 +15,17 @@
 //   MODE first, then waits for both counts to reach zero before it drains the ring, so no
 //   ring operation overlaps the drain (a count left behind by a killed process only
 //   delays the switch by QUIESCE_MS).
+// - A slot's claimer word names who holds it while its sequence alone cannot say whether
+//   that party still runs: the sender from its claim until just before it publishes (then
+//   0), the receiver from its take until it releases the slot (then 0). 0 = unknown. A
+//   slot held by a dead party is recovered: a claimed one is skipped by receivers
+//   (recoverHead), a taken one released by senders (#releaseStalledTake); one held by an
+//   unknown party only once it has been stuck for STALL_MS. Each handle tracks the stuck
+//   position it sees across calls, so that short or non-blocking calls recover too, and
+//   looks at liveness (a system call) only when a position stays stuck for LOOK_MS.
+// - R_ABANDONED counts the positions skipped, so that totals count only real messages;
+//   R_SWITCHED says the switch to LIST mode is complete, so that a switch cut short by its
+//   switcher's death is finished by the next holder of the store's lock.
 // - Readers validate what they read: a length beyond the slot is ECORRUPT.
 import { corrupt } from '../core/errors.ts';
 import { isThreadAlive } from '../core/liveness.ts';
@@ -32,6 +43,28 @@ export const NOT_RING = -1;
 const QUIESCE_MS = 1000;
 /** How long a claimed slot may stay unpublished by a sender of unknown liveness before it is skipped. */
 export const STALL_MS = 1000;
+/**
+ * How long a handle sees the same slot stuck (claimed and unpublished, or taken and not
+ * released) before it looks at the holder's liveness: a live holder is done within
+ * microseconds, and this keeps the system call off the hot path.
+ */
+const LOOK_MS = 10;
+/** A non-blocking receiver looks at the head every this many empty polls (a power of two). */
+const HEAD_POLLS = 64;
+
+/** What recoverHead() found at the head of a ring where tryPop() found nothing. */
+export const HEAD_EMPTY = 0;
+/** Claimed and not published (yet): look again within STALL_MS, nobody may wake you. */
+export const HEAD_STALLED = 1;
+/** Its sender was dead: skipped. Try again now; senders may wait for the room. */
+export const HEAD_SKIPPED = 2;
+
+// Words of the control block beside the ones in layout.ts ("The ring"): both in lines the
+// ring already owns, zero in a fresh store. (They belong in layout.ts and docs/LAYOUT.md.)
+/** Line 9 (receivers' side): positions skipped because their sender never published. */
+export const R_ABANDONED = 292;
+/** Line 10: 1 once a switch to LIST mode has moved the ring's messages and done its bookkeeping. */
+export const R_SWITCHED = 323;
 
 function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -63,6 +96,18 @@ export class Ring {
   readonly #base: number;
   /** DEQUEUE as last read by this handle's senders: a lower bound of the real one. */
   #cachedDequeue = 0;
+  /** A position this handle's senders found taken but not released, since when, next liveness look. */
+  #stuckPosition: number | null = null;
+  #stuckSince = 0;
+  #stuckLook = 0;
+  /** Whether the last FULL came from such a slot rather than from the capacity. */
+  #fullOnTake = false;
+  /** The head position this handle's receivers found claimed and unpublished, since when, next look. */
+  #stalledHead: number | null = null;
+  #stalledHeadSince = 0;
+  #stalledHeadLook = 0;
+  /** Empty non-blocking polls, to look at the head only every HEAD_POLLS of them. */
+  #emptyPolls = 0;
 
   constructor(body: SharedArrayBuffer, capacity: number, maxMessageSize: number, what: string) {
     const i32 = new Int32Array(body, 0, L.CONTROL_BYTES / 4);
@@ -132,6 +177,30 @@ export class Ring {
     return Atomics.load(this.#i32, L.R_DEQUEUE) >>> 0;
   }
 
+  /** Positions skipped since creation (mod 2^32): claimed, never published. */
+  get abandoned(): number {
+    return Atomics.load(this.#i32, R_ABANDONED) >>> 0;
+  }
+
+  /** Whether a switch to LIST mode has completed (MODE may be LIST before this is true). */
+  get switched(): boolean {
+    return Atomics.load(this.#i32, R_SWITCHED) === 1;
+  }
+
+  /** Records that the switch is complete (store lock held, after its bookkeeping). */
+  markSwitched(): void {
+    Atomics.store(this.#i32, R_SWITCHED, 1);
+  }
+
+  /**
+   * Whether the last tryPush() that returned FULL found a slot taken but not yet released
+   * (its taker may be dead) rather than a full ring: a sender that waits then looks again
+   * within STALL_MS, since no receiver may come to wake it.
+   */
+  get fullOnTake(): boolean {
+    return this.#fullOnTake;
+  }
+
   /** Appends a message: PUSHED, FULL, or NOT_RING when the store has left RING mode. */
   tryPush(payload: Uint8Array, type: number): number {
     const i32 = this.#i32;
@@ -151,6 +220,8 @@ export class Ring {
         this.#f64[(at * 4 + L.S_SENT_AT_BYTE) / 8] = now;
         this.#u8.set(payload, at * 4 + L.RING_SLOT_HEADER_BYTES);
         Atomics.add(i32, L.R_BYTES_IN, payload.length);
+        // From publication on, the claimer word names the slot's taker (none yet).
+        i32[at + L.S_CLAIMER] = 0;
         // Publish. Fails only if recovery gave up on this slot while we were stalled:
         // then the message was never visible; send it again.
         if (Atomics.compareExchange(i32, at + L.S_SEQUENCE, position, (position + 1) | 0) === position) {
@@ -179,6 +250,8 @@ export class Ring {
         if (difference === 0) {
           const seen = Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0);
           if (seen === position) {
+            // Ours until released: a sender that finds it unreleased can tell whether we died.
+            i32[at + L.S_CLAIMER] = THREAD_ID;
             i32[L.R_LAST_RECEIVE_PID] = process.pid;
             this.#f64[L.F_R_LAST_RECEIVE_TIME] = Date.now();
             return this.#take(position, at);
@@ -196,33 +269,49 @@ export class Ring {
   }
 
   /**
-   * The position at the head when its sender has claimed it but not published it, else
-   * null. A receiver that keeps seeing the same stalled position calls skipStalled().
+   * For a receiver that found nothing (tryPop() returned null): whether the head is a slot
+   * its sender claimed and has not published (HEAD_STALLED), and if this handle has seen it
+   * so for LOOK_MS and that sender is dead (or unknown, for STALL_MS), skips it
+   * (HEAD_SKIPPED). HEAD_EMPTY: the ring is empty.
    */
-  stalledPosition(): number | null {
+  recoverHead(): number {
     const i32 = this.#i32;
     const position = Atomics.load(i32, L.R_DEQUEUE);
-    if (Atomics.load(i32, L.R_ENQUEUE) === position) return null;
-    return Atomics.load(i32, this.#slotWord(position) + L.S_SEQUENCE) === position ? position : null;
+    const at = this.#slotWord(position);
+    if (Atomics.load(i32, L.R_ENQUEUE) === position || Atomics.load(i32, at + L.S_SEQUENCE) !== position) {
+      this.#stalledHead = null;
+      return HEAD_EMPTY;
+    }
+    const now = performance.now();
+    if (this.#stalledHead !== position) {
+      this.#stalledHead = position;
+      this.#stalledHeadSince = now;
+      this.#stalledHeadLook = now + LOOK_MS;
+      return HEAD_STALLED;
+    }
+    if (now < this.#stalledHeadLook) return HEAD_STALLED;
+    this.#stalledHeadLook = now + LOOK_MS;
+    const claimer = Atomics.load(i32, at + L.S_CLAIMER);
+    const dead = claimer === 0 ? now - this.#stalledHeadSince >= STALL_MS : claimer !== THREAD_ID && !isThreadAlive(claimer);
+    if (!dead || !this.#abandon(position, at)) return HEAD_STALLED;
+    this.#stalledHead = null;
+    return HEAD_SKIPPED;
   }
 
   /**
-   * Skips a head slot whose sender claimed it and never published it, if that sender is
-   * dead (or unknown and `stalledFor` exceeds STALL_MS). Returns whether it skipped.
+   * recoverHead() for non-blocking receivers, which may poll an empty ring in a tight loop:
+   * only every HEAD_POLLS-th empty poll looks (its load of ENQUEUE would otherwise pull the
+   * senders' line to the poller every time).
    */
-  skipStalled(position: number, stalledFor: number): boolean {
-    const i32 = this.#i32;
-    const at = this.#slotWord(position);
-    const claimer = Atomics.load(i32, at + L.S_CLAIMER);
-    const dead = claimer === 0 ? stalledFor >= STALL_MS : claimer !== THREAD_ID && !isThreadAlive(claimer);
-    if (!dead) return false;
-    return this.#abandon(position, at);
+  recoverHeadWhilePolling(): number {
+    if ((++this.#emptyPolls & (HEAD_POLLS - 1)) !== 0) return HEAD_EMPTY;
+    return this.recoverHead();
   }
 
   /**
    * Leaves RING mode for good (store lock held): stores MODE, waits for ring operations in
    * flight, then hands every published message to `move` in order and skips slots whose
-   * senders never published. Returns how many messages it moved.
+   * senders never published. Returns the position where the ring ends (DEQUEUE = ENQUEUE).
    */
   switchToList(move: (envelope: Envelope) => void): number {
     const i32 = this.#i32;
@@ -235,19 +324,20 @@ export class Ring {
     return this.drain(move);
   }
 
-  /** Moves whatever the ring still holds (store lock held, MODE is LIST). */
+  /**
+   * Moves whatever the ring still holds (store lock held, MODE is LIST). Returns the
+   * position where it found the ring empty.
+   */
   drain(move: (envelope: Envelope) => void): number {
     const i32 = this.#i32;
-    let moved = 0;
     for (;;) {
       const position = Atomics.load(i32, L.R_DEQUEUE);
-      if (position === Atomics.load(i32, L.R_ENQUEUE)) return moved;
+      if (position === Atomics.load(i32, L.R_ENQUEUE)) return position >>> 0;
       const at = this.#slotWord(position);
       const sequence = Atomics.load(i32, at + L.S_SEQUENCE);
       if (sequence === ((position + 1) | 0)) {
         if (Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0) === position) {
           move(this.#take(position, at));
-          moved++;
         }
       } else if (sequence === position) {
         // Claimed, never published; its sender is dead, or alive and will resend (the
@@ -255,7 +345,8 @@ export class Ring {
         this.#abandon(position, at);
       } else if (sequence === ((position + this.slots) | 0)) {
         this.#passTaken(position);
-      } else {
+      } else if (Atomics.load(i32, L.R_DEQUEUE) === position) {
+        // (A stale head — a straggling receiver moved on meanwhile — is just looked at again.)
         throw corrupt(`ring slot ${position & this.#mask} has sequence ${sequence} at position ${position}`);
       }
     }
@@ -264,23 +355,69 @@ export class Ring {
   // Claims the next position for a sender, or null when the ring is full.
   #claim(): number | null {
     const i32 = this.#i32;
+    this.#fullOnTake = false;
     let position = Atomics.load(i32, L.R_ENQUEUE);
     for (;;) {
-      if (((position - this.#cachedDequeue) | 0) >= this.#capacity) {
+      // Messages in the ring if this position is claimed: in [0, capacity) when there is
+      // room. Outside that range the cached DEQUEUE may be stale in either direction of the
+      // 32-bit circle (a new handle starts at 0, whatever the positions are), so look again.
+      let used = (position - this.#cachedDequeue) | 0;
+      if (used < 0 || used >= this.#capacity) {
         this.#cachedDequeue = Atomics.load(i32, L.R_DEQUEUE);
-        if (((position - this.#cachedDequeue) | 0) >= this.#capacity) return null;
+        used = (position - this.#cachedDequeue) | 0;
+        if (used < 0) {
+          // DEQUEUE never passes ENQUEUE: `position` is stale.
+          position = Atomics.load(i32, L.R_ENQUEUE);
+          continue;
+        }
+        if (used >= this.#capacity) return null;
       }
-      const difference = (Atomics.load(i32, this.#slotWord(position) + L.S_SEQUENCE) - position) | 0;
+      const at = this.#slotWord(position);
+      const difference = (Atomics.load(i32, at + L.S_SEQUENCE) - position) | 0;
       if (difference === 0) {
         const seen = Atomics.compareExchange(i32, L.R_ENQUEUE, position, (position + 1) | 0);
         if (seen === position) return position;
         position = seen;
       } else if (difference < 0) {
-        return null; // the slot still holds a message of the previous lap
+        // The slot still holds the previous lap's message. There is room, so DEQUEUE has
+        // passed it: its taker is copying it out, or died before releasing the slot.
+        if (this.#releaseStalledTake(position, at)) continue;
+        this.#fullOnTake = true;
+        return null;
       } else {
         position = Atomics.load(i32, L.R_ENQUEUE);
       }
     }
+  }
+
+  /**
+   * The slot of `position` was taken on the previous lap and not released. The first time
+   * a handle sees that, it notes it; if it still sees it LOOK_MS later, it looks at
+   * the taker and releases the slot if the taker is dead (or unknown for STALL_MS): the
+   * message went with the taker. Returns whether it released the slot.
+   */
+  #releaseStalledTake(position: number, at: number): boolean {
+    const i32 = this.#i32;
+    const now = performance.now();
+    if (this.#stuckPosition !== position) {
+      this.#stuckPosition = position;
+      this.#stuckSince = now;
+      this.#stuckLook = now + LOOK_MS;
+      return false;
+    }
+    if (now < this.#stuckLook) return false;
+    this.#stuckLook = now + LOOK_MS;
+    const taken = (position - this.slots + 1) | 0;
+    if (Atomics.load(i32, at + L.S_SEQUENCE) !== taken) return false;
+    const taker = Atomics.load(i32, at + L.S_CLAIMER);
+    const dead = taker === 0 ? now - this.#stuckSince >= STALL_MS : taker !== THREAD_ID && !isThreadAlive(taker);
+    if (!dead) return false;
+    // Claimer word first: the slot must not name the dead taker once a sender can claim it.
+    Atomics.store(i32, at + L.S_CLAIMER, 0);
+    if (Atomics.compareExchange(i32, at + L.S_SEQUENCE, taken, position) !== taken) return false;
+    this.#stuckPosition = null;
+    Atomics.add(i32, L.C_SPACE_SEQ, 1);
+    return true;
   }
 
   #take(position: number, at: number): Envelope {
@@ -289,6 +426,8 @@ export class Ring {
     if (!(length >= 0 && length <= this.#maxMessageSize)) {
       throw corrupt(`ring slot ${position & this.#mask} holds a message of length ${length}`);
     }
+    // Counted out first: a taker that dies while copying must not leave the bytes counted.
+    Atomics.add(i32, L.R_BYTES_OUT, length);
     const start = at * 4 + L.RING_SLOT_HEADER_BYTES;
     const envelope: Envelope = {
       data: this.#u8.slice(start, start + length),
@@ -298,7 +437,6 @@ export class Ring {
       seq: position >>> 0,
       sentAt: this.#f64[(at * 4 + L.S_SENT_AT_BYTE) / 8]!,
     };
-    Atomics.add(i32, L.R_BYTES_OUT, length);
     i32[at + L.S_CLAIMER] = 0;
     Atomics.store(i32, at + L.S_SEQUENCE, (position + this.slots) | 0);
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
@@ -308,8 +446,11 @@ export class Ring {
   // Marks an unpublished slot as taken and moves the head past it.
   #abandon(position: number, at: number): boolean {
     const i32 = this.#i32;
+    // Claimer word first: once the CAS frees the slot, a sender of the next lap may claim
+    // it, and must not be taken for the dead claimer before it writes its own id.
+    Atomics.store(i32, at + L.S_CLAIMER, 0);
     if (Atomics.compareExchange(i32, at + L.S_SEQUENCE, position, (position + this.slots) | 0) !== position) return false;
-    i32[at + L.S_CLAIMER] = 0;
+    Atomics.add(i32, R_ABANDONED, 1);
     Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0);
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
     return true;

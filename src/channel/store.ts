@@ -221,10 +221,14 @@ export class MessageStore {
     try {
       if (Atomics.load(this.words, L.C_CELL_COUNT) !== this.#cells) this.#refresh();
       if (ownerDied) this.#repair();
-      // A sender that was still writing into the ring when the store left RING mode (or a
-      // switch cut short by its holder's death) leaves messages there: move them over.
+      // Out of RING mode: a switch cut short by its switcher's death is finished here,
+      // before anyone uses the list; a sender that was still writing into the ring when the
+      // store left RING mode (after QUIESCE_MS) leaves a straggler there: move it over.
       const ring = this.ring;
-      if (ring !== null && !ring.active && ring.count !== 0) ring.drain((envelope) => this.#appendMoved(envelope));
+      if (ring !== null && !ring.active) {
+        if (!ring.switched) this.ensureList();
+        else if (ring.count !== 0) ring.drain((envelope) => this.#appendStraggler(envelope));
+      }
     } catch (error) {
       this.#lock.unlock();
       throw error;
@@ -307,19 +311,24 @@ export class MessageStore {
    */
   ensureList(): void {
     const ring = this.ring;
-    if (ring === null || !ring.active) return;
-    const moved = ring.switchToList((envelope) => this.#appendMoved(envelope));
+    if (ring === null || ring.switched) return;
+    const end = ring.switchToList((envelope) => this.#appendMoved(envelope));
     const words = this.words;
-    // Ring positions were the messages' seqs: the list carries on from there, and the
-    // ring's traffic joins the totals (moved messages are still to be received).
-    words[L.C_NEXT_SEQ] = ring.sent | 0;
-    this.#f64[L.F_TOTAL_SENT] = this.#f64[L.F_TOTAL_SENT]! + ring.sent;
-    this.#f64[L.F_TOTAL_RECEIVED] = this.#f64[L.F_TOTAL_RECEIVED]! + ring.taken - moved;
+    // Ring positions were the messages' seqs: the list carries on from there. Until now the
+    // list held nothing but the moved messages (every list operation takes the lock, and
+    // taking it finishes a switch first), so the totals are set, not added to: a switch cut
+    // short by its switcher's death and finished by the next holder counts each message
+    // once. Positions skipped (claimed, never published) were no messages.
+    const published = (end - ring.abandoned) >>> 0;
+    words[L.C_NEXT_SEQ] = end | 0;
+    this.#f64[L.F_TOTAL_SENT] = published;
+    this.#f64[L.F_TOTAL_RECEIVED] = published - words[L.C_COUNT]!;
     const { lastSend, lastReceive } = ring;
     words[L.C_LAST_SEND_PID] = lastSend.pid;
     this.#f64[L.F_LAST_SEND_TIME] = lastSend.time;
     words[L.C_LAST_RECEIVE_PID] = lastReceive.pid;
     this.#f64[L.F_LAST_RECEIVE_TIME] = lastReceive.time;
+    ring.markSwitched();
     this.wakeAllForRemoval();
   }
 
@@ -327,6 +336,22 @@ export class MessageStore {
   #appendMoved(envelope: Envelope): void {
     this.#append(envelope.data, envelope.type, envelope.pid, envelope.threadId, envelope.seq | 0, envelope.sentAt);
     Atomics.add(this.words, L.C_ITEMS_SEQ, 1);
+  }
+
+  /**
+   * A message a straggling sender published into the ring after the switch (lock held): it
+   * was sent after every message of the list, so it joins as if sent now, with the list's
+   * next seq (its ring position may already be a list message's seq), and counts as sent.
+   */
+  #appendStraggler(envelope: Envelope): void {
+    const seq = this.words[L.C_NEXT_SEQ]!;
+    this.#append(envelope.data, envelope.type, envelope.pid, envelope.threadId, seq, envelope.sentAt);
+    const words = this.words; // #append may have grown the arena onto a new mapping
+    words[L.C_NEXT_SEQ] = (seq + 1) | 0;
+    words[L.C_LAST_SEND_PID] = envelope.pid;
+    this.#f64[L.F_TOTAL_SENT] = this.#f64[L.F_TOTAL_SENT]! + 1;
+    this.#f64[L.F_LAST_SEND_TIME] = envelope.sentAt;
+    Atomics.add(words, L.C_ITEMS_SEQ, 1);
   }
 
   // Links a new message at the tail (lock held); returns its first cell.
@@ -598,15 +623,16 @@ export class MessageStore {
       // Receivers killed while blocked are not waiting any more.
       for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) this.#dropIfDead(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS);
       const f64 = this.#f64;
-      // In RING mode the list is empty and the ring holds the traffic.
+      // In RING mode the list is empty and the ring holds the traffic; its skipped positions
+      // were never messages.
       const ring = this.ring !== null && this.ring.active ? this.ring : null;
       return {
         messages: words[L.C_COUNT]! + (ring?.count ?? 0),
         bytes: words[L.C_BYTES]! + (ring?.bytes ?? 0),
         waitingSenders: Math.max(0, Atomics.load(words, L.C_WAITING_SENDERS)),
         waitingReceivers: Math.max(0, Atomics.load(words, L.C_WAITING_RECEIVERS)),
-        totalSent: f64[L.F_TOTAL_SENT]! + (ring?.sent ?? 0),
-        totalReceived: f64[L.F_TOTAL_RECEIVED]! + (ring?.taken ?? 0),
+        totalSent: f64[L.F_TOTAL_SENT]! + (ring === null ? 0 : (ring.sent - ring.abandoned) >>> 0),
+        totalReceived: f64[L.F_TOTAL_RECEIVED]! + (ring === null ? 0 : (ring.taken - ring.abandoned) >>> 0),
         lastSendPid: ring?.lastSend.pid ?? words[L.C_LAST_SEND_PID]!,
         lastReceivePid: ring?.lastReceive.pid ?? words[L.C_LAST_RECEIVE_PID]!,
         lastSendTime: ring?.lastSend.time ?? f64[L.F_LAST_SEND_TIME]!,

@@ -130,8 +130,10 @@ export function cellsFor(length: number, cellBytes: number): number {
 // Slot layout (RING_SLOT_HEADER_BYTES, then the payload):
 //   word 0 sequence: == position when free for that position's sender, position + 1 once
 //          published, position + slots once taken (free for the next lap)
-//   word 1 length, word 2 type, word 3 pid, word 4 threadId, word 5 claimer's thread id
-//   (0 = unknown), bytes 24-31 sentAt (f64)
+//   word 1 length, word 2 type, word 3 pid, word 4 threadId, word 5 the kernel thread id
+//   of whoever holds the slot between two sequence steps — its sender while it writes,
+//   its receiver while it copies out (0 = unknown/none) — so that a slot held by a dead
+//   process can be skipped or released; bytes 24-31 sentAt (f64)
 export const R_ENQUEUE = 256;
 export const R_ACTIVE_SENDERS = 257;
 export const R_BYTES_IN = 258;
@@ -142,9 +144,11 @@ export const R_ACTIVE_RECEIVERS = 289;
 export const R_BYTES_OUT = 290;
 export const R_LAST_RECEIVE_PID = 291;
 export const F_R_LAST_RECEIVE_TIME = 147; // byte 1176
+export const R_ABANDONED = 292; // positions skipped (claimed, never published): not messages
 export const R_MODE = 320;
 export const R_SLOTS = 321; // power of two, >= capacity; 0 = no ring (MODE is then LIST)
 export const R_SLOT_BYTES = 322;
+export const R_SWITCHED = 323; // 1 once a switch to LIST has finished (MODE alone may be a switch cut short)
 export const MODE_RING = 1;
 export const MODE_LIST = 2;
 export const RING_SLOT_HEADER_BYTES = 32;

@@ -59,12 +59,6 @@ export const HEAD_STALLED = 1;
 /** Its sender was dead: skipped. Try again now; senders may wait for the room. */
 export const HEAD_SKIPPED = 2;
 
-// Words of the control block beside the ones in layout.ts ("The ring"): both in lines the
-// ring already owns, zero in a fresh store. (They belong in layout.ts and docs/LAYOUT.md.)
-/** Line 9 (receivers' side): positions skipped because their sender never published. */
-export const R_ABANDONED = 292;
-/** Line 10: 1 once a switch to LIST mode has moved the ring's messages and done its bookkeeping. */
-export const R_SWITCHED = 323;
 
 function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -179,17 +173,17 @@ export class Ring {
 
   /** Positions skipped since creation (mod 2^32): claimed, never published. */
   get abandoned(): number {
-    return Atomics.load(this.#i32, R_ABANDONED) >>> 0;
+    return Atomics.load(this.#i32, L.R_ABANDONED) >>> 0;
   }
 
   /** Whether a switch to LIST mode has completed (MODE may be LIST before this is true). */
   get switched(): boolean {
-    return Atomics.load(this.#i32, R_SWITCHED) === 1;
+    return Atomics.load(this.#i32, L.R_SWITCHED) === 1;
   }
 
   /** Records that the switch is complete (store lock held, after its bookkeeping). */
   markSwitched(): void {
-    Atomics.store(this.#i32, R_SWITCHED, 1);
+    Atomics.store(this.#i32, L.R_SWITCHED, 1);
   }
 
   /**
@@ -450,7 +444,7 @@ export class Ring {
     // it, and must not be taken for the dead claimer before it writes its own id.
     Atomics.store(i32, at + L.S_CLAIMER, 0);
     if (Atomics.compareExchange(i32, at + L.S_SEQUENCE, position, (position + this.slots) | 0) !== position) return false;
-    Atomics.add(i32, R_ABANDONED, 1);
+    Atomics.add(i32, L.R_ABANDONED, 1);
     Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0);
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
     return true;

@@ -4,6 +4,7 @@
 // test/xproc/mailbox-*.test.ts; random sequences against a model in
 // test/fuzz/mailbox-model.test.ts.
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { test } from 'node:test';
 import { IpcError, Mailbox, SharedMemory, type Codec, type MailboxOptions } from '../../src/index.ts';
 import { state, until, waitingReceivers, waitingSenders } from '../helpers/mailbox-client.ts';
@@ -220,6 +221,38 @@ test('bounded by bytes: a send waits while the byte budget is spent', T, async (
 });
 
 // ---- message length ------------------------------------------------------------------------
+
+test('unbounded capacity grows the shared memory as needed and gives it back when drained', T, async () => {
+  await withMailbox<Uint8Array>({ capacity: Infinity, codec: 'bytes' }, (mb, name) => {
+    const file = `/dev/shm/interproc.${process.env.INTERPROC_NAMESPACE}.mailbox.${name}`;
+    // Memory really held by the file (tmpfs pages), not its apparent size.
+    const held = (): number => statSync(file).blocks * 512;
+    const start = held();
+    const payload = new Uint8Array(1000);
+    const count = 20_000; // 20 MB of payload: far beyond the initial arena
+    for (let i = 0; i < count; i++) {
+      payload[0] = i & 0xff;
+      payload[999] = (i >> 8) & 0xff;
+      assert.equal(mb.trySend(payload), true, `an unbounded mailbox refused message ${i}`);
+    }
+    assert.equal(mb.stats().messages, count);
+    assert.ok(held() >= start + count * 1000, `${held()} bytes held after ${count} KB queued (started at ${start})`);
+    // A second handle sees the grown arena too.
+    const other = Mailbox.open<Uint8Array>(name);
+    try {
+      for (let i = 0; i < count; i++) {
+        const message = other.tryReceive();
+        assert.ok(message !== null, `message ${i} missing`);
+        assert.equal(message.data[0], i & 0xff);
+        assert.equal(message.data[999], (i >> 8) & 0xff);
+      }
+      assert.equal(other.tryReceive(), null);
+    } finally {
+      other.close();
+    }
+    assert.ok(held() <= start + 64 * 1024, `${held()} bytes still held once drained (started at ${start})`);
+  });
+});
 
 test('EMSGSIZE: over maxMessageSize, not exactly messageSize, larger than maxBytes; queued messages untouched', T, async () => {
   await withMailbox<string>({ maxMessageSize: 16, codec: 'utf8' }, async (mb) => {

@@ -1,0 +1,454 @@
+// One side of a transport, the same code on both sides of every scenario: send messages
+// back to back, receive them, ping (send one, wait for the reply, record the round trip)
+// or echo. The bench's main process holds one endpoint, a helper process or worker thread
+// the other (lib/helper-side.ts).
+//
+// Every endpoint checks the length of every message it receives, so that a figure always
+// counts whole, correct messages.
+import type { MessagePort } from 'node:worker_threads';
+import type { Readable, Writable } from 'node:stream';
+import { once } from 'node:events';
+import { Mailbox } from '../../src/index.ts';
+import { Deadline, SPINS_PER_CHECK } from './deadline.ts';
+import { FrameReader, frameSmall, header } from './framing.ts';
+
+export interface Endpoint {
+  /** Sends `count` messages back to back, waiting only for room (pipelined). */
+  send(count: number, deadline: Deadline): Promise<void>;
+  /** Receives `count` messages; calls `armed` once it is ready for them. */
+  receive(count: number, deadline: Deadline, armed?: () => void): Promise<void>;
+  /** `count` round trips: send one, wait for the reply; each one's time in ns into `samples`. */
+  ping(count: number, deadline: Deadline, samples: Float64Array | null): Promise<void>;
+  /** Answers `count` messages with one each; calls `armed` once it is ready. */
+  echo(count: number, deadline: Deadline, armed?: () => void): Promise<void>;
+  close(): void;
+}
+
+/** How the Mailbox side waits: spin (try* in a loop), park (the *Sync calls), async (await). */
+export type WaitMode = 'spin' | 'park' | 'async';
+
+export function payloadOf(size: number): Uint8Array {
+  const payload = new Uint8Array(size);
+  for (let i = 0; i < size; i++) payload[i] = (i * 31 + 7) & 0xff;
+  return payload;
+}
+
+function wrongLength(length: number, size: number): Error {
+  return new Error(`received a message of ${length} bytes, expected ${size}`);
+}
+
+// ---- Mailbox -----------------------------------------------------------------------------
+
+export interface MailboxNames {
+  /** The mailbox this side sends to (null: it only receives). */
+  out: string | null;
+  /** The mailbox this side receives from. */
+  in: string | null;
+}
+
+/** A Mailbox endpoint (bytes codec) over mailboxes someone created by these names. */
+export class MailboxEndpoint implements Endpoint {
+  readonly #out: Mailbox<Uint8Array> | null;
+  readonly #in: Mailbox<Uint8Array> | null;
+  readonly #mode: WaitMode;
+  readonly #size: number;
+  readonly #payload: Uint8Array;
+
+  constructor(names: MailboxNames, mode: WaitMode, size: number) {
+    this.#out = names.out === null ? null : Mailbox.open<Uint8Array>(names.out);
+    this.#in = names.in === null ? null : Mailbox.open<Uint8Array>(names.in);
+    this.#mode = mode;
+    this.#size = size;
+    this.#payload = payloadOf(size);
+  }
+
+  async send(count: number, deadline: Deadline): Promise<void> {
+    const box = this.#out!;
+    const payload = this.#payload;
+    if (this.#mode === 'spin') {
+      for (let sent = 0, spins = 0; sent < count; ) {
+        if (box.trySend(payload)) sent++;
+        else if (++spins % SPINS_PER_CHECK === 0) deadline.check();
+      }
+    } else if (this.#mode === 'park') {
+      for (let sent = 0; sent < count; sent++) box.sendSync(payload, { timeout: deadline.left });
+    } else {
+      await deadline.race(
+        (async () => {
+          for (let sent = 0; sent < count; sent++) await box.send(payload);
+        })(),
+      );
+    }
+  }
+
+  async receive(count: number, deadline: Deadline, armed?: () => void): Promise<void> {
+    const box = this.#in!;
+    const size = this.#size;
+    armed?.();
+    if (this.#mode === 'spin') {
+      for (let received = 0, spins = 0; received < count; ) {
+        const message = box.tryReceive();
+        if (message !== null) {
+          if (message.data.length !== size) throw wrongLength(message.data.length, size);
+          received++;
+        } else if (++spins % SPINS_PER_CHECK === 0) deadline.check();
+      }
+    } else if (this.#mode === 'park') {
+      for (let received = 0; received < count; received++) {
+        const message = box.receiveSync({ timeout: deadline.left });
+        if (message.data.length !== size) throw wrongLength(message.data.length, size);
+      }
+    } else {
+      await deadline.race(
+        (async () => {
+          for (let received = 0; received < count; received++) {
+            const message = await box.receive();
+            if (message.data.length !== size) throw wrongLength(message.data.length, size);
+          }
+        })(),
+      );
+    }
+  }
+
+  async ping(count: number, deadline: Deadline, samples: Float64Array | null): Promise<void> {
+    const out = this.#out!;
+    const inbox = this.#in!;
+    const payload = this.#payload;
+    const size = this.#size;
+    if (this.#mode === 'spin') {
+      for (let i = 0; i < count; i++) {
+        const started = performance.now();
+        for (let spins = 0; !out.trySend(payload); ) if (++spins % SPINS_PER_CHECK === 0) deadline.check();
+        let reply = inbox.tryReceive();
+        for (let spins = 0; reply === null; reply = inbox.tryReceive()) if (++spins % SPINS_PER_CHECK === 0) deadline.check();
+        if (samples !== null) samples[i] = (performance.now() - started) * 1e6;
+        if (reply.data.length !== size) throw wrongLength(reply.data.length, size);
+      }
+    } else if (this.#mode === 'park') {
+      for (let i = 0; i < count; i++) {
+        const started = performance.now();
+        out.sendSync(payload, { timeout: deadline.left });
+        const reply = inbox.receiveSync({ timeout: deadline.left });
+        if (samples !== null) samples[i] = (performance.now() - started) * 1e6;
+        if (reply.data.length !== size) throw wrongLength(reply.data.length, size);
+      }
+    } else {
+      await deadline.race(
+        (async () => {
+          for (let i = 0; i < count; i++) {
+            const started = performance.now();
+            await out.send(payload);
+            const reply = await inbox.receive();
+            if (samples !== null) samples[i] = (performance.now() - started) * 1e6;
+            if (reply.data.length !== size) throw wrongLength(reply.data.length, size);
+          }
+        })(),
+      );
+    }
+  }
+
+  async echo(count: number, deadline: Deadline, armed?: () => void): Promise<void> {
+    const out = this.#out!;
+    const inbox = this.#in!;
+    const payload = this.#payload;
+    armed?.();
+    if (this.#mode === 'spin') {
+      for (let i = 0; i < count; i++) {
+        for (let spins = 0; inbox.tryReceive() === null; ) if (++spins % SPINS_PER_CHECK === 0) deadline.check();
+        for (let spins = 0; !out.trySend(payload); ) if (++spins % SPINS_PER_CHECK === 0) deadline.check();
+      }
+    } else if (this.#mode === 'park') {
+      for (let i = 0; i < count; i++) {
+        inbox.receiveSync({ timeout: deadline.left });
+        out.sendSync(payload, { timeout: deadline.left });
+      }
+    } else {
+      await deadline.race(
+        (async () => {
+          for (let i = 0; i < count; i++) {
+            await inbox.receive();
+            await out.send(payload);
+          }
+        })(),
+      );
+    }
+  }
+
+  close(): void {
+    this.#out?.close();
+    this.#in?.close();
+  }
+}
+
+// ---- event-driven transports ---------------------------------------------------------------
+
+function unexpected(): void {
+  throw new Error('a message arrived while no one expected one');
+}
+
+/**
+ * The common part of the event-driven transports (sockets, pipes, IPC channels,
+ * MessagePorts): a subclass says how one message goes out (post: false when the sender
+ * should wait for `drained()` before the next) and calls deliver(length) for each one
+ * that comes in.
+ */
+abstract class EventEndpoint implements Endpoint {
+  protected readonly size: number;
+  #onMessage: (length: number) => void = unexpected;
+  #failure: ((error: Error) => void) | null = null;
+
+  constructor(size: number) {
+    this.size = size;
+  }
+
+  protected abstract post(): boolean;
+  protected abstract drained(): Promise<void>;
+  abstract close(): void;
+
+  protected deliver(length: number): void {
+    this.#onMessage(length);
+  }
+
+  /** A transport error ends whatever is in progress. */
+  protected fail(error: Error): void {
+    const failure = this.#failure;
+    if (failure !== null) failure(error);
+  }
+
+  async send(count: number, deadline: Deadline): Promise<void> {
+    await deadline.race(
+      (async () => {
+        for (let sent = 0; sent < count; sent++) if (!this.post()) await this.drained();
+      })(),
+    );
+  }
+
+  receive(count: number, deadline: Deadline, armed?: () => void): Promise<void> {
+    const size = this.size;
+    const work = new Promise<void>((resolve, reject) => {
+      let received = 0;
+      this.#failure = reject;
+      this.#onMessage = (length) => {
+        if (length !== size) {
+          reject(wrongLength(length, size));
+        } else if (++received === count) {
+          this.#onMessage = unexpected;
+          resolve();
+        }
+      };
+    });
+    armed?.();
+    return deadline.race(work).finally(() => (this.#failure = null));
+  }
+
+  ping(count: number, deadline: Deadline, samples: Float64Array | null): Promise<void> {
+    const size = this.size;
+    const work = new Promise<void>((resolve, reject) => {
+      this.#failure = reject;
+      let i = 0;
+      let started = 0;
+      const next = (): void => {
+        started = performance.now();
+        if (!this.post()) this.drained().catch(reject);
+      };
+      this.#onMessage = (length) => {
+        if (samples !== null) samples[i] = (performance.now() - started) * 1e6;
+        if (length !== size) return reject(wrongLength(length, size));
+        if (++i === count) {
+          this.#onMessage = unexpected;
+          return resolve();
+        }
+        next();
+      };
+      next();
+    });
+    return deadline.race(work).finally(() => (this.#failure = null));
+  }
+
+  echo(count: number, deadline: Deadline, armed?: () => void): Promise<void> {
+    const work = new Promise<void>((resolve, reject) => {
+      this.#failure = reject;
+      let answered = 0;
+      this.#onMessage = () => {
+        if (!this.post()) this.drained().catch(reject);
+        if (++answered === count) {
+          this.#onMessage = unexpected;
+          resolve();
+        }
+      };
+    });
+    armed?.();
+    return deadline.race(work).finally(() => (this.#failure = null));
+  }
+}
+
+/** Large messages are written as header + payload (no copy into a frame); small ones as one frame. */
+const LARGE = 64 * 1024;
+
+/** A byte stream in each direction (a Unix domain socket; a child's stdin/stdout), framed. */
+export class StreamEndpoint extends EventEndpoint {
+  readonly #readable: Readable | null;
+  readonly #writable: Writable | null;
+  readonly #payload: Uint8Array;
+  readonly #frame: Buffer;
+  readonly #header: Buffer;
+  readonly #onData: (chunk: Buffer) => void;
+  readonly #onError: (error: Error) => void;
+
+  constructor(readable: Readable | null, writable: Writable | null, size: number) {
+    super(size);
+    this.#readable = readable;
+    this.#writable = writable;
+    this.#payload = payloadOf(size);
+    this.#frame = frameSmall(this.#payload);
+    this.#header = header(size);
+    const reader = new FrameReader((message) => this.deliver(message.length), size);
+    this.#onData = (chunk) => reader.push(chunk);
+    this.#onError = (error) => this.fail(error);
+    readable?.on('data', this.#onData);
+    readable?.on('error', this.#onError);
+    readable?.resume(); // (close() pauses it: a stream reused by the next scenario starts paused)
+    writable?.on('error', this.#onError);
+  }
+
+  protected post(): boolean {
+    const writable = this.#writable!;
+    if (this.size < LARGE) {
+      // One frame per message, as a sender building its messages one by one would.
+      const frame = Buffer.allocUnsafe(this.#frame.length);
+      this.#frame.copy(frame);
+      return writable.write(frame);
+    }
+    writable.cork();
+    writable.write(this.#header);
+    const room = writable.write(this.#payload);
+    writable.uncork();
+    return room;
+  }
+
+  protected drained(): Promise<void> {
+    return once(this.#writable!, 'drain').then(() => undefined);
+  }
+
+  close(): void {
+    this.#readable?.off('data', this.#onData);
+    this.#readable?.off('error', this.#onError);
+    this.#writable?.off('error', this.#onError);
+    this.#readable?.pause();
+  }
+}
+
+export interface IpcChannel {
+  send(message: unknown, callback?: (error: Error | null) => void): boolean;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  off(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
+/**
+ * child_process's IPC channel (process.send / child.send). JSON serialization carries the
+ * payload as a string of as many characters (JSON has no bytes); advanced serialization
+ * carries it as a Buffer. Flow control: every few messages one goes with a callback, and
+ * the sender waits while too many of those are unconfirmed.
+ */
+export class IpcEndpoint extends EventEndpoint {
+  readonly #channel: IpcChannel;
+  readonly #message: unknown;
+  readonly #onMessage: (message: unknown) => void;
+  readonly #every: number;
+  readonly #limit: number;
+  #sent = 0;
+  #unconfirmed = 0;
+  #waiter: (() => void) | null = null;
+  readonly #confirm = (): void => {
+    this.#unconfirmed--;
+    if (this.#waiter !== null && this.#unconfirmed < this.#limit) {
+      const waiter = this.#waiter;
+      this.#waiter = null;
+      waiter();
+    }
+  };
+
+  constructor(channel: IpcChannel, serialization: 'json' | 'advanced', size: number) {
+    super(size);
+    this.#channel = channel;
+    this.#message = serialization === 'json' ? 'x'.repeat(size) : Buffer.from(payloadOf(size));
+    this.#every = size >= LARGE ? 1 : 64;
+    this.#limit = size >= LARGE ? 4 : 32;
+    this.#onMessage = (message) =>
+      this.deliver(typeof message === 'string' ? message.length : ArrayBuffer.isView(message) ? message.byteLength : -1);
+    channel.on('message', this.#onMessage);
+  }
+
+  protected post(): boolean {
+    if (++this.#sent % this.#every === 0) {
+      this.#unconfirmed++;
+      this.#channel.send(this.#message, this.#confirm);
+    } else {
+      this.#channel.send(this.#message);
+    }
+    return this.#unconfirmed < this.#limit;
+  }
+
+  protected drained(): Promise<void> {
+    if (this.#unconfirmed < this.#limit) return Promise.resolve();
+    return new Promise((resolve) => (this.#waiter = resolve));
+  }
+
+  close(): void {
+    this.#channel.off('message', this.#onMessage);
+  }
+}
+
+/**
+ * A MessagePort (worker.postMessage). The payload is structured-cloned (copied) per
+ * message. postMessage has no flow control, so for large messages the receiver returns
+ * credit every few messages and the sender keeps at most a window of them in flight.
+ */
+export class PortEndpoint extends EventEndpoint {
+  static readonly CREDIT_EVERY = 4;
+  static readonly WINDOW = 32;
+  readonly #port: MessagePort;
+  readonly #payload: Uint8Array;
+  readonly #flowControl: boolean;
+  readonly #onMessage: (message: unknown) => void;
+  #received = 0;
+  #inFlight = 0;
+  #waiter: (() => void) | null = null;
+
+  constructor(port: MessagePort, size: number) {
+    super(size);
+    this.#port = port;
+    this.#payload = payloadOf(size);
+    this.#flowControl = size >= LARGE;
+    this.#onMessage = (message) => {
+      if (typeof message === 'number') {
+        this.#inFlight -= message;
+        if (this.#waiter !== null && this.#inFlight < PortEndpoint.WINDOW) {
+          const waiter = this.#waiter;
+          this.#waiter = null;
+          waiter();
+        }
+        return;
+      }
+      if (this.#flowControl && ++this.#received % PortEndpoint.CREDIT_EVERY === 0) port.postMessage(PortEndpoint.CREDIT_EVERY);
+      this.deliver(message instanceof Uint8Array ? message.byteLength : -1);
+    };
+    port.on('message', this.#onMessage);
+  }
+
+  protected post(): boolean {
+    this.#port.postMessage(this.#payload);
+    if (!this.#flowControl) return true;
+    return ++this.#inFlight < PortEndpoint.WINDOW;
+  }
+
+  protected drained(): Promise<void> {
+    if (this.#inFlight < PortEndpoint.WINDOW) return Promise.resolve();
+    return new Promise((resolve) => (this.#waiter = resolve));
+  }
+
+  close(): void {
+    this.#port.off('message', this.#onMessage);
+    this.#port.close();
+  }
+}

@@ -1,0 +1,59 @@
+// Why a target is missed: what profiling found (--cpu-prof of the compiled Mailbox, page
+// fault counts from process.resourceUsage(), and single-thread timings of trySend /
+// tryReceive on a 2-vCPU AMD EPYC VM, kvm-clock, Node 20). Shown in the results under any
+// target that a run misses; the fixes belong in src/ and its issues, not here.
+const HOT_PATH =
+  'the ring path costs ~170 ns per trySend and ~200 ns per tryReceive of CPU even on one core with no contention: ' +
+  'a fresh ArrayBuffer per received message (TypedArray slice, ~90 ns for 64 B), two Date.now() (sentAt, last-receive ' +
+  'time: ~70 ns each on a kvm-clock VM), three process.pid reads (a getter, ~25 ns each), and 8 atomic ' +
+  'read-modify-writes of bookkeeping per message (active-sender/receiver counts up and down, byte totals in and out, ' +
+  'both wake sequences) beside the 4 atomic operations the Vyukov ring itself needs, plus per-call API work (options ' +
+  'parsed into a selector through a temporary array, the closed check through an AbortSignal getter); stubbing ' +
+  'Date.now and process.pid alone saves ~25 %';
+
+export const WHY: Record<string, string> = {
+  'msg64-rate':
+    `the receiver is the bottleneck: ${HOT_PATH}. 3 M/s leaves 330 ns per message; across processes each message ` +
+    "also moves the slot's cache lines between the cores (~200 ns per transfer on this VM: half the C spin round " +
+    'trip), and each side needs a CPU of its own, so any other load on the machine pulls the figure well below. A ' +
+    'batch receive (many messages per call) would amortize the per-call work and overlap the transfers.',
+  'msg64-vs-postmessage':
+    'postMessage of 64 B reaches 0.25–0.55 M/s here, so 10x needs 2.5–5.5 M/s from the Mailbox; see the 3 M/s target ' +
+    'for what limits the Mailbox.',
+  'msg64-vs-cp-json':
+    "child_process.send 'json' of a 64-character string is fast (0.15–0.25 M/s: Node batches queued messages into one " +
+    'writev), so 50x means 8–12 M/s, i.e. < 100 ns per message end to end: less than the Mailbox hot path costs on ' +
+    'one core alone (see the 3 M/s target).',
+  'msg64-vs-cp-advanced':
+    "as for 'json': 50x of child_process.send 'advanced' needs ~5 M/s or more from the Mailbox; see the 3 M/s target.",
+  'rtt-spin':
+    'a C hop is one cache-line store seen by a spinning load (~200 ns); a Mailbox hop is trySend + tryReceive of ' +
+    'JavaScript (~370 ns of CPU, see the 3 M/s target) plus the slot lines and counters moving between cores, and each ' +
+    'empty poll of tryReceive (~50–100 ns: two atomic adds on the active-receivers word, mode, head and slot loads, the ' +
+    'removed flag, the API wrapper) delays noticing the message. The timing itself costs 2 performance.now() per round ' +
+    'trip (see Clock).',
+  'rtt-park':
+    'each blocking hop of receiveSync goes through the generator driver, takes the store lock to register as a ' +
+    'waiting receiver and again to release the slot after waking, and makes its futex calls through N-API, where the ' +
+    'C ping-pong does one FUTEX_WAIT and one FUTEX_WAKE; the kernel wake-up itself (~5–10 µs on this VM) is common ' +
+    'to both. Under load both figures swing widely: compare runs on an idle machine.',
+  'rtt-async-postmessage':
+    "an async receive that must wait crosses threads three times per hop: registering the wait interrupts the addon's " +
+    'waiter thread so that it rebuilds its futex_waitv set, the sender’s FUTEX_WAKE wakes that waiter thread, and it ' +
+    'hands the completion to the event loop with uv_async_send; the promise then resumes the generator, which takes ' +
+    'the store lock to release its receiver slot. postMessage and a socket wake the receiving loop once (uv_async or ' +
+    'epoll). On 2 CPUs each extra wake-up is a context switch.',
+  'rtt-async-unix': 'the same three thread wake-ups per hop as against postMessage; a Unix socket costs one epoll wake-up.',
+  'bw-memcpy':
+    'not the copying: every received message is copied into a fresh 1 MiB ArrayBuffer, and fresh memory page-faults ' +
+    '(glibc serves it with a new mmap): ~170–215 minor faults per message in try mode (the receiving loop never yields, ' +
+    'so garbage is freed late) and ~60 in async mode, at ~6–10 µs each on this VM (1.3–1.6 ms of system time per ' +
+    'message). With malloc told to keep its memory (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_) the copy out of ' +
+    'shared memory takes 60–130 µs per MiB (8–17 GB/s). slice() also zero-fills before it copies. A receive into a ' +
+    "caller's buffer, or the issue's zero-copy path (reserve/commit, and a receive that lends a view of the slot), " +
+    'would remove both.',
+  'bw-unix':
+    'the same fresh 1 MiB ArrayBuffer per received message (page faults of new memory) as for the memcpy target; the ' +
+    'socket pays two kernel copies and a similar reassembly buffer (Buffer.concat of its 64 KiB reads), so the ratio ' +
+    'stays near 2x until the Mailbox stops allocating per message.',
+};

@@ -1,0 +1,29 @@
+// What the bench's main process says to its helpers (processes and worker threads) and
+// what they answer: one command at a time, answered in order.
+import type { MessagePort } from 'node:worker_threads';
+import type { MailboxNames, WaitMode } from './endpoints.ts';
+
+export type OpenSpec =
+  | { transport: 'mailbox'; names: MailboxNames; mode: WaitMode; size: number }
+  | { transport: 'unix'; path: string; size: number }
+  /** The helper process's stdin (from the bench) and stdout (to it). */
+  | { transport: 'pipe'; size: number }
+  /** The helper process's IPC channel (process.send). */
+  | { transport: 'ipc'; serialization: 'json' | 'advanced'; size: number }
+  /** A MessagePort handed to a worker thread with the command. */
+  | { transport: 'port'; port: MessagePort; size: number };
+
+export type Command =
+  | { op: 'open'; spec: OpenSpec }
+  | { op: 'send' | 'receive' | 'echo'; count: number; timeoutMs: number }
+  | { op: 'close' }
+  | { op: 'exit' };
+
+export type Reply = { kind: 'ok' | 'armed' | 'done' } | { kind: 'error'; message: string };
+
+/** The control channel as the helper sees it. */
+export interface ControlChannel {
+  /** The next command; null once the bench has gone. */
+  next(): Promise<Command | null>;
+  reply(reply: Reply): void;
+}

@@ -1,0 +1,236 @@
+// The results of a run: a Markdown report (header, targets, a table of figures and one of
+// ratios per scenario), the same as JSON, and the chart as SVG, written to
+// bench/results/<date>-<host>[-quick].{md,json,svg}; a full run also copies the chart to
+// bench/results/latest.svg (README.md shows it).
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatBandwidth, formatRate, formatRatio, formatTime, type Summary } from './measure.ts';
+import type { NativeBuild } from './native.ts';
+import { isMailbox, isNative, LABELS, SCENARIOS, type BenchConfig, type Result, type Scenario, type TransportId } from './scenarios.ts';
+import { chart } from './svg.ts';
+import type { MachineInfo } from './system.ts';
+import { find, judgeTargets, type TargetVerdict } from './targets.ts';
+
+export interface Report {
+  machine: MachineInfo;
+  config: BenchConfig;
+  results: Result[];
+  native: NativeBuild;
+  elapsedSeconds: number;
+  /** Only some figures were run (--only): no latest.svg. */
+  partial: boolean;
+}
+
+function range(summary: Summary, format: (value: number) => string): string {
+  return `${format(summary.min)} – ${format(summary.max)}`;
+}
+
+function formatFor(scenario: Scenario): (value: number) => string {
+  return scenario.metric === 'bandwidth' ? formatBandwidth : formatRate;
+}
+
+/** Rows of one scenario, with postMessage taken from the thread scenario for process ones. */
+function rowsOf(results: Result[], scenario: Scenario): Array<{ result: Result; borrowed: boolean }> {
+  const rows = results.filter((result) => result.scenario === scenario.id).map((result) => ({ result, borrowed: false }));
+  if (scenario.side === 'process') {
+    const postMessage = find(results, scenario.id, 'postmessage');
+    if (postMessage !== undefined && postMessage.scenario !== scenario.id) {
+      const firstPeer = rows.findIndex(({ result }) => !isMailbox(result.transport));
+      rows.splice(firstPeer < 0 ? rows.length : firstPeer, 0, { result: postMessage, borrowed: true });
+    }
+  }
+  return rows;
+}
+
+function borrowedLabel(transport: TransportId): string {
+  return LABELS[transport].replace(/\)$/, '; between threads, as below)');
+}
+
+function figuresTable(results: Result[], scenario: Scenario): string[] {
+  const rows = rowsOf(results, scenario);
+  if (rows.length === 0) return [];
+  const lines: string[] = [];
+  if (scenario.metric === 'latency') {
+    lines.push('| transport | p50 | p99 | p99.9 | p50 min – max | round trips per run |', '|---|--:|--:|--:|--:|--:|');
+    for (const { result, borrowed } of rows) {
+      const label = borrowed ? borrowedLabel(result.transport) : LABELS[result.transport];
+      if (result.skipped !== undefined) {
+        lines.push(`| ${label} | skipped: ${result.skipped} | | | | |`);
+        continue;
+      }
+      const { p50, p99, p999 } = result.latency!;
+      lines.push(
+        `| ${label} | ${formatTime(p50.median)} | ${formatTime(p99.median)} | ${formatTime(p999.median)} | ${range(p50, formatTime)} | ${result.count} |`,
+      );
+    }
+  } else {
+    const format = formatFor(scenario);
+    const unit = scenario.metric === 'bandwidth' ? 'bandwidth' : 'messages/s';
+    lines.push(`| transport | ${unit} | min – max |`, '|---|--:|--:|');
+    for (const { result, borrowed } of rows) {
+      const label = borrowed ? borrowedLabel(result.transport) : LABELS[result.transport];
+      if (result.skipped !== undefined) lines.push(`| ${label} | skipped: ${result.skipped} | |`);
+      else lines.push(`| ${label} | ${format(result.value!.median)} | ${range(result.value!, format)} |`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * Ratios of each Mailbox row against each peer (how many times better the Mailbox is:
+ * rate ÷ peer's rate, or peer's p50 ÷ Mailbox p50) and against each C limit (Mailbox ÷
+ * limit: the fraction of memcpy reached, or the multiple of the C round trip).
+ */
+function ratioTable(results: Result[], scenario: Scenario): string[] {
+  const rows = rowsOf(results, scenario).filter(({ result }) => result.skipped === undefined);
+  const ours = rows.filter(({ result }) => isMailbox(result.transport)).map(({ result }) => result);
+  const peers = rows.filter(({ result }) => !isMailbox(result.transport) && !isNative(result.transport)).map(({ result }) => result);
+  const limits = rows.filter(({ result }) => isNative(result.transport)).map(({ result }) => result);
+  if (ours.length === 0 || peers.length + limits.length === 0) return [];
+  const latency = scenario.metric === 'latency';
+  const value = (result: Result): number => (latency ? result.latency!.p50.median : result.value!.median);
+  const short = (transport: TransportId): string => LABELS[transport].replace(/ \(.*\)$/, '');
+  const header = [
+    ...peers.map((peer) => `vs ${short(peer.transport)}`),
+    ...limits.map((limit) => `÷ ${short(limit.transport)}`),
+  ];
+  const lines = [
+    latency
+      ? 'Ratios of p50: "vs" = peer ÷ Mailbox (above 1: the Mailbox is faster); "÷" = Mailbox ÷ C limit (the multiple of the limit).'
+      : `Ratios of medians: "vs" = Mailbox ÷ peer (above 1: the Mailbox is faster); "÷" = Mailbox ÷ C limit (the fraction of the limit).`,
+    '',
+    `| Mailbox | ${header.join(' | ')} |`,
+    `|---|${header.map(() => '--:').join('|')}|`,
+  ];
+  for (const mine of ours) {
+    const cells = [
+      ...peers.map((peer) => formatRatio(latency ? value(peer) / value(mine) : value(mine) / value(peer))),
+      ...limits.map((limit) => formatRatio(value(mine) / value(limit))),
+    ];
+    lines.push(`| ${short(mine.transport).replace('Mailbox · ', '')} | ${cells.join(' | ')} |`);
+  }
+  return lines;
+}
+
+function targetsTable(verdicts: TargetVerdict[]): string[] {
+  const lines = ['| target | measured | status |', '|---|---|---|'];
+  for (const verdict of verdicts) {
+    const status = verdict.met === null ? '— not measured' : verdict.met ? '✅ met' : '❌ missed';
+    lines.push(`| ${verdict.target} | ${verdict.measured} | ${status} |`);
+  }
+  const missed = verdicts.filter((verdict) => verdict.met === false);
+  if (missed.length > 0) {
+    lines.push('', '**Why the missed targets are missed** (from profiling; see bench/lib/findings.ts):', '');
+    for (const verdict of missed) lines.push(`- *${verdict.target}* — ${verdict.why}`);
+  }
+  return lines;
+}
+
+export function markdown(report: Report, verdicts: TargetVerdict[], svgName: string): string {
+  const { machine, config, native } = report;
+  const mode = config.quick ? 'quick' : 'full';
+  const lines = [
+    `# interproc benchmark — ${machine.date.slice(0, 10)} on ${machine.host}${config.quick ? ' (quick)' : ''}`,
+    '',
+    '| | |',
+    '|---|---|',
+    `| Date | ${machine.date.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} |`,
+    `| CPUs | ${machine.cpus} × ${machine.cpuModel} (${machine.arch}), ${machine.memoryGiB} GiB |`,
+    `| Node | ${machine.node} |`,
+    `| Kernel | ${machine.kernel} |`,
+    `| C compiler | ${native.skipped ?? native.compiler} |`,
+    `| Mode | ${mode}: per figure, 2–4 unmeasured runs (warm-up, and sizing runs to ~${config.runSeconds} s), then ${config.runs} measured runs (median, min – max) |`,
+    `| Load average at start | ${machine.loadAtStart.toFixed(2)}${machine.loadAtStart > machine.cpus * 0.25 ? ' — the machine was busy: figures are noisy' : ''} |`,
+    `| Clock | ${machine.clockSource}; one performance.now() costs ${machine.clockReadNs.toFixed(0)} ns (two per timed round trip) |`,
+    `| Duration | ${report.elapsedSeconds.toFixed(0)} s |`,
+    '',
+    `![chart](${svgName})`,
+    '',
+    'Mailbox: bytes codec; the other side is a separate Node process (or a worker thread where',
+    'named). Sockets and pipes carry 4-byte length-prefixed frames and count whole messages;',
+    "child_process.send 'json' carries the 64 B / 1 MiB payload as a string of as many",
+    "characters, 'advanced' as a Buffer. worker.postMessage exists between threads only: the",
+    'process tables repeat its thread figure for comparison.',
+    '',
+    '## Targets',
+    '',
+    ...targetsTable(verdicts),
+  ];
+  for (const scenario of SCENARIOS) {
+    const figures = figuresTable(report.results, scenario);
+    if (figures.length === 0) continue;
+    lines.push('', `## ${scenario.title}`, '', ...figures);
+    if (scenario.pattern === 'fan-in' && machine.cpus < scenario.helpers + 1) {
+      lines.push(
+        '',
+        `${scenario.helpers + 1} parties on ${machine.cpus} CPUs: in try mode the spinning senders and the spinning ` +
+          'receiver take turns on the CPUs, so that figure measures the scheduler as much as the Mailbox.',
+      );
+    }
+    const ratios = ratioTable(report.results, scenario);
+    if (ratios.length > 0) lines.push('', ...ratios);
+  }
+  lines.push(
+    '',
+    '## Method',
+    '',
+    '- Throughput: the sender sends back to back (waiting only for room or for the stream to',
+    '  drain); the time runs from the first send until the receiver has counted the last',
+    '  message. Unmeasured runs warm up and size the runs (~' +
+      `${config.runSeconds} s each; round trips ~${config.rttSeconds} s), then ${config.runs} measured runs.`,
+    '- Round trips: one message out, the reply back, timed on the initiating side for each',
+    '  round trip; p50 / p99 / p99.9 per run, the median over runs in the table; the chart',
+    '  plots the distribution of all measured round trips.',
+    '- C limits (bench/c/): two processes (fork, MAP_SHARED|MAP_ANONYMOUS, C11 atomics)',
+    '  ping-ponging by spinning or through futex wait/wake; memcpy between two buffers on',
+    '  one core (buffers touched before timing).',
+    '- Every run has a hard timeout; helpers that do not answer are killed.',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** The report a results .json file was written from (to write its .md and .svg again). */
+export function reportFromJson(text: string): Report {
+  const json = JSON.parse(text) as Omit<Report, 'native'> & { native: { skipped: string | null; compiler: string } };
+  return {
+    machine: json.machine,
+    config: json.config,
+    results: json.results,
+    native: { ...json.native, path: () => '' },
+    elapsedSeconds: json.elapsedSeconds,
+    partial: json.partial ?? false,
+  };
+}
+
+export function writeReport(report: Report, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const { machine, config } = report;
+  const host = machine.host.replace(/[^A-Za-z0-9._-]/g, '_');
+  const base = `${machine.date.slice(0, 10)}-${host}${config.quick ? '-quick' : ''}${report.partial ? '-partial' : ''}`;
+  const verdicts = judgeTargets(report.results);
+  const subtitle = `${machine.date.slice(0, 10)} · ${machine.cpus} × ${machine.cpuModel} · Node ${machine.node} · ${machine.kernel}${config.quick ? ' · quick run' : ''}`;
+  const svgPath = join(dir, `${base}.svg`);
+  writeFileSync(svgPath, chart(report.results, subtitle));
+  const mdPath = join(dir, `${base}.md`);
+  writeFileSync(mdPath, markdown(report, verdicts, `${base}.svg`));
+  const jsonPath = join(dir, `${base}.json`);
+  const json = {
+    machine,
+    config,
+    compiler: report.native.skipped ?? report.native.compiler,
+    native: { skipped: report.native.skipped, compiler: report.native.compiler },
+    partial: report.partial,
+    elapsedSeconds: report.elapsedSeconds,
+    targets: verdicts,
+    results: report.results,
+  };
+  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  const written = [mdPath, jsonPath, svgPath];
+  if (!config.quick && !report.partial) {
+    const latest = join(dir, 'latest.svg');
+    copyFileSync(svgPath, latest);
+    written.push(latest);
+  }
+  return written;
+}

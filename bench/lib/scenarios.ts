@@ -1,0 +1,590 @@
+// The scenarios of the suite and how each one is measured: which transports take part,
+// how the bench's main process and its helpers are linked, and the runs (calibration,
+// warm-up, measured runs).
+import { MessageChannel } from 'node:worker_threads';
+import { createServer, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Mailbox } from '../../src/index.ts';
+import { Deadline } from './deadline.ts';
+import { IpcEndpoint, MailboxEndpoint, PortEndpoint, StreamEndpoint, type Endpoint, type WaitMode } from './endpoints.ts';
+import { startProcessHelper, startThreadHelper, type Helper } from './helpers.ts';
+import { CDF_POINTS, latencyRun, quantile, summarize, type LatencyRun, type Summary } from './measure.ts';
+import { runNative, type NativeBuild } from './native.ts';
+import type { OpenSpec } from './protocol.ts';
+
+export type ScenarioId =
+  | 'msg64'
+  | 'fanin64'
+  | 'rtt'
+  | 'bw1m'
+  | 'thread-msg64'
+  | 'thread-fanin64'
+  | 'thread-rtt'
+  | 'thread-bw1m';
+
+export type TransportId =
+  | 'mailbox-try'
+  | 'mailbox-spin'
+  | 'mailbox-park'
+  | 'mailbox-async'
+  | 'postmessage'
+  | 'cp-json'
+  | 'cp-advanced'
+  | 'unix'
+  | 'pipe'
+  | 'c-spin'
+  | 'c-futex'
+  | 'c-memcpy'
+  | 'c-memcpy-cached';
+
+export type Metric = 'rate' | 'bandwidth' | 'latency';
+type Pattern = 'one-way' | 'fan-in' | 'round-trip';
+
+export interface Scenario {
+  id: ScenarioId;
+  title: string;
+  metric: Metric;
+  pattern: Pattern;
+  size: number;
+  /** Where the other side runs. */
+  side: 'process' | 'thread';
+  helpers: number;
+  transports: TransportId[];
+}
+
+const MiB = 1 << 20;
+export const FANIN_SENDERS = 4;
+
+export const SCENARIOS: Scenario[] = [
+  {
+    id: 'msg64',
+    title: '64 B one-way, 1 → 1, process to process (pipelined)',
+    metric: 'rate',
+    pattern: 'one-way',
+    size: 64,
+    side: 'process',
+    helpers: 1,
+    transports: ['mailbox-try', 'mailbox-async', 'cp-json', 'cp-advanced', 'unix', 'pipe'],
+  },
+  {
+    id: 'fanin64',
+    title: `64 B, ${FANIN_SENDERS} senders → 1 receiver, processes`,
+    metric: 'rate',
+    pattern: 'fan-in',
+    size: 64,
+    side: 'process',
+    helpers: FANIN_SENDERS,
+    transports: ['mailbox-try', 'mailbox-async', 'cp-json', 'cp-advanced', 'unix', 'pipe'],
+  },
+  {
+    id: 'rtt',
+    title: 'Round trip, 64 B, process to process',
+    metric: 'latency',
+    pattern: 'round-trip',
+    size: 64,
+    side: 'process',
+    helpers: 1,
+    transports: ['mailbox-spin', 'mailbox-park', 'mailbox-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-spin', 'c-futex'],
+  },
+  {
+    id: 'bw1m',
+    title: '1 MiB one-way, process to process (bandwidth)',
+    metric: 'bandwidth',
+    pattern: 'one-way',
+    size: MiB,
+    side: 'process',
+    helpers: 1,
+    transports: ['mailbox-try', 'mailbox-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-memcpy', 'c-memcpy-cached'],
+  },
+  {
+    id: 'thread-msg64',
+    title: '64 B one-way, 1 → 1, thread to thread (pipelined)',
+    metric: 'rate',
+    pattern: 'one-way',
+    size: 64,
+    side: 'thread',
+    helpers: 1,
+    transports: ['mailbox-try', 'mailbox-async', 'postmessage'],
+  },
+  {
+    id: 'thread-fanin64',
+    title: `64 B, ${FANIN_SENDERS} sender threads → 1 receiver thread`,
+    metric: 'rate',
+    pattern: 'fan-in',
+    size: 64,
+    side: 'thread',
+    helpers: FANIN_SENDERS,
+    transports: ['mailbox-try', 'mailbox-async', 'postmessage'],
+  },
+  {
+    id: 'thread-rtt',
+    title: 'Round trip, 64 B, thread to thread',
+    metric: 'latency',
+    pattern: 'round-trip',
+    size: 64,
+    side: 'thread',
+    helpers: 1,
+    transports: ['mailbox-spin', 'mailbox-park', 'mailbox-async', 'postmessage'],
+  },
+  {
+    id: 'thread-bw1m',
+    title: '1 MiB one-way, thread to thread (bandwidth)',
+    metric: 'bandwidth',
+    pattern: 'one-way',
+    size: MiB,
+    side: 'thread',
+    helpers: 1,
+    transports: ['mailbox-try', 'mailbox-async', 'postmessage'],
+  },
+];
+
+export const LABELS: Record<TransportId, string> = {
+  'mailbox-try': 'Mailbox · try (trySend / tryReceive loop)',
+  'mailbox-spin': 'Mailbox · spin (tryReceive loop)',
+  'mailbox-park': 'Mailbox · park (sendSync / receiveSync)',
+  'mailbox-async': 'Mailbox · async (await send / receive)',
+  postmessage: 'worker.postMessage (MessagePort)',
+  'cp-json': "child_process.send, 'json'",
+  'cp-advanced': "child_process.send, 'advanced'",
+  unix: 'Unix domain socket (node:net)',
+  pipe: 'pipe (child stdio)',
+  'c-spin': 'C: spinning shared-memory ping-pong',
+  'c-futex': 'C: futex ping-pong',
+  'c-memcpy': 'C: memcpy, 1 core, 128 MiB buffers',
+  'c-memcpy-cached': 'C: memcpy, 1 core, 1 MiB buffers (cache)',
+};
+
+export function isMailbox(transport: TransportId): boolean {
+  return transport.startsWith('mailbox-');
+}
+
+export function isNative(transport: TransportId): boolean {
+  return transport.startsWith('c-');
+}
+
+export interface LatencyFigures {
+  p50: Summary;
+  p99: Summary;
+  p999: Summary;
+  /** Latency (ns) at each of CDF_POINTS, over the samples of all measured runs. */
+  cdf: number[];
+}
+
+export interface Result {
+  scenario: ScenarioId;
+  transport: TransportId;
+  label: string;
+  metric: Metric;
+  /** Messages/s (rate) or bytes/s (bandwidth): median and min–max over the runs. */
+  value?: Summary;
+  latency?: LatencyFigures;
+  /** Messages (or round trips) per measured run; for fan-in, in all. */
+  count: number;
+  runs: number;
+  skipped?: string;
+}
+
+export interface BenchConfig {
+  quick: boolean;
+  /** Measured runs per figure (after the unmeasured warm-up and sizing runs). */
+  runs: number;
+  /** How long one measured run of a throughput figure should take. */
+  runSeconds: number;
+  /** How long one run of round trips should take, and its bounds in round trips. */
+  rttSeconds: number;
+  rttMin: number;
+  rttMax: number;
+  /** Hard limit of any one run, and of a helper's answer. */
+  runTimeoutMs: number;
+  /** Extra Node options for helper processes (e.g. --cpu-prof). */
+  helperExecArgv: string[];
+}
+
+interface Link {
+  /** The main process's endpoints: one, or one per helper (fan-in over separate channels). */
+  parents: Endpoint[];
+  helpers: Helper[];
+  close(): Promise<void>;
+}
+
+function mode(transport: TransportId): WaitMode {
+  return transport === 'mailbox-park' ? 'park' : transport === 'mailbox-async' ? 'async' : 'spin';
+}
+
+/** The bench's helpers, links and shared objects, and their cleanup. */
+export class Bench {
+  readonly config: BenchConfig;
+  native: NativeBuild = { skipped: 'the C baselines were not built', compiler: '', path: () => '' };
+  readonly namespace: string;
+  readonly #processes: Record<'json' | 'advanced', Helper[]> = { json: [], advanced: [] };
+  readonly #threads: Helper[] = [];
+  readonly #mailboxes = new Set<string>();
+  readonly #sockets = new Set<string>();
+  #serial = 0;
+
+  constructor(config: BenchConfig, namespace: string) {
+    this.config = config;
+    this.namespace = namespace;
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  async #processHelpers(count: number, serialization: 'json' | 'advanced'): Promise<Helper[]> {
+    const pool = this.#processes[serialization];
+    const started: Helper[] = [];
+    while (pool.length < count) {
+      const helper = startProcessHelper(`helper process ${serialization} #${pool.length + 1}`, {
+        serialization,
+        execArgv: this.config.helperExecArgv,
+      });
+      pool.push(helper);
+      started.push(helper);
+    }
+    await this.#ready(started);
+    return pool.slice(0, count);
+  }
+
+  async #threadHelpers(count: number): Promise<Helper[]> {
+    const started: Helper[] = [];
+    while (this.#threads.length < count) {
+      const helper = startThreadHelper(`helper thread #${this.#threads.length + 1}`);
+      this.#threads.push(helper);
+      started.push(helper);
+    }
+    await this.#ready(started);
+    return this.#threads.slice(0, count);
+  }
+
+  /** Starts the helpers a plan needs, all at once (each Node start takes a while). */
+  async prestart(plan: Array<{ scenario: Scenario; transport: TransportId }>): Promise<void> {
+    const need = { json: 0, advanced: 0, threads: 0 };
+    for (const { scenario, transport } of plan) {
+      if (isNative(transport)) continue;
+      if (scenario.side === 'thread') need.threads = Math.max(need.threads, scenario.helpers);
+      else if (transport === 'cp-advanced') need.advanced = Math.max(need.advanced, scenario.helpers);
+      else need.json = Math.max(need.json, scenario.helpers);
+    }
+    await Promise.all([
+      this.#processHelpers(need.json, 'json'),
+      this.#processHelpers(need.advanced, 'advanced'),
+      this.#threadHelpers(need.threads),
+    ]);
+  }
+
+  async #ready(helpers: Helper[]): Promise<void> {
+    // A command every helper answers: it is up and listening.
+    for (const helper of helpers) helper.command({ op: 'close' });
+    await Promise.all(helpers.map((helper) => helper.expect('ok', 60_000, 'start')));
+  }
+
+  // ---- links --------------------------------------------------------------------------------
+
+  async #link(scenario: Scenario, transport: TransportId): Promise<Link> {
+    const { size, pattern } = scenario;
+    const timeout = this.config.runTimeoutMs;
+    const serialization = transport === 'cp-advanced' ? 'advanced' : 'json';
+    const helpers =
+      scenario.side === 'process'
+        ? await this.#processHelpers(scenario.helpers, serialization)
+        : await this.#threadHelpers(scenario.helpers);
+    const opened = async (specs: OpenSpec[]): Promise<void> => {
+      helpers.forEach((helper, i) => {
+        const spec = specs[i]!;
+        helper.command({ op: 'open', spec }, spec.transport === 'port' ? [spec.port] : undefined);
+      });
+      await Promise.all(helpers.map((helper) => helper.expect('ok', timeout, `open ${transport}`)));
+    };
+    const closeHelpers = async (): Promise<void> => {
+      for (const helper of helpers) helper.command({ op: 'close' });
+      await Promise.all(helpers.map((helper) => helper.expect('ok', timeout, `close ${transport}`)));
+    };
+
+    if (isMailbox(transport)) {
+      const id = ++this.#serial;
+      const toHelper = `b${id}-out`;
+      const fromHelper = `b${id}-back`;
+      const capacity = size >= 64 * 1024 ? 8 : 4096;
+      const options = { capacity, maxMessageSize: size, maxBytes: capacity * size, codec: 'bytes' as const };
+      const boxes: Mailbox<Uint8Array>[] = [];
+      const names = pattern === 'round-trip' ? [toHelper, fromHelper] : pattern === 'one-way' ? [toHelper] : [fromHelper];
+      for (const name of names) {
+        this.#mailboxes.add(name);
+        boxes.push(Mailbox.create<Uint8Array>(name, options));
+      }
+      const m = mode(transport);
+      const parent =
+        pattern === 'round-trip'
+          ? new MailboxEndpoint({ out: toHelper, in: fromHelper }, m, size)
+          : pattern === 'one-way'
+            ? new MailboxEndpoint({ out: toHelper, in: null }, m, size)
+            : new MailboxEndpoint({ out: null, in: fromHelper }, m, size);
+      const helperNames =
+        pattern === 'round-trip' ? { out: fromHelper, in: toHelper } : pattern === 'one-way' ? { out: null, in: toHelper } : { out: fromHelper, in: null };
+      await opened(helpers.map(() => ({ transport: 'mailbox', names: helperNames, mode: m, size })));
+      return {
+        parents: [parent],
+        helpers,
+        close: async () => {
+          await closeHelpers();
+          parent.close();
+          for (const box of boxes) {
+            box.unlink();
+            box.close();
+            this.#mailboxes.delete(box.name);
+          }
+        },
+      };
+    }
+
+    if (transport === 'unix') {
+      const path = join(tmpdir(), `interproc-${this.namespace}-${++this.#serial}.sock`);
+      this.#sockets.add(path);
+      const server: Server = createServer();
+      const sockets: Socket[] = [];
+      const connected = new Promise<void>((resolve) => {
+        server.on('connection', (socket) => {
+          sockets.push(socket);
+          if (sockets.length === helpers.length) resolve();
+        });
+      });
+      server.listen(path);
+      await once(server, 'listening');
+      await opened(helpers.map(() => ({ transport: 'unix', path, size })));
+      await new Deadline(timeout, 'unix socket connections').race(connected);
+      const parents = sockets.map((socket) => new StreamEndpoint(socket, socket, size));
+      return {
+        parents,
+        helpers,
+        close: async () => {
+          await closeHelpers();
+          for (const parent of parents) parent.close();
+          for (const socket of sockets) socket.destroy();
+          server.close();
+          rmSync(path, { force: true });
+          this.#sockets.delete(path);
+        },
+      };
+    }
+
+    if (transport === 'pipe') {
+      const parents = helpers.map((helper) => new StreamEndpoint(helper.child!.stdout!, helper.child!.stdin!, size));
+      await opened(helpers.map(() => ({ transport: 'pipe', size })));
+      return { parents, helpers, close: async () => (await closeHelpers(), parents.forEach((parent) => parent.close())) };
+    }
+
+    if (transport === 'cp-json' || transport === 'cp-advanced') {
+      const parents = helpers.map((helper) => new IpcEndpoint(helper.child!, serialization, size));
+      await opened(helpers.map(() => ({ transport: 'ipc', serialization, size })));
+      return { parents, helpers, close: async () => (await closeHelpers(), parents.forEach((parent) => parent.close())) };
+    }
+
+    if (transport === 'postmessage') {
+      const channels = helpers.map(() => new MessageChannel());
+      const parents = channels.map((channel) => new PortEndpoint(channel.port1, size));
+      await opened(channels.map((channel) => ({ transport: 'port', port: channel.port2, size })));
+      return { parents, helpers, close: async () => (await closeHelpers(), parents.forEach((parent) => parent.close())) };
+    }
+    throw new Error(`no link for ${transport}`);
+  }
+
+  // ---- measurement --------------------------------------------------------------------------
+
+  /** Runs one figure: a scenario through one transport. */
+  async measure(scenario: Scenario, transport: TransportId): Promise<Result> {
+    const base = { scenario: scenario.id, transport, label: LABELS[transport], metric: scenario.metric };
+    if (isNative(transport)) return { ...base, ...(await this.#measureNative(transport)) };
+    const link = await this.#link(scenario, transport);
+    try {
+      if (scenario.pattern === 'round-trip') return { ...base, ...(await this.#roundTrips(link, transport)) };
+      return { ...base, ...(await this.#throughput(scenario, link, transport)) };
+    } finally {
+      await link.close();
+    }
+  }
+
+  async #throughput(scenario: Scenario, link: Link, transport: TransportId): Promise<Pick<Result, 'value' | 'count' | 'runs'>> {
+    const { runs, runSeconds, runTimeoutMs } = this.config;
+    const large = scenario.size >= 64 * 1024;
+    const fanIn = scenario.pattern === 'fan-in';
+    const senders = fanIn ? link.helpers.length : 1;
+
+    // One run: `count` messages per sender; returns seconds.
+    const once = async (count: number): Promise<number> => {
+      const deadline = new Deadline(runTimeoutMs, `${scenario.id} ${transport}: ${count} messages`);
+      if (!fanIn) {
+        const [helper] = link.helpers;
+        helper!.command({ op: 'receive', count, timeoutMs: runTimeoutMs });
+        await helper!.expect('armed', runTimeoutMs, 'receive');
+        const started = performance.now();
+        await link.parents[0]!.send(count, deadline);
+        await helper!.expect('done', runTimeoutMs, 'receive');
+        return (performance.now() - started) / 1000;
+      }
+      const started = performance.now();
+      for (const helper of link.helpers) helper.command({ op: 'send', count, timeoutMs: runTimeoutMs });
+      const each = link.parents.length === 1 ? count * senders : count;
+      await Promise.all(link.parents.map((parent) => parent.receive(each, deadline)));
+      const elapsed = (performance.now() - started) / 1000;
+      await Promise.all(link.helpers.map((helper) => helper.expect('done', runTimeoutMs, 'send')));
+      return elapsed;
+    };
+
+    // Calibration and warm-up: runs sized from the one before until one lasts about runSeconds.
+    const initial = large ? 64 : fanIn ? 5_000 : 20_000;
+    const perRun = await calibrate(once, initial, runSeconds, initial / 4, large ? 20_000 : 20_000_000);
+    const figures: number[] = [];
+    const unit = large ? scenario.size : 1;
+    for (let i = 0; i < runs; i++) figures.push((perRun * senders * unit) / (await once(perRun)));
+    return { value: summarize(figures), count: perRun * senders, runs };
+  }
+
+  async #roundTrips(link: Link, transport: TransportId): Promise<Pick<Result, 'latency' | 'count' | 'runs'>> {
+    const { runs, rttSeconds, rttMin, rttMax, runTimeoutMs } = this.config;
+    const [helper] = link.helpers;
+    const [parent] = link.parents;
+    const once = async (count: number, samples: Float64Array | null): Promise<number> => {
+      const deadline = new Deadline(runTimeoutMs, `${transport}: ${count} round trips`);
+      helper!.command({ op: 'echo', count, timeoutMs: runTimeoutMs });
+      await helper!.expect('armed', runTimeoutMs, 'echo');
+      const started = performance.now();
+      await parent!.ping(count, deadline, samples);
+      const elapsed = performance.now() - started;
+      await helper!.expect('done', runTimeoutMs, 'echo');
+      return elapsed / 1000;
+    };
+    const perRun = await calibrate((count) => once(count, null), 1000, rttSeconds, rttMin, rttMax);
+    const samples: Float64Array[] = [];
+    for (let i = 0; i < runs; i++) {
+      const run = new Float64Array(perRun);
+      await once(perRun, run);
+      samples.push(run);
+    }
+    return { latency: latencyFigures(samples), count: perRun, runs };
+  }
+
+  async #measureNative(transport: TransportId): Promise<Partial<Result> & Pick<Result, 'count' | 'runs'>> {
+    const { runs, quick, runTimeoutMs } = this.config;
+    if (this.native.skipped !== null) return { skipped: this.native.skipped, count: 0, runs: 0 };
+    if (transport === 'c-memcpy' || transport === 'c-memcpy-cached') {
+      // One process (the buffers are faulted in once): a warm-up copy, then `runs` groups
+      // of five copies; a run's figure is its group's median.
+      const bytes = transport === 'c-memcpy' ? 128 * MiB : MiB;
+      const copies = await runNative(this.native, 'memcpy-bandwidth', [bytes, 1 + 5 * runs], runTimeoutMs);
+      const figures: number[] = [];
+      for (let i = 0; i < runs; i++) figures.push(quantile(copies.slice(1 + 5 * i, 6 + 5 * i).sort(), 0.5));
+      return { value: summarize(figures), count: bytes, runs };
+    }
+    // Each invocation makes its own unrecorded warm-up round trips first.
+    const spin = transport === 'c-spin';
+    const program = spin ? 'spin-pingpong' : 'futex-pingpong';
+    const count = spin ? (quick ? 20_000 : 200_000) : quick ? 3_000 : 20_000;
+    const warmup = spin ? 5_000 : 500;
+    const samples: Float64Array[] = [];
+    for (let i = 0; i < runs; i++) samples.push(await runNative(this.native, program, [count, warmup], runTimeoutMs));
+    return { latency: latencyFigures(samples), count, runs };
+  }
+
+  // ---- cleanup ------------------------------------------------------------------------------
+
+  /** Stops every helper, removes every mailbox and socket this run made; safe to call twice. */
+  async cleanup(): Promise<void> {
+    const helpers = [...this.#processes.json, ...this.#processes.advanced, ...this.#threads];
+    await Promise.allSettled(helpers.map((helper) => helper.stop()));
+    for (const name of this.#mailboxes) {
+      try {
+        Mailbox.unlink(name);
+      } catch {
+        // Gone already.
+      }
+    }
+    this.#mailboxes.clear();
+    for (const path of this.#sockets) rmSync(path, { force: true });
+    this.#sockets.clear();
+    sweepShm(this.namespace);
+  }
+
+  /** Kills every helper at once (on a signal or a fatal error). */
+  killAll(): void {
+    for (const helper of [...this.#processes.json, ...this.#processes.advanced, ...this.#threads]) helper.kill();
+  }
+}
+
+/** Removes whatever this run's namespace left in /dev/shm. */
+export function sweepShm(namespace: string): void {
+  let names: string[];
+  try {
+    names = readdirSync('/dev/shm');
+  } catch {
+    return;
+  }
+  for (const name of names) if (name.startsWith(`interproc.${namespace}.`)) rmSync(join('/dev/shm', name), { force: true });
+}
+
+/**
+ * Sizes the runs: runs `once` (unmeasured) with `count` messages, then with a count scaled
+ * to last `seconds`, until a run lasts between half and twice that (at most 4 runs: the
+ * first ones are slow while code warms up). Returns the count for the measured runs.
+ */
+async function calibrate(once: (count: number) => Promise<number>, initial: number, seconds: number, min: number, max: number): Promise<number> {
+  let count = initial;
+  for (let round = 0; round < 4; round++) {
+    const elapsed = await once(count);
+    const next = Math.round(Math.min(Math.max((count * seconds) / Math.max(elapsed, 1e-6), min), max));
+    const settled = elapsed >= seconds / 2 && elapsed <= seconds * 2;
+    count = next;
+    if (settled && round > 0) break;
+  }
+  return count;
+}
+
+/** Removes what earlier bench runs that were killed (their pid is gone) left in /dev/shm. */
+export function sweepStaleShm(): number {
+  let names: string[];
+  try {
+    names = readdirSync('/dev/shm');
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const match = /^interproc\.bench-(\d+)\./.exec(name);
+    if (match === null || isAlive(Number(match[1]))) continue;
+    rmSync(join('/dev/shm', name), { force: true });
+    removed++;
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+function latencyFigures(samples: Float64Array[]): LatencyFigures {
+  const perRun: LatencyRun[] = [];
+  let total = 0;
+  for (const run of samples) {
+    perRun.push(latencyRun(run).run);
+    total += run.length;
+  }
+  const all = new Float64Array(total);
+  let offset = 0;
+  for (const run of samples) {
+    all.set(run, offset);
+    offset += run.length;
+  }
+  all.sort();
+  return {
+    p50: summarize(perRun.map((run) => run.p50)),
+    p99: summarize(perRun.map((run) => run.p99)),
+    p999: summarize(perRun.map((run) => run.p999)),
+    cdf: CDF_POINTS.map((p) => quantile(all, p)),
+  };
+}

@@ -1,0 +1,122 @@
+// The targets of issue 4, judged on a run's medians: met, missed, or not measured. A
+// missed target carries the reason found by profiling (findings.ts).
+import { formatBandwidth, formatRate, formatRatio, formatTime } from './measure.ts';
+import { WHY } from './findings.ts';
+import type { Result, ScenarioId, TransportId } from './scenarios.ts';
+
+export interface TargetVerdict {
+  id: string;
+  target: string;
+  measured: string;
+  /** measured ÷ required (rates: higher is better) or required ÷ measured (latency bounds), null when not measured. */
+  ratio: number | null;
+  met: boolean | null;
+  why: string | null;
+}
+
+export function find(results: Result[], scenario: ScenarioId, transport: TransportId): Result | undefined {
+  const result = results.find((r) => r.scenario === scenario && r.transport === transport && r.skipped === undefined);
+  if (result !== undefined || transport !== 'postmessage') return result;
+  // postMessage is between threads only: the process scenarios compare with its thread figure.
+  return results.find((r) => r.scenario === `thread-${scenario}` && r.transport === 'postmessage' && r.skipped === undefined);
+}
+
+function rate(result: Result | undefined): number | null {
+  return result?.value?.median ?? null;
+}
+
+function p50(result: Result | undefined): number | null {
+  return result?.latency?.p50.median ?? null;
+}
+
+export function judgeTargets(results: Result[]): TargetVerdict[] {
+  const verdicts: TargetVerdict[] = [];
+  const add = (id: string, target: string, measured: string | null, ratio: number | null, met: boolean | null): void => {
+    verdicts.push({
+      id,
+      target,
+      measured: measured ?? 'not measured',
+      ratio,
+      met,
+      why: met === false ? (WHY[id] ?? 'not analysed yet') : null,
+    });
+  };
+  const both = (a: number | null, b: number | null): a is number => a !== null && b !== null;
+
+  const tryRate = rate(find(results, 'msg64', 'mailbox-try'));
+  add('msg64-rate', '64 B 1→1 process, Mailbox try: ≥ 3 M msg/s', tryRate === null ? null : formatRate(tryRate), tryRate === null ? null : tryRate / 3e6, tryRate === null ? null : tryRate >= 3e6);
+  add('port-rate', '64 B 1→1 process, Port: ≥ 5 M msg/s', 'Port not built yet', null, null);
+
+  const peersOfTry: Array<[string, TransportId, number]> = [
+    ['msg64-vs-postmessage', 'postmessage', 10],
+    ['msg64-vs-cp-json', 'cp-json', 50],
+    ['msg64-vs-cp-advanced', 'cp-advanced', 50],
+  ];
+  for (const [id, peer, needed] of peersOfTry) {
+    const other = rate(find(results, 'msg64', peer));
+    const ratio = both(tryRate, other) ? tryRate / other! : null;
+    const name = peer === 'postmessage' ? 'worker.postMessage' : `child_process.send '${peer.slice(3)}'`;
+    add(
+      id,
+      `64 B 1→1 process, Mailbox try ≥ ${needed}x ${name}`,
+      ratio === null ? null : `${formatRatio(ratio)} (${formatRate(tryRate!)} vs ${formatRate(other!)})`,
+      ratio === null ? null : ratio / needed,
+      ratio === null ? null : ratio >= needed,
+    );
+  }
+
+  const bounds: Array<[string, TransportId, TransportId, number, string]> = [
+    ['rtt-spin', 'mailbox-spin', 'c-spin', 2, 'Round trip, spin: p50 ≤ 2x the C spin ping-pong'],
+    ['rtt-park', 'mailbox-park', 'c-futex', 1.5, 'Round trip, park: p50 ≤ 1.5x the C futex ping-pong'],
+  ];
+  for (const [id, ours, limit, factor, text] of bounds) {
+    const a = p50(find(results, 'rtt', ours));
+    const b = p50(find(results, 'rtt', limit));
+    const multiple = both(a, b) ? a / b! : null;
+    add(
+      id,
+      text,
+      multiple === null ? null : `${formatRatio(multiple)} (${formatTime(a!)} vs ${formatTime(b!)})`,
+      multiple === null ? null : factor / multiple,
+      multiple === null ? null : multiple <= factor,
+    );
+  }
+
+  const asyncP50 = p50(find(results, 'rtt', 'mailbox-async'));
+  for (const [id, peer, name] of [
+    ['rtt-async-postmessage', 'postmessage', 'worker.postMessage'],
+    ['rtt-async-unix', 'unix', 'a Unix socket'],
+  ] as Array<[string, TransportId, string]>) {
+    const other = p50(find(results, 'rtt', peer));
+    add(
+      id,
+      `Round trip, async: p50 below ${name}'s`,
+      both(asyncP50, other) ? `${formatTime(asyncP50)} vs ${formatTime(other!)}` : null,
+      both(asyncP50, other) ? other! / asyncP50 : null,
+      both(asyncP50, other) ? asyncP50 < other! : null,
+    );
+  }
+
+  // 1 MiB: the better of the Mailbox's two ways of waiting.
+  const candidates = (['mailbox-try', 'mailbox-async'] as TransportId[])
+    .map((transport) => find(results, 'bw1m', transport))
+    .filter((result): result is Result => result?.value !== undefined);
+  const best = candidates.sort((a, b) => b.value!.median - a.value!.median)[0];
+  const bandwidth = best?.value?.median ?? null;
+  const which = best === undefined ? '' : best.transport === 'mailbox-try' ? 'try' : 'async';
+  for (const [id, peer, needed, name] of [
+    ['bw-memcpy', 'c-memcpy', 0.5, 'single-core memcpy bandwidth'],
+    ['bw-unix', 'unix', 3, 'a Unix socket'],
+  ] as Array<[string, TransportId, number, string]>) {
+    const other = rate(find(results, 'bw1m', peer));
+    const ratio = both(bandwidth, other) ? bandwidth / other! : null;
+    add(
+      id,
+      `1 MiB process to process: ≥ ${needed}x ${name}`,
+      ratio === null ? null : `${formatRatio(ratio)} (Mailbox ${which} ${formatBandwidth(bandwidth!)} vs ${formatBandwidth(other!)})`,
+      ratio === null ? null : ratio / needed,
+      ratio === null ? null : ratio >= needed,
+    );
+  }
+  return verdicts;
+}

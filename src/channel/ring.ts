@@ -29,7 +29,7 @@
 // - Readers validate what they read: a length beyond the slot is ECORRUPT.
 import { corrupt } from '../core/errors.ts';
 import { isThreadAlive } from '../core/liveness.ts';
-import { THREAD_ID } from '../core/thread-id.ts';
+import { PID, THREAD_ID } from '../core/thread-id.ts';
 import { threadId } from 'node:worker_threads';
 import * as L from './layout.ts';
 import type { Envelope } from './store.ts';
@@ -208,7 +208,7 @@ export class Ring {
         i32[at + L.S_CLAIMER] = THREAD_ID;
         i32[at + L.S_LENGTH] = payload.length;
         i32[at + L.S_TYPE] = type;
-        i32[at + L.S_PID] = process.pid;
+        i32[at + L.S_PID] = PID;
         i32[at + L.S_THREAD] = threadId;
         const now = Date.now();
         this.#f64[(at * 4 + L.S_SENT_AT_BYTE) / 8] = now;
@@ -219,7 +219,7 @@ export class Ring {
         // Publish. Fails only if recovery gave up on this slot while we were stalled:
         // then the message was never visible; send it again.
         if (Atomics.compareExchange(i32, at + L.S_SEQUENCE, position, (position + 1) | 0) === position) {
-          i32[L.R_LAST_SEND_PID] = process.pid;
+          i32[L.R_LAST_SEND_PID] = PID;
           this.#f64[L.F_R_LAST_SEND_TIME] = now;
           Atomics.add(i32, L.C_ITEMS_SEQ, 1);
           return PUSHED;
@@ -246,7 +246,7 @@ export class Ring {
           if (seen === position) {
             // Ours until released: a sender that finds it unreleased can tell whether we died.
             i32[at + L.S_CLAIMER] = THREAD_ID;
-            i32[L.R_LAST_RECEIVE_PID] = process.pid;
+            i32[L.R_LAST_RECEIVE_PID] = PID;
             this.#f64[L.F_R_LAST_RECEIVE_TIME] = Date.now();
             return this.#take(position, at);
           }

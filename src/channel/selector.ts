@@ -28,7 +28,7 @@ export const ANY_SELECTOR: Selector = Object.freeze({ kind: ANY, value: 0, from:
 
 export function parseSelector(options: SelectorOptions): Selector {
   const { type, notType, maxType, from } = options;
-  const given = [type, notType, maxType].filter((value) => value !== undefined).length;
+  const given = (type === undefined ? 0 : 1) + (notType === undefined ? 0 : 1) + (maxType === undefined ? 0 : 1);
   if (given > 1) throw new IpcError('EINVAL', 'give at most one of type, notType and maxType');
   const pid = from === undefined ? 0 : validateInteger(from, 'from', 1, 0x7fffffff);
   if (type !== undefined) return { kind: TYPE, value: validateInteger(type, 'type', 0, MAX_MESSAGE_TYPE), from: pid };
@@ -38,6 +38,7 @@ export function parseSelector(options: SelectorOptions): Selector {
 }
 
 export function selectorFrom(options: unknown): Selector {
+  if (options === undefined) return ANY_SELECTOR; // the common case, without allocating
   return parseSelector(validateObject<SelectorOptions>(options, 'options'));
 }
 

@@ -23,7 +23,7 @@
 import { corrupt, IpcError } from '../core/errors.ts';
 import type { BodyFile } from '../core/growable-file.ts';
 import { isThreadAlive } from '../core/liveness.ts';
-import { THREAD_ID } from '../core/thread-id.ts';
+import { PID, THREAD_ID } from '../core/thread-id.ts';
 import { wake, WAKE_ALL } from '../core/wait.ts';
 import { Mutex } from '../sync/mutex.ts';
 import { threadId } from 'node:worker_threads';
@@ -293,10 +293,10 @@ export class MessageStore {
     const words = this.words;
     const seq = words[L.C_NEXT_SEQ]!;
     const now = Date.now();
-    const first = this.#append(payload, type, process.pid, threadId, seq, now);
+    const first = this.#append(payload, type, PID, threadId, seq, now);
     const after = this.words; // #append may have grown the arena onto a new mapping
     after[L.C_NEXT_SEQ] = (seq + 1) | 0;
-    after[L.C_LAST_SEND_PID] = process.pid;
+    after[L.C_LAST_SEND_PID] = PID;
     this.#f64[L.F_TOTAL_SENT] = this.#f64[L.F_TOTAL_SENT]! + 1;
     this.#f64[L.F_LAST_SEND_TIME] = now;
     Atomics.add(after, L.C_ITEMS_SEQ, 1);
@@ -481,7 +481,7 @@ export class MessageStore {
     const envelope = this.#read(chosen);
     if (this.config.capacity === 0) this.#unclaim(words[this.#wordOf(chosen) + L.MSG_SEQ]!);
     this.#unlink(chosenPrevious, chosen);
-    words[L.C_LAST_RECEIVE_PID] = process.pid;
+    words[L.C_LAST_RECEIVE_PID] = PID;
     this.#f64[L.F_TOTAL_RECEIVED] = this.#f64[L.F_TOTAL_RECEIVED]! + 1;
     this.#f64[L.F_LAST_RECEIVE_TIME] = Date.now();
     return envelope;
@@ -571,7 +571,7 @@ export class MessageStore {
       const tid = words[at + L.R_TID]!;
       if (tid === 0 || words[at + L.R_CLAIMED] !== 0) continue;
       const selector = { kind: words[at + L.R_KIND]!, value: words[at + L.R_VALUE]!, from: words[at + L.R_FROM]! };
-      if (!matches(selector, type, process.pid)) continue;
+      if (!matches(selector, type, PID)) continue;
       if (this.#dropIfDead(at)) continue;
       words[at + L.R_CLAIM_SEQ] = words[L.C_NEXT_SEQ]!;
       words[at + L.R_CLAIMED] = 1;

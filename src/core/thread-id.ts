@@ -5,3 +5,6 @@ import { addon } from '../native/addon.ts';
  * thread, so each worker thread has its own value; on the main thread it equals the pid.
  */
 export const THREAD_ID: number = addon.gettid();
+
+/** This process's pid, read once: process.pid is a getter, and hot paths stamp every message with it. */
+export const PID: number = process.pid;

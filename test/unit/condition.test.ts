@@ -1,22 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Condition, IpcError, Mutex } from '../../src/index.ts';
+import { Condition, Mutex } from '../../src/index.ts';
 import { pendingAsyncWaits } from '../../src/core/wait.ts';
+import { abortError, ipcError, rangeError, typeError } from '../support/errors.ts';
 import { useNamespace } from '../support/namespace.ts';
 
 useNamespace('unit-condition');
-
-function ipcError(code: string) {
-  return (error: unknown) => {
-    assert.ok(error instanceof IpcError, `expected an IpcError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    return true;
-  };
-}
-
-const abortError = { name: 'AbortError', code: 'ABORT_ERR' };
-const typeError = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' };
-const rangeError = { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' };
 
 function fresh(): { buffer: SharedArrayBuffer; mutex: Mutex; condition: Condition } {
   const buffer = new SharedArrayBuffer(32);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IpcError, Mutex } from '../../src/index.ts';
+import { Mutex } from '../../src/index.ts';
 import { THREAD_ID } from '../../src/core/thread-id.ts';
 import { pendingAsyncWaits } from '../../src/core/wait.ts';
+import { abortError, ipcError, rangeError, typeError } from '../support/errors.ts';
 import { useNamespace } from '../support/namespace.ts';
 import { startWorker, type TestWorker } from '../support/worker.ts';
 
@@ -12,18 +13,6 @@ function fresh(): { buffer: SharedArrayBuffer; mutex: Mutex } {
   const buffer = new SharedArrayBuffer(64);
   return { buffer, mutex: new Mutex(buffer, 0) };
 }
-
-function ipcError(code: string) {
-  return (error: unknown) => {
-    assert.ok(error instanceof IpcError, `expected an IpcError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    return true;
-  };
-}
-
-const abortError = { name: 'AbortError', code: 'ABORT_ERR' };
-const typeError = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' };
-const rangeError = { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' };
 
 /** A worker thread holding the Mutex at byte 0 of `buffer`; send "release" to unlock. */
 async function workerHolding(buffer: SharedArrayBuffer): Promise<TestWorker> {

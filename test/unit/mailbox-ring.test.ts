@@ -25,6 +25,7 @@ import {
   type RingView,
 } from '../helpers/ring-white-box.ts';
 import { useNamespace } from '../support/namespace.ts';
+import { unlinkIfPresent } from '../support/mailbox.ts';
 
 useNamespace('mailbox-ring-unit');
 
@@ -56,15 +57,6 @@ async function withMailbox<T>(
   } finally {
     if (!mb.closed) mb.close();
     unlinkIfPresent(name);
-  }
-}
-
-/** Removes the mailbox unless the test did already (ENOENT then). */
-function unlinkIfPresent(name: string): void {
-  try {
-    Mailbox.unlink(name);
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
   }
 }
 

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { IpcError, Mailbox, SharedMemory, type Codec, type MailboxOptions } from '../../src/index.ts';
 import { state, until, waitingReceivers, waitingSenders } from '../helpers/mailbox-client.ts';
 import { useNamespace } from '../support/namespace.ts';
+import { unlinkIfPresent } from '../support/mailbox.ts';
 
 useNamespace('mailbox-unit');
 
@@ -47,14 +48,6 @@ async function withMailbox<T>(options: MailboxOptions<T>, body: (mb: Mailbox<T>,
     // The test may have unlinked it already (ENOENT then).
     if (!mb.closed) mb.close();
     unlinkIfPresent(name);
-  }
-}
-
-function unlinkIfPresent(name: string): void {
-  try {
-    Mailbox.unlink(name);
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
   }
 }
 

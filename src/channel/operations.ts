@@ -229,17 +229,18 @@ function giveUp(store: MessageStore, ticket: Ticket, failure: unknown): void {
   }
 }
 
-export function tryReceive(store: MessageStore, selector: Selector): Envelope | null {
+/** `into`: a buffer to copy the payload into (E2BIG, message left queued, if it is too short). */
+export function tryReceive(store: MessageStore, selector: Selector, into: Uint8Array | null = null): Envelope | null {
   const ring = store.ring;
   if (ring !== null && ring.active) {
     if (isPlain(selector)) {
       store.checkRemoved();
-      let popped = ring.tryPop();
+      let popped = ring.tryPop(into);
       // A head slot whose sender died before publishing hides what follows it: pollers
       // that never block must get past it too.
       if (popped === null && ring.recoverHeadWhilePolling() === HEAD_SKIPPED) {
         store.wakeSenders();
-        popped = ring.tryPop();
+        popped = ring.tryPop(into);
       }
       if (popped !== NOT_RING) {
         if (popped !== null) store.wakeSenders();
@@ -260,7 +261,7 @@ export function tryReceive(store: MessageStore, selector: Selector): Envelope | 
   store.lock();
   try {
     store.checkRemoved();
-    envelope = store.take(selector);
+    envelope = store.take(selector, null, into);
   } finally {
     store.unlock();
   }
@@ -268,11 +269,11 @@ export function tryReceive(store: MessageStore, selector: Selector): Envelope | 
   return envelope;
 }
 
-export function* receiveSteps(store: MessageStore, selector: Selector, deadline: number): Steps<Envelope> {
+export function* receiveSteps(store: MessageStore, selector: Selector, deadline: number, into: Uint8Array | null = null): Steps<Envelope> {
   if (!isPlain(selector)) {
     leaveRing(store);
   } else {
-    const popped = yield* ringReceiveSteps(store, selector, deadline);
+    const popped = yield* ringReceiveSteps(store, selector, deadline, into);
     if (popped !== null) return popped;
   }
   // While blocked, the receiver is counted as waiting and (if the table has room) holds a
@@ -290,7 +291,7 @@ export function* receiveSteps(store: MessageStore, selector: Selector, deadline:
         const handedOver = store.releaseReceiver(waiter, selector);
         waiter = NOT_WAITING;
         store.checkRemoved();
-        envelope = store.take(selector, handedOver);
+        envelope = store.take(selector, handedOver, into);
         if (envelope !== null) break;
         if (timeLeft(deadline) === 0) throw timedOut('no message arrived');
         waiter = store.registerReceiver(selector);
@@ -334,11 +335,11 @@ function leave(store: MessageStore, waiter: number, selector: Selector): void {
  * waiting receivers. A head slot its sender claimed but never published is waited out
  * in STALL_MS slices and skipped once its sender is known dead (Ring.recoverHead).
  */
-function* ringReceiveSteps(store: MessageStore, selector: Selector, deadline: number): Steps<Envelope | null> {
+function* ringReceiveSteps(store: MessageStore, selector: Selector, deadline: number, into: Uint8Array | null): Steps<Envelope | null> {
   const ring = store.ring;
   while (ring !== null && ring.active) {
     store.checkRemoved();
-    const popped = ring.tryPop();
+    const popped = ring.tryPop(into);
     if (popped === NOT_RING) break;
     if (popped !== null) {
       store.wakeSenders();
@@ -363,7 +364,7 @@ function* ringReceiveSteps(store: MessageStore, selector: Selector, deadline: nu
     try {
       const seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
       store.checkRemoved();
-      const again = ring.tryPop();
+      const again = ring.tryPop(into);
       if (again === NOT_RING) break;
       if (again !== null) {
         store.wakeSenders();

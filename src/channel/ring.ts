@@ -32,6 +32,7 @@ import { isThreadAlive } from '../core/liveness.ts';
 import { PID, THREAD_ID } from '../core/thread-id.ts';
 import { threadId } from 'node:worker_threads';
 import * as L from './layout.ts';
+import { checkFits } from './receive-buffer.ts';
 import type { Envelope } from './store.ts';
 
 export const PUSHED = 1;
@@ -231,8 +232,11 @@ export class Ring {
     }
   }
 
-  /** Takes the oldest message: an Envelope, null when there is none, or NOT_RING. */
-  tryPop(): Envelope | null | typeof NOT_RING {
+  /**
+   * Takes the oldest message: an Envelope, null when there is none, or NOT_RING. With
+   * `into`, the payload is copied into it; a message too long for it is left in place (E2BIG).
+   */
+  tryPop(into: Uint8Array | null = null): Envelope | null | typeof NOT_RING {
     const i32 = this.#i32;
     Atomics.add(i32, L.R_ACTIVE_RECEIVERS, 1);
     try {
@@ -242,13 +246,15 @@ export class Ring {
         const at = this.#slotWord(position);
         const difference = (Atomics.load(i32, at + L.S_SEQUENCE) - ((position + 1) | 0)) | 0;
         if (difference === 0) {
+          // A published slot's length is fixed until it is claimed: checked before the claim.
+          if (into !== null) checkFits(i32[at + L.S_LENGTH]!, into);
           const seen = Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0);
           if (seen === position) {
             // Ours until released: a sender that finds it unreleased can tell whether we died.
             i32[at + L.S_CLAIMER] = THREAD_ID;
             i32[L.R_LAST_RECEIVE_PID] = PID;
             this.#f64[L.F_R_LAST_RECEIVE_TIME] = Date.now();
-            return this.#take(position, at);
+            return this.#take(position, at, into);
           }
           position = seen;
         } else if (difference < 0) {
@@ -331,7 +337,7 @@ export class Ring {
       const sequence = Atomics.load(i32, at + L.S_SEQUENCE);
       if (sequence === ((position + 1) | 0)) {
         if (Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0) === position) {
-          move(this.#take(position, at));
+          move(this.#take(position, at, null));
         }
       } else if (sequence === position) {
         // Claimed, never published; its sender is dead, or alive and will resend (the
@@ -414,7 +420,7 @@ export class Ring {
     return true;
   }
 
-  #take(position: number, at: number): Envelope {
+  #take(position: number, at: number, into: Uint8Array | null): Envelope {
     const i32 = this.#i32;
     const length = i32[at + L.S_LENGTH]!;
     if (!(length >= 0 && length <= this.#maxMessageSize)) {
@@ -423,8 +429,15 @@ export class Ring {
     // Counted out first: a taker that dies while copying must not leave the bytes counted.
     Atomics.add(i32, L.R_BYTES_OUT, length);
     const start = at * 4 + L.RING_SLOT_HEADER_BYTES;
+    let data: Uint8Array;
+    if (into === null) {
+      data = this.#u8.slice(start, start + length);
+    } else {
+      data = into.subarray(0, length);
+      data.set(this.#u8.subarray(start, start + length));
+    }
     const envelope: Envelope = {
-      data: this.#u8.slice(start, start + length),
+      data,
       type: i32[at + L.S_TYPE]!,
       pid: i32[at + L.S_PID]!,
       threadId: i32[at + L.S_THREAD]!,

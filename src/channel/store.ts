@@ -28,6 +28,7 @@ import { wake, WAKE_ALL } from '../core/wait.ts';
 import { Mutex } from '../sync/mutex.ts';
 import { threadId } from 'node:worker_threads';
 import * as L from './layout.ts';
+import { checkFits } from './receive-buffer.ts';
 import { Ring } from './ring.ts';
 import { ANY, MAX_TYPE, matches, type Selector } from './selector.ts';
 
@@ -438,8 +439,9 @@ export class MessageStore {
    * It is taken first, so that a blocking sender's older offer waits for the next receiver
    * rather than the trySend's message staying buffered, except that one sender's messages
    * are taken in order: the selector picks among that sender's messages up to it.
+   * `into`: copy the payload into this buffer instead of a new one (see receiveInto()).
    */
-  take(selector: Selector, handedOver: number | null = null): Envelope | null {
+  take(selector: Selector, handedOver: number | null = null, into: Uint8Array | null = null): Envelope | null {
     const words = this.words;
     const count = words[L.C_COUNT]!;
     if (count === 0) return null;
@@ -478,7 +480,8 @@ export class MessageStore {
       message = words[base + L.MSG_NEXT]!;
     }
     if (chosen === L.NONE) return null;
-    const envelope = this.#read(chosen);
+    if (into !== null) checkFits(words[this.#wordOf(chosen) + L.MSG_LENGTH]!, into);
+    const envelope = this.#read(chosen, into);
     if (this.config.capacity === 0) this.#unclaim(words[this.#wordOf(chosen) + L.MSG_SEQ]!);
     this.#unlink(chosenPrevious, chosen);
     words[L.C_LAST_RECEIVE_PID] = PID;
@@ -739,7 +742,7 @@ export class MessageStore {
     }
   }
 
-  #read(first: number): Envelope {
+  #read(first: number, into: Uint8Array | null): Envelope {
     const words = this.words;
     const { cellBytes, maxMessageSize } = this.config;
     const base = this.#wordOf(first);
@@ -748,10 +751,13 @@ export class MessageStore {
     let at = this.#arenaStart + first * cellBytes + L.MSG_HEADER_BYTES;
     let room = cellBytes - L.MSG_HEADER_BYTES;
     let data: Uint8Array;
-    if (length <= room) {
+    if (length <= room && into === null) {
       data = this.#u8.slice(at, at + length);
+    } else if (length <= room) {
+      data = into!.subarray(0, length);
+      data.set(this.#u8.subarray(at, at + length));
     } else {
-      data = new Uint8Array(length);
+      data = into === null ? new Uint8Array(length) : into.subarray(0, length);
       let cell = first;
       for (let done = 0; ; ) {
         const n = Math.min(room, length - done);

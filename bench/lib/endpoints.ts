@@ -53,13 +53,17 @@ export class MailboxEndpoint implements Endpoint {
   readonly #mode: WaitMode;
   readonly #size: number;
   readonly #payload: Uint8Array;
+  /** One-way receives: `{ into }` of a buffer reused for every message, or undefined (a new one each). */
+  readonly #receiveOptions: { into: Uint8Array } | undefined;
 
-  constructor(names: MailboxNames, mode: WaitMode, size: number) {
+  /** `into`: receive every message into one reused buffer (the receive-into path). */
+  constructor(names: MailboxNames, mode: WaitMode, size: number, into = false) {
     this.#out = names.out === null ? null : Mailbox.open<Uint8Array>(names.out);
     this.#in = names.in === null ? null : Mailbox.open<Uint8Array>(names.in);
     this.#mode = mode;
     this.#size = size;
     this.#payload = payloadOf(size);
+    this.#receiveOptions = into ? { into: new Uint8Array(size) } : undefined;
   }
 
   async send(count: number, deadline: Deadline): Promise<void> {
@@ -84,10 +88,11 @@ export class MailboxEndpoint implements Endpoint {
   async receive(count: number, deadline: Deadline, armed?: () => void): Promise<void> {
     const box = this.#in!;
     const size = this.#size;
+    const options = this.#receiveOptions;
     armed?.();
     if (this.#mode === 'spin') {
       for (let received = 0, spins = 0; received < count; ) {
-        const message = box.tryReceive();
+        const message = box.tryReceive(options);
         if (message !== null) {
           if (message.data.length !== size) throw wrongLength(message.data.length, size);
           received++;
@@ -95,14 +100,14 @@ export class MailboxEndpoint implements Endpoint {
       }
     } else if (this.#mode === 'park') {
       for (let received = 0; received < count; received++) {
-        const message = box.receiveSync({ timeout: deadline.left });
+        const message = box.receiveSync({ timeout: deadline.left, ...options });
         if (message.data.length !== size) throw wrongLength(message.data.length, size);
       }
     } else {
       await deadline.race(
         (async () => {
           for (let received = 0; received < count; received++) {
-            const message = await box.receive();
+            const message = await box.receive(options);
             if (message.data.length !== size) throw wrongLength(message.data.length, size);
           }
         })(),

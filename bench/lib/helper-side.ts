@@ -10,7 +10,7 @@ import type { Command, ControlChannel, OpenSpec } from './protocol.ts';
 async function open(spec: OpenSpec): Promise<{ endpoint: Endpoint; socket: Socket | null }> {
   switch (spec.transport) {
     case 'mailbox':
-      return { endpoint: new MailboxEndpoint(spec.names, spec.mode, spec.size), socket: null };
+      return { endpoint: new MailboxEndpoint(spec.names, spec.mode, spec.size, spec.into), socket: null };
     case 'unix': {
       const socket = connect(spec.path);
       await once(socket, 'connect');

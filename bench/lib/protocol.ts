@@ -4,7 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { MailboxNames, WaitMode } from './endpoints.ts';
 
 export type OpenSpec =
-  | { transport: 'mailbox'; names: MailboxNames; mode: WaitMode; size: number }
+  | { transport: 'mailbox'; names: MailboxNames; mode: WaitMode; size: number; into: boolean }
   | { transport: 'unix'; path: string; size: number }
   /** The helper process's stdin (from the bench) and stdout (to it). */
   | { transport: 'pipe'; size: number }

@@ -30,6 +30,8 @@ export type TransportId =
   | 'mailbox-spin'
   | 'mailbox-park'
   | 'mailbox-async'
+  | 'mailbox-try-into'
+  | 'mailbox-async-into'
   | 'postmessage'
   | 'cp-json'
   | 'cp-advanced'
@@ -97,7 +99,7 @@ export const SCENARIOS: Scenario[] = [
     size: MiB,
     side: 'process',
     helpers: 1,
-    transports: ['mailbox-try', 'mailbox-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-memcpy', 'c-memcpy-cached'],
+    transports: ['mailbox-try', 'mailbox-async', 'mailbox-try-into', 'mailbox-async-into', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-memcpy', 'c-memcpy-cached'],
   },
   {
     id: 'thread-msg64',
@@ -137,7 +139,7 @@ export const SCENARIOS: Scenario[] = [
     size: MiB,
     side: 'thread',
     helpers: 1,
-    transports: ['mailbox-try', 'mailbox-async', 'postmessage'],
+    transports: ['mailbox-try', 'mailbox-async', 'mailbox-try-into', 'mailbox-async-into', 'postmessage'],
   },
 ];
 
@@ -146,6 +148,8 @@ export const LABELS: Record<TransportId, string> = {
   'mailbox-spin': 'Mailbox · spin (tryReceive loop)',
   'mailbox-park': 'Mailbox · park (sendSync / receiveSync)',
   'mailbox-async': 'Mailbox · async (await send / receive)',
+  'mailbox-try-into': 'Mailbox · try, receiving into a reused buffer',
+  'mailbox-async-into': 'Mailbox · async, receiving into a reused buffer',
   postmessage: 'worker.postMessage (MessagePort)',
   'cp-json': "child_process.send, 'json'",
   'cp-advanced': "child_process.send, 'advanced'",
@@ -211,7 +215,12 @@ interface Link {
 }
 
 function mode(transport: TransportId): WaitMode {
-  return transport === 'mailbox-park' ? 'park' : transport === 'mailbox-async' ? 'async' : 'spin';
+  return transport === 'mailbox-park' ? 'park' : transport === 'mailbox-async' || transport === 'mailbox-async-into' ? 'async' : 'spin';
+}
+
+/** Whether the Mailbox receiver takes each message into one reused buffer. */
+function receivesInto(transport: TransportId): boolean {
+  return transport.endsWith('-into');
 }
 
 /** The bench's helpers, links and shared objects, and their cleanup. */
@@ -315,15 +324,16 @@ export class Bench {
         boxes.push(Mailbox.create<Uint8Array>(name, options));
       }
       const m = mode(transport);
+      const into = receivesInto(transport);
       const parent =
         pattern === 'round-trip'
           ? new MailboxEndpoint({ out: toHelper, in: fromHelper }, m, size)
           : pattern === 'one-way'
             ? new MailboxEndpoint({ out: toHelper, in: null }, m, size)
-            : new MailboxEndpoint({ out: null, in: fromHelper }, m, size);
+            : new MailboxEndpoint({ out: null, in: fromHelper }, m, size, into);
       const helperNames =
         pattern === 'round-trip' ? { out: fromHelper, in: toHelper } : pattern === 'one-way' ? { out: null, in: toHelper } : { out: fromHelper, in: null };
-      await opened(helpers.map(() => ({ transport: 'mailbox', names: helperNames, mode: m, size })));
+      await opened(helpers.map(() => ({ transport: 'mailbox', names: helperNames, mode: m, size, into })));
       return {
         parents: [parent],
         helpers,

@@ -4,6 +4,14 @@ import { formatBandwidth, formatRate, formatRatio, formatTime } from './measure.
 import { WHY } from './findings.ts';
 import type { Result, ScenarioId, TransportId } from './scenarios.ts';
 
+/** How a target names the Mailbox row that met it. */
+const SHORT_MAILBOX = {
+  'mailbox-try': 'try',
+  'mailbox-async': 'async',
+  'mailbox-try-into': 'try into a reused buffer',
+  'mailbox-async-into': 'async into a reused buffer',
+} as const;
+
 export interface TargetVerdict {
   id: string;
   target: string;
@@ -97,13 +105,13 @@ export function judgeTargets(results: Result[]): TargetVerdict[] {
     );
   }
 
-  // 1 MiB: the better of the Mailbox's two ways of waiting.
-  const candidates = (['mailbox-try', 'mailbox-async'] as TransportId[])
+  // 1 MiB: the best of the Mailbox's ways of waiting and receiving.
+  const candidates = (['mailbox-try', 'mailbox-async', 'mailbox-try-into', 'mailbox-async-into'] as TransportId[])
     .map((transport) => find(results, 'bw1m', transport))
     .filter((result): result is Result => result?.value !== undefined);
   const best = candidates.sort((a, b) => b.value!.median - a.value!.median)[0];
   const bandwidth = best?.value?.median ?? null;
-  const which = best === undefined ? '' : best.transport === 'mailbox-try' ? 'try' : 'async';
+  const which = best === undefined ? '' : SHORT_MAILBOX[best.transport as keyof typeof SHORT_MAILBOX];
   for (const [id, peer, needed, name] of [
     ['bw-memcpy', 'c-memcpy', 0.5, 'single-core memcpy bandwidth'],
     ['bw-unix', 'unix', 3, 'a Unix socket'],

@@ -1,7 +1,9 @@
-// The bench proper, run compiled (see bench/run.ts): parses the options, starts the
-// helpers, measures every scenario through every transport, writes the results.
+// The bench proper, run compiled (see src/cli/bench-launcher.ts): parses the options,
+// starts the helpers, measures every scenario through every transport, writes the results.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from '../../src/cli/bench-options.ts';
+import { EXIT_SUCCESS, EXIT_USAGE, UsageError } from '../../src/cli/command.ts';
 import { buildNative } from './native.ts';
 import { formatBandwidth, formatRate, formatTime } from './measure.ts';
 import { machineInfo } from './system.ts';
@@ -10,29 +12,21 @@ import { reportFromJson, writeReport } from './report.ts';
 import { unmanagedFdWarnings } from './helpers.ts';
 import { RESULTS_DIR, WORK_DIR } from './paths.ts';
 
-function option(name: string): string | undefined {
-  const index = process.argv.indexOf(name);
-  if (index >= 0) return process.argv[index + 1];
-  const inline = process.argv.find((argument) => argument.startsWith(`${name}=`));
-  return inline?.slice(name.length + 1);
-}
-
-const quick = process.argv.includes('--quick');
-const runsOption = option('--runs');
-const only = option('--only')?.split(',').filter((part) => part !== '');
-const outDir = option('--out') ?? RESULTS_DIR;
 const profileDir = join(WORK_DIR, 'profiles');
 
-const config: BenchConfig = {
-  quick,
-  runs: runsOption !== undefined ? Math.max(1, Number(runsOption)) : quick ? 3 : 7,
-  runSeconds: quick ? 0.1 : 0.5,
-  rttSeconds: quick ? 0.1 : 0.6,
-  rttMin: quick ? 2_000 : 10_000,
-  rttMax: quick ? 20_000 : 200_000,
-  runTimeoutMs: quick ? 20_000 : 60_000,
-  helperExecArgv: process.argv.includes('--profile-helpers') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-};
+function configOf(options: BenchOptions): BenchConfig {
+  const { quick } = options;
+  return {
+    quick,
+    runs: options.runs ?? (quick ? 3 : 7),
+    runSeconds: quick ? 0.1 : 0.5,
+    rttSeconds: quick ? 0.1 : 0.6,
+    rttMin: quick ? 2_000 : 10_000,
+    rttMax: quick ? 20_000 : 200_000,
+    runTimeoutMs: quick ? 20_000 : 60_000,
+    helperExecArgv: options.profileHelpers ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  };
+}
 
 const namespace = `bench-${process.pid}`;
 process.env.INTERPROC_NAMESPACE = namespace;
@@ -55,13 +49,39 @@ function brief(result: Result): string {
 }
 
 export async function main(): Promise<number> {
-  const render = option('--render');
-  if (render !== undefined) {
+  // The launcher has checked the command line with this same function already; this is for
+  // the compiled bench/run.js started by hand.
+  let options: BenchOptions;
+  try {
+    options = parseBenchOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`interproc bench: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (options.help) {
+    process.stdout.write(BENCH_USAGE);
+    return EXIT_SUCCESS;
+  }
+  if (options.render !== undefined) {
     // Writes the .md and .svg of an earlier run again (e.g. after a change to the report or findings).
-    const path = resolve(render);
-    const written = writeReport(reportFromJson(readFileSync(path, 'utf8')), option('--out') ?? dirname(path));
+    const path = resolve(options.render);
+    const written = writeReport(reportFromJson(readFileSync(path, 'utf8')), options.out ?? dirname(path));
     for (const file of written) process.stdout.write(`${file}\n`);
-    return 0;
+    return EXIT_SUCCESS;
+  }
+  const { quick, only } = options;
+  const config = configOf(options);
+  const outDir = options.out ?? RESULTS_DIR;
+  const plan = SCENARIOS.flatMap((scenario) =>
+    scenario.transports
+      .filter((transport) => only === undefined || only.some((part) => `${scenario.id}/${transport}`.includes(part)))
+      .map((transport) => ({ scenario, transport })),
+  );
+  if (plan.length === 0) {
+    const ids = SCENARIOS.flatMap((scenario) => scenario.transports.map((transport) => `${scenario.id}/${transport}`));
+    process.stderr.write(`interproc bench: no figure matches --only ${only!.join(',')}; the figures are ${ids.join(', ')}\n`);
+    return EXIT_USAGE;
   }
   const machine = machineInfo();
   const mode = quick ? 'quick' : 'full';
@@ -78,11 +98,6 @@ export async function main(): Promise<number> {
     mkdirSync(profileDir, { recursive: true });
     progress(`helper processes write CPU profiles to ${profileDir}\n`);
   }
-  const plan = SCENARIOS.flatMap((scenario) =>
-    scenario.transports
-      .filter((transport) => only === undefined || only.some((part) => `${scenario.id}/${transport}`.includes(part)))
-      .map((transport) => ({ scenario, transport })),
-  );
   const bench = new Bench(config, namespace);
   const stop = (signal: NodeJS.Signals): void => {
     process.stderr.write(`\n${signal}: stopping helpers and cleaning up\n`);
@@ -129,6 +144,6 @@ export async function main(): Promise<number> {
   const written = writeReport({ machine, config, results, native: bench.native, elapsedSeconds, partial: only !== undefined }, outDir);
   progress(`done in ${elapsedSeconds.toFixed(0)} s\n`);
   for (const path of written) process.stdout.write(`${path}\n`);
-  return 0;
+  return EXIT_SUCCESS;
 }
 

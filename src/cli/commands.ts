@@ -1,0 +1,6 @@
+// Every command of `interproc`, in the order `interproc help` lists them. A command is one
+// file under src/cli/ that exports a Command (command.ts); adding one is adding it here.
+import { bench } from './bench.ts';
+import type { Command } from './command.ts';
+
+export const COMMANDS: readonly Command[] = [bench];

@@ -1,0 +1,23 @@
+// The text of `interproc help`: the commands that exist (commands.ts), the global options and
+// the exit codes. Each command's own text is its `usage` (command.ts).
+import { EXIT_FAILURE, EXIT_SUCCESS, EXIT_USAGE, type Command } from './command.ts';
+
+export function mainUsage(commands: readonly Command[]): string {
+  const width = Math.max('help [COMMAND]'.length, ...commands.map((command) => command.name.length)) + 2;
+  const line = (name: string, text: string): string => `  ${name.padEnd(width)}${text}\n`;
+  return (
+    'Usage: interproc <command> [options]\n\n' +
+    'The command line of interproc, interprocess communication for Node.js.\n\n' +
+    'Commands:\n' +
+    commands.map((command) => line(command.name, command.summary)).join('') +
+    line('help [COMMAND]', "this text, or a command's options (also: interproc COMMAND --help)") +
+    '\nOptions:\n' +
+    line('-h, --help', 'this text') +
+    line('-v, --version', "print interproc's version") +
+    '\nExit codes:\n' +
+    line(String(EXIT_SUCCESS), 'success') +
+    line(String(EXIT_FAILURE), 'failure: the command ran and failed (the message says why)') +
+    line(String(EXIT_USAGE), 'usage error: unknown command or option, or a bad value; nothing was done') +
+    line('130', 'interrupted (SIGINT or SIGTERM) after cleaning up')
+  );
+}

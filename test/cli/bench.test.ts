@@ -1,0 +1,68 @@
+// `interproc bench` for real, as small as it gets: one figure's two rows (64-byte messages
+// through a Mailbox, process to process and thread to thread), one short run each, into a
+// temporary directory. Run from the sources, the command compiles them with tsc first, as
+// `npm run bench` does.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { after, test } from 'node:test';
+import { useNamespace } from '../support/namespace.ts';
+import { runCli } from './run-cli.ts';
+
+useNamespace('cli-bench');
+
+const out = mkdtempSync(join(tmpdir(), 'interproc-cli-bench-'));
+after(() => rmSync(out, { recursive: true, force: true }));
+
+interface Figure {
+  scenario: string;
+  transport: string;
+  value?: { median: number; runs: number[] };
+}
+
+/** The shared objects of bench runs that have ended: the bench names them interproc.bench-<pid>.* after its process. */
+function deadBenchObjects(): Set<string> {
+  return new Set(
+    readdirSync('/dev/shm').filter((name) => {
+      const match = /^interproc\.bench-(\d+)\./.exec(name);
+      return match !== null && !isAlive(Number(match[1]));
+    }),
+  );
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+test('bench measures the figures asked for and writes .md, .json and .svg to --out', async () => {
+  const before = deadBenchObjects();
+  const { code, stdout, stderr } = await runCli(['bench', '--quick', '--only', 'msg64/mailbox-try', '--runs', '1', '--out', out], 60_000);
+  assert.equal(code, 0, stderr);
+
+  // stdout holds only the paths of the files written, one a line.
+  const paths = stdout.trim().split('\n');
+  assert.deepEqual(paths.map((path) => dirname(path)), [out, out, out]);
+  assert.deepEqual(paths.map((path) => path.slice(path.lastIndexOf('.'))).sort(), ['.json', '.md', '.svg']);
+  for (const path of paths) assert.ok(existsSync(path), path);
+  assert.match(basename(paths[0]!), /-quick-partial\.(md|json|svg)$/);
+
+  const json = JSON.parse(readFileSync(paths.find((path) => path.endsWith('.json'))!, 'utf8')) as { results: Figure[] };
+  const figures = json.results.map(({ scenario, transport }) => `${scenario}/${transport}`).sort();
+  assert.deepEqual(figures, ['msg64/mailbox-try', 'thread-msg64/mailbox-try']);
+  for (const figure of json.results) {
+    assert.equal(figure.value?.runs.length, 1);
+    assert.ok(Number.isFinite(figure.value.median) && figure.value.median > 0, `${figure.scenario}/${figure.transport}: ${figure.value.median}`);
+  }
+  assert.match(stderr, /1\/2 msg64 · mailbox-try/);
+
+  // The bench's process has exited: whatever of its objects is still there leaked. (Runs
+  // of other people's benches are alive and not counted.)
+  const leaked = [...deadBenchObjects()].filter((name) => !before.has(name));
+  assert.deepEqual(leaked, []);
+});

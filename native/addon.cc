@@ -1,5 +1,5 @@
 // Module registration. Context-aware, so every worker thread gets its own instance (and
-// its own asynchronous waiter, delivering on that thread's event loop).
+// its own asynchronous waiter and doorbell, delivering on that thread's event loop).
 #include "common.h"
 
 namespace interproc {
@@ -23,6 +23,10 @@ void AsyncWaitInit(const Args& args);
 void AsyncWait(const Args& args);
 void AsyncCancel(const Args& args);
 void* CreateAsyncWaitEnvironment(v8::Isolate* isolate, v8::Local<v8::Context> context);
+void DoorbellOpen(const Args& args);
+void DoorbellRef(const Args& args);
+void DoorbellRing(const Args& args);
+void* CreateDoorbellEnvironment(v8::Isolate* isolate, v8::Local<v8::Context> context);
 
 namespace {
 
@@ -46,6 +50,8 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   v8::Local<v8::Value> none = v8::Local<v8::Value>();
   v8::Local<v8::Value> waiter =
       v8::External::New(isolate, CreateAsyncWaitEnvironment(isolate, context));
+  v8::Local<v8::Value> bell =
+      v8::External::New(isolate, CreateDoorbellEnvironment(isolate, context));
   Export(exports, context, "shmOpen", ShmOpen, none);
   Export(exports, context, "shmUnlink", ShmUnlink, none);
   Export(exports, context, "memfdCreate", MemfdCreate, none);
@@ -64,4 +70,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   Export(exports, context, "asyncWaitInit", AsyncWaitInit, waiter);
   Export(exports, context, "asyncWait", AsyncWait, waiter);
   Export(exports, context, "asyncCancel", AsyncCancel, waiter);
+  Export(exports, context, "doorbellOpen", DoorbellOpen, bell);
+  Export(exports, context, "doorbellRef", DoorbellRef, bell);
+  Export(exports, context, "doorbellRing", DoorbellRing, bell);
 }

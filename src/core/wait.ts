@@ -32,28 +32,106 @@ export function wake(words: Int32Array, index: number, count: number): number {
 
 export const WAKE_ALL = 0x7fffffff;
 
-interface PendingWait {
+interface PendingWait<Extra> {
   resolve(result: WaitResult): void;
   reject(error: unknown): void;
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  ref: boolean;
+  extra: Extra;
 }
 
-const pending = new Map<number, PendingWait>();
+export interface PendingWaitsHooks {
+  /** Runs when a timeout or an abort ends wait `id` (not when it is resolved from outside). */
+  cancel?(id: number): void;
+  /** Runs when the number of referenced pending waits becomes nonzero (true) or zero (false). */
+  refChanged?(on: boolean): void;
+}
+
+/**
+ * This thread's waits that complete on the event loop, by id: the promise each caller
+ * holds, its timer and its abort listener. Shared by waitAsync (completed by the addon's
+ * waiter threads) and waitBell in doorbell.ts (completed by rings). `Extra` is what the
+ * owner keeps per wait.
+ */
+export class PendingWaits<Extra = undefined> {
+  readonly #waits = new Map<number, PendingWait<Extra>>();
+  readonly #hooks: PendingWaitsHooks;
+  #refs = 0;
+
+  constructor(hooks: PendingWaitsHooks = {}) {
+    this.#hooks = hooks;
+  }
+
+  get size(): number {
+    return this.#waits.size;
+  }
+
+  has(id: number): boolean {
+    return this.#waits.has(id);
+  }
+
+  /**
+   * Registers wait `id` (which must not be pending) and returns its promise: settled by
+   * resolve(), by the timeout (WAIT_TIMED_OUT), or by the signal (AbortError). The caller
+   * has already checked that the signal has not aborted and that timeoutMs > 0.
+   */
+  add(id: number, extra: Extra, timeoutMs: number, signal: AbortSignal | undefined, ref: boolean): Promise<WaitResult> {
+    return new Promise<WaitResult>((resolve, reject) => {
+      const wait: PendingWait<Extra> = { resolve, reject, timer: undefined, signal, onAbort: undefined, ref, extra };
+      this.#waits.set(id, wait);
+      if (ref && this.#refs++ === 0) this.#hooks.refChanged?.(true);
+      if (timeoutMs !== Infinity) {
+        // A timeout beyond setTimeout's range reports a spurious wake; callers wait again.
+        const delay = Math.min(timeoutMs, MAX_TIMER_MS);
+        const outcome = delay < timeoutMs ? WAIT_WOKEN : WAIT_TIMED_OUT;
+        wait.timer = setTimeout(() => {
+          this.#hooks.cancel?.(id);
+          this.#settle(id)?.resolve(outcome);
+        }, delay);
+        if (!ref) wait.timer.unref();
+      }
+      if (signal !== undefined) {
+        wait.onAbort = () => {
+          this.#hooks.cancel?.(id);
+          this.#settle(id)?.reject(abortError(signal));
+        };
+        signal.addEventListener('abort', wait.onAbort, { once: true });
+      }
+    });
+  }
+
+  /** Resolves wait `id` with `result`; false when it is not pending. */
+  resolve(id: number, result: WaitResult): boolean {
+    const wait = this.#settle(id);
+    if (wait === undefined) return false;
+    wait.resolve(result);
+    return true;
+  }
+
+  /** The pending waits' ids and extras. Resolving waits while iterating is allowed. */
+  *entries(): IterableIterator<[number, Extra]> {
+    for (const [id, wait] of this.#waits) yield [id, wait.extra];
+  }
+
+  #settle(id: number): PendingWait<Extra> | undefined {
+    const wait = this.#waits.get(id);
+    if (wait === undefined) return undefined;
+    this.#waits.delete(id);
+    if (wait.timer !== undefined) clearTimeout(wait.timer);
+    if (wait.onAbort !== undefined) wait.signal!.removeEventListener('abort', wait.onAbort);
+    if (wait.ref && --this.#refs === 0) this.#hooks.refChanged?.(false);
+    return wait;
+  }
+}
+
+// The addon releases its own reference when a wait completes or is cancelled.
+const pending = new PendingWaits({ cancel: (id) => addon.asyncCancel(id) });
 let lastId = 0;
 
-function settle(id: number): PendingWait | undefined {
-  const wait = pending.get(id);
-  if (wait === undefined) return undefined;
-  pending.delete(id);
-  if (wait.timer !== undefined) clearTimeout(wait.timer);
-  if (wait.onAbort !== undefined) wait.signal!.removeEventListener('abort', wait.onAbort);
-  return wait;
-}
-
 addon.asyncWaitInit((ids, results) => {
-  for (let i = 0; i < ids.length; i++) settle(ids[i]!)?.resolve(results[i] as WaitResult);
+  for (let i = 0; i < ids.length; i++) pending.resolve(ids[i]!, results[i] as WaitResult);
 });
 
 export interface AsyncWaitOptions {
@@ -94,27 +172,7 @@ export function waitAsync(
   if (registered !== -1) return Promise.resolve(registered as WaitResult);
   // Completions are delivered by the event loop, never during this call: the wait is in
   // `pending` before any can arrive.
-  return new Promise<WaitResult>((resolve, reject) => {
-    const wait: PendingWait = { resolve, reject, timer: undefined, signal, onAbort: undefined };
-    pending.set(id, wait);
-    if (timeoutMs !== Infinity) {
-      // A timeout beyond setTimeout's range reports a spurious wake; callers wait again.
-      const delay = Math.min(timeoutMs, MAX_TIMER_MS);
-      const outcome = delay < timeoutMs ? WAIT_WOKEN : WAIT_TIMED_OUT;
-      wait.timer = setTimeout(() => {
-        addon.asyncCancel(id);
-        settle(id)?.resolve(outcome);
-      }, delay);
-      if (!ref) wait.timer.unref();
-    }
-    if (signal !== undefined) {
-      wait.onAbort = () => {
-        addon.asyncCancel(id);
-        settle(id)?.reject(abortError(signal));
-      };
-      signal.addEventListener('abort', wait.onAbort, { once: true });
-    }
-  });
+  return pending.add(id, undefined, timeoutMs, signal, ref);
 }
 
 /** The addon's errno errors (EAGAIN: no waiter thread could be started) as IpcError; others unchanged. */

@@ -47,6 +47,24 @@ export interface Addon {
    */
   asyncWait(buffer: SharedArrayBuffer, byteOffset: number, expected: number, id: number, ref: boolean): number;
   asyncCancel(id: number): boolean;
+  /**
+   * Opens the calling thread's doorbell: a datagram socket bound to the abstract address
+   * "\0interproc.bell.<tid>", polled (unreferenced) by this thread's event loop. Returns
+   * the tid. `callback` runs on the event loop, never during a call, with the 4-byte tokens
+   * of one drain of the socket; `overflowed` says the queue may have been full, so rings
+   * may have been refused (EAGAIN) and their tokens never arrive. Throws an errno error:
+   * EEXIST when this thread already has a bell, EADDRINUSE when another socket holds its
+   * address, or from socket/bind/uv_poll_start.
+   */
+  doorbellOpen(callback: (tokens: Uint32Array, overflowed: boolean) => void): number;
+  /** Whether the bell keeps the event loop alive (uv_ref/uv_unref). No-op without a bell. */
+  doorbellRef(on: boolean): void;
+  /**
+   * Sends `token` to thread `tid`'s bell without blocking. Returns 0, or the errno of a
+   * failed send, never throwing for one: ECONNREFUSED (or ENOENT) when no bell is open at
+   * that address, EAGAIN when that bell's queue is full.
+   */
+  doorbellRing(tid: number, token: number): number;
 }
 
 const require = createRequire(import.meta.url);

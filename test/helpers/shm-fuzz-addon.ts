@@ -15,6 +15,8 @@
 // allocate and ftruncate on those are kept to 1 MiB. futexWait never blocks for long: when
 // the word holds the expected value its timeout is cut to at most 5 ms. Every wait asyncWait
 // registers is cancelled at once, so the process must still exit by itself at the end.
+// doorbellRing only rings this process's own bell or an address no thread can have (no
+// other process's bell), and every doorbellRef(true) is undone at once.
 // Usage: shm-fuzz-addon.ts <seed> <runs>
 import { closeSync, constants, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +44,7 @@ const SAFE_BYTES = 1 << 20;
 const FUNCTIONS = [
   'shmOpen', 'shmUnlink', 'memfdCreate', 'ftruncate', 'fchmod', 'fstat', 'allocate', 'punchHole', 'mapShared', 'sealShrink', 'close',
   'mkfifo', 'gettid', 'futexWait', 'futexWake', 'asyncWaitInit', 'asyncWait', 'asyncCancel',
+  'doorbellOpen', 'doorbellRef', 'doorbellRing',
 ];
 const missing = FUNCTIONS.filter((name) => typeof (addon as unknown as Record<string, unknown>)[name] !== 'function');
 const extra = Object.keys(addon).filter((name) => !FUNCTIONS.includes(name));
@@ -134,6 +137,8 @@ const count = near(fc.oneof(fc.integer({ min: -1, max: INT_MAX + 1 }), anyNumber
 const id = near(fc.oneof(fc.integer({ min: -1, max: UINT32_MAX + 1 }), anyNumber));
 const anything = fc.oneof(fc.boolean(), junk);
 const callback = near(fc.constantFrom(() => {}, function named() {}, Math.max));
+const flag = near(fc.boolean());
+const tid = near(fc.oneof(fc.constantFrom(process.pid, 0, -1, INT_MAX, INT_MAX + 1), fc.integer({ min: -1, max: INT_MAX + 1 }), anyNumber));
 
 // ---------------------------------------------------------------- the model of the checks
 type Check =
@@ -142,6 +147,7 @@ type Check =
   | { kind: 'string' }
   | { kind: 'word' } // a SharedArrayBuffer and a byte offset (two arguments)
   | { kind: 'function' }
+  | { kind: 'boolean' }
   | { kind: 'any' };
 type Verdict = 'type' | 'range' | 'call';
 
@@ -170,6 +176,9 @@ function judge(checks: Check[], args: unknown[]): Verdict {
         break;
       case 'function':
         verdict = typeof value === 'function' ? 'call' : 'type';
+        break;
+      case 'boolean':
+        verdict = typeof value === 'boolean' ? 'call' : 'type';
         break;
       case 'word': {
         if (!types.isSharedArrayBuffer(value)) return 'type';
@@ -365,6 +374,35 @@ const targets: Record<string, Target> = {
     args: [id],
     result(value) {
       assert(value === false, 'false: no wait with that id is pending');
+    },
+  },
+  // The first call that reaches the syscall opens this thread's bell; later ones fail
+  // with EEXIST (an errno error, as the model expects of a call).
+  doorbellOpen: {
+    checks: [{ kind: 'function' }],
+    args: [callback],
+    result(value) {
+      assert(value === process.pid, "returns the main thread's id");
+    },
+  },
+  doorbellRef: {
+    checks: [{ kind: 'boolean' }],
+    args: [flag],
+    result(value) {
+      // A referenced bell would keep the process alive.
+      addon.doorbellRef(false);
+      assert(value === undefined, 'returns undefined');
+    },
+  },
+  doorbellRing: {
+    checks: [int(1, INT_MAX), int(0, UINT32_MAX)],
+    args: [tid, id],
+    // Only this process's own bell (open or not) or an address no thread can have.
+    defuse(args) {
+      args[0] = (args[0] as number) % 2 === 0 ? process.pid : INT_MAX;
+    },
+    result(value) {
+      assert(isInt(value, 0, 4095), 'returns 0 or an errno');
     },
   },
 };

@@ -1,0 +1,320 @@
+// Doorbells: a datagram socket per JavaScript thread that another process rings with one
+// sendto, and that the thread's own event loop polls, so a ring wakes the loop directly
+// (no waiter thread, no uv_async hop in between).
+//
+// A bell is a socket(AF_UNIX, SOCK_DGRAM) bound to the abstract address
+// "\0interproc.bell.<tid>", tid being the kernel id of the thread that opened it. A ring is
+// one 4-byte datagram carrying a token; the bell's owner hands every token it drains to
+// JavaScript, which decides what a token means. Invariants:
+// - At most one bell per environment (JavaScript thread): a second doorbellOpen fails with
+//   EEXIST rather than replacing the callback, so a second copy of the JavaScript module
+//   sharing this addon instance falls back to futex waits instead of silently taking the
+//   first copy's deliveries.
+// - Abstract addresses are not files: nothing is left behind anywhere, and the address
+//   disappears when the socket is closed, by the cleanup below or by the death of the
+//   process. A ring to a thread whose bell is closed fails with ECONNREFUSED.
+// - Tokens are delivered on the event loop, never during a JavaScript call: a token is
+//   only read by the poll callback. JavaScript can therefore register what a token means
+//   after making it known (e.g. writing it into shared memory) without losing a ring.
+// - Anyone in the same network namespace may send to the address. The addon delivers
+//   every 4-byte datagram as a token and drops any other size; JavaScript ignores tokens
+//   it does not expect, so a stranger can cause spurious wake-ups, nothing more.
+// - A drain delivers at most kMaxPerTurn tokens, then returns to the loop: libuv's epoll
+//   is level-triggered, so the rest is reported on the next iteration, and a flood of
+//   rings cannot keep the loop in this callback.
+// - The receive queue of a datagram socket is short: the kernel refuses a datagram once
+//   it holds more than net.unix.max_dgram_qlen (10 by default, so 11 fit). A ring to a
+//   full queue fails at once with EAGAIN (MSG_DONTWAIT): doorbellRing reports the errno
+//   as its result and never throws or blocks, since it is on the message hot path.
+//   A refused ring is not a lost wake-up: the bell was full, so its owner will drain it,
+//   and a drain that may have found the queue full says so (`overflowed`), so that
+//   JavaScript re-checks every wait instead of trusting the tokens alone.
+// - Unread datagrams are charged to the sender's send buffer (about 768 bytes each, of
+//   212992 by default: some 270 datagrams unread at all bells together). So that EAGAIN
+//   means "that bell is full" and never "this sender is", a sender refused with EAGAIN
+//   retries once from a fresh socket before it reports it.
+// - Rings are sent from an unbound socket of the ringing environment, made on its first
+//   ring and used only on that environment's thread, so no locking is needed and one
+//   thread's unread rings do not use up the send buffer of the others.
+// - The poll handle is unreferenced unless JavaScript asks otherwise (doorbellRef):
+//   JavaScript references it exactly while it has referenced waits pending.
+// - Cleanup (environment teardown, e.g. worker.terminate() while rings arrive): the poll
+//   handle is closed first, which removes the descriptor from the loop's epoll set, and
+//   the socket is closed right after, on the spot rather than in the close callback, so
+//   that the address is free again even if the loop never runs another iteration (the
+//   tid may be reused by a later thread of this process). Datagrams still queued are
+//   dropped by the kernel with the socket. The state is freed by the close callback,
+//   which is addon code running after the environment is gone: the addon is linked with
+//   -z nodelete (see async-wait.cc).
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdio>
+#include <vector>
+
+#include "common.h"
+
+namespace interproc {
+
+namespace {
+
+constexpr size_t kBatch = 64;         // datagrams per recvmmsg
+constexpr size_t kMaxPerTurn = 4096;  // tokens per poll callback
+constexpr char kAddressPrefix[] = "interproc.bell.";
+
+// The abstract address of thread `tid`'s bell. Abstract names are length-delimited (no
+// terminating NUL): the returned length is part of the address and must be the same for
+// bind and sendto.
+socklen_t BellAddress(uint32_t tid, sockaddr_un* addr) {
+  *addr = {};
+  addr->sun_family = AF_UNIX;
+  // sun_path[0] stays '\0': that is what makes the address abstract.
+  int length = std::snprintf(addr->sun_path + 1, sizeof(addr->sun_path) - 1, "%s%u",
+                             kAddressPrefix, tid);
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + length);
+}
+
+class Bell {
+ public:
+  Bell(v8::Isolate* isolate, v8::Local<v8::Context> context) : isolate_(isolate) {
+    context_.Reset(isolate, context);
+    node::AddEnvironmentCleanupHook(isolate, OnCleanup, this);
+  }
+
+  // Opens this environment's bell. Returns 0 with *tid set, or an errno with *syscall
+  // naming the call that failed.
+  int Open(v8::Local<v8::Function> callback, uint32_t* tid, const char** syscall_name) {
+    if (fd_ >= 0 || closing_) {
+      *syscall_name = "doorbellOpen";
+      return EEXIST;
+    }
+    *tid = static_cast<uint32_t>(syscall(SYS_gettid));
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      *syscall_name = "socket";
+      return errno;
+    }
+    sockaddr_un addr;
+    socklen_t length = BellAddress(*tid, &addr);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), length) != 0) {
+      int err = errno;
+      close(fd);
+      *syscall_name = "bind";
+      return err;
+    }
+    overflow_at_ = OverflowThreshold();
+    uv_loop_t* loop = node::GetCurrentEventLoop(isolate_);
+    int rc = uv_poll_init(loop, &poll_, fd);
+    *syscall_name = "uv_poll_init";
+    if (rc == 0) {
+      *syscall_name = "uv_poll_start";
+      poll_.data = this;
+      uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
+      rc = uv_poll_start(&poll_, UV_READABLE, OnPoll);
+      if (rc != 0) {
+        // The handle exists now: it must be closed, and this state must outlive it (it is
+        // leaked, see OnCleanup). The bell stays unavailable in this environment.
+        uv_close(reinterpret_cast<uv_handle_t*>(&poll_), nullptr);
+        closing_ = true;
+      }
+    }
+    if (rc != 0) {
+      close(fd);
+      return -rc;
+    }
+    fd_ = fd;
+    callback_.Reset(isolate_, callback);
+    return 0;
+  }
+
+  void Ref(bool on) {
+    if (fd_ < 0) return;
+    if (on) {
+      uv_ref(reinterpret_cast<uv_handle_t*>(&poll_));
+    } else {
+      uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
+    }
+  }
+
+  // Sends `token` to thread `tid`'s bell. Returns 0 or the errno of the failure; EAGAIN
+  // only when the bell's queue is full (see the header).
+  int Ring(uint32_t tid, uint32_t token) {
+    sockaddr_un addr;
+    socklen_t length = BellAddress(tid, &addr);
+    bool fresh = false;
+    for (;;) {
+      if (send_fd_ < 0) {
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return errno;
+        send_fd_ = fd;
+        fresh = true;
+      }
+      ssize_t sent = sendto(send_fd_, &token, sizeof(token), MSG_DONTWAIT | MSG_NOSIGNAL,
+                            reinterpret_cast<sockaddr*>(&addr), length);
+      if (sent == static_cast<ssize_t>(sizeof(token))) return 0;
+      if (sent >= 0) return EMSGSIZE;  // a datagram is sent whole or not at all
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN || fresh) return errno;
+      // EAGAIN also comes from this socket's own send buffer, full of datagrams unread at
+      // other bells. A fresh socket has nothing outstanding, so if it is refused too, the
+      // bell's queue is full. The old socket's datagrams stay queued where they are.
+      close(send_fd_);
+      send_fd_ = -1;
+    }
+  }
+
+ private:
+  static void OnPoll(uv_poll_t* handle, int status, int events) {
+    // On an error libuv has already stopped the handle, and the bell is deaf from then on
+    // (waits end only by their timeouts). A bound AF_UNIX datagram socket that only
+    // receives has no error to report in practice.
+    if (status < 0) return;
+    static_cast<Bell*>(handle->data)->Drain();
+  }
+
+  // The number of datagrams one recvmmsg returns at least when the queue it reads was
+  // full at some moment since the previous read: a full queue holds max_dgram_qlen + 1
+  // (the kernel refuses a datagram once the queue is longer than the limit), all read in
+  // order by one call unless the batch is cut at kBatch. Read after the socket was made,
+  // which is when the kernel copied the limit into it; 1 (every drain counts as an
+  // overflow) when it cannot be read.
+  static size_t OverflowThreshold() {
+    size_t threshold = 1;
+    FILE* file = std::fopen("/proc/sys/net/unix/max_dgram_qlen", "re");
+    if (file != nullptr) {
+      long qlen = 0;
+      if (std::fscanf(file, "%ld", &qlen) == 1 && qlen >= 0) {
+        threshold = static_cast<size_t>(qlen) + 1;
+      }
+      std::fclose(file);
+    }
+    return threshold < kBatch ? threshold : kBatch;
+  }
+
+  void Drain() {
+    tokens_.clear();
+    bool overflowed = false;
+    uint32_t cells[kBatch][2];  // 8 bytes each, so a longer datagram shows as msg_len != 4
+    iovec iov[kBatch];
+    mmsghdr messages[kBatch];
+    while (tokens_.size() < kMaxPerTurn) {
+      for (size_t i = 0; i < kBatch; ++i) {
+        iov[i] = {cells[i], sizeof(cells[i])};
+        messages[i] = {};
+        messages[i].msg_hdr.msg_iov = &iov[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+      }
+      int count = recvmmsg(fd_, messages, kBatch, MSG_DONTWAIT, nullptr);
+      if (count < 0) {
+        if (errno == EINTR) continue;
+        break;  // EAGAIN: drained
+      }
+      if (static_cast<size_t>(count) >= overflow_at_) overflowed = true;
+      for (int i = 0; i < count; ++i) {
+        if (messages[i].msg_len == sizeof(uint32_t)) tokens_.push_back(cells[i][0]);
+      }
+      // Fewer than asked for: the queue was empty. A datagram arriving after that keeps
+      // the socket readable, and the level-triggered poll reports it again.
+      if (static_cast<size_t>(count) < kBatch) break;
+    }
+    if ((tokens_.empty() && !overflowed) || callback_.IsEmpty()) return;
+    v8::HandleScope scope(isolate_);
+    v8::Local<v8::Context> context = context_.Get(isolate_);
+    v8::Context::Scope context_scope(context);
+    // Filled from C++ without running JavaScript, so nothing here can fail (or abort on a
+    // Check()) once a worker is terminating.
+    size_t count = tokens_.size();
+    v8::Local<v8::ArrayBuffer> storage = v8::ArrayBuffer::New(isolate_, count * 4);
+    uint32_t* cells_out = static_cast<uint32_t*>(storage->Data());
+    for (size_t i = 0; i < count; ++i) cells_out[i] = tokens_[i];
+    v8::Local<v8::Value> argv[] = {v8::Uint32Array::New(storage, 0, count),
+                                   v8::Boolean::New(isolate_, overflowed)};
+    // MakeCallback runs microtasks afterwards, so awaiting code resumes in this turn. It
+    // returns an empty handle (ignored) when the callback threw or the thread is stopping.
+    (void)node::MakeCallback(isolate_, context->Global(), callback_.Get(isolate_), 2, argv,
+                             node::async_context{0, 0});
+  }
+
+  static void OnCleanup(void* data) {
+    Bell* self = static_cast<Bell*>(data);
+    self->callback_.Reset();
+    self->context_.Reset();
+    if (self->send_fd_ >= 0) close(self->send_fd_);
+    self->send_fd_ = -1;
+    // A handle closed by a failed Open may still be in the loop's closing queue, with no
+    // callback to say when it leaves it: this state is then leaked (once per environment).
+    if (self->closing_) return;
+    if (self->fd_ < 0) {
+      delete self;
+      return;
+    }
+    // Stops polling and takes the descriptor out of the loop's epoll set, so closing it
+    // next cannot leave a stale entry behind.
+    uv_close(reinterpret_cast<uv_handle_t*>(&self->poll_),
+             [](uv_handle_t* handle) { delete static_cast<Bell*>(handle->data); });
+    close(self->fd_);
+    self->fd_ = -1;
+  }
+
+  v8::Isolate* isolate_;
+  v8::Global<v8::Context> context_;
+  v8::Global<v8::Function> callback_;
+  uv_poll_t poll_;
+  int fd_ = -1;           // the bell; >= 0 once opened
+  bool closing_ = false;  // poll_ was closed by a failed Open: no bell in this environment
+  int send_fd_ = -1;      // unbound socket for rings, made on the first one
+  size_t overflow_at_ = 1;         // see OverflowThreshold
+  std::vector<uint32_t> tokens_;  // one drain's tokens, kept to reuse its memory
+};
+
+Bell* GetBell(const Args& args) {
+  return static_cast<Bell*>(args.Data().As<v8::External>()->Value());
+}
+
+}  // namespace
+
+void* CreateDoorbellEnvironment(v8::Isolate* isolate, v8::Local<v8::Context> context) {
+  return new Bell(isolate, context);
+}
+
+// doorbellOpen(callback: (tokens: Uint32Array, overflowed: boolean) => void): tid. Throws
+// EEXIST when this environment already has a bell, EADDRINUSE when another socket holds
+// its address.
+void DoorbellOpen(const Args& args) {
+  if (args.Length() < 1 || !args[0]->IsFunction()) {
+    return ThrowTypeError(args.GetIsolate(), "callback must be a function");
+  }
+  uint32_t tid = 0;
+  const char* syscall_name = "";
+  int err = GetBell(args)->Open(args[0].As<v8::Function>(), &tid, &syscall_name);
+  if (err != 0) return ThrowErrno(args.GetIsolate(), syscall_name, err);
+  args.GetReturnValue().Set(tid);
+}
+
+// doorbellRef(on: boolean): whether the bell keeps the event loop alive. Does nothing when
+// this environment has no bell.
+void DoorbellRef(const Args& args) {
+  if (args.Length() < 1 || !args[0]->IsBoolean()) {
+    return ThrowTypeError(args.GetIsolate(), "argument must be a boolean");
+  }
+  GetBell(args)->Ref(args[0]->IsTrue());
+}
+
+// doorbellRing(tid, token): 0 when the datagram was queued at a bell, otherwise the errno
+// (ECONNREFUSED: no bell at that address; EAGAIN: its queue is full). Never throws for a
+// failed send.
+void DoorbellRing(const Args& args) {
+  int64_t tid, token;
+  if (!ArgInteger(args, 0, 1, INT32_MAX, &tid) || !ArgInteger(args, 1, 0, UINT32_MAX, &token)) {
+    return;
+  }
+  int err = GetBell(args)->Ring(static_cast<uint32_t>(tid), static_cast<uint32_t>(token));
+  args.GetReturnValue().Set(err);
+}
+
+}  // namespace interproc

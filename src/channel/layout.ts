@@ -2,7 +2,7 @@
 // it). The store is a control block followed by an arena of equal-sized cells; a message
 // is a chain of cells, and the queue is a singly linked list of messages in send order.
 //
-// Body layout (STORE_VERSION 1):
+// Body layout (STORE_VERSION 2):
 //   [0, 2048)          control block, in 128-byte lines so that the words receivers spin
 //                      on, the words senders spin on, and the lock do not share a line
 //   [2048, ring end)   the ring's slots, if the store has a ring (see "The ring" below)
@@ -16,7 +16,8 @@
 //           line, so that taking the lock brings the state along
 //   line 2  ITEMS_SEQ (bumped on every enqueue; receivers sleep on it) + waiting receivers
 //   line 3  SPACE_SEQ (bumped on every removal; senders sleep on it) + waiting senders
-//   lines 4-7  receiver slots: who is blocked in a receive, with what selector
+//   lines 4-7  receiver slots: who is blocked in a receive, with what selector, and
+//              the doorbell to ring for an asynchronous one
 //
 // Cell layout: word 0 next cell of the chain (or of the free list), -1 = end; word 1
 // generation, bumped whenever the cell returns to the free list (a sender waiting for its
@@ -24,7 +25,8 @@
 // carries the message header after these two words; payload follows it and continues in
 // the chained cells after their two words.
 
-export const STORE_VERSION = 1;
+// 2: receiver slots carry a doorbell token (R_BELL); a version-1 sender would not ring it.
+export const STORE_VERSION = 2;
 export const CONTROL_BYTES = 2048;
 export const NONE = -1;
 
@@ -63,6 +65,9 @@ export const F_LAST_RECEIVE_TIME = 25;
 export const C_ITEMS_SEQ = 64;
 export const C_WAITING_RECEIVERS = 65;
 export const C_SELECTIVE_RECEIVERS = 66; // of those, how many wait with a selector (then every send wakes all)
+// 1 once a waker found the bell of a live receiver unreachable (a process of another
+// network namespace): from then on receivers of this store sleep on the futex.
+export const C_BELLS_OFF = 67;
 
 // Line 3: senders' wake word.
 export const C_SPACE_SEQ = 96;
@@ -78,6 +83,11 @@ export const R_VALUE = 2; // selector type value
 export const R_FROM = 3; // selector pid, 0 = any
 export const R_CLAIMED = 4; // zero capacity: 1 when a trySend handed this receiver a message
 export const R_CLAIM_SEQ = 5; // ...the sequence number of that message
+// An asynchronous receiver's doorbell token (core/doorbell.ts), 0 = it sleeps on the futex.
+// Set last when the slot is taken (so a token seen means R_TID is there too), cleared
+// first when it is freed; a waker takes it with a compare-exchange to 0 and rings R_TID's
+// bell with it, so each wait is rung at most once.
+export const R_BELL = 6;
 
 export const FLAG_FAIL_WHEN_FULL = 1;
 export const UNBOUNDED = -1;

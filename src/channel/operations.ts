@@ -13,7 +13,8 @@
 // checks the flag: a removal it did not see yet comes after that load, changes the word,
 // and the sleep returns at once.
 import { IpcError } from '../core/errors.ts';
-import { timeLeft, waitAsync, waitSync, wake, type WaitResult } from '../core/wait.ts';
+import { newBellToken, waitBell } from '../core/doorbell.ts';
+import { timeLeft, waitAsync, waitSync, type WaitResult } from '../core/wait.ts';
 import * as L from './layout.ts';
 import { FULL, HEAD_SKIPPED, HEAD_STALLED, NOT_RING, PUSHED, STALL_MS } from './ring.ts';
 import { ANY, type Selector } from './selector.ts';
@@ -23,6 +24,12 @@ export interface WaitRequest {
   word: number;
   expected: number;
   timeoutMs: number;
+  /**
+   * Nonzero: the waiter put this doorbell token in its receiver slot, and wakers ring its
+   * thread's bell instead of waking the futex (core/doorbell.ts). Only asynchronous
+   * drivers are given receive plans that use bells.
+   */
+  bell: number;
 }
 
 export type Steps<T> = Generator<WaitRequest, T, WaitResult>;
@@ -39,10 +46,13 @@ export function runSync<T>(store: MessageStore, steps: Steps<T>): T {
 export async function runAsync<T>(store: MessageStore, steps: Steps<T>, signal: AbortSignal | undefined): Promise<T> {
   let step = steps.next();
   while (!step.done) {
-    const { word, expected, timeoutMs } = step.value;
+    const { word, expected, timeoutMs, bell } = step.value;
     let result: WaitResult;
     try {
-      result = await waitAsync(store.words, word, expected, { timeoutMs, signal });
+      result =
+        bell === 0
+          ? await waitAsync(store.words, word, expected, { timeoutMs, signal })
+          : await waitBell(bell, store.words, word, expected, { timeoutMs, signal });
     } catch (error) {
       step = steps.throw(error);
       continue;
@@ -136,7 +146,7 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
       store.unlock();
     }
     try {
-      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: timeLeft(plan.deadline) };
+      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: timeLeft(plan.deadline), bell: 0 };
     } finally {
       Atomics.sub(store.words, L.C_WAITING_SENDERS, 1);
     }
@@ -164,7 +174,7 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
     try {
       if (store.isTaken(ticket)) return;
       store.checkRemoved(); // again, now that `seen` is loaded (see the header)
-      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: timeLeft(plan.deadline) };
+      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: timeLeft(plan.deadline), bell: 0 };
     } catch (error) {
       giveUp(store, ticket, error);
       return;
@@ -206,7 +216,7 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
       // Full because a taken slot is not released yet: its receiver may have died, and
       // then no receiver comes to wake us. Look again within STALL_MS (tryPush recovers it).
       const left = timeLeft(plan.deadline);
-      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: ring.fullOnTake ? Math.min(left, STALL_MS) : left };
+      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: ring.fullOnTake ? Math.min(left, STALL_MS) : left, bell: 0 };
     } finally {
       Atomics.sub(words, L.C_WAITING_SENDERS, 1);
     }
@@ -269,17 +279,28 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
   return envelope;
 }
 
-export function* receiveSteps(store: MessageStore, selector: Selector, deadline: number, into: Uint8Array | null = null): Steps<Envelope> {
+export interface ReceivePlan {
+  selector: Selector;
+  deadline: number;
+  /** A buffer to copy the payload into, or null for a new one. */
+  into: Uint8Array | null;
+  /** Sleep on this thread's doorbell while holding a receiver slot (asynchronous drivers only). */
+  bells: boolean;
+}
+
+export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelope> {
+  const { selector, deadline, into } = plan;
   if (!isPlain(selector)) {
     leaveRing(store);
   } else {
-    const popped = yield* ringReceiveSteps(store, selector, deadline, into);
+    const popped = yield* ringReceiveSteps(store, plan);
     if (popped !== null) return popped;
   }
   // While blocked, the receiver is counted as waiting and (if the table has room) holds a
   // slot; both are given up together under the lock when it next takes the lock, so that
   // a receiver that dies asleep can be found (dead slot) and uncounted exactly once.
   let waiter = NOT_WAITING;
+  let bell = 0;
   let envelope: Envelope | null = null;
   try {
     for (;;) {
@@ -294,17 +315,30 @@ export function* receiveSteps(store: MessageStore, selector: Selector, deadline:
         envelope = store.take(selector, handedOver, into);
         if (envelope !== null) break;
         if (timeLeft(deadline) === 0) throw timedOut('no message arrived');
-        waiter = store.registerReceiver(selector);
+        bell = plan.bells && store.bellsOn ? newBellToken() : 0;
+        waiter = store.registerReceiver(selector, bell);
       } finally {
         store.unlock();
       }
-      yield { word: L.C_ITEMS_SEQ, expected: seen, timeoutMs: timeLeft(deadline) };
+      yield sleepOnItems(seen, timeLeft(deadline), waiter >= 0 ? bell : 0);
     }
   } finally {
     if (envelope === null) leave(store, waiter, selector);
   }
   store.wakeSenders();
   return envelope;
+}
+
+/**
+ * Longest sleep on a doorbell before the receiver looks again. A ring is never needed
+ * twice, but one can fail to arrive where a futex wake would have: the waker's process
+ * is in another network namespace (the store then turns bells off, L.C_BELLS_OFF).
+ */
+const BELL_SLICE_MS = 1000;
+
+/** A receiver's sleep on C_ITEMS_SEQ: on its doorbell if it armed one (bell != 0), else on the futex. */
+function sleepOnItems(seen: number, timeoutMs: number, bell: number): WaitRequest {
+  return { word: L.C_ITEMS_SEQ, expected: seen, timeoutMs: bell === 0 ? timeoutMs : Math.min(timeoutMs, BELL_SLICE_MS), bell };
 }
 
 /**
@@ -320,10 +354,7 @@ function leave(store: MessageStore, waiter: number, selector: Selector): void {
       store.unlock();
     }
   }
-  const words = store.words;
-  if (Atomics.load(words, L.C_COUNT) > 0 && Atomics.load(words, L.C_WAITING_RECEIVERS) > 0) {
-    wake(words, L.C_ITEMS_SEQ, 1);
-  }
+  store.passOnWake(Atomics.load(store.words, L.C_COUNT));
 }
 
 
@@ -335,7 +366,8 @@ function leave(store: MessageStore, waiter: number, selector: Selector): void {
  * waiting receivers. A head slot its sender claimed but never published is waited out
  * in STALL_MS slices and skipped once its sender is known dead (Ring.recoverHead).
  */
-function* ringReceiveSteps(store: MessageStore, selector: Selector, deadline: number, into: Uint8Array | null): Steps<Envelope | null> {
+function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelope | null> {
+  const { selector, deadline, into } = plan;
   const ring = store.ring;
   while (ring !== null && ring.active) {
     store.checkRemoved();
@@ -354,13 +386,16 @@ function* ringReceiveSteps(store: MessageStore, selector: Selector, deadline: nu
     }
     const left = timeLeft(deadline);
     if (left === 0) throw timedOut('no message arrived');
+    const bell = plan.bells && store.bellsOn ? newBellToken() : 0;
     let waiter: number;
     store.lock();
     try {
-      waiter = store.registerReceiver(selector);
+      waiter = store.registerReceiver(selector, bell);
     } finally {
       store.unlock();
     }
+    let failed = false;
+    let failure: unknown;
     try {
       const seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
       store.checkRemoved();
@@ -370,11 +405,10 @@ function* ringReceiveSteps(store: MessageStore, selector: Selector, deadline: nu
         store.wakeSenders();
         return again;
       }
-      yield { word: L.C_ITEMS_SEQ, expected: seen, timeoutMs: head === HEAD_STALLED ? Math.min(left, STALL_MS) : left };
+      yield sleepOnItems(seen, head === HEAD_STALLED ? Math.min(left, STALL_MS) : left, waiter >= 0 ? bell : 0);
     } catch (error) {
-      // Woken for a message and gone without it: pass the wake on.
-      if (ring.count > 0 && Atomics.load(store.words, L.C_WAITING_RECEIVERS) > 1) wake(store.words, L.C_ITEMS_SEQ, 1);
-      throw error;
+      failed = true;
+      failure = error;
     } finally {
       store.lock();
       try {
@@ -382,6 +416,12 @@ function* ringReceiveSteps(store: MessageStore, selector: Selector, deadline: nu
       } finally {
         store.unlock();
       }
+    }
+    if (failed) {
+      // Woken for a message and gone without it: pass the wake on (to others: this
+      // receiver's slot, and any bell still in it, is released first).
+      store.passOnWake(ring.count);
+      throw failure;
     }
   }
   return null;

@@ -24,6 +24,7 @@ import { corrupt, IpcError } from '../core/errors.ts';
 import type { BodyFile } from '../core/growable-file.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { PID, THREAD_ID } from '../core/thread-id.ts';
+import { ringBell } from '../core/doorbell.ts';
 import { wake, WAKE_ALL } from '../core/wait.ts';
 import { Mutex } from '../sync/mutex.ts';
 import { threadId } from 'node:worker_threads';
@@ -397,7 +398,49 @@ export class MessageStore {
     const words = this.words;
     if (Atomics.load(words, L.C_WAITING_RECEIVERS) <= 0) return;
     // With a selective receiver asleep, the one a single wake reaches might not want it.
-    wake(words, L.C_ITEMS_SEQ, Atomics.load(words, L.C_SELECTIVE_RECEIVERS) > 0 ? WAKE_ALL : 1);
+    this.#wakeReceivers(Atomics.load(words, L.C_SELECTIVE_RECEIVERS) > 0);
+  }
+
+  /** Whether receivers may sleep on their doorbells (see L.C_BELLS_OFF). */
+  get bellsOn(): boolean {
+    return Atomics.load(this.words, L.C_BELLS_OFF) === 0;
+  }
+
+  /**
+   * A receiver that was perhaps woken for a message and goes without it (gave up, or left
+   * for the list) passes the wake on, if a message is there and someone else waits for it.
+   */
+  passOnWake(queued: number): void {
+    if (queued > 0 && Atomics.load(this.words, L.C_WAITING_RECEIVERS) > 0) this.#wakeReceivers(false);
+  }
+
+  /**
+   * Wakes one waiting receiver, or all of them. An asynchronous receiver with a slot sleeps
+   * on its thread's doorbell, not on the futex: its bell is rung (one sendto, and the event
+   * loop of that thread wakes directly). One wake: the first bell that rings is enough;
+   * if none does (no bells, or their threads are gone), the futex wakes a sleeper. The word
+   * was changed before this is called, so a receiver that registers from now on sees it.
+   */
+  #wakeReceivers(all: boolean): void {
+    const words = this.words;
+    let rung = false;
+    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
+      const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
+      const token = Atomics.load(words, at + L.R_BELL);
+      if (token === 0) continue;
+      const tid = Atomics.load(words, at + L.R_TID);
+      // The token is ours to ring only if no other waker took it first.
+      if (tid <= 0 || Atomics.compareExchange(words, at + L.R_BELL, token, 0) !== token) continue;
+      if (ringBell(tid, token)) {
+        rung = true;
+        if (!all) return;
+      } else if (isThreadAlive(tid)) {
+        // Alive but out of reach: its bell is in another network namespace. It wakes at
+        // its next bell slice (BELL_SLICE_MS); bells are off for this store from now on.
+        Atomics.store(words, L.C_BELLS_OFF, 1);
+      }
+    }
+    if (!rung || all) wake(words, L.C_ITEMS_SEQ, all ? WAKE_ALL : 1);
   }
 
   /** Whether the message behind `ticket` has left the queue (no lock needed). */
@@ -502,7 +545,7 @@ export class MessageStore {
    * slot. Returns the slot, or NO_SLOT when the table is full (it is counted all the same);
    * pass the result to releaseReceiver() when it stops waiting.
    */
-  registerReceiver(selector: Selector): number {
+  registerReceiver(selector: Selector, bell = 0): number {
     const words = this.words;
     // Counted first, slot second: a receiver that dies in between is over-counted (more
     // wakes than needed), never uncounted twice (a lost wake-up).
@@ -516,6 +559,7 @@ export class MessageStore {
       words[at + L.R_FROM] = selector.from;
       words[at + L.R_CLAIMED] = 0;
       words[at + L.R_TID] = THREAD_ID;
+      Atomics.store(words, at + L.R_BELL, bell);
       return slot;
     }
     return NO_SLOT;
@@ -534,6 +578,7 @@ export class MessageStore {
       const words = this.words;
       // A live receiver's slot is never taken for a dead one's, so it is still ours.
       if (words[at + L.R_TID] !== THREAD_ID) return null;
+      Atomics.store(words, at + L.R_BELL, 0);
       claimed = words[at + L.R_CLAIMED] === 1 ? words[at + L.R_CLAIM_SEQ]! : null;
       words[at + L.R_CLAIMED] = 0;
       words[at + L.R_TID] = 0;
@@ -556,6 +601,7 @@ export class MessageStore {
     const tid = words[at + L.R_TID]!;
     if (tid === 0 || tid === THREAD_ID || isThreadAlive(tid)) return false;
     // Slot first, count second (as in releaseReceiver): dying in between over-counts.
+    Atomics.store(words, at + L.R_BELL, 0);
     words[at + L.R_CLAIMED] = 0;
     words[at + L.R_TID] = 0;
     this.#uncountReceiver(words[at + L.R_KIND]!, words[at + L.R_FROM]!);
@@ -615,7 +661,7 @@ export class MessageStore {
   wakeAllForRemoval(): void {
     Atomics.add(this.words, L.C_ITEMS_SEQ, 1);
     Atomics.add(this.words, L.C_SPACE_SEQ, 1);
-    wake(this.words, L.C_ITEMS_SEQ, WAKE_ALL);
+    this.#wakeReceivers(true);
     wake(this.words, L.C_SPACE_SEQ, WAKE_ALL);
   }
 

@@ -11,6 +11,7 @@ import { ObjectKindCode, type ObjectHeader } from '../core/object-header.ts';
 import { GrowableFile } from '../core/growable-file.ts';
 import { closeFd, initializeObject, mapObject, openShm, unlinkShm } from '../core/shared-file.ts';
 import { invalidType, validateBoolean, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { openDoorbell } from '../core/doorbell.ts';
 import { abortError, deadlineAfter } from '../core/wait.ts';
 import { codecById, type Codec } from '../channel/codec.ts';
 import * as L from '../channel/layout.ts';
@@ -224,7 +225,9 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     this.#checkOpen();
     const fast = tryReceive(this.#store, selector, into);
     if (fast !== null) return this.#decode(fast);
-    return this.#decode(await this.#runAsync(receiveSteps(this.#store, selector, deadline, into), abortSignal));
+    // Waiting on the event loop: sleep on this thread's doorbell where there is one.
+    const plan = { selector, deadline, into, bells: openDoorbell() !== null };
+    return this.#decode(await this.#runAsync(receiveSteps(this.#store, plan), abortSignal));
   }
 
   /** Receives a message if one matches now; null otherwise. */
@@ -243,7 +246,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     const deadline = deadlineAfter(validateTimeout(given.timeout));
     const into = validateInto(given.into);
     this.#checkOpen();
-    return this.#decode(runSync(this.#store, receiveSteps(this.#store, selector, deadline, into)));
+    return this.#decode(runSync(this.#store, receiveSteps(this.#store, { selector, deadline, into, bells: false })));
   }
 
   /** Receives messages until this handle is closed or the mailbox removed. */

@@ -288,6 +288,21 @@ export interface ReceivePlan {
   bells: boolean;
 }
 
+/**
+ * Polls for a message for up to `windowUs` microseconds (spin, then sleep: see
+ * spin-policy.ts). Plain receives only — a selective poll of a queue whose messages it
+ * does not want would take the lock over and over — and for them null at once.
+ */
+export function pollReceive(store: MessageStore, selector: Selector, into: Uint8Array | null, windowUs: number): Envelope | null {
+  if (!isPlain(selector) || windowUs <= 0) return null;
+  const end = performance.now() + windowUs / 1000;
+  do {
+    const envelope = tryReceive(store, selector, into);
+    if (envelope !== null) return envelope;
+  } while (performance.now() < end);
+  return null;
+}
+
 export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelope> {
   const { selector, deadline, into } = plan;
   if (!isPlain(selector)) {

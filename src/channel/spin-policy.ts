@@ -1,0 +1,51 @@
+// Spin briefly, then sleep: how long a receiver that found nothing polls before it goes
+// to sleep. Sleeping costs a wake-up later — one wake-up of a sleeping thread costs
+// 10–20 µs on a virtual machine, more than a whole round trip of two spinning processes
+// (~3 µs) — so when the answer is a few microseconds away, polling for it is both faster
+// and cheaper. When it is not, polling is waste: the window adapts.
+//
+// The adaptive window: the full DEFAULT_SPIN_US after a poll that caught the message, and
+// after a sleep that ended soon (within SHORT_WAIT_US of the receive's start: traffic is
+// frequent, and a poll may catch the next message — two processes answering each other
+// fall into step that way, each catching the other's answer while it polls). After a
+// longer sleep the window halves, down to nothing once it is below a microsecond. A
+// receiver whose messages come rarely thus stops polling after a few receives (~2 windows
+// of waste in all) and tries again every PROBE_AFTER receives that slept. Polling wastes
+// at most DEFAULT_SPIN_US per SHORT_WAIT_US of waiting (10 %) while it lasts.
+
+/** The most a receive polls by default, in microseconds. */
+export const DEFAULT_SPIN_US = 10;
+
+/** After this many receives in a row that slept without polling, the next one polls again. */
+const PROBE_AFTER = 64;
+
+/** A sleep that ended within this many microseconds of the receive's start keeps the window. */
+const SHORT_WAIT_US = 100;
+
+export class AdaptiveSpin {
+  #windowUs = DEFAULT_SPIN_US;
+  #sleptWithoutPolling = 0;
+
+  /** How long the next receive that finds nothing polls, in microseconds (0: not at all). */
+  get windowUs(): number {
+    return this.#windowUs;
+  }
+
+  /** The poll caught a message. */
+  caught(): void {
+    this.#windowUs = DEFAULT_SPIN_US;
+    this.#sleptWithoutPolling = 0;
+  }
+
+  /** The receive had to sleep (after polling for windowUs, or without polling) and got its message `waitedUs` after it began. */
+  slept(waitedUs: number): void {
+    if (waitedUs <= SHORT_WAIT_US) {
+      this.caught();
+    } else if (this.#windowUs > 0) {
+      this.#windowUs = this.#windowUs >= 2 ? this.#windowUs / 2 : 0;
+    } else if (++this.#sleptWithoutPolling >= PROBE_AFTER) {
+      this.#sleptWithoutPolling = 0;
+      this.#windowUs = DEFAULT_SPIN_US;
+    }
+  }
+}

@@ -25,7 +25,12 @@ export interface Endpoint {
 }
 
 /** How the Mailbox side waits: spin (try* in a loop), park (the *Sync calls), async (await). */
-export type WaitMode = 'spin' | 'park' | 'async';
+/**
+ * spin: try calls in a loop; park: the sync calls, receiveSync with spin: 0 (it always
+ * sleeps, like the C futex ping-pong); async: await, with the receive's default (it polls
+ * up to 10 µs, then sleeps); async-sleep: await, receive with spin: 0 (it always sleeps).
+ */
+export type WaitMode = 'spin' | 'park' | 'async' | 'async-sleep';
 
 export function payloadOf(size: number): Uint8Array {
   const payload = new Uint8Array(size);
@@ -53,8 +58,8 @@ export class MailboxEndpoint implements Endpoint {
   readonly #mode: WaitMode;
   readonly #size: number;
   readonly #payload: Uint8Array;
-  /** One-way receives: `{ into }` of a buffer reused for every message, or undefined (a new one each). */
-  readonly #receiveOptions: { into: Uint8Array } | undefined;
+  /** Options of every receive: `into` a buffer reused for every message (one-way only), `spin: 0` to always sleep. */
+  readonly #receiveOptions: { into?: Uint8Array; spin?: number } | undefined;
 
   /** `into`: receive every message into one reused buffer (the receive-into path). */
   constructor(names: MailboxNames, mode: WaitMode, size: number, into = false) {
@@ -63,7 +68,11 @@ export class MailboxEndpoint implements Endpoint {
     this.#mode = mode;
     this.#size = size;
     this.#payload = payloadOf(size);
-    this.#receiveOptions = into ? { into: new Uint8Array(size) } : undefined;
+    const options = {
+      ...(into ? { into: new Uint8Array(size) } : {}),
+      ...(mode === 'park' || mode === 'async-sleep' ? { spin: 0 } : {}),
+    };
+    this.#receiveOptions = Object.keys(options).length === 0 ? undefined : options;
   }
 
   async send(count: number, deadline: Deadline): Promise<void> {
@@ -133,7 +142,7 @@ export class MailboxEndpoint implements Endpoint {
       for (let i = 0; i < count; i++) {
         const started = performance.now();
         out.sendSync(payload, { timeout: deadline.left });
-        const reply = inbox.receiveSync({ timeout: deadline.left });
+        const reply = inbox.receiveSync({ timeout: deadline.left, ...this.#receiveOptions });
         if (samples !== null) samples[i] = (performance.now() - started) * 1e6;
         if (reply.data.length !== size) throw wrongLength(reply.data.length, size);
       }
@@ -143,7 +152,7 @@ export class MailboxEndpoint implements Endpoint {
           for (let i = 0; i < count; i++) {
             const started = performance.now();
             await out.send(payload);
-            const reply = await inbox.receive();
+            const reply = await inbox.receive(this.#receiveOptions);
             if (samples !== null) samples[i] = (performance.now() - started) * 1e6;
             if (reply.data.length !== size) throw wrongLength(reply.data.length, size);
           }
@@ -164,14 +173,14 @@ export class MailboxEndpoint implements Endpoint {
       }
     } else if (this.#mode === 'park') {
       for (let i = 0; i < count; i++) {
-        inbox.receiveSync({ timeout: deadline.left });
+        inbox.receiveSync({ timeout: deadline.left, ...this.#receiveOptions });
         out.sendSync(payload, { timeout: deadline.left });
       }
     } else {
       await deadline.race(
         (async () => {
           for (let i = 0; i < count; i++) {
-            await inbox.receive();
+            await inbox.receive(this.#receiveOptions);
             await out.send(payload);
           }
         })(),

@@ -38,22 +38,23 @@ export const WHY: Record<string, string> = {
     'C ping-pong does one FUTEX_WAIT and one FUTEX_WAKE; the kernel wake-up itself (~5–10 µs on this VM) is common ' +
     'to both. Under load both figures swing widely: compare runs on an idle machine.',
   'rtt-async-postmessage':
-    "an async receive that must wait crosses threads three times per hop: registering the wait interrupts the addon's " +
-    'waiter thread so that it rebuilds its futex_waitv set, the sender’s FUTEX_WAKE wakes that waiter thread, and it ' +
-    'hands the completion to the event loop with uv_async_send; the promise then resumes the generator, which takes ' +
-    'the store lock to release its receiver slot. postMessage and a socket wake the receiving loop once (uv_async or ' +
-    'epoll). On 2 CPUs each extra wake-up is a context switch.',
-  'rtt-async-unix': 'the same three thread wake-ups per hop as against postMessage; a Unix socket costs one epoll wake-up.',
+    'by default a receive polls up to 10 µs before it sleeps, and two processes answering each other then catch ' +
+    "each other's answers while polling; if that figure misses, the machine was busy (each side needs a CPU). A " +
+    'receive that always sleeps (spin: 0) sleeps on its thread’s doorbell, a datagram socket its event loop polls: ' +
+    'one sendto wakes it, like a socket; on this VM a wake-up of a sleeping thread on the other vCPU costs 15–17 µs ' +
+    '(a C ping-pong of datagrams through epoll: 35 µs per round trip across vCPUs, 20 µs on one), the JavaScript of ' +
+    'a receive that sleeps (registering in a receiver slot under the lock, the promise, the generator) adds a few ' +
+    'more per hop.',
+  'rtt-async-unix': 'see the target against postMessage: the same wake-ups, the same reasons.',
   'bw-memcpy':
     'not the copying: every received message is copied into a fresh 1 MiB ArrayBuffer, and fresh memory page-faults ' +
     '(glibc serves it with a new mmap): ~170–215 minor faults per message in try mode (the receiving loop never yields, ' +
     'so garbage is freed late) and ~60 in async mode, at ~6–10 µs each on this VM (1.3–1.6 ms of system time per ' +
     'message). With malloc told to keep its memory (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_) the copy out of ' +
-    'shared memory takes 60–130 µs per MiB (8–17 GB/s). slice() also zero-fills before it copies. A receive into a ' +
-    "caller's buffer, or the issue's zero-copy path (reserve/commit, and a receive that lends a view of the slot), " +
-    'would remove both.',
+    'shared memory takes 60–130 µs per MiB (8–17 GB/s). The rows receiving `into` a reused buffer avoid both: if ' +
+    'even they miss, the machine was busy (both sides copy at once and need a core each).',
   'bw-unix':
     'the same fresh 1 MiB ArrayBuffer per received message (page faults of new memory) as for the memcpy target; the ' +
     'socket pays two kernel copies and a similar reassembly buffer (Buffer.concat of its 64 KiB reads), so the ratio ' +
-    'stays near 2x until the Mailbox stops allocating per message.',
+    'stays near 2x for the rows that allocate per message; see the rows receiving `into` a reused buffer.',
 };

@@ -32,6 +32,7 @@ export type TransportId =
   | 'mailbox-async'
   | 'mailbox-try-into'
   | 'mailbox-async-into'
+  | 'mailbox-async-sleep'
   | 'postmessage'
   | 'cp-json'
   | 'cp-advanced'
@@ -89,7 +90,7 @@ export const SCENARIOS: Scenario[] = [
     size: 64,
     side: 'process',
     helpers: 1,
-    transports: ['mailbox-spin', 'mailbox-park', 'mailbox-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-spin', 'c-futex'],
+    transports: ['mailbox-spin', 'mailbox-park', 'mailbox-async', 'mailbox-async-sleep', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-spin', 'c-futex'],
   },
   {
     id: 'bw1m',
@@ -129,7 +130,7 @@ export const SCENARIOS: Scenario[] = [
     size: 64,
     side: 'thread',
     helpers: 1,
-    transports: ['mailbox-spin', 'mailbox-park', 'mailbox-async', 'postmessage'],
+    transports: ['mailbox-spin', 'mailbox-park', 'mailbox-async', 'mailbox-async-sleep', 'postmessage'],
   },
   {
     id: 'thread-bw1m',
@@ -146,8 +147,9 @@ export const SCENARIOS: Scenario[] = [
 export const LABELS: Record<TransportId, string> = {
   'mailbox-try': 'Mailbox · try (trySend / tryReceive loop)',
   'mailbox-spin': 'Mailbox · spin (tryReceive loop)',
-  'mailbox-park': 'Mailbox · park (sendSync / receiveSync)',
-  'mailbox-async': 'Mailbox · async (await send / receive)',
+  'mailbox-park': 'Mailbox · park (sendSync / receiveSync with spin: 0: always sleeps)',
+  'mailbox-async': 'Mailbox · async (await send / receive; by default polls ≤ 10 µs, then sleeps)',
+  'mailbox-async-sleep': 'Mailbox · async, receive with spin: 0 (always sleeps on the doorbell)',
   'mailbox-try-into': 'Mailbox · try, receiving into a reused buffer',
   'mailbox-async-into': 'Mailbox · async, receiving into a reused buffer',
   postmessage: 'worker.postMessage (MessagePort)',
@@ -215,7 +217,17 @@ interface Link {
 }
 
 function mode(transport: TransportId): WaitMode {
-  return transport === 'mailbox-park' ? 'park' : transport === 'mailbox-async' || transport === 'mailbox-async-into' ? 'async' : 'spin';
+  switch (transport) {
+    case 'mailbox-park':
+      return 'park';
+    case 'mailbox-async':
+    case 'mailbox-async-into':
+      return 'async';
+    case 'mailbox-async-sleep':
+      return 'async-sleep';
+    default:
+      return 'spin';
+  }
 }
 
 /** Whether the Mailbox receiver takes each message into one reused buffer. */

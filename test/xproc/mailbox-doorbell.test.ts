@@ -5,8 +5,11 @@
 // without doorbells (INTERPROC_NO_DOORBELL=1) the receiver sleeps on the futex and is
 // woken all the same; bell and futex sleepers (receiveSync) mixed; more asynchronous
 // receivers than the slot table holds; a bell receiver killed while it waits does not
-// swallow the next message; unlink reaches bell sleepers with EIDRM.
+// swallow the next message; unlink reaches bell sleepers with EIDRM; a live receiver
+// whose bell cannot be reached (another network namespace) turns bells off for the store.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { test } from 'node:test';
 import { Mailbox } from '../../src/index.ts';
 import * as L from '../../src/channel/layout.ts';
@@ -48,21 +51,26 @@ interface Slot {
   bell: number;
 }
 
-/** The taken receiver slots of the mailbox, as shared memory holds them. */
-function slots(name: string): Slot[] {
+/** The store's words, as every process maps them. */
+function storeWords(name: string): Int32Array {
   const fd = openShm(`/${objectFileName('mailbox', name)}`, false, 0, name);
   try {
-    const words = new Int32Array(mapObject(fd, ObjectKindCode.Mailbox, L.STORE_VERSION, name).body);
-    const taken: Slot[] = [];
-    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
-      const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
-      const tid = Atomics.load(words, at + L.R_TID);
-      if (tid !== 0) taken.push({ tid, bell: Atomics.load(words, at + L.R_BELL) });
-    }
-    return taken;
+    return new Int32Array(mapObject(fd, ObjectKindCode.Mailbox, L.STORE_VERSION, name).body);
   } finally {
     closeFd(fd);
   }
+}
+
+/** The taken receiver slots of the mailbox, as shared memory holds them. */
+function slots(name: string): Slot[] {
+  const words = storeWords(name);
+  const taken: Slot[] = [];
+  for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
+    const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
+    const tid = Atomics.load(words, at + L.R_TID);
+    if (tid !== 0) taken.push({ tid, bell: Atomics.load(words, at + L.R_BELL) });
+  }
+  return taken;
 }
 
 for (const ring of [true, false]) {
@@ -152,4 +160,38 @@ test('unlink reaches receivers asleep on their bells: EIDRM', T, async () => {
     Mailbox.unlink(mb.name);
     for (const call of pending) await assert.rejects(call, { code: 'EIDRM' });
   });
+});
+
+test('a live receiver whose bell cannot be reached turns bells off for the store', T, async () => {
+  // A live process that never opened a bell stands for a receiver in another network
+  // namespace: its thread is alive, and nothing listens at its bell's address.
+  const stranger = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    await once(stranger, 'spawn');
+    await withMailbox(4, async (mb) => {
+      const words = storeWords(mb.name);
+      // Its receiver slot, as a waiting receiver with a bell would leave it.
+      const at = L.C_RECEIVER_SLOTS;
+      words[at + L.R_KIND] = 0;
+      words[at + L.R_TID] = stranger.pid!;
+      Atomics.store(words, at + L.R_BELL, 12345);
+      Atomics.add(words, L.C_WAITING_RECEIVERS, 1);
+      assert.equal(Atomics.load(words, L.C_BELLS_OFF), 0);
+      assert.ok(mb.trySend('unreachable'));
+      assert.equal(Atomics.load(words, L.C_BELLS_OFF), 1, 'the waker turned bells off');
+      assert.equal(Atomics.load(words, at + L.R_BELL), 0, 'its token was taken');
+      // Undo the stand-in, then: receivers now sleep on the futex (no token in their slot).
+      words[at + L.R_TID] = 0;
+      Atomics.sub(words, L.C_WAITING_RECEIVERS, 1);
+      assert.equal((await mb.receive()).data, 'unreachable');
+      const receiver = await peer();
+      const pending = receiver.call<{ data: unknown }>('receive', mb.name);
+      await waitingReceivers(mb, 1);
+      assert.deepEqual(slots(mb.name), [{ tid: receiver.pid, bell: 0 }]);
+      assert.ok(mb.trySend('by futex'));
+      assert.equal((await pending).data, 'by futex');
+    });
+  } finally {
+    stranger.kill('SIGKILL');
+  }
 });

@@ -3,20 +3,21 @@
 // tryReceive on a 2-vCPU AMD EPYC VM, kvm-clock, Node 20). Shown in the results under any
 // target that a run misses; the fixes belong in src/ and its issues, not here.
 const HOT_PATH =
-  'the ring path costs ~170 ns per trySend and ~200 ns per tryReceive of CPU even on one core with no contention: ' +
-  'a fresh ArrayBuffer per received message (TypedArray slice, ~90 ns for 64 B), two Date.now() (sentAt, last-receive ' +
-  'time: ~70 ns each on a kvm-clock VM), three process.pid reads (a getter, ~25 ns each), and 8 atomic ' +
-  'read-modify-writes of bookkeeping per message (active-sender/receiver counts up and down, byte totals in and out, ' +
-  'both wake sequences) beside the 4 atomic operations the Vyukov ring itself needs, plus per-call API work (options ' +
-  'parsed into a selector through a temporary array, the closed check through an AbortSignal getter); stubbing ' +
-  'Date.now and process.pid alone saves ~25 %';
+  'the ring path costs ~330–370 ns of CPU per message sent and received even on one core with no contention ' +
+  '(a trySend/tryReceive loop of 64 B in one thread, compiled): a fresh ArrayBuffer per received message ' +
+  '(TypedArray slice, ~90 ns for 64 B), two Date.now() (sentAt, and the last-receive time of stats(): ~70 ns each ' +
+  'on a kvm-clock VM), and 11 atomic read-modify-writes per message — the ring itself needs a compare-exchange to ' +
+  'claim and one to publish on each side, the rest is bookkeeping that recovery and stats() rely on (active ' +
+  'sender and receiver counts up and down, byte totals in and out, both wake sequences). Across processes both ' +
+  'sides run at once on their own cores, so the rate is set by the slower side plus the cache lines moving ' +
+  'between them'
 
 export const WHY: Record<string, string> = {
   'msg64-rate':
-    `the receiver is the bottleneck: ${HOT_PATH}. 3 M/s leaves 330 ns per message; across processes each message ` +
-    "also moves the slot's cache lines between the cores (~200 ns per transfer on this VM: half the C spin round " +
-    'trip), and each side needs a CPU of its own, so any other load on the machine pulls the figure well below. A ' +
-    'batch receive (many messages per call) would amortize the per-call work and overlap the transfers.',
+    `${HOT_PATH}. 3 M/s leaves 330 ns per message; each message moves the slot's cache lines between the cores ` +
+    '(~200 ns per transfer on this VM: half the C spin round trip), and each side needs a CPU of its own, so any ' +
+    'other load on the machine pulls the figure well below (on a quiet machine the same code measures 3.2–4.1 M/s). ' +
+    'A batch API (many messages per call) would amortize the per-call work.',
   'msg64-vs-postmessage':
     'postMessage of 64 B reaches 0.25–0.55 M/s here, so 10x needs 2.5–5.5 M/s from the Mailbox; see the 3 M/s target ' +
     'for what limits the Mailbox.',

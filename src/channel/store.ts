@@ -331,7 +331,7 @@ export class MessageStore {
     words[L.C_LAST_RECEIVE_PID] = lastReceive.pid;
     this.#f64[L.F_LAST_RECEIVE_TIME] = lastReceive.time;
     ring.markSwitched();
-    this.wakeAllForRemoval();
+    this.wakeAll();
   }
 
   /** A message moved from the ring keeps its sender, seq and time, and counts as sent already. */
@@ -655,10 +655,13 @@ export class MessageStore {
     }
   }
 
-  // ---- removal -------------------------------------------------------------------------
+  // ---- waking everyone -----------------------------------------------------------------
 
-  /** Wakes every waiter so that each sees the removal and fails with EIDRM. */
-  wakeAllForRemoval(): void {
+  /**
+   * Changes both wake words and wakes every waiter, on the futex and on their bells: after
+   * a removal (each then fails with EIDRM), a switch to the list, or a repair.
+   */
+  wakeAll(): void {
     Atomics.add(this.words, L.C_ITEMS_SEQ, 1);
     Atomics.add(this.words, L.C_SPACE_SEQ, 1);
     this.#wakeReceivers(true);
@@ -907,10 +910,7 @@ export class MessageStore {
     for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) this.#dropIfDead(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS);
     words[L.C_REPAIRS] = words[L.C_REPAIRS]! + 1;
     // Senders and receivers may have been waiting on the dead holder's progress.
-    Atomics.add(words, L.C_ITEMS_SEQ, 1);
-    Atomics.add(words, L.C_SPACE_SEQ, 1);
-    wake(words, L.C_ITEMS_SEQ, WAKE_ALL);
-    wake(words, L.C_SPACE_SEQ, WAKE_ALL);
+    this.wakeAll();
   }
 }
 

@@ -181,7 +181,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     try {
       const mapped = mapObject(fd, ObjectKindCode.Mailbox, LAYOUT_VERSION, describe(name));
       mapped.header.markRemoved();
-      MessageStore.attach(mapped.body, () => true, describe(name)).wakeAllForRemoval();
+      MessageStore.attach(mapped.body, () => true, describe(name)).wakeAll();
     } catch (error) {
       // A damaged mailbox is still removed by name.
       if (!(error instanceof IpcError) || (error.code !== 'ECORRUPT' && error.code !== 'EINVAL')) throw error;

@@ -108,6 +108,32 @@ export function bodyBytesFor(config: StoreConfig, cells: number): number {
   return arenaStart(config) + cells * config.cellBytes;
 }
 
+/**
+ * Throws ECORRUPT unless the configuration words make a store that fits `bodyBytes`:
+ * shared memory is untrusted, and every size computed from these words is used to index it.
+ */
+export function checkStoreConfig(config: StoreConfig, bodyBytes: number, what: string): void {
+  const valid =
+    config.capacity >= L.UNBOUNDED &&
+    config.maxBytes >= L.UNBOUNDED &&
+    config.maxBytes !== 0 &&
+    config.maxMessageSize >= 0 &&
+    config.messageSize >= 0 &&
+    config.messageSize <= config.maxMessageSize &&
+    config.cellBytes >= L.MIN_CELL_BYTES &&
+    config.cellBytes % 8 === 0 &&
+    config.initialCells > 0 &&
+    config.maxCells >= config.initialCells &&
+    config.ringSlots >= 0 &&
+    config.ringSlots <= L.MAX_RING_BYTES &&
+    config.ringSlotBytes >= 0 &&
+    config.ringSlots * config.ringSlotBytes <= L.MAX_RING_BYTES &&
+    bodyBytesFor(config, config.maxCells) <= L.MAX_STORE_BYTES &&
+    config.inflight >= 0 &&
+    bodyBytesFor(config, config.initialCells) <= bodyBytes;
+  if (!valid) throw corrupt(`${what} has an invalid configuration`);
+}
+
 export class MessageStore {
   readonly config: StoreConfig;
   /** The lock-free path for plain traffic, while the store is in RING mode (null: none). */
@@ -191,25 +217,7 @@ export class MessageStore {
       ringSlots: words[L.R_SLOTS]!,
       ringSlotBytes: words[L.R_SLOT_BYTES]!,
     };
-    const valid =
-      config.capacity >= L.UNBOUNDED &&
-      config.maxBytes >= L.UNBOUNDED &&
-      config.maxBytes !== 0 &&
-      config.maxMessageSize >= 0 &&
-      config.messageSize >= 0 &&
-      config.messageSize <= config.maxMessageSize &&
-      config.cellBytes >= L.MIN_CELL_BYTES &&
-      config.cellBytes % 8 === 0 &&
-      config.initialCells > 0 &&
-      config.maxCells >= config.initialCells &&
-      config.ringSlots >= 0 &&
-      config.ringSlots <= L.MAX_RING_BYTES &&
-      config.ringSlotBytes >= 0 &&
-      config.ringSlots * config.ringSlotBytes <= L.MAX_RING_BYTES &&
-      bodyBytesFor(config, config.maxCells) <= L.MAX_STORE_BYTES &&
-      config.inflight >= 0 &&
-      bodyBytesFor(config, config.initialCells) <= body.byteLength;
-    if (!valid) throw corrupt(`${what} has an invalid configuration`);
+    checkStoreConfig(config, body.byteLength, what);
     const store = new MessageStore(body, config, isRemoved, what, file);
     store.#refresh();
     return store;

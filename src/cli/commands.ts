@@ -2,5 +2,8 @@
 // file under src/cli/ that exports a Command (command.ts); adding one is adding it here.
 import { bench } from './bench.ts';
 import type { Command } from './command.ts';
+import { ls } from './ls.ts';
+import { rm } from './rm.ts';
+import { stat } from './stat.ts';
 
-export const COMMANDS: readonly Command[] = [bench];
+export const COMMANDS: readonly Command[] = [ls, stat, rm, bench];

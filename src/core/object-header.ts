@@ -33,15 +33,17 @@ export const ObjectKindCode = {
 } as const;
 export type ObjectKindCode = (typeof ObjectKindCode)[keyof typeof ObjectKindCode];
 
-const W_MAGIC = 0;
-const W_VERSION = 1;
-const W_KIND = 2;
-const W_HEADER_BYTES = 3;
-const W_CREATOR_PID = 4;
-const W_FLAGS = 5;
-const F_CREATED_AT = 3; // in Float64 units: byte 24
-const F_BODY_BYTES = 4; // byte 32
-const W_USERS = 16; // byte 64
+// Word indexes of the header (docs/LAYOUT.md draws them); exported for tools that read
+// headers without attaching (src/registry/).
+export const W_MAGIC = 0;
+export const W_VERSION = 1;
+export const W_KIND = 2;
+export const W_HEADER_BYTES = 3;
+export const W_CREATOR_PID = 4;
+export const W_FLAGS = 5;
+export const F_CREATED_AT = 3; // in Float64 units: byte 24
+export const F_BODY_BYTES = 4; // byte 32
+export const W_USERS = 16; // byte 64
 
 /** How long an opener waits for a creator to publish before calling the object corrupt. */
 const PUBLISH_WAIT_MS = 2000;

@@ -22,7 +22,8 @@ import { addon } from '../native/addon.ts';
 import { systemError } from '../core/errors.ts';
 import { invalidType, outOfRange, validateInteger, validateMode, validateObject } from '../core/validate.ts';
 
-const LAYOUT_VERSION = 1;
+/** Layout version of a segment's body (the object header's `version`). */
+export const SHARED_MEMORY_VERSION = 1;
 const DEFAULT_MODE = 0o600;
 
 export interface SharedMemoryOptions {
@@ -86,7 +87,7 @@ export class SharedMemory implements Disposable {
     const path = shmPath(name);
     const fd = openShm(path, true, mode, describe(name));
     try {
-      return new SharedMemory(name, initializeObject(fd, ObjectKindCode.SharedMemory, LAYOUT_VERSION, bytes, mode, undefined, describe(name)), -1);
+      return new SharedMemory(name, initializeObject(fd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, bytes, mode, undefined, describe(name)), -1);
     } catch (error) {
       // Never leave a half-made segment behind under the name.
       try {
@@ -105,7 +106,7 @@ export class SharedMemory implements Disposable {
     validateName(name);
     const fd = openShm(shmPath(name), false, 0, describe(name));
     try {
-      return new SharedMemory(name, mapObject(fd, ObjectKindCode.SharedMemory, LAYOUT_VERSION, describe(name)), -1);
+      return new SharedMemory(name, mapObject(fd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, describe(name)), -1);
     } finally {
       closeFd(fd);
     }
@@ -155,7 +156,7 @@ export class SharedMemory implements Disposable {
     try {
       // memfd_create makes the file 0o777. Give it the default mode of every object, so
       // that `mode` reports what a reopen through /proc/<pid>/fd/<fd> would be checked against.
-      const mapped = initializeObject(fd, ObjectKindCode.SharedMemory, LAYOUT_VERSION, bytes, DEFAULT_MODE, undefined, describe(null));
+      const mapped = initializeObject(fd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, bytes, DEFAULT_MODE, undefined, describe(null));
       // Every process this descriptor reaches could otherwise shrink the file and kill the
       // others with SIGBUS; sealed, nobody can.
       addon.sealShrink(fd);
@@ -169,7 +170,7 @@ export class SharedMemory implements Disposable {
   /** Maps an anonymous segment inherited as file descriptor `fd` (see anonymous()). */
   static fromFd(fd: number): SharedMemory {
     validateInteger(fd, 'fd', 0, 0x7fffffff);
-    return new SharedMemory(null, mapObject(fd, ObjectKindCode.SharedMemory, LAYOUT_VERSION, describe(null)), fd);
+    return new SharedMemory(null, mapObject(fd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, describe(null)), fd);
   }
 
   /** Removes the name. Processes that have the segment open keep it until they close it. */

@@ -22,7 +22,7 @@ test('help lists the commands that exist, the options and the exit codes', async
     assert.equal(code, 0, stderr);
     assert.equal(stderr, '');
     assert.match(stdout, /^Usage: interproc <command>/);
-    assert.deepEqual(listedCommands(stdout), ['bench', 'help']);
+    assert.deepEqual(listedCommands(stdout), ['ls', 'stat', 'rm', 'bench', 'help']);
     assert.match(stdout, /--version/);
     assert.match(stdout, /Exit codes:\n\s+0\s+success\n\s+1\s+failure.*\n\s+2\s+usage error/);
   }
@@ -86,5 +86,19 @@ test('a bad option fails with exit code 2 before anything is compiled or run', a
     assert.equal(stdout, '', args.join(' '));
     assert.match(stderr, message, args.join(' '));
     assert.doesNotMatch(stderr, /compiling/, args.join(' '));
+  }
+});
+
+test('help for ls, stat and rm prints their options', async () => {
+  const expected: Record<string, string[]> = {
+    ls: ['--json', '--namespace NS', '--all-namespaces'],
+    stat: ['NAME', '--json', '--namespace NS', 'KIND/NAME'],
+    rm: ['NAME...', '--stale', '--dry-run', '--namespace NS', '--all-namespaces', 'EIDRM'],
+  };
+  for (const [command, options] of Object.entries(expected)) {
+    const { code, stdout, stderr } = await runCli(['help', command]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, new RegExp(`^Usage: interproc ${command} `));
+    for (const option of options) assert.ok(stdout.includes(option), `${command}: ${option}`);
   }
 });

@@ -1,0 +1,221 @@
+// Looks at one named object without changing it and says what it is: the header's fields,
+// validated one by one (the memory is untrusted: another process may have written anything
+// there), whether its creator and users still run, whether it is stale, and for a mailbox a
+// snapshot of its configuration and figures. Whatever the file holds, the answer is a record
+// (status damaged, incomplete or unreadable, with the problem), never an exception.
+//
+// The checks follow ObjectHeader.validate() (core/object-header.ts), with two differences:
+// nothing is waited for (an unpublished header is reported as incomplete, not awaited), and a
+// header is trusted field by field, so that a damaged body still shows who made and uses the
+// object (and can be found stale).
+import { objectFileName, SHM_DIR, type ObjectKind } from '../core/names.ts';
+import {
+  F_BODY_BYTES,
+  F_CREATED_AT,
+  FLAG_REMOVED,
+  HEADER_BYTES,
+  MAGIC,
+  ObjectKindCode,
+  USER_SLOTS,
+  W_CREATOR_PID,
+  W_FLAGS,
+  W_HEADER_BYTES,
+  W_KIND,
+  W_MAGIC,
+  W_USERS,
+  W_VERSION,
+} from '../core/object-header.ts';
+import { SHARED_MEMORY_VERSION } from '../shm/shared-memory.ts';
+import { isThreadAlive } from '../core/liveness.ts';
+import { STORE_VERSION } from '../channel/layout.ts';
+import { readStoreSnapshot, validPid, type StoreSnapshot } from '../channel/snapshot.ts';
+import { readObjectFile, type ObjectFile } from './object-file.ts';
+import type { ObjectRecord, ObjectRef, ObjectStatus } from './object-record.ts';
+import { isStale } from './staleness.ts';
+
+const KIND_CODES: Record<ObjectKind, number> = {
+  shm: ObjectKindCode.SharedMemory,
+  mailbox: ObjectKindCode.Mailbox,
+  mq: ObjectKindCode.MessageQueue,
+  port: ObjectKindCode.Port,
+};
+
+/** The body layout version this interproc reads, per kind; absent: none yet. */
+const KNOWN_VERSIONS: Partial<Record<ObjectKind, number>> = {
+  shm: SHARED_MEMORY_VERSION,
+  mailbox: STORE_VERSION,
+};
+
+
+/** The file of a named object. */
+export function objectPath(ref: ObjectRef): string {
+  return `${SHM_DIR}/${objectFileName(ref.kind, ref.name, ref.namespace)}`;
+}
+
+/** Inspects the object; null when its file is not there. */
+export function inspectObject(ref: ObjectRef): ObjectRecord | null {
+  const record: ObjectRecord = {
+    namespace: ref.namespace,
+    kind: ref.kind,
+    name: ref.name,
+    path: objectPath(ref),
+    status: 'ok',
+    problem: null,
+    stale: false,
+    mode: null,
+    uid: null,
+    size: null,
+    creatorPid: null,
+    creatorAlive: null,
+    createdAt: null,
+    users: [],
+    removed: false,
+    version: null,
+    flags: null,
+    bodyBytes: null,
+    mailbox: null,
+  };
+  const result = readObjectFile(record.path);
+  if ('missing' in result) return null;
+  if ('notFile' in result) return fail(record, 'damaged', `${result.notFile}, not a shared memory file`);
+  const { file } = result;
+  if (file !== null) {
+    record.mode = file.mode.toString(8).padStart(4, '0');
+    record.uid = file.uid;
+    record.size = file.size;
+  }
+  if ('unreadable' in result) return fail(record, 'unreadable', result.unreadable);
+  readHeader(record, result.file);
+  return record;
+}
+
+function fail(record: ObjectRecord, status: ObjectStatus, problem: string): ObjectRecord {
+  record.status = status;
+  record.problem = problem;
+  return record;
+}
+
+/** Fills the record from the header (and a mailbox's control block). */
+function readHeader(record: ObjectRecord, file: ObjectFile): void {
+  if (file.prefix === null) {
+    // The creator makes the file, then sizes it: empty is a creator between the two calls,
+    // or one that died there (nothing says which, so it is never called stale).
+    fail(record, 'incomplete', 'empty: being created, or left so by a creator that died before sizing it');
+    return;
+  }
+  if (file.size < HEADER_BYTES) {
+    fail(record, 'damaged', `${file.size} bytes, too short for a header`);
+    return;
+  }
+  const words = new Int32Array(file.prefix, 0, HEADER_BYTES / 4);
+  const floats = new Float64Array(file.prefix, 0, HEADER_BYTES / 8);
+  const magic = Atomics.load(words, W_MAGIC);
+  if (magic !== 0 && magic !== MAGIC) {
+    fail(record, 'damaged', `does not start with interproc's magic number (0x${(magic >>> 0).toString(16)})`);
+    return;
+  }
+  // From here on the header is interproc's (or one being made): who made and uses it can be
+  // believed once each pid passes validation.
+  const creator = Atomics.load(words, W_CREATOR_PID);
+  const users = readUsers(words);
+  if (magic === 0) {
+    readUnpublished(record, creator, users);
+    return;
+  }
+  if (Atomics.load(words, W_HEADER_BYTES) !== HEADER_BYTES) {
+    fail(record, 'damaged', `declares a header of ${Atomics.load(words, W_HEADER_BYTES)} bytes, not ${HEADER_BYTES}`);
+    return;
+  }
+  if (!validPid(creator)) {
+    fail(record, 'damaged', `its creator pid ${creator} is not a pid`);
+    return;
+  }
+  const flags = Atomics.load(words, W_FLAGS);
+  record.flags = flags;
+  record.removed = (flags & FLAG_REMOVED) !== 0;
+  record.creatorPid = creator;
+  record.creatorAlive = isThreadAlive(creator);
+  const createdAt = floats[F_CREATED_AT]!;
+  record.createdAt = Number.isFinite(createdAt) && createdAt > 0 ? createdAt : null;
+  if (typeof users === 'string') {
+    fail(record, 'damaged', users);
+    return;
+  }
+  record.users = users.pids.map((pid) => ({ pid, alive: isThreadAlive(pid) }));
+  record.stale = isStale({ creatorAlive: record.creatorAlive, users: record.users, usersFull: users.full });
+
+  const kindCode = Atomics.load(words, W_KIND);
+  if (kindCode !== KIND_CODES[record.kind]) {
+    const named = (Object.keys(KIND_CODES) as ObjectKind[]).find((kind) => KIND_CODES[kind] === kindCode);
+    fail(record, 'damaged', `the header is of ${named === undefined ? `unknown kind ${kindCode}` : `a ${named}`}, not of a ${record.kind}`);
+    return;
+  }
+  const version = Atomics.load(words, W_VERSION);
+  record.version = version;
+  const known = KNOWN_VERSIONS[record.kind];
+  if (version !== known) {
+    fail(record, 'damaged', known === undefined ? `this interproc reads no ${record.kind} (layout version ${version})` : `layout version ${version}; this interproc reads ${known}`);
+    return;
+  }
+  const bodyBytes = floats[F_BODY_BYTES]!;
+  if (!Number.isSafeInteger(bodyBytes) || bodyBytes <= 0 || HEADER_BYTES + bodyBytes > file.size) {
+    fail(record, 'damaged', `declares a body of ${bodyBytes} bytes in a ${file.size}-byte file`);
+    return;
+  }
+  record.bodyBytes = bodyBytes;
+  if (record.kind === 'mailbox') {
+    const snapshot = readMailbox(file, record.name);
+    if (typeof snapshot === 'string') fail(record, 'damaged', snapshot);
+    else record.mailbox = snapshot;
+  }
+}
+
+/**
+ * A header whose magic is still 0: the creator stores its pid just before it publishes, so a
+ * recorded creator that is dead will never publish it (abandoned, and stale unless someone
+ * is recorded as using it); no pid yet says nothing.
+ */
+function readUnpublished(record: ObjectRecord, creator: number, users: ReturnType<typeof readUsers>): void {
+  if (creator === 0) {
+    fail(record, 'incomplete', 'not published: being created, or left so by a creator that died before recording itself');
+    return;
+  }
+  if (!validPid(creator)) {
+    fail(record, 'damaged', `not published, and its creator pid ${creator} is not a pid`);
+    return;
+  }
+  record.creatorPid = creator;
+  record.creatorAlive = isThreadAlive(creator);
+  if (typeof users === 'string') {
+    fail(record, 'damaged', `not published, and ${users}`);
+    return;
+  }
+  record.users = users.pids.map((pid) => ({ pid, alive: isThreadAlive(pid) }));
+  record.stale = isStale({ creatorAlive: record.creatorAlive, users: record.users, usersFull: users.full });
+  fail(
+    record,
+    'incomplete',
+    record.creatorAlive ? `not published yet: pid ${creator} is creating it` : `never published: its creator (pid ${creator}) has exited`,
+  );
+}
+
+/** The users table's pids, or what is wrong with it. `full`: no slot is free. */
+function readUsers(words: Int32Array): { pids: number[]; full: boolean } | string {
+  const pids: number[] = [];
+  for (let slot = 0; slot < USER_SLOTS; slot++) {
+    const pid = Atomics.load(words, W_USERS + slot);
+    if (pid === 0) continue;
+    if (!validPid(pid)) return `users[${slot}] holds ${pid}, not a pid`;
+    pids.push(pid);
+  }
+  return { pids, full: pids.length === USER_SLOTS };
+}
+
+function readMailbox(file: ObjectFile, name: string): StoreSnapshot | string {
+  try {
+    return readStoreSnapshot(file.prefix!, HEADER_BYTES, file.size - HEADER_BYTES, `mailbox "${name}"`);
+  } catch (error) {
+    // "ECORRUPT: shared state failed validation: mailbox ... has ..." → "mailbox ... has ..."
+    return error instanceof Error ? error.message.replace(/^ECORRUPT: shared state failed validation: /, '') : String(error);
+  }
+}

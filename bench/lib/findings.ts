@@ -48,12 +48,15 @@ export const WHY: Record<string, string> = {
     'more per hop.',
   'rtt-async-unix': 'see the target against postMessage: the same wake-ups, the same reasons.',
   'bw-memcpy':
-    'not the copying: every received message is copied into a fresh 1 MiB ArrayBuffer, and fresh memory page-faults ' +
-    '(glibc serves it with a new mmap): ~170–215 minor faults per message in try mode (the receiving loop never yields, ' +
-    'so garbage is freed late) and ~60 in async mode, at ~6–10 µs each on this VM (1.3–1.6 ms of system time per ' +
-    'message). With malloc told to keep its memory (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_) the copy out of ' +
-    'shared memory takes 60–130 µs per MiB (8–17 GB/s). The rows receiving `into` a reused buffer avoid both: if ' +
-    'even they miss, the machine was busy (both sides copy at once and need a core each).',
+    'the best Mailbox rows receive into a reused buffer: one copy into shared memory by the sender and one out by ' +
+    'the receiver, on two cores at once, and each 1 MiB crosses between the cores. V8 copies SharedArrayBuffer ' +
+    'memory with relaxed-atomic word moves, not the vectorized memcpy it uses for ordinary memory: in one thread, ' +
+    'in cache, 1 MiB TypedArray.set() runs at 18–20 GB/s into or out of a SharedArrayBuffer against 37–40 GB/s ' +
+    'between ordinary ArrayBuffers (node --import tsx bench/micro/sab-copy.ts). The C baseline itself swings ' +
+    'with where the host puts the vCPUs: 12–13 GB/s in some full runs on this VM, 20–21 GB/s in others, and the ' +
+    'Mailbox rows 7.5–8.5 GB/s (24 GB/s in one run), so this target is met in some runs and missed in others. The ' +
+    'rows without `into` also pay a fresh 1 MiB ArrayBuffer per message, whose pages fault in one by one (60–215 ' +
+    'minor faults per message).',
   'bw-unix':
     'the same fresh 1 MiB ArrayBuffer per received message (page faults of new memory) as for the memcpy target; the ' +
     'socket pays two kernel copies and a similar reassembly buffer (Buffer.concat of its 64 KiB reads), so the ratio ' +

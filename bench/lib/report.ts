@@ -172,9 +172,10 @@ export function markdown(report: Report, verdicts: TargetVerdict[], svgName: str
         '',
         'Without `into`, every receive copies into a new 1 MiB ArrayBuffer, and new memory page-faults page by page; ' +
           'with `into` (one buffer reused) what is left is the two copies, into shared memory by the sender and out ' +
-          'of it by the receiver, on two cores at once. With the 8 MiB of messages in flight staying in cache, that ' +
-          'can beat a single memcpy of 128 MiB buffers, which goes to DRAM: compare the cached memcpy row too. The ' +
-          'copies are not what costs, so there is no reserve/commit (zero-copy) path.',
+          'of it by the receiver, on two cores at once. V8 copies SharedArrayBuffer memory at about half the speed of ' +
+          'memcpy (`node --import tsx bench/micro/sab-copy.ts`); a reserve/commit path that would spare both copies is ' +
+          'not built yet (docs/DECISIONS.md §11). The C memcpy rows, like every figure here, move with where the host ' +
+          'puts the vCPUs: compare runs.',
       );
     }
     const ratios = ratioTable(report.results, scenario);

@@ -8,6 +8,7 @@ import { rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Mailbox } from '../../src/index.ts';
+import { isThreadAlive } from '../../src/core/liveness.ts';
 import { Deadline } from './deadline.ts';
 import { IpcEndpoint, MailboxEndpoint, PortEndpoint, StreamEndpoint, type Endpoint, type WaitMode } from './endpoints.ts';
 import { startProcessHelper, startThreadHelper, type Helper } from './helpers.ts';
@@ -573,20 +574,11 @@ export function sweepStaleShm(): number {
   let removed = 0;
   for (const name of names) {
     const match = /^interproc\.bench-(\d+)\./.exec(name);
-    if (match === null || isAlive(Number(match[1]))) continue;
+    if (match === null || isThreadAlive(Number(match[1]))) continue;
     rmSync(join('/dev/shm', name), { force: true });
     removed++;
   }
   return removed;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
-  }
 }
 
 function latencyFigures(samples: Float64Array[]): LatencyFigures {

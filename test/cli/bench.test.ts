@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, test } from 'node:test';
+import { isThreadAlive } from '../../src/core/liveness.ts';
 import { useNamespace } from '../support/namespace.ts';
 import { runCli } from './run-cli.ts';
 
@@ -26,18 +27,9 @@ function deadBenchObjects(): Set<string> {
   return new Set(
     readdirSync('/dev/shm').filter((name) => {
       const match = /^interproc\.bench-(\d+)\./.exec(name);
-      return match !== null && !isAlive(Number(match[1]));
+      return match !== null && !isThreadAlive(Number(match[1]));
     }),
   );
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
-  }
 }
 
 test('bench measures the figures asked for and writes .md, .json and .svg to --out', async () => {

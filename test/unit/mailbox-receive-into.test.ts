@@ -7,23 +7,15 @@ import { test } from 'node:test';
 import { Mailbox, type MailboxOptions } from '../../src/index.ts';
 import { mode, openRingView } from '../helpers/ring-white-box.ts';
 import { ipcError, typeError } from '../support/errors.ts';
-import { unlinkIfPresent } from '../support/mailbox.ts';
+import { withMailbox as withFreshMailbox } from '../support/mailbox.ts';
 import { useNamespace } from '../support/namespace.ts';
 
 useNamespace('mailbox-into');
 
 const T = { timeout: 20_000 };
-let unique = 0;
 
-async function withMailbox<V>(options: MailboxOptions<V>, body: (mb: Mailbox<V>, name: string) => Promise<void> | void): Promise<void> {
-  const name = `into-${++unique}`;
-  const mb = Mailbox.create<V>(name, options);
-  try {
-    await body(mb, name);
-  } finally {
-    mb.close();
-    unlinkIfPresent(name);
-  }
+function withMailbox<V>(options: MailboxOptions<V>, body: (mb: Mailbox<V>, name: string) => Promise<void> | void): Promise<void> {
+  return withFreshMailbox('into', options, body);
 }
 
 function pattern(seed: number, size: number): Uint8Array {

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { IpcError, Mailbox, SharedMemory, type Codec, type MailboxOptions } from '../../src/index.ts';
 import { state, until, waitingReceivers, waitingSenders } from '../helpers/mailbox-client.ts';
 import { useNamespace } from '../support/namespace.ts';
-import { unlinkIfPresent } from '../support/mailbox.ts';
+import { withMailbox as withFreshMailbox } from '../support/mailbox.ts';
 
 useNamespace('mailbox-unit');
 
@@ -36,19 +36,9 @@ function rangeError(error: unknown): boolean {
   return true;
 }
 
-let unique = 0;
-
 /** Runs `body` with a fresh mailbox, removing it afterwards whatever happens. */
-async function withMailbox<T>(options: MailboxOptions<T>, body: (mb: Mailbox<T>, name: string) => Promise<void> | void): Promise<void> {
-  const name = `mb-${++unique}`;
-  const mb = Mailbox.create<T>(name, options);
-  try {
-    await body(mb, name);
-  } finally {
-    // The test may have unlinked it already (ENOENT then).
-    if (!mb.closed) mb.close();
-    unlinkIfPresent(name);
-  }
+function withMailbox<T>(options: MailboxOptions<T>, body: (mb: Mailbox<T>, name: string) => Promise<void> | void): Promise<void> {
+  return withFreshMailbox('mb', options, body);
 }
 
 function drain<T>(mb: Mailbox<T>): T[] {

@@ -17,7 +17,7 @@ import { objectFileName } from '../../src/core/names.ts';
 import { ObjectKindCode } from '../../src/core/object-header.ts';
 import { closeFd, mapObject, openShm } from '../../src/core/shared-file.ts';
 import { startPeer, stopAll, waitingReceivers, type Peer } from '../helpers/mailbox-client.ts';
-import { unlinkIfPresent } from '../support/mailbox.ts';
+import { withMailbox as withFreshMailbox } from '../support/mailbox.ts';
 import { useNamespace } from '../support/namespace.ts';
 
 useNamespace('mailbox-doorbell');
@@ -33,17 +33,8 @@ async function peer(env?: Record<string, string>): Promise<Peer> {
   return started;
 }
 
-let unique = 0;
-
-async function withMailbox(capacity: number, body: (mb: Mailbox<unknown>) => Promise<void>): Promise<void> {
-  const name = `bell-${++unique}`;
-  const mb = Mailbox.create(name, { capacity, codec: 'json' });
-  try {
-    await body(mb);
-  } finally {
-    mb.close();
-    unlinkIfPresent(name);
-  }
+function withMailbox(capacity: number, body: (mb: Mailbox<unknown>) => Promise<void>): Promise<void> {
+  return withFreshMailbox<unknown>('bell', { capacity, codec: 'json' }, body);
 }
 
 interface Slot {

@@ -5,7 +5,7 @@
 // and cheaper. When it is not, polling is waste: the window adapts.
 //
 // The adaptive window: the full DEFAULT_SPIN_US after a poll that caught the message, and
-// after a sleep that ended soon (within SHORT_WAIT_US of the receive's start: traffic is
+// after a sleep that ended soon (within SHORT_WAIT_US of its start: traffic is
 // frequent, and a poll may catch the next message — two processes answering each other
 // fall into step that way, each catching the other's answer while it polls). After a
 // longer sleep the window halves, down to nothing once it is below a microsecond. A
@@ -19,7 +19,7 @@ export const DEFAULT_SPIN_US = 10;
 /** After this many receives in a row that slept without polling, the next one polls again. */
 const PROBE_AFTER = 64;
 
-/** A sleep that ended within this many microseconds of the receive's start keeps the window. */
+/** A sleep that ended within this many microseconds of its start keeps the window. */
 const SHORT_WAIT_US = 100;
 
 export class AdaptiveSpin {
@@ -37,7 +37,7 @@ export class AdaptiveSpin {
     this.#sleptWithoutPolling = 0;
   }
 
-  /** The receive had to sleep (after polling for windowUs, or without polling) and got its message `waitedUs` after it began. */
+  /** The receive had to sleep (after polling for windowUs, or without polling) and got its message `waitedUs` after the sleep began. */
   slept(waitedUs: number): void {
     if (waitedUs <= SHORT_WAIT_US) {
       this.caught();

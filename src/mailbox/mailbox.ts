@@ -242,15 +242,13 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     const spin = validateSpin(given.spin);
     if (abortSignal?.aborted) throw abortError(abortSignal);
     this.#checkOpen();
-    const fast = tryReceive(this.#store, selector, into);
-    if (fast !== null) return this.#decode(fast);
-    const started = performance.now();
-    const polled = this.#poll(selector, into, spin, deadline);
-    if (polled !== null) return this.#decode(polled);
+    const ready = this.#receiveNow(selector, into, spin, deadline);
+    if (ready !== null) return this.#decode(ready);
     // Waiting on the event loop: sleep on this thread's doorbell where there is one.
+    const sleptAt = performance.now();
     const plan = { selector, deadline, into, bells: openDoorbell() !== null };
     const envelope = await this.#runAsync(receiveSteps(this.#store, plan), abortSignal);
-    if (spin === undefined) this.#spin.slept((performance.now() - started) * 1000);
+    this.#slept(spin, sleptAt);
     return this.#decode(envelope);
   }
 
@@ -271,13 +269,11 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     const into = validateInto(given.into);
     const spin = validateSpin(given.spin);
     this.#checkOpen();
-    const fast = tryReceive(this.#store, selector, into);
-    if (fast !== null) return this.#decode(fast);
-    const started = performance.now();
-    const polled = this.#poll(selector, into, spin, deadline);
-    if (polled !== null) return this.#decode(polled);
+    const ready = this.#receiveNow(selector, into, spin, deadline);
+    if (ready !== null) return this.#decode(ready);
+    const sleptAt = performance.now();
     const envelope = runSync(this.#store, receiveSteps(this.#store, { selector, deadline, into, bells: false }));
-    if (spin === undefined) this.#spin.slept((performance.now() - started) * 1000);
+    this.#slept(spin, sleptAt);
     return this.#decode(envelope);
   }
 
@@ -325,16 +321,23 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   }
 
   /**
-   * The receive found nothing: polls for a while before it sleeps, for `spin` µs, or by
-   * this handle's adaptive window when `spin` is undefined (the caller reports a sleep's
-   * length to the window afterwards).
+   * A message now, or after polling for a while: for `spin` µs, or by this handle's
+   * adaptive window when `spin` is undefined. null: the receive must sleep (and report how
+   * long with #slept()).
    */
-  #poll(selector: Selector, into: Uint8Array | null, spin: number | undefined, deadline: number): Envelope | null {
+  #receiveNow(selector: Selector, into: Uint8Array | null, spin: number | undefined, deadline: number): Envelope | null {
+    const envelope = tryReceive(this.#store, selector, into);
+    if (envelope !== null) return envelope;
     const adaptive = spin === undefined;
     const windowUs = Math.min(adaptive ? this.#spin.windowUs : spin, timeLeft(deadline) * 1000);
-    const envelope = pollReceive(this.#store, selector, into, windowUs);
-    if (adaptive && envelope !== null) this.#spin.caught();
-    return envelope;
+    const polled = pollReceive(this.#store, selector, into, windowUs);
+    if (adaptive && polled !== null) this.#spin.caught();
+    return polled;
+  }
+
+  /** A receive that slept from `sleptAt` got its message: the adaptive window learns how long that took. */
+  #slept(spin: number | undefined, sleptAt: number): void {
+    if (spin === undefined) this.#spin.slept((performance.now() - sleptAt) * 1000);
   }
 
   #checkOpen(): void {

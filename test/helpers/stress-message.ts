@@ -1,13 +1,17 @@
-// The messages of the Mailbox stress tests, shared by the helpers that send and receive
-// them and by the tests that check the receivers' reports.
+// The messages of the Mailbox and ring stress tests, shared by the helper that sends and
+// receives them (stress-party.ts) and by the runner that checks the receivers' reports.
 //
-// A message is a 24-byte header and a body, 24 B to 4 KiB in all:
+// A long message is a 24-byte header and a body, 24 B to 4 KiB in all, of type 0:
 //   [0, 4)   sender id            [4, 8)   sequence number (0, 1, ... per sender)
 //   [8, 12)  sender's pid         [12, 16) sender's Node threadId
 //   [16, 20) body length          [20, 24) FNV-1a of bytes [0, 20) and the body
 // Lengths are drawn from a seeded generator: three in four uniformly, one in four right at
 // a boundary of the store's 256-byte cells (a message filling its last cell exactly, or
 // spilling one byte into the next), where off-by-one bugs in chaining would show.
+//
+// Where the traffic has short messages (the ring tests), one in eight is 1 to 23 bytes,
+// which cannot hold that header: its type carries sender and seq, and its bytes are a
+// function of both.
 
 export const HEADER_BYTES = 24;
 export const MAX_MESSAGE_BYTES = 4096;
@@ -65,15 +69,16 @@ function checksumOf(bytes: Uint8Array): number {
   return fnv1a(bytes, HEADER_BYTES, bytes.length, fnv1a(bytes, 0, 20));
 }
 
-/** Builds a message whose body is a slice of `pool` chosen by `random`. */
-export function buildMessage(
-  pool: Uint8Array,
-  random: () => number,
-  sender: number,
-  seq: number,
-  pid: number,
-  threadId: number,
-): Uint8Array {
+/** What a long message's header says: who sent it, and its number. */
+export interface MessageHeader {
+  sender: number;
+  seq: number;
+  pid: number;
+  threadId: number;
+}
+
+/** Builds a long message whose body is a slice of `pool` chosen by `random`. */
+function buildMessage(pool: Uint8Array, random: () => number, { sender, seq, pid, threadId }: MessageHeader): Uint8Array {
   const length = drawLength(random);
   const bodyLength = length - HEADER_BYTES;
   const bytes = new Uint8Array(length);
@@ -89,11 +94,7 @@ export function buildMessage(
   return bytes;
 }
 
-export interface ParsedMessage {
-  sender: number;
-  seq: number;
-  pid: number;
-  threadId: number;
+export interface ParsedMessage extends MessageHeader {
   /** The length field matches the message's length and the checksum matches its bytes. */
   intact: boolean;
 }
@@ -109,6 +110,61 @@ export function parseMessage(bytes: Uint8Array): ParsedMessage | null {
     threadId: view.getUint32(12, true),
     intact: bodyLength === bytes.length - HEADER_BYTES && view.getUint32(20, true) === checksumOf(bytes),
   };
+}
+
+/** Types of short messages: SHORT_TYPE_BASE + sender * 2^24 + seq (sender < 63, seq < 2^24). */
+export const SHORT_TYPE_BASE = 0x40000000;
+const SEQ_BITS = 24;
+
+function shortBytes(sender: number, seq: number): Uint8Array {
+  const h = fnv1a(new Uint8Array([sender, seq & 0xff, (seq >>> 8) & 0xff, (seq >>> 16) & 0xff]), 0, 4);
+  const bytes = new Uint8Array(1 + (h % (HEADER_BYTES - 1)));
+  const next = generator(h);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = next() & 0xff;
+  return bytes;
+}
+
+/**
+ * The message `header` describes. With `short`, the random stream also decides whether it
+ * is short (and draws one more value for that); without, every message is long.
+ */
+export function buildStressMessage(pool: Uint8Array, random: () => number, header: MessageHeader, short: boolean): { data: Uint8Array; type: number } {
+  const { sender, seq } = header;
+  if (short && (random() & 7) === 0) return { data: shortBytes(sender, seq), type: SHORT_TYPE_BASE + sender * 2 ** SEQ_BITS + seq };
+  return { data: buildMessage(pool, random, header), type: 0 };
+}
+
+export interface CheckedMessage {
+  sender: number;
+  seq: number;
+  short: boolean;
+  /** Long messages: the pid and threadId the sender wrote. */
+  origin: { pid: number; threadId: number } | undefined;
+}
+
+/** Sender and seq of an intact message, or null if it is corrupt. */
+export function checkStressMessage(data: Uint8Array, type: number): CheckedMessage | null {
+  if (type >= SHORT_TYPE_BASE) {
+    const sender = Math.floor((type - SHORT_TYPE_BASE) / 2 ** SEQ_BITS);
+    const seq = (type - SHORT_TYPE_BASE) % 2 ** SEQ_BITS;
+    const expected = shortBytes(sender, seq);
+    if (data.length !== expected.length || !data.every((byte, i) => byte === expected[i])) return null;
+    return { sender, seq, short: true, origin: undefined };
+  }
+  if (type !== 0) return null;
+  const parsed = parseMessage(data);
+  if (parsed === null || !parsed.intact) return null;
+  return { sender: parsed.sender, seq: parsed.seq, short: false, origin: { pid: parsed.pid, threadId: parsed.threadId } };
+}
+
+/** What the runner tells every sender and receiver about the run's traffic. */
+export interface Traffic {
+  /** No `sync: true` sends (and receivers select only in mode 'switch'): a ring stays in RING mode. */
+  plain: boolean;
+  /** One message in eight is short (1-23 bytes); without, a short message is corrupt. */
+  short: boolean;
+  /** No single send or receive may take this long: a hang fails with ETIMEDOUT and a stack. */
+  opTimeoutMs: number;
 }
 
 /** What a sender tells the test when it has sent everything. */
@@ -159,6 +215,12 @@ export interface ReceiverReport {
   problems: string[];
   perSender: SenderTally[];
   ms: number;
+  /** Short (1-23 byte) messages taken. */
+  short: number;
+  /** Receiver mode 'switch': the mailbox seq after which it started selecting (-1: never). */
+  switchedAfterSeq: number;
+  /** Selective receives it made after that. */
+  selective: number;
 }
 
 /** Bits set in a bitmap. */

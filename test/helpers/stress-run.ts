@@ -1,14 +1,10 @@
-// The test side of the Mailbox stress tests: starts senders and receivers (helper
-// processes and/or worker threads running stress-mailbox.ts) on one bounded mailbox, lets
-// them run, stops the receivers with one poison message each, and checks their compact
-// reports: every message received exactly once, intact, in per-sender order.
-//
-// Exactly once, from the reports alone: each receiver keeps, per sender, a bitmap of the
-// sequence numbers it took (N/8 bytes), their count and their sum. For every sender the
-// test checks that each receiver's bitmap has as many bits as it counted messages (no
-// duplicates within a receiver), that the bitmaps' bit counts add up to N and their union
-// is all N bits (so they are disjoint: no message taken twice across receivers, none lost),
-// and, as a cross-check, that the counts add up to N and the sums to 0 + 1 + ... + N-1.
+// The test side of the Mailbox and ring stress tests: starts senders and receivers (helper
+// processes and/or worker threads running stress-party.ts) on one mailbox, lets them run,
+// stops the receivers with one poison message each, and checks their compact reports
+// (stress-check.ts: every message received exactly once, intact, in per-sender order), the
+// mailbox's totals and that it is idle at the end. runStress is the run itself; a setup
+// says what differs: the mailbox, the traffic, the time limits and, for the ring, a
+// white-box watch of the store (ring-stress-run.ts). runMailboxStress is the Mailbox's.
 //
 // Environment: STRESS_MESSAGES (messages per sender, default 100,000), STRESS_SEED (to
 // repeat a run: every failure message names the seed it ran with).
@@ -16,7 +12,8 @@ import { randomInt } from 'node:crypto';
 import { Mailbox, type MailboxOptions } from '../../src/index.ts';
 import { expectSuccess, startHelper } from '../support/helper-process.ts';
 import { expectWorkerSuccess, startWorker } from '../support/worker.ts';
-import { MAX_MESSAGE_BYTES, popcount, STOP_TYPE, type ReceiverReport, type SenderReport } from './stress-message.ts';
+import { checkReports } from './stress-check.ts';
+import { MAX_MESSAGE_BYTES, STOP_TYPE, type ReceiverReport, type SenderReport, type Traffic } from './stress-message.ts';
 
 export const STRESS_MESSAGES = positiveInteger('STRESS_MESSAGES', 100_000);
 /** Hard limit on every helper and worker: a hang fails the test instead of stalling CI. */
@@ -41,8 +38,9 @@ function positiveInteger(variable: string, fallback: number): number {
   return value;
 }
 
+/** The modes of stress-party.ts (its header says what each does). */
 export type SenderMode = 'async' | 'sync' | 'try-async' | 'try-sync';
-export type ReceiverMode = 'async' | 'sync' | 'iterate' | 'try-async' | 'try-sync-selective';
+export type ReceiverMode = 'async' | 'sync' | 'iterate' | 'try-async' | 'try-sync-selective' | 'switch';
 
 export interface Participant<Mode> {
   kind: 'process' | 'thread';
@@ -58,8 +56,37 @@ export interface StressPlan {
   messages?: number;
   /** Seed of the message sizes and bodies (default STRESS_SEED or a random one). */
   seed?: number;
-  /** Options of the mailbox (default MAILBOX_OPTIONS; the codec must be 'bytes'). */
-  mailboxOptions?: MailboxOptions<Uint8Array>;
+  /** A 'switch' receiver starts selecting after it takes a message with mailbox seq >= this fraction of all. */
+  switchAt?: number;
+}
+
+export interface Peak {
+  messages: number;
+  bytes: number;
+  waitingSenders: number;
+  waitingReceivers: number;
+}
+
+/** White-box checks of the store during and after a run (ring-stress-run.ts). */
+export interface StoreWatch {
+  /** Called by the sampler; `sending` until every sender is done. */
+  sample(sending: boolean): void;
+  /** What it finds wrong once the run is over. */
+  check(receiverReports: ReceiverReport[], peak: Peak, total: number): string[];
+}
+
+export interface StressSetup {
+  /** Names the run in its failure message: "<title> failed (seed ...)". */
+  title: string;
+  /** Options of the mailbox (the codec must be 'bytes'). */
+  options: MailboxOptions<Uint8Array>;
+  traffic: Traffic;
+  /** Hard limit on every helper and worker. */
+  helperTimeoutMs: number;
+  /** How often the sampler reads stats() and the watch. */
+  sampleEveryMs: number;
+  /** Opened once the mailbox exists, before any party starts; throws if the store is not as planned. */
+  watch?: (mailbox: string) => StoreWatch;
 }
 
 export interface StressResult {
@@ -70,10 +97,10 @@ export interface StressResult {
   totalMs: number;
   senderReports: SenderReport[];
   receiverReports: ReceiverReport[];
-  peak: { messages: number; bytes: number; waitingSenders: number; waitingReceivers: number };
+  peak: Peak;
 }
 
-/** A helper process or worker thread running stress-mailbox.ts. */
+/** A helper process or worker thread running stress-party.ts. */
 interface Party {
   waitFor(pattern: RegExp): Promise<string>;
   send(line: string): void;
@@ -91,9 +118,9 @@ function named<T>(label: string, promise: Promise<T>): Promise<T> {
   });
 }
 
-function startParty(kind: 'process' | 'thread', label: string, args: string[]): Party {
+function startParty(kind: 'process' | 'thread', label: string, args: string[], timeoutMs: number): Party {
   if (kind === 'process') {
-    const helper = startHelper('stress-mailbox.ts', args, { timeoutMs: HELPER_TIMEOUT_MS });
+    const helper = startHelper('stress-party.ts', args, { timeoutMs });
     const name = `${label} (process ${helper.pid})`;
     return {
       waitFor: (pattern) => named(name, helper.waitFor(pattern)),
@@ -105,7 +132,7 @@ function startParty(kind: 'process' | 'thread', label: string, args: string[]): 
       },
     };
   }
-  const worker = startWorker('stress-mailbox.ts', { args }, { timeoutMs: HELPER_TIMEOUT_MS });
+  const worker = startWorker('stress-party.ts', { args }, { timeoutMs });
   const name = `${label} (thread ${worker.threadId})`;
   return {
     waitFor: async (pattern) => String(await named(name, worker.waitFor(pattern))),
@@ -132,52 +159,61 @@ function reportOf<T>(line: string, prefix: string): T {
 }
 
 /** Runs the plan and returns what happened; throws (naming the seed) if any check fails. */
-export async function runMailboxStress(plan: StressPlan, log: (line: string) => void = () => {}): Promise<StressResult> {
+export async function runStress(plan: StressPlan, setup: StressSetup, log: (line: string) => void = () => {}): Promise<StressResult> {
   const messages = plan.messages ?? STRESS_MESSAGES;
   const seed = plan.seed ?? (process.env.STRESS_SEED ? Number(process.env.STRESS_SEED) >>> 0 : randomInt(2 ** 32));
+  const { options, traffic } = setup;
   const senderCount = plan.senders.length;
   const receiverCount = plan.receivers.length;
+  const total = senderCount * messages;
+  const switchAt = Math.floor((plan.switchAt ?? 2) * total);
+  const switching = plan.receivers.some((receiver) => receiver.mode === 'switch');
   const describe = (participant: Participant<string>): string => `${participant.kind} ${participant.mode}`;
   log(
     `seed ${seed} (STRESS_SEED=${seed} repeats it), ${senderCount} senders × ${messages} messages ` +
-      `[${plan.senders.map(describe).join(', ')}] → ${receiverCount} receivers [${plan.receivers.map(describe).join(', ')}]`,
+      `[${plan.senders.map(describe).join(', ')}] → ${receiverCount} receivers [${plan.receivers.map(describe).join(', ')}]` +
+      (switching ? `, switch after seq ${switchAt}` : ''),
   );
 
-  const options = plan.mailboxOptions ?? MAILBOX_OPTIONS;
   const mailbox = Mailbox.create<Uint8Array>(plan.mailbox, options);
   const parties: Party[] = [];
   let sampler: NodeJS.Timeout | undefined;
   try {
+    const watch = setup.watch?.(plan.mailbox);
+    const trafficArg = JSON.stringify(traffic);
     const receivers = plan.receivers.map((participant, id) => {
-      const args = ['receiver', plan.mailbox, String(id), String(senderCount), String(messages), participant.mode];
-      return startParty(participant.kind, `receiver ${id} ${participant.mode}`, args);
+      const args = ['receiver', plan.mailbox, trafficArg, String(id), String(senderCount), String(messages), participant.mode, String(switchAt)];
+      return startParty(participant.kind, `receiver ${id} ${participant.mode}`, args, setup.helperTimeoutMs);
     });
     const senders = plan.senders.map((participant, id) => {
-      const args = ['sender', plan.mailbox, String(id), String(messages), String(seed), participant.mode];
-      return startParty(participant.kind, `sender ${id} ${participant.mode}`, args);
+      const args = ['sender', plan.mailbox, trafficArg, String(id), String(messages), String(seed), participant.mode];
+      return startParty(participant.kind, `sender ${id} ${participant.mode}`, args, setup.helperTimeoutMs);
     });
     parties.push(...receivers, ...senders);
     await Promise.all(parties.map((party) => party.waitFor(/^ready$/)));
 
-    const peak = { messages: 0, bytes: 0, waitingSenders: 0, waitingReceivers: 0 };
+    const peak: Peak = { messages: 0, bytes: 0, waitingSenders: 0, waitingReceivers: 0 };
+    let sending = true;
     sampler = setInterval(() => {
       const stats = mailbox.stats();
       peak.messages = Math.max(peak.messages, stats.messages);
       peak.bytes = Math.max(peak.bytes, stats.bytes);
       peak.waitingSenders = Math.max(peak.waitingSenders, stats.waitingSenders);
       peak.waitingReceivers = Math.max(peak.waitingReceivers, stats.waitingReceivers);
-    }, 50);
+      watch?.sample(sending);
+    }, setup.sampleEveryMs);
 
     const started = performance.now();
     for (const party of parties) party.send('go');
     const senderReports = await Promise.all(
       senders.map(async (party) => reportOf<SenderReport>(await party.waitFor(/^done /), 'done ')),
     );
+    sending = false;
     const sendMs = Math.round(performance.now() - started);
     // Every message is queued before the stops: a receiver that takes a stop finds no data
     // message left behind it, and each receiver stops after exactly one.
     for (let i = 0; i < receiverCount; i++) {
-      await mailbox.send(new Uint8Array(0), { type: STOP_TYPE, timeout: HELPER_TIMEOUT_MS });
+      await mailbox.send(new Uint8Array(0), { type: STOP_TYPE, timeout: setup.helperTimeoutMs });
     }
     const receiverReports = await Promise.all(
       receivers.map(async (party) => reportOf<ReceiverReport>(await party.waitFor(/^report /), 'report ')),
@@ -186,11 +222,9 @@ export async function runMailboxStress(plan: StressPlan, log: (line: string) => 
     clearInterval(sampler);
     await Promise.all(parties.map((party) => party.expectSuccess()));
 
-    // With zero capacity a receiver takes first the message handed to it, which need not
-    // be the oldest offer: only per-sender order holds there.
-    const failures = check(senderReports, receiverReports, messages, options.capacity !== 0);
+    const failures = checkReports(senderReports, receiverReports, messages, { fifo: options.capacity !== 0, short: traffic.short });
     const stats = mailbox.stats();
-    const expectedTotal = senderCount * messages + receiverCount;
+    const expectedTotal = total + receiverCount;
     const left = { messages: stats.messages, bytes: stats.bytes, waitingSenders: stats.waitingSenders, waitingReceivers: stats.waitingReceivers };
     if (JSON.stringify(left) !== JSON.stringify({ messages: 0, bytes: 0, waitingSenders: 0, waitingReceivers: 0 })) {
       failures.push(`the mailbox is not idle at the end: ${JSON.stringify(left)}`);
@@ -198,9 +232,9 @@ export async function runMailboxStress(plan: StressPlan, log: (line: string) => 
     if (stats.totalSent !== expectedTotal || stats.totalReceived !== expectedTotal) {
       failures.push(`mailbox counted ${stats.totalSent} sent and ${stats.totalReceived} received, not ${expectedTotal}`);
     }
+    if (watch !== undefined) failures.push(...watch.check(receiverReports, peak, total));
     if (failures.length > 0) throw new Error(failures.join('\n'));
 
-    const total = senderCount * messages;
     const megabytes = senderReports.reduce((sum, report) => sum + report.bytes, 0) / 2 ** 20;
     log(
       `${total} messages (${megabytes.toFixed(0)} MiB) in ${totalMs} ms (senders done after ${sendMs} ms): ` +
@@ -211,13 +245,17 @@ export async function runMailboxStress(plan: StressPlan, log: (line: string) => 
       log(`sender ${report.sender} ${describe(plan.senders[report.sender]!)}: ${report.ms} ms, trySend ${report.tryHits} ok / ${report.tryMisses} full, ${report.syncSends} sync: true (${report.retries} gave up and were resent)`);
     }
     for (const report of receiverReports) {
-      const counts = report.perSender.map((tally) => tally.count).join('/');
-      log(`receiver ${report.receiver} ${describe(plan.receivers[report.receiver]!)}: ${report.received} (${counts}) in ${report.ms} ms, tryReceive ${report.tryHits} hit / ${report.tryMisses} empty, ${report.timeouts} 1 ms receives gave up`);
+      const counts = report.perSender.map((tally) => tally.count).join('/') + (traffic.short ? `; ${report.short} short` : '');
+      const switched = report.switchedAfterSeq >= 0 ? `, selective after seq ${report.switchedAfterSeq} (${report.selective} receives)` : '';
+      log(
+        `receiver ${report.receiver} ${describe(plan.receivers[report.receiver]!)}: ${report.received} (${counts}) in ${report.ms} ms, ` +
+          `tryReceive ${report.tryHits} hit / ${report.tryMisses} empty, ${report.timeouts} 1 ms receives gave up${switched}`,
+      );
     }
     return { seed, messages, sendMs, totalMs, senderReports, receiverReports, peak };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`Mailbox stress run failed (seed ${seed}, ${messages} messages per sender; STRESS_SEED=${seed} repeats it):\n${message}`, {
+    throw new Error(`${setup.title} failed (seed ${seed}, ${messages} messages per sender; STRESS_SEED=${seed} repeats it):\n${message}`, {
       cause: error,
     });
   } finally {
@@ -233,55 +271,19 @@ export async function runMailboxStress(plan: StressPlan, log: (line: string) => 
   }
 }
 
-/** Every problem the reports show, as lines; empty when all is well. */
-function check(senderReports: SenderReport[], receiverReports: ReceiverReport[], messages: number, fifo: boolean): string[] {
-  const failures: string[] = [];
-  const expectedSum = (messages * (messages - 1)) / 2;
-  for (const report of senderReports) {
-    if (report.sent !== messages) failures.push(`sender ${report.sender} sent ${report.sent}, not ${messages}`);
-  }
-  for (const report of receiverReports) {
-    failures.push(...report.problems.filter((problem) => fifo || !problem.includes(': mailbox seq ')));
-    const { receiver } = report;
-    if (report.stops !== 1) failures.push(`receiver ${receiver} took ${report.stops} stop messages, not 1`);
-    if (report.corrupt !== 0) failures.push(`receiver ${receiver} took ${report.corrupt} corrupt messages`);
-    if (report.wrongFrom !== 0) failures.push(`receiver ${receiver} took ${report.wrongFrom} messages with a wrong Message.from`);
-    if (fifo && report.mailboxOrderErrors !== 0) {
-      failures.push(`receiver ${receiver} saw the mailbox's seq go backwards ${report.mailboxOrderErrors} times`);
-    }
-  }
-  let total = 0;
-  for (let sender = 0; sender < senderReports.length; sender++) {
-    const union = new Uint8Array(Math.ceil(messages / 8));
-    let count = 0;
-    let sum = 0;
-    let bits = 0;
-    for (const report of receiverReports) {
-      const tally = report.perSender[sender];
-      if (tally === undefined) {
-        failures.push(`receiver ${report.receiver} reported nothing about sender ${sender}`);
-        continue;
-      }
-      const bitmap = new Uint8Array(Buffer.from(tally.bitmap, 'base64'));
-      const set = popcount(bitmap);
-      const where = `receiver ${report.receiver}, sender ${sender}`;
-      if (tally.duplicates !== 0) failures.push(`${where}: ${tally.duplicates} messages taken twice`);
-      if (tally.orderErrors !== 0) failures.push(`${where}: ${tally.orderErrors} messages out of order`);
-      if (set !== tally.count) failures.push(`${where}: ${tally.count} messages but ${set} distinct sequence numbers`);
-      if (bitmap.length !== union.length) failures.push(`${where}: a bitmap of ${bitmap.length} bytes`);
-      for (let i = 0; i < union.length; i++) union[i]! |= bitmap[i] ?? 0;
-      count += tally.count;
-      sum += tally.seqSum;
-      bits += set;
-    }
-    total += count;
-    const covered = popcount(union);
-    if (covered !== messages) failures.push(`sender ${sender}: ${messages - covered} of its ${messages} messages were never received`);
-    if (bits !== covered) failures.push(`sender ${sender}: ${bits - covered} of its messages were received by more than one receiver`);
-    if (count !== messages) failures.push(`sender ${sender}: receivers counted ${count} of its messages, not ${messages}`);
-    if (sum !== expectedSum) failures.push(`sender ${sender}: its sequence numbers add up to ${sum}, not ${expectedSum}`);
-  }
-  const expectedTotal = senderReports.length * messages;
-  if (total !== expectedTotal) failures.push(`${total} messages received in all, not ${expectedTotal}`);
-  return failures;
+export interface MailboxStressPlan extends StressPlan {
+  /** Options of the mailbox (default MAILBOX_OPTIONS; the codec must be 'bytes'). */
+  mailboxOptions?: MailboxOptions<Uint8Array>;
+}
+
+/** The Mailbox stress run: any traffic (sync sends, selective receivers), long messages only. */
+export function runMailboxStress(plan: MailboxStressPlan, log?: (line: string) => void): Promise<StressResult> {
+  const setup: StressSetup = {
+    title: 'Mailbox stress run',
+    options: plan.mailboxOptions ?? MAILBOX_OPTIONS,
+    traffic: { plain: false, short: false, opTimeoutMs: 240_000 },
+    helperTimeoutMs: HELPER_TIMEOUT_MS,
+    sampleEveryMs: 50,
+  };
+  return runStress(plan, setup, log);
 }

@@ -1,52 +1,108 @@
-// One sender or one receiver of the ring stress tests (test/helpers/ring-stress-run.ts),
-// as a helper process or a worker thread (stress-channel.ts). Plain traffic only — no
-// selector, no sync send — so that the store stays in RING mode, except for the receiver
-// mode 'switch', which starts selecting mid-run and so switches the store to LIST mode
-// while everybody else is busy in the ring.
-//
-// Messages (see ring-stress-message.ts): 1 B to 4 KiB; 24 B and more carry sender, seq,
-// pid, threadId and a checksum in their bytes (stress-message.ts); shorter ones carry
-// sender and seq in their type and bytes that are a function of both.
+// One sender or one receiver of the Mailbox and ring stress tests (stress-run.ts,
+// ring-stress-run.ts), as a helper process or a worker thread (stress-channel.ts).
+// Messages: stress-message.ts. The run's Traffic (JSON, the third argument) says whether
+// senders may send with `sync: true` (not where the store must stay in RING mode),
+// whether one message in eight is short, and how long one send or receive may take.
 //
 // Usage:
-//   ring-stress-party.ts sender   <mailbox> <id> <count> <seed> <mode>
-//     modes: try-async (trySend, else await send()), try-sync (trySend, else sendSync()),
-//            async (await send()), sync (sendSync())
-//   ring-stress-party.ts receiver <mailbox> <id> <senders> <count> <mode> <switchAt>
+//   stress-party.ts sender   <mailbox> <traffic> <id> <count> <seed> <mode>
+//     sends messages 0 .. count-1, in order, each waiting for the previous one; modes:
+//     async      await send(); unless the traffic is plain, every 1000th with sync: true
+//                (resolves once taken), and every 250th another with sync: true and a
+//                signal that aborts after 1 ms, then 2, 4, ... ms: the message must be
+//                withdrawn each time (or count as sent if a receiver took it), so resending
+//                it keeps it exactly once
+//     sync       sendSync(); the same, with timeouts of 1, 2, 4, ... ms instead of a signal
+//     try-async  trySend(), and await send() when that finds no room
+//     try-sync   trySend(), and sendSync() when that finds no room
+//   stress-party.ts receiver <mailbox> <traffic> <id> <senders> <count> <mode> <switchAt>
 //     takes messages until it takes one of STOP_TYPE; modes:
-//     async      await receive(); every 10th gives up after 1 ms (abort) and is repeated
-//     sync       receiveSync(); every 10th gives up after 1 ms (timeout) and is repeated
-//     try-async  tryReceive(), else await receive()
-//     iterate    for await (... of mailbox)
-//     switch     as async until it takes a message whose mailbox seq is >= switchAt, then
-//                tryReceive({ notType }) / receive({ notType }): selective, takes everything
-// Conversation: "ready" once the mailbox is open, then waits for "go", then says
-// "done <SenderReport JSON>" or "report <RingReceiverReport JSON>".
+//     async               await receive(); every 10th with a signal that aborts after 1 ms
+//                         (then it receives again)
+//     sync                receiveSync(); every 10th with a 1 ms timeout (then again)
+//     iterate             for await (... of mailbox)
+//     try-async           tryReceive(), and await receive() when it finds nothing
+//     try-sync-selective  tryReceive({ notType }) and receiveSync({ notType }): a selective
+//                         receiver (every send then wakes all sleepers) that still takes
+//                         every message, first come first served
+//     switch              as async until it takes a message whose mailbox seq is >=
+//                         switchAt, then tryReceive({ notType }) / receive({ notType }):
+//                         selective, so it switches a ring to LIST mode; takes everything
+// Conversation: says "ready" once the mailbox is open, waits for "go", then says
+// "done <SenderReport JSON>" or "report <ReceiverReport JSON>".
 import { threadId } from 'node:worker_threads';
 import { IpcError, Mailbox, type Message } from '../../src/index.ts';
 import { args, hear, say } from './stress-channel.ts';
-import { generator, senderGenerator, STOP_TYPE, UNUSED_TYPE, type SenderReport, type SenderTally } from './stress-message.ts';
-import { buildRingMessage, checkRingMessage, type RingReceiverReport } from './ring-stress-message.ts';
+import {
+  buildStressMessage,
+  checkStressMessage,
+  generator,
+  senderGenerator,
+  STOP_TYPE,
+  UNUSED_TYPE,
+  type ReceiverReport,
+  type SenderReport,
+  type SenderTally,
+  type Traffic,
+} from './stress-message.ts';
 
-const OP_TIMEOUT_MS = 120_000;
+const SYNC_EVERY = 1000;
+/** Every this many messages, async and sync senders send one with sync: true that gives up after 1 ms. */
+const IMPATIENT_EVERY = 250;
+/** Every this many receives, async and sync receivers give up after 1 ms and try again. */
 const SHORT_RECEIVE_EVERY = 10;
 const MAX_PROBLEMS = 10;
 
+/** Whether `error` is the failure of a wait given up on (a timeout or an aborted signal). */
 function gaveUp(error: unknown): boolean {
   return (error instanceof IpcError && error.code === 'ETIMEDOUT') || (error as { code?: unknown }).code === 'ABORT_ERR';
 }
 
-async function runSender(mailbox: Mailbox<Uint8Array>, id: number, count: number, seed: number, mode: string): Promise<SenderReport> {
+/**
+ * A blocking send (sync: true) that gives up after 1 ms, then 2, 4, ... (at most
+ * `maxTimeoutMs`) and is repeated until it succeeds: exactly one of the attempts may have
+ * delivered the message. Returns the attempts that gave up.
+ */
+async function sendWithRetries(attempt: (timeoutMs: number) => Promise<void> | void, maxTimeoutMs: number): Promise<number> {
+  for (let retries = 0, timeoutMs = 1; ; retries++, timeoutMs = Math.min(2 * timeoutMs, maxTimeoutMs)) {
+    try {
+      await attempt(timeoutMs);
+      return retries;
+    } catch (error) {
+      if (!gaveUp(error)) throw error;
+    }
+  }
+}
+
+async function runSender(mailbox: Mailbox<Uint8Array>, traffic: Traffic, id: number, count: number, seed: number, mode: string): Promise<SenderReport> {
   const random = senderGenerator(seed, id);
   const pool = new Uint8Array(64 * 1024);
   const fill = generator(seed ^ 0x5eed ^ id);
   for (let i = 0; i < pool.length; i++) pool[i] = fill() & 0xff;
   const report: SenderReport = { sender: id, sent: 0, tryHits: 0, tryMisses: 0, syncSends: 0, retries: 0, bytes: 0, ms: 0 };
   const started = performance.now();
-  const timeout = OP_TIMEOUT_MS;
+  const timeout = traffic.opTimeoutMs;
   for (let seq = 0; seq < count; seq++) {
-    const { data, type } = buildRingMessage(pool, random, id, seq, process.pid, threadId);
+    const { data, type } = buildStressMessage(pool, random, { sender: id, seq, pid: process.pid, threadId }, traffic.short);
+    const untilTaken = !traffic.plain && seq % SYNC_EVERY === SYNC_EVERY - 1;
+    const impatient = !traffic.plain && seq % IMPATIENT_EVERY === IMPATIENT_EVERY / 2 - 1;
     switch (mode) {
+      case 'async':
+        if (impatient) {
+          report.retries += await sendWithRetries((ms) => mailbox.send(data, { type, sync: true, signal: AbortSignal.timeout(ms) }), timeout);
+        } else {
+          await mailbox.send(data, { type, timeout, sync: untilTaken });
+        }
+        if (untilTaken || impatient) report.syncSends++;
+        break;
+      case 'sync':
+        if (impatient) {
+          report.retries += await sendWithRetries((ms) => mailbox.sendSync(data, { type, sync: true, timeout: ms }), timeout);
+        } else {
+          mailbox.sendSync(data, { type, timeout, sync: untilTaken });
+        }
+        if (untilTaken || impatient) report.syncSends++;
+        break;
       case 'try-async':
       case 'try-sync':
         if (mailbox.trySend(data, { type })) {
@@ -56,12 +112,6 @@ async function runSender(mailbox: Mailbox<Uint8Array>, id: number, count: number
           if (mode === 'try-async') await mailbox.send(data, { type, timeout });
           else mailbox.sendSync(data, { type, timeout });
         }
-        break;
-      case 'async':
-        await mailbox.send(data, { type, timeout });
-        break;
-      case 'sync':
-        mailbox.sendSync(data, { type, timeout });
         break;
       default:
         throw new Error(`unknown sender mode ${mode}`);
@@ -75,16 +125,17 @@ async function runSender(mailbox: Mailbox<Uint8Array>, id: number, count: number
 
 async function runReceiver(
   mailbox: Mailbox<Uint8Array>,
+  traffic: Traffic,
   id: number,
   senders: number,
   count: number,
   mode: string,
   switchAt: number,
-): Promise<RingReceiverReport> {
+): Promise<ReceiverReport> {
   const bitmaps = Array.from({ length: senders }, () => new Uint8Array(Math.ceil(count / 8)));
   const tallies = Array.from({ length: senders }, () => ({ count: 0, seqSum: 0, duplicates: 0, orderErrors: 0, last: -1 }));
   const origins: Array<{ pid: number; threadId: number } | undefined> = [];
-  const report: RingReceiverReport = {
+  const report: ReceiverReport = {
     receiver: id,
     received: 0,
     stops: 0,
@@ -106,6 +157,7 @@ async function runReceiver(
   };
   let lastMailboxSeq = -1;
 
+  /** Checks and records one message; false once it is the stop message. */
   const take = (message: Message<Uint8Array>): boolean => {
     if (message.seq <= lastMailboxSeq) {
       report.mailboxOrderErrors++;
@@ -117,8 +169,8 @@ async function runReceiver(
       return false;
     }
     report.received++;
-    const checked = checkRingMessage(message.data, message.type);
-    if (checked === null || checked.sender >= senders || checked.seq >= count) {
+    const checked = checkStressMessage(message.data, message.type);
+    if (checked === null || (checked.short && !traffic.short) || checked.sender >= senders || checked.seq >= count) {
       report.corrupt++;
       problem(`corrupt message: type ${message.type}, ${message.data.length} bytes, ${JSON.stringify(checked)}`);
       return true;
@@ -151,7 +203,7 @@ async function runReceiver(
   };
 
   const started = performance.now();
-  const timeout = OP_TIMEOUT_MS;
+  const timeout = traffic.opTimeoutMs;
   const selector = { notType: UNUSED_TYPE };
   switch (mode) {
     case 'async':
@@ -186,13 +238,15 @@ async function runReceiver(
       for await (const message of mailbox) if (!take(message)) break;
       break;
     case 'try-async':
+    case 'try-sync-selective':
       for (;;) {
-        let message = mailbox.tryReceive();
+        const selective = mode === 'try-sync-selective';
+        let message = selective ? mailbox.tryReceive(selector) : mailbox.tryReceive();
         if (message !== null) {
           report.tryHits++;
         } else {
           report.tryMisses++;
-          message = await mailbox.receive({ timeout });
+          message = selective ? mailbox.receiveSync({ ...selector, timeout }) : await mailbox.receive({ timeout });
         }
         if (!take(message)) break;
       }
@@ -213,17 +267,18 @@ async function runReceiver(
   return report;
 }
 
-const [role, name, ...rest] = args();
+const [role, name, trafficJson, ...rest] = args();
+const traffic = JSON.parse(trafficJson!) as Traffic;
 const mailbox = Mailbox.open<Uint8Array>(name!);
 try {
   say('ready');
-  await hear();
+  await hear(); // start barrier: every sender and receiver has the mailbox open
   if (role === 'sender') {
     const [id, count, seed, mode] = rest;
-    say(`done ${JSON.stringify(await runSender(mailbox, Number(id), Number(count), Number(seed), mode!))}`);
+    say(`done ${JSON.stringify(await runSender(mailbox, traffic, Number(id), Number(count), Number(seed), mode!))}`);
   } else if (role === 'receiver') {
     const [id, senders, count, mode, switchAt] = rest;
-    say(`report ${JSON.stringify(await runReceiver(mailbox, Number(id), Number(senders), Number(count), mode!, Number(switchAt)))}`);
+    say(`report ${JSON.stringify(await runReceiver(mailbox, traffic, Number(id), Number(senders), Number(count), mode!, Number(switchAt)))}`);
   } else {
     throw new Error(`unknown role ${role}`);
   }

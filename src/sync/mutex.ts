@@ -132,6 +132,22 @@ export class Mutex {
     return (Atomics.load(this.#words, STATE) & ~WAITERS) === THREAD_ID;
   }
 
+  /**
+   * One step of a lock that the caller drives itself (the message store waits for its lock
+   * inside its own protocols, asynchronously or not): acquires the lock, or marks it as
+   * having waiters and returns the state word's value to sleep on (word 0 of the mutex).
+   * With `checkOwner`, a lock whose owner thread has died is taken over (ownerDied).
+   * @internal
+   */
+  acquireOrObserve(checkOwner: boolean): LockResult | number {
+    return this.#attempt(checkOwner);
+  }
+
+  /** The byte offset of the state word, for a caller that sleeps on it (see acquireOrObserve). @internal */
+  get stateByteOffset(): number {
+    return this.#words.byteOffset;
+  }
+
   // Acquires the lock, or marks it as having waiters and returns the state to sleep on.
   // With `checkOwner`, a lock whose owner thread has died is taken over.
   #attempt(checkOwner: boolean): Attempt {

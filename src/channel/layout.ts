@@ -89,6 +89,14 @@ export const R_CLAIM_SEQ = 5; // ...the sequence number of that message
 // bell with it, so each wait is rung at most once.
 export const R_BELL = 6;
 
+// Line 12: sender slots, one word each: the kernel thread id of a sender asleep (waiting
+// for room or for delivery), 0 = free. Taken and freed with a compare-exchange, without
+// the lock. A sender counts itself in C_WAITING_SENDERS first, then takes a slot; it frees
+// the slot, then uncounts itself. A sender killed asleep is found by its dead slot and
+// uncounted once (by whoever frees the slot: the compare-exchange decides).
+export const C_SENDER_SLOTS = 384;
+export const SENDER_SLOTS = 32;
+
 export const FLAG_FAIL_WHEN_FULL = 1;
 export const UNBOUNDED = -1;
 

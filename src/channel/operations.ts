@@ -8,17 +8,23 @@
 // side changes that word under the lock and wakes after unlocking when it sees a waiter,
 // so a wake can never fall between a waiter's check and its sleep.
 //
+// Nobody waits for the store's lock without a bound: the protocols take it as a step of
+// their own (lockSteps), so that an asynchronous caller waits on the event loop, within its
+// timeout and signal, and a synchronous one in slices; a holder that is stopped or hostile
+// costs them time they agreed to wait, never a frozen thread. Non-blocking calls give up
+// after TRY_LOCK_MS (MessageStore.tryLockBriefly).
+//
 // Removal (unlink) is the exception: it sets the removed flag, bumps both words and wakes
 // everyone without the lock. So every waiter loads the word it will sleep on BEFORE it
 // checks the flag: a removal it did not see yet comes after that load, changes the word,
 // and the sleep returns at once.
 import { IpcError } from '../core/errors.ts';
 import { newBellToken, waitBell } from '../core/doorbell.ts';
-import { timeLeft, waitAsync, waitSync, type WaitResult } from '../core/wait.ts';
+import { timeLeft, waitAsync, waitSync, WAIT_TIMED_OUT, type WaitResult } from '../core/wait.ts';
 import * as L from './layout.ts';
 import { FULL, HEAD_SKIPPED, HEAD_STALLED, NOT_RING, PUSHED, STALL_MS } from './ring.ts';
 import { ANY, type Selector } from './selector.ts';
-import { NOT_WAITING, type Envelope, type MessageStore, type Ticket } from './store.ts';
+import { LOCK_SLICE_MS, NOT_WAITING, type Envelope, type MessageStore, type Ticket } from './store.ts';
 
 export interface WaitRequest {
   word: number;
@@ -30,15 +36,28 @@ export interface WaitRequest {
    * drivers are given receive plans that use bells.
    */
   bell: number;
+  /**
+   * A wait that undoes what a failed call started (withdraw its message, release its
+   * receiver slot): it runs after the caller's signal has aborted, so it ignores the
+   * signal. It is bounded by its own short timeout instead.
+   */
+  cleanup?: boolean;
 }
 
 export type Steps<T> = Generator<WaitRequest, T, WaitResult>;
+
+/**
+ * Longest single sleep of a synchronous caller: a worker blocked in a sync call must stay
+ * terminable (worker.terminate() takes effect when JavaScript runs again), so sleeps are
+ * sliced; a slice that ends early is a spurious wake-up, which every protocol tolerates.
+ */
+const SYNC_SLICE_MS = 100;
 
 export function runSync<T>(store: MessageStore, steps: Steps<T>): T {
   let step = steps.next();
   while (!step.done) {
     const { word, expected, timeoutMs } = step.value;
-    step = steps.next(waitSync(store.words, word, expected, timeoutMs));
+    step = steps.next(waitSync(store.words, word, expected, Math.min(timeoutMs, SYNC_SLICE_MS)));
   }
   return step.value;
 }
@@ -46,13 +65,14 @@ export function runSync<T>(store: MessageStore, steps: Steps<T>): T {
 export async function runAsync<T>(store: MessageStore, steps: Steps<T>, signal: AbortSignal | undefined): Promise<T> {
   let step = steps.next();
   while (!step.done) {
-    const { word, expected, timeoutMs, bell } = step.value;
+    const { word, expected, timeoutMs, bell, cleanup } = step.value;
+    const waitSignal = cleanup === true ? undefined : signal;
     let result: WaitResult;
     try {
       result =
         bell === 0
-          ? await waitAsync(store.words, word, expected, { timeoutMs, signal })
-          : await waitBell(bell, store.words, word, expected, { timeoutMs, signal });
+          ? await waitAsync(store.words, word, expected, { timeoutMs, signal: waitSignal })
+          : await waitBell(bell, store.words, word, expected, { timeoutMs, signal: waitSignal });
     } catch (error) {
       step = steps.throw(error);
       continue;
@@ -64,6 +84,37 @@ export async function runAsync<T>(store: MessageStore, steps: Steps<T>, signal: 
 
 function timedOut(what: string): IpcError {
   return new IpcError('ETIMEDOUT', `timed out: ${what}`);
+}
+
+/** Why a wait for the store's lock ran out of time. */
+const LOCKED_OUT = 'the store stayed locked by another thread (stopped, or busy)';
+
+/**
+ * How long a failed call waits for the lock to undo what it started: withdrawing the
+ * message of a blocking send that gave up, releasing a receiver's slot.
+ */
+const CLEANUP_LOCK_MS = 1000;
+
+/**
+ * Takes the store's lock as a step of a protocol: true once held, false when `deadline`
+ * passes first. Sleeps on the lock word in LOCK_SLICE_MS slices; after a slice that ended
+ * without a wake-up it looks whether the holder has died, and takes the lock over if so.
+ */
+function* lockSteps(store: MessageStore, deadline: number, cleanup = false): Steps<boolean> {
+  let checkOwner = false;
+  for (;;) {
+    const attempt = store.attemptLock(checkOwner);
+    if (attempt === true) return true;
+    const left = timeLeft(deadline);
+    if (left === 0) return false;
+    const result = yield { word: store.lockWord, expected: attempt, timeoutMs: Math.min(left, LOCK_SLICE_MS), bell: 0, cleanup };
+    checkOwner = result === WAIT_TIMED_OUT;
+  }
+}
+
+/** lockSteps() that fails with ETIMEDOUT when the deadline passes; `what` says what did not happen. */
+function* lockOrTimeOut(store: MessageStore, deadline: number, what: string): Steps<void> {
+  if (!(yield* lockSteps(store, deadline))) throw timedOut(`${what}: ${LOCKED_OUT}`);
 }
 
 export interface SendPlan {
@@ -81,14 +132,26 @@ function isPlain(selector: Selector): boolean {
 }
 
 /** Moves the store to LIST mode (if it is not there yet): the caller needs the list. */
-function leaveRing(store: MessageStore): void {
+function* leaveRingSteps(store: MessageStore, deadline: number, what: string): Steps<void> {
   if (store.ring === null || !store.ring.active) return;
-  store.lock();
+  yield* lockOrTimeOut(store, deadline, what);
   try {
     store.ensureList();
   } finally {
     store.unlock();
   }
+}
+
+/** leaveRingSteps() for a call that does not wait: false when the lock could not be had. */
+function leaveRingBriefly(store: MessageStore): boolean {
+  if (store.ring === null || !store.ring.active) return true;
+  if (!store.tryLockBriefly()) return false;
+  try {
+    store.ensureList();
+  } finally {
+    store.unlock();
+  }
+  return true;
 }
 
 /** Enqueues now, if there is room (and, with zero capacity, a receiver waiting). */
@@ -109,7 +172,11 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
     store.checkRemoved();
     return false;
   }
-  store.lock();
+  // A lock held past TRY_LOCK_MS (its holder stopped) is no room now either.
+  if (!store.tryLockBriefly()) {
+    store.checkRemoved();
+    return false;
+  }
   try {
     store.checkRemoved();
     if (!store.hasRoom(payload.length)) return false;
@@ -124,12 +191,13 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
 
 export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
   // Waiting for delivery needs the list (a ticket); plain sends use the ring while it lasts.
-  if (plan.untilTaken) leaveRing(store);
+  if (plan.untilTaken) yield* leaveRingSteps(store, plan.deadline, NOTHING_SENT);
   else if (yield* ringSendSteps(store, plan)) return;
   let ticket: Ticket | undefined;
   while (ticket === undefined) {
     let seen: number;
-    store.lock();
+    let sender: number;
+    yield* lockOrTimeOut(store, plan.deadline, NOTHING_SENT);
     try {
       // The word before the removal check (see the header): an unlink after the check
       // changes it, so the wait below cannot sleep through that unlink's wake-up.
@@ -141,14 +209,14 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
       }
       if (plan.failWhenFull) throw new IpcError('EAGAIN', 'the mailbox is full');
       if (timeLeft(plan.deadline) === 0) throw timedOut('no room in the mailbox; nothing was sent');
-      Atomics.add(store.words, L.C_WAITING_SENDERS, 1);
+      sender = store.senderWaits();
     } finally {
       store.unlock();
     }
     try {
       yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: timeLeft(plan.deadline), bell: 0 };
     } finally {
-      Atomics.sub(store.words, L.C_WAITING_SENDERS, 1);
+      store.senderDone(sender);
     }
   }
   store.wakeReceivers();
@@ -166,23 +234,29 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
       failure = error;
     }
     if (failure !== undefined) {
-      giveUp(store, ticket, failure);
+      yield* giveUp(store, ticket, failure);
       return;
     }
-    Atomics.add(store.words, L.C_WAITING_SENDERS, 1);
+    const sender = store.senderWaits();
     const seen = Atomics.load(store.words, L.C_SPACE_SEQ);
+    let interrupted: { error: unknown } | undefined;
     try {
       if (store.isTaken(ticket)) return;
       store.checkRemoved(); // again, now that `seen` is loaded (see the header)
       yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: timeLeft(plan.deadline), bell: 0 };
     } catch (error) {
-      giveUp(store, ticket, error);
-      return;
+      interrupted = { error };
     } finally {
-      Atomics.sub(store.words, L.C_WAITING_SENDERS, 1);
+      store.senderDone(sender);
+    }
+    if (interrupted !== undefined) {
+      yield* giveUp(store, ticket, interrupted.error);
+      return;
     }
   }
 }
+
+const NOTHING_SENT = 'nothing was sent';
 
 /**
  * A send through the ring: true once sent, false when the store has left RING mode (the
@@ -203,7 +277,7 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
     if (pushed === NOT_RING) break;
     if (plan.failWhenFull) throw new IpcError('EAGAIN', 'the mailbox is full');
     if (timeLeft(plan.deadline) === 0) throw timedOut('no room in the mailbox; nothing was sent');
-    Atomics.add(words, L.C_WAITING_SENDERS, 1);
+    const sender = store.senderWaits();
     try {
       const seen = Atomics.load(words, L.C_SPACE_SEQ);
       store.checkRemoved();
@@ -218,16 +292,28 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
       const left = timeLeft(plan.deadline);
       yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: ring.fullOnTake ? Math.min(left, STALL_MS) : left, bell: 0 };
     } finally {
-      Atomics.sub(words, L.C_WAITING_SENDERS, 1);
+      store.senderDone(sender);
     }
   }
   return false;
 }
 
-/** Withdraws an undelivered message and rethrows; a message already taken counts as sent. */
-function giveUp(store: MessageStore, ticket: Ticket, failure: unknown): void {
+/**
+ * Withdraws an undelivered message and rethrows; a message already taken counts as sent.
+ * The withdrawal needs the lock: it waits up to CLEANUP_LOCK_MS for it, even after an
+ * abort. If the lock stays out of reach (its holder stopped), the message cannot be
+ * withdrawn and may still be delivered: the failure says so (error.undelivered = false).
+ */
+function* giveUp(store: MessageStore, ticket: Ticket, failure: unknown): Steps<void> {
+  if (!(yield* lockSteps(store, performance.now() + CLEANUP_LOCK_MS, true))) {
+    if (store.isTaken(ticket)) return;
+    if (failure instanceof Error) {
+      failure.message += `; the message could not be withdrawn (${LOCKED_OUT}) and may still be received`;
+      Object.assign(failure, { undelivered: false });
+    }
+    throw failure;
+  }
   let withdrawn: boolean;
-  store.lock();
   try {
     withdrawn = store.withdraw(ticket);
   } finally {
@@ -256,8 +342,9 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
         if (popped !== null) store.wakeSenders();
         return popped;
       }
-    } else {
-      leaveRing(store);
+    } else if (!leaveRingBriefly(store)) {
+      store.checkRemoved();
+      return null;
     }
   }
   // An empty queue needs no lock: a receiver polling an empty mailbox must not slow senders.
@@ -268,7 +355,11 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
     return null;
   }
   let envelope: Envelope | null;
-  store.lock();
+  // A lock held past TRY_LOCK_MS (its holder stopped) is no message now.
+  if (!store.tryLockBriefly()) {
+    store.checkRemoved();
+    return null;
+  }
   try {
     store.checkRemoved();
     envelope = store.take(selector, null, into);
@@ -306,7 +397,7 @@ export function pollReceive(store: MessageStore, selector: Selector, into: Uint8
 export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelope> {
   const { selector, deadline, into } = plan;
   if (!isPlain(selector)) {
-    leaveRing(store);
+    yield* leaveRingSteps(store, deadline, NO_MESSAGE);
   } else {
     const popped = yield* ringReceiveSteps(store, plan);
     if (popped !== null) return popped;
@@ -320,7 +411,7 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
   try {
     for (;;) {
       let seen: number;
-      store.lock();
+      yield* lockOrTimeOut(store, deadline, NO_MESSAGE);
       try {
         // The word before the removal check (see the header).
         seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
@@ -329,7 +420,7 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
         store.checkRemoved();
         envelope = store.take(selector, handedOver, into);
         if (envelope !== null) break;
-        if (timeLeft(deadline) === 0) throw timedOut('no message arrived');
+        if (timeLeft(deadline) === 0) throw timedOut(NO_MESSAGE);
         bell = plan.bells && store.bellsOn ? newBellToken() : 0;
         waiter = store.registerReceiver(selector, bell);
       } finally {
@@ -338,11 +429,19 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
       yield sleepOnItems(seen, timeLeft(deadline), waiter >= 0 ? bell : 0);
     }
   } finally {
-    if (envelope === null) leave(store, waiter, selector);
+    if (envelope === null) yield* leave(store, waiter, selector);
   }
   store.wakeSenders();
   return envelope;
 }
+
+const NO_MESSAGE = 'no message arrived';
+
+/**
+ * Longest wait for the lock of a ring receiver that only needs it to register as a
+ * sleeper: past it, the receiver polls the ring again (its messages need no lock).
+ */
+const RING_LOCK_MS = 20;
 
 /**
  * Longest sleep on a doorbell before the receiver looks again. A ring is never needed
@@ -360,16 +459,27 @@ function sleepOnItems(seen: number, timeoutMs: number, bell: number): WaitReques
  * A receiver giving up (abort, timeout, removal): stops waiting, and if it may have been
  * the one woken for a message it did not take, passes the wake on to another receiver.
  */
-function leave(store: MessageStore, waiter: number, selector: Selector): void {
-  if (waiter !== NOT_WAITING) {
-    store.lock();
-    try {
-      store.releaseReceiver(waiter, selector);
-    } finally {
-      store.unlock();
-    }
-  }
+function* leave(store: MessageStore, waiter: number, selector: Selector): Steps<void> {
+  yield* release(store, waiter, selector, performance.now() + CLEANUP_LOCK_MS);
   store.passOnWake(Atomics.load(store.words, L.C_COUNT));
+}
+
+/**
+ * Releases a receiver's registration under the lock, waiting for the lock until
+ * `deadline` (also after an abort); past it, the handle releases it the next time it
+ * holds the lock (MessageStore.deferRelease).
+ */
+function* release(store: MessageStore, waiter: number, selector: Selector, deadline: number): Steps<void> {
+  if (waiter === NOT_WAITING) return;
+  if (!(yield* lockSteps(store, deadline, true))) {
+    store.deferRelease(waiter, selector);
+    return;
+  }
+  try {
+    store.releaseReceiver(waiter, selector);
+  } finally {
+    store.unlock();
+  }
 }
 
 
@@ -400,10 +510,12 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
       continue;
     }
     const left = timeLeft(deadline);
-    if (left === 0) throw timedOut('no message arrived');
+    if (left === 0) throw timedOut(NO_MESSAGE);
+    // Registering needs the lock, and ring traffic does not: while the lock is out of reach
+    // (its holder stopped) the receiver keeps polling the ring between short lock waits.
+    if (!(yield* lockSteps(store, Math.min(deadline, performance.now() + RING_LOCK_MS)))) continue;
     const bell = plan.bells && store.bellsOn ? newBellToken() : 0;
     let waiter: number;
-    store.lock();
     try {
       waiter = store.registerReceiver(selector, bell);
     } finally {
@@ -425,12 +537,7 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
       failed = true;
       failure = error;
     } finally {
-      store.lock();
-      try {
-        store.releaseReceiver(waiter, selector);
-      } finally {
-        store.unlock();
-      }
+      yield* release(store, waiter, selector, performance.now() + (failed ? CLEANUP_LOCK_MS : RING_LOCK_MS));
     }
     if (failed) {
       // Woken for a message and gone without it: pass the wake on (to others: this

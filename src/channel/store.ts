@@ -25,7 +25,7 @@ import type { BodyFile } from '../core/growable-file.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { PID, THREAD_ID } from '../core/thread-id.ts';
 import { ringBell } from '../core/doorbell.ts';
-import { wake, WAKE_ALL } from '../core/wait.ts';
+import { wake, waitSync, WAKE_ALL } from '../core/wait.ts';
 import { Mutex } from '../sync/mutex.ts';
 import { threadId } from 'node:worker_threads';
 import * as L from './layout.ts';
@@ -35,6 +35,13 @@ import { ANY, MAX_TYPE, matches, type Selector } from './selector.ts';
 
 /** Attempts at the store's lock before a locker sleeps on it. */
 const LOCK_SPINS = 2000;
+/**
+ * Longest a call that promises not to wait (trySend, tryReceive, stats) waits for the
+ * store's lock before it gives up (false / null / EAGAIN). Documented in docs/SEMANTICS.md.
+ */
+export const TRY_LOCK_MS = 10;
+/** Longest single sleep on the store's lock: then the holder's liveness is looked at. */
+export const LOCK_SLICE_MS = 100;
 
 export interface StoreConfig {
   /** Messages: L.UNBOUNDED, 0 (rendezvous) or n. */
@@ -150,6 +157,11 @@ export class MessageStore {
   /** Cells the current mapping covers (>= #cells). */
   #mappedCells: number;
   readonly #lock: Mutex;
+  readonly #lockWord: number;
+  /** The lock's state word when tryLockBriefly() last gave up on it (0: it did not). */
+  #stalledState = 0;
+  /** Receiver registrations this handle gave up while it could not take the lock (see deferRelease). */
+  readonly #deferred: Array<{ waiter: number; selector: Selector }> = [];
   readonly #isRemoved: () => boolean;
   readonly #what: string;
   readonly #file: BodyFile | undefined;
@@ -171,6 +183,7 @@ export class MessageStore {
     this.#mappedCells = Math.floor((body.byteLength - this.#arenaStart) / config.cellBytes);
     this.#cells = Math.min(this.#mappedCells, config.initialCells);
     this.#lock = new Mutex(body, L.C_LOCK_BYTE_OFFSET);
+    this.#lockWord = L.C_LOCK_BYTE_OFFSET / 4;
     this.#isRemoved = isRemoved;
     this.#what = what;
     this.#file = file;
@@ -224,10 +237,75 @@ export class MessageStore {
   }
 
   // ---- locking -------------------------------------------------------------------------
+  //
+  // The lock is held for well under a microsecond by a running process, but a holder can
+  // stop (SIGSTOP, a debugger) or a hostile peer can write a live thread's id into the
+  // word. So nobody waits for it without a bound: the blocking protocols wait for it as a
+  // step of their own (operations.ts lockSteps: asynchronously on the event loop, within
+  // their timeout and signal, in LOCK_SLICE_MS slices that look at the holder's liveness),
+  // and the non-blocking calls give up after TRY_LOCK_MS (tryLockBriefly).
 
-  /** Takes the store's lock; repairs the store if the previous holder died holding it. */
-  lock(): void {
-    const ownerDied = !this.#lock.tryLock() && !this.#spinLock() && this.#lock.lockSync().ownerDied;
+  /** The Int32 index of the lock's state word, for a protocol that sleeps on it. */
+  get lockWord(): number {
+    return this.#lockWord;
+  }
+
+  /**
+   * One attempt at the lock for a protocol that waits itself: true once it is held (and
+   * the store repaired and brought up to date), otherwise the state word's value to sleep
+   * on. `checkOwner`: take the lock over if its holder has died.
+   */
+  attemptLock(checkOwner: boolean): true | number {
+    if (this.#lock.tryLock() || this.#spinLock()) {
+      this.#acquired(false);
+      return true;
+    }
+    const attempt = this.#lock.acquireOrObserve(checkOwner);
+    if (typeof attempt === 'number') return attempt;
+    this.#acquired(attempt.ownerDied);
+    return true;
+  }
+
+  /**
+   * Takes the lock within TRY_LOCK_MS, for calls that promise not to wait (trySend,
+   * tryReceive, stats): false if it stays held. A holder this handle already waited out
+   * in vain (same state word: same thread, not released since) is not waited for again,
+   * so that polling a store whose holder is stopped costs each call microseconds.
+   */
+  tryLockBriefly(): boolean {
+    let checkOwner = false;
+    let deadline = 0;
+    for (;;) {
+      const attempt = this.attemptLock(checkOwner);
+      if (attempt === true) {
+        this.#stalledState = 0;
+        return true;
+      }
+      if (attempt === this.#stalledState) {
+        // The same holder as before: only look whether it has died since (one system call).
+        if (this.attemptLock(true) !== true) return false;
+        this.#stalledState = 0;
+        return true;
+      }
+      const now = performance.now();
+      if (deadline === 0) deadline = now + TRY_LOCK_MS;
+      else if (now >= deadline) {
+        this.#stalledState = attempt;
+        return false;
+      }
+      // A holder that has not let go after the spin may be dead: look once per wait.
+      waitSync(this.words, this.#lockWord, attempt, deadline - now);
+      checkOwner = true;
+    }
+  }
+
+  /** Whether this thread holds the store's lock. */
+  get lockHeld(): boolean {
+    return this.#lock.heldByCurrentThread;
+  }
+
+  /** After acquiring: adopt a grown arena, repair a dead holder's work, finish a switch. Unlocks if it throws. */
+  #acquired(ownerDied: boolean): void {
     try {
       if (Atomics.load(this.words, L.C_CELL_COUNT) !== this.#cells) this.#refresh();
       if (ownerDied) this.#repair();
@@ -239,6 +317,7 @@ export class MessageStore {
         if (!ring.switched) this.ensureList();
         else if (ring.count !== 0) ring.drain((envelope) => this.#appendStraggler(envelope));
       }
+      this.#releaseDeferred();
     } catch (error) {
       this.#lock.unlock();
       throw error;
@@ -541,6 +620,39 @@ export class MessageStore {
     return envelope;
   }
 
+  // ---- senders waiting -----------------------------------------------------------------
+
+  /**
+   * A sender about to sleep (for room, or for delivery): counts it in C_WAITING_SENDERS
+   * and gives it a sender slot naming its thread, so that a sender killed asleep can be
+   * uncounted (sweepDeadSenders). No lock needed. Pass the result to senderDone().
+   */
+  senderWaits(): number {
+    const words = this.words;
+    Atomics.add(words, L.C_WAITING_SENDERS, 1);
+    for (let slot = 0; slot < L.SENDER_SLOTS; slot++) {
+      if (Atomics.compareExchange(words, L.C_SENDER_SLOTS + slot, 0, THREAD_ID) === 0) return slot;
+    }
+    return NO_SLOT;
+  }
+
+  /** The sender stopped sleeping: frees its slot and uncounts it, unless a sweep did both already. */
+  senderDone(slot: number): void {
+    const words = this.words;
+    if (slot >= 0 && Atomics.compareExchange(words, L.C_SENDER_SLOTS + slot, THREAD_ID, 0) !== THREAD_ID) return;
+    Atomics.sub(words, L.C_WAITING_SENDERS, 1);
+  }
+
+  /** Frees the slots of senders that died asleep and uncounts them (no lock needed). */
+  #sweepDeadSenders(): void {
+    const words = this.words;
+    for (let slot = 0; slot < L.SENDER_SLOTS; slot++) {
+      const tid = Atomics.load(words, L.C_SENDER_SLOTS + slot);
+      if (tid === 0 || tid === THREAD_ID || isThreadAlive(tid)) continue;
+      if (Atomics.compareExchange(words, L.C_SENDER_SLOTS + slot, tid, 0) === tid) Atomics.sub(words, L.C_WAITING_SENDERS, 1);
+    }
+  }
+
   /** After a removal, once the lock is released: wakes senders waiting for room or for delivery. */
   wakeSenders(): void {
     if (Atomics.load(this.words, L.C_WAITING_SENDERS) > 0) wake(this.words, L.C_SPACE_SEQ, WAKE_ALL);
@@ -663,6 +775,22 @@ export class MessageStore {
     }
   }
 
+  /**
+   * A receiver that stops waiting while the lock is out of reach (its holder stopped):
+   * this handle releases the registration the next time it holds the lock. Until then the
+   * receiver is over-counted, which costs wakers a spare wake-up, never a lost one.
+   */
+  deferRelease(waiter: number, selector: Selector): void {
+    if (waiter !== NOT_WAITING) this.#deferred.push({ waiter, selector });
+  }
+
+  #releaseDeferred(): void {
+    while (this.#deferred.length > 0) {
+      const { waiter, selector } = this.#deferred.pop()!;
+      this.releaseReceiver(waiter, selector);
+    }
+  }
+
   // ---- waking everyone -----------------------------------------------------------------
 
   /**
@@ -676,12 +804,20 @@ export class MessageStore {
     wake(this.words, L.C_SPACE_SEQ, WAKE_ALL);
   }
 
+  /**
+   * The store's figures, read under the lock. While the lock stays held past TRY_LOCK_MS
+   * (a stopped or descheduled holder) they are read without it: each figure is one the
+   * store had, but they may come from moments a few operations apart.
+   */
   stats(): StoreStats {
-    this.lock();
+    const locked = this.tryLockBriefly();
     try {
       const words = this.words;
-      // Receivers killed while blocked are not waiting any more.
-      for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) this.#dropIfDead(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS);
+      // Receivers and senders killed while blocked are not waiting any more.
+      if (locked) {
+        for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) this.#dropIfDead(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS);
+      }
+      this.#sweepDeadSenders();
       const f64 = this.#f64;
       // In RING mode the list is empty and the ring holds the traffic; its skipped positions
       // were never messages.
@@ -700,14 +836,15 @@ export class MessageStore {
         repairs: words[L.C_REPAIRS]!,
       };
     } finally {
-      this.unlock();
+      if (locked) this.unlock();
     }
   }
 
   // ---- internals -----------------------------------------------------------------------
 
   #wordOf(cell: number): number {
-    return (this.#arenaStart + cell * this.config.cellBytes) >> 2;
+    // Unsigned: a body may reach 4 GiB, and a signed shift turns byte offsets from 2 GiB on negative.
+    return (this.#arenaStart + cell * this.config.cellBytes) >>> 2;
   }
 
   #checkCell(cell: number, where: string): number {
@@ -916,6 +1053,7 @@ export class MessageStore {
     words[L.C_FREE_HEAD] = free;
     words[L.C_FREE_COUNT] = freeCount;
     for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) this.#dropIfDead(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS);
+    this.#sweepDeadSenders();
     words[L.C_REPAIRS] = words[L.C_REPAIRS]! + 1;
     // Senders and receivers may have been waiting on the dead holder's progress.
     this.wakeAll();

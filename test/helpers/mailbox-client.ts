@@ -9,6 +9,10 @@ import assert from 'node:assert/strict';
 import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 import type { Mailbox } from '../../src/index.ts';
 import { startHelper, type Helper } from '../support/helper-process.ts';
+import * as L from '../../src/channel/layout.ts';
+import { objectFileName } from '../../src/core/names.ts';
+import { ObjectKindCode } from '../../src/core/object-header.ts';
+import { closeFd, mapObject, openShm } from '../../src/core/shared-file.ts';
 
 export interface PeerError extends Error {
   code?: string;
@@ -125,4 +129,14 @@ export async function state(promise: Promise<unknown>): Promise<'pending' | 'res
     nextTurn().then(() => marker),
   ]);
   return outcome === marker ? 'pending' : (outcome as 'resolved' | 'rejected');
+}
+
+/** The body (control block onward) of a mailbox's store, mapped as another process would: for white-box tests. */
+export function openBody(name: string): SharedArrayBuffer {
+  const fd = openShm(`/${objectFileName('mailbox', name)}`, false, 0, name);
+  try {
+    return mapObject(fd, ObjectKindCode.Mailbox, L.STORE_VERSION, name).body;
+  } finally {
+    closeFd(fd);
+  }
 }

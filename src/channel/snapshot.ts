@@ -72,8 +72,8 @@ export function readStoreSnapshot(buffer: SharedArrayBuffer, at: number, bodyByt
     throw corrupt(`${what} claims ${cells} cells (between ${config.initialCells} and ${config.maxCells} allowed)`);
   }
   const listCount = load(L.C_COUNT);
-  const listBytes = load(L.C_BYTES);
-  if (listCount < 0 || listBytes < 0) throw corrupt(`${what} counts ${listCount} messages of ${listBytes} bytes`);
+  const listBytes = load(L.C_BYTES) >>> 0; // unsigned: an unbounded store may hold up to 4 GiB
+  if (listCount < 0) throw corrupt(`${what} counts ${listCount} messages of ${listBytes} bytes`);
 
   // The ring's counts: messages claimed or published and not yet taken. Out of RING mode they
   // are zero once a switch has moved everything; anything left is still queued (see above).

@@ -824,7 +824,8 @@ export class MessageStore {
       const ring = this.ring !== null && this.ring.active ? this.ring : null;
       return {
         messages: words[L.C_COUNT]! + (ring?.count ?? 0),
-        bytes: words[L.C_BYTES]! + (ring?.bytes ?? 0),
+        // Unsigned: an unbounded store may hold up to 4 GiB.
+        bytes: (words[L.C_BYTES]! >>> 0) + (ring?.bytes ?? 0),
         waitingSenders: Math.max(0, Atomics.load(words, L.C_WAITING_SENDERS)),
         waitingReceivers: Math.max(0, Atomics.load(words, L.C_WAITING_RECEIVERS)),
         totalSent: f64[L.F_TOTAL_SENT]! + (ring === null ? 0 : (ring.sent - ring.abandoned) >>> 0),

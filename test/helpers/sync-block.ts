@@ -1,11 +1,12 @@
 // Blocks its thread in a synchronous wait that nothing will end, to show it can still be
 // stopped. Meant for a worker thread handed the buffer (see sync-channel.ts); says
 // "blocking <kernel thread id>" just before it blocks.
-// Usage: sync-block.ts semaphore|condition|mutex -
+// Usage: sync-block.ts semaphore|condition|mutex|mailbox -
 //   semaphore: Semaphore.waitSync() on a Semaphore at byte 0 with count 0
 //   condition: Condition.waitSync() (HANDOFF layout), never notified
 //   mutex:     Mutex.lockSync() (HANDOFF layout) on a Mutex someone else holds
-import { Condition, Mutex, Semaphore } from '../../src/index.ts';
+//   mailbox:   Mailbox.receiveSync() on the empty mailbox "blocked" (made by the caller)
+import { Condition, Mailbox, Mutex, Semaphore } from '../../src/index.ts';
 import { THREAD_ID } from '../../src/core/thread-id.ts';
 import { args, openShared, say } from './sync-channel.ts';
 import { HANDOFF } from './sync-layout.ts';
@@ -27,6 +28,10 @@ function block(): void {
   } else if (kind === 'mutex') {
     say(`blocking ${THREAD_ID}`);
     mutex.lockSync();
+  } else if (kind === 'mailbox') {
+    const mailbox = Mailbox.open('blocked');
+    say(`blocking ${THREAD_ID}`);
+    mailbox.receiveSync();
   } else {
     throw new Error(`unknown kind ${kind}`);
   }

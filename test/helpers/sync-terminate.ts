@@ -3,8 +3,8 @@
 // terminates them all and says "terminated <kind> <ms>" as each one ends. Run as a process
 // so that a worker that cannot be stopped (and so a process that cannot exit, even by
 // process.exit()) is SIGKILLed by the test's hard timeout instead of hanging the test.
-// Usage: sync-terminate.ts <semaphore|condition|mutex>...
-import { Mutex } from '../../src/index.ts';
+// Usage: sync-terminate.ts <semaphore|condition|mutex|mailbox>...
+import { Mailbox, Mutex } from '../../src/index.ts';
 import { startWorker } from '../support/worker.ts';
 import { say } from './protocol.ts';
 import { HANDOFF, HANDOFF_BYTES } from './sync-layout.ts';
@@ -13,6 +13,7 @@ import { inFutexWait, until } from './sync-probe.ts';
 async function block(kind: string) {
   const buffer = new SharedArrayBuffer(HANDOFF_BYTES);
   if (kind === 'mutex' && !new Mutex(buffer, HANDOFF.mutex).tryLock()) throw new Error('cannot take the Mutex');
+  if (kind === 'mailbox') Mailbox.create('blocked').close();
   const worker = startWorker('sync-block.ts', { args: [kind, '-'], buffer }, { timeoutMs: 20_000 });
   const line = String(await worker.waitFor(/^blocking /));
   const tid = Number(line.split(' ')[1]);
@@ -28,3 +29,4 @@ await Promise.all(
     say(`terminated ${kind} ${Math.round(performance.now() - started)}`);
   }),
 );
+if (process.argv.includes('mailbox')) Mailbox.unlink('blocked');

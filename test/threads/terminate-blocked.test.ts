@@ -8,14 +8,19 @@ import { useNamespace } from '../support/namespace.ts';
 
 useNamespace('terminate-blocked');
 
-const CALLS = { semaphore: 'Semaphore.waitSync()', condition: 'Condition.waitSync()', mutex: 'Mutex.lockSync()' };
+const CALLS = {
+  semaphore: 'Semaphore.waitSync()',
+  condition: 'Condition.waitSync()',
+  mutex: 'Mutex.lockSync()',
+  mailbox: 'Mailbox.receiveSync()',
+};
 
-test('worker.terminate() stops workers blocked without a timeout in Semaphore.waitSync(), Condition.waitSync() and Mutex.lockSync()', async () => {
+test('worker.terminate() stops workers blocked without a timeout in Semaphore.waitSync(), Condition.waitSync(), Mutex.lockSync() and Mailbox.receiveSync()', async () => {
   // One helper process runs all three workers (helpers are slow to start).
   const helper = startHelper('sync-terminate.ts', Object.keys(CALLS), { timeoutMs: 15_000 });
   const stopped = new Map<string, number>();
   try {
-    while (stopped.size < 3) {
+    while (stopped.size < Object.keys(CALLS).length) {
       const [, kind, ms] = (await helper.waitFor(/^terminated /)).split(' ');
       stopped.set(kind!, Number(ms));
     }

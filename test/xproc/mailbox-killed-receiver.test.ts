@@ -134,8 +134,8 @@ test('a process killed while holding the store lock: the next operation repairs 
     assert.equal(await holder.call('lockStore', 'lock-dead'), 'locked');
     const lock = storeLock('lock-dead');
     assert.equal(lock.locked, true);
-    // Another process waits for the lock meanwhile.
-    const blocked = receiver.call<Received>('tryReceive', 'lock-dead', undefined, { type: 0 });
+    // Another process waits for the lock meanwhile (a receive waits for it; tryReceive would give up).
+    const blocked = receiver.call<Received>('receive', 'lock-dead', undefined, { type: 0, timeout: 20_000 });
     await holder.kill();
     assert.equal(lock.locked, true, 'the dead process still holds it');
 

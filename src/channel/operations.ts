@@ -229,7 +229,7 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
     let failure: unknown;
     try {
       store.checkRemoved();
-      if (timeLeft(plan.deadline) === 0) failure = timedOut('no receiver took the message; it was withdrawn');
+      if (timeLeft(plan.deadline) === 0) failure = timedOut('no receiver took the message');
     } catch (error) {
       failure = error;
     }
@@ -302,14 +302,14 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
  * Withdraws an undelivered message and rethrows; a message already taken counts as sent.
  * The withdrawal needs the lock: it waits up to CLEANUP_LOCK_MS for it, even after an
  * abort. If the lock stays out of reach (its holder stopped), the message cannot be
- * withdrawn and may still be delivered: the failure says so (error.undelivered = false).
+ * withdrawn and may still be delivered: the failure says so (error.withdrawn === false).
  */
 function* giveUp(store: MessageStore, ticket: Ticket, failure: unknown): Steps<void> {
   if (!(yield* lockSteps(store, performance.now() + CLEANUP_LOCK_MS, true))) {
     if (store.isTaken(ticket)) return;
     if (failure instanceof Error) {
       failure.message += `; the message could not be withdrawn (${LOCKED_OUT}) and may still be received`;
-      Object.assign(failure, { undelivered: false });
+      Object.assign(failure, { withdrawn: false });
     }
     throw failure;
   }
@@ -321,6 +321,7 @@ function* giveUp(store: MessageStore, ticket: Ticket, failure: unknown): Steps<v
   }
   if (withdrawn) {
     store.wakeSenders();
+    if (failure instanceof IpcError && failure.code === 'ETIMEDOUT') failure.message += '; it was withdrawn';
     throw failure;
   }
 }

@@ -40,6 +40,8 @@ const LOCK_SPINS = 2000;
  * store's lock before it gives up (false / null / EAGAIN). Documented in docs/SEMANTICS.md.
  */
 export const TRY_LOCK_MS = 10;
+/** How often a handle polling past a holder it gave up on looks whether that holder has died. */
+const STALLED_LOOK_MS = 10;
 /** Longest single sleep on the store's lock: then the holder's liveness is looked at. */
 export const LOCK_SLICE_MS = 100;
 
@@ -160,6 +162,8 @@ export class MessageStore {
   readonly #lockWord: number;
   /** The lock's state word when tryLockBriefly() last gave up on it (0: it did not). */
   #stalledState = 0;
+  /** When tryLockBriefly() next looks whether that holder has died. */
+  #nextStalledLook = 0;
   /** Receiver registrations this handle gave up while it could not take the lock (see deferRelease). */
   readonly #deferred: Array<{ waiter: number; selector: Selector }> = [];
   readonly #isRemoved: () => boolean;
@@ -260,6 +264,11 @@ export class MessageStore {
       this.#acquired(false);
       return true;
     }
+    return this.#observe(checkOwner);
+  }
+
+  /** The lock, if it is free or its holder dead (checkOwner) now; else the state word to sleep on. No spinning. */
+  #observe(checkOwner: boolean): true | number {
     const attempt = this.#lock.acquireOrObserve(checkOwner);
     if (typeof attempt === 'number') return attempt;
     this.#acquired(attempt.ownerDied);
@@ -269,21 +278,24 @@ export class MessageStore {
   /**
    * Takes the lock within TRY_LOCK_MS, for calls that promise not to wait (trySend,
    * tryReceive, stats): false if it stays held. A holder this handle already waited out
-   * in vain (same state word: same thread, not released since) is not waited for again,
-   * so that polling a store whose holder is stopped costs each call microseconds.
+   * in vain (same state word: same thread, not released since) is not waited for again:
+   * the call only looks, at most every STALLED_LOOK_MS, whether that holder has died, so
+   * that polling a store whose holder is stopped costs each call well under a microsecond.
    */
   tryLockBriefly(): boolean {
+    if (this.#stalledState !== 0 && Atomics.load(this.words, this.#lockWord) === this.#stalledState) {
+      const now = performance.now();
+      if (now < this.#nextStalledLook) return false;
+      this.#nextStalledLook = now + STALLED_LOOK_MS;
+      if (this.#observe(true) !== true) return false;
+      this.#stalledState = 0;
+      return true;
+    }
     let checkOwner = false;
     let deadline = 0;
     for (;;) {
-      const attempt = this.attemptLock(checkOwner);
+      const attempt = checkOwner ? this.#observe(true) : this.attemptLock(false);
       if (attempt === true) {
-        this.#stalledState = 0;
-        return true;
-      }
-      if (attempt === this.#stalledState) {
-        // The same holder as before: only look whether it has died since (one system call).
-        if (this.attemptLock(true) !== true) return false;
         this.#stalledState = 0;
         return true;
       }
@@ -291,6 +303,7 @@ export class MessageStore {
       if (deadline === 0) deadline = now + TRY_LOCK_MS;
       else if (now >= deadline) {
         this.#stalledState = attempt;
+        this.#nextStalledLook = now + STALLED_LOOK_MS;
         return false;
       }
       // A holder that has not let go after the spin may be dead: look once per wait.

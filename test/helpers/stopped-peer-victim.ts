@@ -13,13 +13,15 @@ let ticks = 0;
 const ticker = setInterval(() => ticks++, 10);
 
 /** How a call ended: its value, or its error's code. */
-async function outcome(call: () => unknown): Promise<{ value?: unknown; code?: unknown; ticks: number }> {
+async function outcome(call: () => unknown): Promise<{ value?: unknown; code?: unknown; ticks: number; ms: number }> {
   const before = ticks;
+  const started = performance.now();
+  const took = () => ({ ticks: ticks - before, ms: Math.round(performance.now() - started) });
   try {
     const value = await call();
-    return { value: value ?? null, ticks: ticks - before };
+    return { value: value ?? null, ...took() };
   } catch (error) {
-    return { code: (error as { code?: unknown }).code, ticks: ticks - before };
+    return { code: (error as { code?: unknown }).code, ...took() };
   }
 }
 

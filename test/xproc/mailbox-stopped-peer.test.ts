@@ -20,6 +20,7 @@ interface Outcome {
   value?: unknown;
   code?: string;
   ticks: number;
+  ms: number;
 }
 
 /** The lock word names the stopped peer's thread: held by it (lockStore), or written by a hostile process. */
@@ -63,6 +64,10 @@ async function scenario(mode: 'ring' | 'list', holder: Holder) {
         assert.ok(report[call]!.ticks >= 5, `the interval ticked ${report[call]!.ticks} times during ${call}()`);
       }
       if (mode === 'list') assert.ok(report.plainReceive!.ticks >= 5, `ticked ${report.plainReceive!.ticks} times`);
+      console.log(
+        `stopped peer (${mode} mode, ${holder}): a 10 ms interval ticked ${report.receive!.ticks} times during a 300 ms ` +
+          `timed-out receive() and ${report.syncSend!.ticks} during a blocking send(); the first tryReceive() took ${report.tryReceiveSelective!.ms} ms, 1,000 more ${report.pollTryReceive!.ms} ms`,
+      );
 
       // The holder dies: the next caller takes the lock over and finds everything queued.
       await peer.kill();

@@ -123,10 +123,12 @@ export class ObjectHeader {
 
   /**
    * Waits (briefly) for the creator to publish, then checks that this is an object of the
-   * expected kind and version whose body fits in `fileBytes`.
+   * expected kind and version whose body fits in `fileBytes`. `fileAgeMs`: how long ago the
+   * file was sized (its mtime), to tell a creator about to record itself from a lost one.
    */
   validate(kind: ObjectKindCode, version: number, fileBytes: number, what: string, fileAgeMs = 0): HeaderInfo {
     const words = this.#words;
+    const started = performance.now();
     const deadline = deadlineAfter(PUBLISH_WAIT_MS);
     let magic = Atomics.load(words, W_MAGIC);
     while (magic === 0) {
@@ -134,7 +136,8 @@ export class ObjectHeader {
       // records no creator long after the file was sized (the creator records itself
       // right after sizing it). The object never came to exist: there is none to open.
       const creator = Atomics.load(words, W_CREATOR_PID);
-      if (creator > 0 ? !isThreadAlive(creator) : fileAgeMs >= ABANDONED_AFTER_MS) {
+      const age = Math.max(0, fileAgeMs) + (performance.now() - started);
+      if (creator > 0 ? !isThreadAlive(creator) : age >= ABANDONED_AFTER_MS) {
         throw new IpcError('ENOENT', `${what} was never finished: ${abandonedBy(creator)} (create replaces it)`);
       }
       const left = timeLeft(deadline);

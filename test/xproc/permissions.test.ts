@@ -43,11 +43,6 @@ function make(kind: Kind, name: string, mode?: number): SharedMemory | Mailbox {
   return kind === 'shm' ? SharedMemory.create(name, 64, options) : Mailbox.create(name, options);
 }
 
-function unlink(kind: Kind, name: string): void {
-  if (kind === 'shm') SharedMemory.unlink(name);
-  else Mailbox.unlink(name);
-}
-
 test('objects are made with mode 0o600 unless asked otherwise', () => {
   for (const kind of KINDS) {
     using object = make(kind, `default-${kind}`);

@@ -1,15 +1,17 @@
 // A creator killed with SIGKILL at each step of creation (crashPoint 'create:*') leaves an
 // unfinished object behind. It must not block its name: open says ENOENT at once (nothing
 // was ever made), `ls` calls it stale, create replaces it, and `rm --stale` removes it. One
-// whose creator is still alive is left alone.
+// whose creator is still alive is left alone, and one that was only stopped finds its file
+// taken over instead of destroying the object that replaced it.
 import assert from 'node:assert/strict';
 import { existsSync, utimesSync } from 'node:fs';
 import { test } from 'node:test';
-import { Mailbox, SharedMemory } from '../../src/index.ts';
+import { IpcError, Mailbox, SharedMemory } from '../../src/index.ts';
 import { objectFileName } from '../../src/core/names.ts';
-import { W_CREATOR_PID } from '../../src/core/object-header.ts';
+import { ObjectKindCode, W_CREATOR_PID } from '../../src/core/object-header.ts';
 import { addon } from '../../src/native/addon.ts';
-import { closeFd, openShm } from '../../src/core/shared-file.ts';
+import { abandonCreate, closeFd, initializeObject, openShm } from '../../src/core/shared-file.ts';
+import { SHARED_MEMORY_VERSION } from '../../src/shm/shared-memory.ts';
 import { inspectObject } from '../../src/registry/index.ts';
 import { startHelper } from '../support/helper-process.ts';
 import { ipcError } from '../support/errors.ts';
@@ -115,5 +117,34 @@ test('rm --stale removes what killed creators left, and keeps an unfinished obje
     assert.deepEqual(leftovers(namespace), [objectFileName('mailbox', 'in-progress')]);
   } finally {
     Mailbox.unlink('in-progress');
+  }
+});
+
+test('a creator stopped long enough to look abandoned loses its file, and leaves the one that replaced it alone', () => {
+  // The stopped creator: it made the file and was stopped before sizing it, long ago.
+  const shmPath = `/${objectFileName('shm', 'stopped')}`;
+  const stoppedFd = openShm(shmPath, true, 0o600, 'stopped');
+  try {
+    const longAgo = new Date(Date.now() - 60_000);
+    utimesSync(path('shm', 'stopped'), longAgo, longAgo);
+    // Meanwhile another creator takes the name over.
+    using replacement = SharedMemory.create('stopped', 64);
+    new Uint8Array(replacement.buffer)[0] = 42;
+    // The stopped creator resumes: its file is no longer its own, and the name stays the
+    // replacement's.
+    let failure: unknown;
+    try {
+      initializeObject(stoppedFd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, 64, 0o600, undefined, 'stopped');
+    } catch (error) {
+      failure = error;
+    }
+    assert.ok(failure instanceof IpcError && failure.code === 'EEXIST', `the stopped creator went on: ${String(failure)}`);
+    // Its create then cleans up as every failed create does.
+    abandonCreate(shmPath, failure);
+    using reopened = SharedMemory.open('stopped');
+    assert.equal(new Uint8Array(reopened.buffer)[0], 42);
+    replacement.unlink();
+  } finally {
+    closeFd(stoppedFd);
   }
 });

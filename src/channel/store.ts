@@ -1081,3 +1081,24 @@ function linkFreeCells(words: Int32Array, start: number, cellBytes: number, from
     words[(start >> 2) + cell * cellWords + L.CELL_NEXT] = cell + 1 < to ? cell + 1 : then;
   }
 }
+
+/**
+ * Wakes every waiter of a store from its control block alone (`control`: at least
+ * L.CONTROL_BYTES of the body), as MessageStore.wakeAll does, without attaching: for the
+ * removal of a mailbox, which must wake everyone whatever size the arena has grown to and
+ * however damaged the rest of the store is. Each waiter then finds the object removed.
+ */
+export function wakeEveryWaiter(control: SharedArrayBuffer): void {
+  const words = new Int32Array(control, 0, L.CONTROL_BYTES / 4);
+  Atomics.add(words, L.C_ITEMS_SEQ, 1);
+  Atomics.add(words, L.C_SPACE_SEQ, 1);
+  for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
+    const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
+    const token = Atomics.load(words, at + L.R_BELL);
+    const tid = Atomics.load(words, at + L.R_TID);
+    // The token is ours to ring only if no other waker took it first.
+    if (token !== 0 && tid > 0 && Atomics.compareExchange(words, at + L.R_BELL, token, 0) === token) ringBell(tid, token);
+  }
+  wake(words, L.C_ITEMS_SEQ, WAKE_ALL);
+  wake(words, L.C_SPACE_SEQ, WAKE_ALL);
+}

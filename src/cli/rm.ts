@@ -22,8 +22,9 @@ object is reported, the others are removed, and the exit code is 1.
 --stale removes every stale object: one whose creator and every recorded user have exited
 (as seen from this machine's, and this pid namespace's, processes). A stale object may still
 be wanted (a mailbox left with messages for a later process): look first with --dry-run.
-Objects that record nobody (incomplete ones, damaged headers) are never stale: remove them by
-NAME.
+An incomplete object (never finished) is stale once its creator has exited, or, if it never
+recorded its creator, once its file is 2 s old. Damaged headers record nobody and are never
+stale: remove them by NAME.
 
 Each object removed is printed as "removed KIND/NAME" (with --dry-run: "would remove ...").
 

@@ -8,13 +8,19 @@
 //   4   u32 version      layout version of this kind's body
 //   8   u32 kind         ObjectKindCode
 //   12  u32 headerBytes  offset of the body (HEADER_BYTES)
-//   16  u32 creatorPid
+//   16  u32 creatorPid   recorded first, right after the file is sized (see recordCreator)
 //   20  u32 flags        FLAG_REMOVED once unlinked
 //   24  f64 createdAt    ms since the epoch
 //   32  f64 bodyBytes    size of the body
 //   40  24 bytes reserved (zero)
 //   64  u32 users[48]    pids of processes that have it open (0 = free slot)
 // The creator alone writes bytes 4-39 before publishing; afterwards they are read-only.
+// Its pid goes in first, by CAS from 0, before the body is allocated or filled: an object
+// whose creator dies at any later step records a dead creator, so it is known abandoned
+// (stale for `rm --stale`, replaceable by create, ENOENT for open) instead of blocking its
+// name. A replacer takes such a file over by CAS of creatorPid from the dead pid (or 0)
+// to its own, so that of several replacers, and against a creator that was only stopped,
+// exactly one goes on.
 // Slots of users[] are claimed and released by CAS. Nothing here is trusted when read.
 import { corrupt, IpcError } from './errors.ts';
 import { isThreadAlive } from './liveness.ts';
@@ -47,6 +53,19 @@ export const W_USERS = 16; // byte 64
 
 /** How long an opener waits for a creator to publish before calling the object corrupt. */
 const PUBLISH_WAIT_MS = 2000;
+const PUBLISH_SLICE_MS = 50;
+
+/**
+ * A creator takes microseconds from making its file to recording its pid (shm_open,
+ * fchmod, ftruncate, one CAS). A file older than this that still records no creator was
+ * abandoned between those calls: its creator died there, or is stopped for this long.
+ */
+export const ABANDONED_AFTER_MS = 2000;
+
+/** Why an unpublished header will never be published, for messages. */
+export function abandonedBy(creator: number): string {
+  return creator > 0 ? `its creator (pid ${creator}) has exited` : `its creator never recorded itself and is gone`;
+}
 
 export interface HeaderInfo {
   version: number;
@@ -66,14 +85,37 @@ export class ObjectHeader {
     this.#floats = new Float64Array(buffer, 0, HEADER_BYTES / 8);
   }
 
-  /** Fills a fresh (all-zero) header and publishes it. */
+  /**
+   * Records this process as the creator of a fresh (all-zero) header, the first thing a
+   * creator writes. false: another process took the file over meanwhile (this creator was
+   * stopped long enough to look abandoned); the file is no longer this creator's.
+   */
+  recordCreator(): boolean {
+    this.#floats[F_CREATED_AT] = Date.now();
+    return Atomics.compareExchange(this.#words, W_CREATOR_PID, 0, process.pid) === 0;
+  }
+
+  /**
+   * Takes over an unpublished header whose creator `abandonedBy` (0: none recorded) is
+   * gone, so that this process alone may remove it. false: someone else did first.
+   */
+  claimAbandoned(abandonedBy: number): boolean {
+    if (Atomics.load(this.#words, W_MAGIC) !== 0) return false;
+    return Atomics.compareExchange(this.#words, W_CREATOR_PID, abandonedBy, process.pid) === abandonedBy;
+  }
+
+  /** The recorded creator of a header that is not published: 0 if none, -1 once published. */
+  get unpublishedCreator(): number {
+    if (Atomics.load(this.#words, W_MAGIC) !== 0) return -1;
+    return Atomics.load(this.#words, W_CREATOR_PID);
+  }
+
+  /** Fills the rest of a header its creator recorded itself in (recordCreator) and publishes it. */
   initialize(kind: ObjectKindCode, version: number, bodyBytes: number): void {
     const words = this.#words;
     words[W_VERSION] = version;
     words[W_KIND] = kind;
     words[W_HEADER_BYTES] = HEADER_BYTES;
-    words[W_CREATOR_PID] = process.pid;
-    this.#floats[F_CREATED_AT] = Date.now();
     this.#floats[F_BODY_BYTES] = bodyBytes;
     Atomics.store(words, W_MAGIC, MAGIC);
     wake(words, W_MAGIC, WAKE_ALL);
@@ -81,22 +123,27 @@ export class ObjectHeader {
 
   /**
    * Waits (briefly) for the creator to publish, then checks that this is an object of the
-   * expected kind and version whose body fits in `fileBytes`.
+   * expected kind and version whose body fits in `fileBytes`. `fileAgeMs`: how long ago the
+   * file was sized (its mtime), to tell a creator about to record itself from a lost one.
    */
-  validate(kind: ObjectKindCode, version: number, fileBytes: number, what: string): HeaderInfo {
+  validate(kind: ObjectKindCode, version: number, fileBytes: number, what: string, fileAgeMs = 0): HeaderInfo {
     const words = this.#words;
+    const started = performance.now();
     const deadline = deadlineAfter(PUBLISH_WAIT_MS);
     let magic = Atomics.load(words, W_MAGIC);
     while (magic === 0) {
+      // Nobody will ever publish a header whose recorded creator is dead, or one that
+      // records no creator long after the file was sized (the creator records itself
+      // right after sizing it). The object never came to exist: there is none to open.
+      const creator = Atomics.load(words, W_CREATOR_PID);
+      const age = Math.max(0, fileAgeMs) + (performance.now() - started);
+      if (creator > 0 ? !isThreadAlive(creator) : age >= ABANDONED_AFTER_MS) {
+        throw new IpcError('ENOENT', `${what} was never finished: ${abandonedBy(creator)} (create replaces it)`);
+      }
       const left = timeLeft(deadline);
       if (left === 0) throw corrupt(`${what} was never finished by its creator`);
-      // The creator stores its pid before it publishes: once that pid is dead, nobody
-      // will ever publish this header, so there is nothing to wait for.
-      const creator = Atomics.load(words, W_CREATOR_PID);
-      if (creator > 0 && !isThreadAlive(creator)) {
-        throw corrupt(`${what} was left unfinished by its creator (pid ${creator}), which has exited`);
-      }
-      waitSync(words, W_MAGIC, 0, left);
+      // In slices, so that a creator dying meanwhile is noticed.
+      waitSync(words, W_MAGIC, 0, Math.min(left, PUBLISH_SLICE_MS));
       magic = Atomics.load(words, W_MAGIC);
     }
     if (magic !== MAGIC) throw corrupt(`${what} does not start with interproc's magic number`);
@@ -122,6 +169,11 @@ export class ObjectHeader {
       throw corrupt(`${what} declares a body of ${info.bodyBytes} bytes in a ${fileBytes}-byte file`);
     }
     return info;
+  }
+
+  /** Whether the creator has published the header (its magic is interproc's). */
+  get published(): boolean {
+    return Atomics.load(this.#words, W_MAGIC) === MAGIC;
   }
 
   get removed(): boolean {

@@ -2,21 +2,25 @@
 // (/dev/shm) for named objects and memfd for anonymous ones. Every object file is an
 // ObjectHeader followed by a body; the two are mapped as separate SharedArrayBuffers so
 // that the body a user sees starts at its own byte 0.
-import { constants, fstatSync, readFileSync } from 'node:fs';
+//
+// Creation is ordered so that a creator killed at any step leaves nothing that blocks the
+// name for good: the creator sizes the file and records its pid before anything slow, and an
+// object whose creator is gone before publishing it is abandoned (object-header.ts): open
+// says ENOENT, create removes it and makes its own, `rm --stale` removes it.
+import { constants, fstatSync, lstatSync, readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { addon, type FileStatus } from '../native/addon.ts';
+import { crashPoint } from './crash-point.ts';
 import { corrupt, IpcError, systemError } from './errors.ts';
-import { HEADER_BYTES, ObjectHeader, type HeaderInfo, type ObjectKindCode } from './object-header.ts';
+import { isThreadAlive } from './liveness.ts';
+import { SHM_DIR } from './names.ts';
+import { abandonedBy, ABANDONED_AFTER_MS, HEADER_BYTES, ObjectHeader, type HeaderInfo, type ObjectKindCode } from './object-header.ts';
+import { checkOwner, type TrustedUids } from './trust.ts';
 import { deadlineAfter, timeLeft } from './wait.ts';
 
 /** Largest body of one object: 1 TiB. */
 export const MAX_BODY_BYTES = 2 ** 40;
 
-/**
- * How long a creator may take from making an object's file to sizing it. An opener that
- * finds the file empty waits until the file is that old, then calls it corrupt.
- */
-const SIZE_WAIT_MS = 2000;
 
 export interface MappedObject {
   header: ObjectHeader;
@@ -70,11 +74,17 @@ export function initializeObject(
     // fchmod sets the exact mode asked for; shm_open's mode is reduced by the umask.
     if (mode !== undefined) addon.fchmod(fd, mode);
     addon.ftruncate(fd, fileBytes);
+    crashPoint('create:sized');
+    const header = new ObjectHeader(addon.mapShared(fd, 0, HEADER_BYTES));
+    if (!header.recordCreator()) {
+      throw new IpcError('EEXIST', `create ${what}: another process took the file over as abandoned while this one was stopped`);
+    }
+    crashPoint('create:recorded');
     addon.allocate(fd, 0, fileBytes);
-    const headerBuffer = addon.mapShared(fd, 0, HEADER_BYTES);
+    crashPoint('create:allocated');
     const body = addon.mapShared(fd, HEADER_BYTES, bodyBytes);
     fillBody?.(body);
-    const header = new ObjectHeader(headerBuffer);
+    crashPoint('create:filled');
     header.initialize(kind, version, bodyBytes);
     const status = addon.fstat(fd);
     return { header, info: header.validate(kind, version, status.size, what), body, status };
@@ -83,8 +93,82 @@ export function initializeObject(
   }
 }
 
-/** Maps an existing object file after checking its header. */
-export function mapObject(fd: number, kind: ObjectKindCode, version: number, what: string): MappedObject {
+/**
+ * Makes the file of a new named object: EEXIST if the name is taken, unless it is taken by
+ * an object its creator abandoned, which is removed first. Follow with initializeObject.
+ */
+export function createShm(path: string, mode: number, what: string): number {
+  let fd: number;
+  try {
+    fd = openShm(path, true, mode, what);
+  } catch (error) {
+    if (!(error instanceof IpcError) || error.code !== 'EEXIST' || !removeAbandoned(path)) throw error;
+    fd = openShm(path, true, mode, what);
+  }
+  crashPoint('create:opened');
+  return fd;
+}
+
+/**
+ * Undoes a create that failed after createShm: removes the name, unless initializeObject
+ * found the file taken over (EEXIST), which makes it another process's to remove.
+ */
+export function abandonCreate(path: string, failure: unknown): void {
+  if (failure instanceof IpcError && failure.code === 'EEXIST') return;
+  try {
+    addon.shmUnlink(path);
+  } catch {
+    // Already gone: nothing to undo.
+  }
+}
+
+/**
+ * Removes the file at `path` if it holds an object its creator abandoned: unpublished, and
+ * its recorded creator dead (or none recorded, long after the file was made or sized). The
+ * file is first claimed (ObjectHeader.claimAbandoned), so that of several processes removing
+ * it only one does, and a creator that was merely stopped finds it lost. Whether it was
+ * removed; any failure counts as no.
+ */
+function removeAbandoned(path: string): boolean {
+  let fd: number;
+  try {
+    fd = addon.shmOpen(path, constants.O_RDWR, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const status = fstatSync(fd);
+    if (!status.isFile()) return false;
+    const age = Date.now() - status.mtimeMs;
+    if (status.size < HEADER_BYTES) {
+      // Empty: its creator never sized it. Room for the claim, without ever shrinking a file
+      // another process might have sized meanwhile (fallocate only extends).
+      if (status.size !== 0 || age < ABANDONED_AFTER_MS) return false;
+      addon.allocate(fd, 0, HEADER_BYTES);
+    }
+    const header = new ObjectHeader(addon.mapShared(fd, 0, HEADER_BYTES));
+    const creator = header.unpublishedCreator;
+    if (creator < 0) return false;
+    if (creator > 0 ? isThreadAlive(creator) : age < ABANDONED_AFTER_MS) return false;
+    if (!header.claimAbandoned(creator)) return false;
+    // The file is this process's now, but the name may have been removed and made again
+    // since it was opened: only the claimed file may go.
+    const named = lstatSync(`${SHM_DIR}${path}`, { throwIfNoEntry: false });
+    if (named === undefined || named.ino !== status.ino || named.dev !== status.dev) return false;
+    addon.shmUnlink(path);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    closeFd(fd);
+  }
+}
+
+/**
+ * Maps an existing object file after checking its header, and first its owner against
+ * `trusted` (EPERM; default: anyone, for a descriptor handed over on purpose).
+ */
+export function mapObject(fd: number, kind: ObjectKindCode, version: number, what: string, trusted: TrustedUids = 'any'): MappedObject {
   try {
     let status = addon.fstat(fd);
     // Only a regular file (a /dev/shm file or a memfd) can be an object; a pipe, device or
@@ -92,23 +176,27 @@ export function mapObject(fd: number, kind: ObjectKindCode, version: number, wha
     if ((status.mode & constants.S_IFMT) !== constants.S_IFREG) {
       throw new IpcError('EINVAL', `${what} is not a shared memory file (file mode 0o${status.mode.toString(8)})`);
     }
+    // Before anything of the file is read: an untrusted owner's contents are not looked at.
+    checkOwner(status.uid, trusted, what);
+    // The file's mtime is when it was made or sized (ftruncate updates it).
+    let age = Date.now() - fstatSync(fd).mtimeMs;
     if (status.size === 0) {
       // The creator makes the file, then sizes it with one ftruncate: an empty file may be
-      // a creator between those two calls, never a file of any other size. The file's
-      // mtime is when it was made (ftruncate would have updated it), so a file that is
+      // a creator between those two calls, never a file of any other size. A file that is
       // already old has no creator coming back and is not waited for.
-      const age = Date.now() - fstatSync(fd).mtimeMs;
-      const deadline = deadlineAfter(Math.max(0, SIZE_WAIT_MS - Math.max(0, age)));
+      const deadline = deadlineAfter(Math.max(0, ABANDONED_AFTER_MS - Math.max(0, age)));
       while (status.size === 0 && timeLeft(deadline) > 0) {
         pause(1);
         status = addon.fstat(fd);
       }
+      if (status.size === 0) throw new IpcError('ENOENT', `${what} was never finished: ${abandonedBy(0)} (create replaces it)`);
+      age = Date.now() - fstatSync(fd).mtimeMs;
     }
     if (status.size < HEADER_BYTES) {
       throw corrupt(`${what} is ${status.size} bytes, too short for a header`);
     }
     const header = new ObjectHeader(addon.mapShared(fd, 0, HEADER_BYTES));
-    const info = header.validate(kind, version, status.size, what);
+    const info = header.validate(kind, version, status.size, what, age);
     const body = addon.mapShared(fd, HEADER_BYTES, info.bodyBytes);
     return { header, info, body, status };
   } catch (error) {
@@ -123,6 +211,46 @@ export function openShm(path: string, create: boolean, mode: number, what: strin
     return addon.shmOpen(path, flags, mode);
   } catch (error) {
     throw systemError(error, `${create ? 'create' : 'open'} ${what}`);
+  }
+}
+
+/**
+ * Removes a named object: its name first, and only once that succeeded (the caller may
+ * remove it) marks the object removed. Returns the first `controlBytes` of the body (for
+ * the caller to wake its waiters) when the object is published, of this kind and version,
+ * and that large; null otherwise. An incomplete or damaged object is removed by name all
+ * the same, and nothing is waited for.
+ */
+export function unlinkObject(path: string, kind: ObjectKindCode, version: number, controlBytes: number, what: string): SharedArrayBuffer | null {
+  const fd = openShm(path, false, 0, what);
+  try {
+    const published = mapForRemoval(fd, kind, version, controlBytes, what);
+    unlinkShm(path, what);
+    if (published === null) return null;
+    published.header.markRemoved();
+    return published.control;
+  } finally {
+    closeFd(fd);
+  }
+}
+
+/** The header of a published object (never waited for) and its first `controlBytes`; null when there is none. */
+function mapForRemoval(fd: number, kind: ObjectKindCode, version: number, controlBytes: number, what: string): { header: ObjectHeader; control: SharedArrayBuffer | null } | null {
+  try {
+    const status = addon.fstat(fd);
+    if ((status.mode & constants.S_IFMT) !== constants.S_IFREG || status.size < HEADER_BYTES) return null;
+    const header = new ObjectHeader(addon.mapShared(fd, 0, HEADER_BYTES));
+    if (!header.published) return null;
+    let control: SharedArrayBuffer | null = null;
+    try {
+      const { bodyBytes } = header.validate(kind, version, status.size, what);
+      if (controlBytes > 0 && bodyBytes >= controlBytes) control = addon.mapShared(fd, HEADER_BYTES, controlBytes);
+    } catch {
+      // Another kind or a damaged header: marked removed, nobody woken.
+    }
+    return { header, control };
+  } catch {
+    return null;
   }
 }
 

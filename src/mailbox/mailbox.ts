@@ -9,7 +9,8 @@ import { IpcError } from '../core/errors.ts';
 import { objectFileName, validateName } from '../core/names.ts';
 import { ObjectKindCode, type ObjectHeader } from '../core/object-header.ts';
 import { GrowableFile } from '../core/growable-file.ts';
-import { closeFd, initializeObject, mapObject, openShm, unlinkShm } from '../core/shared-file.ts';
+import { abandonCreate, createShm, initializeObject, mapObject, openShm, unlinkObject } from '../core/shared-file.ts';
+import { validateTrustedUids, type TrustedUids } from '../core/trust.ts';
 import { invalidType, validateBoolean, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
 import { openDoorbell } from '../core/doorbell.ts';
 import { abortError, deadlineAfter, timeLeft } from '../core/wait.ts';
@@ -18,10 +19,20 @@ import * as L from '../channel/layout.ts';
 import { pollReceive, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from '../channel/operations.ts';
 import { AdaptiveSpin } from '../channel/spin-policy.ts';
 import { MAX_MESSAGE_TYPE, selectorFrom, type Selector, type SelectorOptions } from '../channel/selector.ts';
-import { MessageStore, type Envelope, type StoreStats } from '../channel/store.ts';
+import { MessageStore, wakeEveryWaiter, type Envelope, type StoreStats } from '../channel/store.ts';
 import { planMailbox, type MailboxOptions } from './mailbox-options.ts';
 
 export type { MailboxOptions };
+
+export interface MailboxOpenOptions<T> {
+  codec?: MailboxOptions<T>['codec'];
+  /**
+   * Owners (uids) whose mailbox this process accepts: EPERM for a mailbox another user made
+   * (default: this process's effective uid and root). 'any' accepts every owner, for a
+   * mailbox shared between users on purpose. See docs/SECURITY.md.
+   */
+  trustedUids?: TrustedUids;
+}
 
 export interface Message<T> {
   data: T;
@@ -113,6 +124,10 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   readonly #closing = new AbortController();
   // The same fact as a plain field, for the hot paths (an AbortSignal's getter is slower).
   #closed = false;
+  // Sends and receives of this handle waiting on the event loop. close() ends them, but they
+  // still finish under the store's lock (a receive leaves its receiver slot), which may map
+  // an arena other processes grew: the file is closed when the last of them has settled.
+  #pending = 0;
   // How long this handle's receives poll before they sleep (ReceiveOptions.spin).
   readonly #spin = new AdaptiveSpin();
 
@@ -130,7 +145,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     validateName(name);
     const plan = planMailbox(options);
     const path = mailboxPath(name);
-    const fd = openShm(path, true, plan.mode, describe(name));
+    const fd = createShm(path, plan.mode, describe(name));
     // The handle keeps the descriptor: growing the arena extends and remaps the file.
     const file = new GrowableFile(fd, describe(name));
     try {
@@ -147,23 +162,24 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
       return new Mailbox<T>(name, store, mapped.header, plan.codec as Codec<T>, file);
     } catch (error) {
       file.close();
-      try {
-        unlinkShm(path, describe(name));
-      } catch {
-        // Already gone: nothing to undo.
-      }
+      abandonCreate(path, error);
       throw error;
     }
   }
 
-  /** Opens an existing mailbox with its creator's options. ENOENT if there is none. */
-  static open<T = unknown>(name: string, options?: { codec?: MailboxOptions<T>['codec'] }): Mailbox<T> {
+  /**
+   * Opens an existing mailbox with its creator's options. ENOENT if there is none (or its
+   * creator died before finishing it), EACCES if its mode forbids it, EPERM if its owner is
+   * not trusted (options.trustedUids).
+   */
+  static open<T = unknown>(name: string, options?: MailboxOpenOptions<T>): Mailbox<T> {
     validateName(name);
-    const { codec } = validateObject<{ codec?: unknown }>(options, 'options');
+    const { codec, trustedUids } = validateObject<MailboxOpenOptions<T>>(options, 'options');
+    const trusted = validateTrustedUids(trustedUids);
     const fd = openShm(mailboxPath(name), false, 0, describe(name));
     const file = new GrowableFile(fd, describe(name));
     try {
-      const mapped = mapObject(fd, ObjectKindCode.Mailbox, LAYOUT_VERSION, describe(name));
+      const mapped = mapObject(fd, ObjectKindCode.Mailbox, LAYOUT_VERSION, describe(name), trusted);
       const store = MessageStore.attach(mapped.body, () => mapped.header.removed, describe(name), file);
       const chosen = codecById(store.config.codecId, codec, describe(name)) as Codec<T>;
       return new Mailbox<T>(name, store, mapped.header, chosen, file);
@@ -173,22 +189,16 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     }
   }
 
-  /** Removes the mailbox: every blocked sender and receiver fails with EIDRM, and so does later use. */
+  /**
+   * Removes the mailbox: every blocked sender and receiver fails with EIDRM, and so does later
+   * use. Nothing changes when the name cannot be removed (EACCES). A damaged or unfinished
+   * mailbox is removed by name.
+   */
   static unlink(name: string): void {
     validateName(name);
-    const path = mailboxPath(name);
-    const fd = openShm(path, false, 0, describe(name));
-    try {
-      const mapped = mapObject(fd, ObjectKindCode.Mailbox, LAYOUT_VERSION, describe(name));
-      mapped.header.markRemoved();
-      MessageStore.attach(mapped.body, () => true, describe(name)).wakeAll();
-    } catch (error) {
-      // A damaged mailbox is still removed by name.
-      if (!(error instanceof IpcError) || (error.code !== 'ECORRUPT' && error.code !== 'EINVAL')) throw error;
-    } finally {
-      closeFd(fd);
-    }
-    unlinkShm(path, describe(name));
+    // Waking needs only the control block, never the arena (which may have grown since).
+    const control = unlinkObject(mailboxPath(name), ObjectKindCode.Mailbox, LAYOUT_VERSION, L.CONTROL_BYTES, describe(name));
+    if (control !== null) wakeEveryWaiter(control);
   }
 
   get capacity(): number {
@@ -213,7 +223,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     this.#checkOpen();
     // Room now: no need for the waiting machinery.
     if (!plan.untilTaken && trySend(this.#store, plan.payload, plan.type)) return;
-    await this.#runAsync(sendSteps(this.#store, plan), abortSignal);
+    await this.#whilePending(this.#runAsync(sendSteps(this.#store, plan), abortSignal));
   }
 
   /** Sends only if that needs no waiting (with zero capacity: only if a receiver is waiting now). */
@@ -247,7 +257,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     // Waiting on the event loop: sleep on this thread's doorbell where there is one.
     const sleptAt = performance.now();
     const plan = { selector, deadline, into, bells: openDoorbell() !== null };
-    const envelope = await this.#runAsync(receiveSteps(this.#store, plan), abortSignal);
+    const envelope = await this.#whilePending(this.#runAsync(receiveSteps(this.#store, plan), abortSignal));
     this.#slept(spin, sleptAt);
     return this.#decode(envelope);
   }
@@ -313,7 +323,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     this.#closed = true;
     this.#closing.abort(new IpcError('EBADF', `${describe(this.name)} handle is closed`));
     this.#header.removeUser(this.#userSlot);
-    this.#file.close();
+    if (this.#pending === 0) this.#file.close();
   }
 
   [Symbol.dispose](): void {
@@ -338,6 +348,16 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   /** A receive that slept from `sleptAt` got its message: the adaptive window learns how long that took. */
   #slept(spin: number | undefined, sleptAt: number): void {
     if (spin === undefined) this.#spin.slept((performance.now() - sleptAt) * 1000);
+  }
+
+  /** Counts `operation` as pending until it settles (see #pending). */
+  async #whilePending<R>(operation: Promise<R>): Promise<R> {
+    this.#pending++;
+    try {
+      return await operation;
+    } finally {
+      if (--this.#pending === 0 && this.#closed) this.#file.close();
+    }
   }
 
   #checkOpen(): void {

@@ -10,6 +10,7 @@
 // object (and can be found stale).
 import { objectFileName, SHM_DIR, type ObjectKind } from '../core/names.ts';
 import {
+  ABANDONED_AFTER_MS,
   F_BODY_BYTES,
   F_CREATED_AT,
   FLAG_REMOVED,
@@ -97,10 +98,12 @@ function fail(record: ObjectRecord, status: ObjectStatus, problem: string): Obje
 
 /** Fills the record from the header (and a mailbox's control block). */
 function readHeader(record: ObjectRecord, file: ObjectFile): void {
+  // The creator makes the file, sizes it and records itself at once (core/shared-file.ts):
+  // a file long past those steps that still records no creator was abandoned there.
+  const abandoned = Date.now() - file.mtimeMs >= ABANDONED_AFTER_MS;
   if (file.prefix === null) {
-    // The creator makes the file, then sizes it: empty is a creator between the two calls,
-    // or one that died there (nothing says which, so it is never called stale).
-    fail(record, 'incomplete', 'empty: being created, or left so by a creator that died before sizing it');
+    record.stale = abandoned;
+    fail(record, 'incomplete', abandoned ? 'empty: abandoned by a creator that never sized it' : 'empty: being created');
     return;
   }
   if (file.size < HEADER_BYTES) {
@@ -119,7 +122,7 @@ function readHeader(record: ObjectRecord, file: ObjectFile): void {
   const creator = Atomics.load(words, W_CREATOR_PID);
   const users = readUsers(words);
   if (magic === 0) {
-    readUnpublished(record, creator, users);
+    readUnpublished(record, creator, users, abandoned);
     return;
   }
   if (Atomics.load(words, W_HEADER_BYTES) !== HEADER_BYTES) {
@@ -171,13 +174,15 @@ function readHeader(record: ObjectRecord, file: ObjectFile): void {
 }
 
 /**
- * A header whose magic is still 0: the creator stores its pid just before it publishes, so a
- * recorded creator that is dead will never publish it (abandoned, and stale unless someone
- * is recorded as using it); no pid yet says nothing.
+ * A header whose magic is still 0: the creator records its pid first, so a recorded creator
+ * that is dead will never publish it (abandoned, and stale unless someone is recorded as
+ * using it); no pid yet is a creator between sizing the file and recording itself, or, long
+ * after the file was sized (`abandoned`), one that was lost there.
  */
-function readUnpublished(record: ObjectRecord, creator: number, users: ReturnType<typeof readUsers>): void {
+function readUnpublished(record: ObjectRecord, creator: number, users: ReturnType<typeof readUsers>, abandoned: boolean): void {
   if (creator === 0) {
-    fail(record, 'incomplete', 'not published: being created, or left so by a creator that died before recording itself');
+    record.stale = abandoned;
+    fail(record, 'incomplete', abandoned ? 'never published: abandoned by a creator that never recorded itself' : 'not published: being created');
     return;
   }
   if (!validPid(creator)) {

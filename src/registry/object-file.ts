@@ -24,6 +24,8 @@ export interface ObjectFile {
   /** Permission bits. */
   mode: number;
   uid: number;
+  /** When the file was made or last sized (ms since the epoch). */
+  mtimeMs: number;
   /** The file's first min(size, PREFIX_BYTES) bytes (live, or a copy); null for an empty file. */
   prefix: SharedArrayBuffer | null;
 }
@@ -35,7 +37,7 @@ export type ObjectFileResult =
   /** Not a regular file (a link, directory, FIFO ...). */
   | { notFile: string }
   /** Could not be opened (its mode forbids reading): what stat(2) still tells, if anything. */
-  | { unreadable: string; file: Omit<ObjectFile, 'prefix'> | null };
+  | { unreadable: string; file: Omit<ObjectFile, 'prefix' | 'mtimeMs'> | null };
 
 const BASE_FLAGS = constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
@@ -63,7 +65,7 @@ export function readObjectFile(path: string): ObjectFileResult {
     const length = Math.min(status.size, PREFIX_BYTES);
     let prefix: SharedArrayBuffer | null = null;
     if (length > 0) prefix = writable ? addon.mapShared(fd, 0, length) : copy(fd, length);
-    return { file: { size: status.size, mode: status.mode & 0o7777, uid: status.uid, prefix } };
+    return { file: { size: status.size, mode: status.mode & 0o7777, uid: status.uid, mtimeMs: status.mtimeMs, prefix } };
   } catch (error) {
     return { unreadable: describeError(error), file: null };
   } finally {
@@ -71,7 +73,7 @@ export function readObjectFile(path: string): ObjectFileResult {
   }
 }
 
-function statOnly(path: string): Omit<ObjectFile, 'prefix'> | null {
+function statOnly(path: string): Omit<ObjectFile, 'prefix' | 'mtimeMs'> | null {
   try {
     const status = lstatSync(path);
     return { size: status.size, mode: status.mode & 0o7777, uid: status.uid };

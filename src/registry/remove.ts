@@ -1,7 +1,9 @@
 // Removes named objects through each kind's own unlink, so that removal means what it means
 // in the library: Mailbox.unlink marks the mailbox removed and wakes every blocked sender and
-// receiver (they fail with EIDRM) before the name goes; SharedMemory.unlink removes the name
-// (processes that have it mapped keep it). Both remove a damaged object by name as well.
+// receiver (they fail with EIDRM) once the name is gone; SharedMemory.unlink removes the name
+// and marks the segment removed (processes that have it mapped keep it). Both remove a
+// damaged or unfinished object by name as well, and change nothing when the name cannot be
+// removed (EACCES).
 // Kinds that have no implementation yet (mq, port) can hold no waiters: their file is unlinked.
 import { IpcError } from '../core/errors.ts';
 import { objectFileName } from '../core/names.ts';

@@ -11,8 +11,10 @@
 //
 // A stale object is not necessarily unwanted (a mailbox may be left with messages on purpose
 // for a later process), which is why `rm --stale` has --dry-run. An object nothing records
-// (an empty file; a header whose creator had not yet recorded itself) is never stale: it is
-// listed as incomplete, and `rm NAME` removes it.
+// (an empty file; a header whose creator had not yet recorded itself) is incomplete, and
+// stale only once its file is older than ABANDONED_AFTER_MS (core/object-header.ts): a
+// creator records itself microseconds after making the file, so by then it is gone (or
+// stopped that long, and its create then fails). registry/inspect.ts decides that case.
 import type { ObjectUser } from './object-record.ts';
 
 export interface StalenessFacts {

@@ -10,23 +10,35 @@ import { IpcError } from '../core/errors.ts';
 import { objectFileName, validateName } from '../core/names.ts';
 import { ObjectKindCode, type ObjectHeader } from '../core/object-header.ts';
 import {
+  abandonCreate,
   closeFd,
+  createShm,
   initializeObject,
   mapObject,
   MAX_BODY_BYTES,
   openShm,
-  unlinkShm,
+  unlinkObject,
   type MappedObject,
 } from '../core/shared-file.ts';
 import { addon } from '../native/addon.ts';
 import { systemError } from '../core/errors.ts';
+import { validateTrustedUids, type TrustedUids } from '../core/trust.ts';
 import { invalidType, outOfRange, validateInteger, validateMode, validateObject } from '../core/validate.ts';
 
 /** Layout version of a segment's body (the object header's `version`). */
 export const SHARED_MEMORY_VERSION = 1;
 const DEFAULT_MODE = 0o600;
 
-export interface SharedMemoryOptions {
+export interface SharedMemoryOpenOptions {
+  /**
+   * Owners (uids) whose segment this process accepts: EPERM for a segment another user made
+   * (default: this process's effective uid and root). 'any' accepts every owner, for a
+   * segment shared between users on purpose. See docs/SECURITY.md.
+   */
+  trustedUids?: TrustedUids;
+}
+
+export interface SharedMemoryOptions extends SharedMemoryOpenOptions {
   /** Permission bits of the segment's file (default 0o600: this user only). */
   mode?: number;
 }
@@ -83,30 +95,32 @@ export class SharedMemory implements Disposable {
   static create(name: string, size: number, options?: SharedMemoryOptions): SharedMemory {
     validateName(name);
     const bytes = validateSize(size);
-    const mode = validateMode(validateObject<SharedMemoryOptions>(options, 'options').mode ?? DEFAULT_MODE);
+    const given = validateObject<SharedMemoryOptions>(options, 'options');
+    const mode = validateMode(given.mode ?? DEFAULT_MODE);
+    validateTrustedUids(given.trustedUids);
     const path = shmPath(name);
-    const fd = openShm(path, true, mode, describe(name));
+    const fd = createShm(path, mode, describe(name));
     try {
       return new SharedMemory(name, initializeObject(fd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, bytes, mode, undefined, describe(name)), -1);
     } catch (error) {
       // Never leave a half-made segment behind under the name.
-      try {
-        addon.shmUnlink(path);
-      } catch {
-        // Already gone: nothing to undo.
-      }
+      abandonCreate(path, error);
       throw error;
     } finally {
       closeFd(fd);
     }
   }
 
-  /** Opens an existing named segment. ENOENT if there is none, EACCES if its mode forbids it. */
-  static open(name: string): SharedMemory {
+  /**
+   * Opens an existing named segment. ENOENT if there is none (or its creator died before
+   * finishing it), EACCES if its mode forbids it, EPERM if its owner is not trusted.
+   */
+  static open(name: string, options?: SharedMemoryOpenOptions): SharedMemory {
     validateName(name);
+    const trusted = validateTrustedUids(validateObject<SharedMemoryOpenOptions>(options, 'options').trustedUids);
     const fd = openShm(shmPath(name), false, 0, describe(name));
     try {
-      return new SharedMemory(name, mapObject(fd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, describe(name)), -1);
+      return new SharedMemory(name, mapObject(fd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, describe(name), trusted), -1);
     } finally {
       closeFd(fd);
     }
@@ -114,12 +128,16 @@ export class SharedMemory implements Disposable {
 
   /**
    * Opens the named segment, creating it when there is none. An existing segment must have
-   * the size asked for (EINVAL otherwise). `created` on the result tells which happened.
+   * the size asked for (EINVAL otherwise) and a trusted owner (EPERM otherwise: by default,
+   * one made by another user under this name first is refused). `created` on the result
+   * tells which happened.
    */
   static openOrCreate(name: string, size: number, options?: SharedMemoryOptions): SharedMemory & { created: boolean } {
     validateName(name);
     const bytes = validateSize(size);
-    validateMode(validateObject<SharedMemoryOptions>(options, 'options').mode ?? DEFAULT_MODE);
+    const given = validateObject<SharedMemoryOptions>(options, 'options');
+    validateMode(given.mode ?? DEFAULT_MODE);
+    const trusted = validateTrustedUids(given.trustedUids);
     for (;;) {
       try {
         return Object.assign(SharedMemory.create(name, bytes, options), { created: true });
@@ -127,7 +145,7 @@ export class SharedMemory implements Disposable {
         if (!(error instanceof IpcError) || error.code !== 'EEXIST') throw error;
       }
       try {
-        const segment = SharedMemory.open(name);
+        const segment = SharedMemory.open(name, { trustedUids: trusted });
         if (segment.size !== bytes) {
           segment.close();
           throw new IpcError('EINVAL', `${describe(name)} exists with size ${segment.size}, not ${bytes}`);
@@ -173,10 +191,13 @@ export class SharedMemory implements Disposable {
     return new SharedMemory(null, mapObject(fd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, describe(null)), fd);
   }
 
-  /** Removes the name. Processes that have the segment open keep it until they close it. */
+  /**
+   * Removes the name, then marks the segment removed (as `interproc ls` shows). Processes
+   * that have it open keep it until they close it.
+   */
   static unlink(name: string): void {
     validateName(name);
-    unlinkShm(shmPath(name), describe(name));
+    unlinkObject(shmPath(name), ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, 0, describe(name));
   }
 
   /** The shared bytes. EBADF once this handle is closed. */

@@ -2,12 +2,48 @@
 // test/helpers/, run by Node with tsx; it talks to the test over stdout, one line per
 // message, so that tests synchronize on handshakes ("ready", "locked") and never on sleeps.
 // Every helper has a hard timeout: a hang kills it and fails the test instead of CI.
+//
+// A helper run as another user (options.uid, e.g. nobody) cannot read a checkout that lives
+// in a private directory (mode 0700, as `mktemp -d` makes and many home directories are),
+// so it runs from a copy of what it needs — the sources, the test helpers, the addon and
+// tsx with esbuild — in a directory every user may read, made once per test process and
+// removed when it exits.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { chmodSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
+const CHECKOUT = fileURLToPath(new URL('../../', import.meta.url));
 export const HELPERS_DIR = fileURLToPath(new URL('../helpers/', import.meta.url));
 const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** What a helper needs at run time, relative to the checkout. */
+const HELPER_NEEDS = [
+  'package.json',
+  'src',
+  'test/helpers',
+  'test/support',
+  'build/Release/interproc.node',
+  'node_modules/tsx',
+  'node_modules/esbuild',
+  'node_modules/@esbuild',
+];
+
+let sharedCopy: string | null = null;
+
+/** The root of a copy of HELPER_NEEDS that every user may read (made on first use). */
+function readableCopy(): string {
+  if (sharedCopy !== null) return sharedCopy;
+  const root = mkdtempSync(join(tmpdir(), 'interproc-helpers-'));
+  process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+  for (const path of HELPER_NEEDS) cpSync(join(CHECKOUT, path), join(root, path), { recursive: true });
+  // mkdtemp makes the directory 0700; cp keeps the files' own modes (0644, 0755 for esbuild).
+  chmodSync(root, 0o755);
+  sharedCopy = root;
+  return root;
+}
 
 export interface HelperExit {
   code: number | null;
@@ -34,7 +70,10 @@ export interface HelperOptions {
   env?: NodeJS.ProcessEnv;
   /** Extra stdio entries after 0-2 (e.g. a file descriptor to hand to the helper as fd 3). */
   extraStdio?: SpawnOptions['stdio'];
-  /** Run the helper as another user (uid/gid), e.g. nobody, to test permissions. */
+  /**
+   * Run the helper as another user (uid/gid), e.g. nobody, to test permissions: from a copy
+   * that user can read (see the header), without tsx's cache (its directory is this user's).
+   */
   uid?: number;
   gid?: number;
   execArgv?: string[];
@@ -43,12 +82,16 @@ export interface HelperOptions {
 export function startHelper(script: string, args: string[] = [], options: HelperOptions = {}): Helper {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const extra = Array.isArray(options.extraStdio) ? options.extraStdio : [];
+  const asOther = options.uid !== undefined && options.uid !== process.getuid!();
+  // `--import tsx` is resolved from the working directory: the copy's, for another user.
+  const root = asOther ? readableCopy() : CHECKOUT;
   const child = spawn(
     process.execPath,
-    [...(options.execArgv ?? []), '--import', 'tsx', `${HELPERS_DIR}${script}`, ...args],
+    [...(options.execArgv ?? []), '--import', 'tsx', join(root, 'test/helpers', script), ...args],
     {
+      cwd: root,
       stdio: ['pipe', 'pipe', 'pipe', ...extra],
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, ...(asOther ? { TSX_DISABLE_CACHE: '1' } : {}), ...options.env },
       ...(options.uid === undefined ? {} : { uid: options.uid }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
     },

@@ -811,10 +811,7 @@ export class MessageStore {
    * a removal (each then fails with EIDRM), a switch to the list, or a repair.
    */
   wakeAll(): void {
-    Atomics.add(this.words, L.C_ITEMS_SEQ, 1);
-    Atomics.add(this.words, L.C_SPACE_SEQ, 1);
-    this.#wakeReceivers(true);
-    wake(this.words, L.C_SPACE_SEQ, WAKE_ALL);
+    wakeEveryWaiter(this.words.buffer as SharedArrayBuffer);
   }
 
   /**
@@ -1083,10 +1080,11 @@ function linkFreeCells(words: Int32Array, start: number, cellBytes: number, from
 }
 
 /**
- * Wakes every waiter of a store from its control block alone (`control`: at least
- * L.CONTROL_BYTES of the body), as MessageStore.wakeAll does, without attaching: for the
- * removal of a mailbox, which must wake everyone whatever size the arena has grown to and
- * however damaged the rest of the store is. Each waiter then finds the object removed.
+ * Changes both wake words and wakes every waiter of a store, on the futex and on their
+ * bells, from its control block alone (`control`: at least L.CONTROL_BYTES of the body):
+ * after a switch to the list or a repair (MessageStore.wakeAll), and for the removal of a
+ * mailbox, which must wake everyone whatever size the arena has grown to and however
+ * damaged the rest of the store is (each waiter then finds the object removed).
  */
 export function wakeEveryWaiter(control: SharedArrayBuffer): void {
   const words = new Int32Array(control, 0, L.CONTROL_BYTES / 4);

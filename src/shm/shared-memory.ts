@@ -39,6 +39,12 @@ function validateSize(size: unknown): number {
   return size;
 }
 
+/** The mode option: left out (undefined) is the default; null is not left out, and fails as any non-number. */
+function modeOption(options: unknown): number {
+  const { mode } = validateObject<SharedMemoryOptions>(options, 'options');
+  return mode === undefined ? DEFAULT_MODE : validateMode(mode);
+}
+
 function shmPath(name: string): string {
   return `/${objectFileName('shm', name)}`;
 }
@@ -83,7 +89,7 @@ export class SharedMemory implements Disposable {
   static create(name: string, size: number, options?: SharedMemoryOptions): SharedMemory {
     validateName(name);
     const bytes = validateSize(size);
-    const mode = validateMode(validateObject<SharedMemoryOptions>(options, 'options').mode ?? DEFAULT_MODE);
+    const mode = modeOption(options);
     const path = shmPath(name);
     const fd = openShm(path, true, mode, describe(name));
     try {
@@ -119,7 +125,7 @@ export class SharedMemory implements Disposable {
   static openOrCreate(name: string, size: number, options?: SharedMemoryOptions): SharedMemory & { created: boolean } {
     validateName(name);
     const bytes = validateSize(size);
-    validateMode(validateObject<SharedMemoryOptions>(options, 'options').mode ?? DEFAULT_MODE);
+    modeOption(options);
     for (;;) {
       try {
         return Object.assign(SharedMemory.create(name, bytes, options), { created: true });

@@ -59,7 +59,7 @@ const BUILT_IN: Record<CodecName, Codec<unknown>> = {
   bytes: bytes as Codec<unknown>,
 };
 
-/** The name a mailbox's codec id stands for, for messages ("custom" for the caller's own). */
+/** The name a mailbox's codec id stands for, for error messages ("custom" for the caller's own). */
 export function codecName(id: number): string {
   return Object.entries(CODEC_IDS).find(([, value]) => value === id)?.[0] ?? `#${id}`;
 }
@@ -71,16 +71,16 @@ export function codecName(id: number): string {
  * codec's own error — becomes its `cause`). A codec that returns anything but a Uint8Array
  * is broken: TypeError ERR_INVALID_RETURN_VALUE.
  */
-export function encodeWith(codec: Codec<unknown>, value: unknown, name: string): Uint8Array {
+export function encodeWith(codec: Codec<unknown>, value: unknown, codecId: number): Uint8Array {
   let payload: unknown;
   try {
     payload = codec.encode(value);
   } catch (error) {
     if (error instanceof TypeError && (error as { code?: unknown }).code === 'ERR_INVALID_ARG_TYPE') throw error;
     const reason = error instanceof Error ? error.message : String(error);
-    throw invalidType('value', `encodable by the ${name} codec (${reason})`, value, { cause: error });
+    throw invalidType('value', `encodable by the ${codecName(codecId)} codec (${reason})`, value, { cause: error });
   }
-  if (!(payload instanceof Uint8Array)) throw invalidReturnValue('a Uint8Array', `${name} codec's encode`, payload);
+  if (!(payload instanceof Uint8Array)) throw invalidReturnValue('a Uint8Array', `${codecName(codecId)} codec's encode`, payload);
   return payload;
 }
 

@@ -359,7 +359,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   }
 
   #encode(value: T): Uint8Array {
-    const payload = encodeWith(this.#codec as Codec<unknown>, value, codecName(this.#store.config.codecId));
+    const payload = encodeWith(this.#codec as Codec<unknown>, value, this.#store.config.codecId);
     this.#store.checkLength(payload.length);
     return payload;
   }

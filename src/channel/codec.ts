@@ -3,7 +3,7 @@
 // recorded as "custom" and every opener must pass one.
 import { deserialize, serialize } from 'node:v8';
 import { IpcError } from '../core/errors.ts';
-import { invalidType } from '../core/validate.ts';
+import { invalidReturnValue, invalidType } from '../core/validate.ts';
 
 export interface Codec<T> {
   encode(value: T): Uint8Array;
@@ -59,6 +59,31 @@ const BUILT_IN: Record<CodecName, Codec<unknown>> = {
   bytes: bytes as Codec<unknown>,
 };
 
+/** The name a mailbox's codec id stands for, for error messages ("custom" for the caller's own). */
+export function codecName(id: number): string {
+  return Object.entries(CODEC_IDS).find(([, value]) => value === id)?.[0] ?? `#${id}`;
+}
+
+/**
+ * Encodes `value`. Whatever the codec, a value it cannot encode is a TypeError
+ * ERR_INVALID_ARG_TYPE about "value" (the built-ins' own type checks already are; anything
+ * else a codec throws — a function for the structured codec, a cycle for json, a custom
+ * codec's own error — becomes its `cause`). A codec that returns anything but a Uint8Array
+ * is broken: TypeError ERR_INVALID_RETURN_VALUE.
+ */
+export function encodeWith(codec: Codec<unknown>, value: unknown, codecId: number): Uint8Array {
+  let payload: unknown;
+  try {
+    payload = codec.encode(value);
+  } catch (error) {
+    if (error instanceof TypeError && (error as { code?: unknown }).code === 'ERR_INVALID_ARG_TYPE') throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw invalidType('value', `encodable by the ${codecName(codecId)} codec (${reason})`, value, { cause: error });
+  }
+  if (!(payload instanceof Uint8Array)) throw invalidReturnValue('a Uint8Array', `${codecName(codecId)} codec's encode`, payload);
+  return payload;
+}
+
 export function codecByName(name: unknown): { codec: Codec<unknown>; id: number } {
   if (typeof name === 'string' && Object.hasOwn(BUILT_IN, name)) {
     return { codec: BUILT_IN[name as CodecName], id: CODEC_IDS[name as CodecName] };
@@ -73,6 +98,9 @@ export function codecByName(name: unknown): { codec: Codec<unknown>; id: number 
 }
 
 export function codecById(id: number, given: unknown, what: string): Codec<unknown> {
+  // What the opener passed must be a codec at all (TypeError otherwise, null included)
+  // before it is compared with the one the mailbox was created with (EINVAL).
+  if (given !== undefined) codecByName(given);
   if (id === CODEC_IDS.custom) {
     // A built-in's name is not "the same codec": the bytes were made by the creator's own.
     if (given === undefined || typeof given === 'string') {

@@ -27,14 +27,22 @@ export interface Selector {
 export const ANY_SELECTOR: Selector = Object.freeze({ kind: ANY, value: 0, from: 0 });
 
 export function parseSelector(options: SelectorOptions): Selector {
-  const { type, notType, maxType, from } = options;
+  // Each value is checked before they are counted: a null is a wrong type (TypeError), not
+  // a second criterion (EINVAL).
+  const type = optionalType(options.type, 'type');
+  const notType = optionalType(options.notType, 'notType');
+  const maxType = optionalType(options.maxType, 'maxType');
+  const pid = options.from === undefined ? 0 : validateInteger(options.from, 'from', 1, 0x7fffffff);
   const given = (type === undefined ? 0 : 1) + (notType === undefined ? 0 : 1) + (maxType === undefined ? 0 : 1);
   if (given > 1) throw new IpcError('EINVAL', 'give at most one of type, notType and maxType');
-  const pid = from === undefined ? 0 : validateInteger(from, 'from', 1, 0x7fffffff);
-  if (type !== undefined) return { kind: TYPE, value: validateInteger(type, 'type', 0, MAX_MESSAGE_TYPE), from: pid };
-  if (notType !== undefined) return { kind: NOT_TYPE, value: validateInteger(notType, 'notType', 0, MAX_MESSAGE_TYPE), from: pid };
-  if (maxType !== undefined) return { kind: MAX_TYPE, value: validateInteger(maxType, 'maxType', 0, MAX_MESSAGE_TYPE), from: pid };
+  if (type !== undefined) return { kind: TYPE, value: type, from: pid };
+  if (notType !== undefined) return { kind: NOT_TYPE, value: notType, from: pid };
+  if (maxType !== undefined) return { kind: MAX_TYPE, value: maxType, from: pid };
   return pid === 0 ? ANY_SELECTOR : { kind: ANY, value: 0, from: pid };
+}
+
+function optionalType(value: unknown, name: string): number | undefined {
+  return value === undefined ? undefined : validateInteger(value, name, 0, MAX_MESSAGE_TYPE);
 }
 
 export function selectorFrom(options: unknown): Selector {

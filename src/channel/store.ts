@@ -462,7 +462,7 @@ export class MessageStore {
     const length = payload.length;
     const needed = L.cellsFor(length, cellBytes);
     // Grow first: growing may map a new body, and `words` must be the new one.
-    if (this.words[L.C_FREE_COUNT]! < needed) this.#grow(needed);
+    if (this.#freeCount() < needed) this.#grow(needed);
     const words = this.words;
     // The message's chain is the first `needed` cells of the free list, already linked.
     const first = this.#checkCell(words[L.C_FREE_HEAD]!, 'free list head');
@@ -863,6 +863,16 @@ export class MessageStore {
       throw corrupt(`${this.#what} has cell index ${cell} in its ${where} (${this.#cells} cells)`);
     }
     return cell;
+  }
+
+  /**
+   * The free list's length (lock held), checked against the arena: a count outside
+   * 0..cells is damage (ECORRUPT), not a want of memory that #grow would report (ENOMEM).
+   */
+  #freeCount(): number {
+    const free = this.words[L.C_FREE_COUNT]!;
+    if (!(free >= 0 && free <= this.#cells)) throw corrupt(`${this.#what} counts ${free} free cells (${this.#cells} cells)`);
+    return free;
   }
 
   /** Adopts the arena size another process published, mapping a grown body (lock held). */

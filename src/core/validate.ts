@@ -10,6 +10,10 @@ class NodeRangeError extends RangeError {
   readonly code = 'ERR_OUT_OF_RANGE';
 }
 
+class NodeReturnValueError extends TypeError {
+  readonly code = 'ERR_INVALID_RETURN_VALUE';
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
@@ -24,8 +28,13 @@ function describe(value: unknown): string {
   return `type ${typeof value} (${shown})`;
 }
 
-export function invalidType(name: string, expected: string, value: unknown): TypeError {
-  return new NodeTypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`);
+export function invalidType(name: string, expected: string, value: unknown, options?: { cause?: unknown }): TypeError {
+  return new NodeTypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`, options);
+}
+
+/** A function the caller supplied (a custom codec's) returned the wrong kind of value, as Node says it. */
+export function invalidReturnValue(expected: string, functionName: string, value: unknown): TypeError {
+  return new NodeReturnValueError(`Expected ${expected} to be returned from the "${functionName}" function but got ${describe(value)}.`);
 }
 
 export function outOfRange(name: string, range: string, value: unknown): RangeError {

@@ -44,29 +44,22 @@ function optionalInteger(value: unknown, name: string, min: number, max: number)
   return value === undefined ? undefined : validateInteger(value, name, min, max);
 }
 
-export function planMailbox(options: unknown): MailboxPlan {
-  const given = validateObject<MailboxOptions>(options, 'options');
-  const mode = validateMode(given.mode ?? 0o600);
-  const { codec, id: codecId } = codecByName(given.codec ?? 'structured');
+/** What a capacity makes of the other limits: the byte budget, the cells and the ring. */
+interface Arena {
+  maxBytes: number;
+  cellBytes: number;
+  perMessage: number;
+  ring: { slots: number; slotBytes: number };
+  /** Cells the arena may need at worst, and cells one store can hold. */
+  worstCase: number;
+  storeCells: number;
+}
 
-  const capacity =
-    given.capacity === Infinity ? L.UNBOUNDED : (optionalInteger(given.capacity, 'capacity', 0, MAX_CAPACITY) ?? DEFAULT_CAPACITY);
-  if (given.whenFull !== undefined && given.whenFull !== 'block' && given.whenFull !== 'fail') {
-    throw invalidType('whenFull', "'block' or 'fail'", given.whenFull);
-  }
-  const messageSize = optionalInteger(given.messageSize, 'messageSize', 1, MAX_BYTES_LIMIT) ?? 0;
-  let maxMessageSize = optionalInteger(given.maxMessageSize, 'maxMessageSize', 1, MAX_BYTES_LIMIT);
-  if (messageSize !== 0) {
-    if (maxMessageSize !== undefined && maxMessageSize !== messageSize) {
-      throw new IpcError('EINVAL', 'give messageSize (fixed length) or maxMessageSize (variable length), not both');
-    }
-    maxMessageSize = messageSize;
-  }
-  maxMessageSize ??= DEFAULT_MAX_MESSAGE_SIZE;
+function arenaFor(capacity: number, maxBytesGiven: number | undefined, messageSize: number, maxMessageSize: number): Arena {
   const slots = capacity === 0 ? ZERO_CAPACITY_INFLIGHT : capacity;
   // Unbounded means no byte budget either, unless one is given.
   const maxBytes =
-    optionalInteger(given.maxBytes, 'maxBytes', 1, MAX_BYTES_LIMIT) ??
+    maxBytesGiven ??
     (capacity === L.UNBOUNDED
       ? L.UNBOUNDED
       : messageSize !== 0
@@ -93,9 +86,62 @@ export function planMailbox(options: unknown): MailboxPlan {
     capacity === L.UNBOUNDED
       ? storeCells
       : Math.max(perMessage, Math.min(slots * perMessage, 2 * slots + Math.floor(maxBytes / (cellBytes - L.CELL_HEADER_BYTES))));
-  if (worstCase > storeCells) {
-    throw outOfRange('maxBytes', `small enough for the buffer to fit in ${L.MAX_STORE_BYTES} bytes`, maxBytes);
+  return { maxBytes, cellBytes, perMessage, ring, worstCase, storeCells };
+}
+
+/**
+ * A capacity too large for one store, as the error that names it. maxBytes and
+ * maxMessageSize alone never overflow a store (each is at most 1 GiB, a quarter of it):
+ * only the per-message cells of a large capacity do, so capacity is the option to blame.
+ * The error tells a capacity that fits with the other limits as given (found by halving).
+ */
+function capacityTooLarge(capacity: number, maxBytesGiven: number | undefined, messageSize: number, maxMessageSize: number): RangeError {
+  const fits = (n: number): boolean => {
+    const arena = arenaFor(n, maxBytesGiven, messageSize, maxMessageSize);
+    return arena.worstCase <= arena.storeCells;
+  };
+  let fitting = 0;
+  let failing = capacity;
+  while (failing - fitting > 1) {
+    const middle = Math.floor((fitting + failing) / 2);
+    if (fits(middle)) fitting = middle;
+    else failing = middle;
   }
+  return outOfRange(
+    'capacity',
+    `small enough for the buffer's worst case to fit in one store of ${L.MAX_STORE_BYTES} bytes ` +
+      `(with maxMessageSize ${maxMessageSize}${maxBytesGiven === undefined ? '' : ` and maxBytes ${maxBytesGiven}`}, ${fitting} fits)`,
+    capacity,
+  );
+}
+
+/** The mode option: left out (undefined) is the default; null is not left out, and fails as any non-number. */
+function optionalMode(value: unknown): number {
+  return value === undefined ? 0o600 : validateMode(value);
+}
+
+export function planMailbox(options: unknown): MailboxPlan {
+  const given = validateObject<MailboxOptions>(options, 'options');
+  const mode = optionalMode(given.mode);
+  const { codec, id: codecId } = codecByName(given.codec === undefined ? 'structured' : given.codec);
+
+  const capacity =
+    given.capacity === Infinity ? L.UNBOUNDED : (optionalInteger(given.capacity, 'capacity', 0, MAX_CAPACITY) ?? DEFAULT_CAPACITY);
+  if (given.whenFull !== undefined && given.whenFull !== 'block' && given.whenFull !== 'fail') {
+    throw invalidType('whenFull', "'block' or 'fail'", given.whenFull);
+  }
+  const messageSize = optionalInteger(given.messageSize, 'messageSize', 1, MAX_BYTES_LIMIT) ?? 0;
+  let maxMessageSize = optionalInteger(given.maxMessageSize, 'maxMessageSize', 1, MAX_BYTES_LIMIT);
+  if (messageSize !== 0) {
+    if (maxMessageSize !== undefined && maxMessageSize !== messageSize) {
+      throw new IpcError('EINVAL', 'give messageSize (fixed length) or maxMessageSize (variable length), not both');
+    }
+    maxMessageSize = messageSize;
+  }
+  maxMessageSize ??= DEFAULT_MAX_MESSAGE_SIZE;
+  const maxBytesGiven = optionalInteger(given.maxBytes, 'maxBytes', 1, MAX_BYTES_LIMIT);
+  const { maxBytes, cellBytes, perMessage, ring, worstCase, storeCells } = arenaFor(capacity, maxBytesGiven, messageSize, maxMessageSize);
+  if (worstCase > storeCells) throw capacityTooLarge(capacity, maxBytesGiven, messageSize, maxMessageSize);
   // It starts with room for about 64 KiB (at least two of the largest messages) and
   // shrinks back to that whenever it drains.
   const initialCells = Math.min(worstCase, Math.max(2 * perMessage, Math.floor(INITIAL_ARENA_BYTES / cellBytes)));

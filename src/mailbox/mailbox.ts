@@ -5,6 +5,7 @@
 //
 // A thin facade over the message store (channel/): this file holds the Mailbox's own
 // semantics (options, codecs, handles, close and unlink) and none of the machinery.
+import { setMaxListeners } from 'node:events';
 import { IpcError } from '../core/errors.ts';
 import { objectFileName, validateName } from '../core/names.ts';
 import { ObjectKindCode, type ObjectHeader } from '../core/object-header.ts';
@@ -14,7 +15,7 @@ import { validateTrustedUids, type TrustedUids } from '../core/trust.ts';
 import { invalidType, validateBoolean, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
 import { openDoorbell } from '../core/doorbell.ts';
 import { abortError, deadlineAfter, timeLeft } from '../core/wait.ts';
-import { codecById, type Codec } from '../channel/codec.ts';
+import { codecById, codecName, encodeWith, type Codec } from '../channel/codec.ts';
 import * as L from '../channel/layout.ts';
 import { pollReceive, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from '../channel/operations.ts';
 import { AdaptiveSpin } from '../channel/spin-policy.ts';
@@ -120,7 +121,9 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   readonly #codec: Codec<T>;
   readonly #userSlot: number;
   readonly #file: GrowableFile;
-  // Aborted by close(): pending waits of this handle end with EBADF.
+  // Aborted by close(): pending waits of this handle end with EBADF. Each pending wait
+  // listens on it until it settles (then the listener is removed), so it has as many
+  // listeners as the handle has pending calls: that is no leak, and no limit applies.
   readonly #closing = new AbortController();
   // The same fact as a plain field, for the hot paths (an AbortSignal's getter is slower).
   #closed = false;
@@ -138,6 +141,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     this.#codec = codec;
     this.#file = file;
     this.#userSlot = header.addUser();
+    setMaxListeners(0, this.#closing.signal);
   }
 
   /** Creates a mailbox. EEXIST if the name is taken. */
@@ -299,8 +303,10 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     }
   }
 
+  /** The mailbox's configuration and figures now. EBADF once closed, EIDRM once removed. */
   stats(): MailboxStats {
     this.#checkOpen();
+    this.#store.checkRemoved();
     const { config } = this.#store;
     return {
       ...this.#store.stats(),
@@ -373,17 +379,36 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   }
 
   #encode(value: T): Uint8Array {
-    const payload = this.#codec.encode(value);
-    if (!(payload instanceof Uint8Array)) {
-      throw new TypeError('codec.encode() must return a Uint8Array');
-    }
+    const payload = encodeWith(this.#codec as Codec<unknown>, value, this.#store.config.codecId);
     this.#store.checkLength(payload.length);
     return payload;
   }
 
+  /**
+   * The message a receive took, decoded. A message the codec cannot decode is no longer
+   * queued: the error (EBADMSG) carries it, raw, as `received`, so nothing is lost unseen.
+   */
   #decode(envelope: Envelope): Message<T> {
+    let data: T;
+    try {
+      data = this.#codec.decode(envelope.data);
+    } catch (error) {
+      // A copy: with `into`, envelope.data views the caller's buffer, which the next receive reuses.
+      const received = this.#message(envelope, envelope.data.slice());
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new IpcError(
+        'EBADMSG',
+        `${describe(this.name)}: message ${envelope.seq} (type ${envelope.type}, from pid ${envelope.pid}) was taken, but the ` +
+          `${codecName(this.#store.config.codecId)} codec cannot decode its ${envelope.data.length} bytes (${reason}); error.received holds them`,
+        { cause: error, received },
+      );
+    }
+    return this.#message(envelope, data);
+  }
+
+  #message<D>(envelope: Envelope, data: D): Message<D> {
     return {
-      data: this.#codec.decode(envelope.data),
+      data,
       type: envelope.type,
       from: { pid: envelope.pid, threadId: envelope.threadId },
       seq: envelope.seq,

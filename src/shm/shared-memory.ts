@@ -51,6 +51,12 @@ function validateSize(size: unknown): number {
   return size;
 }
 
+/** The mode option: left out (undefined) is the default; null is not left out, and fails as any non-number. */
+function modeOption(options: unknown): number {
+  const { mode } = validateObject<SharedMemoryOptions>(options, 'options');
+  return mode === undefined ? DEFAULT_MODE : validateMode(mode);
+}
+
 function shmPath(name: string): string {
   return `/${objectFileName('shm', name)}`;
 }
@@ -95,9 +101,8 @@ export class SharedMemory implements Disposable {
   static create(name: string, size: number, options?: SharedMemoryOptions): SharedMemory {
     validateName(name);
     const bytes = validateSize(size);
-    const given = validateObject<SharedMemoryOptions>(options, 'options');
-    const mode = validateMode(given.mode ?? DEFAULT_MODE);
-    validateTrustedUids(given.trustedUids);
+    const mode = modeOption(options);
+    validateTrustedUids(validateObject<SharedMemoryOptions>(options, 'options').trustedUids);
     const path = shmPath(name);
     const fd = createShm(path, mode, describe(name));
     try {
@@ -135,9 +140,8 @@ export class SharedMemory implements Disposable {
   static openOrCreate(name: string, size: number, options?: SharedMemoryOptions): SharedMemory & { created: boolean } {
     validateName(name);
     const bytes = validateSize(size);
-    const given = validateObject<SharedMemoryOptions>(options, 'options');
-    validateMode(given.mode ?? DEFAULT_MODE);
-    const trusted = validateTrustedUids(given.trustedUids);
+    modeOption(options);
+    const trusted = validateTrustedUids(validateObject<SharedMemoryOptions>(options, 'options').trustedUids);
     for (;;) {
       try {
         return Object.assign(SharedMemory.create(name, bytes, options), { created: true });

@@ -15,7 +15,7 @@
 // must not be lost: a waiter whose time ran out after the sequence moved returns normally
 // (as if woken; its caller re-checks the predicate), and an aborted one whose sequence
 // moved wakes every waiter (spurious wakes are allowed; a lost one would hang them).
-import { IpcError } from '../core/errors.ts';
+import { IpcError, withOwnerDied } from '../core/errors.ts';
 import { invalidType, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
 import { abortError, deadlineAfter, timeLeft, wake, waitAsync, waitSync, WAKE_ALL, WAIT_TIMED_OUT, type WaitResult } from '../core/wait.ts';
 import type { LockResult } from './lock-result.ts';
@@ -45,6 +45,10 @@ export class Condition {
    * pthread_cond_timedwait does, so `finally { mutex.unlock() }` is always right. Resolves
    * with the re-acquisition's LockResult (ownerDied if the mutex's holder died meanwhile).
    * ETIMEDOUT means no notify came in time: a wait notified as its time runs out resolves.
+   * Its errors (ETIMEDOUT, AbortError, any failure of the wait itself) carry the same fact
+   * as `error.ownerDied`, since the caller holds the mutex again either way and must learn
+   * that its previous holder died. Errors thrown before the mutex is released (bad
+   * arguments, EPERM, an already-aborted signal) carry nothing: nothing changed hands.
    */
   async wait(mutex: Mutex, options?: ConditionWaitOptions): Promise<LockResult> {
     validateMutex(mutex);
@@ -65,8 +69,8 @@ export class Condition {
     if (failure !== undefined && notified) wake(this.#words, SEQUENCE, WAKE_ALL);
     // Re-acquire in every case; an error of the wait propagates only once the mutex is held.
     const relocked = await mutex.lock();
-    if (failure !== undefined) throw failure;
-    if (outcome === WAIT_TIMED_OUT && !notified) throw timedOut();
+    if (failure !== undefined) throw withOwnerDied(failure, relocked.ownerDied);
+    if (outcome === WAIT_TIMED_OUT && !notified) throw withOwnerDied(timedOut(), relocked.ownerDied);
     return relocked;
   }
 
@@ -82,7 +86,7 @@ export class Condition {
     } while (outcome === WAIT_TIMED_OUT && timeLeft(deadline) > 0);
     Atomics.sub(this.#words, WAITERS, 1);
     const relocked = mutex.lockSync();
-    if (outcome === WAIT_TIMED_OUT) throw timedOut();
+    if (outcome === WAIT_TIMED_OUT) throw withOwnerDied(timedOut(), relocked.ownerDied);
     return relocked;
   }
 

@@ -519,7 +519,7 @@ export class Ring {
     if (Atomics.load(i32, at + L.S_SEQUENCE) !== taken) return false;
     // Taken means DEQUEUE has passed the previous lap's position (a handle whose cached
     // DEQUEUE is more than 2^31 positions stale could think so of a published message).
-    if (((Atomics.load(i32, L.R_DEQUEUE) - taken) | 0) <= 0) return false;
+    if (((Atomics.load(i32, L.R_DEQUEUE) - (position - this.slots)) | 0) <= 0) return false;
     const taker = this.#holder(position, at);
     const dead = taker === 0 ? now - this.#stuckSince >= STALL_MS : taker !== THREAD_ID && !isThreadAlive(taker);
     if (!dead) return false;

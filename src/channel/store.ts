@@ -984,7 +984,7 @@ export class MessageStore {
   /**
    * Rebuilds the queue and the free list after a lock holder died mid-operation: keeps
    * every message reachable from the head whose chain is intact, frees every other cell,
-   * and recomputes the counters. Messages are never duplicated; a message whose own
+   * and recomputes the counters. Repairing twice (a repairer that died) changes nothing more. Messages are never duplicated; a message whose own
    * linking was cut short is dropped (its send never completed).
    */
   #repair(): void {
@@ -1025,6 +1025,14 @@ export class MessageStore {
     words[L.C_TAIL] = previous;
     words[L.C_COUNT] = count;
     words[L.C_BYTES] = bytes;
+    // Whenever the lock is free, every message counted as sent has been received or is
+    // queued. A holder that died between linking (unlinking) a message and counting it
+    // breaks that by one: count it now, as sent (as received: it left with its receiver).
+    // (A switch cut short sets the list's totals afresh when it is finished.)
+    const f64 = this.#f64;
+    const uncounted = f64[L.F_TOTAL_SENT]! - f64[L.F_TOTAL_RECEIVED]! - count;
+    if (uncounted < 0) f64[L.F_TOTAL_SENT] = f64[L.F_TOTAL_SENT]! - uncounted;
+    else if (uncounted > 0) f64[L.F_TOTAL_RECEIVED] = f64[L.F_TOTAL_RECEIVED]! + uncounted;
     crashPoint('repair:counted');
     let free = L.NONE;
     let freeCount = 0;

@@ -234,7 +234,8 @@ export class Ring {
     const i32 = this.#i32;
     Atomics.add(i32, L.R_ACTIVE_SENDERS, 1);
     try {
-      for (;;) {
+      // A publish fails only when recovery gave up on a stalled claim: rare, and bounded.
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         if (Atomics.load(i32, L.R_MODE) !== L.MODE_RING) return NOT_RING;
         const position = this.#claim();
         if (position === null) return FULL;
@@ -260,6 +261,7 @@ export class Ring {
         }
         Atomics.sub(i32, L.R_BYTES_IN, payload.length);
       }
+      return FULL;
     } finally {
       Atomics.sub(i32, L.R_ACTIVE_SENDERS, 1);
     }
@@ -404,11 +406,11 @@ export class Ring {
   claimForMove(position: number): Envelope | null {
     const i32 = this.#i32;
     const at = this.#slotWord(position);
-    this.#checkLength(position, at);
+    const length = this.#checkLength(position, at);
     if (Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0) !== position) return null;
     Atomics.store(i32, at + L.S_CLAIMER, THREAD_ID);
     if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.R_DEQUEUE_HALF_LAPS, L.R_DEQUEUE);
-    return this.#read(position, at, null);
+    return this.#read(position, at, length, null);
   }
 
   /**
@@ -435,7 +437,7 @@ export class Ring {
     if (Atomics.load(i32, at + L.S_SEQUENCE) !== ((position + 1) | 0)) return null;
     const holder = this.#holder(position, at);
     if (holder !== 0 && holder !== THREAD_ID && isThreadAlive(holder)) return null;
-    return this.#read(position, at, null);
+    return this.#read(position, at, this.#checkLength(position, at), null);
   }
 
   /** The message at `position` is in the list (store lock held): frees its slot for the next lap. */
@@ -536,17 +538,16 @@ export class Ring {
     const length = this.#checkLength(position, at);
     // Counted out first: a taker that dies while copying must not leave the bytes counted.
     Atomics.add(i32, L.R_BYTES_OUT, length);
-    const envelope = this.#read(position, at, into);
+    const envelope = this.#read(position, at, length, into);
     i32[at + L.S_CLAIMER] = 0;
     Atomics.store(i32, at + L.S_SEQUENCE, (position + this.slots) | 0);
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
     return envelope;
   }
 
-  // Copies the message of a published (or held) slot out.
-  #read(position: number, at: number, into: Uint8Array | null): Envelope {
+  // Copies the message of a published (or held) slot out; `length` is its checked length.
+  #read(position: number, at: number, length: number, into: Uint8Array | null): Envelope {
     const i32 = this.#i32;
-    const length = this.#checkLength(position, at);
     const start = at * 4 + L.RING_SLOT_HEADER_BYTES;
     let data: Uint8Array;
     if (into === null) {

@@ -812,7 +812,10 @@ export class MessageStore {
     return cell;
   }
 
-  /** C_FREE_COUNT, which can never exceed the arena (a value beyond is ECORRUPT, not ENOMEM). */
+  /**
+   * The free list's length (lock held), checked against the arena: a count outside
+   * 0..cells is damage (ECORRUPT), not a want of memory that #grow would report (ENOMEM).
+   */
   #freeCount(): number {
     const free = this.words[L.C_FREE_COUNT]!;
     if (!(free >= 0 && free <= this.#cells)) throw corrupt(`${this.#what} counts ${free} free cells (${this.#cells} cells)`);

@@ -140,10 +140,10 @@ export function cellsFor(length: number, cellBytes: number): number {
 //
 // Lines 8-10 of the control block:
 //   line 8   ENQUEUE (next position to claim; senders CAS it), ACTIVE_SENDERS, BYTES_IN,
-//            the last sender's pid and time
+//            the last sender's pid and time, ENQUEUE's half laps
 //   line 9   DEQUEUE (next position to take; receivers CAS it), ACTIVE_RECEIVERS, BYTES_OUT,
-//            the last receiver's pid and time
-//   line 10  MODE and the ring's configuration (read-mostly)
+//            the last receiver's pid and time, ABANDONED, DEQUEUE's half laps
+//   line 10  MODE and the ring's configuration (read-mostly), the record of a move in LIST mode
 // The ring's slots follow the control block; the cell arena follows the ring.
 // Slot layout (RING_SLOT_HEADER_BYTES, then the payload):
 //   word 0 sequence: == position when free for that position's sender, position + 1 once
@@ -156,6 +156,7 @@ export const R_ENQUEUE = 256;
 export const R_ACTIVE_SENDERS = 257;
 export const R_BYTES_IN = 258;
 export const R_LAST_SEND_PID = 259;
+export const R_ENQUEUE_HALF_LAPS = 260; // half laps of ENQUEUE (2^31 positions each), caught up every CHECKPOINT positions
 export const F_R_LAST_SEND_TIME = 131; // byte 1048
 export const R_DEQUEUE = 288;
 export const R_ACTIVE_RECEIVERS = 289;
@@ -163,10 +164,24 @@ export const R_BYTES_OUT = 290;
 export const R_LAST_RECEIVE_PID = 291;
 export const F_R_LAST_RECEIVE_TIME = 147; // byte 1176
 export const R_ABANDONED = 292; // positions skipped (claimed, never published): not messages
+export const R_DEQUEUE_HALF_LAPS = 293; // half laps of DEQUEUE, as for ENQUEUE
 export const R_MODE = 320;
 export const R_SLOTS = 321; // power of two, >= capacity; 0 = no ring (MODE is then LIST)
 export const R_SLOT_BYTES = 322;
 export const R_SWITCHED = 323; // 1 once a switch to LIST has finished (MODE alone may be a switch cut short)
+// The move of one message from the ring into the list (store lock held, LIST mode), recorded
+// before the move claims the ring position, so that the next holder of the lock can finish a
+// move cut short by its mover's death without losing or duplicating the message.
+export const R_MOVE = 324; // MOVE_NONE, or the kind of the move under way
+export const R_MOVE_POSITION = 325; // the ring position being moved
+export const R_MOVE_TAIL = 326; // C_TAIL before the message is linked: another tail means it was
+export const R_MOVE_SEQ = 327; // the seq the message gets in the list
+export const F_MOVE_TOTAL_SENT = 164; // byte 1312: F_TOTAL_SENT before the move (a straggler counts once)
+export const MOVE_NONE = 0;
+/** A move of the switch: the message keeps its ring position as seq; totals are set after the last one. */
+export const MOVE_SWITCH = 1;
+/** A straggler, published into the ring after the switch: it gets the list's next seq and counts as sent. */
+export const MOVE_STRAGGLER = 2;
 export const MODE_RING = 1;
 export const MODE_LIST = 2;
 export const RING_SLOT_HEADER_BYTES = 32;

@@ -14,7 +14,8 @@
 //   side's cache line) and checks MODE inside that window. A switch to LIST mode stores
 //   MODE first, then waits for both counts to reach zero before it drains the ring, so no
 //   ring operation overlaps the drain (a count left behind by a killed process only
-//   delays the switch by QUIESCE_MS).
+//   delays the switch by QUIESCE_MS; a party stopped longer than that is a straggler,
+//   which the drain allows for: every claim of a position is a CAS).
 // - A slot's claimer word names who holds it while its sequence alone cannot say whether
 //   that party still runs: the sender from its claim until just before it publishes (then
 //   0), the receiver from its take until it releases the slot (then 0). 0 = unknown. A
@@ -26,7 +27,19 @@
 // - R_ABANDONED counts the positions skipped, so that totals count only real messages;
 //   R_SWITCHED says the switch to LIST mode is complete, so that a switch cut short by its
 //   switcher's death is finished by the next holder of the store's lock.
-// - Readers validate what they read: a length beyond the slot is ECORRUPT.
+// - In LIST mode the store moves what the ring holds into the list one message at a time
+//   (claimForMove, then releaseMoved once the message is linked): the slot stays held, its
+//   message intact, until the list has it, so a mover that dies in between loses nothing
+//   (the store's move record says what to finish, see store.ts).
+// - Totals beyond 2^32: each position word has a half-lap count (2^31 positions each) that
+//   the party moving the position onto a multiple of CHECKPOINT catches up; readers take
+//   the half laps from it and the top bit of the position, so it may lag by one half lap
+//   (a catcher-up that died) and the total is still exact.
+// - Shared memory is untrusted and every loop over it is bounded: a value that no slot or
+//   position can hold at that point (checked against a fresh load, so that a stale read is
+//   never taken for corruption) is ECORRUPT, never a spin; a loop that only ever loses
+//   races to other parties' progress ends after MAX_ATTEMPTS as if full / empty.
+import { crashPoint } from '../core/crash-point.ts';
 import { corrupt } from '../core/errors.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { PID, THREAD_ID } from '../core/thread-id.ts';
@@ -52,6 +65,17 @@ export const STALL_MS = 1000;
 const LOOK_MS = 10;
 /** A non-blocking receiver looks at the head every this many empty polls (a power of two). */
 const HEAD_POLLS = 64;
+/**
+ * Attempts of one push or pop. Each failed attempt is a race lost to another party that
+ * made progress (a stale or corrupt value ends the loop at once), so this is never reached
+ * but under contention far beyond what a call should ride out; then the call reports
+ * full / empty, as it would a moment later.
+ */
+const MAX_ATTEMPTS = 1 << 16;
+/** Every this many positions (a power of two dividing 2^31) the half-lap counts are caught up. */
+const CHECKPOINT = 1 << 16;
+/** Kernel thread ids are below this (FUTEX_TID_MASK): a holder word beyond it is corrupt. */
+const MAX_TID = 1 << 30;
 
 /** What recoverHead() found at the head of a ring where tryPop() found nothing. */
 export const HEAD_EMPTY = 0;
@@ -72,7 +96,9 @@ export function ringSlotsFor(capacity: number, maxMessageSize: number, maxBytes:
   // budget can never be what makes the store full.
   if (capacity < 1 || (maxBytes !== L.UNBOUNDED && capacity * maxMessageSize > maxBytes)) return none;
   const slotBytes = L.roundUp8(L.RING_SLOT_HEADER_BYTES + maxMessageSize);
-  let slots = 1;
+  // At least two slots: with one, a taken slot (sequence position + slots) would read as
+  // free for the next position, and a sender could overwrite a message being copied out.
+  let slots = 2;
   while (slots < capacity) slots *= 2;
   if (slots * slotBytes > L.MAX_RING_BYTES) return none;
   return { slots, slotBytes };
@@ -144,9 +170,13 @@ export class Ring {
     return Atomics.load(this.#i32, L.R_MODE) === L.MODE_RING;
   }
 
-  /** Messages in the ring now (claimed ones included). */
+  /**
+   * Messages in the ring now (claimed ones included), plus one while a move into the list
+   * is recorded and not finished (so that the next holder of the store's lock finishes it).
+   * ECORRUPT when the positions or the head slot hold values no ring can be in.
+   */
   get count(): number {
-    return (Atomics.load(this.#i32, L.R_ENQUEUE) - Atomics.load(this.#i32, L.R_DEQUEUE)) | 0;
+    return this.#span() + (Atomics.load(this.#i32, L.R_MOVE) === L.MOVE_NONE ? 0 : 1);
   }
 
   /** Payload bytes in the ring now. */
@@ -163,18 +193,21 @@ export class Ring {
     return { pid: Atomics.load(this.#i32, L.R_LAST_RECEIVE_PID), time: this.#f64[L.F_R_LAST_RECEIVE_TIME]! };
   }
 
-  /** Positions sent and taken through the ring since creation (mod 2^32). */
-  get sent(): number {
+  /**
+   * Messages sent and received through the ring since creation, exact beyond 2^32:
+   * positions passed, less those skipped (claimed, never published). DEQUEUE is read
+   * first, so received never exceeds sent.
+   */
+  get totals(): { sent: number; received: number } {
+    const abandoned = Atomics.load(this.#i32, L.R_ABANDONED) >>> 0;
+    const taken = this.#positionsPassed(L.R_DEQUEUE_HALF_LAPS, L.R_DEQUEUE);
+    const claimed = this.#positionsPassed(L.R_ENQUEUE_HALF_LAPS, L.R_ENQUEUE);
+    return { sent: claimed - abandoned, received: taken - abandoned };
+  }
+
+  /** The position where the ring ends now (ENQUEUE). */
+  get end(): number {
     return Atomics.load(this.#i32, L.R_ENQUEUE) >>> 0;
-  }
-
-  get taken(): number {
-    return Atomics.load(this.#i32, L.R_DEQUEUE) >>> 0;
-  }
-
-  /** Positions skipped since creation (mod 2^32): claimed, never published. */
-  get abandoned(): number {
-    return Atomics.load(this.#i32, L.R_ABANDONED) >>> 0;
   }
 
   /** Whether a switch to LIST mode has completed (MODE may be LIST before this is true). */
@@ -201,7 +234,8 @@ export class Ring {
     const i32 = this.#i32;
     Atomics.add(i32, L.R_ACTIVE_SENDERS, 1);
     try {
-      for (;;) {
+      // A publish fails only when recovery gave up on a stalled claim: rare, and bounded.
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         if (Atomics.load(i32, L.R_MODE) !== L.MODE_RING) return NOT_RING;
         const position = this.#claim();
         if (position === null) return FULL;
@@ -227,6 +261,7 @@ export class Ring {
         }
         Atomics.sub(i32, L.R_BYTES_IN, payload.length);
       }
+      return FULL;
     } finally {
       Atomics.sub(i32, L.R_ACTIVE_SENDERS, 1);
     }
@@ -242,27 +277,37 @@ export class Ring {
     try {
       if (Atomics.load(i32, L.R_MODE) !== L.MODE_RING) return NOT_RING;
       let position = Atomics.load(i32, L.R_DEQUEUE);
-      for (;;) {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const at = this.#slotWord(position);
         const difference = (Atomics.load(i32, at + L.S_SEQUENCE) - ((position + 1) | 0)) | 0;
         if (difference === 0) {
-          // A published slot's length is fixed until it is claimed: checked before the claim.
-          if (into !== null) checkFits(i32[at + L.S_LENGTH]!, into);
+          // A published slot's length is fixed until it is claimed: checked before the
+          // claim, so that a bad one consumes nothing.
+          const length = this.#checkLength(position, at);
+          if (into !== null) checkFits(length, into);
           const seen = Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0);
           if (seen === position) {
             // Ours until released: a sender that finds it unreleased can tell whether we died.
             i32[at + L.S_CLAIMER] = THREAD_ID;
             i32[L.R_LAST_RECEIVE_PID] = PID;
             this.#f64[L.F_R_LAST_RECEIVE_TIME] = Date.now();
+            if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.R_DEQUEUE_HALF_LAPS, L.R_DEQUEUE);
             return this.#take(position, at, into);
           }
           position = seen;
-        } else if (difference < 0) {
-          return null; // empty, or its sender has claimed the slot but not yet published
-        } else {
+        } else if (difference === -1 || difference === -this.slots) {
+          // Free for this position's sender (empty, or claimed and not yet published), or
+          // still holding the previous lap's message, taken and not yet released: nothing here.
+          return null;
+        } else if (difference === this.slots - 1) {
           position = this.#passTaken(position);
+        } else {
+          // Another lap's value: DEQUEUE has moved on since we read it, or the word is corrupt.
+          position = this.#reloadOrCorrupt(L.R_DEQUEUE, position, at);
         }
       }
+      this.#span();
+      return null;
     } finally {
       Atomics.sub(i32, L.R_ACTIVE_RECEIVERS, 1);
     }
@@ -276,6 +321,8 @@ export class Ring {
    */
   recoverHead(): number {
     const i32 = this.#i32;
+    // Loads ENQUEUE anyway: the positions are checked here, off the path of a found message.
+    this.#span();
     const position = Atomics.load(i32, L.R_DEQUEUE);
     const at = this.#slotWord(position);
     if (Atomics.load(i32, L.R_ENQUEUE) === position || Atomics.load(i32, at + L.S_SEQUENCE) !== position) {
@@ -291,7 +338,7 @@ export class Ring {
     }
     if (now < this.#stalledHeadLook) return HEAD_STALLED;
     this.#stalledHeadLook = now + LOOK_MS;
-    const claimer = Atomics.load(i32, at + L.S_CLAIMER);
+    const claimer = this.#holder(position, at);
     const dead = claimer === 0 ? now - this.#stalledHeadSince >= STALL_MS : claimer !== THREAD_ID && !isThreadAlive(claimer);
     if (!dead || !this.#abandon(position, at)) return HEAD_STALLED;
     this.#stalledHead = null;
@@ -304,52 +351,105 @@ export class Ring {
    * senders' line to the poller every time).
    */
   recoverHeadWhilePolling(): number {
-    if ((++this.#emptyPolls & (HEAD_POLLS - 1)) !== 0) return HEAD_EMPTY;
+    // The first empty poll of a handle looks too: a one-off tryReceive sees a bad position.
+    if ((this.#emptyPolls++ & (HEAD_POLLS - 1)) !== 0) return HEAD_EMPTY;
     return this.recoverHead();
   }
 
   /**
-   * Leaves RING mode for good (store lock held): stores MODE, waits for ring operations in
-   * flight, then hands every published message to `move` in order and skips slots whose
-   * senders never published. Returns the position where the ring ends (DEQUEUE = ENQUEUE).
+   * Leaves RING mode for good (store lock held): stores MODE, then waits for ring operations
+   * in flight, so that the store's moves (nextToMove ... releaseMoved) overlap none of them
+   * (but those of a party stopped for longer than QUIESCE_MS: the moves allow for them).
    */
-  switchToList(move: (envelope: Envelope) => void): number {
+  leaveRingMode(): void {
     const i32 = this.#i32;
     Atomics.store(i32, L.R_MODE, L.MODE_LIST);
+    crashPoint('switch:mode');
     const deadline = performance.now() + QUIESCE_MS;
     for (let spins = 0; Atomics.load(i32, L.R_ACTIVE_SENDERS) > 0 || Atomics.load(i32, L.R_ACTIVE_RECEIVERS) > 0; spins++) {
       if (performance.now() > deadline) break;
       if (spins > 1000) pause(1);
     }
-    return this.drain(move);
   }
 
   /**
-   * Moves whatever the ring still holds (store lock held, MODE is LIST). Returns the
-   * position where it found the ring empty.
+   * The position of the oldest message still in the ring (store lock held, MODE is LIST),
+   * or null when it is empty. Skips slots whose senders never published (their sender is
+   * dead, or alive and will resend through the list: its publish CAS fails) and taken ones.
    */
-  drain(move: (envelope: Envelope) => void): number {
+  nextToMove(): number | null {
     const i32 = this.#i32;
-    for (;;) {
+    this.#span();
+    // Each step moves DEQUEUE on, or sees a straggling sender's publication; the ring holds
+    // at most `slots` positions, and a straggler adds at most one.
+    for (let step = 0; step < 4 * this.slots + 64; step++) {
       const position = Atomics.load(i32, L.R_DEQUEUE);
-      if (position === Atomics.load(i32, L.R_ENQUEUE)) return position >>> 0;
+      if (position === Atomics.load(i32, L.R_ENQUEUE)) return null;
       const at = this.#slotWord(position);
       const sequence = Atomics.load(i32, at + L.S_SEQUENCE);
-      if (sequence === ((position + 1) | 0)) {
-        if (Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0) === position) {
-          move(this.#take(position, at, null));
-        }
-      } else if (sequence === position) {
-        // Claimed, never published; its sender is dead, or alive and will resend (the
-        // publish CAS fails) through the list.
-        this.#abandon(position, at);
-      } else if (sequence === ((position + this.slots) | 0)) {
-        this.#passTaken(position);
-      } else if (Atomics.load(i32, L.R_DEQUEUE) === position) {
+      if (sequence === ((position + 1) | 0)) return position;
+      if (sequence === position) this.#abandon(position, at);
+      else if (sequence === ((position + this.slots) | 0)) this.#passTaken(position);
+      else if (Atomics.load(i32, L.R_DEQUEUE) === position) {
         // (A stale head — a straggling receiver moved on meanwhile — is just looked at again.)
-        throw corrupt(`ring slot ${position & this.#mask} has sequence ${sequence} at position ${position}`);
+        throw corrupt(`ring slot ${position & this.#mask} has sequence ${sequence} at position ${position >>> 0}`);
       }
     }
+    throw corrupt('the ring does not drain: its positions keep moving');
+  }
+
+  /**
+   * Claims the published message at `position` for a move into the list (store lock held,
+   * the move recorded): moves DEQUEUE past it and returns a copy, or null if a straggling
+   * receiver took it first. The slot stays held, its message intact, until releaseMoved().
+   */
+  claimForMove(position: number): Envelope | null {
+    const i32 = this.#i32;
+    const at = this.#slotWord(position);
+    const length = this.#checkLength(position, at);
+    if (Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0) !== position) return null;
+    Atomics.store(i32, at + L.S_CLAIMER, THREAD_ID);
+    if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.R_DEQUEUE_HALF_LAPS, L.R_DEQUEUE);
+    return this.#read(position, at, length, null);
+  }
+
+  /**
+   * A move that failed before its message was linked (the mover threw): the slot stays
+   * held for the next holder of the lock to move again, and must not look held by a live
+   * receiver, which would make that holder leave it.
+   */
+  disownMove(position: number): void {
+    Atomics.store(this.#i32, this.#slotWord(position) + L.S_CLAIMER, 0);
+  }
+
+  /**
+   * For a move cut short (store lock held): the message at `position` if the move had
+   * claimed it and the slot still holds it — DEQUEUE has passed it, it is not released,
+   * and its holder is the mover (dead, or this thread) or unknown — else null: not claimed
+   * yet (nextToMove finds it again), or a straggling receiver has it.
+   */
+  moveHeld(position: number): Envelope | null {
+    const i32 = this.#i32;
+    const passed = (Atomics.load(i32, L.R_DEQUEUE) - position) | 0;
+    if (passed <= 0) return null;
+    if (passed > this.slots) throw corrupt(`a move of ring position ${position >>> 0} lies ${passed} positions behind the head`);
+    const at = this.#slotWord(position);
+    if (Atomics.load(i32, at + L.S_SEQUENCE) !== ((position + 1) | 0)) return null;
+    const holder = this.#holder(position, at);
+    if (holder !== 0 && holder !== THREAD_ID && isThreadAlive(holder)) return null;
+    return this.#read(position, at, this.#checkLength(position, at), null);
+  }
+
+  /** The message at `position` is in the list (store lock held): frees its slot for the next lap. */
+  releaseMoved(position: number): void {
+    const i32 = this.#i32;
+    const at = this.#slotWord(position);
+    const published = (position + 1) | 0;
+    if (Atomics.load(i32, at + L.S_SEQUENCE) !== published) return;
+    Atomics.add(i32, L.R_BYTES_OUT, i32[at + L.S_LENGTH]!);
+    Atomics.store(i32, at + L.S_CLAIMER, 0);
+    Atomics.compareExchange(i32, at + L.S_SEQUENCE, published, (position + this.slots) | 0);
+    Atomics.add(i32, L.C_SPACE_SEQ, 1);
   }
 
   // Claims the next position for a sender, or null when the ring is full.
@@ -357,7 +457,7 @@ export class Ring {
     const i32 = this.#i32;
     this.#fullOnTake = false;
     let position = Atomics.load(i32, L.R_ENQUEUE);
-    for (;;) {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       // Messages in the ring if this position is claimed: in [0, capacity) when there is
       // room. Outside that range the cached DEQUEUE may be stale in either direction of the
       // 32-bit circle (a new handle starts at 0, whatever the positions are), so look again.
@@ -365,9 +465,10 @@ export class Ring {
       if (used < 0 || used >= this.#capacity) {
         this.#cachedDequeue = Atomics.load(i32, L.R_DEQUEUE);
         used = (position - this.#cachedDequeue) | 0;
-        if (used < 0) {
-          // DEQUEUE never passes ENQUEUE: `position` is stale.
-          position = Atomics.load(i32, L.R_ENQUEUE);
+        if (used < 0 || used > this.slots) {
+          // DEQUEUE never passes ENQUEUE, nor lags it by more than the slots: `position`
+          // is stale, or the positions are corrupt.
+          position = this.#reloadOrCorrupt(L.R_ENQUEUE, position, -1);
           continue;
         }
         if (used >= this.#capacity) return null;
@@ -376,18 +477,24 @@ export class Ring {
       const difference = (Atomics.load(i32, at + L.S_SEQUENCE) - position) | 0;
       if (difference === 0) {
         const seen = Atomics.compareExchange(i32, L.R_ENQUEUE, position, (position + 1) | 0);
-        if (seen === position) return position;
+        if (seen === position) {
+          if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.R_ENQUEUE_HALF_LAPS, L.R_ENQUEUE);
+          return position;
+        }
         position = seen;
-      } else if (difference < 0) {
+      } else if (difference === 1 - this.slots) {
         // The slot still holds the previous lap's message. There is room, so DEQUEUE has
         // passed it: its taker is copying it out, or died before releasing the slot.
         if (this.#releaseStalledTake(position, at)) continue;
         this.#fullOnTake = true;
         return null;
       } else {
-        position = Atomics.load(i32, L.R_ENQUEUE);
+        // A later lap's value: ENQUEUE has moved on since we read it, or the word is corrupt.
+        position = this.#reloadOrCorrupt(L.R_ENQUEUE, position, at);
       }
     }
+    this.#span();
+    return null;
   }
 
   /**
@@ -407,9 +514,15 @@ export class Ring {
     }
     if (now < this.#stuckLook) return false;
     this.#stuckLook = now + LOOK_MS;
+    // Out of RING mode a held slot may be a move into the list in progress (or cut short,
+    // for the next holder of the store's lock to finish): never released from here.
+    if (Atomics.load(i32, L.R_MODE) !== L.MODE_RING) return false;
     const taken = (position - this.slots + 1) | 0;
     if (Atomics.load(i32, at + L.S_SEQUENCE) !== taken) return false;
-    const taker = Atomics.load(i32, at + L.S_CLAIMER);
+    // Taken means DEQUEUE has passed the previous lap's position (a handle whose cached
+    // DEQUEUE is more than 2^31 positions stale could think so of a published message).
+    if (((Atomics.load(i32, L.R_DEQUEUE) - (position - this.slots)) | 0) <= 0) return false;
+    const taker = this.#holder(position, at);
     const dead = taker === 0 ? now - this.#stuckSince >= STALL_MS : taker !== THREAD_ID && !isThreadAlive(taker);
     if (!dead) return false;
     // Claimer word first: the slot must not name the dead taker once a sender can claim it.
@@ -422,12 +535,19 @@ export class Ring {
 
   #take(position: number, at: number, into: Uint8Array | null): Envelope {
     const i32 = this.#i32;
-    const length = i32[at + L.S_LENGTH]!;
-    if (!(length >= 0 && length <= this.#maxMessageSize)) {
-      throw corrupt(`ring slot ${position & this.#mask} holds a message of length ${length}`);
-    }
+    const length = this.#checkLength(position, at);
     // Counted out first: a taker that dies while copying must not leave the bytes counted.
     Atomics.add(i32, L.R_BYTES_OUT, length);
+    const envelope = this.#read(position, at, length, into);
+    i32[at + L.S_CLAIMER] = 0;
+    Atomics.store(i32, at + L.S_SEQUENCE, (position + this.slots) | 0);
+    Atomics.add(i32, L.C_SPACE_SEQ, 1);
+    return envelope;
+  }
+
+  // Copies the message of a published (or held) slot out; `length` is its checked length.
+  #read(position: number, at: number, length: number, into: Uint8Array | null): Envelope {
+    const i32 = this.#i32;
     const start = at * 4 + L.RING_SLOT_HEADER_BYTES;
     let data: Uint8Array;
     if (into === null) {
@@ -436,7 +556,7 @@ export class Ring {
       data = into.subarray(0, length);
       data.set(this.#u8.subarray(start, start + length));
     }
-    const envelope: Envelope = {
+    return {
       data,
       type: i32[at + L.S_TYPE]!,
       pid: i32[at + L.S_PID]!,
@@ -444,10 +564,21 @@ export class Ring {
       seq: position >>> 0,
       sentAt: this.#f64[(at * 4 + L.S_SENT_AT_BYTE) / 8]!,
     };
-    i32[at + L.S_CLAIMER] = 0;
-    Atomics.store(i32, at + L.S_SEQUENCE, (position + this.slots) | 0);
-    Atomics.add(i32, L.C_SPACE_SEQ, 1);
-    return envelope;
+  }
+
+  #checkLength(position: number, at: number): number {
+    const length = this.#i32[at + L.S_LENGTH]!;
+    if (!(length >= 0 && length <= this.#maxMessageSize)) {
+      throw corrupt(`ring slot ${position & this.#mask} holds a message of length ${length}`);
+    }
+    return length;
+  }
+
+  // The holder word of a slot: 0 (unknown) or a kernel thread id.
+  #holder(position: number, at: number): number {
+    const holder = Atomics.load(this.#i32, at + L.S_CLAIMER);
+    if (!(holder >= 0 && holder < MAX_TID)) throw corrupt(`ring slot ${position & this.#mask} names holder ${holder}`);
+    return holder;
   }
 
   // Marks an unpublished slot as taken and moves the head past it.
@@ -458,7 +589,7 @@ export class Ring {
     Atomics.store(i32, at + L.S_CLAIMER, 0);
     if (Atomics.compareExchange(i32, at + L.S_SEQUENCE, position, (position + this.slots) | 0) !== position) return false;
     Atomics.add(i32, L.R_ABANDONED, 1);
-    Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0);
+    this.#advanceHead(position);
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
     return true;
   }
@@ -468,10 +599,83 @@ export class Ring {
   #passTaken(position: number): number {
     const i32 = this.#i32;
     const at = this.#slotWord(position);
-    if (Atomics.load(i32, at + L.S_SEQUENCE) === ((position + this.slots) | 0)) {
-      Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0);
-    }
+    if (Atomics.load(i32, at + L.S_SEQUENCE) === ((position + this.slots) | 0)) this.#advanceHead(position);
     return Atomics.load(i32, L.R_DEQUEUE);
+  }
+
+  // Moves DEQUEUE past a skipped or taken `position` (if nobody has yet).
+  #advanceHead(position: number): void {
+    const i32 = this.#i32;
+    if (Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0) !== position) return;
+    if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.R_DEQUEUE_HALF_LAPS, L.R_DEQUEUE);
+  }
+
+  /**
+   * After a value that fits neither the slot nor the position read: the position word
+   * again. Moved on: the read was stale, go on from the new position. Unchanged (it only
+   * ever moves forward, so it held that value throughout): the slot's sequence at `at`, or
+   * at -1 the distance between the positions, is one no ring can hold there: ECORRUPT.
+   */
+  #reloadOrCorrupt(word: number, position: number, at: number): number {
+    const fresh = Atomics.load(this.#i32, word);
+    if (fresh !== position) return fresh;
+    if (at < 0) {
+      const dequeue = Atomics.load(this.#i32, L.R_DEQUEUE) >>> 0;
+      throw corrupt(`ring positions ENQUEUE ${position >>> 0} and DEQUEUE ${dequeue} are out of range (${this.slots} slots)`);
+    }
+    const sequence = Atomics.load(this.#i32, at + L.S_SEQUENCE);
+    throw corrupt(`ring slot ${position & this.#mask} has sequence ${sequence} at position ${position >>> 0}`);
+  }
+
+  /**
+   * ENQUEUE − DEQUEUE from a consistent look (ENQUEUE unchanged around the load of
+   * DEQUEUE), checked against [0, slots], and the head slot's sequence against the values
+   * a slot can hold at the head. Under heavy traffic no look may be consistent: then the
+   * last difference is returned unchecked (clamped).
+   */
+  #span(): number {
+    const i32 = this.#i32;
+    let span = 0;
+    for (let look = 0; look < 8; look++) {
+      const enqueue = Atomics.load(i32, L.R_ENQUEUE);
+      const dequeue = Atomics.load(i32, L.R_DEQUEUE);
+      const sequence = Atomics.load(i32, this.#slotWord(dequeue) + L.S_SEQUENCE);
+      const stable = Atomics.load(i32, L.R_DEQUEUE) === dequeue && Atomics.load(i32, L.R_ENQUEUE) === enqueue;
+      span = (enqueue - dequeue) | 0;
+      if (!stable) continue;
+      if (span < 0 || span > this.slots) {
+        throw corrupt(`ring positions ENQUEUE ${enqueue >>> 0} and DEQUEUE ${dequeue >>> 0} are ${span} apart (${this.slots} slots)`);
+      }
+      // At the head: free or claimed (position), published (+1), skipped and not yet passed
+      // (+slots), or the previous lap's message taken and not released (+1 − slots).
+      const offset = (sequence - dequeue) | 0;
+      if (offset !== 0 && offset !== 1 && offset !== this.slots && offset !== 1 - this.slots) {
+        throw corrupt(`ring slot ${dequeue & this.#mask} has sequence ${sequence} at the head (position ${dequeue >>> 0})`);
+      }
+      return span;
+    }
+    return Math.max(0, Math.min(this.slots, span));
+  }
+
+  /**
+   * Catches a half-lap count up with its position word (whoever moved the position onto a
+   * CHECKPOINT): one half lap per crossing of 2^31, so its parity is the position's top bit.
+   * A CAS, so that racing catchers-up count a crossing once; one that died is made up for
+   * at the next checkpoint, and readers allow for a lag of one (#positionsPassed).
+   */
+  #catchUpHalfLaps(halfWord: number, positionWord: number): void {
+    const i32 = this.#i32;
+    const half = Atomics.load(i32, halfWord);
+    const top = Atomics.load(i32, positionWord) >>> 31;
+    if ((half & 1) !== top) Atomics.compareExchange(i32, halfWord, half, (half + 1) | 0);
+  }
+
+  /** Positions a position word has passed since creation, exact beyond 2^32 (see #catchUpHalfLaps). */
+  #positionsPassed(halfWord: number, positionWord: number): number {
+    const half = Atomics.load(this.#i32, halfWord) >>> 0;
+    const position = Atomics.load(this.#i32, positionWord) >>> 0;
+    const halves = (half & 1) === position >>> 31 ? half : half + 1;
+    return Math.floor(halves / 2) * 2 ** 32 + position;
   }
 
   #slotWord(position: number): number {

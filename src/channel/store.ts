@@ -20,6 +20,7 @@
 //   be taken by another receiver; taking it frees the claim, so the first stays reachable.
 // The lock is a robust Mutex: when a holder dies mid-operation the next one to lock
 // rebuilds the list and the free list from what is reachable (repair()).
+import { crashPoint } from '../core/crash-point.ts';
 import { corrupt, IpcError } from '../core/errors.ts';
 import type { BodyFile } from '../core/growable-file.ts';
 import { isThreadAlive } from '../core/liveness.ts';
@@ -328,7 +329,7 @@ export class MessageStore {
       const ring = this.ring;
       if (ring !== null && !ring.active) {
         if (!ring.switched) this.ensureList();
-        else if (ring.count !== 0) ring.drain((envelope) => this.#appendStraggler(envelope));
+        else if (ring.count !== 0) this.#moveFromRing(L.MOVE_STRAGGLER);
       }
       this.#releaseDeferred();
     } catch (error) {
@@ -414,46 +415,136 @@ export class MessageStore {
   ensureList(): void {
     const ring = this.ring;
     if (ring === null || ring.switched) return;
-    const end = ring.switchToList((envelope) => this.#appendMoved(envelope));
+    ring.leaveRingMode();
+    this.#moveFromRing(L.MOVE_SWITCH);
+    crashPoint('switch:moved');
     const words = this.words;
     // Ring positions were the messages' seqs: the list carries on from there. Until now the
     // list held nothing but the moved messages (every list operation takes the lock, and
     // taking it finishes a switch first), so the totals are set, not added to: a switch cut
     // short by its switcher's death and finished by the next holder counts each message
     // once. Positions skipped (claimed, never published) were no messages.
-    const published = (end - ring.abandoned) >>> 0;
-    words[L.C_NEXT_SEQ] = end | 0;
-    this.#f64[L.F_TOTAL_SENT] = published;
-    this.#f64[L.F_TOTAL_RECEIVED] = published - words[L.C_COUNT]!;
+    const { sent } = ring.totals;
+    words[L.C_NEXT_SEQ] = ring.end | 0;
+    this.#f64[L.F_TOTAL_SENT] = sent;
+    this.#f64[L.F_TOTAL_RECEIVED] = sent - words[L.C_COUNT]!;
     const { lastSend, lastReceive } = ring;
     words[L.C_LAST_SEND_PID] = lastSend.pid;
     this.#f64[L.F_LAST_SEND_TIME] = lastSend.time;
     words[L.C_LAST_RECEIVE_PID] = lastReceive.pid;
     this.#f64[L.F_LAST_RECEIVE_TIME] = lastReceive.time;
+    crashPoint('switch:counted');
     ring.markSwitched();
     this.wakeAll();
   }
 
-  /** A message moved from the ring keeps its sender, seq and time, and counts as sent already. */
-  #appendMoved(envelope: Envelope): void {
-    this.#append(envelope.data, envelope.type, envelope.pid, envelope.threadId, envelope.seq | 0, envelope.sentAt);
-    Atomics.add(this.words, L.C_ITEMS_SEQ, 1);
+  /**
+   * Moves every message the ring holds into the list, oldest first (lock held, LIST mode):
+   * those of the switch (MOVE_SWITCH), or stragglers a sender published into the ring after
+   * it (MOVE_STRAGGLER: a sender that had passed its MODE check before the switch and was
+   * stopped for longer than the switch waits). A move cut short by a mover's death is
+   * finished first.
+   *
+   * One move: record it (R_MOVE_*), claim the position (DEQUEUE), link the message into
+   * the list, count it, release the slot, clear the record. The slot keeps the message
+   * until the list has it, so whatever step a mover dies at, the next holder of the lock
+   * (after repair()) finds the message in the list (the tail is no longer the recorded
+   * one) or still in its slot, and finishes the move: no message lost, none twice.
+   */
+  #moveFromRing(kind: number): void {
+    const ring = this.ring!;
+    const step = kind === L.MOVE_SWITCH ? 'switch' : 'straggler';
+    this.#finishMove();
+    // Each move takes one position of the ring, which holds at most `slots` (a straggler,
+    // stopped since before the switch, adds one).
+    for (let moves = 0; moves < 4 * ring.slots + 64; moves++) {
+      const position = ring.nextToMove();
+      if (position === null) return;
+      this.#recordMove(kind, position);
+      crashPoint(`${step}:recorded`);
+      const envelope = ring.claimForMove(position);
+      if (envelope === null) {
+        // A straggling receiver took it first.
+        Atomics.store(this.words, L.R_MOVE, L.MOVE_NONE);
+        continue;
+      }
+      crashPoint(`${step}:claimed`);
+      this.#linkMove(envelope, position);
+    }
+    throw corrupt(`${this.#what}'s ring does not drain`);
+  }
+
+  // Records a move (lock held): what the list looks like before it, and what the message gets.
+  #recordMove(kind: number, position: number): void {
+    const words = this.words;
+    words[L.R_MOVE_POSITION] = position;
+    words[L.R_MOVE_TAIL] = words[L.C_TAIL]!;
+    words[L.R_MOVE_SEQ] = kind === L.MOVE_SWITCH ? position : words[L.C_NEXT_SEQ]!;
+    this.#f64[L.F_MOVE_TOTAL_SENT] = this.#f64[L.F_TOTAL_SENT]!;
+    // Last: a record is valid once it names its kind.
+    Atomics.store(words, L.R_MOVE, kind);
+  }
+
+  // Links the message of the recorded move at the tail, then settles the move.
+  #linkMove(envelope: Envelope, position: number): void {
+    const words = this.words;
+    const step = words[L.R_MOVE] === L.MOVE_SWITCH ? 'switch' : 'straggler';
+    try {
+      this.#append(envelope.data, envelope.type, envelope.pid, envelope.threadId, words[L.R_MOVE_SEQ]!, envelope.sentAt);
+    } catch (error) {
+      // Not linked (#append fails only before it links): the record stays, for the next
+      // holder of the lock to move the message again.
+      this.ring!.disownMove(position);
+      throw error;
+    }
+    crashPoint(`${step}:linked`);
+    this.#settleMove();
   }
 
   /**
-   * A message a straggling sender published into the ring after the switch (lock held): it
-   * was sent after every message of the list, so it joins as if sent now, with the list's
-   * next seq (its ring position may already be a list message's seq), and counts as sent.
+   * The recorded move's message is in the list (its tail): counts it, releases its ring
+   * slot and clears the record. Counting sets values computed from the record rather than
+   * adding, so that settling a move twice (its mover died after counting) counts it once.
    */
-  #appendStraggler(envelope: Envelope): void {
-    const seq = this.words[L.C_NEXT_SEQ]!;
-    this.#append(envelope.data, envelope.type, envelope.pid, envelope.threadId, seq, envelope.sentAt);
+  #settleMove(): void {
     const words = this.words; // #append may have grown the arena onto a new mapping
-    words[L.C_NEXT_SEQ] = (seq + 1) | 0;
-    words[L.C_LAST_SEND_PID] = envelope.pid;
-    this.#f64[L.F_TOTAL_SENT] = this.#f64[L.F_TOTAL_SENT]! + 1;
-    this.#f64[L.F_LAST_SEND_TIME] = envelope.sentAt;
+    const kind = words[L.R_MOVE]!;
+    const position = words[L.R_MOVE_POSITION]!;
+    if (kind === L.MOVE_STRAGGLER) {
+      // It was sent after every message of the list: it joins as if sent now, with the
+      // list's next seq (its ring position may already be a list message's seq).
+      const base = this.#wordOf(this.#checkCell(words[L.C_TAIL]!, 'tail'));
+      words[L.C_NEXT_SEQ] = (words[L.R_MOVE_SEQ]! + 1) | 0;
+      words[L.C_LAST_SEND_PID] = words[base + L.MSG_PID]!;
+      this.#f64[L.F_TOTAL_SENT] = this.#f64[L.F_MOVE_TOTAL_SENT]! + 1;
+      this.#f64[L.F_LAST_SEND_TIME] = this.#f64[(base * 4 + L.MSG_SENT_AT_BYTE) / 8]!;
+      crashPoint('straggler:counted');
+    }
     Atomics.add(words, L.C_ITEMS_SEQ, 1);
+    this.ring!.releaseMoved(position);
+    crashPoint(`${kind === L.MOVE_SWITCH ? 'switch' : 'straggler'}:released`);
+    Atomics.store(words, L.R_MOVE, L.MOVE_NONE);
+  }
+
+  /**
+   * Finishes a move its mover did not (lock held, after repair()): linked already (repair
+   * keeps a linked message, and the tail is then no longer the recorded one) — settle it;
+   * still in its held slot — link it now; neither (never claimed, or a straggling receiver
+   * took it) — drop the record.
+   */
+  #finishMove(): void {
+    const words = this.words;
+    const kind = Atomics.load(words, L.R_MOVE);
+    if (kind === L.MOVE_NONE) return;
+    if (kind !== L.MOVE_SWITCH && kind !== L.MOVE_STRAGGLER) throw corrupt(`${this.#what} records a move of kind ${kind}`);
+    const position = words[L.R_MOVE_POSITION]!;
+    if (words[L.C_TAIL] !== words[L.R_MOVE_TAIL]) {
+      this.#settleMove();
+      return;
+    }
+    const envelope = this.ring!.moveHeld(position);
+    if (envelope === null) Atomics.store(words, L.R_MOVE, L.MOVE_NONE);
+    else this.#linkMove(envelope, position);
   }
 
   // Links a new message at the tail (lock held); returns its first cell.
@@ -472,6 +563,7 @@ export class MessageStore {
     words[L.C_FREE_HEAD] = words[lastNext]!;
     words[L.C_FREE_COUNT] = words[L.C_FREE_COUNT]! - needed;
     words[lastNext] = L.NONE;
+    crashPoint('append:allocated');
 
     const base = this.#wordOf(first);
     words[base + L.MSG_NEXT] = L.NONE;
@@ -482,12 +574,15 @@ export class MessageStore {
     words[base + L.MSG_SEQ] = seq;
     this.#f64[(base * 4 + L.MSG_SENT_AT_BYTE) / 8] = sentAt;
     this.#writePayload(first, payload);
+    crashPoint('append:written');
 
     // Link last: until here a dead sender leaves only unreachable cells, which repair frees.
     const tail = words[L.C_TAIL]!;
     if (tail === L.NONE) words[L.C_HEAD] = first;
     else words[this.#wordOf(this.#checkCell(tail, 'tail')) + L.MSG_NEXT] = first;
+    crashPoint('append:linked');
     words[L.C_TAIL] = first;
+    crashPoint('append:tail');
     words[L.C_COUNT] = words[L.C_COUNT]! + 1;
     words[L.C_BYTES] = words[L.C_BYTES]! + length;
     return first;
@@ -838,8 +933,8 @@ export class MessageStore {
         bytes: (words[L.C_BYTES]! >>> 0) + (ring?.bytes ?? 0),
         waitingSenders: Math.max(0, Atomics.load(words, L.C_WAITING_SENDERS)),
         waitingReceivers: Math.max(0, Atomics.load(words, L.C_WAITING_RECEIVERS)),
-        totalSent: f64[L.F_TOTAL_SENT]! + (ring === null ? 0 : (ring.sent - ring.abandoned) >>> 0),
-        totalReceived: f64[L.F_TOTAL_RECEIVED]! + (ring === null ? 0 : (ring.taken - ring.abandoned) >>> 0),
+        totalSent: f64[L.F_TOTAL_SENT]! + (ring?.totals.sent ?? 0),
+        totalReceived: f64[L.F_TOTAL_RECEIVED]! + (ring?.totals.received ?? 0),
         lastSendPid: ring?.lastSend.pid ?? words[L.C_LAST_SEND_PID]!,
         lastReceivePid: ring?.lastReceive.pid ?? words[L.C_LAST_RECEIVE_PID]!,
         lastSendTime: ring?.lastSend.time ?? f64[L.F_LAST_SEND_TIME]!,
@@ -901,10 +996,9 @@ export class MessageStore {
    * grower that dies leaves at worst a larger file. ENOMEM when the arena cannot grow.
    */
   #grow(needed: number): void {
-    const words = this.words;
     const { cellBytes, maxCells } = this.config;
     const current = this.#cells;
-    const missing = needed - words[L.C_FREE_COUNT]!;
+    const missing = needed - this.#freeCount();
     const target = Math.min(maxCells, Math.max(current * 2, current + missing));
     if (target - current < missing || this.#file === undefined) {
       throw new IpcError('ENOMEM', `${this.#what} cannot grow beyond ${bodyBytesFor(this.config, current)} bytes`);
@@ -912,12 +1006,19 @@ export class MessageStore {
     const from = bodyBytesFor(this.config, current);
     const to = bodyBytesFor(this.config, target);
     this.#file.extend(from, to);
+    crashPoint('grow:extended');
     if (target > this.#mappedCells) this.#map(this.#file.map(to), target);
+    // The new cells go in front of the free list; nothing reaches them until C_FREE_HEAD
+    // does, and nobody looks beyond C_CELL_COUNT until it is stored last.
     linkFreeCells(this.words, this.#arenaStart, cellBytes, current, target, this.words[L.C_FREE_HEAD]!);
+    crashPoint('grow:linked');
     this.words[L.C_FREE_HEAD] = current;
+    crashPoint('grow:head');
     this.words[L.C_FREE_COUNT] = this.words[L.C_FREE_COUNT]! + (target - current);
+    crashPoint('grow:counted');
     Atomics.store(this.words, L.C_CELL_COUNT, target);
     this.#cells = target;
+    crashPoint('grow:published');
   }
 
   /** The queue is empty (lock held): shrink the arena back to its initial size. */
@@ -926,12 +1027,18 @@ export class MessageStore {
     const { cellBytes, initialCells } = this.config;
     const current = this.#cells;
     if (current <= initialCells || this.#file === undefined) return;
+    // The queue is empty: every cell is free, and any prefix of the arena is a free list.
     linkFreeCells(words, this.#arenaStart, cellBytes, 0, initialCells, L.NONE);
+    crashPoint('shrink:linked');
     words[L.C_FREE_HEAD] = 0;
+    crashPoint('shrink:head');
     words[L.C_FREE_COUNT] = initialCells;
+    crashPoint('shrink:counted');
     Atomics.store(words, L.C_CELL_COUNT, initialCells);
+    crashPoint('shrink:published');
     Atomics.add(words, L.C_SHRINKS, 1);
     this.#cells = initialCells;
+    crashPoint('shrink:counted-shrinks');
     this.#file.release(bodyBytesFor(this.config, initialCells), bodyBytesFor(this.config, current));
   }
 
@@ -1000,18 +1107,25 @@ export class MessageStore {
     const base = this.#wordOf(message);
     const next = words[base + L.MSG_NEXT]!;
     const length = words[base + L.MSG_LENGTH]!;
-    if (previous === L.NONE) words[L.C_HEAD] = next;
-    else words[this.#wordOf(previous) + L.MSG_NEXT] = next;
-    if (words[L.C_TAIL] === message) words[L.C_TAIL] = previous;
-    words[L.C_COUNT] = words[L.C_COUNT]! - 1;
-    words[L.C_BYTES] = words[L.C_BYTES]! - length;
-    // Find the chain's last cell, then splice the whole chain onto the free list.
+    // The length bounds the chain walk below (a corrupt one must not walk millions of cells).
+    if (!(length >= 0 && length <= this.config.maxMessageSize)) throw corrupt(`${this.#what} holds a message of length ${length}`);
     const cells = L.cellsFor(length, this.config.cellBytes);
     let last = message;
     for (let i = 1; i < cells; i++) last = this.#checkCell(words[this.#wordOf(last) + L.CELL_NEXT]!, 'message chain');
+    if (previous === L.NONE) words[L.C_HEAD] = next;
+    else words[this.#wordOf(previous) + L.MSG_NEXT] = next;
+    crashPoint('unlink:unlinked');
+    if (words[L.C_TAIL] === message) words[L.C_TAIL] = previous;
+    crashPoint('unlink:tail');
+    words[L.C_COUNT] = words[L.C_COUNT]! - 1;
+    words[L.C_BYTES] = words[L.C_BYTES]! - length;
+    crashPoint('unlink:counted');
+    // Splice the whole chain onto the free list.
     words[this.#wordOf(last) + L.CELL_NEXT] = words[L.C_FREE_HEAD]!;
+    crashPoint('unlink:spliced');
     words[L.C_FREE_HEAD] = message;
     words[L.C_FREE_COUNT] = words[L.C_FREE_COUNT]! + cells;
+    crashPoint('unlink:freed');
     // The generation bump tells a sender waiting on this message that it was taken.
     Atomics.add(words, base + L.CELL_GENERATION, 1);
     Atomics.add(words, L.C_SPACE_SEQ, 1);
@@ -1021,7 +1135,7 @@ export class MessageStore {
   /**
    * Rebuilds the queue and the free list after a lock holder died mid-operation: keeps
    * every message reachable from the head whose chain is intact, frees every other cell,
-   * and recomputes the counters. Messages are never duplicated; a message whose own
+   * and recomputes the counters. Repairing twice (a repairer that died) changes nothing more. Messages are never duplicated; a message whose own
    * linking was cut short is dropped (its send never completed).
    */
   #repair(): void {
@@ -1058,9 +1172,19 @@ export class MessageStore {
     }
     if (previous === L.NONE) words[L.C_HEAD] = L.NONE;
     else words[this.#wordOf(previous) + L.MSG_NEXT] = L.NONE;
+    crashPoint('repair:cut');
     words[L.C_TAIL] = previous;
     words[L.C_COUNT] = count;
     words[L.C_BYTES] = bytes;
+    // Whenever the lock is free, every message counted as sent has been received or is
+    // queued. A holder that died between linking (unlinking) a message and counting it
+    // breaks that by one: count it now, as sent (as received: it left with its receiver).
+    // (A switch cut short sets the list's totals afresh when it is finished.)
+    const f64 = this.#f64;
+    const uncounted = f64[L.F_TOTAL_SENT]! - f64[L.F_TOTAL_RECEIVED]! - count;
+    if (uncounted < 0) f64[L.F_TOTAL_SENT] = f64[L.F_TOTAL_SENT]! - uncounted;
+    else if (uncounted > 0) f64[L.F_TOTAL_RECEIVED] = f64[L.F_TOTAL_RECEIVED]! + uncounted;
+    crashPoint('repair:counted');
     let free = L.NONE;
     let freeCount = 0;
     for (let cell = cellCount - 1; cell >= 0; cell--) {
@@ -1071,11 +1195,16 @@ export class MessageStore {
       free = cell;
       freeCount++;
     }
+    crashPoint('repair:freed');
     words[L.C_FREE_HEAD] = free;
     words[L.C_FREE_COUNT] = freeCount;
+    crashPoint('repair:listed');
+    // A grower or shrinker that died may have left memory allocated beyond the arena.
+    this.#file?.release(bodyBytesFor(this.config, cellCount), bodyBytesFor(this.config, this.config.maxCells));
     for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) this.#dropIfDead(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS);
     this.#sweepDeadSenders();
     words[L.C_REPAIRS] = words[L.C_REPAIRS]! + 1;
+    crashPoint('repair:counted-repairs');
     // Senders and receivers may have been waiting on the dead holder's progress.
     this.wakeAll();
   }

@@ -60,19 +60,24 @@ export function positions(view: RingView): { enqueue: number; dequeue: number } 
 }
 
 /**
- * Moves an empty, fresh ring to position `start` (mod 2^32), as if `start` messages had
- * passed through it: ENQUEUE = DEQUEUE = start and every slot free for its next position.
- * Counters that count messages (bytes in/out) are left alone: they stay consistent.
+ * Moves an empty, fresh ring to position `start` (any number below 2^53), as if `start`
+ * messages had passed through it: ENQUEUE = DEQUEUE = start mod 2^32, the half-lap counts
+ * floor(start / 2^31), every slot free for its next position. Counters that count messages
+ * (bytes in/out) are left alone: they stay consistent.
  */
 export function startAt(view: RingView, start: number): void {
   const { i32 } = view;
   if (Atomics.load(i32, L.R_ENQUEUE) !== Atomics.load(i32, L.R_DEQUEUE)) throw new Error('startAt needs an empty ring');
+  const low = start % 2 ** 32 | 0;
   for (let k = 0; k < view.slots; k++) {
-    const position = (start + k) | 0;
+    const position = (low + k) | 0;
     Atomics.store(i32, slotWord(view, position) + L.S_SEQUENCE, position);
   }
-  Atomics.store(i32, L.R_ENQUEUE, start | 0);
-  Atomics.store(i32, L.R_DEQUEUE, start | 0);
+  const halfLaps = Math.floor(start / 2 ** 31) | 0;
+  Atomics.store(i32, L.R_ENQUEUE_HALF_LAPS, halfLaps);
+  Atomics.store(i32, L.R_DEQUEUE_HALF_LAPS, halfLaps);
+  Atomics.store(i32, L.R_ENQUEUE, low);
+  Atomics.store(i32, L.R_DEQUEUE, low);
 }
 
 /**

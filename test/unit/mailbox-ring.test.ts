@@ -20,8 +20,11 @@ import {
   openRingView,
   positions,
   publishClaimed,
+  releaseTaken,
+  slotWord,
   startAt,
   storeListModeOnly,
+  takeWithoutReleasing,
   type RingView,
 } from '../helpers/ring-white-box.ts';
 import { useNamespace } from '../support/namespace.ts';
@@ -78,7 +81,7 @@ const BYTES = 'bytes' as const;
 test('a store gets a ring exactly when capacity × maxMessageSize fits maxBytes and the ring fits 16 MiB', T, async () => {
   const cases: Array<{ options: MailboxOptions<Uint8Array>; slots: number; slotBytes: number }> = [
     { options: { capacity: 3, maxMessageSize: 100 }, slots: 4, slotBytes: 136 },
-    { options: { capacity: 1 }, slots: 1, slotBytes: 32 + 65536 },
+    { options: { capacity: 1 }, slots: 2, slotBytes: 32 + 65536 }, // two at least: see ringSlotsFor
     { options: { capacity: 16 }, slots: 16, slotBytes: 32 + 65536 }, // 16 × 64 KiB = the default 1 MiB exactly
     { options: { capacity: 17 }, slots: 0, slotBytes: 0 }, // the byte budget could fill it first
     { options: { capacity: 256, maxMessageSize: 4096, maxBytes: 1 << 20 }, slots: 256, slotBytes: 4128 },
@@ -221,6 +224,60 @@ test('the switch near the wrap: seq goes on from the ring position across 2^32',
       assert.deepEqual(message?.data, payload(n, 8));
       assert.equal(message?.seq, mod32(start + n));
     }
+  });
+});
+
+test('totals go on past 2^32 messages (documented "since creation"), in RING mode and after the switch', T, async () => {
+  for (const start of [TWO_32 - 5, 3 * TWO_32 - 5, 2 ** 31 - 5]) {
+    await withMailbox<Uint8Array>({ capacity: 4, maxMessageSize: 16, codec: BYTES }, async (mb, view) => {
+      startAt(view, start);
+      for (let n = 0; n < 10; n++) {
+        assert.equal(mb.trySend(payload(n, 4)), true);
+        assert.equal(mb.tryReceive()?.seq, mod32(start + n));
+      }
+      let stats = mb.stats();
+      assert.deepEqual([stats.totalSent, stats.totalReceived], [start + 10, start + 10], `from ${start}`);
+      for (let n = 10; n < 13; n++) assert.equal(mb.trySend(payload(n, 4)), true);
+      assert.equal(mb.tryReceive({ type: 9 }), null, 'a selective receive switches');
+      assert.equal(mode(view), 'list');
+      stats = mb.stats();
+      assert.deepEqual([stats.messages, stats.totalSent, stats.totalReceived], [3, start + 13, start + 10], `switched, from ${start}`);
+    });
+  }
+});
+
+test('totals stay exact when the sender whose claim crossed 2^32 died before catching the lap count up', T, async () => {
+  await withMailbox<Uint8Array>({ capacity: 4, maxMessageSize: 16, codec: BYTES }, async (mb, view) => {
+    startAt(view, TWO_32 - 2);
+    // Two claims across the wrap by a sender that never catches up (as if it died after
+    // each claim), then published: ENQUEUE reads 0, its half-lap count still says 1.
+    const positionsClaimed = [claimWithoutPublishing(view, process.pid), claimWithoutPublishing(view, process.pid)];
+    for (const position of positionsClaimed) assert.equal(publishClaimed(view, position, payload(position, 4)), true);
+    assert.equal(Atomics.load(view.i32, L.R_ENQUEUE), 0);
+    assert.equal(Atomics.load(view.i32, L.R_ENQUEUE_HALF_LAPS), 1);
+    let stats = mb.stats();
+    assert.deepEqual([stats.messages, stats.totalSent, stats.totalReceived], [2, TWO_32, TWO_32 - 2]);
+    for (let n = 0; n < 6; n++) {
+      assert.ok(mb.tryReceive() !== null);
+      assert.equal(mb.trySend(payload(n, 4)), true);
+    }
+    stats = mb.stats();
+    assert.deepEqual([stats.messages, stats.totalSent, stats.totalReceived], [2, TWO_32 + 6, TWO_32 + 4]);
+  });
+});
+
+test('capacity 1: a sender never writes into the slot a receiver is still copying out (the ring has two slots)', T, async () => {
+  await withMailbox<Uint8Array>({ capacity: 1, maxMessageSize: 16, codec: BYTES }, async (mb, view) => {
+    const first = payload(1, 16);
+    assert.equal(mb.trySend(first), true);
+    // A live receiver (this process) has taken the message and is copying it out.
+    const taken = takeWithoutReleasing(view, process.pid);
+    const at = slotWord(view, taken) * 4 + L.RING_SLOT_HEADER_BYTES;
+    assert.equal(mb.trySend(payload(2, 16)), true, 'the mailbox has room: the message left');
+    assert.equal(mb.trySend(payload(3, 16)), false, 'capacity 1');
+    assert.deepEqual(view.u8.slice(at, at + 16), first, 'the slot being copied out is untouched');
+    assert.equal(releaseTaken(view, taken), true);
+    assert.deepEqual(mb.tryReceive()?.data, payload(2, 16));
   });
 });
 

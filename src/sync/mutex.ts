@@ -199,6 +199,9 @@ export class Mutex {
           if (stamp === 0 || Atomics.compareExchange(words, STAMP, stamp, 0) === stamp) {
             if (this.#takeOver(state)) return this.#acquired(ACQUIRED_OWNER_DIED);
           }
+          // Another waiter took over, or the stamp changed under this one: judge again
+          // after the next slice, not now (one liveness check per attempt).
+          checkOwner = false;
           state = Atomics.load(words, STATE);
           continue;
         }

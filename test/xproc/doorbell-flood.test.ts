@@ -47,8 +47,9 @@ test('a flooded bell costs its thread little CPU and a bounded number of wake-up
     assert.ok(drains >= 100, `the flood reached the bell: ${drains} drains`);
     assert.ok(cpu < MAX_CPU, `the flooded process used ${(cpu * 100).toFixed(1)}% of a core`);
     // The budget's own bound, whatever the machine's speed: what it holds at the start of
-    // the window, what it earns back during it, and one and a bit it may run short by.
-    assert.ok(wasted <= WASTED_BURST + wall / WASTED_REFILL_MS + 2, `${wasted} wasted wake-ups in ${wall} ms`);
+    // the window, what it earns back during it, and the few it may run short by (pauses
+    // are timed by the event loop's clock, which may lag a little behind).
+    assert.ok(wasted <= WASTED_BURST + wall / WASTED_REFILL_MS + 8, `${wasted} wasted wake-ups in ${wall} ms`);
 
     // Each waker sets the word, then rings (a ring the full queue refuses is seen through
     // the word); each wait is registered before its ring.

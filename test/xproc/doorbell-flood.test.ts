@@ -17,7 +17,7 @@ const TIMEOUT_MS = 60_000;
 const WINDOW_MS = 2000;
 /**
  * Share of one core the flooded process may use. Unbounded, a flood from one thread took
- * 16-80% here; bounded, it takes 1.5-6% on the same loaded 2-core machine.
+ * 16-80% here; bounded, it takes 1.4-6% on the same loaded 2-core machine.
  */
 const MAX_CPU = 0.15;
 /** The bell's budget (src/core/doorbell.ts): a burst of 32 wasted wake-ups, then one per 2 ms. */

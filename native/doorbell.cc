@@ -17,11 +17,21 @@
 //   only read by the poll callback. JavaScript can therefore register what a token means
 //   after making it known (e.g. writing it into shared memory) without losing a ring.
 // - Anyone in the same network namespace may send to the address. The addon delivers
-//   every 4-byte datagram as a token and drops any other size; JavaScript ignores tokens
-//   it does not expect, so a stranger can cause spurious wake-ups, nothing more.
-// - A drain delivers at most kMaxPerTurn tokens, then returns to the loop: libuv's epoll
+//   every 4-byte datagram as a token, and a datagram of any other size as token 0, which
+//   no wait ever has: JavaScript ignores tokens it does not expect, so a stranger can
+//   cause spurious wake-ups, nothing more, and JavaScript sees every wake-up it pays for.
+// - One poll callback is one drain and at most one call into JavaScript, so JavaScript
+//   runs at most once per event-loop iteration for the bell, however many rings arrive.
+//   A drain reads at most kMaxPerTurn datagrams, then returns to the loop: libuv's epoll
 //   is level-triggered, so the rest is reported on the next iteration, and a flood of
 //   rings cannot keep the loop in this callback.
+// - Pauses: the callback returns how many milliseconds the bell should stay deaf (0 or
+//   anything else that is no number >= 1: none; at most kMaxPauseMs). The addon stops
+//   polling and resumes from a timer. What arrives meanwhile waits in the queue, and rings
+//   beyond it are refused and caught by the overflow re-check below, so a pause delays
+//   wake-ups and loses none. When to pause is JavaScript's decision (src/core/doorbell.ts):
+//   that is how a flood of rings nobody waits for is held to a bounded number of
+//   wake-ups per second.
 // - The receive queue of a datagram socket is short: the kernel refuses a datagram once
 //   it holds more than net.unix.max_dgram_qlen (10 by default, so 11 fit). A ring to a
 //   full queue fails at once with EAGAIN (MSG_DONTWAIT): doorbellRing reports the errno
@@ -36,16 +46,17 @@
 // - Rings are sent from an unbound socket of the ringing environment, made on its first
 //   ring and used only on that environment's thread, so no locking is needed and one
 //   thread's unread rings do not use up the send buffer of the others.
-// - The poll handle is unreferenced unless JavaScript asks otherwise (doorbellRef):
-//   JavaScript references it exactly while it has referenced waits pending.
+// - The poll handle and the pause timer are unreferenced unless JavaScript asks otherwise
+//   (doorbellRef): JavaScript references them exactly while it has referenced waits
+//   pending, so a paused bell keeps the loop alive as a polled one does.
 // - Cleanup (environment teardown, e.g. worker.terminate() while rings arrive): the poll
 //   handle is closed first, which removes the descriptor from the loop's epoll set, and
 //   the socket is closed right after, on the spot rather than in the close callback, so
 //   that the address is free again even if the loop never runs another iteration (the
 //   tid may be reused by a later thread of this process). Datagrams still queued are
-//   dropped by the kernel with the socket. The state is freed by the close callback,
-//   which is addon code running after the environment is gone: the addon is linked with
-//   -z nodelete (see async-wait.cc).
+//   dropped by the kernel with the socket. The state is freed by the last handle's close
+//   callback, which is addon code running after the environment is gone: the addon is
+//   linked with -z nodelete (see async-wait.cc).
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -63,8 +74,9 @@ namespace interproc {
 
 namespace {
 
-constexpr size_t kBatch = 64;         // datagrams per recvmmsg
-constexpr size_t kMaxPerTurn = 4096;  // tokens per poll callback
+constexpr size_t kBatch = 64;        // datagrams per recvmmsg
+constexpr size_t kMaxPerTurn = 256;  // datagrams per poll callback
+constexpr double kMaxPauseMs = 1000;  // longest pause the callback may ask for
 constexpr char kAddressPrefix[] = "interproc.bell.";
 
 // The abstract address of thread `tid`'s bell. Abstract names are length-delimited (no
@@ -112,14 +124,22 @@ class Bell {
     int rc = uv_poll_init(loop, &poll_, fd);
     *syscall_name = "uv_poll_init";
     if (rc == 0) {
-      *syscall_name = "uv_poll_start";
       poll_.data = this;
       uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
-      rc = uv_poll_start(&poll_, UV_READABLE, OnPoll);
+      handles_ = 1;
+      *syscall_name = "uv_timer_init";
+      rc = uv_timer_init(loop, &pause_);
+      if (rc == 0) {
+        pause_.data = this;
+        uv_unref(reinterpret_cast<uv_handle_t*>(&pause_));
+        handles_ = 2;
+        *syscall_name = "uv_poll_start";
+        rc = uv_poll_start(&poll_, UV_READABLE, OnPoll);
+      }
       if (rc != 0) {
-        // The handle exists now: it must be closed, and this state must outlive it (it is
-        // leaked, see OnCleanup). The bell stays unavailable in this environment.
-        uv_close(reinterpret_cast<uv_handle_t*>(&poll_), nullptr);
+        // The handles exist now: they must be closed, and this state must outlive them
+        // (see OnCleanup). The bell stays unavailable in this environment.
+        CloseHandles();
         closing_ = true;
       }
     }
@@ -134,10 +154,14 @@ class Bell {
 
   void Ref(bool on) {
     if (fd_ < 0) return;
+    auto* poll = reinterpret_cast<uv_handle_t*>(&poll_);
+    auto* pause = reinterpret_cast<uv_handle_t*>(&pause_);
     if (on) {
-      uv_ref(reinterpret_cast<uv_handle_t*>(&poll_));
+      uv_ref(poll);
+      uv_ref(pause);
     } else {
-      uv_unref(reinterpret_cast<uv_handle_t*>(&poll_));
+      uv_unref(poll);
+      uv_unref(pause);
     }
   }
 
@@ -175,6 +199,27 @@ class Bell {
     // receives has no error to report in practice.
     if (status < 0) return;
     static_cast<Bell*>(handle->data)->Drain();
+  }
+
+  // Drains what queued up during the pause, here rather than through the poll handle, so
+  // that a bell kept paused by a flood never goes back into the epoll set in between;
+  // polling resumes once a drain asks for no further pause.
+  static void OnPauseEnd(uv_timer_t* timer) {
+    Bell* self = static_cast<Bell*>(timer->data);
+    if (self->fd_ < 0) return;
+    self->paused_ = false;
+    self->Drain();
+    if (self->paused_ || self->fd_ < 0) return;
+    // A failure (none is expected for a descriptor already in use) leaves the bell deaf,
+    // as a poll error does.
+    (void)uv_poll_start(&self->poll_, UV_READABLE, OnPoll);
+  }
+
+  // Stops reading the bell for `ms` milliseconds (see the header).
+  void Pause(uint64_t ms) {
+    paused_ = true;
+    uv_poll_stop(&poll_);  // nothing to do when the drain ran from OnPauseEnd
+    uv_timer_start(&pause_, OnPauseEnd, ms, 0);
   }
 
   // The number of datagrams one recvmmsg returns at least when the queue it reads was
@@ -216,7 +261,7 @@ class Bell {
       }
       if (static_cast<size_t>(count) >= overflow_at_) overflowed = true;
       for (int i = 0; i < count; ++i) {
-        if (messages[i].msg_len == sizeof(uint32_t)) tokens_.push_back(cells[i][0]);
+        tokens_.push_back(messages[i].msg_len == sizeof(uint32_t) ? cells[i][0] : 0);
       }
       // Fewer than asked for: the queue was empty. A datagram arriving after that keeps
       // the socket readable, and the level-triggered poll reports it again.
@@ -235,38 +280,60 @@ class Bell {
     v8::Local<v8::Value> argv[] = {v8::Uint32Array::New(storage, 0, count),
                                    v8::Boolean::New(isolate_, overflowed)};
     // MakeCallback runs microtasks afterwards, so awaiting code resumes in this turn. It
-    // returns an empty handle (ignored) when the callback threw or the thread is stopping.
-    (void)node::MakeCallback(isolate_, context->Global(), callback_.Get(isolate_), 2, argv,
-                             node::async_context{0, 0});
+    // returns an empty handle when the callback threw or the thread is stopping: no pause.
+    v8::Local<v8::Value> result;
+    if (!node::MakeCallback(isolate_, context->Global(), callback_.Get(isolate_), 2, argv,
+                            node::async_context{0, 0})
+             .ToLocal(&result) ||
+        !result->IsNumber() || fd_ < 0) {
+      return;
+    }
+    double pause_ms = result.As<v8::Number>()->Value();
+    if (pause_ms >= 1) Pause(static_cast<uint64_t>(pause_ms < kMaxPauseMs ? pause_ms : kMaxPauseMs));
+  }
+
+  // Closes both handles; this state is freed by the last close callback once the
+  // environment is gone (OnCleanup), or by OnCleanup itself when none is left open.
+  void CloseHandles() {
+    uv_close(reinterpret_cast<uv_handle_t*>(&poll_), OnHandleClosed);
+    if (handles_ == 2) uv_close(reinterpret_cast<uv_handle_t*>(&pause_), OnHandleClosed);
+  }
+
+  static void OnHandleClosed(uv_handle_t* handle) {
+    Bell* self = static_cast<Bell*>(handle->data);
+    if (--self->handles_ == 0 && self->torn_down_) delete self;
   }
 
   static void OnCleanup(void* data) {
     Bell* self = static_cast<Bell*>(data);
+    self->torn_down_ = true;
     self->callback_.Reset();
     self->context_.Reset();
     if (self->send_fd_ >= 0) close(self->send_fd_);
     self->send_fd_ = -1;
-    // A handle closed by a failed Open may still be in the loop's closing queue, with no
-    // callback to say when it leaves it: this state is then leaked (once per environment).
-    if (self->closing_) return;
-    if (self->fd_ < 0) {
-      delete self;
-      return;
+    if (self->fd_ >= 0) {
+      // Stops polling and takes the descriptor out of the loop's epoll set, so closing it
+      // next cannot leave a stale entry behind.
+      self->CloseHandles();
+      close(self->fd_);
+      self->fd_ = -1;
     }
-    // Stops polling and takes the descriptor out of the loop's epoll set, so closing it
-    // next cannot leave a stale entry behind.
-    uv_close(reinterpret_cast<uv_handle_t*>(&self->poll_),
-             [](uv_handle_t* handle) { delete static_cast<Bell*>(handle->data); });
-    close(self->fd_);
-    self->fd_ = -1;
+    // Handles closed here or by a failed Open are in the loop's closing queue, and the
+    // last one's close callback frees this state; if the loop never runs again, it is
+    // leaked (once per environment).
+    if (self->handles_ == 0) delete self;
   }
 
   v8::Isolate* isolate_;
   v8::Global<v8::Context> context_;
   v8::Global<v8::Function> callback_;
   uv_poll_t poll_;
+  uv_timer_t pause_;      // ends a pause (see Pause)
+  int handles_ = 0;       // of poll_ and pause_, those initialized and not yet closed
   int fd_ = -1;           // the bell; >= 0 once opened
-  bool closing_ = false;  // poll_ was closed by a failed Open: no bell in this environment
+  bool closing_ = false;  // the handles were closed by a failed Open: no bell here
+  bool torn_down_ = false;  // the environment is gone (OnCleanup ran)
+  bool paused_ = false;     // polling is stopped until pause_ fires
   int send_fd_ = -1;      // unbound socket for rings, made on the first one
   size_t overflow_at_ = 1;         // see OverflowThreshold
   std::vector<uint32_t> tokens_;  // one drain's tokens, kept to reuse its memory
@@ -282,7 +349,8 @@ void* CreateDoorbellEnvironment(v8::Isolate* isolate, v8::Local<v8::Context> con
   return new Bell(isolate, context);
 }
 
-// doorbellOpen(callback: (tokens: Uint32Array, overflowed: boolean) => void): tid. Throws
+// doorbellOpen(callback: (tokens: Uint32Array, overflowed: boolean) => number): tid, the
+// callback returning the milliseconds to pause the bell for (see the header). Throws
 // EEXIST when this environment already has a bell, EADDRINUSE when another socket holds
 // its address.
 void DoorbellOpen(const Args& args) {

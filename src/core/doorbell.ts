@@ -17,9 +17,19 @@
 //   arrives. It is not lost as a wake-up: the full queue will be drained, and a drain that
 //   may have met a full queue makes every pending wait re-check its word, so the refused
 //   ring's wait ends with WAIT_CHANGED. That is why ringBell() counts EAGAIN as rung.
-// - Tokens are unique among this thread's pending bell waits; a token that matches none
-//   (a stale ring, or a stranger's datagram: any local process may send to the address)
-//   is ignored. At worst a stale ring ends a later wait that reuses its token, spuriously.
+// - Tokens are unique among this thread's pending bell waits, and random (31 bits), so a
+//   stranger cannot guess a pending one; a token that matches none (a stale ring, or a
+//   stranger's datagram: any local process may send to the address) is ignored. At worst
+//   a stale ring ends a later wait that reuses its token, spuriously.
+// - Floods: a drain that ends no wait is a wasted wake-up. The bell absorbs WASTED_BURST of
+//   them at full speed and earns one back per WASTED_REFILL_MS; when it has none left it
+//   pauses (stops reading its socket) until it has earned one. So a flood of rings costs
+//   this thread at most about 500 wake-ups a second, whatever its rate. Drains that end
+//   a wait cost nothing from the budget, so legitimate traffic never pauses the bell. A
+//   flood delays the waits it overlaps by a pause, about WASTED_REFILL_MS (their rings
+//   wait in the queue, or are refused and seen by the overflow re-check); it cannot end a
+//   wait wrongly or lose a ring.
+import { getRandomValues } from 'node:crypto';
 import { constants } from 'node:os';
 import { addon } from '../native/addon.ts';
 import { IpcError } from './errors.ts';
@@ -29,6 +39,10 @@ import { abortError, PendingWaits, WAIT_CHANGED, WAIT_TIMED_OUT, WAIT_WOKEN, typ
 const { EAGAIN } = constants.errno;
 const MAX_TID = 0x7fffffff;
 const MAX_TOKEN = 0x7fffffff;
+/** Wasted wake-ups (drains that end no wait) taken at full speed before the bell pauses. */
+const WASTED_BURST = 32;
+/** Milliseconds to earn back one wasted wake-up: the bound on their rate during a flood. */
+const WASTED_REFILL_MS = 2;
 
 /** The word a bell wait watches, re-checked when rings may have been refused. */
 interface Watched {
@@ -40,14 +54,37 @@ interface Watched {
 // Referenced exactly while referenced bell waits are pending.
 const waits = new PendingWaits<Watched>({ refChanged: (on) => addon.doorbellRef(on) });
 let bell: number | null | undefined; // undefined: not tried yet
-let lastToken = 0;
+const randomTokens = new Uint32Array(64);
+let nextRandomToken = randomTokens.length;
+/** Wasted wake-ups the bell may still take at full speed (below 0: paused), as of `wastedAt`. */
+let wastedBudget = WASTED_BURST;
+let wastedAt = 0;
+const stats = { drains: 0, wasted: 0, pauses: 0 };
 
-function onRing(tokens: Uint32Array, overflowed: boolean): void {
-  for (let i = 0; i < tokens.length; i++) waits.resolve(tokens[i]!, WAIT_WOKEN);
-  if (!overflowed) return;
-  for (const [token, { words, index, expected }] of waits.entries()) {
-    if (Atomics.load(words, index) !== expected) waits.resolve(token, WAIT_CHANGED);
+/** The bell's callback: ends the waits its drain concerns; returns how long to pause (ms). */
+function onRing(tokens: Uint32Array, overflowed: boolean): number {
+  stats.drains++;
+  let ended = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    if (waits.resolve(tokens[i]!, WAIT_WOKEN)) ended++;
   }
+  if (overflowed) {
+    for (const [token, { words, index, expected }] of waits.entries()) {
+      if (Atomics.load(words, index) !== expected && waits.resolve(token, WAIT_CHANGED)) ended++;
+    }
+  }
+  return ended === 0 ? wasted() : 0;
+}
+
+// Charges one wasted wake-up to the budget (a token bucket); returns the pause it calls for.
+function wasted(): number {
+  stats.wasted++;
+  const now = performance.now();
+  wastedBudget = Math.min(WASTED_BURST, wastedBudget + (now - wastedAt) / WASTED_REFILL_MS) - 1;
+  wastedAt = now;
+  if (wastedBudget >= 0) return 0;
+  stats.pauses++;
+  return Math.ceil(-wastedBudget * WASTED_REFILL_MS);
 }
 
 /**
@@ -69,12 +106,17 @@ export function openDoorbell(): number | null {
   return bell;
 }
 
-/** A fresh token, nonzero and unique among this thread's pending bell waits. */
+/** A fresh random token, nonzero and unique among this thread's pending bell waits. */
 export function newBellToken(): number {
-  do {
-    lastToken = lastToken >= MAX_TOKEN ? 1 : lastToken + 1;
-  } while (waits.has(lastToken));
-  return lastToken;
+  // Ends at the first draw that is neither 0 nor pending: far fewer than 2^31 waits are.
+  for (;;) {
+    if (nextRandomToken === randomTokens.length) {
+      getRandomValues(randomTokens);
+      nextRandomToken = 0;
+    }
+    const token = randomTokens[nextRandomToken++]! & MAX_TOKEN;
+    if (token !== 0 && !waits.has(token)) return token;
+  }
 }
 
 /**
@@ -118,4 +160,12 @@ export function ringBell(tid: number, token: number): boolean {
 /** Number of bell waits this thread has pending (for tests and diagnostics). */
 export function pendingBellWaits(): number {
   return waits.size;
+}
+
+/**
+ * What this thread's bell has done so far (for tests and diagnostics): drains (calls with
+ * the tokens of one drain), wasted (drains that ended no wait) and pauses (see the header).
+ */
+export function bellStats(): { drains: number; wasted: number; pauses: number } {
+  return { ...stats };
 }

@@ -50,14 +50,16 @@ export interface Addon {
   /**
    * Opens the calling thread's doorbell: a datagram socket bound to the abstract address
    * "\0interproc.bell.<tid>", polled (unreferenced) by this thread's event loop. Returns
-   * the tid. `callback` runs on the event loop, never during a call, with the 4-byte tokens
-   * of one drain of the socket; `overflowed` says the queue may have been full, so rings
-   * may have been refused (EAGAIN) and their tokens never arrive. Throws an errno error:
-   * EEXIST when this thread already has a bell, EADDRINUSE when another socket holds its
-   * address, or from socket/bind/uv_poll_start.
+   * the tid. `callback` runs on the event loop, never during a call, at most once per loop
+   * iteration, with the tokens of one drain of the socket (a datagram that is not 4 bytes
+   * long comes as token 0); `overflowed` says the queue may have been full, so rings may
+   * have been refused (EAGAIN) and their tokens never arrive. The callback returns how many
+   * milliseconds the bell should pause (stop reading; at most 1000): 0, or anything that is
+   * no number >= 1, for none. Throws an errno error: EEXIST when this thread already has a
+   * bell, EADDRINUSE when another socket holds its address, or from socket/bind/uv_poll_start.
    */
-  doorbellOpen(callback: (tokens: Uint32Array, overflowed: boolean) => void): number;
-  /** Whether the bell keeps the event loop alive (uv_ref/uv_unref). No-op without a bell. */
+  doorbellOpen(callback: (tokens: Uint32Array, overflowed: boolean) => number | void): number;
+  /** Whether the bell (polling or paused) keeps the event loop alive (uv_ref/uv_unref). No-op without a bell. */
   doorbellRef(on: boolean): void;
   /**
    * Sends `token` to thread `tid`'s bell without blocking. Returns 0, or the errno of a

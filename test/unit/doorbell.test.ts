@@ -1,11 +1,12 @@
 // Doorbells within one process and its helpers: opening, ringing one's own bell, the
-// waitAsync-like results of waitBell, ignored tokens, a full queue, worker threads, worker
-// termination, and event-loop liveness (ref/unref).
+// waitAsync-like results of waitBell, ignored tokens, random tokens, a full queue, the
+// pause after wasted wake-ups, worker threads, worker termination, and event-loop liveness
+// (ref/unref).
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
 import { test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { newBellToken, openDoorbell, pendingBellWaits, ringBell, waitBell } from '../../src/core/doorbell.ts';
+import { bellStats, newBellToken, openDoorbell, pendingBellWaits, ringBell, waitBell } from '../../src/core/doorbell.ts';
 import { WAIT_CHANGED, WAIT_TIMED_OUT, WAIT_WOKEN, type WaitResult } from '../../src/core/wait.ts';
 import { addon } from '../../src/native/addon.ts';
 import { abortError, ipcError, rangeError } from '../support/errors.ts';
@@ -65,6 +66,39 @@ test('a token no wait expects is ignored: the wait stays pending until its own t
   assert.equal(pendingBellWaits(), 1);
   assert.equal(ringBell(tid!, mine), true);
   assert.equal(await waiting.promise, WAIT_WOKEN);
+});
+
+test('tokens are random 31-bit numbers, so a stranger cannot ring a pending wait by counting', { timeout: 10_000 }, () => {
+  const tokens = Array.from({ length: 1000 }, () => newBellToken());
+  assert.ok(tokens.every((token) => Number.isInteger(token) && token >= 1 && token <= 0x7fffffff), 'in range');
+  assert.equal(new Set(tokens).size, tokens.length, 'distinct');
+  const steps = tokens.slice(1).filter((token, i) => token === tokens[i]! + 1).length;
+  assert.equal(steps, 0, `${steps} tokens follow their predecessor`);
+  // Spread over the whole range: the chance that 1,000 of them miss its upper half is 2^-1000.
+  assert.ok(tokens.some((token) => token >= 0x40000000));
+});
+
+test('a bell whose drains end no wait pauses once its budget is spent, and a ring queued meanwhile still ends its wait', { timeout: 10_000 }, async () => {
+  const before = bellStats();
+  const started = performance.now();
+  // One stranger's ring per turn: each is drained on its own and ends nothing.
+  let turns = 0;
+  while (bellStats().pauses === before.pauses) {
+    assert.ok(++turns <= 1000, 'no pause after 1,000 wasted wake-ups');
+    assert.equal(ringBell(tid!, 0x7ffffff0), true);
+    await nextTurn();
+  }
+  const after = bellStats();
+  const elapsed = performance.now() - started;
+  // The budget's burst of 32 (or what is left of it), one earned back every 2 ms, then one
+  // more that overdraws it and pauses.
+  const wasted = after.wasted - before.wasted;
+  assert.ok(wasted <= 33 + elapsed / 2, `${wasted} wasted wake-ups in ${elapsed.toFixed(1)} ms before the pause`);
+  const token = newBellToken();
+  const waiting = waitBell(token, words(), 0, 0, { timeoutMs: 5000 });
+  assert.equal(addon.doorbellRing(tid!, token), 0, 'queued while the bell pauses');
+  assert.equal(await waiting, WAIT_WOKEN);
+  assert.equal(bellStats().wasted, after.wasted, 'the drain that ended the wait was no waste');
 });
 
 test('a word that already differs resolves WAIT_CHANGED, and a timeout of 0 WAIT_TIMED_OUT, without waiting', { timeout: 10_000 }, async () => {

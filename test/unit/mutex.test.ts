@@ -5,6 +5,7 @@ import { THREAD_ID } from '../../src/core/thread-id.ts';
 import { pendingAsyncWaits } from '../../src/core/wait.ts';
 import { abortError, ipcError, rangeError, typeError } from '../support/errors.ts';
 import { useNamespace } from '../support/namespace.ts';
+import { startTimeOf, stampOf } from '../support/thread-stamp.ts';
 import { startWorker, type TestWorker } from '../support/worker.ts';
 
 useNamespace('unit-mutex');
@@ -81,6 +82,53 @@ test('lockSync() on a Mutex this thread holds throws EDEADLK instead of hanging'
   assert.equal(mutex.heldByCurrentThread, true, 'still held once');
   mutex.unlock();
   assert.equal(mutex.locked, false);
+});
+
+test("word 1 holds the owner's stamp, its thread id and start time, for the main thread and for a worker; unlocked it is 0", async () => {
+  const { buffer, mutex } = fresh();
+  const words = new Int32Array(buffer, 0, 2);
+  mutex.lockSync();
+  assert.deepEqual([...words], [THREAD_ID, stampOf(THREAD_ID, startTimeOf('thread-self'))]);
+  mutex.unlock();
+  assert.deepEqual([...words], [0, 0]);
+  const worker = await workerHolding(buffer);
+  try {
+    const workerTid = words[0]! & 0x3fffffff;
+    assert.notEqual(workerTid, THREAD_ID);
+    // A worker is a thread of its own, started later than this one.
+    assert.equal(words[1], stampOf(workerTid, startTimeOf(workerTid)));
+    worker.send('release');
+    await worker.waitFor('released');
+    assert.deepEqual([...words], [0, 0]);
+  } finally {
+    await worker.terminate();
+  }
+});
+
+test("a state naming this thread's id with the stamp of an earlier thread of that id (another start time) is a dead owner's: taken over, not EDEADLK", async () => {
+  const { buffer, mutex } = fresh();
+  const words = new Int32Array(buffer, 0, 2);
+  const stamp = stampOf(THREAD_ID, startTimeOf('thread-self') + 1);
+  for (const locker of ['lockSync', 'lock'] as const) {
+    words[0] = THREAD_ID;
+    words[1] = stamp;
+    assert.equal(mutex.heldByCurrentThread, false);
+    assert.throws(() => mutex.unlock(), ipcError('EPERM'));
+    assert.equal(mutex.tryLock(), false, 'tryLock() never takes over');
+    const result = locker === 'lockSync' ? mutex.lockSync({ timeout: 5000 }) : await mutex.lock({ timeout: 5000 });
+    assert.equal(result.ownerDied, true, locker);
+    assert.equal(mutex.heldByCurrentThread, true);
+    assert.equal(words[1], stampOf(THREAD_ID, startTimeOf('thread-self')));
+    mutex.unlock();
+  }
+  // With this thread's own stamp, or none, the state is this thread's: EDEADLK as ever.
+  for (const own of [stampOf(THREAD_ID, startTimeOf('thread-self')), 0]) {
+    words[0] = THREAD_ID;
+    words[1] = own;
+    assert.equal(mutex.heldByCurrentThread, true);
+    assert.throws(() => mutex.lockSync({ timeout: 150 }), ipcError('EDEADLK'));
+    mutex.unlock();
+  }
 });
 
 test('held by a worker thread: unlock() here is EPERM, lock()/lockSync() time out with ETIMEDOUT without taking it', async () => {

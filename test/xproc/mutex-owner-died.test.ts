@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Mutex, SharedMemory } from '../../src/index.ts';
+import { ipcError } from '../support/errors.ts';
 import { expectSuccess, startHelper, type Helper } from '../support/helper-process.ts';
 import { useNamespace } from '../support/namespace.ts';
+import { startTimeOf, stampOf } from '../support/thread-stamp.ts';
 import { startWorker } from '../support/worker.ts';
 
 useNamespace('mutex-owner-died');
 
 const TIMEOUT_MS = 20_000;
+const WAITERS = 0x40000000;
 
 function helper(...args: string[]): Helper {
   return startHelper('sync-mutex.ts', args, { timeoutMs: TIMEOUT_MS });
@@ -158,6 +161,80 @@ test('a normal unlock hands the Mutex over with ownerDied === false, to this pro
   } finally {
     holder.kill('SIGKILL');
     reporter.kill('SIGKILL');
+    segment.unlink();
+  }
+});
+
+/** A live helper process that holds nothing: it waits (for a "go" it is never sent) until killed. */
+async function bystander(name: string): Promise<Helper> {
+  const process = helper('report', name, 'sync');
+  await process.waitFor('ready');
+  return process;
+}
+
+test('a live thread under the owner\'s thread id that started at another time is not the owner: lock() and lockSync() take over, told ownerDied', async () => {
+  using segment = SharedMemory.create('reused', 64);
+  const mutex = new Mutex(segment.buffer, 0);
+  const words = new Int32Array(segment.buffer, 0, 2);
+  // Its main thread's id is its pid, as if the kernel had given a dead owner's id to it.
+  const other = await bystander('reused');
+  try {
+    const started = startTimeOf(other.pid);
+    for (const style of ['async', 'sync'] as const) {
+      words[0] = other.pid | WAITERS;
+      words[1] = stampOf(other.pid, started - 1); // the dead owner started a tick earlier
+      const result = style === 'sync' ? mutex.lockSync({ timeout: 5000 }) : await mutex.lock({ timeout: 5000 });
+      assert.equal(result.ownerDied, true, style);
+      assert.equal(mutex.heldByCurrentThread, true);
+      mutex.unlock();
+      assert.deepEqual([...words], [0, 0]);
+    }
+  } finally {
+    other.kill('SIGKILL');
+    segment.unlink();
+  }
+});
+
+test('a live owner is never taken over: not with its own stamp, not without one, not with a stamp of another thread id, nor when it locked itself', async () => {
+  using segment = SharedMemory.create('live-owner', 64);
+  const mutex = new Mutex(segment.buffer, 0);
+  const words = new Int32Array(segment.buffer, 0, 2);
+  const other = await bystander('live-owner');
+  // Locked in the bystander's name before the holder starts: the holder waits meanwhile,
+  // another process's waiter that must not take over either.
+  words[0] = other.pid;
+  const holder = helper('hold', 'live-owner', 'sync');
+  try {
+    const started = startTimeOf(other.pid);
+    const stamps: Array<[string, number]> = [
+      ['its own stamp', stampOf(other.pid, started)],
+      ['no stamp (0: not known)', 0],
+      // Read out of step with the state: another owner's, which proves nothing.
+      ['a stamp of another thread id', stampOf(other.pid + 1, started - 1)],
+    ];
+    for (const [label, stamp] of stamps) {
+      words[0] = other.pid;
+      words[1] = stamp;
+      // 350 ms: three liveness checks.
+      await assert.rejects(mutex.lock({ timeout: 350 }), ipcError('ETIMEDOUT'), label);
+      assert.throws(() => mutex.lockSync({ timeout: 150 }), ipcError('ETIMEDOUT'), label);
+      assert.deepEqual([...words], [other.pid | WAITERS, stamp], label);
+    }
+    // The holder has been waiting all along: free the Mutex for it.
+    words[0] = 0;
+    words[1] = 0;
+    await holder.waitFor('locked');
+    assert.deepEqual([words[0]! & ~WAITERS, words[1]], [holder.pid, stampOf(holder.pid, startTimeOf(holder.pid))]);
+    await assert.rejects(mutex.lock({ timeout: 350 }), ipcError('ETIMEDOUT'), 'a real owner');
+    const locking = mutex.lock({ timeout: 5000 });
+    holder.send('release');
+    await holder.waitFor('released');
+    assert.equal((await locking).ownerDied, false);
+    mutex.unlock();
+    await expectSuccess(holder);
+  } finally {
+    other.kill('SIGKILL');
+    holder.kill('SIGKILL');
     segment.unlink();
   }
 });

@@ -5,7 +5,7 @@
 // its owner is trusted on purpose (docs/SECURITY.md).
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { Mailbox, SharedMemory } from '../../src/index.ts';
 import { objectFileName } from '../../src/core/names.ts';
 import { ObjectKindCode } from '../../src/core/object-header.ts';
@@ -26,8 +26,19 @@ type Kind = (typeof KINDS)[number];
 
 const needsRoot = process.getuid!() === 0 ? false : 'needs root to run a helper as user nobody';
 
+/** Calls made as another user, for the suite's summary line. */
+let callsAsNobody = 0;
+after(() => {
+  console.log(
+    needsRoot === false
+      ? `permissions and trust: ${callsAsNobody} calls as another user (uid ${NOBODY}) over ${KINDS.join(', ')}, each answered as documented`
+      : `permissions and trust: the calls as another user were skipped (${needsRoot})`,
+  );
+});
+
 /** Runs one lifecycle call as nobody (test/helpers/object-as-user.ts) and returns its answer. */
 async function asNobody(...args: string[]): Promise<string> {
+  callsAsNobody++;
   const helper = startHelper('object-as-user.ts', args, { uid: NOBODY, gid: NOBODY, timeoutMs: TIMEOUT_MS });
   const answer = await helper.nextLine();
   await expectSuccess(helper);

@@ -14,7 +14,7 @@
 // 1 KiB messages (the arena grows several times on the way); the other operations run after
 // a switch, on an arena that has grown already unless the step is the growth itself.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { Mailbox } from '../../src/index.ts';
 import { claimWithoutPublishing, mode, openRingView, publishClaimed } from '../helpers/ring-white-box.ts';
 import { crashMessage, readCrashMessage } from '../helpers/crash-message.ts';
@@ -61,6 +61,14 @@ interface Ended {
   lines: string[];
 }
 
+/** The suite's figures, printed at the end as one summary line. */
+const tally = { kills: 0, checked: 0, lost: 0, duplicated: 0 };
+after(() => {
+  console.log(
+    `kill at each step: ${tally.kills} kills survived, ${tally.checked} messages checked, ${tally.lost} lost, ${tally.duplicated} duplicated`,
+  );
+});
+
 /** Runs the helper with INTERPROC_CRASH_AT = step (or none) and returns what it said. */
 async function run(step: string | null, args: string[], expectKill: boolean): Promise<Ended> {
   const helper = startHelper('store-crash-step.ts', args, {
@@ -79,6 +87,7 @@ async function run(step: string | null, args: string[], expectKill: boolean): Pr
   if (expectKill) {
     assert.equal(exit.signal, 'SIGKILL', `${step}: the helper died of SIGKILL (code ${exit.code}, said ${lines.at(-1)})\n${exit.stderr}`);
     assert.ok(!lines.includes('survived'));
+    tally.kills++;
   } else {
     assert.equal(exit.code, 0, `the helper succeeded\n${exit.stderr}`);
   }
@@ -107,6 +116,7 @@ function check(name: string, ledger: Ledger, where: string): void {
     const read = readCrashMessage(message.data);
     assert.ok(read !== null, `${where}: message seq ${message.seq} is intact`);
     const id = key(read.id, read.n);
+    if (seen.has(id)) tally.duplicated++;
     assert.ok(!seen.has(id), `${where}: ${id} received twice`);
     seen.add(id);
     assert.ok(ledger.queued.has(id) || ledger.maybe.has(id), `${where}: ${id} was never sent, or received already`);
@@ -116,6 +126,8 @@ function check(name: string, ledger: Ledger, where: string): void {
   assert.equal(mb.tryReceive(), null, `${where}: as many messages as stats() said (${before.messages})`);
   assert.equal(seen.size, before.messages, `${where}: stats().messages`);
   const missing = [...ledger.queued].filter((id) => !seen.has(id));
+  tally.checked += seen.size;
+  tally.lost += missing.length;
   assert.deepEqual(missing, [], `${where}: every message whose send completed is received`);
   const appeared = [...ledger.maybe].filter((id) => seen.has(id)).length;
   const after = mb.stats();

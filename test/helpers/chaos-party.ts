@@ -2,7 +2,8 @@
 // process started ahead of need, that loads the library and waits to be told what to be,
 // so that a participant killed with SIGKILL is replaced at once by a fresh process.
 //
-// Conversation (lines, protocol.ts): says "ready" once loaded, then hears one of
+// Conversation (lines, protocol.ts; written with sayNow, so that every line written before a
+// SIGKILL reaches the test): says "ready" once loaded, then hears one of
 //   sender   <mailbox> <traffic> <maxLength> <id> <seed>
 //     sends its messages 0, 1, 2, ... (chaos-message.ts) one at a time, each repeated
 //     until a send resolves, and says "sent <seq>" only after it resolved
@@ -22,10 +23,11 @@
 //   ring   plain sends and receives only: a store with a ring stays in RING mode
 //   list   also selective receives (that take every message) and sends with sync: true
 //   zero   the mailbox has zero capacity: every send waits for its receiver
+import { writeSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { IpcError, Mailbox, type Message, type TryReceiveOptions } from '../../src/index.ts';
 import { chaosMessage, checkChaosMessage } from './chaos-message.ts';
-import { hear, say } from './protocol.ts';
+import { hear, sayNow as say } from './protocol.ts';
 import { generator } from './stress-message.ts';
 
 const TIMEOUTS_MS = [2, 10, 30, 100];
@@ -149,7 +151,7 @@ try {
   }
 } catch (error) {
   const code = (error as { code?: unknown }).code;
-  console.error(error);
+  writeSync(2, `${error instanceof Error ? error.stack : String(error)}\n`);
   say(`error ${typeof code === 'string' ? code : 'none'} ${error instanceof Error ? error.message.replaceAll('\n', ' ') : String(error)}`);
   process.exitCode = 1;
 }

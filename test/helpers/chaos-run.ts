@@ -181,6 +181,7 @@ export async function runChaos(plan: ChaosPlan, party: CompiledHelper, log: (lin
   const participants = (): Participant[] => slots.filter((slot): slot is Participant => slot !== null);
   let everyone: Participant[] = [];
 
+  const begun = performance.now();
   try {
     // The first six, all at once.
     const first = Array.from({ length: SENDERS + RECEIVERS }, () => {
@@ -195,6 +196,7 @@ export async function runChaos(plan: ChaosPlan, party: CompiledHelper, log: (lin
     topUpSpares();
 
     const started = performance.now();
+    const startupMs = Math.round(started - begun);
     while (performance.now() - started < CHAOS_MS) {
       // Pacing the kills, not synchronizing: a kill's moment is meant to be anywhere.
       await delay(KILL_EVERY_MS);
@@ -212,7 +214,8 @@ export async function runChaos(plan: ChaosPlan, party: CompiledHelper, log: (lin
       assign(slot, spare);
       everyone.push(slots[slot]!);
     }
-    const chaosMs = Math.round(performance.now() - started);
+    const ended = performance.now();
+    const chaosMs = Math.round(ended - started);
 
     // The survivors end their current operation and exit.
     ending = true;
@@ -222,13 +225,15 @@ export async function runChaos(plan: ChaosPlan, party: CompiledHelper, log: (lin
     }
     await Promise.all(
       participants().map(async (participant) => {
-        const exited = await Promise.race([participant.helper.exited.then(() => true).catch(() => true), delay(STOP_LIMIT_MS, false)]);
+        const exited = await Promise.race([participant.helper.exited.then(() => true).catch(() => true), delay(STOP_LIMIT_MS, false, { ref: false })]);
         if (!exited) {
           problems.push(`${participant.role} ${participant.id} did not stop within ${STOP_LIMIT_MS} ms`);
           kill(participant);
         }
       }),
     );
+    // Two spares that are ready make the fresh pair; the rest are not needed.
+    const fresh = spares.splice(0, 2);
     for (const spare of spares) spare.kill('SIGKILL');
     await Promise.all(everyone.map((participant) => participant.read));
 
@@ -243,7 +248,15 @@ export async function runChaos(plan: ChaosPlan, party: CompiledHelper, log: (lin
     }
 
     // A fresh sender and receiver still work.
-    problems.push(...(await probe(plan, party, maxLength, nextId++)));
+    while (fresh.length < 2) {
+      const helper = startCompiledHelper(party, [], { timeoutMs: HELPER_TIMEOUT_MS });
+      everyHelper.add(helper);
+      await helper.waitFor('ready');
+      fresh.push(helper);
+    }
+    const probeStarted = performance.now();
+    problems.push(...(await probe(plan, maxLength, nextId++, fresh[0]!, fresh[1]!)));
+    const phases = `start ${startupMs} ms, stop and drain ${Math.round(probeStarted - ended)} ms, fresh pair ${Math.round(performance.now() - probeStarted)} ms`;
 
     const verdict = ledger.verdict();
     problems.push(...verdict.problems);
@@ -251,7 +264,7 @@ export async function runChaos(plan: ChaosPlan, party: CompiledHelper, log: (lin
     if (verdict.lost > bound) problems.push(`${verdict.lost} promised messages lost, more than one per receiver killed (${bound}): e.g. ${verdict.lostExamples.join(', ')}`);
     const summary = `chaos ${traffic}: ${kills} kills survived, ${verdict.checked} messages checked, ${verdict.lost} lost (bound ${bound}), ${verdict.duplicated} duplicated`;
     log(
-      `chaos ${traffic}: ${chaosMs} ms of chaos, ${kills} kills (${receiversKilled} receivers), ${ticksWithoutSpare} of the ${KILL_EVERY_MS} ms ticks found no fresh process ready; ` +
+      `chaos ${traffic}: ${chaosMs} ms of chaos (${phases}), ${kills} kills (${receiversKilled} receivers), ${ticksWithoutSpare} of the ${KILL_EVERY_MS} ms ticks found no fresh process ready; ` +
         `${drained} messages drained; after the drain: ${JSON.stringify({ messages: stats.messages, waitingSenders: stats.waitingSenders, waitingReceivers: stats.waitingReceivers, totalSent: stats.totalSent, totalReceived: stats.totalReceived })}` +
         (verdict.lostExamples.length > 0 ? `; lost: ${verdict.lostExamples.join(', ')}` : ''),
     );
@@ -292,15 +305,14 @@ async function drain(mailbox: Mailbox<Uint8Array>, ledger: ChaosLedger, maxLengt
   return drained;
 }
 
-/** A fresh receiver and a fresh sender exchange one message, each operation with a 1 s timeout. */
-async function probe(plan: ChaosPlan, party: CompiledHelper, maxLength: number, id: number): Promise<string[]> {
-  const { traffic } = plan;
-  const receiver = startCompiledHelper(party, [], { timeoutMs: 60_000 });
-  const sender = startCompiledHelper(party, [], { timeoutMs: 60_000 });
+/**
+ * A fresh receiver and a fresh sender (processes that are ready but have not opened the
+ * mailbox yet) exchange one message, each operation with a 1 s timeout.
+ */
+async function probe(plan: ChaosPlan, maxLength: number, id: number, receiver: Helper, sender: Helper): Promise<string[]> {
   try {
-    await Promise.all([receiver.waitFor('ready'), sender.waitFor('ready')]);
-    receiver.send(`probe-receiver ${plan.mailbox} ${traffic} ${maxLength}`);
-    sender.send(`probe-sender ${plan.mailbox} ${traffic} ${maxLength} ${id}`);
+    receiver.send(`probe-receiver ${plan.mailbox} ${plan.traffic} ${maxLength}`);
+    sender.send(`probe-sender ${plan.mailbox} ${plan.traffic} ${maxLength} ${id}`);
     await Promise.all([receiver.waitFor('open'), sender.waitFor('open')]);
     receiver.send('go');
     sender.send('go');
@@ -311,9 +323,5 @@ async function probe(plan: ChaosPlan, party: CompiledHelper, maxLength: number, 
     return failures;
   } catch (error) {
     return [`the fresh sender and receiver failed: ${error instanceof Error ? error.message : String(error)}`];
-  } finally {
-    receiver.kill('SIGKILL');
-    sender.kill('SIGKILL');
-    await Promise.all([receiver.exited.catch(() => undefined), sender.exited.catch(() => undefined)]);
   }
 }

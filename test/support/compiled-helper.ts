@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { HELPERS_DIR } from './helper-process.ts';
+import { HELPERS_DIR, startHelper, type Helper, type HelperOptions } from './helper-process.ts';
 
 const CHECKOUT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -60,4 +60,9 @@ export function compileHelper(script: string): CompiledHelper {
     path: join(directory, relative(CHECKOUT, join(HELPERS_DIR, script))).replace(/\.ts$/, '.js'),
     remove: () => rmSync(directory, { recursive: true, force: true }),
   };
+}
+
+/** As startHelper(), for a compiled helper: no tsx, a quarter of the start-up. */
+export function startCompiledHelper(compiled: CompiledHelper, args: string[] = [], options: HelperOptions = {}): Helper {
+  return startHelper(compiled.script, args, { ...options, compiled: compiled.path });
 }

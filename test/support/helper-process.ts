@@ -38,24 +38,16 @@ export interface HelperOptions {
   uid?: number;
   gid?: number;
   execArgv?: string[];
+  /** Run this JavaScript file with plain Node instead of `script` through tsx (compiled-helper.ts). */
+  compiled?: string;
 }
 
 export function startHelper(script: string, args: string[] = [], options: HelperOptions = {}): Helper {
-  return startNode(script, ['--import', 'tsx', `${HELPERS_DIR}${script}`], args, options);
-}
-
-/** As startHelper(), for a helper compiled ahead (compiled-helper.ts): no tsx, a quarter of the start-up. */
-export function startCompiledHelper(compiled: { script: string; path: string }, args: string[] = [], options: HelperOptions = {}): Helper {
-  return startNode(compiled.script, [compiled.path], args, options);
-}
-
-/** Runs Node on `entry` (loader flags and the entry file), `script` naming it in messages. */
-function startNode(script: string, entry: string[], args: string[], options: HelperOptions): Helper {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const extra = Array.isArray(options.extraStdio) ? options.extraStdio : [];
   const child = spawn(
     process.execPath,
-    [...(options.execArgv ?? []), ...entry, ...args],
+    [...(options.execArgv ?? []), ...(options.compiled === undefined ? ['--import', 'tsx', `${HELPERS_DIR}${script}`] : [options.compiled]), ...args],
     {
       stdio: ['pipe', 'pipe', 'pipe', ...extra],
       env: { ...process.env, ...options.env },

@@ -41,7 +41,6 @@ const PLANS: Array<{ title: string; plan: ChaosPlan }> = [
 for (const { title, plan } of PLANS) {
   test(`chaos, ${title}: nothing duplicated or corrupt, nothing lost but one per receiver killed, a fresh pair works`, { timeout: CHAOS_TEST_TIMEOUT_MS }, async (t) => {
     const outcome = await runChaos(plan, party, (line) => t.diagnostic(line));
-    console.log(outcome.summary);
     assert.deepEqual(outcome.problems, [], `${outcome.summary} (INTERPROC_CHAOS_SEED=${outcome.seed})`);
     assert.ok(outcome.kills > 0, 'no process was killed: no fresh process was ever ready to take a place');
     assert.ok(outcome.checked > 0, 'no message was received');

@@ -7,7 +7,8 @@
 // checkout's current code) into a fresh directory under the system's temporary directory,
 // laid out as in the checkout, with build/ linked to the checkout's (the addon) and a
 // package.json that makes the files ES modules. Type checking is tsc's business, not this.
-// A helper compiled this way may import node: modules and relative .ts files, nothing else.
+// A helper compiled this way may import node: modules and relative .ts files, nothing else,
+// and runs as the test's own user (the directory is private to it).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';

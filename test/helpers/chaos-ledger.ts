@@ -2,7 +2,8 @@
 // from the participants' stdout lines and the final drain), and its verdict.
 //
 // A sender says "sent <seq>" only after that send resolved, so the seqs a sender reports
-// are 0, 1, ..., sent - 1, and those messages were promised. Of its next one, `sent`, the
+// are 0, 1, ..., sent - 1, and those messages were promised (but for any it reported
+// "unsure": a send that gave up without withdrawing its message, which may arrive or not). Of its next one, `sent`, the
 // send may have been under way when it was killed: it may or may not arrive. Nothing above
 // it was ever sent. A receiver says what it got only after receive() returned, so a
 // receiver killed between the two (or inside receive, after the store gave the message
@@ -25,8 +26,10 @@ export interface ChaosVerdict {
 }
 
 interface SenderAccount {
-  /** Messages 0 .. sent-1 were promised. */
+  /** Messages 0 .. sent-1 were promised, but for those `unsure`. */
   sent: number;
+  /** Sends that gave up without withdrawing their message: it may or may not arrive. */
+  unsure: Set<number>;
   /** Killed: its message number `sent` may have been delivered without being reported. */
   killed: boolean;
   received: Set<number>;
@@ -46,7 +49,7 @@ export class ChaosLedger {
   /** A sender process was given id `sender`. */
   addSender(sender: number): void {
     if (this.#senders.has(sender)) throw new Error(`sender id ${sender} handed out twice`);
-    this.#senders.set(sender, { sent: 0, killed: false, received: new Set() });
+    this.#senders.set(sender, { sent: 0, unsure: new Set(), killed: false, received: new Set() });
   }
 
   senderKilled(sender: number): void {
@@ -58,6 +61,12 @@ export class ChaosLedger {
     const account = this.#account(sender);
     if (seq !== account.sent) this.#problem('report', `sender ${sender} reported seq ${seq} after ${account.sent - 1}`);
     account.sent = Math.max(account.sent, seq + 1);
+  }
+
+  /** Sender `sender` reports that its send of `seq` gave up and could not withdraw the message. */
+  unsure(sender: number, seq: number): void {
+    this.sent(sender, seq);
+    this.#account(sender).unsure.add(seq);
   }
 
   /** `receiver` (a participant's id, or "drain") took message (sender, seq), intact or not. */
@@ -90,7 +99,7 @@ export class ChaosLedger {
     const lostExamples: string[] = [];
     for (const [sender, account] of this.#senders) {
       for (let seq = 0; seq < account.sent; seq++) {
-        if (account.received.has(seq)) continue;
+        if (account.received.has(seq) || account.unsure.has(seq)) continue;
         lost++;
         if (lostExamples.length < EXAMPLES) lostExamples.push(`(sender ${sender}, seq ${seq} of ${account.sent})`);
       }

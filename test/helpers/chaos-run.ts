@@ -145,6 +145,8 @@ export async function runChaos(plan: ChaosPlan, party: CompiledHelper, log: (lin
       const words = line.split(' ');
       if (role === 'sender' && words[0] === 'sent' && words.length === 2) {
         ledger.sent(id, Number(words[1]));
+      } else if (role === 'sender' && words[0] === 'unsure' && words.length === 2) {
+        ledger.unsure(id, Number(words[1]));
       } else if (role === 'receiver' && words[0] === 'got' && (words[3] === 'ok' || words[3] === 'bad')) {
         ledger.received(String(id), Number(words[1]), Number(words[2]), words[3] === 'ok', words[4] === undefined ? '' : `, ${words[4]} bytes`);
       } else if (line !== 'stopped') {

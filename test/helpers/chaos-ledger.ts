@@ -3,11 +3,12 @@
 //
 // A sender says "sent <seq>" only after that send resolved, so the seqs a sender reports
 // are 0, 1, ..., sent - 1, and those messages were promised (but for any it reported
-// "unsure": a send that gave up without withdrawing its message, which may arrive or not). Of its next one, `sent`, the
-// send may have been under way when it was killed: it may or may not arrive. Nothing above
-// it was ever sent. A receiver says what it got only after receive() returned, so a
-// receiver killed between the two (or inside receive, after the store gave the message
-// up) loses at most one message: the bound on lost messages is the number of receivers killed.
+// "unsure": a send that gave up without withdrawing its message, which may arrive or
+// not). Of its next one, `sent`, the send may have been under way when it was killed: it
+// may or may not arrive. Nothing above it was ever sent. A receiver says what it got only
+// after receive() returned, so a receiver killed between the two (or inside receive,
+// after the store gave the message up) loses at most one message; chaos-run.ts bounds the
+// losses by the receivers killed inside a receive.
 //
 // Verdict: what was lost and duplicated, and every other failure: a corrupt message, one
 // that was never sent (or whose send gave up), one a receiver took out of its sender's order.

@@ -9,8 +9,10 @@
 //     until a send resolves, and says "sent <seq>" only after it resolved ("unsure <seq>"
 //     if a send gave up without withdrawing the message: error.withdrawn === false)
 //   receiver <mailbox> <traffic> <maxLength> <id> <seed>
-//     receives one message at a time and says "got <sender> <seq> ok" (or "... bad" for
-//     one that is not byte for byte what its header names) only after receive returned
+//     receives one message at a time: says "take" before each receive, and after it
+//     returned "got <sender> <seq> ok" (or "... bad" for one that is not byte for byte
+//     what its header names), or "none" when it gave up: killed after "take" and before
+//     the answer, it may have lost one message; killed after the answer, none
 //   probe-sender <mailbox> <traffic> <maxLength> <id>, probe-receiver <mailbox> <traffic> <maxLength>
 //     say "open", wait for "go", then make one send / receive with a 1 s timeout
 // and, for senders and receivers, later "stop": it ends its current operation and exits
@@ -102,6 +104,7 @@ async function receiver(mailbox: Mailbox<Uint8Array>, traffic: string, maxLength
     const timeout = TIMEOUTS_MS[(draw >>> 4) % TIMEOUTS_MS.length]!;
     const selector = traffic === 'list' && (draw & 0x100) === 0 ? TAKE_ALL[(draw >>> 10) % TAKE_ALL.length]! : {};
     let message: Message<Uint8Array> | null = null;
+    say('take');
     try {
       if ((draw & 1) === 0) message = mailbox.tryReceive(selector);
       if (message === null) {
@@ -115,6 +118,8 @@ async function receiver(mailbox: Mailbox<Uint8Array>, traffic: string, maxLength
     if (message !== null) {
       const { sender: from, seq, intact } = checkChaosMessage(message.data, maxLength);
       say(`got ${from} ${seq} ${intact ? 'ok' : `bad ${message.data.length}`}`);
+    } else {
+      say('none');
     }
     await yieldNowAndThen();
   }

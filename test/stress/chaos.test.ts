@@ -4,7 +4,7 @@
 // ring, selective receives and sync sends that put the store in LIST mode (and make its
 // arena grow and shrink), and zero capacity. Afterwards nothing was received twice or
 // corrupt, every message whose send resolved was received or is still queued (but for one
-// per receiver killed), each receiver took each sender's messages in order, and a fresh
+// per receiver killed inside a receive), each receiver took each sender's messages in order, and a fresh
 // sender and receiver get a message across within 1 s. Method: test/helpers/chaos-run.ts;
 // INTERPROC_CHAOS_SEED repeats a run's draws.
 import assert from 'node:assert/strict';

@@ -6,10 +6,11 @@
 // SIGKILL reaches the test): says "ready" once loaded, then hears one of
 //   sender   <mailbox> <traffic> <maxLength> <id> <seed>
 //     sends its messages 0, 1, 2, ... (chaos-message.ts) one at a time, each repeated
-//     until a send resolves, and says "sent <seq>" only after it resolved ("unsure <seq>"
-//     if a send gave up without withdrawing the message: error.withdrawn === false)
+//     until a send resolves, and says "sent <seq> <time>" only after it resolved ("unsure
+//     <seq> <time>" if a send gave up without withdrawing the message: error.withdrawn ===
+//     false); <time> is Date.now() when it says so, before the next send begins
 //   receiver <mailbox> <traffic> <maxLength> <id> <seed>
-//     receives one message at a time: says "take" before each receive, and after it
+//     receives one message at a time: says "take <time>" before each receive, and after it
 //     returned "got <sender> <seq> ok" (or "... bad" for one that is not byte for byte
 //     what its header names), or "none" when it gave up: killed after "take" and before
 //     the answer, it may have lost one message; killed after the answer, none
@@ -88,13 +89,13 @@ async function sender(mailbox: Mailbox<Uint8Array>, traffic: string, maxLength: 
         // Given up without withdrawing it (the store's lock out of reach): it may still be
         // received, so it is not sent again; the test counts it neither promised nor phantom.
         if ((error as { withdrawn?: unknown }).withdrawn === false) {
-          say(`unsure ${seq}`);
+          say(`unsure ${seq} ${Date.now()}`);
           break;
         }
       }
       await yieldNowAndThen();
     }
-    if (sent) say(`sent ${seq}`);
+    if (sent) say(`sent ${seq} ${Date.now()}`);
   }
 }
 
@@ -104,7 +105,7 @@ async function receiver(mailbox: Mailbox<Uint8Array>, traffic: string, maxLength
     const timeout = TIMEOUTS_MS[(draw >>> 4) % TIMEOUTS_MS.length]!;
     const selector = traffic === 'list' && (draw & 0x100) === 0 ? TAKE_ALL[(draw >>> 10) % TAKE_ALL.length]! : {};
     let message: Message<Uint8Array> | null = null;
-    say('take');
+    say(`take ${Date.now()}`);
     try {
       if ((draw & 1) === 0) message = mailbox.tryReceive(selector);
       if (message === null) {

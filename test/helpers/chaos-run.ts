@@ -261,6 +261,11 @@ export async function runChaos(plan: ChaosPlan, party: CompiledHelper, log: (lin
     const drained = await drain(mailbox, ledger, maxLength, problems);
     const stats = mailbox.stats();
     if (stats.messages !== 0) problems.push(`after the drain stats().messages is ${stats.messages}`);
+    // Drained and with nobody left: every message counted as sent was taken (one a killed
+    // sender left unfinished, or a send withdrew, was never counted).
+    if (stats.totalSent !== stats.totalReceived) {
+      problems.push(`after the drain stats() counts ${stats.totalSent} messages sent but ${stats.totalReceived} received (${stats.repairs} repairs)`);
+    }
     if (traffic !== 'zero') {
       const finalMode = mode(openRingView(plan.mailbox));
       const expected = traffic === 'ring' ? 'ring' : 'list';
@@ -294,7 +299,7 @@ export async function runChaos(plan: ChaosPlan, party: CompiledHelper, log: (lin
       `${verdict.unexplained} not explained by a receiver killed at the time), ${verdict.duplicated} duplicated`;
     log(
       `chaos ${traffic}: ${chaosMs} ms of chaos (${phases}), ${kills} kills (${receiversKilled} receivers, ${bound} of them inside a receive), ${ticksWithoutSpare} of the ${KILL_EVERY_MS} ms ticks found no fresh process ready; ` +
-        `${drained} messages drained; after the drain: ${JSON.stringify({ messages: stats.messages, waitingSenders: stats.waitingSenders, waitingReceivers: stats.waitingReceivers, totalSent: stats.totalSent, totalReceived: stats.totalReceived })}` +
+        `${drained} messages drained; after the drain: ${JSON.stringify({ messages: stats.messages, waitingSenders: stats.waitingSenders, waitingReceivers: stats.waitingReceivers, totalSent: stats.totalSent, totalReceived: stats.totalReceived, repairs: stats.repairs })}` +
         (verdict.lostExamples.length > 0 ? `; lost: ${verdict.lostExamples.join(', ')}` : ''),
     );
     log(summary);

@@ -40,7 +40,7 @@ const PROBE_TIMEOUT_MS = 1000;
 /** How long a busy loop may keep the event loop from reading "stop". */
 const YIELD_EVERY_MS = 10;
 /**
- * Senders and receivers run at this niceness: spares starting up (about 0.3 s of CPU each)
+ * Senders and receivers run at this niceness: spares starting up (about 0.1 s of CPU each)
  * then get the cores first, and a fresh process is ready to replace a victim more often.
  */
 const PARTICIPANT_NICENESS = 10;

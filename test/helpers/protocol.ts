@@ -1,8 +1,21 @@
 // The helper side of test/support/helper-process.ts: lines on stdout, lines from stdin.
+import { writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export function say(line: string): void {
   process.stdout.write(`${line}\n`);
+}
+
+/**
+ * Writes the line with a blocking write(2) on fd 1, for helpers killed with SIGKILL whose
+ * every line counts: once this returns the line is in the socket the test reads, and the
+ * helper waits here while the test is slow to read. say() does not wait: when the socket
+ * is full, process.stdout queues the line in the process, and a kill loses it. A helper
+ * uses one or the other: process.stdout, once used, makes fd 1 non-blocking (writeSync
+ * then fails with EAGAIN), and the two would reorder lines.
+ */
+export function sayNow(line: string): void {
+  writeSync(1, `${line}\n`);
 }
 
 const input = createInterface({ input: process.stdin });

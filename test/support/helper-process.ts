@@ -77,6 +77,8 @@ export interface HelperOptions {
   uid?: number;
   gid?: number;
   execArgv?: string[];
+  /** Run this JavaScript file with plain Node instead of `script` through tsx (compiled-helper.ts). */
+  compiled?: string;
 }
 
 export function startHelper(script: string, args: string[] = [], options: HelperOptions = {}): Helper {
@@ -87,7 +89,7 @@ export function startHelper(script: string, args: string[] = [], options: Helper
   const root = asOther ? readableCopy() : CHECKOUT;
   const child = spawn(
     process.execPath,
-    [...(options.execArgv ?? []), '--import', 'tsx', join(root, 'test/helpers', script), ...args],
+    [...(options.execArgv ?? []), ...(options.compiled === undefined ? ['--import', 'tsx', join(root, 'test/helpers', script)] : [options.compiled]), ...args],
     {
       cwd: root,
       stdio: ['pipe', 'pipe', 'pipe', ...extra],

@@ -738,8 +738,12 @@ export class MessageStore {
   senderWaits(): number {
     const words = this.words;
     Atomics.add(words, L.C_WAITING_SENDERS, 1);
-    for (let slot = 0; slot < L.SENDER_SLOTS; slot++) {
-      if (Atomics.compareExchange(words, L.C_SENDER_SLOTS + slot, 0, THREAD_ID) === 0) return slot;
+    // A full table may be full of senders that died asleep: free theirs and look again.
+    for (let round = 0; round < 2; round++) {
+      for (let slot = 0; slot < L.SENDER_SLOTS; slot++) {
+        if (Atomics.compareExchange(words, L.C_SENDER_SLOTS + slot, 0, THREAD_ID) === 0) return slot;
+      }
+      if (round === 0) this.#sweepDeadSenders();
     }
     return NO_SLOT;
   }
@@ -779,18 +783,33 @@ export class MessageStore {
     // wakes than needed), never uncounted twice (a lost wake-up).
     Atomics.add(words, L.C_WAITING_RECEIVERS, 1);
     if (isSelective(selector.kind, selector.from)) Atomics.add(words, L.C_SELECTIVE_RECEIVERS, 1);
+    let slot = this.#freeReceiverSlot();
+    if (slot === NO_SLOT) {
+      // A full table may be full of receivers that died asleep: free theirs and look again.
+      this.#dropDeadReceivers();
+      slot = this.#freeReceiverSlot();
+      if (slot === NO_SLOT) return NO_SLOT;
+    }
+    const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
+    words[at + L.R_KIND] = selector.kind;
+    words[at + L.R_VALUE] = selector.value;
+    words[at + L.R_FROM] = selector.from;
+    words[at + L.R_CLAIMED] = 0;
+    words[at + L.R_TID] = THREAD_ID;
+    Atomics.store(words, at + L.R_BELL, bell);
+    return slot;
+  }
+
+  #freeReceiverSlot(): number {
     for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
-      const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
-      if (words[at + L.R_TID] !== 0) continue;
-      words[at + L.R_KIND] = selector.kind;
-      words[at + L.R_VALUE] = selector.value;
-      words[at + L.R_FROM] = selector.from;
-      words[at + L.R_CLAIMED] = 0;
-      words[at + L.R_TID] = THREAD_ID;
-      Atomics.store(words, at + L.R_BELL, bell);
-      return slot;
+      if (this.words[L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.R_TID] === 0) return slot;
     }
     return NO_SLOT;
+  }
+
+  /** Frees the slots of every receiver that died while blocked, and uncounts them (lock held). */
+  #dropDeadReceivers(): void {
+    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) this.#dropIfDead(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS);
   }
 
   /**
@@ -920,7 +939,7 @@ export class MessageStore {
       const words = this.words;
       // Receivers and senders killed while blocked are not waiting any more.
       if (locked) {
-        for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) this.#dropIfDead(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS);
+        this.#dropDeadReceivers();
       }
       this.#sweepDeadSenders();
       const f64 = this.#f64;
@@ -1201,7 +1220,7 @@ export class MessageStore {
     crashPoint('repair:listed');
     // A grower or shrinker that died may have left memory allocated beyond the arena.
     this.#file?.release(bodyBytesFor(this.config, cellCount), bodyBytesFor(this.config, this.config.maxCells));
-    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) this.#dropIfDead(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS);
+    this.#dropDeadReceivers();
     this.#sweepDeadSenders();
     words[L.C_REPAIRS] = words[L.C_REPAIRS]! + 1;
     crashPoint('repair:counted-repairs');

@@ -1,10 +1,13 @@
 // A sender killed (SIGKILL) while it sleeps — waiting for room in a full mailbox, or for
 // its blocking send to be received — must not stay counted in stats().waitingSenders:
-// the count would be wrong for good, and every receive would go on waking nobody.
+// the count would be wrong for good, and every receive would go on waking nobody. Nor may
+// the waiter slots that let a dead waiter be found fill up with dead threads for good.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { Mailbox } from '../../src/index.ts';
-import { startPeer, waitingSenders } from '../helpers/mailbox-client.ts';
+import * as L from '../../src/channel/layout.ts';
+import { openBody, startPeer, until, waitingSenders } from '../helpers/mailbox-client.ts';
 import { useNamespace } from '../support/namespace.ts';
 
 useNamespace('mailbox-killed-sender');
@@ -45,3 +48,47 @@ for (const { label, list, sync } of CASES) {
     }
   });
 }
+
+/** The id of a thread that has ended (a process run to completion and reaped). */
+function deadThreadId(): number {
+  const { pid } = spawnSync(process.execPath, ['-e', '']);
+  assert.ok(pid !== undefined && pid > 0);
+  return pid;
+}
+
+test('a table of waiter slots full of dead threads is reclaimed by the next sender or receiver to block', T, async () => {
+  using mailbox = Mailbox.create<string>('dead-table', { capacity: 1, maxMessageSize: 64, maxBytes: 64, codec: 'json' });
+  try {
+    assert.equal(mailbox.tryReceive({ type: 7 }), null); // the list: receivers take slots under the lock
+    const words = new Int32Array(openBody('dead-table'));
+    const dead = deadThreadId();
+    // As left by senders and receivers killed asleep, with nobody calling stats() since.
+    for (let slot = 0; slot < L.SENDER_SLOTS; slot++) words[L.C_SENDER_SLOTS + slot] = dead;
+    Atomics.add(words, L.C_WAITING_SENDERS, L.SENDER_SLOTS);
+    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) words[L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.R_TID] = dead;
+    Atomics.add(words, L.C_WAITING_RECEIVERS, L.RECEIVER_SLOTS);
+
+    // A receiver blocks: it finds no free slot, frees the dead ones' and takes one.
+    const receiving = mailbox.receive({ timeout: 20_000 });
+    const mine = (tid: number) => tid !== 0 && tid !== dead;
+    await until('the receiver holds a slot', () =>
+      Array.from({ length: L.RECEIVER_SLOTS }, (_, slot) => words[L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.R_TID]!).some(mine),
+    );
+    assert.equal(Atomics.load(words, L.C_WAITING_RECEIVERS), 1, 'only the live receiver is counted');
+    assert.equal(mailbox.trySend('one'), true);
+    assert.equal((await receiving).data, 'one');
+
+    // A sender blocks on the full mailbox: the same for the sender slots.
+    assert.equal(mailbox.trySend('fills it'), true);
+    const sending = mailbox.send('waits');
+    await until('the sender holds a slot', () => Array.from({ length: L.SENDER_SLOTS }, (_, slot) => words[L.C_SENDER_SLOTS + slot]!).some(mine));
+    assert.equal(Atomics.load(words, L.C_WAITING_SENDERS), 1, 'only the live sender is counted');
+    assert.equal(mailbox.tryReceive()?.data, 'fills it');
+    await sending;
+    assert.equal(mailbox.tryReceive()?.data, 'waits');
+    const stats = mailbox.stats();
+    assert.deepEqual([stats.waitingSenders, stats.waitingReceivers], [0, 0]);
+  } finally {
+    mailbox.unlink();
+  }
+});

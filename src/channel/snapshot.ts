@@ -60,7 +60,7 @@ export function readStoreSnapshot(buffer: SharedArrayBuffer, at: number, bodyByt
   const words = new Int32Array(buffer, at, L.CONTROL_BYTES / 4);
   const f64 = new Float64Array(buffer, at, L.CONTROL_BYTES / 8);
   const load = (index: number): number => Atomics.load(words, index);
-  const config = readConfig(load, bodyBytes, what);
+  const config = readStoreConfig(buffer, at, bodyBytes, what);
   const codec = (Object.keys(CODEC_IDS) as CodecLabel[]).find((label) => CODEC_IDS[label] === config.codecId);
   if (codec === undefined) throw corrupt(`${what} names unknown codec ${config.codecId}`);
 
@@ -132,8 +132,14 @@ export function validPid(pid: number): boolean {
   return Number.isInteger(pid) && pid > 0 && pid <= MAX_PID;
 }
 
-/** The configuration words, checked as MessageStore.attach() checks them. */
-function readConfig(load: (index: number) => number, bodyBytes: number, what: string): StoreConfig {
+/**
+ * The configuration words of the store whose body starts at byte `at` of `buffer`, checked
+ * as MessageStore.attach() checks them (ECORRUPT).
+ */
+export function readStoreConfig(buffer: SharedArrayBuffer, at: number, bodyBytes: number, what: string): StoreConfig {
+  if (buffer.byteLength - at < L.CONTROL_BYTES) throw corrupt(`${what} is too small for its control block`);
+  const words = new Int32Array(buffer, at, L.CONTROL_BYTES / 4);
+  const load = (index: number): number => Atomics.load(words, index);
   const config: StoreConfig = {
     capacity: load(L.C_CAPACITY),
     maxBytes: load(L.C_MAX_BYTES),

@@ -28,7 +28,8 @@ import {
 import { SHARED_MEMORY_VERSION } from '../shm/shared-memory.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { STORE_VERSION } from '../channel/layout.ts';
-import { readStoreSnapshot, validPid, type StoreSnapshot } from '../channel/snapshot.ts';
+import { readStoreConfig, readStoreSnapshot, validPid, type StoreSnapshot } from '../channel/snapshot.ts';
+import { auditStore } from '../channel/store-audit.ts';
 import { readObjectFile, type ObjectFile } from './object-file.ts';
 import type { ObjectRecord, ObjectRef, ObjectStatus } from './object-record.ts';
 import { isStale } from './staleness.ts';
@@ -46,6 +47,9 @@ const KNOWN_VERSIONS: Partial<Record<ObjectKind, number>> = {
   mailbox: STORE_VERSION,
 };
 
+
+/** The latest time a Date can hold, in ms since the epoch. */
+const MAX_DATE_MS = 8.64e15;
 
 /** The file of a named object. */
 export function objectPath(ref: ObjectRef): string {
@@ -75,7 +79,8 @@ export function inspectObject(ref: ObjectRef): ObjectRecord | null {
     bodyBytes: null,
     mailbox: null,
   };
-  const result = readObjectFile(record.path);
+  // A mailbox's whole file: its ring and cells are audited too.
+  const result = readObjectFile(record.path, ref.kind === 'mailbox');
   if ('missing' in result) return null;
   if ('notFile' in result) return fail(record, 'damaged', `${result.notFile}, not a shared memory file`);
   const { file } = result;
@@ -136,7 +141,8 @@ function readHeader(record: ObjectRecord, file: ObjectFile): void {
   record.creatorPid = creator;
   record.creatorAlive = isThreadAlive(creator);
   const createdAt = floats[F_CREATED_AT]!;
-  record.createdAt = Number.isFinite(createdAt) && createdAt > 0 ? createdAt : null;
+  // A time a Date can hold (tools print it as one), else unknown.
+  record.createdAt = Number.isFinite(createdAt) && createdAt > 0 && createdAt <= MAX_DATE_MS ? createdAt : null;
   if (typeof users === 'string') {
     fail(record, 'damaged', users);
     return;
@@ -211,9 +217,21 @@ function readUsers(words: Int32Array): { pids: number[]; full: boolean } | strin
   return { pids, full: pids.length === USER_SLOTS };
 }
 
+/**
+ * A mailbox's snapshot, or what is wrong with it: its control block's words, and when the
+ * whole file could be read, its ring and cells (channel/store-audit.ts).
+ */
 function readMailbox(file: ObjectFile, name: string): StoreSnapshot | string {
+  const what = `mailbox "${name}"`;
   try {
-    return readStoreSnapshot(file.prefix!, HEADER_BYTES, file.size - HEADER_BYTES, `mailbox "${name}"`);
+    const prefix = file.prefix!;
+    const bodyBytes = file.size - HEADER_BYTES;
+    const snapshot = readStoreSnapshot(prefix, HEADER_BYTES, bodyBytes, what);
+    if (prefix.byteLength === file.size) {
+      const problem = auditStore(new Int32Array(prefix, HEADER_BYTES, Math.floor(bodyBytes / 4)), readStoreConfig(prefix, HEADER_BYTES, bodyBytes, what));
+      if (problem !== null) return `${what}: ${problem}`;
+    }
+    return snapshot;
   } catch (error) {
     // "ECORRUPT: shared state failed validation: mailbox ... has ..." → "mailbox ... has ..."
     return error instanceof Error ? error.message.replace(/^ECORRUPT: shared state failed validation: /, '') : String(error);

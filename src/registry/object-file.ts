@@ -16,15 +16,23 @@ import { HEADER_BYTES } from '../core/object-header.ts';
 import { addon } from '../native/addon.ts';
 import { CONTROL_BYTES } from '../channel/layout.ts';
 
-/** The most this reads: a header and a message store's control block. */
+/** The most this reads of most objects: a header and a message store's control block. */
 export const PREFIX_BYTES = HEADER_BYTES + CONTROL_BYTES;
+/**
+ * The most this copies of a whole file that this user may only read (a mapping costs
+ * nothing, a copy costs its size): a larger one is read as its prefix only.
+ */
+export const MAX_COPY_BYTES = 64 * 1024 * 1024;
 
 export interface ObjectFile {
   size: number;
   /** Permission bits. */
   mode: number;
   uid: number;
-  /** The file's first min(size, PREFIX_BYTES) bytes (live, or a copy); null for an empty file. */
+  /**
+   * The file's first min(size, PREFIX_BYTES) bytes (live, or a copy), or all of it when asked
+   * for (see readObjectFile); null for an empty file.
+   */
   prefix: SharedArrayBuffer | null;
 }
 
@@ -39,7 +47,11 @@ export type ObjectFileResult =
 
 const BASE_FLAGS = constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-export function readObjectFile(path: string): ObjectFileResult {
+/**
+ * `whole`: map the whole file (a message store's ring and cells, to audit them), or copy it
+ * if it is at most MAX_COPY_BYTES; otherwise (or by default) only its prefix.
+ */
+export function readObjectFile(path: string, whole = false): ObjectFileResult {
   let fd: number;
   let writable = true;
   try {
@@ -60,7 +72,8 @@ export function readObjectFile(path: string): ObjectFileResult {
   try {
     const status = fstatSync(fd);
     if (!status.isFile()) return { notFile: fileType(status.mode) };
-    const length = Math.min(status.size, PREFIX_BYTES);
+    const wanted = !whole ? PREFIX_BYTES : writable ? status.size : Math.max(PREFIX_BYTES, status.size <= MAX_COPY_BYTES ? status.size : 0);
+    const length = Math.min(status.size, wanted);
     let prefix: SharedArrayBuffer | null = null;
     if (length > 0) prefix = writable ? addon.mapShared(fd, 0, length) : copy(fd, length);
     return { file: { size: status.size, mode: status.mode & 0o7777, uid: status.uid, prefix } };

@@ -503,7 +503,8 @@ export class MessageStore {
     let chosenPrevious = L.NONE;
     let chosenType = 0;
     const plainHead = selector.kind === ANY && selector.from === 0 && only === null;
-    for (let steps = 0; message !== L.NONE; steps++) {
+    let steps = 0;
+    for (; message !== L.NONE; steps++) {
       this.#checkCell(message, 'queue');
       if (steps >= count) throw corrupt(`${this.#what}'s queue is longer than its count ${count}`);
       const base = this.#wordOf(message);
@@ -530,8 +531,10 @@ export class MessageStore {
       previous = message;
       message = words[base + L.MSG_NEXT]!;
     }
+    // A walk that reached the end saw every message: as many as counted, or the list is cut.
+    if (message === L.NONE && steps < count) throw corrupt(`${this.#what}'s queue ends after ${steps} of its ${count} messages`);
     if (chosen === L.NONE) return null;
-    if (into !== null) checkFits(words[this.#wordOf(chosen) + L.MSG_LENGTH]!, into);
+    if (into !== null) checkFits(this.#messageLength(chosen), into);
     const envelope = this.#read(chosen, into);
     if (this.config.capacity === 0) this.#unclaim(words[this.#wordOf(chosen) + L.MSG_SEQ]!);
     this.#unlink(chosenPrevious, chosen);
@@ -799,12 +802,24 @@ export class MessageStore {
     }
   }
 
+  /**
+   * The payload length of the message at `first`: within the maximum, and in no more cells
+   * than the arena has. Checked before a buffer is sized by it (a damaged length must not
+   * allocate gigabytes) or compared with the caller's (E2BIG would blame the caller).
+   */
+  #messageLength(first: number): number {
+    const length = this.words[this.#wordOf(first) + L.MSG_LENGTH]!;
+    if (!(length >= 0 && length <= this.config.maxMessageSize) || L.cellsFor(length, this.config.cellBytes) > this.#cells) {
+      throw corrupt(`${this.#what} holds a message of length ${length}`);
+    }
+    return length;
+  }
+
   #read(first: number, into: Uint8Array | null): Envelope {
     const words = this.words;
-    const { cellBytes, maxMessageSize } = this.config;
+    const { cellBytes } = this.config;
     const base = this.#wordOf(first);
-    const length = words[base + L.MSG_LENGTH]!;
-    if (!(length >= 0 && length <= maxMessageSize)) throw corrupt(`${this.#what} holds a message of length ${length}`);
+    const length = this.#messageLength(first);
     let at = this.#arenaStart + first * cellBytes + L.MSG_HEADER_BYTES;
     let room = cellBytes - L.MSG_HEADER_BYTES;
     let data: Uint8Array;

@@ -169,10 +169,11 @@ function optionsFor(shape: Shape, random: Random): MailboxOptions<Uint8Array> {
 }
 
 /**
- * Creates mailbox `name` in the state the seed says, closes it, and damages its file.
- * Returns what it did, for the report of a failing seed.
+ * Creates mailbox `name` in the state the seed says, closes it, and damages its file
+ * (unless `damaged` is false: the same state, sound). Returns what it did, for the report
+ * of a failing seed.
  */
-export function makeDamagedMailbox(seed: number, name: string): Damage {
+export function makeDamagedMailbox(seed: number, name: string, damaged = true): Damage {
   const random = new Random(seed);
   const shape = random.pick(SHAPES);
   const options = optionsFor(shape, random);
@@ -213,7 +214,7 @@ export function makeDamagedMailbox(seed: number, name: string): Damage {
   } finally {
     mailbox.close();
   }
-  return { seed, state: state.join(', '), writes: damage(name, random) };
+  return { seed, state: state.join(', '), writes: damaged ? damage(name, random) : [] };
 }
 
 /**

@@ -11,6 +11,7 @@ import * as L from '../../src/channel/layout.ts';
 import { objectFileName } from '../../src/core/names.ts';
 import { Mailbox, type MailboxOptions } from '../../src/index.ts';
 import { inspectObject, type ObjectRecord } from '../../src/registry/index.ts';
+import { makeDamagedMailbox, removeFuzzMailbox } from '../support/corruption.ts';
 import { expectSuccess, startHelper } from '../support/helper-process.ts';
 import { withMailbox } from '../support/mailbox.ts';
 import { useNamespace } from '../support/namespace.ts';
@@ -215,6 +216,19 @@ test('sound mailboxes of every shape are ok, and so are the states killed partie
       const record = inspect(name);
       assert.equal(record.status, 'ok', `${label}: ${record.problem}`);
     });
+  }
+});
+
+test("the corruption fuzzer's mailboxes, before their damage, are ok", () => {
+  for (let seed = 0; seed < 300; seed++) {
+    const name = `undamaged-${seed}`;
+    const { state } = makeDamagedMailbox(seed, name, false);
+    try {
+      const record = inspect(name);
+      assert.equal(record.status, 'ok', `seed ${seed} (${state}): ${record.problem}`);
+    } finally {
+      removeFuzzMailbox(name);
+    }
   }
 });
 

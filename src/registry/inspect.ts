@@ -170,7 +170,7 @@ function readHeader(record: ObjectRecord, file: ObjectFile): void {
   }
   record.bodyBytes = bodyBytes;
   if (record.kind === 'mailbox') {
-    const snapshot = readMailbox(file, record.name);
+    const snapshot = readMailbox(file, record.path, record.name);
     if (typeof snapshot === 'string') fail(record, 'damaged', snapshot);
     else record.mailbox = snapshot;
   }
@@ -217,23 +217,38 @@ function readUsers(words: Int32Array): { pids: number[]; full: boolean } | strin
   return { pids, full: pids.length === USER_SLOTS };
 }
 
+/** Looks at a mailbox this many times before calling it damaged for what its audit found. */
+const AUDIT_LOOKS = 3;
+
 /**
  * A mailbox's snapshot, or what is wrong with it: its control block's words, and when the
- * whole file could be read, its ring and cells (channel/store-audit.ts).
+ * whole file could be read, its ring and cells (channel/store-audit.ts). What the audit finds
+ * is looked at again on a fresh read of the file: the mailbox may have changed under the
+ * mapping (its arena grew past the end of it), and only damage that stays is reported.
  */
-function readMailbox(file: ObjectFile, name: string): StoreSnapshot | string {
+function readMailbox(file: ObjectFile, path: string, name: string): StoreSnapshot | string {
   const what = `mailbox "${name}"`;
   try {
-    const prefix = file.prefix!;
-    const bodyBytes = file.size - HEADER_BYTES;
-    const snapshot = readStoreSnapshot(prefix, HEADER_BYTES, bodyBytes, what);
-    if (prefix.byteLength === file.size) {
-      const problem = auditStore(new Int32Array(prefix, HEADER_BYTES, Math.floor(bodyBytes / 4)), readStoreConfig(prefix, HEADER_BYTES, bodyBytes, what));
-      if (problem !== null) return `${what}: ${problem}`;
+    const snapshot = readStoreSnapshot(file.prefix!, HEADER_BYTES, file.size - HEADER_BYTES, what);
+    let problem: string | null = null;
+    let current: ObjectFile | null = file;
+    for (let look = 0; look < AUDIT_LOOKS && current !== null; look++) {
+      problem = auditFile(current, what);
+      if (problem === null) break;
+      const again = readObjectFile(path, true);
+      current = 'file' in again && again.file !== null && 'prefix' in again.file ? again.file : null;
     }
-    return snapshot;
+    return problem === null ? snapshot : `${what}: ${problem}`;
   } catch (error) {
     // "ECORRUPT: shared state failed validation: mailbox ... has ..." → "mailbox ... has ..."
     return error instanceof Error ? error.message.replace(/^ECORRUPT: shared state failed validation: /, '') : String(error);
   }
+}
+
+/** What the audit finds wrong with a mailbox's file; null also when only its prefix was read. */
+function auditFile(file: ObjectFile, what: string): string | null {
+  const prefix = file.prefix;
+  if (prefix === null || prefix.byteLength !== file.size) return null;
+  const bodyBytes = file.size - HEADER_BYTES;
+  return auditStore(new Int32Array(prefix, HEADER_BYTES, Math.floor(bodyBytes / 4)), readStoreConfig(prefix, HEADER_BYTES, bodyBytes, what));
 }

@@ -233,9 +233,16 @@ test("the corruption fuzzer's mailboxes, before their damage, are ok", () => {
 });
 
 test('a mailbox is never called damaged while another process sends and receives', { timeout: 60_000 }, async () => {
-  for (const [options, mode] of [[{ capacity: 8, maxMessageSize: 24, codec: 'bytes' }, 'plain'], [{ capacity: 8, maxMessageSize: 24, codec: 'bytes' }, 'selective'], [{ capacity: Infinity, maxMessageSize: 24, codec: 'bytes' }, 'plain']] as const) {
+  const runs: Array<[MailboxOptions<Uint8Array>, string]> = [
+    [{ capacity: 8, maxMessageSize: 24, codec: 'bytes' }, 'plain'],
+    [{ capacity: 8, maxMessageSize: 24, codec: 'bytes' }, 'selective'],
+    [{ capacity: Infinity, maxMessageSize: 24, codec: 'bytes' }, 'plain'],
+    // The arena grows (the file with it) and shrinks back under the inspection's feet.
+    [{ capacity: Infinity, maxMessageSize: 1500, codec: 'bytes' }, 'grow'],
+  ];
+  for (const [options, mode] of runs) {
     await withMailbox('busy', options, async (_mb, name) => {
-      const traffic = startHelper('mailbox-traffic.ts', [name, '1500', ...(mode === 'selective' ? ['selective'] : [])], { timeoutMs: 30_000 });
+      const traffic = startHelper('mailbox-traffic.ts', [name, '1500', mode], { timeoutMs: 30_000 });
       await traffic.waitFor('ready');
       let looks = 0;
       let done: string | null = null;

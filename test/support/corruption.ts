@@ -100,8 +100,9 @@ const DEAD_TID = (1 << 22) - 7;
 /** Control block words by name, for the report: every C_/R_ index of the layout. */
 const CONTROL_NAMES = new Map<number, string>();
 for (const [key, value] of Object.entries(L)) {
+  // C_* and the ring's R_* words (R_* below 256 are receiver slot fields, named below).
   if (typeof value === 'number' && /^(C|R)_[A-Z_]+$/.test(key) && key !== 'C_LOCK_BYTE_OFFSET' && value < L.CONTROL_BYTES / 4) {
-    if (!key.startsWith('R_') || value >= 256 || key === 'R_MODE') CONTROL_NAMES.set(value, key);
+    if (!key.startsWith('R_') || value >= 256) CONTROL_NAMES.set(value, key);
   }
 }
 CONTROL_NAMES.set(L.C_LOCK_BYTE_OFFSET / 4, 'lock state');
@@ -115,14 +116,17 @@ for (const [name, f64] of [
   CONTROL_NAMES.set(f64 * 2, `${name} low`);
   CONTROL_NAMES.set(f64 * 2 + 1, `${name} high`);
 }
+/** The words whose values a store relies on, receiver slots aside: damaged most often. */
+const MEANINGFUL_CONTROL_WORDS = [...CONTROL_NAMES.keys()].filter((word) => word < L.C_RECEIVER_SLOTS || word >= L.R_ENQUEUE);
+const RECEIVER_SLOT_WORDS: number[] = [];
 for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
   const names = ['tid', 'kind', 'value', 'from', 'claimed', 'claimSeq', 'bell', 'spare'];
   for (let word = 0; word < L.RECEIVER_SLOT_WORDS; word++) {
-    CONTROL_NAMES.set(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + word, `receiver slot ${slot} ${names[word]}`);
+    const index = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + word;
+    CONTROL_NAMES.set(index, `receiver slot ${slot} ${names[word]}`);
+    RECEIVER_SLOT_WORDS.push(index);
   }
 }
-/** The words whose values a store relies on: damaged more often than the reserved ones. */
-const MEANINGFUL_CONTROL_WORDS = [...CONTROL_NAMES.keys()];
 
 const HEADER_NAMES = ['magic', 'version', 'kind', 'headerBytes', 'creatorPid', 'flags', 'createdAt low', 'createdAt high', 'bodyBytes low', 'bodyBytes high'];
 const CELL_NAMES = ['next', 'generation', 'nextMessage', 'length', 'type', 'pid', 'threadId', 'seq', 'sentAt low', 'sentAt high'];
@@ -294,7 +298,8 @@ function damage(name: string, random: Random): string[] {
         return { index: at, name: `header ${HEADER_NAMES[at] ?? `users[${at - 16}]`}`, near: [process.pid, 0] };
       }
       if (region < 0.5 || (slots === 0 && region < 0.7)) {
-        const at = random.chance(0.75) ? random.pick(MEANINGFUL_CONTROL_WORDS) : random.int(0, L.CONTROL_BYTES / 4 - 1);
+        const kind = random.next();
+        const at = kind < 0.6 ? random.pick(MEANINGFUL_CONTROL_WORDS) : kind < 0.8 ? random.pick(RECEIVER_SLOT_WORDS) : random.int(0, L.CONTROL_BYTES / 4 - 1);
         const near = [random.int(-1, cells), cells, enqueue, dequeue, (enqueue + slots) | 0, process.pid];
         return { index: control + at, name: `control word ${at} (${CONTROL_NAMES.get(at) ?? 'reserved'})`, near };
       }

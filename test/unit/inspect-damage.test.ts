@@ -58,8 +58,8 @@ function fill(mb: Mailbox<Uint8Array>, count: number, length = 20): void {
 }
 
 test('a ring slot whose sequence word is off is damaged (tryReceive / trySend would loop on it)', async () => {
-  // Fuzzer seeds 100 and 130: the head slot's sequence far off; 1639 and 138: one off
-  // (a free slot that claims a message published, one lap early).
+  // Found by the corruption fuzzer: the head slot's sequence far off, or one off (a free
+  // slot that claims a message published, one lap early).
   const cases: Array<{ label: string; position: (enqueue: number, dequeue: number) => number; value: (position: number) => number }> = [
     { label: 'head, far off', position: (_e, d) => d, value: () => 1512314919 },
     { label: 'head of an empty ring, published one lap early', position: (_e, d) => d, value: (p) => p + 2 },
@@ -104,8 +104,8 @@ test('a published ring slot with a length beyond the maximum is damage', async (
 });
 
 test('the queue and the free list are walked: a bad link, length, count or tail is damage', async () => {
-  // Fuzzer seeds 12 and 94: a free cell's next out of range (or -1 too early); 71: a queued
-  // message's nextMessage garbage. Each damages one word of a fresh list store.
+  // Found by the corruption fuzzer: a free cell's next out of range (or -1 too early), a
+  // queued message's nextMessage garbage. Each case damages one word of a fresh list store.
   const cases: Array<{ label: string; damage: (view: RingView) => void; problem: RegExp }> = [
     { label: "a free cell's next", damage: (v) => (v.i32[cellWord(v, v.i32[L.C_FREE_HEAD]!, L.CELL_NEXT)] = 2120004798), problem: /free cell 1 is cell 2120004798/ },
     { label: 'the free list ends early', damage: (v) => (v.i32[L.C_FREE_COUNT] = v.i32[L.C_FREE_COUNT]! + 1), problem: /free cell/ },
@@ -167,7 +167,7 @@ test('`interproc stat` says what is damaged in a ring that would make receivers 
 });
 
 test('a creation time no Date can hold is shown as unknown, not a crash of `interproc stat`', async () => {
-  // Fuzzer seed 358: the high word of the header's createdAt made it 1e+300-odd.
+  // Found by the corruption fuzzer: the high word of the header's createdAt made it 1e+300-odd.
   await withMailbox('created-at', LIST, async (_mb, name) => {
     const fd = openSync(`/dev/shm/${objectFileName('mailbox', name)}`, 'r+');
     try {

@@ -120,8 +120,8 @@ export function readStoreSnapshot(buffer: SharedArrayBuffer, at: number, bodyByt
     totalReceived: finiteCount(totalReceived),
     lastSendPid: validPid(lastSendPid) ? lastSendPid : 0,
     lastReceivePid: validPid(lastReceivePid) ? lastReceivePid : 0,
-    lastSendTime: finiteCount(lastSendTime),
-    lastReceiveTime: finiteCount(lastReceiveTime),
+    lastSendTime: validTime(lastSendTime),
+    lastReceiveTime: validTime(lastReceiveTime),
     repairs: Math.max(0, load(L.C_REPAIRS)),
     cells,
     cellBytes: config.cellBytes,
@@ -172,7 +172,15 @@ function deadReceivers(load: (index: number) => number): number {
   return dead;
 }
 
-/** A total or a time read from shared memory: a finite number >= 0, else 0. */
+/** A total read from shared memory: a finite number >= 0, else 0. */
 function finiteCount(value: number): number {
   return Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+/** The latest time a Date can hold, in ms since the epoch. */
+export const MAX_DATE_MS = 8.64e15;
+
+/** A time read from shared memory: ms since the epoch that a Date can hold (tools print it as one), else 0. */
+function validTime(value: number): number {
+  return Number.isFinite(value) && value > 0 && value <= MAX_DATE_MS ? value : 0;
 }

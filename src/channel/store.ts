@@ -30,7 +30,7 @@ import { Mutex } from '../sync/mutex.ts';
 import { threadId } from 'node:worker_threads';
 import * as L from './layout.ts';
 import { checkFits } from './receive-buffer.ts';
-import { Ring } from './ring.ts';
+import { Ring, ringSlotsFor } from './ring.ts';
 import { ANY, MAX_TYPE, matches, type Selector } from './selector.ts';
 
 /** Attempts at the store's lock before a locker sleeps on it. */
@@ -108,6 +108,12 @@ export function bodyBytesFor(config: StoreConfig, cells: number): number {
   return arenaStart(config) + cells * config.cellBytes;
 }
 
+/** A ring of a power-of-two number of slots, enough for the capacity, each the size its messages need. */
+function isRingFor(config: StoreConfig): boolean {
+  const { ringSlots, capacity } = config;
+  return (ringSlots & (ringSlots - 1)) === 0 && ringSlots >= capacity && capacity >= 1 && config.ringSlotBytes === ringSlotsFor(capacity, config.maxMessageSize, L.UNBOUNDED).slotBytes;
+}
+
 /**
  * Throws ECORRUPT unless the configuration words make a store that fits `bodyBytes`:
  * shared memory is untrusted, and every size computed from these words is used to index it.
@@ -128,6 +134,7 @@ export function checkStoreConfig(config: StoreConfig, bodyBytes: number, what: s
     config.ringSlots <= L.MAX_RING_BYTES &&
     config.ringSlotBytes >= 0 &&
     config.ringSlots * config.ringSlotBytes <= L.MAX_RING_BYTES &&
+    (config.ringSlots === 0 || isRingFor(config)) &&
     bodyBytesFor(config, config.maxCells) <= L.MAX_STORE_BYTES &&
     config.inflight >= 0 &&
     bodyBytesFor(config, config.initialCells) <= bodyBytes;

@@ -28,7 +28,7 @@ import {
 import { SHARED_MEMORY_VERSION } from '../shm/shared-memory.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { STORE_VERSION } from '../channel/layout.ts';
-import { readStoreConfig, readStoreSnapshot, validPid, type StoreSnapshot } from '../channel/snapshot.ts';
+import { MAX_DATE_MS, readStoreConfig, readStoreSnapshot, validPid, type StoreSnapshot } from '../channel/snapshot.ts';
 import { auditStore } from '../channel/store-audit.ts';
 import { readObjectFile, type ObjectFile } from './object-file.ts';
 import type { ObjectRecord, ObjectRef, ObjectStatus } from './object-record.ts';
@@ -47,9 +47,6 @@ const KNOWN_VERSIONS: Partial<Record<ObjectKind, number>> = {
   mailbox: STORE_VERSION,
 };
 
-
-/** The latest time a Date can hold, in ms since the epoch. */
-const MAX_DATE_MS = 8.64e15;
 
 /** The file of a named object. */
 export function objectPath(ref: ObjectRef): string {
@@ -170,7 +167,7 @@ function readHeader(record: ObjectRecord, file: ObjectFile): void {
   }
   record.bodyBytes = bodyBytes;
   if (record.kind === 'mailbox') {
-    const snapshot = readMailbox(file, record.path, record.name);
+    const snapshot = readMailbox(file, bodyBytes, record.path, record.name);
     if (typeof snapshot === 'string') fail(record, 'damaged', snapshot);
     else record.mailbox = snapshot;
   }
@@ -226,14 +223,16 @@ const AUDIT_LOOKS = 3;
  * is looked at again on a fresh read of the file: the mailbox may have changed under the
  * mapping (its arena grew past the end of it), and only damage that stays is reported.
  */
-function readMailbox(file: ObjectFile, path: string, name: string): StoreSnapshot | string {
+function readMailbox(file: ObjectFile, bodyBytes: number, path: string, name: string): StoreSnapshot | string {
   const what = `mailbox "${name}"`;
   try {
-    const snapshot = readStoreSnapshot(file.prefix!, HEADER_BYTES, file.size - HEADER_BYTES, what);
+    // The configuration must fit the body the header declares, as for MessageStore.attach()
+    // (which maps that much): a grown arena's larger file does not make up for it.
+    const snapshot = readStoreSnapshot(file.prefix!, HEADER_BYTES, bodyBytes, what);
     let problem: string | null = null;
     let current: ObjectFile | null = file;
     for (let look = 0; look < AUDIT_LOOKS && current !== null; look++) {
-      problem = auditFile(current, what);
+      problem = auditFile(current, bodyBytes, what);
       if (problem === null) break;
       const again = readObjectFile(path, true);
       current = 'file' in again && again.file !== null && 'prefix' in again.file ? again.file : null;
@@ -245,10 +244,13 @@ function readMailbox(file: ObjectFile, path: string, name: string): StoreSnapsho
   }
 }
 
-/** What the audit finds wrong with a mailbox's file; null also when only its prefix was read. */
-function auditFile(file: ObjectFile, what: string): string | null {
+/**
+ * What the audit finds wrong with a mailbox's file (its cells may go past the declared
+ * `bodyBytes`, up to the file's end); null also when only its prefix was read.
+ */
+function auditFile(file: ObjectFile, bodyBytes: number, what: string): string | null {
   const prefix = file.prefix;
   if (prefix === null || prefix.byteLength !== file.size) return null;
-  const bodyBytes = file.size - HEADER_BYTES;
-  return auditStore(new Int32Array(prefix, HEADER_BYTES, Math.floor(bodyBytes / 4)), readStoreConfig(prefix, HEADER_BYTES, bodyBytes, what));
+  const words = new Int32Array(prefix, HEADER_BYTES, Math.floor((file.size - HEADER_BYTES) / 4));
+  return auditStore(words, readStoreConfig(prefix, HEADER_BYTES, bodyBytes, what));
 }

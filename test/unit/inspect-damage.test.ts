@@ -12,6 +12,7 @@ import { objectFileName } from '../../src/core/names.ts';
 import { Mailbox, type MailboxOptions } from '../../src/index.ts';
 import { inspectObject, type ObjectRecord } from '../../src/registry/index.ts';
 import { makeDamagedMailbox, removeFuzzMailbox } from '../support/corruption.ts';
+import { ipcError } from '../support/errors.ts';
 import { expectSuccess, startHelper } from '../support/helper-process.ts';
 import { withMailbox } from '../support/mailbox.ts';
 import { useNamespace } from '../support/namespace.ts';
@@ -180,6 +181,39 @@ test('a creation time no Date can hold is shown as unknown, not a crash of `inte
     assert.equal(code, 0, stderr);
     assert.match(stdout, /status\s+ok/);
   });
+});
+
+test('a last send time no Date can hold is shown as none, not a crash of `interproc stat`', async () => {
+  // Found by the corruption fuzzer: the high word of the list's lastSendTime.
+  await withMailbox('send-time', LIST, async (mb, name) => {
+    fill(mb, 1);
+    const { i32 } = openRingView(name);
+    i32[L.F_LAST_SEND_TIME * 2 + 1] = 1824828660;
+    assert.equal(inspect(name).mailbox?.lastSendTime, 0);
+    const { code, stderr } = await runCli(['stat', name]);
+    assert.equal(code, 0, stderr);
+  });
+});
+
+test('a configuration the library refuses at open is damaged: a ring too small for the capacity, an initial arena beyond the body', async () => {
+  // Found by the corruption fuzzer, both "ok" to the inspection and ECORRUPT to open():
+  // the capacity raised past the ring's slots; the initial cells of a grown arena raised
+  // past the body the header declares (the grown file is larger, the mapping is not).
+  const cases: Array<[string, MailboxOptions<Uint8Array>, (mb: Mailbox<Uint8Array>) => void, number, (value: number) => number]> = [
+    ['capacity past the ring', { capacity: 9, maxMessageSize: 100, codec: 'bytes' }, (mb) => fill(mb, 2), L.C_CAPACITY, () => 25],
+    ['initial cells past the body', LIST, (mb) => fill(mb, 200, 600), L.C_INITIAL_CELLS, (value) => value + 2],
+  ];
+  for (const [label, options, make, word, value] of cases) {
+    await withMailbox('config', options, (mb, name) => {
+      make(mb);
+      const { i32 } = openRingView(name);
+      i32[word] = value(i32[word]!);
+      const record = inspect(name);
+      assert.equal(record.status, 'damaged', label);
+      assert.match(record.problem ?? '', /has an invalid configuration/, label);
+      assert.throws(() => Mailbox.open(name), ipcError('ECORRUPT'), label);
+    });
+  }
 });
 
 test('sound mailboxes of every shape are ok, and so are the states killed parties leave', async () => {

@@ -29,10 +29,7 @@ export interface ObjectFile {
   /** Permission bits. */
   mode: number;
   uid: number;
-  /**
-   * The file's first min(size, PREFIX_BYTES) bytes (live, or a copy), or all of it when asked
-   * for (see readObjectFile); null for an empty file.
-   */
+  /** The file's first min(size, PREFIX_BYTES) bytes (live, or a copy); null for an empty file. */
   prefix: SharedArrayBuffer | null;
 }
 
@@ -48,8 +45,9 @@ export type ObjectFileResult =
 const BASE_FLAGS = constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
- * `whole`: map the whole file (a message store's ring and cells, to audit them), or copy it
- * if it is at most MAX_COPY_BYTES; otherwise (or by default) only its prefix.
+ * `whole`: the file's `prefix` is the whole file (a message store's ring and cells, to audit
+ * them): mapped, or copied if it is at most MAX_COPY_BYTES; otherwise (or by default) only
+ * its first PREFIX_BYTES.
  */
 export function readObjectFile(path: string, whole = false): ObjectFileResult {
   let fd: number;

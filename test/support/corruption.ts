@@ -222,26 +222,22 @@ export function makeDamagedMailbox(seed: number, name: string, damaged = true): 
 }
 
 /**
- * Registers blocked receivers the way a receive does (MessageStore.registerReceiver, lock
- * held): this thread's, so alive; some then made to look like receivers killed asleep.
+ * Registers blocked receivers the way a receive does (MessageStore.registerReceiver): this
+ * thread's, so alive; some then made to look like receivers killed asleep. Without the
+ * store's lock: nobody else has the mailbox open while it is being made.
  */
 function registerReceivers(name: string, random: Random, count: number): string[] {
   const said: string[] = [];
   withRawFile(name, (file) => {
     const body = addon.mapShared(file.fd, HEADER_BYTES, file.size - HEADER_BYTES);
     const store = MessageStore.attach(body, () => false, name);
-    store.lock();
-    try {
-      for (let i = 0; i < count; i++) {
-        const selector = randomSelector(random);
-        const bell = random.chance(0.5) ? random.int(1, 0x7fffffff) : 0;
-        const slot = store.registerReceiver(selector, bell);
-        const dead = random.chance(0.3) && slot >= 0;
-        if (dead) store.words[L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.R_TID] = DEAD_TID;
-        said.push(`receiver ${JSON.stringify(selector)}${bell === 0 ? '' : ' with a bell'}${dead ? ', dead' : ''}`);
-      }
-    } finally {
-      store.unlock();
+    for (let i = 0; i < count; i++) {
+      const selector = randomSelector(random);
+      const bell = random.chance(0.5) ? random.int(1, 0x7fffffff) : 0;
+      const slot = store.registerReceiver(selector, bell);
+      const dead = random.chance(0.3) && slot >= 0;
+      if (dead) store.words[L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.R_TID] = DEAD_TID;
+      said.push(`receiver ${JSON.stringify(selector)}${bell === 0 ? '' : ' with a bell'}${dead ? ', dead' : ''}`);
     }
   });
   return said;

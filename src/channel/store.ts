@@ -108,10 +108,10 @@ export function bodyBytesFor(config: StoreConfig, cells: number): number {
   return arenaStart(config) + cells * config.cellBytes;
 }
 
-/** A ring of a power-of-two number of slots, enough for the capacity, each the size its messages need. */
+/** A ring of the slots and slot size a store of this capacity and message size is made with (ringSlotsFor). */
 function isRingFor(config: StoreConfig): boolean {
-  const { ringSlots, capacity } = config;
-  return (ringSlots & (ringSlots - 1)) === 0 && ringSlots >= capacity && capacity >= 1 && config.ringSlotBytes === ringSlotsFor(capacity, config.maxMessageSize, L.UNBOUNDED).slotBytes;
+  const expected = ringSlotsFor(config.capacity, config.maxMessageSize, L.UNBOUNDED);
+  return config.ringSlots === expected.slots && config.ringSlotBytes === expected.slotBytes;
 }
 
 /**

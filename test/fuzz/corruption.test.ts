@@ -56,8 +56,12 @@ const SYNC_LATE_MS = 3000;
 /** Growth of the checker's heap and array buffers (their floors) over a run that counts as a leak. */
 const HEAP_GROWTH_BYTES = 4 * 2 ** 20;
 const BUFFER_GROWTH_BYTES = 2 ** 20;
-/** Documented codes besides ECORRUPT (README "Errors"); EINVAL: a header of another kind or version. */
-const DOCUMENTED = new Set(['EIDRM', 'EMSGSIZE', 'E2BIG', 'EAGAIN', 'ETIMEDOUT', 'ENOMEM', 'EINVAL']);
+/**
+ * Documented codes besides ECORRUPT (README "Errors"). EINVAL: a header of another kind or
+ * version; ENOENT: an object whose creator never finished it (a damaged magic word), which
+ * open treats as missing; EBADMSG: a payload its codec cannot decode (a damaged codec word).
+ */
+const DOCUMENTED = new Set(['EIDRM', 'EMSGSIZE', 'E2BIG', 'EAGAIN', 'ETIMEDOUT', 'ENOMEM', 'EINVAL', 'ENOENT', 'EBADMSG']);
 
 interface Failure {
   seed: number;

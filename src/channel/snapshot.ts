@@ -60,7 +60,7 @@ export function readStoreSnapshot(buffer: SharedArrayBuffer, at: number, bodyByt
   const words = new Int32Array(buffer, at, L.CONTROL_BYTES / 4);
   const f64 = new Float64Array(buffer, at, L.CONTROL_BYTES / 8);
   const load = (index: number): number => Atomics.load(words, index);
-  const config = readConfig(load, bodyBytes, what);
+  const config = readStoreConfig(buffer, at, bodyBytes, what);
   const codec = (Object.keys(CODEC_IDS) as CodecLabel[]).find((label) => CODEC_IDS[label] === config.codecId);
   if (codec === undefined) throw corrupt(`${what} names unknown codec ${config.codecId}`);
 
@@ -120,8 +120,8 @@ export function readStoreSnapshot(buffer: SharedArrayBuffer, at: number, bodyByt
     totalReceived: finiteCount(totalReceived),
     lastSendPid: validPid(lastSendPid) ? lastSendPid : 0,
     lastReceivePid: validPid(lastReceivePid) ? lastReceivePid : 0,
-    lastSendTime: finiteCount(lastSendTime),
-    lastReceiveTime: finiteCount(lastReceiveTime),
+    lastSendTime: validTime(lastSendTime),
+    lastReceiveTime: validTime(lastReceiveTime),
     repairs: Math.max(0, load(L.C_REPAIRS)),
     cells,
     cellBytes: config.cellBytes,
@@ -132,8 +132,14 @@ export function validPid(pid: number): boolean {
   return Number.isInteger(pid) && pid > 0 && pid <= MAX_PID;
 }
 
-/** The configuration words, checked as MessageStore.attach() checks them. */
-function readConfig(load: (index: number) => number, bodyBytes: number, what: string): StoreConfig {
+/**
+ * The configuration words of the store whose body starts at byte `at` of `buffer`, checked
+ * as MessageStore.attach() checks them (ECORRUPT).
+ */
+export function readStoreConfig(buffer: SharedArrayBuffer, at: number, bodyBytes: number, what: string): StoreConfig {
+  if (buffer.byteLength - at < L.CONTROL_BYTES) throw corrupt(`${what} is too small for its control block`);
+  const words = new Int32Array(buffer, at, L.CONTROL_BYTES / 4);
+  const load = (index: number): number => Atomics.load(words, index);
   const config: StoreConfig = {
     capacity: load(L.C_CAPACITY),
     maxBytes: load(L.C_MAX_BYTES),
@@ -166,7 +172,15 @@ function deadReceivers(load: (index: number) => number): number {
   return dead;
 }
 
-/** A total or a time read from shared memory: a finite number >= 0, else 0. */
+/** A total read from shared memory: a finite number >= 0, else 0. */
 function finiteCount(value: number): number {
   return Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+/** The latest time a Date can hold, in ms since the epoch. */
+export const MAX_DATE_MS = 8.64e15;
+
+/** A time read from shared memory: ms since the epoch that a Date can hold (tools print it as one), else 0. */
+function validTime(value: number): number {
+  return Number.isFinite(value) && value > 0 && value <= MAX_DATE_MS ? value : 0;
 }

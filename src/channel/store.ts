@@ -31,7 +31,7 @@ import { Mutex } from '../sync/mutex.ts';
 import { threadId } from 'node:worker_threads';
 import * as L from './layout.ts';
 import { checkFits } from './receive-buffer.ts';
-import { Ring } from './ring.ts';
+import { Ring, ringSlotsFor } from './ring.ts';
 import { ANY, MAX_TYPE, matches, type Selector } from './selector.ts';
 
 /** Attempts at the store's lock before a locker sleeps on it. */
@@ -118,6 +118,12 @@ export function bodyBytesFor(config: StoreConfig, cells: number): number {
   return arenaStart(config) + cells * config.cellBytes;
 }
 
+/** A ring of the slots and slot size a store of this capacity and message size is made with (ringSlotsFor). */
+function isRingFor(config: StoreConfig): boolean {
+  const expected = ringSlotsFor(config.capacity, config.maxMessageSize, L.UNBOUNDED);
+  return config.ringSlots === expected.slots && config.ringSlotBytes === expected.slotBytes;
+}
+
 /**
  * Throws ECORRUPT unless the configuration words make a store that fits `bodyBytes`:
  * shared memory is untrusted, and every size computed from these words is used to index it.
@@ -138,6 +144,7 @@ export function checkStoreConfig(config: StoreConfig, bodyBytes: number, what: s
     config.ringSlots <= L.MAX_RING_BYTES &&
     config.ringSlotBytes >= 0 &&
     config.ringSlots * config.ringSlotBytes <= L.MAX_RING_BYTES &&
+    (config.ringSlots === 0 || isRingFor(config)) &&
     bodyBytesFor(config, config.maxCells) <= L.MAX_STORE_BYTES &&
     config.inflight >= 0 &&
     bodyBytesFor(config, config.initialCells) <= bodyBytes;
@@ -690,7 +697,8 @@ export class MessageStore {
     let chosenPrevious = L.NONE;
     let chosenType = 0;
     const plainHead = selector.kind === ANY && selector.from === 0 && only === null;
-    for (let steps = 0; message !== L.NONE; steps++) {
+    let steps = 0;
+    for (; message !== L.NONE; steps++) {
       this.#checkCell(message, 'queue');
       if (steps >= count) throw corrupt(`${this.#what}'s queue is longer than its count ${count}`);
       const base = this.#wordOf(message);
@@ -717,8 +725,10 @@ export class MessageStore {
       previous = message;
       message = words[base + L.MSG_NEXT]!;
     }
+    // A walk that reached the end saw every message: as many as counted, or the list is cut.
+    if (message === L.NONE && steps < count) throw corrupt(`${this.#what}'s queue ends after ${steps} of its ${count} messages`);
     if (chosen === L.NONE) return null;
-    if (into !== null) checkFits(words[this.#wordOf(chosen) + L.MSG_LENGTH]!, into);
+    if (into !== null) checkFits(this.#messageLength(chosen), into);
     const envelope = this.#read(chosen, into);
     if (this.config.capacity === 0) this.#unclaim(words[this.#wordOf(chosen) + L.MSG_SEQ]!);
     this.#unlink(chosenPrevious, chosen);
@@ -1083,12 +1093,24 @@ export class MessageStore {
     }
   }
 
+  /**
+   * The payload length of the message at `first`: within the maximum, and in no more cells
+   * than the arena has. Checked before a buffer is sized by it (a damaged length must not
+   * allocate gigabytes) or compared with the caller's (E2BIG would blame the caller).
+   */
+  #messageLength(first: number): number {
+    const length = this.words[this.#wordOf(first) + L.MSG_LENGTH]!;
+    if (!(length >= 0 && length <= this.config.maxMessageSize) || L.cellsFor(length, this.config.cellBytes) > this.#cells) {
+      throw corrupt(`${this.#what} holds a message of length ${length}`);
+    }
+    return length;
+  }
+
   #read(first: number, into: Uint8Array | null): Envelope {
     const words = this.words;
-    const { cellBytes, maxMessageSize } = this.config;
+    const { cellBytes } = this.config;
     const base = this.#wordOf(first);
-    const length = words[base + L.MSG_LENGTH]!;
-    if (!(length >= 0 && length <= maxMessageSize)) throw corrupt(`${this.#what} holds a message of length ${length}`);
+    const length = this.#messageLength(first);
     let at = this.#arenaStart + first * cellBytes + L.MSG_HEADER_BYTES;
     let room = cellBytes - L.MSG_HEADER_BYTES;
     let data: Uint8Array;

@@ -29,7 +29,8 @@ import {
 import { SHARED_MEMORY_VERSION } from '../shm/shared-memory.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { STORE_VERSION } from '../channel/layout.ts';
-import { readStoreSnapshot, validPid, type StoreSnapshot } from '../channel/snapshot.ts';
+import { MAX_DATE_MS, readStoreConfig, readStoreSnapshot, validPid, type StoreSnapshot } from '../channel/snapshot.ts';
+import { auditStore } from '../channel/store-audit.ts';
 import { readObjectFile, type ObjectFile } from './object-file.ts';
 import type { ObjectRecord, ObjectRef, ObjectStatus } from './object-record.ts';
 import { isStale } from './staleness.ts';
@@ -76,7 +77,8 @@ export function inspectObject(ref: ObjectRef): ObjectRecord | null {
     bodyBytes: null,
     mailbox: null,
   };
-  const result = readObjectFile(record.path);
+  // A mailbox's whole file: its ring and cells are audited too.
+  const result = readObjectFile(record.path, ref.kind === 'mailbox');
   if ('missing' in result) return null;
   if ('notFile' in result) return fail(record, 'damaged', `${result.notFile}, not a shared memory file`);
   const { file } = result;
@@ -139,7 +141,8 @@ function readHeader(record: ObjectRecord, file: ObjectFile): void {
   record.creatorPid = creator;
   record.creatorAlive = isThreadAlive(creator);
   const createdAt = floats[F_CREATED_AT]!;
-  record.createdAt = Number.isFinite(createdAt) && createdAt > 0 ? createdAt : null;
+  // A time a Date can hold (tools print it as one), else unknown.
+  record.createdAt = Number.isFinite(createdAt) && createdAt > 0 && createdAt <= MAX_DATE_MS ? createdAt : null;
   if (typeof users === 'string') {
     fail(record, 'damaged', users);
     return;
@@ -167,7 +170,7 @@ function readHeader(record: ObjectRecord, file: ObjectFile): void {
   }
   record.bodyBytes = bodyBytes;
   if (record.kind === 'mailbox') {
-    const snapshot = readMailbox(file, record.name);
+    const snapshot = readMailbox(file, bodyBytes, record.path, record.name);
     if (typeof snapshot === 'string') fail(record, 'damaged', snapshot);
     else record.mailbox = snapshot;
   }
@@ -216,11 +219,43 @@ function readUsers(words: Int32Array): { pids: number[]; full: boolean } | strin
   return { pids, full: pids.length === USER_SLOTS };
 }
 
-function readMailbox(file: ObjectFile, name: string): StoreSnapshot | string {
+/** Looks at a mailbox this many times before calling it damaged for what its audit found. */
+const AUDIT_LOOKS = 3;
+
+/**
+ * A mailbox's snapshot, or what is wrong with it: its control block's words, and when the
+ * whole file could be read, its ring and cells (channel/store-audit.ts). What the audit finds
+ * is looked at again on a fresh read of the file: the mailbox may have changed under the
+ * mapping (its arena grew past the end of it), and only damage that stays is reported.
+ */
+function readMailbox(file: ObjectFile, bodyBytes: number, path: string, name: string): StoreSnapshot | string {
+  const what = `mailbox "${name}"`;
   try {
-    return readStoreSnapshot(file.prefix!, HEADER_BYTES, file.size - HEADER_BYTES, `mailbox "${name}"`);
+    // The configuration must fit the body the header declares, as for MessageStore.attach()
+    // (which maps that much): a grown arena's larger file does not make up for it.
+    const snapshot = readStoreSnapshot(file.prefix!, HEADER_BYTES, bodyBytes, what);
+    let problem: string | null = null;
+    let current: ObjectFile | null = file;
+    for (let look = 0; look < AUDIT_LOOKS && current !== null; look++) {
+      problem = auditFile(current, bodyBytes, what);
+      if (problem === null) break;
+      const again = readObjectFile(path, true);
+      current = 'file' in again && again.file !== null && 'prefix' in again.file ? again.file : null;
+    }
+    return problem === null ? snapshot : `${what}: ${problem}`;
   } catch (error) {
     // "ECORRUPT: shared state failed validation: mailbox ... has ..." → "mailbox ... has ..."
     return error instanceof Error ? error.message.replace(/^ECORRUPT: shared state failed validation: /, '') : String(error);
   }
+}
+
+/**
+ * What the audit finds wrong with a mailbox's file (its cells may go past the declared
+ * `bodyBytes`, up to the file's end); null also when only its prefix was read.
+ */
+function auditFile(file: ObjectFile, bodyBytes: number, what: string): string | null {
+  const prefix = file.prefix;
+  if (prefix === null || prefix.byteLength !== file.size) return null;
+  const words = new Int32Array(prefix, HEADER_BYTES, Math.floor((file.size - HEADER_BYTES) / 4));
+  return auditStore(words, readStoreConfig(prefix, HEADER_BYTES, bodyBytes, what));
 }

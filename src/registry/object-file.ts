@@ -16,8 +16,13 @@ import { HEADER_BYTES } from '../core/object-header.ts';
 import { addon } from '../native/addon.ts';
 import { CONTROL_BYTES } from '../channel/layout.ts';
 
-/** The most this reads: a header and a message store's control block. */
+/** The most this reads of most objects: a header and a message store's control block. */
 export const PREFIX_BYTES = HEADER_BYTES + CONTROL_BYTES;
+/**
+ * The most this copies of a whole file that this user may only read (a mapping costs
+ * nothing, a copy costs its size): a larger one is read as its prefix only.
+ */
+export const MAX_COPY_BYTES = 64 * 1024 * 1024;
 
 export interface ObjectFile {
   size: number;
@@ -41,7 +46,12 @@ export type ObjectFileResult =
 
 const BASE_FLAGS = constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-export function readObjectFile(path: string): ObjectFileResult {
+/**
+ * `whole`: the file's `prefix` is the whole file (a message store's ring and cells, to audit
+ * them): mapped, or copied if it is at most MAX_COPY_BYTES; otherwise (or by default) only
+ * its first PREFIX_BYTES.
+ */
+export function readObjectFile(path: string, whole = false): ObjectFileResult {
   let fd: number;
   let writable = true;
   try {
@@ -62,7 +72,8 @@ export function readObjectFile(path: string): ObjectFileResult {
   try {
     const status = fstatSync(fd);
     if (!status.isFile()) return { notFile: fileType(status.mode) };
-    const length = Math.min(status.size, PREFIX_BYTES);
+    const wanted = !whole ? PREFIX_BYTES : writable ? status.size : Math.max(PREFIX_BYTES, status.size <= MAX_COPY_BYTES ? status.size : 0);
+    const length = Math.min(status.size, wanted);
     let prefix: SharedArrayBuffer | null = null;
     if (length > 0) prefix = writable ? addon.mapShared(fd, 0, length) : copy(fd, length);
     return { file: { size: status.size, mode: status.mode & 0o7777, uid: status.uid, mtimeMs: status.mtimeMs, prefix } };

@@ -86,6 +86,8 @@ function checkRing(words: Int32Array, config: StoreConfig): string | null {
   const mode = Atomics.load(words, L.R_MODE);
   if (mode !== L.MODE_RING && mode !== L.MODE_LIST) return `it is in unknown mode ${mode}`;
   if (slots === 0) return mode === L.MODE_LIST ? null : 'it has no ring and is in ring mode';
+  const move = Atomics.load(words, L.R_MOVE);
+  if (move !== L.MOVE_NONE && move !== L.MOVE_SWITCH && move !== L.MOVE_STRAGGLER) return `it records a move of kind ${move}`;
   const switched = Atomics.load(words, L.R_SWITCHED);
   if (switched !== 0 && (switched !== 1 || mode !== L.MODE_LIST)) return `its ring's switched word is ${switched} in mode ${mode}`;
   const mask = slots - 1;

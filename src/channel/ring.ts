@@ -53,8 +53,14 @@ export const FULL = 0;
 /** The store is (now) in LIST mode: use the locked path. */
 export const NOT_RING = -1;
 
-/** How long a switch waits for ring operations in flight to finish. */
-const QUIESCE_MS = 1000;
+/**
+ * How long a switch waits, under the store's lock and blocking its thread, for ring
+ * operations in flight to finish. A running party finishes within microseconds; one that
+ * stays stopped or descheduled longer is a straggler, which the moves allow for. Short,
+ * because the wait blocks an event loop: the same bound as a non-blocking call's wait for
+ * the lock (store.ts TRY_LOCK_MS).
+ */
+const QUIESCE_MS = 10;
 /** How long a claimed slot may stay unpublished by a sender of unknown liveness before it is skipped. */
 export const STALL_MS = 1000;
 /**

@@ -88,6 +88,10 @@ export const R_CLAIM_SEQ = 5; // ...the sequence number of that message
 // first when it is freed; a waker takes it with a compare-exchange to 0 and rings R_TID's
 // bell with it, so each wait is rung at most once.
 export const R_BELL = 6;
+// When the receiver's thread started (low 31 bits of its start time in clock ticks since
+// boot, 0 = unknown): a live thread under R_TID that started at another time reuses a dead
+// receiver's id, and the receiver is gone.
+export const R_START = 7;
 
 // Line 12: sender slots, one word each: the kernel thread id of a sender asleep (waiting
 // for room or for delivery), 0 = free. Taken and freed with a compare-exchange, without

@@ -23,7 +23,7 @@
 import { crashPoint } from '../core/crash-point.ts';
 import { corrupt, IpcError } from '../core/errors.ts';
 import type { BodyFile } from '../core/growable-file.ts';
-import { isThreadAlive } from '../core/liveness.ts';
+import { currentThreadStartTime, isThreadAlive } from '../core/liveness.ts';
 import { PID, THREAD_ID } from '../core/thread-id.ts';
 import { ringBell } from '../core/doorbell.ts';
 import { wake, waitSync, WAKE_ALL } from '../core/wait.ts';
@@ -104,6 +104,17 @@ export interface StoreStats {
 export const NOT_WAITING = -1;
 /** A waiting receiver that found the slot table full: counted, but in no slot. */
 const NO_SLOT = -2;
+
+/** This thread's start time as a receiver slot records it (L.R_START). */
+function ownStartWord(): number {
+  const started = currentThreadStartTime();
+  return started === null ? 0 : started & 0x7fffffff;
+}
+
+/** For isThreadAlive: whether a thread that started at `startTime` is the one a slot's start word names (0: unknown, any). */
+function startedAs(startWord: number): (startTime: number) => boolean {
+  return (startTime) => startWord === 0 || (startTime & 0x7fffffff) === startWord;
+}
 
 function isSelective(kind: number, from: number): boolean {
   return kind !== ANY || from !== 0;
@@ -805,6 +816,7 @@ export class MessageStore {
     words[at + L.R_VALUE] = selector.value;
     words[at + L.R_FROM] = selector.from;
     words[at + L.R_CLAIMED] = 0;
+    words[at + L.R_START] = ownStartWord();
     words[at + L.R_TID] = THREAD_ID;
     Atomics.store(words, at + L.R_BELL, bell);
     return slot;
@@ -856,7 +868,7 @@ export class MessageStore {
   #dropIfDead(at: number): boolean {
     const words = this.words;
     const tid = words[at + L.R_TID]!;
-    if (tid === 0 || tid === THREAD_ID || isThreadAlive(tid)) return false;
+    if (tid === 0 || tid === THREAD_ID || isThreadAlive(tid, startedAs(words[at + L.R_START]!))) return false;
     // Slot first, count second (as in releaseReceiver): dying in between over-counts.
     Atomics.store(words, at + L.R_BELL, 0);
     words[at + L.R_CLAIMED] = 0;

@@ -92,3 +92,29 @@ test('a table of waiter slots full of dead threads is reclaimed by the next send
     mailbox.unlink();
   }
 });
+
+test("a receiver slot whose thread id now belongs to another thread (started at another time) is a dead receiver's", T, async () => {
+  using mailbox = Mailbox.create<string>('reused-tid', { capacity: 4, maxMessageSize: 64, maxBytes: 256, codec: 'json' });
+  const other = await startPeer();
+  try {
+    const words = new Int32Array(openBody('reused-tid'));
+    // As a receiver killed asleep leaves its slot, had its id gone to the peer since: the
+    // peer's thread is alive, but it did not start when the slot says its receiver did.
+    const at = L.C_RECEIVER_SLOTS;
+    words[at + L.R_START] = 1;
+    words[at + L.R_TID] = other.pid;
+    Atomics.add(words, L.C_WAITING_RECEIVERS, 1);
+    assert.equal(mailbox.stats().waitingReceivers, 0, 'the slot names a dead receiver');
+    assert.equal(words[at + L.R_TID], 0, 'its slot is free again');
+    // The control: a slot naming the peer with no start time (unknown) is taken for alive.
+    words[at + L.R_START] = 0;
+    words[at + L.R_TID] = other.pid;
+    Atomics.add(words, L.C_WAITING_RECEIVERS, 1);
+    assert.equal(mailbox.stats().waitingReceivers, 1);
+    words[at + L.R_TID] = 0;
+    Atomics.sub(words, L.C_WAITING_RECEIVERS, 1);
+  } finally {
+    await other.kill();
+    mailbox.unlink();
+  }
+});

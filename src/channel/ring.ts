@@ -142,7 +142,11 @@ export class Ring {
     this.slotBytes = i32[L.R_SLOT_BYTES]!;
     const expected = ringSlotsFor(capacity, maxMessageSize, L.UNBOUNDED);
     const mode = Atomics.load(i32, L.R_MODE);
+    // A configuration that allows no ring (zero or unbounded capacity) has slot size 0: a
+    // slot count written into it would index past the control block.
     if (
+      expected.slots === 0 ||
+      this.slots < 2 ||
       this.slots < capacity ||
       (this.slots & (this.slots - 1)) !== 0 ||
       this.slotBytes !== expected.slotBytes ||

@@ -933,6 +933,18 @@ export class MessageStore {
     if (waiter !== NOT_WAITING) this.#deferred.push({ waiter, selector });
   }
 
+  /**
+   * Releases the registrations deferRelease() kept if the lock can be had within
+   * TRY_LOCK_MS (taking it does: #acquired); whether none is left. For a handle being
+   * closed, which will never take the lock again otherwise.
+   */
+  releaseDeferredBriefly(): boolean {
+    if (this.#deferred.length === 0) return true;
+    if (!this.tryLockBriefly()) return false;
+    this.unlock();
+    return this.#deferred.length === 0;
+  }
+
   #releaseDeferred(): void {
     while (this.#deferred.length > 0) {
       const { waiter, selector } = this.#deferred.pop()!;

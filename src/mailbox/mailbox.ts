@@ -20,7 +20,7 @@ import * as L from '../channel/layout.ts';
 import { pollReceive, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from '../channel/operations.ts';
 import { AdaptiveSpin } from '../channel/spin-policy.ts';
 import { MAX_MESSAGE_TYPE, selectorFrom, type Selector, type SelectorOptions } from '../channel/selector.ts';
-import { MessageStore, wakeEveryWaiter, type Envelope, type StoreStats } from '../channel/store.ts';
+import { LOCK_SLICE_MS, MessageStore, wakeEveryWaiter, type Envelope, type StoreStats } from '../channel/store.ts';
 import { planMailbox, type MailboxOptions } from './mailbox-options.ts';
 
 export type { MailboxOptions };
@@ -329,7 +329,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     this.#closed = true;
     this.#closing.abort(new IpcError('EBADF', `${describe(this.name)} handle is closed`));
     this.#header.removeUser(this.#userSlot);
-    if (this.#pending === 0) this.#file.close();
+    if (this.#pending === 0) this.#closeFile();
   }
 
   [Symbol.dispose](): void {
@@ -362,8 +362,28 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     try {
       return await operation;
     } finally {
-      if (--this.#pending === 0 && this.#closed) this.#file.close();
+      if (--this.#pending === 0 && this.#closed) this.#closeFile();
     }
+  }
+
+  /**
+   * Closes the file once this handle leaves nothing in the store. A receive that gave up
+   * while the lock was out of reach (its holder stopped) left its registration for this
+   * handle to release under the lock (MessageStore.deferRelease); nothing else ever will,
+   * and until then the receiver counts as waiting (with zero capacity, trySend hands it
+   * messages). So the release is tried now and then every LOCK_SLICE_MS, on a timer that
+   * does not keep the process alive (a thread that ends leaves a dead slot, which others drop).
+   */
+  #closeFile(): void {
+    let released: boolean;
+    try {
+      released = this.#store.releaseDeferredBriefly();
+    } catch {
+      // A damaged store (ECORRUPT): there is nothing sound to release into.
+      released = true;
+    }
+    if (released) this.#file.close();
+    else setTimeout(() => this.#closeFile(), LOCK_SLICE_MS).unref();
   }
 
   #checkOpen(): void {

@@ -212,6 +212,28 @@ test('a free-cell count damaged in shared memory is ECORRUPT on send, not ENOMEM
   }
 });
 
+test('a ring slot count written into a mailbox that has no ring is ECORRUPT at open, not a RangeError', T, async () => {
+  // Unbounded, zero capacity, and a byte budget below capacity × maxMessageSize: none of
+  // these stores has a ring, so their slot size word is 0 and any slot count is damage.
+  const configurations: Array<MailboxOptions<string>> = [
+    { capacity: Infinity },
+    { capacity: 0 },
+    { capacity: 8, maxMessageSize: 64, maxBytes: 200 },
+  ];
+  for (const options of configurations) {
+    for (const slots of [1, 2, 8]) {
+      await withMailbox<string>({ codec: 'utf8', ...options }, (mb, name) => {
+        if (options.capacity !== 0) assert.equal(mb.trySend('kept'), true);
+        const view = openRingView(name);
+        assert.equal(view.slots, 0, 'no ring');
+        Atomics.store(view.i32, L.R_SLOTS, slots);
+        assert.throws(() => Mailbox.open(name), ipcError('ECORRUPT'), `capacity ${options.capacity}, ${slots} slots`);
+        if (options.capacity !== 0) assert.equal(mb.tryReceive()?.data, 'kept', 'a handle opened before still works');
+      });
+    }
+  }
+});
+
 // ---- many pending receives ----------------------------------------------------------------
 
 test('1,000 pending receives on one handle print no MaxListenersExceededWarning, with or without a signal', T, async () => {

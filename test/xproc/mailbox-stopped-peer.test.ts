@@ -9,7 +9,7 @@ import { Mailbox } from '../../src/index.ts';
 import * as L from '../../src/channel/layout.ts';
 import { startHelper } from '../support/helper-process.ts';
 import { useNamespace } from '../support/namespace.ts';
-import { openBody, startPeer } from '../helpers/mailbox-client.ts';
+import { openBody, startPeer, until, waitingReceivers } from '../helpers/mailbox-client.ts';
 
 useNamespace('stopped-peer');
 
@@ -94,3 +94,32 @@ for (const mode of ['ring', 'list'] as const) {
     );
   }
 }
+
+test('a receive that gives up while the lock is held leaves no registration behind, though its handle is closed meanwhile', T, async () => {
+  // Zero capacity: a receiver still counted as waiting would be handed trySend's message.
+  const name = 'given-up';
+  using mailbox = Mailbox.create<string>(name, { capacity: 0, codec: 'json' });
+  const receiver = Mailbox.open<string>(name);
+  const peer = await startPeer();
+  try {
+    const receiving = receiver.receive({ timeout: 200, spin: 0 });
+    await waitingReceivers(mailbox, 1);
+    // The peer's thread "holds" the lock (any live thread's id in the word looks like a holder).
+    const words = new Int32Array(openBody(name));
+    const lockWord = L.C_LOCK_BYTE_OFFSET / 4;
+    assert.equal(Atomics.compareExchange(words, lockWord, 0, peer.pid), 0);
+    // The receive times out, cannot take the lock to leave its slot within its cleanup
+    // bound, and its handle is closed before the holder lets go.
+    await assert.rejects(receiving, { code: 'ETIMEDOUT' });
+    receiver.close();
+    // The holder lets go. Its word's thread id bits (a waiter may have set the bit above them):
+    assert.equal(Atomics.exchange(words, lockWord, 0) & 0x3fff_ffff, peer.pid);
+    await until('the closed handle released its registration', () => mailbox.stats().waitingReceivers === 0, 5000);
+    assert.equal(mailbox.trySend('nobody receives'), false, 'nobody is waiting: a zero-capacity trySend fails');
+    assert.equal(mailbox.stats().messages, 0);
+  } finally {
+    receiver.close();
+    await peer.kill();
+    Mailbox.unlink(name);
+  }
+});

@@ -22,7 +22,7 @@ import { IpcError } from '../core/errors.ts';
 import { newBellToken, waitBell } from '../core/doorbell.ts';
 import { timeLeft, waitAsync, waitSync, WAIT_TIMED_OUT, type WaitResult } from '../core/wait.ts';
 import * as L from './layout.ts';
-import { FULL, HEAD_SKIPPED, HEAD_STALLED, NOT_RING, PUSHED, STALL_MS } from './ring.ts';
+import { FULL, HEAD_SKIPPED, HEAD_STALLED, HEAD_STUCK, NOT_RING, PUSHED, STALL_MS } from './ring.ts';
 import { ANY, type Selector } from './selector.ts';
 import { LOCK_SLICE_MS, NOT_WAITING, type Envelope, type MessageStore, type Ticket } from './store.ts';
 
@@ -164,7 +164,8 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
       store.wakeReceivers();
       return true;
     }
-    if (pushed === FULL) return false;
+    // A stopped receiver holding a slot: the list gets past it (if the lock can be had now).
+    if (pushed === FULL && !(ring.stuckOnLiveTaker && leaveRingBriefly(store))) return false;
   }
   // A full mailbox needs no lock to say so: a sender polling it must not slow receivers.
   const { capacity } = store.config;
@@ -275,6 +276,11 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
       return true;
     }
     if (pushed === NOT_RING) break;
+    if (ring.stuckOnLiveTaker) {
+      // A stopped receiver holds a slot: the list gets past it.
+      yield* leaveRingSteps(store, plan.deadline, NOTHING_SENT);
+      break;
+    }
     if (plan.failWhenFull) throw new IpcError('EAGAIN', 'the mailbox is full');
     if (timeLeft(plan.deadline) === 0) throw timedOut('no room in the mailbox; nothing was sent');
     const sender = store.senderWaits();
@@ -335,9 +341,15 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
       let popped = ring.tryPop(into);
       // A head slot whose sender died before publishing hides what follows it: pollers
       // that never block must get past it too.
-      if (popped === null && ring.recoverHeadWhilePolling() === HEAD_SKIPPED) {
-        store.wakeSenders();
-        popped = ring.tryPop(into);
+      if (popped === null) {
+        const head = ring.recoverHeadWhilePolling();
+        if (head === HEAD_SKIPPED) {
+          store.wakeSenders();
+          popped = ring.tryPop(into);
+        } else if (head === HEAD_STUCK) {
+          // A stopped sender's claim hides what follows it: the list gets past it.
+          popped = leaveRingBriefly(store) ? NOT_RING : null;
+        }
       }
       if (popped !== NOT_RING) {
         if (popped !== null) store.wakeSenders();
@@ -504,6 +516,11 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
       return popped;
     }
     const head = ring.recoverHead();
+    if (head === HEAD_STUCK) {
+      // A stopped sender's claim hides what follows it: the list gets past it.
+      yield* leaveRingSteps(store, deadline, NO_MESSAGE);
+      break;
+    }
     if (head === HEAD_SKIPPED) {
       // The skipped slot is room: a sender may be asleep waiting for it (with capacity 1
       // the dead sender's claim was the whole ring).

@@ -89,6 +89,12 @@ export const HEAD_EMPTY = 0;
 export const HEAD_STALLED = 1;
 /** Its sender was dead: skipped. Try again now; senders may wait for the room. */
 export const HEAD_SKIPPED = 2;
+/**
+ * Claimed and not published for STALL_MS by a sender that lives (stopped: SIGSTOP, a
+ * debugger): the ring cannot get past it, so the store must leave RING mode — the switch's
+ * moves skip the claim, and the sender's late publish fails and goes to the list.
+ */
+export const HEAD_STUCK = 3;
 
 
 function pause(ms: number): void {
@@ -129,6 +135,8 @@ export class Ring {
   #stuckLook = 0;
   /** Whether the last FULL came from such a slot rather than from the capacity. */
   #fullOnTake = false;
+  /** Whether that slot's taker lives and has held it for STALL_MS (see stuckOnLiveTaker). */
+  #stuckOnLive = false;
   /** The head position this handle's receivers found claimed and unpublished, since when, next look. */
   #stalledHead: number | null = null;
   #stalledHeadSince = 0;
@@ -237,6 +245,16 @@ export class Ring {
    */
   get fullOnTake(): boolean {
     return this.#fullOnTake;
+  }
+
+  /**
+   * Whether the last tryPush() that returned FULL found a slot held for STALL_MS by a taker
+   * that lives (stopped: SIGSTOP, a debugger): the ring cannot get past it, so the store
+   * must leave RING mode (the list does not need the slot; the taker, once it runs again,
+   * finishes its receive).
+   */
+  get stuckOnLiveTaker(): boolean {
+    return this.#fullOnTake && this.#stuckOnLive;
   }
 
   /** Appends a message: PUSHED, FULL, or NOT_RING when the store has left RING mode. */
@@ -349,8 +367,10 @@ export class Ring {
     if (now < this.#stalledHeadLook) return HEAD_STALLED;
     this.#stalledHeadLook = now + LOOK_MS;
     const claimer = this.#holder(position, at);
-    const dead = claimer === 0 ? now - this.#stalledHeadSince >= STALL_MS : claimer !== THREAD_ID && !isThreadAlive(claimer);
-    if (!dead || !this.#abandon(position, at)) return HEAD_STALLED;
+    const stalledLong = now - this.#stalledHeadSince >= STALL_MS;
+    const dead = claimer === 0 ? stalledLong : claimer !== THREAD_ID && !isThreadAlive(claimer);
+    if (!dead) return stalledLong ? HEAD_STUCK : HEAD_STALLED;
+    if (!this.#abandon(position, at)) return HEAD_STALLED;
     this.#stalledHead = null;
     return HEAD_SKIPPED;
   }
@@ -466,6 +486,7 @@ export class Ring {
   #claim(): number | null {
     const i32 = this.#i32;
     this.#fullOnTake = false;
+    this.#stuckOnLive = false;
     let position = Atomics.load(i32, L.R_ENQUEUE);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       // Messages in the ring if this position is claimed: in [0, capacity) when there is
@@ -533,8 +554,12 @@ export class Ring {
     // DEQUEUE is more than 2^31 positions stale could think so of a published message).
     if (((Atomics.load(i32, L.R_DEQUEUE) - (position - this.slots)) | 0) <= 0) return false;
     const taker = this.#holder(position, at);
-    const dead = taker === 0 ? now - this.#stuckSince >= STALL_MS : taker !== THREAD_ID && !isThreadAlive(taker);
-    if (!dead) return false;
+    const stalledLong = now - this.#stuckSince >= STALL_MS;
+    const dead = taker === 0 ? stalledLong : taker !== THREAD_ID && !isThreadAlive(taker);
+    if (!dead) {
+      this.#stuckOnLive = stalledLong;
+      return false;
+    }
     // Claimer word first: the slot must not name the dead taker once a sender can claim it.
     Atomics.store(i32, at + L.S_CLAIMER, 0);
     if (Atomics.compareExchange(i32, at + L.S_SEQUENCE, taken, position) !== taken) return false;

@@ -141,7 +141,11 @@ export class ObjectHeader {
         throw new IpcError('ENOENT', `${what} was never finished: ${abandonedBy(creator)} (create replaces it)`);
       }
       const left = timeLeft(deadline);
-      if (left === 0) throw corrupt(`${what} was never finished by its creator`);
+      if (left === 0) {
+        // Its creator lives but has not finished for PUBLISH_WAIT_MS: stopped, or swamped.
+        const by = creator > 0 ? `process ${creator}, which is alive but has not finished it in ${PUBLISH_WAIT_MS} ms (stopped?)` : 'a creator that has not recorded itself yet';
+        throw new IpcError('EAGAIN', `${what} is still being created by ${by}; try again later`);
+      }
       // In slices, so that a creator dying meanwhile is noticed.
       waitSync(words, W_MAGIC, 0, Math.min(left, PUBLISH_SLICE_MS));
       magic = Atomics.load(words, W_MAGIC);

@@ -9,7 +9,11 @@ import { bodyBytesFor, type StoreConfig } from '../channel/store.ts';
 export interface MailboxOptions<T = unknown> {
   /** Messages buffered: 0 = zero capacity (rendezvous), n = bounded (default 1024), Infinity = unbounded. */
   capacity?: number;
-  /** Byte budget of the buffered payloads (default 1 MiB; capacity × messageSize for fixed-size messages). */
+  /**
+   * Byte budget of the buffered payloads (default 1 MiB, or one message of maxMessageSize if
+   * that is larger; capacity × messageSize for fixed-size messages). Given together with a
+   * message size it cannot hold even once: EINVAL.
+   */
   maxBytes?: number;
   /** Variable length up to this many bytes (default 64 KiB)... */
   maxMessageSize?: number;
@@ -64,7 +68,8 @@ function arenaFor(capacity: number, maxBytesGiven: number | undefined, messageSi
       ? L.UNBOUNDED
       : messageSize !== 0
         ? Math.min(slots * messageSize, MAX_BYTES_LIMIT)
-        : DEFAULT_MAX_BYTES);
+        : // The default budget holds at least one message of the largest size allowed.
+          Math.max(DEFAULT_MAX_BYTES, maxMessageSize));
 
   // Cells: one per message for fixed sizes (up to 64 KiB); 256 bytes for variable ones,
   // smaller when every message fits in less.
@@ -140,6 +145,12 @@ export function planMailbox(options: unknown): MailboxPlan {
   }
   maxMessageSize ??= DEFAULT_MAX_MESSAGE_SIZE;
   const maxBytesGiven = optionalInteger(given.maxBytes, 'maxBytes', 1, MAX_BYTES_LIMIT);
+  const sizeGiven = given.maxMessageSize !== undefined || messageSize !== 0;
+  if (maxBytesGiven !== undefined && sizeGiven && maxBytesGiven < maxMessageSize) {
+    // Every message longer than the whole budget would fail with EMSGSIZE: say so now.
+    const size = messageSize !== 0 ? `messageSize ${messageSize}` : `maxMessageSize ${maxMessageSize}`;
+    throw new IpcError('EINVAL', `maxBytes ${maxBytesGiven} cannot hold one message of ${size}: give a larger maxBytes or a smaller message size`);
+  }
   const { maxBytes, cellBytes, perMessage, ring, worstCase, storeCells } = arenaFor(capacity, maxBytesGiven, messageSize, maxMessageSize);
   if (worstCase > storeCells) throw capacityTooLarge(capacity, maxBytesGiven, messageSize, maxMessageSize);
   // It starts with room for about 64 KiB (at least two of the largest messages) and

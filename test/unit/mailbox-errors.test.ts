@@ -262,3 +262,21 @@ test('1,000 pending receives on one handle print no MaxListenersExceededWarning,
     process.off('warning', onWarning);
   }
 });
+
+// ---- a byte budget and a message size that contradict each other -----------------------------
+
+test('maxBytes given smaller than the message size given is EINVAL at create; left out, it holds one largest message', T, async () => {
+  assert.throws(() => Mailbox.create('too-small', { maxMessageSize: 2048, maxBytes: 1024 }), ipcError('EINVAL'));
+  assert.throws(() => Mailbox.create('too-small', { messageSize: 2048, maxBytes: 1024 }), ipcError('EINVAL'));
+  // Only maxBytes given: a budget, and messages longer than it are EMSGSIZE when sent.
+  await withMailbox<Uint8Array>({ maxBytes: 1024, codec: 'bytes' }, (mb) => {
+    assert.throws(() => mb.trySend(new Uint8Array(2048)), ipcError('EMSGSIZE'));
+  });
+  // Only maxMessageSize given, larger than the default budget (1 MiB): the budget grows to hold it.
+  await withMailbox<Uint8Array>({ maxMessageSize: 2 << 20, codec: 'bytes' }, (mb) => {
+    const big = new Uint8Array(3 << 19).fill(7);
+    assert.equal(mb.trySend(big), true);
+    assert.deepEqual(mb.tryReceive()?.data, big);
+    assert.equal(mb.stats().maxBytes, 2 << 20);
+  });
+});

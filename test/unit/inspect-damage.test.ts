@@ -95,6 +95,17 @@ test('ring positions further apart than the capacity, or a negative count of byt
   });
 });
 
+test('a move record in a ring-mode mailbox is damage (moves into the list start after the switch)', async () => {
+  await withMailbox('ring-move', RING, (mb, name) => {
+    fill(mb, 2);
+    const view = openRingView(name);
+    view.i32[L.R_MOVE] = L.MOVE_STRAGGLER;
+    assertDamaged(name, /records a move into the list while in ring mode/);
+    // The calls that finish moves find it corrupt too: inspection agrees with them.
+    assert.throws(() => mb.tryReceive({ type: 0 }), ipcError('ECORRUPT'));
+  });
+});
+
 test('a published ring slot with a length beyond the maximum is damage', async () => {
   await withMailbox('ring-length', RING, (mb, name) => {
     fill(mb, 2);

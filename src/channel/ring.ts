@@ -20,15 +20,10 @@
 //   that party still runs: the sender from its claim until just before it publishes (then
 //   0), the receiver from its take until it releases the slot (then 0). 0 = unknown. A
 //   slot held by a dead party is recovered: a claimed one is skipped by receivers
-//   (recoverHead), a taken one released by senders (#releaseStalledTake). One held by a
-//   live party, or by an unknown one, is never recovered in RING mode: an unknown holder
-//   may be a party stopped between winning the slot and writing its id, which once it runs
-//   again reads or writes the slot as its own, so handing the slot to the next lap would
-//   lose one message and deliver another twice. Stuck for STALL_MS, such a slot moves the
-//   store to the list instead (HEAD_STUCK, stuckOnLiveTaker), which never reuses it. Each
-//   handle tracks the stuck position it sees across calls, so that short or non-blocking
-//   calls recover too, and looks at liveness (a system call) only when a position stays
-//   stuck for LOOK_MS.
+//   (recoverHead), a taken one released by senders (#releaseStalledTake); one held by an
+//   unknown party only once it has been stuck for STALL_MS. Each handle tracks the stuck
+//   position it sees across calls, so that short or non-blocking calls recover too, and
+//   looks at liveness (a system call) only when a position stays stuck for LOOK_MS.
 // - R_ABANDONED counts the positions skipped, so that totals count only real messages;
 //   R_SWITCHED says the switch to LIST mode is complete, so that a switch cut short by its
 //   switcher's death is finished by the next holder of the store's lock.
@@ -66,7 +61,7 @@ export const NOT_RING = -1;
  * the lock (store.ts TRY_LOCK_MS).
  */
 const QUIESCE_MS = 10;
-/** How long a slot may stay held by a live or unknown party before the store leaves RING mode to get past it. */
+/** How long a claimed slot may stay unpublished by a sender of unknown liveness before it is skipped. */
 export const STALL_MS = 1000;
 /**
  * How long a handle sees the same slot stuck (claimed and unpublished, or taken and not
@@ -96,9 +91,8 @@ export const HEAD_STALLED = 1;
 export const HEAD_SKIPPED = 2;
 /**
  * Claimed and not published for STALL_MS by a sender that lives (stopped: SIGSTOP, a
- * debugger) or is unknown (claimer 0: it may be stopped before it could write its id): the
- * ring cannot get past it, so the store must leave RING mode — the switch's moves skip the
- * claim, and the sender's late publish fails and goes to the list.
+ * debugger): the ring cannot get past it, so the store must leave RING mode — the switch's
+ * moves skip the claim, and the sender's late publish fails and goes to the list.
  */
 export const HEAD_STUCK = 3;
 
@@ -148,7 +142,7 @@ export class Ring {
   #stuckLook = 0;
   /** Whether the last FULL came from such a slot rather than from the capacity. */
   #fullOnTake = false;
-  /** Whether that slot's taker lives or is unknown and has held it for STALL_MS (see stuckOnLiveTaker). */
+  /** Whether that slot's taker lives and has held it for STALL_MS (see stuckOnLiveTaker). */
   #stuckOnLive = false;
   /** The head position this handle's receivers found claimed and unpublished, since when, next look. */
   #stalledHead: number | null = null;
@@ -262,9 +256,9 @@ export class Ring {
 
   /**
    * Whether the last tryPush() that returned FULL found a slot held for STALL_MS by a taker
-   * that lives (stopped: SIGSTOP, a debugger) or is unknown (0: it may be stopped before it
-   * could write its id): the ring cannot get past it, so the store must leave RING mode
-   * (the list does not need the slot; the taker, once it runs again, finishes its receive).
+   * that lives (stopped: SIGSTOP, a debugger): the ring cannot get past it, so the store
+   * must leave RING mode (the list does not need the slot; the taker, once it runs again,
+   * finishes its receive).
    */
   get stuckOnLiveTaker(): boolean {
     return this.#fullOnTake && this.#stuckOnLive;
@@ -371,8 +365,8 @@ export class Ring {
   /**
    * For a receiver that found nothing (tryPop() returned null): whether the head is a slot
    * its sender claimed and has not published (HEAD_STALLED), and if this handle has seen it
-   * so for LOOK_MS and that sender is dead, skips it (HEAD_SKIPPED); held so for STALL_MS by
-   * a live or unknown sender: HEAD_STUCK. HEAD_EMPTY: the ring is empty.
+   * so for LOOK_MS and that sender is dead (or unknown, for STALL_MS), skips it
+   * (HEAD_SKIPPED). HEAD_EMPTY: the ring is empty.
    */
   recoverHead(): number {
     const i32 = this.#i32;
@@ -395,8 +389,7 @@ export class Ring {
     this.#stalledHeadLook = now + LOOK_MS;
     const claimer = this.#holder(position, at);
     const stalledLong = now - this.#stalledHeadSince >= STALL_MS;
-    // An unknown claimer is never taken for dead (see the header): only the list gets past it.
-    const dead = claimer !== 0 && claimer !== THREAD_ID && !isThreadAlive(claimer);
+    const dead = claimer === 0 ? stalledLong : claimer !== THREAD_ID && !isThreadAlive(claimer);
     if (!dead) return stalledLong ? HEAD_STUCK : HEAD_STALLED;
     if (!this.#abandon(position, at)) return HEAD_STALLED;
     this.#stalledHead = null;
@@ -559,8 +552,8 @@ export class Ring {
   /**
    * The slot of `position` was taken on the previous lap and not released. The first time
    * a handle sees that, it notes it; if it still sees it LOOK_MS later, it looks at
-   * the taker and releases the slot if the taker is dead: the message went with the taker.
-   * Returns whether it released the slot.
+   * the taker and releases the slot if the taker is dead (or unknown for STALL_MS): the
+   * message went with the taker. Returns whether it released the slot.
    */
   #releaseStalledTake(position: number, at: number): boolean {
     const i32 = this.#i32;
@@ -583,8 +576,7 @@ export class Ring {
     if (((Atomics.load(i32, L.R_DEQUEUE) - (position - this.slots)) | 0) <= 0) return false;
     const taker = this.#holder(position, at);
     const stalledLong = now - this.#stuckSince >= STALL_MS;
-    // An unknown taker is never taken for dead (see the header): only the list gets past it.
-    const dead = taker !== 0 && taker !== THREAD_ID && !isThreadAlive(taker);
+    const dead = taker === 0 ? stalledLong : taker !== THREAD_ID && !isThreadAlive(taker);
     if (!dead) {
       this.#stuckOnLive = stalledLong;
       return false;

@@ -22,7 +22,7 @@ import { IpcError } from '../core/errors.ts';
 import { newBellToken, waitBell } from '../core/doorbell.ts';
 import { timeLeft, waitAsync, waitSync, WAIT_TIMED_OUT, type WaitResult } from '../core/wait.ts';
 import * as L from './layout.ts';
-import { FULL, HEAD_SKIPPED, HEAD_STALLED, HEAD_STUCK, NOT_RING, PUSHED, STALL_MS } from './ring.ts';
+import { FULL, HEAD_SKIPPED, HEAD_STALLED, HEAD_STUCK, NOT_RING, PUSHED } from './ring.ts';
 import { ANY, type Selector } from './selector.ts';
 import { LOCK_SLICE_MS, NOT_WAITING, type Envelope, type MessageStore, type Ticket } from './store.ts';
 
@@ -294,9 +294,10 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
       }
       if (again === NOT_RING) break;
       // Full because a taken slot is not released yet: its receiver may have died, and
-      // then no receiver comes to wake us. Look again within STALL_MS (tryPush recovers it).
+      // then no receiver comes to wake us. Look again once it has been stuck for STALL_MS
+      // (tryPush recovers it, or tells to leave the ring).
       const left = timeLeft(plan.deadline);
-      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: ring.fullOnTake ? Math.min(left, STALL_MS) : left, bell: 0 };
+      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: ring.fullOnTake ? Math.min(left, ring.takeStallLeftMs) : left, bell: 0 };
     } finally {
       store.senderDone(sender);
     }
@@ -550,7 +551,7 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
         store.wakeSenders();
         return again;
       }
-      yield sleepOnItems(seen, head === HEAD_STALLED ? Math.min(left, STALL_MS) : left, waiter >= 0 ? bell : 0);
+      yield sleepOnItems(seen, head === HEAD_STALLED ? Math.min(left, ring.headStallLeftMs) : left, waiter >= 0 ? bell : 0);
     } catch (error) {
       failed = true;
       failure = error;

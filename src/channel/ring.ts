@@ -101,6 +101,13 @@ function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+// Time left until a slot first found stuck at `since` has been stuck for STALL_MS (at least
+// LOOK_MS, when liveness is looked at next; STALL_MS when nothing is tracked).
+function stallLeftMs(since: number | null): number {
+  if (since === null) return STALL_MS;
+  return Math.min(STALL_MS, Math.max(LOOK_MS, Math.ceil(since + STALL_MS - performance.now())));
+}
+
 /** Slots for a store of `capacity` messages of up to `maxMessageSize` bytes, or 0 when a ring does not fit. */
 export function ringSlotsFor(capacity: number, maxMessageSize: number, maxBytes: number): { slots: number; slotBytes: number } {
   const none = { slots: 0, slotBytes: 0 };
@@ -255,6 +262,20 @@ export class Ring {
    */
   get stuckOnLiveTaker(): boolean {
     return this.#fullOnTake && this.#stuckOnLive;
+  }
+
+  /**
+   * How long a sender whose last tryPush() found a taken slot (fullOnTake) may sleep before
+   * it looks again: until this handle has seen the slot stuck for STALL_MS, so that a wake-up
+   * in between does not start another whole STALL_MS.
+   */
+  get takeStallLeftMs(): number {
+    return stallLeftMs(this.#stuckPosition === null ? null : this.#stuckSince);
+  }
+
+  /** The same for a receiver whose recoverHead() found the head claimed (HEAD_STALLED). */
+  get headStallLeftMs(): number {
+    return stallLeftMs(this.#stalledHead === null ? null : this.#stalledHeadSince);
   }
 
   /** Appends a message: PUSHED, FULL, or NOT_RING when the store has left RING mode. */

@@ -5,7 +5,9 @@
 // STALL_MS the others move the mailbox to the list, which does not need the slot.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Mailbox } from '../../src/index.ts';
+import { STALL_MS } from '../../src/channel/ring.ts';
 import { claimWithoutPublishing, mode, openRingView, publishClaimed, takeWithoutReleasing } from '../helpers/ring-white-box.ts';
 import { startPeer, until } from '../helpers/mailbox-client.ts';
 import { useNamespace } from '../support/namespace.ts';
@@ -72,6 +74,45 @@ for (const sending of ['send()', 'trySend() polling'] as const) {
       const received: string[] = [];
       for (let m = mailbox.tryReceive(); m !== null; m = mailbox.tryReceive()) received.push(m.data);
       assert.deepEqual(received, ['second', 'third', 'fourth', ...Array.from({ length: sent }, (_, i) => `fill ${i}`), 'more']);
+    } finally {
+      await peer.kill();
+      mailbox.unlink();
+    }
+  });
+}
+
+// The STALL_MS a stuck slot is waited out counts from when the party first found it stuck:
+// a wake-up in between (room freed, a message sent) must not start another full STALL_MS.
+for (const side of ['sender', 'receiver'] as const) {
+  test(`a ${side} woken shortly before STALL_MS is up still gets past the stopped party's slot at STALL_MS`, T, async () => {
+    const name = `woken-${side}`;
+    using mailbox = Mailbox.create<string>(name, OPTIONS);
+    const peer = await stoppedProcess();
+    try {
+      const view = openRingView(name);
+      let wake: () => void;
+      let pending: Promise<unknown>;
+      let begun: number;
+      if (side === 'sender') {
+        for (const value of ['first', 'second', 'third', 'fourth']) assert.equal(mailbox.trySend(value), true);
+        takeWithoutReleasing(view, peer.pid);
+        // The next position is the held slot's: room by count, none in the ring.
+        begun = performance.now();
+        pending = mailbox.send('fifth', { timeout: 20_000 });
+        wake = () => assert.equal(mailbox.tryReceive()?.data, 'second');
+      } else {
+        claimWithoutPublishing(view, peer.pid);
+        assert.equal(mailbox.trySend('behind'), true);
+        begun = performance.now();
+        pending = mailbox.receive({ timeout: 20_000 });
+        wake = () => assert.equal(mailbox.trySend('more'), true);
+      }
+      await delay(STALL_MS * 0.9);
+      wake();
+      await pending;
+      const elapsed = performance.now() - begun;
+      assert.equal(mode(view), 'list');
+      assert.ok(elapsed < STALL_MS * 1.5, `got past the slot after ${Math.round(elapsed)} ms`);
     } finally {
       await peer.kill();
       mailbox.unlink();

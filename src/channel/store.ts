@@ -331,11 +331,6 @@ export class MessageStore {
     }
   }
 
-  /** Whether this thread holds the store's lock. */
-  get lockHeld(): boolean {
-    return this.#lock.heldByCurrentThread;
-  }
-
   /** After acquiring: adopt a grown arena, repair a dead holder's work, finish a switch. Unlocks if it throws. */
   #acquired(ownerDied: boolean): void {
     try {

@@ -135,23 +135,24 @@ function isPlain(selector: Selector): boolean {
 function* leaveRingSteps(store: MessageStore, deadline: number, what: string): Steps<void> {
   if (store.ring === null || !store.ring.active) return;
   yield* lockOrTimeOut(store, deadline, what);
-  try {
-    store.ensureList();
-  } finally {
-    store.unlock();
-  }
+  switchAndUnlock(store);
 }
 
 /** leaveRingSteps() for a call that does not wait: false when the lock could not be had. */
 function leaveRingBriefly(store: MessageStore): boolean {
   if (store.ring === null || !store.ring.active) return true;
   if (!store.tryLockBriefly()) return false;
+  switchAndUnlock(store);
+  return true;
+}
+
+/** With the lock held: moves the store to LIST mode, then lets the lock go. */
+function switchAndUnlock(store: MessageStore): void {
   try {
     store.ensureList();
   } finally {
     store.unlock();
   }
-  return true;
 }
 
 /** Enqueues now, if there is room (and, with zero capacity, a receiver waiting). */

@@ -182,7 +182,7 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
   try {
     store.checkRemoved();
     if (!store.hasRoom(payload.length)) return false;
-    if (store.config.capacity === 0 && !store.claimWaitingReceiver(type)) return false;
+    if (store.config.capacity === 0 && !store.handToWaitingReceiver(type)) return false;
     store.enqueue(payload, type);
   } finally {
     store.unlock();

@@ -16,8 +16,8 @@
 //   registerReceiver() to releaseReceiver(), both under the lock, and holds a slot for that
 //   time if one is free. A receiver that dies asleep is uncounted when its dead slot is
 //   found (zero-capacity trySend, stats(), repair), so the counts stay true.
-// - Zero capacity: a message a trySend handed to a blocked receiver (R_CLAIMED) may still
-//   be taken by another receiver; taking it frees the claim, so the first stays reachable.
+// - Zero capacity: a message a trySend handed to a blocked receiver (RECEIVER_HANDED) may still
+//   be taken by another receiver; taking it ends the hand-over, so the first stays reachable.
 // The lock is a robust Mutex: when a holder dies mid-operation the next one to lock
 // rebuilds the list and the free list from what is reachable (repair()).
 import { crashPoint } from '../core/crash-point.ts';
@@ -105,7 +105,7 @@ export const NOT_WAITING = -1;
 /** A waiting receiver that found the slot table full: counted, but in no slot. */
 const NO_SLOT = -2;
 
-/** This thread's start time as a receiver slot records it (L.R_START). */
+/** This thread's start time as a receiver slot records it (L.RECEIVER_START). */
 function ownStartWord(): number {
   const started = currentThreadStartTime();
   return started === null ? 0 : started & 0x7fffffff;
@@ -229,7 +229,7 @@ export class MessageStore {
     words[L.C_HEAD] = L.NONE;
     words[L.C_TAIL] = L.NONE;
     if (config.ringSlots > 0) Ring.initialize(body, config.ringSlots, config.ringSlotBytes);
-    else words[L.R_MODE] = L.MODE_LIST;
+    else words[L.C_MODE] = L.MODE_LIST;
     linkFreeCells(words, arenaStart(config), config.cellBytes, 0, config.initialCells, L.NONE);
     words[L.C_FREE_HEAD] = 0;
     words[L.C_FREE_COUNT] = config.initialCells;
@@ -250,8 +250,8 @@ export class MessageStore {
       initialCells: words[L.C_INITIAL_CELLS]!,
       maxCells: words[L.C_MAX_CELLS]!,
       inflight: words[L.C_INFLIGHT]!,
-      ringSlots: words[L.R_SLOTS]!,
-      ringSlotBytes: words[L.R_SLOT_BYTES]!,
+      ringSlots: words[L.C_RING_SLOTS]!,
+      ringSlotBytes: words[L.C_RING_SLOT_BYTES]!,
     };
     checkStoreConfig(config, body.byteLength, what);
     const store = new MessageStore(body, config, isRemoved, what, file);
@@ -458,7 +458,7 @@ export class MessageStore {
    * stopped for longer than the switch waits). A move cut short by a mover's death is
    * finished first.
    *
-   * One move: record it (R_MOVE_*), claim the position (DEQUEUE), link the message into
+   * One move: record it (C_MOVE_*), claim the position (DEQUEUE), link the message into
    * the list, count it, release the slot, clear the record. The slot keeps the message
    * until the list has it, so whatever step a mover dies at, the next holder of the lock
    * (after repair()) finds the message in the list (the tail is no longer the recorded
@@ -478,7 +478,7 @@ export class MessageStore {
       const envelope = ring.claimForMove(position);
       if (envelope === null) {
         // A straggling receiver took it first.
-        Atomics.store(this.words, L.R_MOVE, L.MOVE_NONE);
+        Atomics.store(this.words, L.C_MOVE_KIND, L.MOVE_NONE);
         continue;
       }
       crashPoint(`${step}:claimed`);
@@ -490,20 +490,20 @@ export class MessageStore {
   // Records a move (lock held): what the list looks like before it, and what the message gets.
   #recordMove(kind: number, position: number): void {
     const words = this.words;
-    words[L.R_MOVE_POSITION] = position;
-    words[L.R_MOVE_TAIL] = words[L.C_TAIL]!;
-    words[L.R_MOVE_SEQ] = kind === L.MOVE_SWITCH ? position : words[L.C_NEXT_SEQ]!;
+    words[L.C_MOVE_POSITION] = position;
+    words[L.C_MOVE_TAIL] = words[L.C_TAIL]!;
+    words[L.C_MOVE_SEQ] = kind === L.MOVE_SWITCH ? position : words[L.C_NEXT_SEQ]!;
     this.#f64[L.F_MOVE_TOTAL_SENT] = this.#f64[L.F_TOTAL_SENT]!;
     // Last: a record is valid once it names its kind.
-    Atomics.store(words, L.R_MOVE, kind);
+    Atomics.store(words, L.C_MOVE_KIND, kind);
   }
 
   // Links the message of the recorded move at the tail, then settles the move.
   #linkMove(envelope: Envelope, position: number): void {
     const words = this.words;
-    const step = words[L.R_MOVE] === L.MOVE_SWITCH ? 'switch' : 'straggler';
+    const step = words[L.C_MOVE_KIND] === L.MOVE_SWITCH ? 'switch' : 'straggler';
     try {
-      this.#append(envelope.data, envelope.type, envelope.pid, envelope.threadId, words[L.R_MOVE_SEQ]!, envelope.sentAt);
+      this.#append(envelope.data, envelope.type, envelope.pid, envelope.threadId, words[L.C_MOVE_SEQ]!, envelope.sentAt);
     } catch (error) {
       // Not linked (#append fails only before it links): the record stays, for the next
       // holder of the lock to move the message again.
@@ -521,13 +521,13 @@ export class MessageStore {
    */
   #settleMove(): void {
     const words = this.words; // #append may have grown the arena onto a new mapping
-    const kind = words[L.R_MOVE]!;
-    const position = words[L.R_MOVE_POSITION]!;
+    const kind = words[L.C_MOVE_KIND]!;
+    const position = words[L.C_MOVE_POSITION]!;
     if (kind === L.MOVE_STRAGGLER) {
       // It was sent after every message of the list: it joins as if sent now, with the
       // list's next seq (its ring position may already be a list message's seq).
       const base = this.#wordOf(this.#checkCell(words[L.C_TAIL]!, 'tail'));
-      words[L.C_NEXT_SEQ] = (words[L.R_MOVE_SEQ]! + 1) | 0;
+      words[L.C_NEXT_SEQ] = (words[L.C_MOVE_SEQ]! + 1) | 0;
       words[L.C_LAST_SEND_PID] = words[base + L.MSG_PID]!;
       this.#f64[L.F_TOTAL_SENT] = this.#f64[L.F_MOVE_TOTAL_SENT]! + 1;
       this.#f64[L.F_LAST_SEND_TIME] = this.#f64[(base * 4 + L.MSG_SENT_AT_BYTE) / 8]!;
@@ -536,7 +536,7 @@ export class MessageStore {
     Atomics.add(words, L.C_ITEMS_SEQ, 1);
     this.ring!.releaseMoved(position);
     crashPoint(`${kind === L.MOVE_SWITCH ? 'switch' : 'straggler'}:released`);
-    Atomics.store(words, L.R_MOVE, L.MOVE_NONE);
+    Atomics.store(words, L.C_MOVE_KIND, L.MOVE_NONE);
   }
 
   /**
@@ -547,16 +547,16 @@ export class MessageStore {
    */
   #finishMove(): void {
     const words = this.words;
-    const kind = Atomics.load(words, L.R_MOVE);
+    const kind = Atomics.load(words, L.C_MOVE_KIND);
     if (kind === L.MOVE_NONE) return;
     if (kind !== L.MOVE_SWITCH && kind !== L.MOVE_STRAGGLER) throw corrupt(`${this.#what} records a move of kind ${kind}`);
-    const position = words[L.R_MOVE_POSITION]!;
-    if (words[L.C_TAIL] !== words[L.R_MOVE_TAIL]) {
+    const position = words[L.C_MOVE_POSITION]!;
+    if (words[L.C_TAIL] !== words[L.C_MOVE_TAIL]) {
       this.#settleMove();
       return;
     }
     const envelope = this.ring!.moveHeld(position);
-    if (envelope === null) Atomics.store(words, L.R_MOVE, L.MOVE_NONE);
+    if (envelope === null) Atomics.store(words, L.C_MOVE_KIND, L.MOVE_NONE);
     else this.#linkMove(envelope, position);
   }
 
@@ -634,11 +634,11 @@ export class MessageStore {
     let rung = false;
     for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
       const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
-      const token = Atomics.load(words, at + L.R_BELL);
+      const token = Atomics.load(words, at + L.RECEIVER_BELL);
       if (token === 0) continue;
-      const tid = Atomics.load(words, at + L.R_TID);
+      const tid = Atomics.load(words, at + L.RECEIVER_TID);
       // The token is ours to ring only if no other waker took it first.
-      if (tid <= 0 || Atomics.compareExchange(words, at + L.R_BELL, token, 0) !== token) continue;
+      if (tid <= 0 || Atomics.compareExchange(words, at + L.RECEIVER_BELL, token, 0) !== token) continue;
       if (ringBell(tid, token)) {
         rung = true;
         if (!all) return;
@@ -736,7 +736,7 @@ export class MessageStore {
     if (chosen === L.NONE) return null;
     if (into !== null) checkFits(this.#messageLength(chosen), into);
     const envelope = this.#read(chosen, into);
-    if (this.config.capacity === 0) this.#unclaim(words[this.#wordOf(chosen) + L.MSG_SEQ]!);
+    if (this.config.capacity === 0) this.#endHandOver(words[this.#wordOf(chosen) + L.MSG_SEQ]!);
     this.#unlink(chosenPrevious, chosen);
     words[L.C_LAST_RECEIVE_PID] = PID;
     this.#f64[L.F_TOTAL_RECEIVED] = this.#f64[L.F_TOTAL_RECEIVED]! + 1;
@@ -807,19 +807,19 @@ export class MessageStore {
       if (slot === NO_SLOT) return NO_SLOT;
     }
     const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
-    words[at + L.R_KIND] = selector.kind;
-    words[at + L.R_VALUE] = selector.value;
-    words[at + L.R_FROM] = selector.from;
-    words[at + L.R_CLAIMED] = 0;
-    words[at + L.R_START] = ownStartWord();
-    words[at + L.R_TID] = THREAD_ID;
-    Atomics.store(words, at + L.R_BELL, bell);
+    words[at + L.RECEIVER_KIND] = selector.kind;
+    words[at + L.RECEIVER_VALUE] = selector.value;
+    words[at + L.RECEIVER_FROM] = selector.from;
+    words[at + L.RECEIVER_HANDED] = 0;
+    words[at + L.RECEIVER_START] = ownStartWord();
+    words[at + L.RECEIVER_TID] = THREAD_ID;
+    Atomics.store(words, at + L.RECEIVER_BELL, bell);
     return slot;
   }
 
   #freeReceiverSlot(): number {
     for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
-      if (this.words[L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.R_TID] === 0) return slot;
+      if (this.words[L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.RECEIVER_TID] === 0) return slot;
     }
     return NO_SLOT;
   }
@@ -836,19 +836,19 @@ export class MessageStore {
    */
   releaseReceiver(waiter: number, selector: Selector): number | null {
     if (waiter === NOT_WAITING) return null;
-    let claimed: number | null = null;
+    let handedOver: number | null = null;
     if (waiter !== NO_SLOT) {
       const at = L.C_RECEIVER_SLOTS + waiter * L.RECEIVER_SLOT_WORDS;
       const words = this.words;
       // A live receiver's slot is never taken for a dead one's, so it is still ours.
-      if (words[at + L.R_TID] !== THREAD_ID) return null;
-      Atomics.store(words, at + L.R_BELL, 0);
-      claimed = words[at + L.R_CLAIMED] === 1 ? words[at + L.R_CLAIM_SEQ]! : null;
-      words[at + L.R_CLAIMED] = 0;
-      words[at + L.R_TID] = 0;
+      if (words[at + L.RECEIVER_TID] !== THREAD_ID) return null;
+      Atomics.store(words, at + L.RECEIVER_BELL, 0);
+      handedOver = words[at + L.RECEIVER_HANDED] === 1 ? words[at + L.RECEIVER_HANDED_SEQ]! : null;
+      words[at + L.RECEIVER_HANDED] = 0;
+      words[at + L.RECEIVER_TID] = 0;
     }
     this.#uncountReceiver(selector.kind, selector.from);
-    return claimed;
+    return handedOver;
   }
 
   #uncountReceiver(kind: number, from: number): void {
@@ -862,13 +862,13 @@ export class MessageStore {
    */
   #dropIfDead(at: number): boolean {
     const words = this.words;
-    const tid = words[at + L.R_TID]!;
-    if (tid === 0 || tid === THREAD_ID || isThreadAlive(tid, startedAs(words[at + L.R_START]!))) return false;
+    const tid = words[at + L.RECEIVER_TID]!;
+    if (tid === 0 || tid === THREAD_ID || isThreadAlive(tid, startedAs(words[at + L.RECEIVER_START]!))) return false;
     // Slot first, count second (as in releaseReceiver): dying in between over-counts.
-    Atomics.store(words, at + L.R_BELL, 0);
-    words[at + L.R_CLAIMED] = 0;
-    words[at + L.R_TID] = 0;
-    this.#uncountReceiver(words[at + L.R_KIND]!, words[at + L.R_FROM]!);
+    Atomics.store(words, at + L.RECEIVER_BELL, 0);
+    words[at + L.RECEIVER_HANDED] = 0;
+    words[at + L.RECEIVER_TID] = 0;
+    this.#uncountReceiver(words[at + L.RECEIVER_KIND]!, words[at + L.RECEIVER_FROM]!);
     return true;
   }
 
@@ -877,17 +877,17 @@ export class MessageStore {
    * a message of `type` from this process, and hands it the message about to be enqueued
    * (seq = C_NEXT_SEQ). Slots of dead receivers are freed on the way.
    */
-  claimWaitingReceiver(type: number): boolean {
+  handToWaitingReceiver(type: number): boolean {
     const words = this.words;
     for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
       const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
-      const tid = words[at + L.R_TID]!;
-      if (tid === 0 || words[at + L.R_CLAIMED] !== 0) continue;
-      const selector = { kind: words[at + L.R_KIND]!, value: words[at + L.R_VALUE]!, from: words[at + L.R_FROM]! };
+      const tid = words[at + L.RECEIVER_TID]!;
+      if (tid === 0 || words[at + L.RECEIVER_HANDED] !== 0) continue;
+      const selector = { kind: words[at + L.RECEIVER_KIND]!, value: words[at + L.RECEIVER_VALUE]!, from: words[at + L.RECEIVER_FROM]! };
       if (!matches(selector, type, PID)) continue;
       if (this.#dropIfDead(at)) continue;
-      words[at + L.R_CLAIM_SEQ] = words[L.C_NEXT_SEQ]!;
-      words[at + L.R_CLAIMED] = 1;
+      words[at + L.RECEIVER_HANDED_SEQ] = words[L.C_NEXT_SEQ]!;
+      words[at + L.RECEIVER_HANDED] = 1;
       return true;
     }
     return false;
@@ -908,14 +908,14 @@ export class MessageStore {
   /**
    * Zero capacity (lock held): the message `seq` is being taken. If it was handed to a
    * receiver other than the taker (a wake may reach another receiver first, which takes
-   * it), that receiver still waits: make its slot claimable again, or no trySend could
+   * it), that receiver still waits: make its slot free for a hand-over again, or no trySend could
    * ever reach it.
    */
-  #unclaim(seq: number): void {
+  #endHandOver(seq: number): void {
     const words = this.words;
     for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
       const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
-      if (words[at + L.R_CLAIMED] === 1 && words[at + L.R_CLAIM_SEQ] === seq) words[at + L.R_CLAIMED] = 0;
+      if (words[at + L.RECEIVER_HANDED] === 1 && words[at + L.RECEIVER_HANDED_SEQ] === seq) words[at + L.RECEIVER_HANDED] = 0;
     }
   }
 
@@ -1291,10 +1291,10 @@ export function wakeEveryWaiter(control: SharedArrayBuffer): void {
   Atomics.add(words, L.C_SPACE_SEQ, 1);
   for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
     const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
-    const token = Atomics.load(words, at + L.R_BELL);
-    const tid = Atomics.load(words, at + L.R_TID);
+    const token = Atomics.load(words, at + L.RECEIVER_BELL);
+    const tid = Atomics.load(words, at + L.RECEIVER_TID);
     // The token is ours to ring only if no other waker took it first.
-    if (token !== 0 && tid > 0 && Atomics.compareExchange(words, at + L.R_BELL, token, 0) === token) ringBell(tid, token);
+    if (token !== 0 && tid > 0 && Atomics.compareExchange(words, at + L.RECEIVER_BELL, token, 0) === token) ringBell(tid, token);
   }
   wake(words, L.C_ITEMS_SEQ, WAKE_ALL);
   wake(words, L.C_SPACE_SEQ, WAKE_ALL);

@@ -30,7 +30,7 @@
 // - In LIST mode the store moves what the ring holds into the list one message at a time
 //   (claimForMove, then releaseMoved once the message is linked): the slot stays held, its
 //   message intact, until the list has it, so a mover that dies in between loses nothing
-//   (the store's move record says what to finish, see store.ts).
+//   (the store's move record says what to finish, see ring-switch.ts).
 // - Totals beyond 2^32: each position word has a half-lap count (2^31 positions each) that
 //   the party moving the position onto a multiple of CHECKPOINT catches up; readers take
 //   the half laps from it and the top bit of the position, so it may lag by one half lap
@@ -46,7 +46,7 @@ import { PID, THREAD_ID } from '../core/thread-id.ts';
 import { threadId } from 'node:worker_threads';
 import * as L from './layout.ts';
 import { checkFits } from './receive-buffer.ts';
-import type { Envelope } from './store.ts';
+import type { Envelope } from './cell-arena.ts';
 
 export const PUSHED = 1;
 export const FULL = 0;
@@ -58,7 +58,7 @@ export const NOT_RING = -1;
  * operations in flight to finish. A running party finishes within microseconds; one that
  * stays stopped or descheduled longer is a straggler, which the moves allow for. Short,
  * because the wait blocks an event loop: the same bound as a non-blocking call's wait for
- * the lock (store.ts TRY_LOCK_MS).
+ * the lock (store-lock.ts TRY_LOCK_MS).
  */
 const QUIESCE_MS = 10;
 /** How long a claimed slot may stay unpublished by a sender of unknown liveness before it is skipped. */

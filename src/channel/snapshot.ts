@@ -15,7 +15,7 @@
 // - Where stats() would first finish a switch to LIST mode (MODE is LIST, the ring still
 //   holds messages), the messages still in the ring are counted with the list's: they are
 //   queued, only not moved yet.
-// The configuration is checked by checkStoreConfig() (store.ts), as MessageStore.attach()
+// The configuration is checked by checkStoreConfig() (store-config.ts), as MessageStore.attach()
 // checks it, against the body size the header declares: attach() itself cannot be used
 // here, because a tool that reads only the control block (or a copy of it) has no arena to
 // give it.
@@ -23,7 +23,8 @@ import { corrupt } from '../core/errors.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { CODEC_IDS } from './codec.ts';
 import * as L from './layout.ts';
-import { checkStoreConfig, type StoreConfig, type StoreStats } from './store.ts';
+import { checkStoreConfig, type StoreConfig } from './store-config.ts';
+import type { StoreStats } from './store-stats.ts';
 
 /** Largest pid (and thread id) Linux hands out: PID_MAX_LIMIT on 64-bit systems. */
 export const MAX_PID = 1 << 22;

@@ -6,7 +6,7 @@
 //
 // What is checked (docs/LAYOUT.md gives each word's range):
 // - the lock word (as the Mutex validates it) and the waiting counts;
-// - the receiver slots: a thread id or 0, a known selector kind, a claimed flag of 0 or 1;
+// - the receiver slots: a thread id or 0, a known selector kind, a handed-over flag of 0 or 1;
 // - the ring: 0 <= ENQUEUE - DEQUEUE <= capacity, MODE and SWITCHED, and every slot's
 //   sequence word against the position it serves (see checkRing), the length of every
 //   published slot, the bytes in it (never negative);
@@ -23,10 +23,10 @@
 //   between two equal readings saw no change. A store that never holds still for
 //   STABLE_TRIES walks is not judged on that part (nothing is reported for it).
 // - A list whose lock is held is not walked: its holder may be half-way through a change,
-//   and if it died there, the next locker repairs the list (store.ts #repair).
+//   and if it died there, the next locker repairs the list (store-repair.ts).
 import * as L from './layout.ts';
 import { ANY, MAX_TYPE } from './selector.ts';
-import { arenaStart, type StoreConfig } from './store.ts';
+import { arenaStart, type StoreConfig } from './store-config.ts';
 
 /** Walks of a changing store before giving up on judging it. */
 const STABLE_TRIES = 4;

@@ -168,7 +168,7 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
     // A stopped receiver holding a slot: the list gets past it (if the lock can be had now).
     if (pushed === FULL && !(ring.stuckOnLiveTaker && leaveRingBriefly(store))) return false;
   }
-  // A full mailbox needs no lock to say so: a sender polling it must not slow receivers.
+  // A full store needs no lock to say so: a sender polling it must not slow receivers.
   const { capacity } = store.config;
   if (capacity > 0 && store.queuedHint >= capacity) {
     store.checkRemoved();
@@ -209,8 +209,8 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
         ticket = store.enqueue(plan.payload, plan.type);
         break;
       }
-      if (plan.failWhenFull) throw new IpcError('EAGAIN', 'the mailbox is full');
-      if (timeLeft(plan.deadline) === 0) throw timedOut('no room in the mailbox; nothing was sent');
+      if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);
+      if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${store.what}; nothing was sent`);
       sender = store.senderWaits();
     } finally {
       store.unlock();
@@ -282,8 +282,8 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
       yield* leaveRingSteps(store, plan.deadline, NOTHING_SENT);
       break;
     }
-    if (plan.failWhenFull) throw new IpcError('EAGAIN', 'the mailbox is full');
-    if (timeLeft(plan.deadline) === 0) throw timedOut('no room in the mailbox; nothing was sent');
+    if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);
+    if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${store.what}; nothing was sent`);
     const sender = store.senderWaits();
     try {
       const seen = Atomics.load(words, L.C_SPACE_SEQ);
@@ -362,7 +362,7 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
       return null;
     }
   }
-  // An empty queue needs no lock: a receiver polling an empty mailbox must not slow senders.
+  // An empty queue needs no lock: a receiver polling an empty store must not slow senders.
   // Out of RING mode the ring may still hold messages (a switch cut short, a straggler):
   // then the lock moves them into the list.
   if (store.queuedHint === 0 && (ring === null || ring.count === 0)) {

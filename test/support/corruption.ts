@@ -100,9 +100,9 @@ const DEAD_TID = (1 << 22) - 7;
 /** Control block words by name, for the report: every C_/R_ index of the layout. */
 const CONTROL_NAMES = new Map<number, string>();
 for (const [key, value] of Object.entries(L)) {
-  // C_* and the ring's R_* words (R_* below 256 are receiver slot fields, named below).
-  if (typeof value === 'number' && /^(C|R)_[A-Z_]+$/.test(key) && key !== 'C_LOCK_BYTE_OFFSET' && value < L.CONTROL_BYTES / 4) {
-    if (!key.startsWith('R_') || value >= 256) CONTROL_NAMES.set(value, key);
+  // C_* words, the ring's C_RING_* among them (receiver slot fields are named below).
+  if (typeof value === 'number' && /^C_[A-Z_]+$/.test(key) && key !== 'C_LOCK_BYTE_OFFSET' && value < L.CONTROL_BYTES / 4) {
+    CONTROL_NAMES.set(value, key);
   }
 }
 CONTROL_NAMES.set(L.C_LOCK_BYTE_OFFSET / 4, 'lock state');

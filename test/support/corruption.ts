@@ -116,11 +116,16 @@ for (const [name, f64] of [
   CONTROL_NAMES.set(f64 * 2, `${name} low`);
   CONTROL_NAMES.set(f64 * 2 + 1, `${name} high`);
 }
-/** The words whose values a store relies on, receiver slots aside: damaged most often. */
-const MEANINGFUL_CONTROL_WORDS = [...CONTROL_NAMES.keys()].filter((word) => word < L.C_RECEIVER_SLOTS || word >= L.C_RING_ENQUEUE);
+/**
+ * The words whose values a store relies on, receiver slots aside: damaged most often. In
+ * offset order, so that a seed damages the same words whatever the layout's names are.
+ */
+const MEANINGFUL_CONTROL_WORDS = [...CONTROL_NAMES.keys()]
+  .filter((word) => word < L.C_RECEIVER_SLOTS || word >= L.C_RING_ENQUEUE)
+  .sort((a, b) => a - b);
 const RECEIVER_SLOT_WORDS: number[] = [];
 for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
-  const names = ['tid', 'kind', 'value', 'from', 'claimed', 'claimSeq', 'bell', 'spare'];
+  const names = ['tid', 'kind', 'value', 'from', 'handed', 'handedSeq', 'bell', 'start'];
   for (let word = 0; word < L.RECEIVER_SLOT_WORDS; word++) {
     const index = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + word;
     CONTROL_NAMES.set(index, `receiver slot ${slot} ${names[word]}`);

@@ -125,8 +125,6 @@ export interface SendPlan {
   untilTaken: boolean;
   /** Reject with EAGAIN instead of waiting when full. */
   failWhenFull: boolean;
-  /** How errors name the object ('mailbox "x"'). */
-  what: string;
 }
 
 function isPlain(selector: Selector): boolean {
@@ -170,7 +168,7 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
     // A stopped receiver holding a slot: the list gets past it (if the lock can be had now).
     if (pushed === FULL && !(ring.stuckOnLiveTaker && leaveRingBriefly(store))) return false;
   }
-  // A full mailbox needs no lock to say so: a sender polling it must not slow receivers.
+  // A full store needs no lock to say so: a sender polling it must not slow receivers.
   const { capacity } = store.config;
   if (capacity > 0 && store.queuedHint >= capacity) {
     store.checkRemoved();
@@ -184,7 +182,7 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
   try {
     store.checkRemoved();
     if (!store.hasRoom(payload.length)) return false;
-    if (store.config.capacity === 0 && !store.claimWaitingReceiver(type)) return false;
+    if (store.config.capacity === 0 && !store.handToWaitingReceiver(type)) return false;
     store.enqueue(payload, type);
   } finally {
     store.unlock();
@@ -195,13 +193,13 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
 
 export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
   // Waiting for delivery needs the list (a ticket); plain sends use the ring while it lasts.
-  if (plan.untilTaken) yield* leaveRingSteps(store, plan.deadline, nothingSent(plan.what));
+  if (plan.untilTaken) yield* leaveRingSteps(store, plan.deadline, nothingSent(store.what));
   else if (yield* ringSendSteps(store, plan)) return;
   let ticket: Ticket | undefined;
   while (ticket === undefined) {
     let seen: number;
     let sender: number;
-    yield* lockOrTimeOut(store, plan.deadline, nothingSent(plan.what));
+    yield* lockOrTimeOut(store, plan.deadline, nothingSent(store.what));
     try {
       // The word before the removal check (see the header): an unlink after the check
       // changes it, so the wait below cannot sleep through that unlink's wake-up.
@@ -211,8 +209,8 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
         ticket = store.enqueue(plan.payload, plan.type);
         break;
       }
-      if (plan.failWhenFull) throw new IpcError('EAGAIN', `${plan.what} is full`);
-      if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${plan.what}; nothing was sent`);
+      if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);
+      if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${store.what}; nothing was sent`);
       sender = store.senderWaits();
     } finally {
       store.unlock();
@@ -233,7 +231,7 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
     let failure: unknown;
     try {
       store.checkRemoved();
-      if (timeLeft(plan.deadline) === 0) failure = timedOut(`no receiver took the message sent to ${plan.what}`);
+      if (timeLeft(plan.deadline) === 0) failure = timedOut(`no receiver took the message sent to ${store.what}`);
     } catch (error) {
       failure = error;
     }
@@ -284,11 +282,11 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
     if (pushed === NOT_RING) break;
     if (ring.stuckOnLiveTaker) {
       // A stopped receiver holds a slot: the list gets past it.
-      yield* leaveRingSteps(store, plan.deadline, nothingSent(plan.what));
+      yield* leaveRingSteps(store, plan.deadline, nothingSent(store.what));
       break;
     }
-    if (plan.failWhenFull) throw new IpcError('EAGAIN', `${plan.what} is full`);
-    if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${plan.what}; nothing was sent`);
+    if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);
+    if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${store.what}; nothing was sent`);
     const sender = store.senderWaits();
     try {
       const seen = Atomics.load(words, L.C_SPACE_SEQ);
@@ -367,7 +365,7 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
       return null;
     }
   }
-  // An empty queue needs no lock: a receiver polling an empty mailbox must not slow senders.
+  // An empty queue needs no lock: a receiver polling an empty store must not slow senders.
   // Out of RING mode the ring may still hold messages (a switch cut short, a straggler):
   // then the lock moves them into the list.
   if (store.queuedHint === 0 && (ring === null || ring.count === 0)) {
@@ -397,8 +395,6 @@ export interface ReceivePlan {
   into: Uint8Array | null;
   /** Sleep on this thread's doorbell while holding a receiver slot (asynchronous drivers only). */
   bells: boolean;
-  /** How errors name the object ('mailbox "x"'). */
-  what: string;
 }
 
 /**
@@ -419,7 +415,7 @@ export function pollReceive(store: MessageStore, selector: Selector, into: Uint8
 export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelope> {
   const { selector, deadline, into } = plan;
   if (!isPlain(selector)) {
-    yield* leaveRingSteps(store, deadline, noMessage(plan.what));
+    yield* leaveRingSteps(store, deadline, noMessage(store.what));
   } else {
     const popped = yield* ringReceiveSteps(store, plan);
     if (popped !== null) return popped;
@@ -433,7 +429,7 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
   try {
     for (;;) {
       let seen: number;
-      yield* lockOrTimeOut(store, deadline, noMessage(plan.what));
+      yield* lockOrTimeOut(store, deadline, noMessage(store.what));
       try {
         // The word before the removal check (see the header).
         seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
@@ -442,7 +438,7 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
         store.checkRemoved();
         envelope = store.take(selector, handedOver, into);
         if (envelope !== null) break;
-        if (timeLeft(deadline) === 0) throw timedOut(noMessage(plan.what));
+        if (timeLeft(deadline) === 0) throw timedOut(noMessage(store.what));
         bell = plan.bells && store.bellsOn ? newBellToken() : 0;
         waiter = store.registerReceiver(selector, bell);
       } finally {
@@ -530,7 +526,7 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
     const head = ring.recoverHead();
     if (head === HEAD_STUCK) {
       // A stopped sender's claim hides what follows it: the list gets past it.
-      yield* leaveRingSteps(store, deadline, noMessage(plan.what));
+      yield* leaveRingSteps(store, deadline, noMessage(store.what));
       break;
     }
     if (head === HEAD_SKIPPED) {
@@ -540,7 +536,7 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
       continue;
     }
     const left = timeLeft(deadline);
-    if (left === 0) throw timedOut(noMessage(plan.what));
+    if (left === 0) throw timedOut(noMessage(store.what));
     // Registering needs the lock, and ring traffic does not: while the lock is out of reach
     // (its holder stopped) the receiver keeps polling the ring between short lock waits.
     if (!(yield* lockSteps(store, Math.min(deadline, performance.now() + RING_LOCK_MS)))) continue;

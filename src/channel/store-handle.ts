@@ -158,7 +158,7 @@ export class StoreHandle implements Disposable {
     this.checkOpen();
     // Room now: no need for the waiting machinery.
     if (!request.untilTaken && trySend(this.#store, payload, request.type)) return;
-    const plan = { ...request, payload, what: this.what };
+    const plan = { ...request, payload };
     await this.#whilePending(this.#runAsync(sendSteps(this.#store, plan), signal));
   }
 
@@ -171,7 +171,7 @@ export class StoreHandle implements Disposable {
   /** As send(), blocking the thread. */
   sendSync(payload: Uint8Array, request: SendRequest): void {
     this.checkOpen();
-    runSync(this.#store, sendSteps(this.#store, { ...request, payload, what: this.what }));
+    runSync(this.#store, sendSteps(this.#store, { ...request, payload }));
   }
 
   /** Receives the first message the selector takes, waiting for one; `signal` aborts the wait. */
@@ -183,7 +183,7 @@ export class StoreHandle implements Disposable {
     if (ready !== null) return ready;
     // Waiting on the event loop: sleep on this thread's doorbell where there is one.
     const sleptAt = performance.now();
-    const plan = { selector, deadline, into, bells: openDoorbell() !== null, what: this.what };
+    const plan = { selector, deadline, into, bells: openDoorbell() !== null };
     const envelope = await this.#whilePending(this.#runAsync(receiveSteps(this.#store, plan), signal));
     this.#slept(spin, sleptAt);
     return envelope;
@@ -202,7 +202,7 @@ export class StoreHandle implements Disposable {
     const ready = this.#receiveNow(selector, into, spin, deadline);
     if (ready !== null) return ready;
     const sleptAt = performance.now();
-    const envelope = runSync(this.#store, receiveSteps(this.#store, { selector, deadline, into, bells: false, what: this.what }));
+    const envelope = runSync(this.#store, receiveSteps(this.#store, { selector, deadline, into, bells: false }));
     this.#slept(spin, sleptAt);
     return envelope;
   }

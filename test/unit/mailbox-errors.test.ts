@@ -250,7 +250,7 @@ test('a ring slot count written into a mailbox that has no ring is ECORRUPT at o
         if (options.capacity !== 0) assert.equal(mb.trySend('kept'), true);
         const view = openRingView(name);
         assert.equal(view.slots, 0, 'no ring');
-        Atomics.store(view.i32, L.R_SLOTS, slots);
+        Atomics.store(view.i32, L.C_RING_SLOTS, slots);
         assert.throws(() => Mailbox.open(name), ipcError('ECORRUPT'), `capacity ${options.capacity}, ${slots} slots`);
         if (options.capacity !== 0) assert.equal(mb.tryReceive()?.data, 'kept', 'a handle opened before still works');
       });

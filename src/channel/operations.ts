@@ -169,7 +169,7 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
     if (pushed === FULL && !(ring.stuckOnLiveTaker && leaveRingBriefly(store))) return false;
   }
   // A full store needs no lock to say so: a sender polling it must not slow receivers.
-  const { capacity } = store.config;
+  const { capacity } = store.limits();
   if (capacity > 0 && store.queuedHint >= capacity) {
     store.checkRemoved();
     return false;
@@ -256,6 +256,22 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
       return;
     }
   }
+}
+
+/**
+ * Changes the store's settings under its lock: `change` runs with the lock held (and the
+ * store not removed: EIDRM otherwise), waiting for the lock until `deadline` (ETIMEDOUT,
+ * nothing changed). Senders are woken afterwards: new limits may have made room.
+ */
+export function* changeSteps(store: MessageStore, deadline: number, change: () => void): Steps<void> {
+  yield* lockOrTimeOut(store, deadline, `${store.what} was not changed`);
+  try {
+    store.checkRemoved();
+    change();
+  } finally {
+    store.unlock();
+  }
+  store.wakeSenders();
 }
 
 /** Why a send failed before its message was queued, naming the object. */

@@ -11,15 +11,17 @@
 //   still finishes under the store's lock and may map an arena other processes grew.
 // - Every error names the object by its description (`what`: 'mailbox "x"').
 import { setMaxListeners } from 'node:events';
+import { lstatSync } from 'node:fs';
 import { IpcError } from '../core/errors.ts';
+import { SHM_DIR } from '../core/names.ts';
 import { type ObjectHeader, type ObjectKindCode } from '../core/object-header.ts';
 import { GrowableFile } from '../core/growable-file.ts';
 import { abandonCreate, createShm, initializeObject, mapObject, openShm, unlinkObject, type MappedObject } from '../core/shared-file.ts';
 import { type TrustedUids } from '../core/trust.ts';
 import { openDoorbell } from '../core/doorbell.ts';
-import { abortError, timeLeft } from '../core/wait.ts';
+import { abortError, deadlineAfter, timeLeft } from '../core/wait.ts';
 import * as L from './layout.ts';
-import { pollReceive, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
+import { changeSteps, pollReceive, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
 import { AdaptiveSpin } from './spin-policy.ts';
 import { type Selector } from './selector.ts';
 import { LOCK_SLICE_MS, MessageStore, wakeEveryWaiter, type Envelope, type StoreConfig, type StoreStats } from './store.ts';
@@ -35,6 +37,27 @@ export interface StoreObject {
 
 /** The store's layout version every store-backed kind is made with and opened at. */
 const LAYOUT_VERSION = L.STORE_VERSION;
+
+/** What creating an object needs: its store's configuration, body size and file mode. */
+export interface CreatePlan {
+  config: StoreConfig;
+  bodyBytes: number;
+  mode: number;
+}
+
+/**
+ * Rounds of open-then-create an openOrCreate makes before it gives up (EAGAIN). A round
+ * fails only when another process removed the object between this one's two calls (or
+ * made it between them): each round that fails is another process's progress.
+ */
+const OPEN_OR_CREATE_ROUNDS = 64;
+
+/**
+ * Longest a change of settings (setLimits, changeMode) waits for the store's lock, which a
+ * running holder keeps for microseconds: past it the holder is stopped, and the change
+ * fails with ETIMEDOUT rather than block the thread for longer.
+ */
+const CHANGE_LOCK_MS = 1000;
 
 export interface SendRequest {
   type: number;
@@ -120,6 +143,28 @@ export class StoreHandle implements Disposable {
       file.close();
       throw error;
     }
+  }
+
+  /**
+   * Opens the object, creating it (with `plan`) when there is none. Race-free between
+   * processes doing the same: one creates, the others open what it made. `created` says
+   * which happened.
+   */
+  static openOrCreate(object: StoreObject, plan: CreatePlan, trusted: TrustedUids): { handle: StoreHandle; created: boolean } {
+    for (let round = 0; round < OPEN_OR_CREATE_ROUNDS; round++) {
+      try {
+        return { handle: StoreHandle.open(object, trusted), created: false };
+      } catch (error) {
+        if (!(error instanceof IpcError) || error.code !== 'ENOENT') throw error;
+      }
+      try {
+        return { handle: StoreHandle.create(object, plan.config, plan.bodyBytes, plan.mode), created: true };
+      } catch (error) {
+        // Made by another process since this one looked: open that one.
+        if (!(error instanceof IpcError) || error.code !== 'EEXIST') throw error;
+      }
+    }
+    throw new IpcError('EAGAIN', `open or create ${object.what}: other processes kept removing and making it (${OPEN_OR_CREATE_ROUNDS} rounds); try again`);
   }
 
   /**
@@ -212,6 +257,64 @@ export class StoreHandle implements Disposable {
     this.checkOpen();
     this.#store.checkRemoved();
     return this.#store.stats();
+  }
+
+  /** The owner (uid) and permission bits of the object's file now. */
+  fileStatus(): { uid: number; mode: number } {
+    this.checkOpen();
+    const status = this.#file.status();
+    return { uid: status.uid, mode: status.mode & 0o777 };
+  }
+
+  /** The capacity limits now: live words, which setLimits() changes. */
+  limits(): { capacity: number; maxBytes: number } {
+    return this.#store.limits();
+  }
+
+  /** When the object was created or its settings last changed, in ms since the epoch. */
+  get changeTime(): number {
+    return this.#store.changeTime;
+  }
+
+  /**
+   * Changes the capacity limits of the live object (under the store's lock: ETIMEDOUT if
+   * it stays out of reach for CHANGE_LOCK_MS; EIDRM once removed). What is queued stays;
+   * waiting senders look again.
+   */
+  setLimits(capacity: number, maxBytes: number): void {
+    this.checkOpen();
+    const store = this.#store;
+    runSync(store, changeSteps(store, deadlineAfter(CHANGE_LOCK_MS), () => store.setLimits(capacity, maxBytes)));
+  }
+
+  /** Sets the permission bits of the object's file (who may open it from now on), as setLimits() does the limits. */
+  changeMode(mode: number): void {
+    this.checkOpen();
+    const store = this.#store;
+    runSync(
+      store,
+      changeSteps(store, deadlineAfter(CHANGE_LOCK_MS), () => {
+        this.#file.changeMode(mode);
+        store.touch();
+      }),
+    );
+  }
+
+  /**
+   * Removes this handle's object (see StoreHandle.unlink). EIDRM when it was removed
+   * already: the name may stand for another object since, which is left alone. (Between
+   * the check that the name is still this object's and the removal, another process could
+   * remove it and make a new one, which would then go: a window of two syscalls.)
+   */
+  remove(): void {
+    this.checkOpen();
+    this.#store.checkRemoved();
+    const own = this.#file.status();
+    const named = lstatSync(`${SHM_DIR}${this.object.path}`, { throwIfNoEntry: false });
+    if (named === undefined || named.ino !== own.ino || named.dev !== own.dev) {
+      throw new IpcError('EIDRM', `${this.what} was removed`);
+    }
+    StoreHandle.unlink(this.object);
   }
 
   /** EBADF once this handle is closed. */

@@ -3,14 +3,14 @@
 // on an empty and on a full queue, EINVAL for a type <= 0 and for sizes no queue takes,
 // capacity counted in bytes (an unread message never stops others while there is room),
 // set() and stat() as msgctl's IPC_SET / IPC_STAT, keys and their files, the open flags,
-// remove() and close(), and bad input that loses nothing queued.
+// timeouts and signals, remove() and close(), and bad input that loses nothing queued.
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 import { IpcError, MessageQueue, type QueueKey, type MessageQueueOpenOptions } from '../../src/index.ts';
 import { objectFileName } from '../../src/core/names.ts';
 import { state } from '../helpers/mailbox-client.ts';
-import { ipcError, rangeError, typeError } from '../support/errors.ts';
+import { abortError, ipcError, rangeError, typeError } from '../support/errors.ts';
 import { useNamespace } from '../support/namespace.ts';
 
 useNamespace('message-queue');
@@ -113,6 +113,40 @@ test('a first match longer than maxSize: E2BIG and it stays queued; with noError
     assert.equal((await q.receive({ maxSize: 0, noError: true })).data.length, 0, 'maxSize 0 with noError takes it empty');
     await q.send(3, '');
     assert.equal((await q.receive({ maxSize: 0 })).data.length, 0, 'an empty message fits maxSize 0');
+  });
+});
+
+test('a receive waiting for its type gets E2BIG when the first match to arrive is too long, and the message stays', T, async () => {
+  await withQueue({}, async (q) => {
+    const waiting = q.receive({ type: 4, maxSize: 4 });
+    assert.equal(await state(waiting), 'pending');
+    await q.send(3, 'not this type');
+    assert.equal(await state(waiting), 'pending');
+    await q.send(4, 'too long');
+    await assert.rejects(waiting, ipcError('E2BIG'));
+    assert.deepEqual(await typeAndText(q, { type: 4 }), [4, 'too long']);
+    assert.deepEqual(await typeAndText(q, {}), [3, 'not this type']);
+  });
+});
+
+test('timeout and signal end a waiting send or receive with nothing sent or taken', T, async () => {
+  await withQueue({ maxBytes: 10 }, async (q) => {
+    await assert.rejects(q.receive({ timeout: 5 }), ipcError('ETIMEDOUT'));
+    const controller = new AbortController();
+    const receiving = q.receive({ type: 2, signal: controller.signal });
+    assert.equal(await state(receiving), 'pending');
+    controller.abort();
+    await assert.rejects(receiving, abortError);
+    await q.send(1, '0123456789');
+    const full = new AbortController();
+    const sending = q.send(2, 'x', { signal: full.signal });
+    assert.equal(await state(sending), 'pending');
+    full.abort();
+    await assert.rejects(sending, abortError);
+    await assert.rejects(q.send(2, 'x', { signal: AbortSignal.abort() }), abortError);
+    await assert.rejects(q.receive({ nowait: true, signal: AbortSignal.abort() }), abortError);
+    assert.deepEqual([q.stat().messages, q.stat().bytes], [1, 10]);
+    assert.deepEqual(await typeAndText(q, {}), [1, '0123456789']);
   });
 });
 

@@ -2,7 +2,7 @@
 // it). The store is a control block followed by an arena of equal-sized cells; a message
 // is a chain of cells, and the queue is a singly linked list of messages in send order.
 //
-// Body layout (STORE_VERSION 2):
+// Body layout (STORE_VERSION 3):
 //   [0, 2048)          control block, in 128-byte lines so that the words receivers spin
 //                      on, the words senders spin on, and the lock do not share a line
 //   [2048, ring end)   the ring's slots, if the store has a ring (see "The ring" below)
@@ -17,7 +17,7 @@
 // trySend *hands* its message to a waiting receiver (RECEIVER_HANDED).
 //
 // Control block, as Int32 word indexes (C_*) and Float64 indexes (F_*):
-//   line 0  the configuration, written once by the creator
+//   line 0  the configuration, written by the creator; the limits and change time live
 //   line 1  the lock (Mutex, 2 words) and the queue and allocator state it guards: one
 //           line, so that taking the lock brings the state along
 //   line 2  ITEMS_SEQ (bumped on every enqueue; receivers sleep on it) + waiting receivers
@@ -32,13 +32,18 @@
 // the chained cells after their two words.
 
 // 2: receiver slots carry a doorbell token (RECEIVER_BELL); a version-1 sender would not ring it.
-export const STORE_VERSION = 2;
+// 3: capacity and maxBytes are live words (a MessageQueue's set() changes them under the
+//    lock), and F_CHANGE_TIME records when the store's settings last changed; a version-2
+//    handle would keep using the limits it read when it attached.
+export const STORE_VERSION = 3;
 export const CONTROL_BYTES = 2048;
 export const NONE = -1;
 
-// Line 0: configuration (read-only once published).
-export const C_CAPACITY = 4; // messages; UNBOUNDED for no limit
-export const C_MAX_BYTES = 5; // payload byte budget; UNBOUNDED for none
+// Line 0: configuration (read-only once published, but for the live limits and change time).
+// The limits are live: written with Atomics.store under the lock (MessageList.setLimits),
+// read with Atomics.load wherever a send is checked against them (MessageList.limits).
+export const C_CAPACITY = 4; // messages; UNBOUNDED for no limit (live; 0 stays 0: zero capacity is for good)
+export const C_MAX_BYTES = 5; // payload byte budget; UNBOUNDED for none (live)
 export const C_MAX_MESSAGE = 6; // largest payload
 export const C_MESSAGE_SIZE = 7; // fixed payload size, 0 = variable
 export const C_FLAGS = 8; // FLAG_*
@@ -48,6 +53,9 @@ export const C_CELL_COUNT = 11; // cells in the arena now (grows and shrinks; un
 export const C_INFLIGHT = 12; // zero capacity: most offers that may wait in the arena at once
 export const C_INITIAL_CELLS = 13; // the arena never shrinks below this
 export const C_MAX_CELLS = 14; // ...nor grows beyond this (bounded: the worst case the limits allow)
+// ms since the epoch: the store's creation, then each change of its settings (the limits,
+// or the object's mode): a MessageQueue's msg_ctime. Written under the lock.
+export const F_CHANGE_TIME = 8; // byte 64
 
 // Line 1: the lock, and the queue and allocator state, written under the lock only.
 export const C_LOCK_BYTE_OFFSET = 128; // words 32-33

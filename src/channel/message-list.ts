@@ -42,10 +42,41 @@ export class MessageList {
 
   // ---- capacity ------------------------------------------------------------------------
 
+  /**
+   * The capacity limits now. C_CAPACITY and C_MAX_BYTES are live words: a MessageQueue's
+   * set() changes them under the lock (a Mailbox's never change). Atomic loads, so that a
+   * reader without the lock sees whole values; checked, as every word of shared memory:
+   * no limit below UNBOUNDED, no byte budget of 0, and zero capacity stays zero capacity
+   * (rendezvous is a mode of the whole store, chosen at creation).
+   */
+  limits(): { capacity: number; maxBytes: number } {
+    const { config, words, what } = this.#arena;
+    const capacity = Atomics.load(words, L.C_CAPACITY);
+    const maxBytes = Atomics.load(words, L.C_MAX_BYTES);
+    if (capacity < L.UNBOUNDED || maxBytes < L.UNBOUNDED || maxBytes === 0 || (capacity === 0) !== (config.capacity === 0)) {
+      throw corrupt(`${what} has invalid limits (capacity ${capacity}, maxBytes ${maxBytes})`);
+    }
+    return { capacity, maxBytes };
+  }
+
+  /** Changes the live limits (see limits()) and records the change time. */
+  setLimits(capacity: number, maxBytes: number): void {
+    const { words } = this.#arena;
+    Atomics.store(words, L.C_CAPACITY, capacity);
+    Atomics.store(words, L.C_MAX_BYTES, maxBytes);
+    this.touch();
+  }
+
+  /** Records a change of the store's settings now (F_CHANGE_TIME). */
+  touch(): void {
+    this.#arena.f64[L.F_CHANGE_TIME] = Date.now();
+  }
+
   /** EMSGSIZE when no message of `length` bytes can ever be stored (no lock needed). */
   checkLength(length: number): void {
     const { config, what } = this.#arena;
-    const { messageSize, maxMessageSize, maxBytes } = config;
+    const { messageSize, maxMessageSize } = config;
+    const { maxBytes } = this.limits();
     if (messageSize !== 0 && length !== messageSize) {
       throw new IpcError('EMSGSIZE', `${what} takes messages of exactly ${messageSize} bytes, not ${length}`);
     }
@@ -60,7 +91,7 @@ export class MessageList {
   /** Whether a message of `length` bytes fits now. */
   hasRoom(length: number): boolean {
     const { config, words } = this.#arena;
-    const { capacity, maxBytes } = config;
+    const { capacity, maxBytes } = this.limits();
     const count = words[L.C_COUNT]!;
     const limit = capacity === 0 ? config.inflight : capacity;
     if (limit !== L.UNBOUNDED && count >= limit) return false;

@@ -84,6 +84,7 @@ export class MessageStore {
     if (config.ringSlots > 0) Ring.initialize(body, config.ringSlots, config.ringSlotBytes);
     else words[L.C_MODE] = L.MODE_LIST;
     CellArena.initialize(words, config);
+    new Float64Array(body, 0, L.CONTROL_BYTES / 8)[L.F_CHANGE_TIME] = Date.now();
   }
 
   /** Reads and validates the configuration of an existing store. */
@@ -159,6 +160,30 @@ export class MessageStore {
   /** EMSGSIZE when no message of `length` bytes can ever be stored. */
   checkLength(length: number): void {
     this.#list.checkLength(length);
+  }
+
+  /** The capacity limits now (live words: see MessageList.limits); no lock needed. */
+  limits(): { capacity: number; maxBytes: number } {
+    return this.#list.limits();
+  }
+
+  /**
+   * Changes the capacity limits of the live store (lock held) and records the change
+   * time. What is queued stays, whatever the new limits; after unlocking, wake the senders
+   * (wakeSenders): room may have come.
+   */
+  setLimits(capacity: number, maxBytes: number): void {
+    this.#list.setLimits(capacity, maxBytes);
+  }
+
+  /** Records a change of the object's settings other than the limits (its mode), lock held. */
+  touch(): void {
+    this.#list.touch();
+  }
+
+  /** When the store was created or its settings last changed (ms since the epoch); no lock needed. */
+  get changeTime(): number {
+    return this.#arena.f64[L.F_CHANGE_TIME]!;
   }
 
   /** Whether a message of `length` bytes fits now (lock held). */

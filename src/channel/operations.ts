@@ -125,6 +125,8 @@ export interface SendPlan {
   untilTaken: boolean;
   /** Reject with EAGAIN instead of waiting when full. */
   failWhenFull: boolean;
+  /** How errors name the object ('mailbox "x"'). */
+  what: string;
 }
 
 function isPlain(selector: Selector): boolean {
@@ -193,13 +195,13 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
 
 export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
   // Waiting for delivery needs the list (a ticket); plain sends use the ring while it lasts.
-  if (plan.untilTaken) yield* leaveRingSteps(store, plan.deadline, NOTHING_SENT);
+  if (plan.untilTaken) yield* leaveRingSteps(store, plan.deadline, nothingSent(plan.what));
   else if (yield* ringSendSteps(store, plan)) return;
   let ticket: Ticket | undefined;
   while (ticket === undefined) {
     let seen: number;
     let sender: number;
-    yield* lockOrTimeOut(store, plan.deadline, NOTHING_SENT);
+    yield* lockOrTimeOut(store, plan.deadline, nothingSent(plan.what));
     try {
       // The word before the removal check (see the header): an unlink after the check
       // changes it, so the wait below cannot sleep through that unlink's wake-up.
@@ -209,8 +211,8 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
         ticket = store.enqueue(plan.payload, plan.type);
         break;
       }
-      if (plan.failWhenFull) throw new IpcError('EAGAIN', 'the mailbox is full');
-      if (timeLeft(plan.deadline) === 0) throw timedOut('no room in the mailbox; nothing was sent');
+      if (plan.failWhenFull) throw new IpcError('EAGAIN', `${plan.what} is full`);
+      if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${plan.what}; nothing was sent`);
       sender = store.senderWaits();
     } finally {
       store.unlock();
@@ -231,7 +233,7 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
     let failure: unknown;
     try {
       store.checkRemoved();
-      if (timeLeft(plan.deadline) === 0) failure = timedOut('no receiver took the message');
+      if (timeLeft(plan.deadline) === 0) failure = timedOut(`no receiver took the message sent to ${plan.what}`);
     } catch (error) {
       failure = error;
     }
@@ -258,7 +260,10 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
   }
 }
 
-const NOTHING_SENT = 'nothing was sent';
+/** Why a send failed before its message was queued, naming the object. */
+function nothingSent(what: string): string {
+  return `nothing was sent to ${what}`;
+}
 
 /**
  * A send through the ring: true once sent, false when the store has left RING mode (the
@@ -279,11 +284,11 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
     if (pushed === NOT_RING) break;
     if (ring.stuckOnLiveTaker) {
       // A stopped receiver holds a slot: the list gets past it.
-      yield* leaveRingSteps(store, plan.deadline, NOTHING_SENT);
+      yield* leaveRingSteps(store, plan.deadline, nothingSent(plan.what));
       break;
     }
-    if (plan.failWhenFull) throw new IpcError('EAGAIN', 'the mailbox is full');
-    if (timeLeft(plan.deadline) === 0) throw timedOut('no room in the mailbox; nothing was sent');
+    if (plan.failWhenFull) throw new IpcError('EAGAIN', `${plan.what} is full`);
+    if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${plan.what}; nothing was sent`);
     const sender = store.senderWaits();
     try {
       const seen = Atomics.load(words, L.C_SPACE_SEQ);
@@ -392,6 +397,8 @@ export interface ReceivePlan {
   into: Uint8Array | null;
   /** Sleep on this thread's doorbell while holding a receiver slot (asynchronous drivers only). */
   bells: boolean;
+  /** How errors name the object ('mailbox "x"'). */
+  what: string;
 }
 
 /**
@@ -412,7 +419,7 @@ export function pollReceive(store: MessageStore, selector: Selector, into: Uint8
 export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelope> {
   const { selector, deadline, into } = plan;
   if (!isPlain(selector)) {
-    yield* leaveRingSteps(store, deadline, NO_MESSAGE);
+    yield* leaveRingSteps(store, deadline, noMessage(plan.what));
   } else {
     const popped = yield* ringReceiveSteps(store, plan);
     if (popped !== null) return popped;
@@ -426,7 +433,7 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
   try {
     for (;;) {
       let seen: number;
-      yield* lockOrTimeOut(store, deadline, NO_MESSAGE);
+      yield* lockOrTimeOut(store, deadline, noMessage(plan.what));
       try {
         // The word before the removal check (see the header).
         seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
@@ -435,7 +442,7 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
         store.checkRemoved();
         envelope = store.take(selector, handedOver, into);
         if (envelope !== null) break;
-        if (timeLeft(deadline) === 0) throw timedOut(NO_MESSAGE);
+        if (timeLeft(deadline) === 0) throw timedOut(noMessage(plan.what));
         bell = plan.bells && store.bellsOn ? newBellToken() : 0;
         waiter = store.registerReceiver(selector, bell);
       } finally {
@@ -450,7 +457,10 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
   return envelope;
 }
 
-const NO_MESSAGE = 'no message arrived';
+/** Why a receive failed, naming the object. */
+function noMessage(what: string): string {
+  return `no message arrived in ${what}`;
+}
 
 /**
  * Longest wait for the lock of a ring receiver that only needs it to register as a
@@ -520,7 +530,7 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
     const head = ring.recoverHead();
     if (head === HEAD_STUCK) {
       // A stopped sender's claim hides what follows it: the list gets past it.
-      yield* leaveRingSteps(store, deadline, NO_MESSAGE);
+      yield* leaveRingSteps(store, deadline, noMessage(plan.what));
       break;
     }
     if (head === HEAD_SKIPPED) {
@@ -530,7 +540,7 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
       continue;
     }
     const left = timeLeft(deadline);
-    if (left === 0) throw timedOut(NO_MESSAGE);
+    if (left === 0) throw timedOut(noMessage(plan.what));
     // Registering needs the lock, and ring traffic does not: while the lock is out of reach
     // (its holder stopped) the receiver keeps polling the ring between short lock waits.
     if (!(yield* lockSteps(store, Math.min(deadline, performance.now() + RING_LOCK_MS)))) continue;

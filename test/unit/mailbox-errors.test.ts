@@ -1,7 +1,8 @@
 // What a Mailbox's failures say: the option a RangeError names, null options, codec
 // failures (encode: TypeError with the codec's error as cause; decode: EBADMSG carrying the
-// message taken), stats() after unlink (EIDRM), a damaged free count (ECORRUPT), and many
-// pending receives on one handle (no MaxListenersExceededWarning).
+// message taken), error texts that name the mailbox, stats() after unlink (EIDRM), a
+// damaged free count (ECORRUPT), and many pending receives on one handle (no
+// MaxListenersExceededWarning).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as L from '../../src/channel/layout.ts';
@@ -190,6 +191,29 @@ test('stats() after unlink is EIDRM, on the unlinking handle and on another', T,
     assert.throws(() => other.stats(), ipcError('EIDRM'));
     mb.close();
     assert.throws(() => mb.stats(), ipcError('EBADF'), 'a closed handle says so first');
+  });
+});
+
+test('full, timed-out and closed-handle errors name the mailbox, in the ring and in the list', T, async () => {
+  for (const typed of [false, true]) {
+    // A typed receive moves the store from the ring to the list for good.
+    await withMailbox<string>({ codec: 'utf8', capacity: 1, whenFull: 'fail' }, async (mb, name) => {
+      if (typed) assert.equal(mb.tryReceive({ type: 3 }), null);
+      const what = `mailbox "${name}"`;
+      mb.trySend('fills it');
+      const full = await caught(() => mb.send('no room'));
+      assert.equal(full.code, 'EAGAIN');
+      assert.equal(full.message, `EAGAIN: ${what} is full`);
+      assert.equal((await caught(() => mb.receive({ type: 9, timeout: 1 }))).message, `ETIMEDOUT: timed out: no message arrived in ${what}`);
+      mb.close();
+      assert.equal((await caught(() => mb.receive())).message, `EBADF: ${what} handle is closed`);
+    });
+  }
+  await withMailbox<string>({ codec: 'utf8', capacity: 1 }, async (mb, name) => {
+    mb.trySend('fills it');
+    const timedOut = await caught(() => mb.send('no room', { timeout: 1 }));
+    assert.equal(timedOut.code, 'ETIMEDOUT');
+    assert.equal(timedOut.message, `ETIMEDOUT: timed out: no room in mailbox "${name}"; nothing was sent`);
   });
 });
 

@@ -7,3 +7,5 @@ export { Condition, type ConditionWaitOptions } from './sync/condition.ts';
 export type { LockResult } from './sync/lock-result.ts';
 export { Mailbox, type Message, type MailboxOptions, type MailboxStats, type SendOptions, type ReceiveOptions, type TryReceiveOptions } from './mailbox/mailbox.ts';
 export type { Codec, CodecName } from './channel/codec.ts';
+export { Port, type PortOptions, type PortSendOptions, type PortTrySendOptions } from './port/port.ts';
+export { listPorts, type PortListing } from './port/port-table.ts';

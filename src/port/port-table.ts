@@ -289,6 +289,20 @@ export class PortTable {
     return this.#header.removed;
   }
 
+  /**
+   * Reclaims `number` if its entry still holds `state` and its owner is dead (for a sender
+   * that found the owner gone); whether it did.
+   */
+  reclaimIfDead(number: number, state: number): boolean {
+    validateInteger(number, 'number', MIN_PORT, MAX_PORT);
+    return this.#locked(() => {
+      const owner = this.#owner(number);
+      if (owner.state !== state || (state & OWNED) === 0 || isOwnerAlive(owner)) return false;
+      this.#reclaim(owner);
+      return true;
+    });
+  }
+
   /** Reclaims every number whose owner is dead; returns how many. */
   sweep(): number {
     return this.#locked(() => this.#sweep());

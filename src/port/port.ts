@@ -10,10 +10,12 @@
 //   same way, its message withdrawn.
 // - Senders keep the ports they send to open (per thread, up to MAX_TARGETS), and check
 //   on each send that the port is still the one they opened by one load of its table
-//   entry's state word (its generation), and that its owner still lives at most every
-//   OWNER_CHECK_MS. So a message sent within that time after the owner died without
-//   closing may be buffered in the dead port (and go with it), as a datagram sent to a
-//   host that just went down.
+//   entry's state word (its generation); that its owner still lives, and that
+//   INTERPROC_NAMESPACE has not changed, they check at most every OWNER_CHECK_MS. So a
+//   message sent within that time after the owner died without closing may be buffered
+//   in the dead port (and go with it), as a datagram sent to a host that just went down;
+//   and a thread that switches namespaces reaches the new namespace's ports by number
+//   within that time. Ports whose number changed hands are closed every PRUNE_MS.
 // - A port's store file is named by its number and generation (port.<n>.<g>), so that
 //   the files of successive owners of a number never meet.
 import { IpcError } from '../core/errors.ts';
@@ -80,6 +82,8 @@ function validateSpin(spin: unknown): number | undefined {
 /** A port this thread sends to: the handle it opened and the table entry it opened it for. */
 interface Target {
   readonly number: number;
+  /** INTERPROC_NAMESPACE when it was opened: the same number in another namespace is another port. */
+  readonly variable: string | undefined;
   readonly table: PortTable;
   readonly owner: PortOwner;
   readonly handle: StoreHandle;
@@ -121,13 +125,17 @@ function prune(): void {
 }
 
 /**
- * Whether `target` is still the port its number names, its owner alive (looked at when
- * OWNER_CHECK_MS have passed since the last look, or with `look`).
+ * Whether `target` is still the port its number names: the same entry (one load), and,
+ * when OWNER_CHECK_MS have passed since the last look (or with `look`), the same namespace
+ * and a live owner. Reading INTERPROC_NAMESPACE costs more than the rest of a send, so a
+ * change of namespace is noticed by that look too.
  */
-function stillCurrent(target: Target, table: PortTable, look = false): boolean {
-  if (target.table !== table || table.state(target.number) !== target.owner.state) return false;
+function stillCurrent(target: Target, look = false): boolean {
+  const { table } = target;
+  if (table.state(target.number) !== target.owner.state) return false;
   const now = performance.now();
   if (!look && now - target.checkedAt < OWNER_CHECK_MS) return true;
+  if (target.variable !== process.env.INTERPROC_NAMESPACE) return false;
   if (!isOwnerAlive(target.owner)) {
     // Its owner died without closing it: the number is free for the next owner now.
     table.reclaimIfDead(target.number, target.owner.state);
@@ -139,12 +147,16 @@ function stillCurrent(target: Target, table: PortTable, look = false): boolean {
 
 /** The open port `number` names, opened now if this thread has none (or a stale one). ECONNREFUSED when nobody owns it. */
 function targetFor(number: number): Target {
-  const table = currentPortTable();
+  // The hot path: one load of the entry and one clock read. A table removed meanwhile needs
+  // no look: it is removed only once no live thread owns a number in it, so the entry of
+  // every port opened in it has changed.
   const cached = targets.get(number);
   if (cached !== undefined) {
-    if (stillCurrent(cached, table)) return cached;
+    if (stillCurrent(cached)) return cached;
     drop(cached);
   }
+  const variable = process.env.INTERPROC_NAMESPACE;
+  const table = currentPortTable();
   const owner = table.lookup(number);
   if (owner === null) throw refused(number, 'has no owner');
   if (!isOwnerAlive(owner)) {
@@ -169,7 +181,7 @@ function targetFor(number: number): Target {
       throw error;
     }
   }
-  const target: Target = { number, table, owner, handle, builtIn, checkedAt: performance.now(), dropped: false };
+  const target: Target = { number, variable, table, owner, handle, builtIn, checkedAt: performance.now(), dropped: false };
   keep(target);
   return target;
 }
@@ -194,7 +206,7 @@ function asSendError(target: Target, error: unknown): unknown {
 async function sendWaiting(target: Target, payload: Uint8Array, request: SendRequest, signal: AbortSignal | undefined): Promise<void> {
   const watch = new AbortController();
   const timer = setInterval(() => {
-    if (!stillCurrent(target, currentPortTable(), true)) watch.abort(refused(target.number, 'has no owner any more: its owner died or closed it'));
+    if (!stillCurrent(target, true)) watch.abort(refused(target.number, 'has no owner any more: its owner died or closed it'));
   }, OWNER_CHECK_MS);
   try {
     await target.handle.send(payload, request, signal === undefined ? watch.signal : AbortSignal.any([signal, watch.signal]));

@@ -148,3 +148,22 @@ test('a bounded port full across processes: trySend false, a send waits until th
     await finish(owner);
   }
 });
+
+test('a sender that has a port open follows its number when another process closes it and makes it again', T, async () => {
+  const owner = peer();
+  try {
+    const number = await create(owner, 8600);
+    await Port.send(number, 'to the first');
+    owner.send(`receive ${number} 1`);
+    assert.equal(await owner.waitFor(/^got /), `got ${number} "to the first"`);
+    owner.send(`close ${number}`);
+    await owner.waitFor(`closed ${number}`);
+    await assert.rejects(Port.send(number, 'to nobody'), ipcError('ECONNREFUSED'));
+    assert.equal(await create(owner, number), number);
+    await Port.send(number, 'to the second');
+    owner.send(`receive ${number} 1`);
+    assert.equal(await owner.waitFor(/^got /), `got ${number} "to the second"`);
+  } finally {
+    await finish(owner);
+  }
+});

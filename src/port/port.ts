@@ -93,6 +93,8 @@ interface Target {
   checkedAt: number;
   /** Closed because the port changed or its owner died: its pending sends are refused. */
   dropped: boolean;
+  /** Sends waiting for room in it: it is not closed to make room for another (see keep). */
+  waiting: number;
 }
 
 const targets = new Map<number, Target>();
@@ -111,7 +113,16 @@ function drop(target: Target): void {
 }
 
 function keep(target: Target): void {
-  if (targets.size >= MAX_TARGETS) drop(targets.values().next().value!);
+  if (targets.size >= MAX_TARGETS) {
+    // The one opened first that no send is waiting on (if every one is, the map grows past
+    // the bound until they end: each waiting send holds its port open anyway).
+    for (const opened of targets.values()) {
+      if (opened.waiting === 0) {
+        drop(opened);
+        break;
+      }
+    }
+  }
   targets.set(target.number, target);
   // Without it a sender would keep the memory of every port it ever sent to until it sends
   // to that number again. One load per open port per PRUNE_MS; it never keeps the process alive.
@@ -126,16 +137,19 @@ function prune(): void {
 
 /**
  * Whether `target` is still the port its number names: the same entry (one load), and,
- * when OWNER_CHECK_MS have passed since the last look (or with `look`), the same namespace
- * and a live owner. Reading INTERPROC_NAMESPACE costs more than the rest of a send, so a
- * change of namespace is noticed by that look too.
+ * when OWNER_CHECK_MS have passed since the last look, the same namespace and a live
+ * owner. Reading INTERPROC_NAMESPACE costs more than the rest of a send, so a change of
+ * namespace is noticed by that look too. `waiting`: for a send already waiting on the
+ * port, which looks at the owner every time and needs no namespace (it has its port).
  */
-function stillCurrent(target: Target, look = false): boolean {
+function stillCurrent(target: Target, waiting = false): boolean {
   const { table } = target;
   if (table.state(target.number) !== target.owner.state) return false;
   const now = performance.now();
-  if (!look && now - target.checkedAt < OWNER_CHECK_MS) return true;
-  if (target.variable !== process.env.INTERPROC_NAMESPACE) return false;
+  if (!waiting) {
+    if (now - target.checkedAt < OWNER_CHECK_MS) return true;
+    if (target.variable !== process.env.INTERPROC_NAMESPACE) return false;
+  }
   if (!isOwnerAlive(target.owner)) {
     // Its owner died without closing it: the number is free for the next owner now.
     table.reclaimIfDead(target.number, target.owner.state);
@@ -181,7 +195,7 @@ function targetFor(number: number): Target {
       throw error;
     }
   }
-  const target: Target = { number, variable, table, owner, handle, builtIn, checkedAt: performance.now(), dropped: false };
+  const target: Target = { number, variable, table, owner, handle, builtIn, checkedAt: performance.now(), dropped: false, waiting: 0 };
   keep(target);
   return target;
 }
@@ -205,6 +219,7 @@ function asSendError(target: Target, error: unknown): unknown {
 /** Waits for room in `target`, giving up with ECONNREFUSED once the port changes or its owner dies. */
 async function sendWaiting(target: Target, payload: Uint8Array, request: SendRequest, signal: AbortSignal | undefined): Promise<void> {
   const watch = new AbortController();
+  target.waiting++;
   const timer = setInterval(() => {
     if (!stillCurrent(target, true)) watch.abort(refused(target.number, 'has no owner any more: its owner died or closed it'));
   }, OWNER_CHECK_MS);
@@ -215,6 +230,7 @@ async function sendWaiting(target: Target, payload: Uint8Array, request: SendReq
     throw error;
   } finally {
     clearInterval(timer);
+    target.waiting--;
   }
 }
 

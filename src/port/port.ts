@@ -234,6 +234,30 @@ async function sendWaiting(target: Target, payload: Uint8Array, request: SendReq
   }
 }
 
+/** This thread's open ports, closed when the thread or process exits so that senders are refused at once. */
+const owned = new Set<Port<unknown>>();
+let closingOnExit = false;
+
+function closeOwnedPorts(): void {
+  for (const port of owned) {
+    try {
+      port.close();
+    } catch {
+      // The table out of reach (EAGAIN): the number is reclaimed once this thread is gone.
+    }
+  }
+}
+
+function track(port: Port<unknown>): void {
+  owned.add(port);
+  if (!closingOnExit) {
+    // 'exit' runs for process.exit() and a normal end, in a worker for its own end too; a
+    // thread killed outright leaves its ports to be reclaimed as a dead owner's.
+    process.once('exit', closeOwnedPorts);
+    closingOnExit = true;
+  }
+}
+
 export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> {
   /** The port's number, by which senders name it. */
   readonly number: number;
@@ -272,7 +296,9 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
     }
     const object = portObject(claim.number, claim.generation);
     try {
-      return new Port<T>(table, claim, object, createStore(object, plan), plan.codec as Codec<T>);
+      const port = new Port<T>(table, claim, object, createStore(object, plan), plan.codec as Codec<T>);
+      track(port as Port<unknown>);
+      return port;
     } catch (error) {
       table.release(claim);
       throw error;
@@ -382,6 +408,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
     if (!this.#released) {
       this.#table.release(this.#claim);
       this.#released = true;
+      owned.delete(this as Port<unknown>);
     }
   }
 

@@ -11,11 +11,13 @@
 // - Senders keep the ports they send to open (per thread, up to MAX_TARGETS), and check
 //   on each send that the port is still the one they opened by one load of its table
 //   entry's state word (its generation); that its owner still lives, and that
-//   INTERPROC_NAMESPACE has not changed, they check at most every OWNER_CHECK_MS. So a
-//   message sent within that time after the owner died without closing may be buffered
-//   in the dead port (and go with it), as a datagram sent to a host that just went down;
-//   and a thread that switches namespaces reaches the new namespace's ports by number
-//   within that time. Ports whose number changed hands are closed every PRUNE_MS.
+//   INTERPROC_NAMESPACE has not changed, they check once OWNER_CHECK_MS have passed since
+//   the last check, noticed within another OWNER_CHECK_MS (or CLOCK_EVERY sends). So a
+//   message sent within 2 × OWNER_CHECK_MS after the owner died without closing may be
+//   buffered in the dead port (and go with it), as a datagram sent to a host that just
+//   went down; and a thread that switches namespaces reaches the new namespace's ports by
+//   number within that time. Ports whose number changed hands are closed every
+//   PRUNE_TICKS × OWNER_CHECK_MS.
 // - A port's store file is named by its number and generation (port.<n>.<g>), so that
 //   the files of successive owners of a number never meet.
 import { IpcError } from '../core/errors.ts';
@@ -91,6 +93,9 @@ interface Target {
   readonly builtIn: Codec<unknown> | null;
   /** performance.now() when the owner was last seen alive. */
   checkedAt: number;
+  /** The thread's tick when the clock was last read for it, and sends left until the next reading. */
+  tick: number;
+  sendsLeft: number;
   /** Closed because the port changed or its owner died: its pending sends are refused. */
   dropped: boolean;
   /** Sends waiting for room in it: it is not closed to make room for another (see keep). */
@@ -98,17 +103,21 @@ interface Target {
 }
 
 const targets = new Map<number, Target>();
-/** How often a thread closes the ports it sends to whose number has changed hands (they hold a store's memory). */
-const PRUNE_MS = 1000;
-let pruning: NodeJS.Timeout | null = null;
+/** Sends to one port between two readings of the clock, at most (see stillCurrent). */
+const CLOCK_EVERY = 64;
+/** Moves on every OWNER_CHECK_MS while this thread has ports open for sending. */
+let tick = 0;
+/** Every this many ticks, the ports whose number has changed hands are closed (they hold a store's memory). */
+const PRUNE_TICKS = 10;
+let ticking: NodeJS.Timeout | null = null;
 
 function drop(target: Target): void {
   target.dropped = true;
   targets.delete(target.number);
   target.handle.close();
-  if (targets.size === 0 && pruning !== null) {
-    clearInterval(pruning);
-    pruning = null;
+  if (targets.size === 0 && ticking !== null) {
+    clearInterval(ticking);
+    ticking = null;
   }
 }
 
@@ -124,12 +133,15 @@ function keep(target: Target): void {
     }
   }
   targets.set(target.number, target);
-  // Without it a sender would keep the memory of every port it ever sent to until it sends
-  // to that number again. One load per open port per PRUNE_MS; it never keeps the process alive.
-  pruning ??= setInterval(prune, PRUNE_MS).unref();
+  // It never keeps the process alive.
+  ticking ??= setInterval(onTick, OWNER_CHECK_MS).unref();
 }
 
-function prune(): void {
+function onTick(): void {
+  tick++;
+  // Without it a sender would keep the memory of every port it ever sent to until it sends
+  // to that number again. One load per open port per PRUNE_TICKS.
+  if (tick % PRUNE_TICKS !== 0) return;
   for (const target of [...targets.values()]) {
     if (target.table.removed || target.table.state(target.number) !== target.owner.state) drop(target);
   }
@@ -141,13 +153,20 @@ function prune(): void {
  * owner. Reading INTERPROC_NAMESPACE costs more than the rest of a send, so a change of
  * namespace is noticed by that look too. `waiting`: for a send already waiting on the
  * port, which looks at the owner every time and needs no namespace (it has its port).
+ *
+ * Even the clock costs a tenth of a send, so a send reads it only once the thread's tick
+ * (below) has moved on since the last reading, or every CLOCK_EVERY sends: a thread that
+ * yields to its event loop reads it at least every OWNER_CHECK_MS, one that sends in a
+ * synchronous loop every CLOCK_EVERY sends.
  */
 function stillCurrent(target: Target, waiting = false): boolean {
   const { table } = target;
   if (table.state(target.number) !== target.owner.state) return false;
-  const now = performance.now();
   if (!waiting) {
-    if (now - target.checkedAt < OWNER_CHECK_MS) return true;
+    if (target.tick === tick && --target.sendsLeft > 0) return true;
+    target.tick = tick;
+    target.sendsLeft = CLOCK_EVERY;
+    if (performance.now() - target.checkedAt < OWNER_CHECK_MS) return true;
     if (target.variable !== process.env.INTERPROC_NAMESPACE) return false;
   }
   if (!isOwnerAlive(target.owner)) {
@@ -155,7 +174,7 @@ function stillCurrent(target: Target, waiting = false): boolean {
     table.reclaimIfDead(target.number, target.owner.state);
     return false;
   }
-  target.checkedAt = now;
+  target.checkedAt = performance.now();
   return true;
 }
 
@@ -195,7 +214,7 @@ function targetFor(number: number): Target {
       throw error;
     }
   }
-  const target: Target = { number, variable, table, owner, handle, builtIn, checkedAt: performance.now(), dropped: false, waiting: 0 };
+  const target: Target = { number, variable, table, owner, handle, builtIn, checkedAt: performance.now(), tick, sendsLeft: CLOCK_EVERY, dropped: false, waiting: 0 };
   keep(target);
   return target;
 }

@@ -167,3 +167,27 @@ test('a sender that has a port open follows its number when another process clos
     await finish(owner);
   }
 });
+
+test('a sender that has the port open notices its owner\'s death by itself, and is refused', T, async () => {
+  const owner = peer();
+  const number = await create(owner, 8700, 4096);
+  assert.equal(Port.trySend(number, 'opens it'), true);
+  owner.kill('SIGKILL');
+  await owner.exited;
+  const killedAt = performance.now();
+  let refusal: unknown = null;
+  let buffered = 0;
+  // Sending on, yielding to the event loop between sends as a real sender would, until refused.
+  while (refusal === null && performance.now() - killedAt < 10_000) {
+    try {
+      if (Port.trySend(number, 'after the death')) buffered++;
+    } catch (error) {
+      refusal = error;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const latency = performance.now() - killedAt;
+  console.log(`a sender with the port open was refused ${latency.toFixed(1)} ms after its owner was reaped (${buffered} sends buffered meanwhile)`);
+  ipcError('ECONNREFUSED')(refusal);
+  assert.deepEqual(readdirSync('/dev/shm').filter((f) => f.startsWith(`interproc.${namespace}.port.${number}.`)), [], 'reclaimed');
+});

@@ -154,8 +154,8 @@ function onTick(): void {
  * namespace is noticed by that look too. `waiting`: for a send already waiting on the
  * port, which looks at the owner every time and needs no namespace (it has its port).
  *
- * Even the clock costs a tenth of a send, so a send reads it only once the thread's tick
- * (below) has moved on since the last reading, or every CLOCK_EVERY sends: a thread that
+ * Even the clock costs a tenth of a send, so a send reads it only once the thread's `tick`
+ * has moved on since the last reading, or every CLOCK_EVERY sends: a thread that
  * yields to its event loop reads it at least every OWNER_CHECK_MS, one that sends in a
  * synchronous loop every CLOCK_EVERY sends.
  */

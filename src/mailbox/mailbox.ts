@@ -11,12 +11,14 @@ import { IpcError } from '../core/errors.ts';
 import { objectFileName, validateName } from '../core/names.ts';
 import { ObjectKindCode } from '../core/object-header.ts';
 import { validateTrustedUids, type TrustedUids } from '../core/trust.ts';
-import { invalidType, validateBoolean, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { validateBoolean, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
 import { deadlineAfter } from '../core/wait.ts';
-import { codecById, codecName, encodeWith, type Codec } from '../channel/codec.ts';
+import { codecById, encodeWith, type Codec } from '../channel/codec.ts';
 import * as L from '../channel/layout.ts';
-import { MAX_MESSAGE_TYPE, selectorFrom, type SelectorOptions } from '../channel/selector.ts';
+import { selectorFrom, type SelectorOptions } from '../channel/selector.ts';
 import { type Envelope, type StoreStats } from '../channel/store.ts';
+import { decodeEnvelope } from '../channel/decode-envelope.ts';
+import { validateInto, validateMessageType, validateSpin } from '../channel/receive-options.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
 import { planMailbox, type MailboxOptions } from './mailbox-options.ts';
 
@@ -89,23 +91,6 @@ function mailboxObject(name: string): StoreObject {
   return { kind: ObjectKindCode.Mailbox, path: `/${objectFileName('mailbox', name)}`, what: `mailbox "${name}"` };
 }
 
-function validateInto(into: unknown): Uint8Array | null {
-  if (into === undefined) return null;
-  if (!(into instanceof Uint8Array)) throw invalidType('options.into', 'a Uint8Array', into);
-  return into;
-}
-
-/** The most a receive may poll: one second, in microseconds. */
-const MAX_SPIN_US = 1_000_000;
-
-function validateSpin(spin: unknown): number | undefined {
-  return spin === undefined ? undefined : validateInteger(spin, 'spin', 0, MAX_SPIN_US);
-}
-
-function validateType(type: unknown): number {
-  return type === undefined ? 0 : validateInteger(type, 'type', 0, MAX_MESSAGE_TYPE);
-}
-
 export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T>> {
   readonly name: string;
   readonly #handle: StoreHandle;
@@ -176,7 +161,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
 
   /** Sends only if that needs no waiting (with zero capacity: only if a receiver is waiting now). */
   trySend(value: T, options?: { type?: number }): boolean {
-    const type = options === undefined ? 0 : validateType(validateObject<{ type?: number }>(options, 'options').type);
+    const type = options === undefined ? 0 : validateMessageType(validateObject<{ type?: number }>(options, 'options').type);
     return this.#handle.trySend(this.#encode(value), type);
   }
 
@@ -257,7 +242,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   }
 
   #sendPlan(value: T, type: unknown, timeout: unknown, sync: unknown): { payload: Uint8Array; request: SendRequest } {
-    const messageType = validateType(type);
+    const messageType = validateMessageType(type);
     const deadline = deadlineAfter(validateTimeout(timeout));
     const { config } = this.#handle;
     const untilTaken = (sync === undefined ? false : validateBoolean(sync, 'sync')) || config.capacity === 0;
@@ -271,35 +256,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     return payload;
   }
 
-  /**
-   * The message a receive took, decoded. A message the codec cannot decode is no longer
-   * queued: the error (EBADMSG) carries it, raw, as `received`, so nothing is lost unseen.
-   */
   #decode(envelope: Envelope): Message<T> {
-    let data: T;
-    try {
-      data = this.#codec.decode(envelope.data);
-    } catch (error) {
-      // A copy: with `into`, envelope.data views the caller's buffer, which the next receive reuses.
-      const received = this.#message(envelope, envelope.data.slice());
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new IpcError(
-        'EBADMSG',
-        `${this.#handle.what}: message ${envelope.seq} (type ${envelope.type}, from pid ${envelope.pid}) was taken, but the ` +
-          `${codecName(this.#handle.config.codecId)} codec cannot decode its ${envelope.data.length} bytes (${reason}); error.received holds them`,
-        { cause: error, received },
-      );
-    }
-    return this.#message(envelope, data);
-  }
-
-  #message<D>(envelope: Envelope, data: D): Message<D> {
-    return {
-      data,
-      type: envelope.type,
-      from: { pid: envelope.pid, threadId: envelope.threadId },
-      seq: envelope.seq,
-      sentAt: envelope.sentAt,
-    };
+    return decodeEnvelope(envelope, this.#codec, this.#handle.config.codecId, this.#handle.what);
   }
 }

@@ -24,11 +24,12 @@ import { IpcError } from '../core/errors.ts';
 import { objectFileName } from '../core/names.ts';
 import { ObjectKindCode } from '../core/object-header.ts';
 import { validateTrustedUids } from '../core/trust.ts';
-import { invalidType, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
 import { abortError, deadlineAfter } from '../core/wait.ts';
 import { codecById, encodeWith, type Codec, type CodecName } from '../channel/codec.ts';
 import { decodeEnvelope } from '../channel/decode-envelope.ts';
-import { MAX_MESSAGE_TYPE, selectorFrom } from '../channel/selector.ts';
+import { validateInto, validateMessageType, validateSpin } from '../channel/receive-options.ts';
+import { selectorFrom } from '../channel/selector.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
 import type { Message, ReceiveOptions, TryReceiveOptions } from '../mailbox/mailbox.ts';
 import { planPort, type PortOptions } from './port-options.ts';
@@ -52,8 +53,6 @@ export type PortTrySendOptions = Pick<PortSendOptions, 'type' | 'codec'>;
 export const OWNER_CHECK_MS = 100;
 /** Ports one thread keeps open for sending; the one opened first is closed to make room. */
 const MAX_TARGETS = 1024;
-/** The most a receive may poll: one second, in microseconds. */
-const MAX_SPIN_US = 1_000_000;
 
 function portObject(number: number, generation: number): StoreObject {
   return { kind: ObjectKindCode.Port, path: `/${objectFileName('port', portStoreName(number, generation))}`, what: `port ${number}` };
@@ -65,20 +64,6 @@ function refused(number: number, why: string, cause?: unknown): IpcError {
 
 function validateNumber(number: unknown): number {
   return validateInteger(number, 'number', MIN_PORT, MAX_PORT);
-}
-
-function validateType(type: unknown): number {
-  return type === undefined ? 0 : validateInteger(type, 'type', 0, MAX_MESSAGE_TYPE);
-}
-
-function validateInto(into: unknown): Uint8Array | null {
-  if (into === undefined) return null;
-  if (!(into instanceof Uint8Array)) throw invalidType('options.into', 'a Uint8Array', into);
-  return into;
-}
-
-function validateSpin(spin: unknown): number | undefined {
-  return spin === undefined ? undefined : validateInteger(spin, 'spin', 0, MAX_SPIN_US);
 }
 
 /** A port this thread sends to: the handle it opened and the table entry it opened it for. */
@@ -331,7 +316,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
    */
   static async send(number: number, value: unknown, options?: PortSendOptions): Promise<void> {
     const { type, timeout, signal, codec } = validateObject<PortSendOptions>(options, 'options');
-    const messageType = validateType(type);
+    const messageType = validateMessageType(type);
     const deadline = deadlineAfter(validateTimeout(timeout));
     const abortSignal = validateSignal(signal);
     if (abortSignal?.aborted) throw abortError(abortSignal);
@@ -348,7 +333,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
   /** Sends only if the port has room now: false when it is full. ECONNREFUSED when nobody owns the number. */
   static trySend(number: number, value: unknown, options?: PortTrySendOptions): boolean {
     const { type, codec } = validateObject<PortTrySendOptions>(options, 'options');
-    const messageType = validateType(type);
+    const messageType = validateMessageType(type);
     const target = targetFor(validateNumber(number));
     try {
       return target.handle.trySend(encodeFor(target, value, codec), messageType);

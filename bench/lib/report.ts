@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatBandwidth, formatRate, formatRatio, formatTime, type Summary } from './measure.ts';
 import type { NativeBuild } from './native.ts';
-import { isMailbox, isNative, LABELS, SCENARIOS, type BenchConfig, type Result, type Scenario, type TransportId } from './scenarios.ts';
+import { isLimit, isMailbox, LABELS, SCENARIOS, type BenchConfig, type Result, type Scenario, type TransportId } from './scenarios.ts';
 import { chart } from './svg.ts';
 import type { MachineInfo } from './system.ts';
 import { find, judgeTargets, type TargetVerdict } from './targets.ts';
@@ -84,8 +84,8 @@ function figuresTable(results: Result[], scenario: Scenario): string[] {
 function ratioTable(results: Result[], scenario: Scenario): string[] {
   const rows = rowsOf(results, scenario).filter(({ result }) => result.skipped === undefined);
   const ours = rows.filter(({ result }) => isMailbox(result.transport)).map(({ result }) => result);
-  const peers = rows.filter(({ result }) => !isMailbox(result.transport) && !isNative(result.transport)).map(({ result }) => result);
-  const limits = rows.filter(({ result }) => isNative(result.transport)).map(({ result }) => result);
+  const peers = rows.filter(({ result }) => !isMailbox(result.transport) && !isLimit(result.transport)).map(({ result }) => result);
+  const limits = rows.filter(({ result }) => isLimit(result.transport)).map(({ result }) => result);
   if (ours.length === 0 || peers.length + limits.length === 0) return [];
   const latency = scenario.metric === 'latency';
   const value = (result: Result): number => (latency ? result.latency!.p50.median : result.value!.median);
@@ -200,6 +200,10 @@ export function markdown(report: Report, verdicts: TargetVerdict[], svgName: str
     '- C limits (bench/c/): two processes (fork, MAP_SHARED|MAP_ANONYMOUS, C11 atomics)',
     '  ping-ponging by spinning or through futex wait/wake; memcpy between two buffers on',
     '  one core (buffers touched before timing).',
+    "- C peer (bench/c/sysv-msgqueue.c): the kernel's System V message queue, one IPC_PRIVATE",
+    '  queue with the default limit (16384 bytes), a parent sending 64 B messages with msgsnd',
+    '  to a forked child taking them with msgrcv; timed from the first msgsnd to the last',
+    '  msgrcv, one unrecorded run first.',
     '- Every run has a hard timeout; helpers that do not answer are killed.',
     '',
   );

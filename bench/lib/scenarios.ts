@@ -42,7 +42,8 @@ export type TransportId =
   | 'c-spin'
   | 'c-futex'
   | 'c-memcpy'
-  | 'c-memcpy-cached';
+  | 'c-memcpy-cached'
+  | 'c-msgqueue';
 
 export type Metric = 'rate' | 'bandwidth' | 'latency';
 type Pattern = 'one-way' | 'fan-in' | 'round-trip';
@@ -71,7 +72,7 @@ export const SCENARIOS: Scenario[] = [
     size: 64,
     side: 'process',
     helpers: 1,
-    transports: ['mailbox-try', 'mailbox-async', 'cp-json', 'cp-advanced', 'unix', 'pipe'],
+    transports: ['mailbox-try', 'mailbox-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-msgqueue'],
   },
   {
     id: 'fanin64',
@@ -162,14 +163,26 @@ export const LABELS: Record<TransportId, string> = {
   'c-futex': 'C: futex ping-pong',
   'c-memcpy': 'C: memcpy, 1 core, 128 MiB buffers',
   'c-memcpy-cached': 'C: memcpy, 1 core, 1 MiB buffers (cache)',
+  'c-msgqueue': 'C: System V message queue (msgsnd / msgrcv)',
 };
 
 export function isMailbox(transport: TransportId): boolean {
   return transport.startsWith('mailbox-');
 }
 
+/** Measured by a C program of bench/c/ (not through the bench's helpers). */
 export function isNative(transport: TransportId): boolean {
   return transport.startsWith('c-');
+}
+
+/**
+ * A C program that shows a physical limit (spinning or futex ping-pong, memcpy), as opposed
+ * to a C program driving a peer, a transport of the kernel's own (the System V queue): the
+ * report relates the Mailbox to a limit as a fraction or a multiple of it, to a peer as a
+ * speed-up.
+ */
+export function isLimit(transport: TransportId): boolean {
+  return isNative(transport) && transport !== 'c-msgqueue';
 }
 
 export interface LatencyFigures {
@@ -491,6 +504,13 @@ export class Bench {
   async #measureNative(transport: TransportId): Promise<Partial<Result> & Pick<Result, 'count' | 'runs'>> {
     const { runs, quick, runTimeoutMs } = this.config;
     if (this.native.skipped !== null) return { skipped: this.native.skipped, count: 0, runs: 0 };
+    if (transport === 'c-msgqueue') {
+      // One process pair for all runs (after one unrecorded run); one rate per run.
+      const messages = quick ? 50_000 : 200_000;
+      const rates = await runNative(this.native, 'sysv-msgqueue', [messages, runs], runTimeoutMs);
+      if (rates.length !== runs) throw new Error(`sysv-msgqueue printed ${rates.length} figures for ${runs} runs`);
+      return { value: summarize([...rates]), count: messages, runs };
+    }
     if (transport === 'c-memcpy' || transport === 'c-memcpy-cached') {
       // One process (the buffers are faulted in once): a warm-up copy, then `runs` groups
       // of five copies; a run's figure is its group's median.

@@ -78,6 +78,7 @@ const COLORS: Record<TransportId, string> = {
   'c-futex': '#8c6d1f',
   'c-memcpy': '#24292f',
   'c-memcpy-cached': '#57606a',
+  'c-msgqueue': '#57606a',
 };
 
 /** Nice ticks of a log axis: 1, 10, 100... of the unit, within [low, high]. */

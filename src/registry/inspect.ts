@@ -1,7 +1,8 @@
 // Looks at one named object without changing it and says what it is: the header's fields,
 // validated one by one (the memory is untrusted: another process may have written anything
-// there), whether its creator and users still run, whether it is stale, and for a mailbox a
-// snapshot of its configuration and figures. Whatever the file holds, the answer is a record
+// there), whether its creator and users still run, whether it is stale, and for an object
+// built on the message store (mailbox, message queue, port) a snapshot of its configuration
+// and figures, with a queue's key and a port's number and owner. Whatever the file holds, the answer is a record
 // (status damaged, incomplete or unreadable, with the problem), never an exception.
 //
 // The checks follow ObjectHeader.validate() (core/object-header.ts), with two differences:
@@ -33,6 +34,7 @@ import { MAX_DATE_MS, readStoreConfig, readStoreSnapshot, validPid, type StoreSn
 import { auditStore } from '../channel/store-audit.ts';
 import { readObjectFile, type ObjectFile } from './object-file.ts';
 import type { ObjectRecord, ObjectRef, ObjectStatus } from './object-record.ts';
+import { queueKey } from './queue-key.ts';
 import { isStale } from './staleness.ts';
 
 const KIND_CODES: Record<ObjectKind, number> = {
@@ -42,12 +44,30 @@ const KIND_CODES: Record<ObjectKind, number> = {
   port: ObjectKindCode.Port,
 };
 
-/** The body layout version this interproc reads, per kind; absent: none yet. */
-const KNOWN_VERSIONS: Partial<Record<ObjectKind, number>> = {
+/** The body layout version this interproc reads, per kind. */
+const KNOWN_VERSIONS: Record<ObjectKind, number> = {
   shm: SHARED_MEMORY_VERSION,
   mailbox: STORE_VERSION,
+  mq: STORE_VERSION,
+  port: STORE_VERSION,
 };
 
+/** Kinds whose body is a message store (src/channel/): its control block is read and its cells audited. */
+const STORE_KINDS: ReadonlySet<ObjectKind> = new Set<ObjectKind>(['mailbox', 'mq', 'port']);
+
+/** How problems name the object, as the library's own messages do. */
+function describe(ref: ObjectRef): string {
+  switch (ref.kind) {
+    case 'mailbox':
+      return `mailbox "${ref.name}"`;
+    case 'mq':
+      return `message queue ${ref.name}`;
+    case 'port':
+      return `port ${ref.name}`;
+    default:
+      return `shared memory "${ref.name}"`;
+  }
+}
 
 /** The file of a named object. */
 export function objectPath(ref: ObjectRef): string {
@@ -76,9 +96,12 @@ export function inspectObject(ref: ObjectRef): ObjectRecord | null {
     flags: null,
     bodyBytes: null,
     mailbox: null,
+    store: null,
+    queue: null,
+    port: null,
   };
-  // A mailbox's whole file: its ring and cells are audited too.
-  const result = readObjectFile(record.path, ref.kind === 'mailbox');
+  // A message store's whole file: its ring and cells are audited too.
+  const result = readObjectFile(record.path, STORE_KINDS.has(ref.kind));
   if ('missing' in result) return null;
   if ('notFile' in result) return fail(record, 'damaged', `${result.notFile}, not a shared memory file`);
   const { file } = result;
@@ -98,7 +121,7 @@ function fail(record: ObjectRecord, status: ObjectStatus, problem: string): Obje
   return record;
 }
 
-/** Fills the record from the header (and a mailbox's control block). */
+/** Fills the record from the header (and a message store's control block). */
 function readHeader(record: ObjectRecord, file: ObjectFile): void {
   // The creator makes the file, sizes it and records itself at once (core/shared-file.ts):
   // a file long past those steps that still records no creator was abandoned there.
@@ -156,11 +179,13 @@ function readHeader(record: ObjectRecord, file: ObjectFile): void {
     fail(record, 'damaged', `the header is of ${named === undefined ? `unknown kind ${kindCode}` : `a ${named}`}, not of a ${record.kind}`);
     return;
   }
+  // What the name says (a queue's key) holds whatever the body is.
+  if (record.kind === 'mq') record.queue = { key: queueKey(record.name), changeTime: null };
   const version = Atomics.load(words, W_VERSION);
   record.version = version;
   const known = KNOWN_VERSIONS[record.kind];
   if (version !== known) {
-    fail(record, 'damaged', known === undefined ? `this interproc reads no ${record.kind} (layout version ${version})` : `layout version ${version}; this interproc reads ${known}`);
+    fail(record, 'damaged', `layout version ${version}; this interproc reads ${known}`);
     return;
   }
   const bodyBytes = floats[F_BODY_BYTES]!;
@@ -169,10 +194,14 @@ function readHeader(record: ObjectRecord, file: ObjectFile): void {
     return;
   }
   record.bodyBytes = bodyBytes;
-  if (record.kind === 'mailbox') {
-    const snapshot = readMailbox(file, bodyBytes, record.path, record.name);
-    if (typeof snapshot === 'string') fail(record, 'damaged', snapshot);
-    else record.mailbox = snapshot;
+  if (STORE_KINDS.has(record.kind)) {
+    const snapshot = readStore(file, bodyBytes, record.path, describe(record));
+    if (typeof snapshot === 'string') {
+      fail(record, 'damaged', snapshot);
+      return;
+    }
+    record.store = snapshot;
+    if (record.kind === 'mailbox') record.mailbox = snapshot;
   }
 }
 
@@ -219,17 +248,16 @@ function readUsers(words: Int32Array): { pids: number[]; full: boolean } | strin
   return { pids, full: pids.length === USER_SLOTS };
 }
 
-/** Looks at a mailbox this many times before calling it damaged for what its audit found. */
+/** Looks at a message store this many times before calling it damaged for what its audit found. */
 const AUDIT_LOOKS = 3;
 
 /**
- * A mailbox's snapshot, or what is wrong with it: its control block's words, and when the
- * whole file could be read, its ring and cells (channel/store-audit.ts). What the audit finds
- * is looked at again on a fresh read of the file: the mailbox may have changed under the
+ * A message store's snapshot, or what is wrong with it: its control block's words, and when
+ * the whole file could be read, its ring and cells (channel/store-audit.ts). What the audit
+ * finds is looked at again on a fresh read of the file: the store may have changed under the
  * mapping (its arena grew past the end of it), and only damage that stays is reported.
  */
-function readMailbox(file: ObjectFile, bodyBytes: number, path: string, name: string): StoreSnapshot | string {
-  const what = `mailbox "${name}"`;
+function readStore(file: ObjectFile, bodyBytes: number, path: string, what: string): StoreSnapshot | string {
   try {
     // The configuration must fit the body the header declares, as for MessageStore.attach()
     // (which maps that much): a grown arena's larger file does not make up for it.
@@ -250,7 +278,7 @@ function readMailbox(file: ObjectFile, bodyBytes: number, path: string, name: st
 }
 
 /**
- * What the audit finds wrong with a mailbox's file (its cells may go past the declared
+ * What the audit finds wrong with a message store's file (its cells may go past the declared
  * `bodyBytes`, up to the file's end); null also when only its prefix was read.
  */
 function auditFile(file: ObjectFile, bodyBytes: number, what: string): string | null {

@@ -1,13 +1,16 @@
 // Removes named objects through each kind's own unlink, so that removal means what it means
 // in the library: Mailbox.unlink marks the mailbox removed and wakes every blocked sender and
-// receiver (they fail with EIDRM) once the name is gone; SharedMemory.unlink removes the name
-// and marks the segment removed (processes that have it mapped keep it). Both remove a
-// damaged or unfinished object by name as well, and change nothing when the name cannot be
-// removed (EACCES).
-// Kinds that have no implementation yet (mq, port) can hold no waiters: their file is unlinked.
+// receiver (they fail with EIDRM) once the name is gone, and a message queue or a port is
+// removed the same way (the message store's removal: IPC_RMID's EIDRM for a queue);
+// SharedMemory.unlink removes the name and marks the segment removed (processes that have it
+// mapped keep it). All remove a damaged or unfinished object by name as well, and change
+// nothing when the name cannot be removed (EACCES).
 import { IpcError } from '../core/errors.ts';
 import { objectFileName } from '../core/names.ts';
-import { unlinkShm } from '../core/shared-file.ts';
+import { ObjectKindCode } from '../core/object-header.ts';
+import { unlinkObject, unlinkShm } from '../core/shared-file.ts';
+import * as L from '../channel/layout.ts';
+import { wakeEveryWaiter } from '../channel/store.ts';
 import { Mailbox } from '../mailbox/mailbox.ts';
 import { SharedMemory } from '../shm/shared-memory.ts';
 import { inspectObject } from './inspect.ts';
@@ -27,8 +30,12 @@ export function removeObject(ref: ObjectRef): void {
         case 'shm':
           SharedMemory.unlink(ref.name);
           break;
-        default:
-          unlinkShm(path, formatRef(ref));
+        case 'mq':
+          unlinkStore(path, ObjectKindCode.MessageQueue, formatRef(ref));
+          break;
+        case 'port':
+          unlinkStore(path, ObjectKindCode.Port, formatRef(ref));
+          break;
       }
     } catch (error) {
       // A symbolic link planted under an object's name is never opened (O_NOFOLLOW), so
@@ -37,6 +44,13 @@ export function removeObject(ref: ObjectRef): void {
       unlinkShm(path, formatRef(ref));
     }
   });
+}
+
+/** Removes a store-backed object by path, waking every waiter (each then finds it removed: EIDRM). */
+function unlinkStore(path: string, kind: ObjectKindCode, what: string): void {
+  // Waking needs only the control block, never the arena (which may have grown since).
+  const control = unlinkObject(path, kind, L.STORE_VERSION, L.CONTROL_BYTES, what);
+  if (control !== null) wakeEveryWaiter(control);
 }
 
 export interface StaleRemoval {

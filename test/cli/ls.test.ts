@@ -40,7 +40,7 @@ test('ls lists the mailboxes and segments of the namespace with their figures, a
     const box = find(records, 'mailbox', 'jobs');
     assert.equal(box.status, 'ok', box.problem ?? '');
     assert.equal(box.mode, '0600');
-    assert.equal(box.version, 2);
+    assert.equal(box.version, L.STORE_VERSION);
     assert.equal(box.removed, false);
     assert.ok(box.mailbox !== null);
     const { messages, bytes, capacity, waitingSenders, waitingReceivers, codec, queue } = box.mailbox;

@@ -36,6 +36,8 @@ export const ObjectKindCode = {
   Mailbox: 2,
   MessageQueue: 3,
   Port: 4,
+  /** The table of port numbers of a namespace (src/port/port-table.ts); its file is named like a port's. */
+  PortTable: 5,
 } as const;
 export type ObjectKindCode = (typeof ObjectKindCode)[keyof typeof ObjectKindCode];
 

@@ -13,11 +13,12 @@ namespace: kind, name, creator pid, mode, size in bytes, and for a mailbox the m
 payload bytes it holds, its capacity and the senders and receivers waiting on it. Message
 queues follow in a table of their own, like ipcs -q: key, mode, owner, messages, bytes,
 maxBytes, the last sender's and receiver's pids (LSPID, LRPID), waiting senders and
-receivers. Nothing is changed: listing does not open objects as a user would, takes no lock
+receivers; then ports: number, owner pid, whether the owner is alive or dead, messages,
+bytes, capacity, waiting senders. Nothing is changed: listing does not open objects as a user would, takes no lock
 and repairs nothing.
 
-STATUS is "ok", or says what is special: "stale" (its creator and every user have exited:
-interproc rm --stale removes it), "damaged" (not a valid object; interproc stat NAME says why),
+STATUS is "ok", or says what is special: "stale" (its creator and every user have exited, or
+a port's owner has: interproc rm --stale removes it), "damaged" (not a valid object; interproc stat NAME says why),
 "incomplete" (not finished by its creator), "unreadable" (its mode forbids reading it),
 "removed" (unlinked, its file still there).
 

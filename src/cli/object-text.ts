@@ -6,6 +6,9 @@ import type { StoreSnapshot } from '../channel/snapshot.ts';
 import { formatTable, type Column } from './table.ts';
 import { userName } from './user-names.ts';
 
+/** The name of a namespace's port table among its port objects (src/port/port-table.ts). */
+const PORT_TABLE_NAME = 'table';
+
 const NONE = '-';
 
 /** "ok", or what is special about the object: "stale", "damaged", "incomplete,stale", "removed", ... */
@@ -23,17 +26,23 @@ function capacityText(capacity: number | null): string {
 
 /**
  * The tables of `interproc ls`, with a NAMESPACE column when several namespaces are shown:
- * segments and mailboxes (and whatever else is listed) in one, then, as ipcs shows each kind
- * with its own columns, one of message queues and one of ports when there are any. With
- * nothing listed, the first table's title line alone.
+ * segments and mailboxes (and whatever else is listed, such as a namespace's port table) in
+ * one, then, as ipcs shows each kind with its own columns, one of message queues and one of
+ * ports when there are any. With nothing listed, the first table's title line alone.
  */
 export function formatListing(records: readonly ObjectRecord[], withNamespace: boolean): string {
   const queues = records.filter((record) => record.kind === 'mq');
-  const others = records.filter((record) => record.kind !== 'mq');
+  const ports = records.filter((record) => record.kind === 'port' && !isPortTable(record));
+  const others = records.filter((record) => !queues.includes(record) && !ports.includes(record));
   const tables: string[] = [];
-  if (others.length > 0 || queues.length === 0) tables.push(objectTable(others, withNamespace));
+  if (others.length > 0 || queues.length + ports.length === 0) tables.push(objectTable(others, withNamespace));
   if (queues.length > 0) tables.push(`MESSAGE QUEUES\n${queueTable(queues, withNamespace)}`);
+  if (ports.length > 0) tables.push(`PORTS\n${portTable(ports, withNamespace)}`);
   return tables.join('\n');
+}
+
+function isPortTable(record: ObjectRecord): boolean {
+  return record.name === PORT_TABLE_NAME;
 }
 
 function objectTable(records: readonly ObjectRecord[], withNamespace: boolean): string {
@@ -111,6 +120,42 @@ function queueTable(records: readonly ObjectRecord[], withNamespace: boolean): s
   return formatTable(columns, rows);
 }
 
+/**
+ * Ports: NUMBER, the owner's pid and whether it runs (a port whose owner is dead refuses
+ * senders and is stale), what the port holds, its capacity in messages and the senders
+ * waiting for room.
+ */
+function portTable(records: readonly ObjectRecord[], withNamespace: boolean): string {
+  const columns: Column[] = [
+    ...(withNamespace ? [{ title: 'NAMESPACE' }] : []),
+    { title: 'NUMBER', right: true },
+    { title: 'OWNER', right: true },
+    { title: 'STATE' },
+    { title: 'MODE' },
+    { title: 'MESSAGES', right: true },
+    { title: 'BYTES', right: true },
+    { title: 'CAPACITY', right: true },
+    { title: 'SENDERS', right: true },
+    { title: 'STATUS' },
+  ];
+  const rows = records.map((record) => {
+    const { store, port } = record;
+    return [
+      ...(withNamespace ? [record.namespace] : []),
+      port === null ? record.name : String(port.number),
+      port?.ownerPid == null ? NONE : String(port.ownerPid),
+      port?.ownerAlive == null ? NONE : alive(port.ownerAlive),
+      record.mode ?? NONE,
+      store === null ? NONE : String(store.messages),
+      store === null ? NONE : String(store.bytes),
+      store === null ? NONE : capacityText(store.capacity),
+      store === null ? NONE : String(store.waitingSenders),
+      statusWords(record),
+    ];
+  });
+  return formatTable(columns, rows);
+}
+
 function time(ms: number | null): string {
   return ms === null || ms === 0 ? 'never' : new Date(ms).toISOString();
 }
@@ -137,6 +182,14 @@ export function formatDetails(record: ObjectRecord): string {
   if (record.createdAt !== null) lines.push(['created', time(record.createdAt)]);
   if (record.creatorPid !== null) {
     lines.push(['users', record.users.length === 0 ? 'none' : record.users.map((user) => `${user.pid} (${alive(user.alive)})`).join(', ')]);
+  }
+  const port = record.port;
+  if (port !== null) {
+    lines.push(['number', String(port.number)], ['generation', `${port.generation}${port.current ? '' : " (not the port table's: a leftover)"}`]);
+    if (port.ownerPid !== null) {
+      const thread = port.ownerTid === null || port.ownerTid === port.ownerPid ? '' : `, thread ${port.ownerTid}`;
+      lines.push(['owner', `pid ${port.ownerPid}${thread} (${alive(port.ownerAlive === true)})`]);
+    }
   }
   const queue = record.queue;
   if (queue !== null) {

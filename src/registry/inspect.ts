@@ -32,8 +32,10 @@ import { isThreadAlive } from '../core/liveness.ts';
 import { STORE_VERSION } from '../channel/layout.ts';
 import { MAX_DATE_MS, readStoreConfig, readStoreSnapshot, validPid, type StoreSnapshot } from '../channel/snapshot.ts';
 import { auditStore } from '../channel/store-audit.ts';
+import { PORT_TABLE_NAME, PORT_TABLE_VERSION } from '../port/port-table.ts';
 import { readObjectFile, type ObjectFile } from './object-file.ts';
 import type { ObjectRecord, ObjectRef, ObjectStatus } from './object-record.ts';
+import { parsePortName, PortOwnerCache, type PortOwners } from './port-owners.ts';
 import { queueKey } from './queue-key.ts';
 import { isStale } from './staleness.ts';
 
@@ -43,6 +45,15 @@ const KIND_CODES: Record<ObjectKind, number> = {
   mq: ObjectKindCode.MessageQueue,
   port: ObjectKindCode.Port,
 };
+
+/** How a mismatch names the kind a header says. */
+const KIND_LABELS = new Map<number, string>([
+  [ObjectKindCode.SharedMemory, 'a shm'],
+  [ObjectKindCode.Mailbox, 'a mailbox'],
+  [ObjectKindCode.MessageQueue, 'a mq'],
+  [ObjectKindCode.Port, 'a port'],
+  [ObjectKindCode.PortTable, 'the port table'],
+]);
 
 /** The body layout version this interproc reads, per kind. */
 const KNOWN_VERSIONS: Record<ObjectKind, number> = {
@@ -54,6 +65,17 @@ const KNOWN_VERSIONS: Record<ObjectKind, number> = {
 
 /** Kinds whose body is a message store (src/channel/): its control block is read and its cells audited. */
 const STORE_KINDS: ReadonlySet<ObjectKind> = new Set<ObjectKind>(['mailbox', 'mq', 'port']);
+
+/** The namespace's table of port numbers: a file named like a port's, of its own kind. */
+function isPortTable(ref: ObjectRef): boolean {
+  return ref.kind === 'port' && ref.name === PORT_TABLE_NAME;
+}
+
+/** What the header of `ref` must say, and whether its body is a message store. */
+function expectedLayout(ref: ObjectRef): { kind: number; version: number; store: boolean } {
+  if (isPortTable(ref)) return { kind: ObjectKindCode.PortTable, version: PORT_TABLE_VERSION, store: false };
+  return { kind: KIND_CODES[ref.kind], version: KNOWN_VERSIONS[ref.kind], store: STORE_KINDS.has(ref.kind) };
+}
 
 /** How problems name the object, as the library's own messages do. */
 function describe(ref: ObjectRef): string {
@@ -74,8 +96,11 @@ export function objectPath(ref: ObjectRef): string {
   return `${SHM_DIR}/${objectFileName(ref.kind, ref.name, ref.namespace)}`;
 }
 
-/** Inspects the object; null when its file is not there. */
-export function inspectObject(ref: ObjectRef): ObjectRecord | null {
+/**
+ * Inspects the object; null when its file is not there. `ports`: the port tables read so
+ * far (a listing passes one for all its objects; each table is read once).
+ */
+export function inspectObject(ref: ObjectRef, ports = new PortOwnerCache()): ObjectRecord | null {
   const record: ObjectRecord = {
     namespace: ref.namespace,
     kind: ref.kind,
@@ -100,8 +125,9 @@ export function inspectObject(ref: ObjectRef): ObjectRecord | null {
     queue: null,
     port: null,
   };
+  const layout = expectedLayout(ref);
   // A message store's whole file: its ring and cells are audited too.
-  const result = readObjectFile(record.path, STORE_KINDS.has(ref.kind));
+  const result = readObjectFile(record.path, layout.store);
   if ('missing' in result) return null;
   if ('notFile' in result) return fail(record, 'damaged', `${result.notFile}, not a shared memory file`);
   const { file } = result;
@@ -111,7 +137,7 @@ export function inspectObject(ref: ObjectRef): ObjectRecord | null {
     record.size = file.size;
   }
   if ('unreadable' in result) return fail(record, 'unreadable', result.unreadable);
-  readHeader(record, result.file);
+  readHeader(record, result.file, layout, ports);
   return record;
 }
 
@@ -122,7 +148,7 @@ function fail(record: ObjectRecord, status: ObjectStatus, problem: string): Obje
 }
 
 /** Fills the record from the header (and a message store's control block). */
-function readHeader(record: ObjectRecord, file: ObjectFile): void {
+function readHeader(record: ObjectRecord, file: ObjectFile, layout: ReturnType<typeof expectedLayout>, ports: PortOwnerCache): void {
   // The creator makes the file, sizes it and records itself at once (core/shared-file.ts):
   // a file long past those steps that still records no creator was abandoned there.
   const abandoned = Date.now() - file.mtimeMs >= ABANDONED_AFTER_MS;
@@ -174,18 +200,17 @@ function readHeader(record: ObjectRecord, file: ObjectFile): void {
   record.stale = isStale({ creatorAlive: record.creatorAlive, users: record.users, usersFull: users.full });
 
   const kindCode = Atomics.load(words, W_KIND);
-  if (kindCode !== KIND_CODES[record.kind]) {
-    const named = (Object.keys(KIND_CODES) as ObjectKind[]).find((kind) => KIND_CODES[kind] === kindCode);
-    fail(record, 'damaged', `the header is of ${named === undefined ? `unknown kind ${kindCode}` : `a ${named}`}, not of a ${record.kind}`);
+  if (kindCode !== layout.kind) {
+    fail(record, 'damaged', `the header is of ${KIND_LABELS.get(kindCode) ?? `unknown kind ${kindCode}`}, not of ${KIND_LABELS.get(layout.kind)!}`);
     return;
   }
-  // What the name says (a queue's key) holds whatever the body is.
+  // What the name says (a queue's key, a port's number and owner) holds whatever the body is.
   if (record.kind === 'mq') record.queue = { key: queueKey(record.name), changeTime: null };
+  if (record.kind === 'port' && !readPort(record, ports.of(record.namespace))) return;
   const version = Atomics.load(words, W_VERSION);
   record.version = version;
-  const known = KNOWN_VERSIONS[record.kind];
-  if (version !== known) {
-    fail(record, 'damaged', `layout version ${version}; this interproc reads ${known}`);
+  if (version !== layout.version) {
+    fail(record, 'damaged', `layout version ${version}; this interproc reads ${layout.version}`);
     return;
   }
   const bodyBytes = floats[F_BODY_BYTES]!;
@@ -194,7 +219,7 @@ function readHeader(record: ObjectRecord, file: ObjectFile): void {
     return;
   }
   record.bodyBytes = bodyBytes;
-  if (STORE_KINDS.has(record.kind)) {
+  if (layout.store) {
     const snapshot = readStore(file, bodyBytes, record.path, describe(record));
     if (typeof snapshot === 'string') {
       fail(record, 'damaged', snapshot);
@@ -203,6 +228,37 @@ function readHeader(record: ObjectRecord, file: ObjectFile): void {
     record.store = snapshot;
     if (record.kind === 'mailbox') record.mailbox = snapshot;
   }
+}
+
+/**
+ * A port's number and owner, and its staleness, from its name and the port table (false:
+ * the record is damaged). The table names the owner of each number's current generation;
+ * a port file the table does not name (a leftover of a port whose number has been freed or
+ * taken again since, or of a table removed since) is judged by its creator. Only its owner receives from a port, so a port
+ * whose owner is dead refuses every sender and is stale, whoever else still has it open.
+ * The table itself is not stale while a live process owns a number in it.
+ */
+function readPort(record: ObjectRecord, owners: PortOwners): boolean {
+  if (isPortTable(record)) {
+    if (record.stale && [...owners.values()].some((owner) => owner.alive)) record.stale = false;
+    return true;
+  }
+  const parsed = parsePortName(record.name);
+  if (parsed === null) {
+    fail(record, 'damaged', `no port's file is named "${record.name}": a port's is <number>.<generation>`);
+    return false;
+  }
+  const owner = owners.get(parsed.number);
+  const current = owner !== undefined && owner.generation === parsed.generation;
+  record.port = {
+    ...parsed,
+    current,
+    ownerPid: current ? owner.ownerPid : record.creatorPid,
+    ownerTid: current ? owner.ownerTid : null,
+    ownerAlive: current ? owner.alive : record.creatorAlive,
+  };
+  if (record.port.ownerAlive === false) record.stale = true;
+  return true;
 }
 
 /**

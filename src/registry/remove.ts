@@ -4,7 +4,9 @@
 // removed the same way (the message store's removal: IPC_RMID's EIDRM for a queue);
 // SharedMemory.unlink removes the name and marks the segment removed (processes that have it
 // mapped keep it). All remove a damaged or unfinished object by name as well, and change
-// nothing when the name cannot be removed (EACCES).
+// nothing when the name cannot be removed (EACCES). A namespace's port table is removed only
+// while no live process owns a port in it (PortTable.removeIfUnused, which first reclaims
+// the numbers of dead owners).
 import { IpcError } from '../core/errors.ts';
 import { objectFileName } from '../core/names.ts';
 import { ObjectKindCode } from '../core/object-header.ts';
@@ -12,10 +14,12 @@ import { unlinkObject, unlinkShm } from '../core/shared-file.ts';
 import * as L from '../channel/layout.ts';
 import { wakeEveryWaiter } from '../channel/store.ts';
 import { Mailbox } from '../mailbox/mailbox.ts';
+import { PortTable } from '../port/port-table.ts';
 import { SharedMemory } from '../shm/shared-memory.ts';
 import { inspectObject } from './inspect.ts';
 import { listObjects } from './list.ts';
 import type { ObjectRecord, ObjectRef } from './object-record.ts';
+import { PORT_TABLE_NAME } from './port-owners.ts';
 import { formatRef } from './resolve.ts';
 
 /** Removes the object. IpcError ENOENT if it is not there (any more), EACCES if not allowed. */
@@ -34,7 +38,8 @@ export function removeObject(ref: ObjectRef): void {
           unlinkStore(path, ObjectKindCode.MessageQueue, formatRef(ref));
           break;
         case 'port':
-          unlinkStore(path, ObjectKindCode.Port, formatRef(ref));
+          if (ref.name === PORT_TABLE_NAME) removePortTable(ref.namespace, path);
+          else unlinkStore(path, ObjectKindCode.Port, formatRef(ref));
           break;
       }
     } catch (error) {
@@ -51,6 +56,25 @@ function unlinkStore(path: string, kind: ObjectKindCode, what: string): void {
   // Waking needs only the control block, never the arena (which may have grown since).
   const control = unlinkObject(path, kind, L.STORE_VERSION, L.CONTROL_BYTES, what);
   if (control !== null) wakeEveryWaiter(control);
+}
+
+/**
+ * Removes the port table of `namespace` if no live process owns a number in it (EAGAIN
+ * otherwise: its owners' ports need it); a table that is not one (damaged) by name.
+ */
+function removePortTable(namespace: string, path: string): void {
+  let table: PortTable | null;
+  try {
+    table = PortTable.openExisting(namespace);
+  } catch (error) {
+    if (!(error instanceof IpcError) || !['ECORRUPT', 'EINVAL'].includes(error.code)) throw error;
+    unlinkShm(path, `the port table of namespace "${namespace}"`);
+    return;
+  }
+  if (table === null) throw new IpcError('ENOENT', `the port table of namespace "${namespace}" is not there`);
+  if (!table.removeIfUnused()) {
+    throw new IpcError('EAGAIN', `the port table of namespace "${namespace}" is kept: live processes own ports in it`);
+  }
 }
 
 export interface StaleRemoval {
@@ -70,7 +94,9 @@ export interface StaleRemoval {
  */
 export function removeStale(namespace: string | null, dryRun: boolean): StaleRemoval {
   const outcome: StaleRemoval = { removed: [], kept: [], failed: [] };
-  for (const record of listObjects(namespace)) {
+  // A port table goes after the ports in it: their files are named by its entries.
+  const records = listObjects(namespace).sort((a, b) => Number(isTable(a)) - Number(isTable(b)));
+  for (const record of records) {
     if (!record.stale) continue;
     if (dryRun) {
       outcome.removed.push(record);
@@ -98,6 +124,10 @@ export function removeStale(namespace: string | null, dryRun: boolean): StaleRem
     }
   }
   return outcome;
+}
+
+function isTable(ref: ObjectRef): boolean {
+  return ref.kind === 'port' && ref.name === PORT_TABLE_NAME;
 }
 
 /**

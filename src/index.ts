@@ -7,3 +7,13 @@ export { Condition, type ConditionWaitOptions } from './sync/condition.ts';
 export type { LockResult } from './sync/lock-result.ts';
 export { Mailbox, type Message, type MailboxOptions, type MailboxStats, type SendOptions, type ReceiveOptions, type TryReceiveOptions } from './mailbox/mailbox.ts';
 export type { Codec, CodecName } from './channel/codec.ts';
+export {
+  MessageQueue,
+  type MessageQueueOpenOptions,
+  type QueueKey,
+  type QueueMessage,
+  type QueueReceiveOptions,
+  type QueueSendOptions,
+  type QueueSetOptions,
+  type QueueStat,
+} from './queue/message-queue.ts';

@@ -2,7 +2,7 @@
 // it). The store is a control block followed by an arena of equal-sized cells; a message
 // is a chain of cells, and the queue is a singly linked list of messages in send order.
 //
-// Body layout (STORE_VERSION 2):
+// Body layout (STORE_VERSION 3):
 //   [0, 2048)          control block, in 128-byte lines so that the words receivers spin
 //                      on, the words senders spin on, and the lock do not share a line
 //   [2048, ring end)   the ring's slots, if the store has a ring (see "The ring" below)
@@ -10,8 +10,14 @@
 //                      extended and every process maps the larger body when it next takes
 //                      the lock) and shrinks back to its initial size when drained.
 //
+// Names: a word of the control block is C_* (Int32 index) or F_* (Float64 index), the
+// ring's own words C_RING_* / F_RING_*; a field inside one receiver slot is RECEIVER_*,
+// inside one ring slot RING_SLOT_*, inside a cell CELL_* and, in a message's first cell,
+// MSG_*. "Claim" is the ring's word only (a sender claims a ring position); a zero-capacity
+// trySend *hands* its message to a waiting receiver (RECEIVER_HANDED).
+//
 // Control block, as Int32 word indexes (C_*) and Float64 indexes (F_*):
-//   line 0  the configuration, written once by the creator
+//   line 0  the configuration, written by the creator; the limits and change time live
 //   line 1  the lock (Mutex, 2 words) and the queue and allocator state it guards: one
 //           line, so that taking the lock brings the state along
 //   line 2  ITEMS_SEQ (bumped on every enqueue; receivers sleep on it) + waiting receivers
@@ -25,14 +31,19 @@
 // carries the message header after these two words; payload follows it and continues in
 // the chained cells after their two words.
 
-// 2: receiver slots carry a doorbell token (R_BELL); a version-1 sender would not ring it.
-export const STORE_VERSION = 2;
+// 2: receiver slots carry a doorbell token (RECEIVER_BELL); a version-1 sender would not ring it.
+// 3: capacity and maxBytes are live words (a MessageQueue's set() changes them under the
+//    lock), and F_CHANGE_TIME records when the store's settings last changed; a version-2
+//    handle would keep using the limits it read when it attached.
+export const STORE_VERSION = 3;
 export const CONTROL_BYTES = 2048;
 export const NONE = -1;
 
-// Line 0: configuration (read-only once published).
-export const C_CAPACITY = 4; // messages; UNBOUNDED for no limit
-export const C_MAX_BYTES = 5; // payload byte budget; UNBOUNDED for none
+// Line 0: configuration (read-only once published, but for the live limits and change time).
+// The limits are live: written with Atomics.store under the lock (MessageList.setLimits),
+// read with Atomics.load wherever a send is checked against them (MessageList.limits).
+export const C_CAPACITY = 4; // messages; UNBOUNDED for no limit (live; 0 stays 0: zero capacity is for good)
+export const C_MAX_BYTES = 5; // payload byte budget; UNBOUNDED for none (live)
 export const C_MAX_MESSAGE = 6; // largest payload
 export const C_MESSAGE_SIZE = 7; // fixed payload size, 0 = variable
 export const C_FLAGS = 8; // FLAG_*
@@ -42,6 +53,9 @@ export const C_CELL_COUNT = 11; // cells in the arena now (grows and shrinks; un
 export const C_INFLIGHT = 12; // zero capacity: most offers that may wait in the arena at once
 export const C_INITIAL_CELLS = 13; // the arena never shrinks below this
 export const C_MAX_CELLS = 14; // ...nor grows beyond this (bounded: the worst case the limits allow)
+// ms since the epoch: the store's creation, then each change of its settings (the limits,
+// or the object's mode): a MessageQueue's msg_ctime. Written under the lock.
+export const F_CHANGE_TIME = 8; // byte 64
 
 // Line 1: the lock, and the queue and allocator state, written under the lock only.
 export const C_LOCK_BYTE_OFFSET = 128; // words 32-33
@@ -73,25 +87,25 @@ export const C_BELLS_OFF = 67;
 export const C_SPACE_SEQ = 96;
 export const C_WAITING_SENDERS = 97;
 
-// Lines 4-7: receiver slots, RECEIVER_SLOT_WORDS words each; written under the lock.
+// Lines 4-7: receiver slots, RECEIVER_SLOT_WORDS words each (fields RECEIVER_*); written under the lock.
 export const C_RECEIVER_SLOTS = 128;
 export const RECEIVER_SLOTS = 16;
 export const RECEIVER_SLOT_WORDS = 8;
-export const R_TID = 0; // kernel thread id of the blocked receiver, 0 = free slot
-export const R_KIND = 1; // selector kind (channel/selector.ts)
-export const R_VALUE = 2; // selector type value
-export const R_FROM = 3; // selector pid, 0 = any
-export const R_CLAIMED = 4; // zero capacity: 1 when a trySend handed this receiver a message
-export const R_CLAIM_SEQ = 5; // ...the sequence number of that message
+export const RECEIVER_TID = 0; // kernel thread id of the blocked receiver, 0 = free slot
+export const RECEIVER_KIND = 1; // selector kind (channel/selector.ts)
+export const RECEIVER_VALUE = 2; // selector type value
+export const RECEIVER_FROM = 3; // selector pid, 0 = any
+export const RECEIVER_HANDED = 4; // zero capacity: 1 when a trySend handed this receiver a message
+export const RECEIVER_HANDED_SEQ = 5; // ...the sequence number of that message
 // An asynchronous receiver's doorbell token (core/doorbell.ts), 0 = it sleeps on the futex.
-// Set last when the slot is taken (so a token seen means R_TID is there too), cleared
-// first when it is freed; a waker takes it with a compare-exchange to 0 and rings R_TID's
+// Set last when the slot is taken (so a token seen means RECEIVER_TID is there too), cleared
+// first when it is freed; a waker takes it with a compare-exchange to 0 and rings RECEIVER_TID's
 // bell with it, so each wait is rung at most once.
-export const R_BELL = 6;
+export const RECEIVER_BELL = 6;
 // When the receiver's thread started (low 31 bits of its start time in clock ticks since
-// boot, 0 = unknown): a live thread under R_TID that started at another time reuses a dead
+// boot, 0 = unknown): a live thread under RECEIVER_TID that started at another time reuses a dead
 // receiver's id, and the receiver is gone.
-export const R_START = 7;
+export const RECEIVER_START = 7;
 
 // Line 12: sender slots, one word each: the kernel thread id of a sender asleep (waiting
 // for room or for delivery), 0 = free. Taken and freed with a compare-exchange, without
@@ -149,37 +163,37 @@ export function cellsFor(length: number, cellBytes: number): number {
 //            the last receiver's pid and time, ABANDONED, DEQUEUE's half laps
 //   line 10  MODE and the ring's configuration (read-mostly), the record of a move in LIST mode
 // The ring's slots follow the control block; the cell arena follows the ring.
-// Slot layout (RING_SLOT_HEADER_BYTES, then the payload):
+// Slot layout (RING_SLOT_HEADER_BYTES, then the payload; fields RING_SLOT_*):
 //   word 0 sequence: == position when free for that position's sender, position + 1 once
 //          published, position + slots once taken (free for the next lap)
 //   word 1 length, word 2 type, word 3 pid, word 4 threadId, word 5 the kernel thread id
 //   of whoever holds the slot between two sequence steps — its sender while it writes,
 //   its receiver while it copies out (0 = unknown/none) — so that a slot held by a dead
 //   process can be skipped or released; bytes 24-31 sentAt (f64)
-export const R_ENQUEUE = 256;
-export const R_ACTIVE_SENDERS = 257;
-export const R_BYTES_IN = 258;
-export const R_LAST_SEND_PID = 259;
-export const R_ENQUEUE_HALF_LAPS = 260; // half laps of ENQUEUE (2^31 positions each), caught up every CHECKPOINT positions
-export const F_R_LAST_SEND_TIME = 131; // byte 1048
-export const R_DEQUEUE = 288;
-export const R_ACTIVE_RECEIVERS = 289;
-export const R_BYTES_OUT = 290;
-export const R_LAST_RECEIVE_PID = 291;
-export const F_R_LAST_RECEIVE_TIME = 147; // byte 1176
-export const R_ABANDONED = 292; // positions skipped (claimed, never published): not messages
-export const R_DEQUEUE_HALF_LAPS = 293; // half laps of DEQUEUE, as for ENQUEUE
-export const R_MODE = 320;
-export const R_SLOTS = 321; // power of two, >= capacity; 0 = no ring (MODE is then LIST)
-export const R_SLOT_BYTES = 322;
-export const R_SWITCHED = 323; // 1 once a switch to LIST has finished (MODE alone may be a switch cut short)
+export const C_RING_ENQUEUE = 256;
+export const C_RING_ACTIVE_SENDERS = 257;
+export const C_RING_BYTES_IN = 258;
+export const C_RING_LAST_SEND_PID = 259;
+export const C_RING_ENQUEUE_HALF_LAPS = 260; // half laps of ENQUEUE (2^31 positions each), caught up every CHECKPOINT positions
+export const F_RING_LAST_SEND_TIME = 131; // byte 1048
+export const C_RING_DEQUEUE = 288;
+export const C_RING_ACTIVE_RECEIVERS = 289;
+export const C_RING_BYTES_OUT = 290;
+export const C_RING_LAST_RECEIVE_PID = 291;
+export const F_RING_LAST_RECEIVE_TIME = 147; // byte 1176
+export const C_RING_ABANDONED = 292; // positions skipped (claimed, never published): not messages
+export const C_RING_DEQUEUE_HALF_LAPS = 293; // half laps of DEQUEUE, as for ENQUEUE
+export const C_MODE = 320;
+export const C_RING_SLOTS = 321; // power of two, >= capacity; 0 = no ring (MODE is then LIST)
+export const C_RING_SLOT_BYTES = 322;
+export const C_SWITCHED = 323; // 1 once a switch to LIST has finished (MODE alone may be a switch cut short)
 // The move of one message from the ring into the list (store lock held, LIST mode), recorded
 // before the move claims the ring position, so that the next holder of the lock can finish a
 // move cut short by its mover's death without losing or duplicating the message.
-export const R_MOVE = 324; // MOVE_NONE, or the kind of the move under way
-export const R_MOVE_POSITION = 325; // the ring position being moved
-export const R_MOVE_TAIL = 326; // C_TAIL before the message is linked: another tail means it was
-export const R_MOVE_SEQ = 327; // the seq the message gets in the list
+export const C_MOVE_KIND = 324; // MOVE_NONE, or the kind of the move under way
+export const C_MOVE_POSITION = 325; // the ring position being moved
+export const C_MOVE_TAIL = 326; // C_TAIL before the message is linked: another tail means it was
+export const C_MOVE_SEQ = 327; // the seq the message gets in the list
 export const F_MOVE_TOTAL_SENT = 164; // byte 1312: F_TOTAL_SENT before the move (a straggler counts once)
 export const MOVE_NONE = 0;
 /** A move of the switch: the message keeps its ring position as seq; totals are set after the last one. */
@@ -189,12 +203,12 @@ export const MOVE_STRAGGLER = 2;
 export const MODE_RING = 1;
 export const MODE_LIST = 2;
 export const RING_SLOT_HEADER_BYTES = 32;
-export const S_SEQUENCE = 0;
-export const S_LENGTH = 1;
-export const S_TYPE = 2;
-export const S_PID = 3;
-export const S_THREAD = 4;
-export const S_CLAIMER = 5;
-export const S_SENT_AT_BYTE = 24;
+export const RING_SLOT_SEQUENCE = 0;
+export const RING_SLOT_LENGTH = 1;
+export const RING_SLOT_TYPE = 2;
+export const RING_SLOT_PID = 3;
+export const RING_SLOT_THREAD = 4;
+export const RING_SLOT_HOLDER = 5;
+export const RING_SLOT_SENT_AT_BYTE = 24;
 /** A store gets a ring only when its slots take at most this much memory. */
 export const MAX_RING_BYTES = 16 * 1024 * 1024;

@@ -168,8 +168,8 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
     // A stopped receiver holding a slot: the list gets past it (if the lock can be had now).
     if (pushed === FULL && !(ring.stuckOnLiveTaker && leaveRingBriefly(store))) return false;
   }
-  // A full mailbox needs no lock to say so: a sender polling it must not slow receivers.
-  const { capacity } = store.config;
+  // A full store needs no lock to say so: a sender polling it must not slow receivers.
+  const { capacity } = store.limits();
   if (capacity > 0 && store.queuedHint >= capacity) {
     store.checkRemoved();
     return false;
@@ -182,7 +182,7 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
   try {
     store.checkRemoved();
     if (!store.hasRoom(payload.length)) return false;
-    if (store.config.capacity === 0 && !store.claimWaitingReceiver(type)) return false;
+    if (store.config.capacity === 0 && !store.handToWaitingReceiver(type)) return false;
     store.enqueue(payload, type);
   } finally {
     store.unlock();
@@ -193,13 +193,13 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
 
 export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
   // Waiting for delivery needs the list (a ticket); plain sends use the ring while it lasts.
-  if (plan.untilTaken) yield* leaveRingSteps(store, plan.deadline, NOTHING_SENT);
+  if (plan.untilTaken) yield* leaveRingSteps(store, plan.deadline, nothingSent(store.what));
   else if (yield* ringSendSteps(store, plan)) return;
   let ticket: Ticket | undefined;
   while (ticket === undefined) {
     let seen: number;
     let sender: number;
-    yield* lockOrTimeOut(store, plan.deadline, NOTHING_SENT);
+    yield* lockOrTimeOut(store, plan.deadline, nothingSent(store.what));
     try {
       // The word before the removal check (see the header): an unlink after the check
       // changes it, so the wait below cannot sleep through that unlink's wake-up.
@@ -209,8 +209,8 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
         ticket = store.enqueue(plan.payload, plan.type);
         break;
       }
-      if (plan.failWhenFull) throw new IpcError('EAGAIN', 'the mailbox is full');
-      if (timeLeft(plan.deadline) === 0) throw timedOut('no room in the mailbox; nothing was sent');
+      if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);
+      if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${store.what}; nothing was sent`);
       sender = store.senderWaits();
     } finally {
       store.unlock();
@@ -231,7 +231,7 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
     let failure: unknown;
     try {
       store.checkRemoved();
-      if (timeLeft(plan.deadline) === 0) failure = timedOut('no receiver took the message');
+      if (timeLeft(plan.deadline) === 0) failure = timedOut(`no receiver took the message sent to ${store.what}`);
     } catch (error) {
       failure = error;
     }
@@ -258,7 +258,26 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
   }
 }
 
-const NOTHING_SENT = 'nothing was sent';
+/**
+ * Changes the store's settings under its lock: `change` runs with the lock held (and the
+ * store not removed: EIDRM otherwise), waiting for the lock until `deadline` (ETIMEDOUT,
+ * nothing changed). Senders are woken afterwards: new limits may have made room.
+ */
+export function* changeSteps(store: MessageStore, deadline: number, change: () => void): Steps<void> {
+  yield* lockOrTimeOut(store, deadline, `${store.what} was not changed`);
+  try {
+    store.checkRemoved();
+    change();
+  } finally {
+    store.unlock();
+  }
+  store.wakeSenders();
+}
+
+/** Why a send failed before its message was queued, naming the object. */
+function nothingSent(what: string): string {
+  return `nothing was sent to ${what}`;
+}
 
 /**
  * A send through the ring: true once sent, false when the store has left RING mode (the
@@ -279,11 +298,11 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
     if (pushed === NOT_RING) break;
     if (ring.stuckOnLiveTaker) {
       // A stopped receiver holds a slot: the list gets past it.
-      yield* leaveRingSteps(store, plan.deadline, NOTHING_SENT);
+      yield* leaveRingSteps(store, plan.deadline, nothingSent(store.what));
       break;
     }
-    if (plan.failWhenFull) throw new IpcError('EAGAIN', 'the mailbox is full');
-    if (timeLeft(plan.deadline) === 0) throw timedOut('no room in the mailbox; nothing was sent');
+    if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);
+    if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${store.what}; nothing was sent`);
     const sender = store.senderWaits();
     try {
       const seen = Atomics.load(words, L.C_SPACE_SEQ);
@@ -362,7 +381,7 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
       return null;
     }
   }
-  // An empty queue needs no lock: a receiver polling an empty mailbox must not slow senders.
+  // An empty queue needs no lock: a receiver polling an empty store must not slow senders.
   // Out of RING mode the ring may still hold messages (a switch cut short, a straggler):
   // then the lock moves them into the list.
   if (store.queuedHint === 0 && (ring === null || ring.count === 0)) {
@@ -412,7 +431,7 @@ export function pollReceive(store: MessageStore, selector: Selector, into: Uint8
 export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelope> {
   const { selector, deadline, into } = plan;
   if (!isPlain(selector)) {
-    yield* leaveRingSteps(store, deadline, NO_MESSAGE);
+    yield* leaveRingSteps(store, deadline, noMessage(store.what));
   } else {
     const popped = yield* ringReceiveSteps(store, plan);
     if (popped !== null) return popped;
@@ -426,7 +445,7 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
   try {
     for (;;) {
       let seen: number;
-      yield* lockOrTimeOut(store, deadline, NO_MESSAGE);
+      yield* lockOrTimeOut(store, deadline, noMessage(store.what));
       try {
         // The word before the removal check (see the header).
         seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
@@ -435,7 +454,7 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
         store.checkRemoved();
         envelope = store.take(selector, handedOver, into);
         if (envelope !== null) break;
-        if (timeLeft(deadline) === 0) throw timedOut(NO_MESSAGE);
+        if (timeLeft(deadline) === 0) throw timedOut(noMessage(store.what));
         bell = plan.bells && store.bellsOn ? newBellToken() : 0;
         waiter = store.registerReceiver(selector, bell);
       } finally {
@@ -450,7 +469,10 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
   return envelope;
 }
 
-const NO_MESSAGE = 'no message arrived';
+/** Why a receive failed, naming the object. */
+function noMessage(what: string): string {
+  return `no message arrived in ${what}`;
+}
 
 /**
  * Longest wait for the lock of a ring receiver that only needs it to register as a
@@ -520,7 +542,7 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
     const head = ring.recoverHead();
     if (head === HEAD_STUCK) {
       // A stopped sender's claim hides what follows it: the list gets past it.
-      yield* leaveRingSteps(store, deadline, NO_MESSAGE);
+      yield* leaveRingSteps(store, deadline, noMessage(store.what));
       break;
     }
     if (head === HEAD_SKIPPED) {
@@ -530,7 +552,7 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
       continue;
     }
     const left = timeLeft(deadline);
-    if (left === 0) throw timedOut(NO_MESSAGE);
+    if (left === 0) throw timedOut(noMessage(store.what));
     // Registering needs the lock, and ring traffic does not: while the lock is out of reach
     // (its holder stopped) the receiver keeps polling the ring between short lock waits.
     if (!(yield* lockSteps(store, Math.min(deadline, performance.now() + RING_LOCK_MS)))) continue;

@@ -16,7 +16,7 @@
 //   ring operation overlaps the drain (a count left behind by a killed process only
 //   delays the switch by QUIESCE_MS; a party stopped longer than that is a straggler,
 //   which the drain allows for: every claim of a position is a CAS).
-// - A slot's claimer word names who holds it while its sequence alone cannot say whether
+// - A slot's holder word names who holds it while its sequence alone cannot say whether
 //   that party still runs: the sender from its claim until just before it publishes (then
 //   0), the receiver from its take until it releases the slot (then 0). 0 = unknown. A
 //   slot held by a dead party is recovered: a claimed one is skipped by receivers
@@ -24,13 +24,13 @@
 //   unknown party only once it has been stuck for STALL_MS. Each handle tracks the stuck
 //   position it sees across calls, so that short or non-blocking calls recover too, and
 //   looks at liveness (a system call) only when a position stays stuck for LOOK_MS.
-// - R_ABANDONED counts the positions skipped, so that totals count only real messages;
-//   R_SWITCHED says the switch to LIST mode is complete, so that a switch cut short by its
+// - C_RING_ABANDONED counts the positions skipped, so that totals count only real messages;
+//   C_SWITCHED says the switch to LIST mode is complete, so that a switch cut short by its
 //   switcher's death is finished by the next holder of the store's lock.
 // - In LIST mode the store moves what the ring holds into the list one message at a time
 //   (claimForMove, then releaseMoved once the message is linked): the slot stays held, its
 //   message intact, until the list has it, so a mover that dies in between loses nothing
-//   (the store's move record says what to finish, see store.ts).
+//   (the store's move record says what to finish, see ring-switch.ts).
 // - Totals beyond 2^32: each position word has a half-lap count (2^31 positions each) that
 //   the party moving the position onto a multiple of CHECKPOINT catches up; readers take
 //   the half laps from it and the top bit of the position, so it may lag by one half lap
@@ -46,7 +46,7 @@ import { PID, THREAD_ID } from '../core/thread-id.ts';
 import { threadId } from 'node:worker_threads';
 import * as L from './layout.ts';
 import { checkFits } from './receive-buffer.ts';
-import type { Envelope } from './store.ts';
+import type { Envelope } from './cell-arena.ts';
 
 export const PUSHED = 1;
 export const FULL = 0;
@@ -58,7 +58,7 @@ export const NOT_RING = -1;
  * operations in flight to finish. A running party finishes within microseconds; one that
  * stays stopped or descheduled longer is a straggler, which the moves allow for. Short,
  * because the wait blocks an event loop: the same bound as a non-blocking call's wait for
- * the lock (store.ts TRY_LOCK_MS).
+ * the lock (store-lock.ts TRY_LOCK_MS).
  */
 const QUIESCE_MS = 10;
 /** How long a claimed slot may stay unpublished by a sender of unknown liveness before it is skipped. */
@@ -153,10 +153,10 @@ export class Ring {
 
   constructor(body: SharedArrayBuffer, capacity: number, maxMessageSize: number, what: string) {
     const i32 = new Int32Array(body, 0, L.CONTROL_BYTES / 4);
-    this.slots = i32[L.R_SLOTS]!;
-    this.slotBytes = i32[L.R_SLOT_BYTES]!;
+    this.slots = i32[L.C_RING_SLOTS]!;
+    this.slotBytes = i32[L.C_RING_SLOT_BYTES]!;
     const expected = ringSlotsFor(capacity, maxMessageSize, L.UNBOUNDED);
-    const mode = Atomics.load(i32, L.R_MODE);
+    const mode = Atomics.load(i32, L.C_MODE);
     // A configuration that allows no ring (zero or unbounded capacity) has slot size 0: a
     // slot count written into it would index past the control block.
     if (
@@ -182,17 +182,17 @@ export class Ring {
   /** Writes a fresh ring's configuration and slot sequences (creator only). */
   static initialize(body: SharedArrayBuffer, slots: number, slotBytes: number): void {
     const i32 = new Int32Array(body);
-    i32[L.R_SLOTS] = slots;
-    i32[L.R_SLOT_BYTES] = slotBytes;
-    i32[L.R_MODE] = L.MODE_RING;
+    i32[L.C_RING_SLOTS] = slots;
+    i32[L.C_RING_SLOT_BYTES] = slotBytes;
+    i32[L.C_MODE] = L.MODE_RING;
     for (let position = 0; position < slots; position++) {
-      i32[(L.CONTROL_BYTES + position * slotBytes) / 4 + L.S_SEQUENCE] = position;
+      i32[(L.CONTROL_BYTES + position * slotBytes) / 4 + L.RING_SLOT_SEQUENCE] = position;
     }
   }
 
   /** Whether plain traffic still goes through the ring (a hint: MODE only ever leaves RING). */
   get active(): boolean {
-    return Atomics.load(this.#i32, L.R_MODE) === L.MODE_RING;
+    return Atomics.load(this.#i32, L.C_MODE) === L.MODE_RING;
   }
 
   /**
@@ -201,21 +201,21 @@ export class Ring {
    * ECORRUPT when the positions or the head slot hold values no ring can be in.
    */
   get count(): number {
-    return this.#span() + (Atomics.load(this.#i32, L.R_MOVE) === L.MOVE_NONE ? 0 : 1);
+    return this.#span() + (Atomics.load(this.#i32, L.C_MOVE_KIND) === L.MOVE_NONE ? 0 : 1);
   }
 
   /** Payload bytes in the ring now. */
   get bytes(): number {
-    return (Atomics.load(this.#i32, L.R_BYTES_IN) - Atomics.load(this.#i32, L.R_BYTES_OUT)) | 0;
+    return (Atomics.load(this.#i32, L.C_RING_BYTES_IN) - Atomics.load(this.#i32, L.C_RING_BYTES_OUT)) | 0;
   }
 
   /** The last process that sent / received through the ring, and when (0 = none yet). */
   get lastSend(): { pid: number; time: number } {
-    return { pid: Atomics.load(this.#i32, L.R_LAST_SEND_PID), time: this.#f64[L.F_R_LAST_SEND_TIME]! };
+    return { pid: Atomics.load(this.#i32, L.C_RING_LAST_SEND_PID), time: this.#f64[L.F_RING_LAST_SEND_TIME]! };
   }
 
   get lastReceive(): { pid: number; time: number } {
-    return { pid: Atomics.load(this.#i32, L.R_LAST_RECEIVE_PID), time: this.#f64[L.F_R_LAST_RECEIVE_TIME]! };
+    return { pid: Atomics.load(this.#i32, L.C_RING_LAST_RECEIVE_PID), time: this.#f64[L.F_RING_LAST_RECEIVE_TIME]! };
   }
 
   /**
@@ -224,25 +224,25 @@ export class Ring {
    * first, so received never exceeds sent.
    */
   get totals(): { sent: number; received: number } {
-    const abandoned = Atomics.load(this.#i32, L.R_ABANDONED) >>> 0;
-    const taken = this.#positionsPassed(L.R_DEQUEUE_HALF_LAPS, L.R_DEQUEUE);
-    const claimed = this.#positionsPassed(L.R_ENQUEUE_HALF_LAPS, L.R_ENQUEUE);
+    const abandoned = Atomics.load(this.#i32, L.C_RING_ABANDONED) >>> 0;
+    const taken = this.#positionsPassed(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
+    const claimed = this.#positionsPassed(L.C_RING_ENQUEUE_HALF_LAPS, L.C_RING_ENQUEUE);
     return { sent: claimed - abandoned, received: taken - abandoned };
   }
 
   /** The position where the ring ends now (ENQUEUE). */
   get end(): number {
-    return Atomics.load(this.#i32, L.R_ENQUEUE) >>> 0;
+    return Atomics.load(this.#i32, L.C_RING_ENQUEUE) >>> 0;
   }
 
   /** Whether a switch to LIST mode has completed (MODE may be LIST before this is true). */
   get switched(): boolean {
-    return Atomics.load(this.#i32, L.R_SWITCHED) === 1;
+    return Atomics.load(this.#i32, L.C_SWITCHED) === 1;
   }
 
   /** Records that the switch is complete (store lock held, after its bookkeeping). */
   markSwitched(): void {
-    Atomics.store(this.#i32, L.R_SWITCHED, 1);
+    Atomics.store(this.#i32, L.C_SWITCHED, 1);
   }
 
   /**
@@ -281,38 +281,38 @@ export class Ring {
   /** Appends a message: PUSHED, FULL, or NOT_RING when the store has left RING mode. */
   tryPush(payload: Uint8Array, type: number): number {
     const i32 = this.#i32;
-    Atomics.add(i32, L.R_ACTIVE_SENDERS, 1);
+    Atomics.add(i32, L.C_RING_ACTIVE_SENDERS, 1);
     try {
       // A publish fails only when recovery gave up on a stalled claim: rare, and bounded.
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        if (Atomics.load(i32, L.R_MODE) !== L.MODE_RING) return NOT_RING;
+        if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return NOT_RING;
         const position = this.#claim();
         if (position === null) return FULL;
         const at = this.#slotWord(position);
-        i32[at + L.S_CLAIMER] = THREAD_ID;
-        i32[at + L.S_LENGTH] = payload.length;
-        i32[at + L.S_TYPE] = type;
-        i32[at + L.S_PID] = PID;
-        i32[at + L.S_THREAD] = threadId;
+        i32[at + L.RING_SLOT_HOLDER] = THREAD_ID;
+        i32[at + L.RING_SLOT_LENGTH] = payload.length;
+        i32[at + L.RING_SLOT_TYPE] = type;
+        i32[at + L.RING_SLOT_PID] = PID;
+        i32[at + L.RING_SLOT_THREAD] = threadId;
         const now = Date.now();
-        this.#f64[(at * 4 + L.S_SENT_AT_BYTE) / 8] = now;
+        this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8] = now;
         this.#u8.set(payload, at * 4 + L.RING_SLOT_HEADER_BYTES);
-        Atomics.add(i32, L.R_BYTES_IN, payload.length);
-        // From publication on, the claimer word names the slot's taker (none yet).
-        i32[at + L.S_CLAIMER] = 0;
+        Atomics.add(i32, L.C_RING_BYTES_IN, payload.length);
+        // From publication on, the holder word names the slot's taker (none yet).
+        i32[at + L.RING_SLOT_HOLDER] = 0;
         // Publish. Fails only if recovery gave up on this slot while we were stalled:
         // then the message was never visible; send it again.
-        if (Atomics.compareExchange(i32, at + L.S_SEQUENCE, position, (position + 1) | 0) === position) {
-          i32[L.R_LAST_SEND_PID] = PID;
-          this.#f64[L.F_R_LAST_SEND_TIME] = now;
+        if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position, (position + 1) | 0) === position) {
+          i32[L.C_RING_LAST_SEND_PID] = PID;
+          this.#f64[L.F_RING_LAST_SEND_TIME] = now;
           Atomics.add(i32, L.C_ITEMS_SEQ, 1);
           return PUSHED;
         }
-        Atomics.sub(i32, L.R_BYTES_IN, payload.length);
+        Atomics.sub(i32, L.C_RING_BYTES_IN, payload.length);
       }
       return FULL;
     } finally {
-      Atomics.sub(i32, L.R_ACTIVE_SENDERS, 1);
+      Atomics.sub(i32, L.C_RING_ACTIVE_SENDERS, 1);
     }
   }
 
@@ -322,25 +322,25 @@ export class Ring {
    */
   tryPop(into: Uint8Array | null = null): Envelope | null | typeof NOT_RING {
     const i32 = this.#i32;
-    Atomics.add(i32, L.R_ACTIVE_RECEIVERS, 1);
+    Atomics.add(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
     try {
-      if (Atomics.load(i32, L.R_MODE) !== L.MODE_RING) return NOT_RING;
-      let position = Atomics.load(i32, L.R_DEQUEUE);
+      if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return NOT_RING;
+      let position = Atomics.load(i32, L.C_RING_DEQUEUE);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const at = this.#slotWord(position);
-        const difference = (Atomics.load(i32, at + L.S_SEQUENCE) - ((position + 1) | 0)) | 0;
+        const difference = (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) - ((position + 1) | 0)) | 0;
         if (difference === 0) {
           // A published slot's length is fixed until it is claimed: checked before the
           // claim, so that a bad one consumes nothing.
           const length = this.#checkLength(position, at);
           if (into !== null) checkFits(length, into);
-          const seen = Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0);
+          const seen = Atomics.compareExchange(i32, L.C_RING_DEQUEUE, position, (position + 1) | 0);
           if (seen === position) {
             // Ours until released: a sender that finds it unreleased can tell whether we died.
-            i32[at + L.S_CLAIMER] = THREAD_ID;
-            i32[L.R_LAST_RECEIVE_PID] = PID;
-            this.#f64[L.F_R_LAST_RECEIVE_TIME] = Date.now();
-            if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.R_DEQUEUE_HALF_LAPS, L.R_DEQUEUE);
+            i32[at + L.RING_SLOT_HOLDER] = THREAD_ID;
+            i32[L.C_RING_LAST_RECEIVE_PID] = PID;
+            this.#f64[L.F_RING_LAST_RECEIVE_TIME] = Date.now();
+            if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
             return this.#take(position, at, into);
           }
           position = seen;
@@ -352,13 +352,13 @@ export class Ring {
           position = this.#passTaken(position);
         } else {
           // Another lap's value: DEQUEUE has moved on since we read it, or the word is corrupt.
-          position = this.#reloadOrCorrupt(L.R_DEQUEUE, position, at);
+          position = this.#reloadOrCorrupt(L.C_RING_DEQUEUE, position, at);
         }
       }
       this.#span();
       return null;
     } finally {
-      Atomics.sub(i32, L.R_ACTIVE_RECEIVERS, 1);
+      Atomics.sub(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
     }
   }
 
@@ -372,9 +372,9 @@ export class Ring {
     const i32 = this.#i32;
     // Loads ENQUEUE anyway: the positions are checked here, off the path of a found message.
     this.#span();
-    const position = Atomics.load(i32, L.R_DEQUEUE);
+    const position = Atomics.load(i32, L.C_RING_DEQUEUE);
     const at = this.#slotWord(position);
-    if (Atomics.load(i32, L.R_ENQUEUE) === position || Atomics.load(i32, at + L.S_SEQUENCE) !== position) {
+    if (Atomics.load(i32, L.C_RING_ENQUEUE) === position || Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== position) {
       this.#stalledHead = null;
       return HEAD_EMPTY;
     }
@@ -387,9 +387,9 @@ export class Ring {
     }
     if (now < this.#stalledHeadLook) return HEAD_STALLED;
     this.#stalledHeadLook = now + LOOK_MS;
-    const claimer = this.#holder(position, at);
+    const holder = this.#holder(position, at);
     const stalledLong = now - this.#stalledHeadSince >= STALL_MS;
-    const dead = claimer === 0 ? stalledLong : claimer !== THREAD_ID && !isThreadAlive(claimer);
+    const dead = holder === 0 ? stalledLong : holder !== THREAD_ID && !isThreadAlive(holder);
     if (!dead) return stalledLong ? HEAD_STUCK : HEAD_STALLED;
     if (!this.#abandon(position, at)) return HEAD_STALLED;
     this.#stalledHead = null;
@@ -414,10 +414,10 @@ export class Ring {
    */
   leaveRingMode(): void {
     const i32 = this.#i32;
-    Atomics.store(i32, L.R_MODE, L.MODE_LIST);
+    Atomics.store(i32, L.C_MODE, L.MODE_LIST);
     crashPoint('switch:mode');
     const deadline = performance.now() + QUIESCE_MS;
-    for (let spins = 0; Atomics.load(i32, L.R_ACTIVE_SENDERS) > 0 || Atomics.load(i32, L.R_ACTIVE_RECEIVERS) > 0; spins++) {
+    for (let spins = 0; Atomics.load(i32, L.C_RING_ACTIVE_SENDERS) > 0 || Atomics.load(i32, L.C_RING_ACTIVE_RECEIVERS) > 0; spins++) {
       if (performance.now() > deadline) break;
       if (spins > 1000) pause(1);
     }
@@ -434,14 +434,14 @@ export class Ring {
     // Each step moves DEQUEUE on, or sees a straggling sender's publication; the ring holds
     // at most `slots` positions, and a straggler adds at most one.
     for (let step = 0; step < 4 * this.slots + 64; step++) {
-      const position = Atomics.load(i32, L.R_DEQUEUE);
-      if (position === Atomics.load(i32, L.R_ENQUEUE)) return null;
+      const position = Atomics.load(i32, L.C_RING_DEQUEUE);
+      if (position === Atomics.load(i32, L.C_RING_ENQUEUE)) return null;
       const at = this.#slotWord(position);
-      const sequence = Atomics.load(i32, at + L.S_SEQUENCE);
+      const sequence = Atomics.load(i32, at + L.RING_SLOT_SEQUENCE);
       if (sequence === ((position + 1) | 0)) return position;
       if (sequence === position) this.#abandon(position, at);
       else if (sequence === ((position + this.slots) | 0)) this.#passTaken(position);
-      else if (Atomics.load(i32, L.R_DEQUEUE) === position) {
+      else if (Atomics.load(i32, L.C_RING_DEQUEUE) === position) {
         // (A stale head — a straggling receiver moved on meanwhile — is just looked at again.)
         throw corrupt(`ring slot ${position & this.#mask} has sequence ${sequence} at position ${position >>> 0}`);
       }
@@ -458,9 +458,9 @@ export class Ring {
     const i32 = this.#i32;
     const at = this.#slotWord(position);
     const length = this.#checkLength(position, at);
-    if (Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0) !== position) return null;
-    Atomics.store(i32, at + L.S_CLAIMER, THREAD_ID);
-    if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.R_DEQUEUE_HALF_LAPS, L.R_DEQUEUE);
+    if (Atomics.compareExchange(i32, L.C_RING_DEQUEUE, position, (position + 1) | 0) !== position) return null;
+    Atomics.store(i32, at + L.RING_SLOT_HOLDER, THREAD_ID);
+    if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
     return this.#read(position, at, length, null);
   }
 
@@ -470,7 +470,7 @@ export class Ring {
    * receiver, which would make that holder leave it.
    */
   disownMove(position: number): void {
-    Atomics.store(this.#i32, this.#slotWord(position) + L.S_CLAIMER, 0);
+    Atomics.store(this.#i32, this.#slotWord(position) + L.RING_SLOT_HOLDER, 0);
   }
 
   /**
@@ -481,11 +481,11 @@ export class Ring {
    */
   moveHeld(position: number): Envelope | null {
     const i32 = this.#i32;
-    const passed = (Atomics.load(i32, L.R_DEQUEUE) - position) | 0;
+    const passed = (Atomics.load(i32, L.C_RING_DEQUEUE) - position) | 0;
     if (passed <= 0) return null;
     if (passed > this.slots) throw corrupt(`a move of ring position ${position >>> 0} lies ${passed} positions behind the head`);
     const at = this.#slotWord(position);
-    if (Atomics.load(i32, at + L.S_SEQUENCE) !== ((position + 1) | 0)) return null;
+    if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== ((position + 1) | 0)) return null;
     const holder = this.#holder(position, at);
     if (holder !== 0 && holder !== THREAD_ID && isThreadAlive(holder)) return null;
     return this.#read(position, at, this.#checkLength(position, at), null);
@@ -496,10 +496,10 @@ export class Ring {
     const i32 = this.#i32;
     const at = this.#slotWord(position);
     const published = (position + 1) | 0;
-    if (Atomics.load(i32, at + L.S_SEQUENCE) !== published) return;
-    Atomics.add(i32, L.R_BYTES_OUT, i32[at + L.S_LENGTH]!);
-    Atomics.store(i32, at + L.S_CLAIMER, 0);
-    Atomics.compareExchange(i32, at + L.S_SEQUENCE, published, (position + this.slots) | 0);
+    if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== published) return;
+    Atomics.add(i32, L.C_RING_BYTES_OUT, i32[at + L.RING_SLOT_LENGTH]!);
+    Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
+    Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, published, (position + this.slots) | 0);
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
   }
 
@@ -508,29 +508,29 @@ export class Ring {
     const i32 = this.#i32;
     this.#fullOnTake = false;
     this.#stuckOnLive = false;
-    let position = Atomics.load(i32, L.R_ENQUEUE);
+    let position = Atomics.load(i32, L.C_RING_ENQUEUE);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       // Messages in the ring if this position is claimed: in [0, capacity) when there is
       // room. Outside that range the cached DEQUEUE may be stale in either direction of the
       // 32-bit circle (a new handle starts at 0, whatever the positions are), so look again.
       let used = (position - this.#cachedDequeue) | 0;
       if (used < 0 || used >= this.#capacity) {
-        this.#cachedDequeue = Atomics.load(i32, L.R_DEQUEUE);
+        this.#cachedDequeue = Atomics.load(i32, L.C_RING_DEQUEUE);
         used = (position - this.#cachedDequeue) | 0;
         if (used < 0 || used > this.slots) {
           // DEQUEUE never passes ENQUEUE, nor lags it by more than the slots: `position`
           // is stale, or the positions are corrupt.
-          position = this.#reloadOrCorrupt(L.R_ENQUEUE, position, -1);
+          position = this.#reloadOrCorrupt(L.C_RING_ENQUEUE, position, -1);
           continue;
         }
         if (used >= this.#capacity) return null;
       }
       const at = this.#slotWord(position);
-      const difference = (Atomics.load(i32, at + L.S_SEQUENCE) - position) | 0;
+      const difference = (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) - position) | 0;
       if (difference === 0) {
-        const seen = Atomics.compareExchange(i32, L.R_ENQUEUE, position, (position + 1) | 0);
+        const seen = Atomics.compareExchange(i32, L.C_RING_ENQUEUE, position, (position + 1) | 0);
         if (seen === position) {
-          if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.R_ENQUEUE_HALF_LAPS, L.R_ENQUEUE);
+          if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.C_RING_ENQUEUE_HALF_LAPS, L.C_RING_ENQUEUE);
           return position;
         }
         position = seen;
@@ -542,7 +542,7 @@ export class Ring {
         return null;
       } else {
         // A later lap's value: ENQUEUE has moved on since we read it, or the word is corrupt.
-        position = this.#reloadOrCorrupt(L.R_ENQUEUE, position, at);
+        position = this.#reloadOrCorrupt(L.C_RING_ENQUEUE, position, at);
       }
     }
     this.#span();
@@ -568,12 +568,12 @@ export class Ring {
     this.#stuckLook = now + LOOK_MS;
     // Out of RING mode a held slot may be a move into the list in progress (or cut short,
     // for the next holder of the store's lock to finish): never released from here.
-    if (Atomics.load(i32, L.R_MODE) !== L.MODE_RING) return false;
+    if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return false;
     const taken = (position - this.slots + 1) | 0;
-    if (Atomics.load(i32, at + L.S_SEQUENCE) !== taken) return false;
+    if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== taken) return false;
     // Taken means DEQUEUE has passed the previous lap's position (a handle whose cached
     // DEQUEUE is more than 2^31 positions stale could think so of a published message).
-    if (((Atomics.load(i32, L.R_DEQUEUE) - (position - this.slots)) | 0) <= 0) return false;
+    if (((Atomics.load(i32, L.C_RING_DEQUEUE) - (position - this.slots)) | 0) <= 0) return false;
     const taker = this.#holder(position, at);
     const stalledLong = now - this.#stuckSince >= STALL_MS;
     const dead = taker === 0 ? stalledLong : taker !== THREAD_ID && !isThreadAlive(taker);
@@ -581,9 +581,9 @@ export class Ring {
       this.#stuckOnLive = stalledLong;
       return false;
     }
-    // Claimer word first: the slot must not name the dead taker once a sender can claim it.
-    Atomics.store(i32, at + L.S_CLAIMER, 0);
-    if (Atomics.compareExchange(i32, at + L.S_SEQUENCE, taken, position) !== taken) return false;
+    // Holder word first: the slot must not name the dead taker once a sender can claim it.
+    Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
+    if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, taken, position) !== taken) return false;
     this.#stuckPosition = null;
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
     return true;
@@ -593,10 +593,10 @@ export class Ring {
     const i32 = this.#i32;
     const length = this.#checkLength(position, at);
     // Counted out first: a taker that dies while copying must not leave the bytes counted.
-    Atomics.add(i32, L.R_BYTES_OUT, length);
+    Atomics.add(i32, L.C_RING_BYTES_OUT, length);
     const envelope = this.#read(position, at, length, into);
-    i32[at + L.S_CLAIMER] = 0;
-    Atomics.store(i32, at + L.S_SEQUENCE, (position + this.slots) | 0);
+    i32[at + L.RING_SLOT_HOLDER] = 0;
+    Atomics.store(i32, at + L.RING_SLOT_SEQUENCE, (position + this.slots) | 0);
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
     return envelope;
   }
@@ -614,16 +614,16 @@ export class Ring {
     }
     return {
       data,
-      type: i32[at + L.S_TYPE]!,
-      pid: i32[at + L.S_PID]!,
-      threadId: i32[at + L.S_THREAD]!,
+      type: i32[at + L.RING_SLOT_TYPE]!,
+      pid: i32[at + L.RING_SLOT_PID]!,
+      threadId: i32[at + L.RING_SLOT_THREAD]!,
       seq: position >>> 0,
-      sentAt: this.#f64[(at * 4 + L.S_SENT_AT_BYTE) / 8]!,
+      sentAt: this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8]!,
     };
   }
 
   #checkLength(position: number, at: number): number {
-    const length = this.#i32[at + L.S_LENGTH]!;
+    const length = this.#i32[at + L.RING_SLOT_LENGTH]!;
     if (!(length >= 0 && length <= this.#maxMessageSize)) {
       throw corrupt(`ring slot ${position & this.#mask} holds a message of length ${length}`);
     }
@@ -632,7 +632,7 @@ export class Ring {
 
   // The holder word of a slot: 0 (unknown) or a kernel thread id.
   #holder(position: number, at: number): number {
-    const holder = Atomics.load(this.#i32, at + L.S_CLAIMER);
+    const holder = Atomics.load(this.#i32, at + L.RING_SLOT_HOLDER);
     if (!(holder >= 0 && holder < MAX_TID)) throw corrupt(`ring slot ${position & this.#mask} names holder ${holder}`);
     return holder;
   }
@@ -640,11 +640,11 @@ export class Ring {
   // Marks an unpublished slot as taken and moves the head past it.
   #abandon(position: number, at: number): boolean {
     const i32 = this.#i32;
-    // Claimer word first: once the CAS frees the slot, a sender of the next lap may claim
-    // it, and must not be taken for the dead claimer before it writes its own id.
-    Atomics.store(i32, at + L.S_CLAIMER, 0);
-    if (Atomics.compareExchange(i32, at + L.S_SEQUENCE, position, (position + this.slots) | 0) !== position) return false;
-    Atomics.add(i32, L.R_ABANDONED, 1);
+    // Holder word first: once the CAS frees the slot, a sender of the next lap may claim
+    // it, and must not be taken for the dead holder before it writes its own id.
+    Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
+    if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position, (position + this.slots) | 0) !== position) return false;
+    Atomics.add(i32, L.C_RING_ABANDONED, 1);
     this.#advanceHead(position);
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
     return true;
@@ -655,15 +655,15 @@ export class Ring {
   #passTaken(position: number): number {
     const i32 = this.#i32;
     const at = this.#slotWord(position);
-    if (Atomics.load(i32, at + L.S_SEQUENCE) === ((position + this.slots) | 0)) this.#advanceHead(position);
-    return Atomics.load(i32, L.R_DEQUEUE);
+    if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) === ((position + this.slots) | 0)) this.#advanceHead(position);
+    return Atomics.load(i32, L.C_RING_DEQUEUE);
   }
 
   // Moves DEQUEUE past a skipped or taken `position` (if nobody has yet).
   #advanceHead(position: number): void {
     const i32 = this.#i32;
-    if (Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0) !== position) return;
-    if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.R_DEQUEUE_HALF_LAPS, L.R_DEQUEUE);
+    if (Atomics.compareExchange(i32, L.C_RING_DEQUEUE, position, (position + 1) | 0) !== position) return;
+    if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
   }
 
   /**
@@ -676,10 +676,10 @@ export class Ring {
     const fresh = Atomics.load(this.#i32, word);
     if (fresh !== position) return fresh;
     if (at < 0) {
-      const dequeue = Atomics.load(this.#i32, L.R_DEQUEUE) >>> 0;
+      const dequeue = Atomics.load(this.#i32, L.C_RING_DEQUEUE) >>> 0;
       throw corrupt(`ring positions ENQUEUE ${position >>> 0} and DEQUEUE ${dequeue} are out of range (${this.slots} slots)`);
     }
-    const sequence = Atomics.load(this.#i32, at + L.S_SEQUENCE);
+    const sequence = Atomics.load(this.#i32, at + L.RING_SLOT_SEQUENCE);
     throw corrupt(`ring slot ${position & this.#mask} has sequence ${sequence} at position ${position >>> 0}`);
   }
 
@@ -693,10 +693,10 @@ export class Ring {
     const i32 = this.#i32;
     let span = 0;
     for (let look = 0; look < 8; look++) {
-      const enqueue = Atomics.load(i32, L.R_ENQUEUE);
-      const dequeue = Atomics.load(i32, L.R_DEQUEUE);
-      const sequence = Atomics.load(i32, this.#slotWord(dequeue) + L.S_SEQUENCE);
-      const stable = Atomics.load(i32, L.R_DEQUEUE) === dequeue && Atomics.load(i32, L.R_ENQUEUE) === enqueue;
+      const enqueue = Atomics.load(i32, L.C_RING_ENQUEUE);
+      const dequeue = Atomics.load(i32, L.C_RING_DEQUEUE);
+      const sequence = Atomics.load(i32, this.#slotWord(dequeue) + L.RING_SLOT_SEQUENCE);
+      const stable = Atomics.load(i32, L.C_RING_DEQUEUE) === dequeue && Atomics.load(i32, L.C_RING_ENQUEUE) === enqueue;
       span = (enqueue - dequeue) | 0;
       if (!stable) continue;
       if (span < 0 || span > this.slots) {

@@ -15,7 +15,7 @@
 // - Where stats() would first finish a switch to LIST mode (MODE is LIST, the ring still
 //   holds messages), the messages still in the ring are counted with the list's: they are
 //   queued, only not moved yet.
-// The configuration is checked by checkStoreConfig() (store.ts), as MessageStore.attach()
+// The configuration is checked by checkStoreConfig() (store-config.ts), as MessageStore.attach()
 // checks it, against the body size the header declares: attach() itself cannot be used
 // here, because a tool that reads only the control block (or a copy of it) has no arena to
 // give it.
@@ -23,7 +23,8 @@ import { corrupt } from '../core/errors.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { CODEC_IDS } from './codec.ts';
 import * as L from './layout.ts';
-import { checkStoreConfig, type StoreConfig, type StoreStats } from './store.ts';
+import { checkStoreConfig, type StoreConfig } from './store-config.ts';
+import type { StoreStats } from './store-stats.ts';
 
 /** Largest pid (and thread id) Linux hands out: PID_MAX_LIMIT on 64-bit systems. */
 export const MAX_PID = 1 << 22;
@@ -64,7 +65,7 @@ export function readStoreSnapshot(buffer: SharedArrayBuffer, at: number, bodyByt
   const codec = (Object.keys(CODEC_IDS) as CodecLabel[]).find((label) => CODEC_IDS[label] === config.codecId);
   if (codec === undefined) throw corrupt(`${what} names unknown codec ${config.codecId}`);
 
-  const mode = load(L.R_MODE);
+  const mode = load(L.C_MODE);
   if (mode !== L.MODE_RING && mode !== L.MODE_LIST) throw corrupt(`${what} is in unknown mode ${mode}`);
   const ringActive = config.ringSlots > 0 && mode === L.MODE_RING;
   const cells = load(L.C_CELL_COUNT);
@@ -80,10 +81,10 @@ export function readStoreSnapshot(buffer: SharedArrayBuffer, at: number, bodyByt
   let ringCount = 0;
   let ringBytes = 0;
   if (config.ringSlots > 0) {
-    const dequeue = load(L.R_DEQUEUE);
-    ringCount = Math.min(config.ringSlots, Math.max(0, (load(L.R_ENQUEUE) - dequeue) | 0));
-    const bytesOut = load(L.R_BYTES_OUT);
-    ringBytes = Math.max(0, (load(L.R_BYTES_IN) - bytesOut) | 0);
+    const dequeue = load(L.C_RING_DEQUEUE);
+    ringCount = Math.min(config.ringSlots, Math.max(0, (load(L.C_RING_ENQUEUE) - dequeue) | 0));
+    const bytesOut = load(L.C_RING_BYTES_OUT);
+    ringBytes = Math.max(0, (load(L.C_RING_BYTES_IN) - bytesOut) | 0);
   }
 
   // Totals and last parties as stats() reports them: the ring's while it is active (the
@@ -95,13 +96,13 @@ export function readStoreSnapshot(buffer: SharedArrayBuffer, at: number, bodyByt
   let lastSendTime = f64[L.F_LAST_SEND_TIME]!;
   let lastReceiveTime = f64[L.F_LAST_RECEIVE_TIME]!;
   if (ringActive) {
-    const abandoned = load(L.R_ABANDONED) >>> 0;
-    totalSent += (load(L.R_ENQUEUE) - abandoned) >>> 0;
-    totalReceived += (load(L.R_DEQUEUE) - abandoned) >>> 0;
-    lastSendPid = load(L.R_LAST_SEND_PID);
-    lastReceivePid = load(L.R_LAST_RECEIVE_PID);
-    lastSendTime = f64[L.F_R_LAST_SEND_TIME]!;
-    lastReceiveTime = f64[L.F_R_LAST_RECEIVE_TIME]!;
+    const abandoned = load(L.C_RING_ABANDONED) >>> 0;
+    totalSent += (load(L.C_RING_ENQUEUE) - abandoned) >>> 0;
+    totalReceived += (load(L.C_RING_DEQUEUE) - abandoned) >>> 0;
+    lastSendPid = load(L.C_RING_LAST_SEND_PID);
+    lastReceivePid = load(L.C_RING_LAST_RECEIVE_PID);
+    lastSendTime = f64[L.F_RING_LAST_SEND_TIME]!;
+    lastReceiveTime = f64[L.F_RING_LAST_RECEIVE_TIME]!;
   }
 
   return {
@@ -151,8 +152,8 @@ export function readStoreConfig(buffer: SharedArrayBuffer, at: number, bodyBytes
     initialCells: load(L.C_INITIAL_CELLS),
     maxCells: load(L.C_MAX_CELLS),
     inflight: load(L.C_INFLIGHT),
-    ringSlots: load(L.R_SLOTS),
-    ringSlotBytes: load(L.R_SLOT_BYTES),
+    ringSlots: load(L.C_RING_SLOTS),
+    ringSlotBytes: load(L.C_RING_SLOT_BYTES),
   };
   checkStoreConfig(config, bodyBytes, what);
   return config;
@@ -166,7 +167,7 @@ export function readStoreConfig(buffer: SharedArrayBuffer, at: number, bodyBytes
 function deadReceivers(load: (index: number) => number): number {
   let dead = 0;
   for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
-    const tid = load(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.R_TID);
+    const tid = load(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.RECEIVER_TID);
     if (tid !== 0 && validPid(tid) && !isThreadAlive(tid)) dead++;
   }
   return dead;

@@ -6,7 +6,7 @@
 //
 // What is checked (docs/LAYOUT.md gives each word's range):
 // - the lock word (as the Mutex validates it) and the waiting counts;
-// - the receiver slots: a thread id or 0, a known selector kind, a claimed flag of 0 or 1;
+// - the receiver slots: a thread id or 0, a known selector kind, a handed-over flag of 0 or 1;
 // - the ring: 0 <= ENQUEUE - DEQUEUE <= capacity, MODE and SWITCHED, and every slot's
 //   sequence word against the position it serves (see checkRing), the length of every
 //   published slot, the bytes in it (never negative);
@@ -23,10 +23,10 @@
 //   between two equal readings saw no change. A store that never holds still for
 //   STABLE_TRIES walks is not judged on that part (nothing is reported for it).
 // - A list whose lock is held is not walked: its holder may be half-way through a change,
-//   and if it died there, the next locker repairs the list (store.ts #repair).
+//   and if it died there, the next locker repairs the list (store-repair.ts).
 import * as L from './layout.ts';
 import { ANY, MAX_TYPE } from './selector.ts';
-import { arenaStart, type StoreConfig } from './store.ts';
+import { arenaStart, type StoreConfig } from './store-config.ts';
 
 /** Walks of a changing store before giving up on judging it. */
 const STABLE_TRIES = 4;
@@ -62,12 +62,12 @@ function checkControl(words: Int32Array): string | null {
 function checkReceivers(words: Int32Array): string | null {
   for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
     const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
-    const tid = Atomics.load(words, at + L.R_TID);
+    const tid = Atomics.load(words, at + L.RECEIVER_TID);
     if (tid === 0) continue;
     if (!(tid > 0 && tid <= MAX_TID)) return `receiver slot ${slot} names thread ${tid}`;
-    const kind = Atomics.load(words, at + L.R_KIND);
+    const kind = Atomics.load(words, at + L.RECEIVER_KIND);
     if (!(kind >= ANY && kind <= MAX_TYPE)) return `receiver slot ${slot} has selector kind ${kind}`;
-    const claimed = Atomics.load(words, at + L.R_CLAIMED);
+    const claimed = Atomics.load(words, at + L.RECEIVER_HANDED);
     if (claimed !== 0 && claimed !== 1) return `receiver slot ${slot} has claimed flag ${claimed}`;
   }
   return null;
@@ -83,22 +83,22 @@ function checkReceivers(words: Int32Array): string | null {
  */
 function checkRing(words: Int32Array, config: StoreConfig): string | null {
   const slots = config.ringSlots;
-  const mode = Atomics.load(words, L.R_MODE);
+  const mode = Atomics.load(words, L.C_MODE);
   if (mode !== L.MODE_RING && mode !== L.MODE_LIST) return `it is in unknown mode ${mode}`;
   if (slots === 0) return mode === L.MODE_LIST ? null : 'it has no ring and is in ring mode';
-  const move = Atomics.load(words, L.R_MOVE);
+  const move = Atomics.load(words, L.C_MOVE_KIND);
   if (move !== L.MOVE_NONE && move !== L.MOVE_SWITCH && move !== L.MOVE_STRAGGLER) return `it records a move of kind ${move}`;
   // Moves into the list start only once the store has left RING mode for good.
   if (move !== L.MOVE_NONE && mode !== L.MODE_LIST) return 'it records a move into the list while in ring mode';
-  const switched = Atomics.load(words, L.R_SWITCHED);
+  const switched = Atomics.load(words, L.C_SWITCHED);
   if (switched !== 0 && (switched !== 1 || mode !== L.MODE_LIST)) return `its ring's switched word is ${switched} in mode ${mode}`;
   const mask = slots - 1;
   const capacity = config.capacity;
   const slotWords = config.ringSlotBytes / 4;
   const base = L.CONTROL_BYTES / 4;
   for (let attempt = 0; attempt < STABLE_TRIES; attempt++) {
-    const dequeue = Atomics.load(words, L.R_DEQUEUE);
-    const enqueue = Atomics.load(words, L.R_ENQUEUE);
+    const dequeue = Atomics.load(words, L.C_RING_DEQUEUE);
+    const enqueue = Atomics.load(words, L.C_RING_ENQUEUE);
     const used = (enqueue - dequeue) | 0;
     let problem: string | null = null;
     if (!(used >= 0 && used <= capacity)) {
@@ -107,7 +107,7 @@ function checkRing(words: Int32Array, config: StoreConfig): string | null {
     for (let offset = 0; offset < slots && problem === null; offset++) {
       const position = (dequeue + offset) | 0;
       const at = base + (position & mask) * slotWords;
-      const sequence = Atomics.load(words, at + L.S_SEQUENCE);
+      const sequence = Atomics.load(words, at + L.RING_SLOT_SEQUENCE);
       const valid =
         offset < used
           ? sequence === position || sequence === ((position + 1) | 0) || (offset === 0 && sequence === ((position + slots) | 0))
@@ -117,19 +117,19 @@ function checkRing(words: Int32Array, config: StoreConfig): string | null {
         break;
       }
       if (offset < used && sequence === ((position + 1) | 0)) {
-        const length = Atomics.load(words, at + L.S_LENGTH);
+        const length = Atomics.load(words, at + L.RING_SLOT_LENGTH);
         if (!(length >= 0 && length <= config.maxMessageSize)) problem = `ring slot ${position & mask} holds a message of length ${length}`;
       }
     }
     if (problem === null) {
       // Bytes are counted in before publishing and out after taking: a sender killed in
       // between leaves them over-counted for good, so only a negative figure is damage.
-      const bytesOut = Atomics.load(words, L.R_BYTES_OUT);
-      const bytes = (Atomics.load(words, L.R_BYTES_IN) - bytesOut) | 0;
+      const bytesOut = Atomics.load(words, L.C_RING_BYTES_OUT);
+      const bytes = (Atomics.load(words, L.C_RING_BYTES_IN) - bytesOut) | 0;
       if (bytes < 0) problem = `its ring counts ${bytes} bytes`;
     }
     // Judged only on a reading the ring's traffic did not move under.
-    if (Atomics.load(words, L.R_DEQUEUE) === dequeue && Atomics.load(words, L.R_ENQUEUE) === enqueue) return problem;
+    if (Atomics.load(words, L.C_RING_DEQUEUE) === dequeue && Atomics.load(words, L.C_RING_ENQUEUE) === enqueue) return problem;
   }
   return null;
 }

@@ -3,6 +3,7 @@
 // memory back. Growing allocates real memory first (ENOMEM instead of a later SIGBUS);
 // shrinking punches a hole and keeps the file's size, so no process's mapping of the old
 // size can ever point past the end of the file.
+import { fstatSync, type Stats } from 'node:fs';
 import { addon } from '../native/addon.ts';
 import { corrupt, IpcError, systemError } from './errors.ts';
 import { closeFd } from './shared-file.ts';
@@ -58,6 +59,24 @@ export class GrowableFile implements BodyFile {
       addon.punchHole(this.#open(), HEADER_BYTES + from, to - from);
     } catch {
       // Giving memory back is an optimization; the cells are simply no longer used.
+    }
+  }
+
+  /** The file's status now: its owner, permission bits and identity (dev, ino). */
+  status(): Stats {
+    try {
+      return fstatSync(this.#open());
+    } catch (error) {
+      throw systemError(error, `stat ${this.#what}`);
+    }
+  }
+
+  /** Sets the file's permission bits: they decide who may open the object from now on. */
+  changeMode(mode: number): void {
+    try {
+      addon.fchmod(this.#open(), mode);
+    } catch (error) {
+      throw systemError(error, `change the mode of ${this.#what}`);
     }
   }
 

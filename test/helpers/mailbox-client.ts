@@ -30,9 +30,12 @@ export interface Peer {
 
 export const PEER_TIMEOUT_MS = 20_000;
 
-/** `env`: extra environment of the peer process (e.g. INTERPROC_NO_DOORBELL). */
-export async function startPeer(timeoutMs = PEER_TIMEOUT_MS, env?: Record<string, string>): Promise<Peer> {
-  const helper = startHelper('mailbox-peer.ts', [], { timeoutMs, ...(env === undefined ? {} : { env }) });
+/**
+ * `env`: extra environment of the peer process (e.g. INTERPROC_NO_DOORBELL). `script`: a
+ * peer of the same protocol for another kind of object (queue-peer.ts).
+ */
+export async function startPeer(timeoutMs = PEER_TIMEOUT_MS, env?: Record<string, string>, script = 'mailbox-peer.ts'): Promise<Peer> {
+  const helper = startHelper(script, [], { timeoutMs, ...(env === undefined ? {} : { env }) });
   // Failures of the hard timeout surface through pending calls; never unhandled.
   helper.exited.catch(() => undefined);
   await helper.waitFor('ready');

@@ -6,16 +6,30 @@ export function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** How long sayNow waits for the test to read a full socket before it fails. */
+const FULL_PIPE_LIMIT_MS = 30_000;
+const BACK_OFF = new Int32Array(new SharedArrayBuffer(4));
+
 /**
- * Writes the line with a blocking write(2) on fd 1, for helpers killed with SIGKILL whose
- * every line counts: once this returns the line is in the socket the test reads, and the
- * helper waits here while the test is slow to read. say() does not wait: when the socket
- * is full, process.stdout queues the line in the process, and a kill loses it. A helper
- * uses one or the other: process.stdout, once used, makes fd 1 non-blocking (writeSync
- * then fails with EAGAIN), and the two would reorder lines.
+ * Writes the line with write(2) on fd 1, for helpers killed with SIGKILL whose every line
+ * counts: once this returns the line is in the socket the test reads, and the helper waits
+ * here while the test is slow to read. say() does not wait: when the socket is full,
+ * process.stdout queues the line in the process, and a kill loses it. A helper uses one or
+ * the other: the two would reorder lines.
  */
 export function sayNow(line: string): void {
-  writeSync(1, `${line}\n`);
+  const bytes = Buffer.from(`${line}\n`);
+  const giveUpAt = performance.now() + FULL_PIPE_LIMIT_MS;
+  for (let written = 0; written < bytes.length; ) {
+    try {
+      written += writeSync(1, bytes, written);
+    } catch (error) {
+      // fd 1 is non-blocking from the start (the socket Node gives a child for its stdio):
+      // a full socket is EAGAIN, not a wait. Back off until the test has read enough.
+      if ((error as { code?: unknown }).code !== 'EAGAIN' || performance.now() > giveUpAt) throw error;
+      Atomics.wait(BACK_OFF, 0, 0, 1);
+    }
+  }
 }
 
 const input = createInterface({ input: process.stdin });

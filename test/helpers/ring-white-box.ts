@@ -34,8 +34,8 @@ export function openRingView(name: string): RingView {
       i32,
       f64: new Float64Array(body, 0, Math.floor(body.byteLength / 8)),
       u8: new Uint8Array(body),
-      slots: i32[L.R_SLOTS]!,
-      slotBytes: i32[L.R_SLOT_BYTES]!,
+      slots: i32[L.C_RING_SLOTS]!,
+      slotBytes: i32[L.C_RING_SLOT_BYTES]!,
       capacity: i32[L.C_CAPACITY]!,
     };
   } finally {
@@ -44,7 +44,7 @@ export function openRingView(name: string): RingView {
 }
 
 export function mode(view: RingView): 'ring' | 'list' {
-  const value = Atomics.load(view.i32, L.R_MODE);
+  const value = Atomics.load(view.i32, L.C_MODE);
   if (value === L.MODE_RING) return 'ring';
   if (value === L.MODE_LIST) return 'list';
   throw new Error(`MODE word holds ${value}`);
@@ -56,7 +56,7 @@ export function slotWord(view: RingView, position: number): number {
 }
 
 export function positions(view: RingView): { enqueue: number; dequeue: number } {
-  return { enqueue: Atomics.load(view.i32, L.R_ENQUEUE) >>> 0, dequeue: Atomics.load(view.i32, L.R_DEQUEUE) >>> 0 };
+  return { enqueue: Atomics.load(view.i32, L.C_RING_ENQUEUE) >>> 0, dequeue: Atomics.load(view.i32, L.C_RING_DEQUEUE) >>> 0 };
 }
 
 /**
@@ -67,17 +67,17 @@ export function positions(view: RingView): { enqueue: number; dequeue: number } 
  */
 export function startAt(view: RingView, start: number): void {
   const { i32 } = view;
-  if (Atomics.load(i32, L.R_ENQUEUE) !== Atomics.load(i32, L.R_DEQUEUE)) throw new Error('startAt needs an empty ring');
+  if (Atomics.load(i32, L.C_RING_ENQUEUE) !== Atomics.load(i32, L.C_RING_DEQUEUE)) throw new Error('startAt needs an empty ring');
   const low = start % 2 ** 32 | 0;
   for (let k = 0; k < view.slots; k++) {
     const position = (low + k) | 0;
-    Atomics.store(i32, slotWord(view, position) + L.S_SEQUENCE, position);
+    Atomics.store(i32, slotWord(view, position) + L.RING_SLOT_SEQUENCE, position);
   }
   const halfLaps = Math.floor(start / 2 ** 31) | 0;
-  Atomics.store(i32, L.R_ENQUEUE_HALF_LAPS, halfLaps);
-  Atomics.store(i32, L.R_DEQUEUE_HALF_LAPS, halfLaps);
-  Atomics.store(i32, L.R_ENQUEUE, low);
-  Atomics.store(i32, L.R_DEQUEUE, low);
+  Atomics.store(i32, L.C_RING_ENQUEUE_HALF_LAPS, halfLaps);
+  Atomics.store(i32, L.C_RING_DEQUEUE_HALF_LAPS, halfLaps);
+  Atomics.store(i32, L.C_RING_ENQUEUE, low);
+  Atomics.store(i32, L.C_RING_DEQUEUE, low);
 }
 
 /**
@@ -87,11 +87,11 @@ export function startAt(view: RingView, start: number): void {
  */
 export function claimWithoutPublishing(view: RingView, claimer: number): number {
   const { i32 } = view;
-  const position = Atomics.load(i32, L.R_ENQUEUE);
+  const position = Atomics.load(i32, L.C_RING_ENQUEUE);
   const at = slotWord(view, position);
-  if (Atomics.load(i32, at + L.S_SEQUENCE) !== position) throw new Error(`slot of position ${position >>> 0} is not free`);
-  if (Atomics.compareExchange(i32, L.R_ENQUEUE, position, (position + 1) | 0) !== position) throw new Error('ENQUEUE moved');
-  Atomics.store(i32, at + L.S_CLAIMER, claimer);
+  if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== position) throw new Error(`slot of position ${position >>> 0} is not free`);
+  if (Atomics.compareExchange(i32, L.C_RING_ENQUEUE, position, (position + 1) | 0) !== position) throw new Error('ENQUEUE moved');
+  Atomics.store(i32, at + L.RING_SLOT_HOLDER, claimer);
   return position >>> 0;
 }
 
@@ -102,16 +102,16 @@ export function claimWithoutPublishing(view: RingView, claimer: number): number 
 export function publishClaimed(view: RingView, position: number, payload: Uint8Array, type = 0): boolean {
   const { i32, u8, f64 } = view;
   const at = slotWord(view, position);
-  i32[at + L.S_LENGTH] = payload.length;
-  i32[at + L.S_TYPE] = type;
-  i32[at + L.S_PID] = process.pid;
-  i32[at + L.S_THREAD] = threadId;
-  f64[(at * 4 + L.S_SENT_AT_BYTE) / 8] = Date.now();
+  i32[at + L.RING_SLOT_LENGTH] = payload.length;
+  i32[at + L.RING_SLOT_TYPE] = type;
+  i32[at + L.RING_SLOT_PID] = process.pid;
+  i32[at + L.RING_SLOT_THREAD] = threadId;
+  f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8] = Date.now();
   u8.set(payload, at * 4 + L.RING_SLOT_HEADER_BYTES);
-  Atomics.add(i32, L.R_BYTES_IN, payload.length);
-  Atomics.store(i32, at + L.S_CLAIMER, 0);
-  if (Atomics.compareExchange(i32, at + L.S_SEQUENCE, position | 0, (position + 1) | 0) !== (position | 0)) {
-    Atomics.sub(i32, L.R_BYTES_IN, payload.length);
+  Atomics.add(i32, L.C_RING_BYTES_IN, payload.length);
+  Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
+  if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position | 0, (position + 1) | 0) !== (position | 0)) {
+    Atomics.sub(i32, L.C_RING_BYTES_IN, payload.length);
     return false;
   }
   Atomics.add(i32, L.C_ITEMS_SEQ, 1);
@@ -127,18 +127,18 @@ export function publishClaimed(view: RingView, position: number, payload: Uint8A
  */
 export function takeWithoutReleasing(view: RingView, taker: number): number {
   const { i32 } = view;
-  const position = Atomics.load(i32, L.R_DEQUEUE);
+  const position = Atomics.load(i32, L.C_RING_DEQUEUE);
   const at = slotWord(view, position);
-  if (Atomics.load(i32, at + L.S_SEQUENCE) !== ((position + 1) | 0)) throw new Error(`no published message at position ${position >>> 0}`);
-  if (Atomics.compareExchange(i32, L.R_DEQUEUE, position, (position + 1) | 0) !== position) throw new Error('DEQUEUE moved');
-  Atomics.add(i32, L.R_BYTES_OUT, i32[at + L.S_LENGTH]!);
-  Atomics.store(i32, at + L.S_CLAIMER, taker);
+  if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== ((position + 1) | 0)) throw new Error(`no published message at position ${position >>> 0}`);
+  if (Atomics.compareExchange(i32, L.C_RING_DEQUEUE, position, (position + 1) | 0) !== position) throw new Error('DEQUEUE moved');
+  Atomics.add(i32, L.C_RING_BYTES_OUT, i32[at + L.RING_SLOT_LENGTH]!);
+  Atomics.store(i32, at + L.RING_SLOT_HOLDER, taker);
   return position >>> 0;
 }
 
 /** A switch to LIST mode whose switcher died right after storing MODE (nothing drained, no bookkeeping). */
 export function storeListModeOnly(view: RingView): void {
-  Atomics.store(view.i32, L.R_MODE, L.MODE_LIST);
+  Atomics.store(view.i32, L.C_MODE, L.MODE_LIST);
 }
 
 /**
@@ -148,9 +148,9 @@ export function storeListModeOnly(view: RingView): void {
 export function releaseTaken(view: RingView, position: number): boolean {
   const { i32 } = view;
   const at = slotWord(view, position);
-  Atomics.store(i32, at + L.S_CLAIMER, 0);
+  Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
   const published = (position + 1) | 0;
-  if (Atomics.compareExchange(i32, at + L.S_SEQUENCE, published, (position + view.slots) | 0) !== published) return false;
+  if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, published, (position + view.slots) | 0) !== published) return false;
   Atomics.add(i32, L.C_SPACE_SEQ, 1);
   wake(i32, L.C_SPACE_SEQ, WAKE_ALL);
   return true;

@@ -100,9 +100,9 @@ const DEAD_TID = (1 << 22) - 7;
 /** Control block words by name, for the report: every C_/R_ index of the layout. */
 const CONTROL_NAMES = new Map<number, string>();
 for (const [key, value] of Object.entries(L)) {
-  // C_* and the ring's R_* words (R_* below 256 are receiver slot fields, named below).
-  if (typeof value === 'number' && /^(C|R)_[A-Z_]+$/.test(key) && key !== 'C_LOCK_BYTE_OFFSET' && value < L.CONTROL_BYTES / 4) {
-    if (!key.startsWith('R_') || value >= 256) CONTROL_NAMES.set(value, key);
+  // C_* words, the ring's C_RING_* among them (receiver slot fields are named below).
+  if (typeof value === 'number' && /^C_[A-Z_]+$/.test(key) && key !== 'C_LOCK_BYTE_OFFSET' && value < L.CONTROL_BYTES / 4) {
+    CONTROL_NAMES.set(value, key);
   }
 }
 CONTROL_NAMES.set(L.C_LOCK_BYTE_OFFSET / 4, 'lock state');
@@ -117,7 +117,7 @@ for (const [name, f64] of [
   CONTROL_NAMES.set(f64 * 2 + 1, `${name} high`);
 }
 /** The words whose values a store relies on, receiver slots aside: damaged most often. */
-const MEANINGFUL_CONTROL_WORDS = [...CONTROL_NAMES.keys()].filter((word) => word < L.C_RECEIVER_SLOTS || word >= L.R_ENQUEUE);
+const MEANINGFUL_CONTROL_WORDS = [...CONTROL_NAMES.keys()].filter((word) => word < L.C_RECEIVER_SLOTS || word >= L.C_RING_ENQUEUE);
 const RECEIVER_SLOT_WORDS: number[] = [];
 for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
   const names = ['tid', 'kind', 'value', 'from', 'claimed', 'claimSeq', 'bell', 'spare'];
@@ -236,7 +236,7 @@ function registerReceivers(name: string, random: Random, count: number): string[
       const bell = random.chance(0.5) ? random.int(1, 0x7fffffff) : 0;
       const slot = store.registerReceiver(selector, bell);
       const dead = random.chance(0.3) && slot >= 0;
-      if (dead) store.words[L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.R_TID] = DEAD_TID;
+      if (dead) store.words[L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.RECEIVER_TID] = DEAD_TID;
       said.push(`receiver ${JSON.stringify(selector)}${bell === 0 ? '' : ' with a bell'}${dead ? ', dead' : ''}`);
     }
   });
@@ -273,8 +273,8 @@ function damage(name: string, random: Random): string[] {
     const file = new Int32Array(buffer, 0, Math.floor(size / 4));
     const control = HEADER_BYTES / 4;
     const word = (index: number): number => file[control + index]!;
-    const slots = word(L.R_SLOTS);
-    const slotBytes = word(L.R_SLOT_BYTES);
+    const slots = word(L.C_RING_SLOTS);
+    const slotBytes = word(L.C_RING_SLOT_BYTES);
     const cellBytes = word(L.C_CELL_BYTES);
     const cells = word(L.C_CELL_COUNT);
     const arena = (HEADER_BYTES + L.CONTROL_BYTES + slots * slotBytes) / 4;
@@ -284,8 +284,8 @@ function damage(name: string, random: Random): string[] {
     for (let m = word(L.C_HEAD); m !== L.NONE && queued.length < cells; m = file[cellWord(m, L.MSG_NEXT)]!) queued.push(m);
     const free: number[] = [];
     for (let c = word(L.C_FREE_HEAD); c !== L.NONE && free.length < 8; c = file[cellWord(c, L.CELL_NEXT)]!) free.push(c);
-    const enqueue = word(L.R_ENQUEUE);
-    const dequeue = word(L.R_DEQUEUE);
+    const enqueue = word(L.C_RING_ENQUEUE);
+    const dequeue = word(L.C_RING_DEQUEUE);
 
     const pickTarget = (): Target => {
       const region = random.next();
@@ -303,7 +303,7 @@ function damage(name: string, random: Random): string[] {
         // Mostly the slots around the head and the tail, where receivers and senders look.
         const position = random.chance(0.7) ? random.pick([dequeue, (dequeue + 1) | 0, enqueue, (enqueue - 1) | 0]) : random.int32();
         const slot = position & (slots - 1);
-        const at = random.chance(0.5) ? L.S_SEQUENCE : random.chance(0.8) ? random.int(1, 7) : random.int(8, slotBytes / 4 - 1);
+        const at = random.chance(0.5) ? L.RING_SLOT_SEQUENCE : random.chance(0.8) ? random.int(1, 7) : random.int(8, slotBytes / 4 - 1);
         const near = [position, (position + 1) | 0, (position + slots) | 0, (position - slots) | 0, (position + 2) | 0];
         return {
           index: (HEADER_BYTES + L.CONTROL_BYTES + slot * slotBytes) / 4 + at,

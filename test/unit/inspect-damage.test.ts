@@ -72,9 +72,9 @@ test('a ring slot whose sequence word is off is damaged (tryReceive / trySend wo
       fill(mb, 2);
       mb.tryReceive();
       const view = openRingView(name);
-      const p = position(Atomics.load(view.i32, L.R_ENQUEUE), Atomics.load(view.i32, L.R_DEQUEUE));
+      const p = position(Atomics.load(view.i32, L.C_RING_ENQUEUE), Atomics.load(view.i32, L.C_RING_DEQUEUE));
       assertOk(name);
-      view.i32[slotWord(view, p) + L.S_SEQUENCE] = value(p) | 0;
+      view.i32[slotWord(view, p) + L.RING_SLOT_SEQUENCE] = value(p) | 0;
       const record = inspect(name);
       assert.equal(record.status, 'damaged', label);
       assert.match(record.problem ?? '', /ring slot \d+ has sequence/, label);
@@ -86,11 +86,11 @@ test('ring positions further apart than the capacity, or a negative count of byt
   await withMailbox('ring-positions', RING, (mb, name) => {
     fill(mb, 3);
     const view = openRingView(name);
-    view.i32[L.R_ENQUEUE] = view.i32[L.R_DEQUEUE]! - 1;
+    view.i32[L.C_RING_ENQUEUE] = view.i32[L.C_RING_DEQUEUE]! - 1;
     assertDamaged(name, /its ring holds -1 messages/);
-    view.i32[L.R_ENQUEUE] = view.i32[L.R_DEQUEUE]! + 3;
+    view.i32[L.C_RING_ENQUEUE] = view.i32[L.C_RING_DEQUEUE]! + 3;
     assertOk(name);
-    view.i32[L.R_BYTES_OUT] = view.i32[L.R_BYTES_IN]! + 1;
+    view.i32[L.C_RING_BYTES_OUT] = view.i32[L.C_RING_BYTES_IN]! + 1;
     assertDamaged(name, /its ring counts -1 bytes/);
   });
 });
@@ -99,7 +99,7 @@ test('a move record in a ring-mode mailbox is damage (moves into the list start 
   await withMailbox('ring-move', RING, (mb, name) => {
     fill(mb, 2);
     const view = openRingView(name);
-    view.i32[L.R_MOVE] = L.MOVE_STRAGGLER;
+    view.i32[L.C_MOVE_KIND] = L.MOVE_STRAGGLER;
     assertDamaged(name, /records a move into the list while in ring mode/);
     // The calls that finish moves find it corrupt too: inspection agrees with them.
     assert.throws(() => mb.tryReceive({ type: 0 }), ipcError('ECORRUPT'));
@@ -110,7 +110,7 @@ test('a published ring slot with a length beyond the maximum is damage', async (
   await withMailbox('ring-length', RING, (mb, name) => {
     fill(mb, 2);
     const view = openRingView(name);
-    view.i32[slotWord(view, view.i32[L.R_DEQUEUE]!) + L.S_LENGTH] = 41;
+    view.i32[slotWord(view, view.i32[L.C_RING_DEQUEUE]!) + L.RING_SLOT_LENGTH] = 41;
     assertDamaged(name, /holds a message of length 41/);
   });
 });
@@ -149,7 +149,7 @@ test('a lock word that names no owner, negative waiting counts and bad receiver 
       [L.C_LOCK_BYTE_OFFSET / 4, -1, /lock word 0xffffffff names no owner/],
       [L.C_LOCK_BYTE_OFFSET / 4, 0x40000000, /lock word 0x40000000 names no owner/],
       [L.C_WAITING_RECEIVERS, -1, /-1 waiting receivers/],
-      [slot + L.R_TID, -5, /receiver slot 3 names thread -5/],
+      [slot + L.RECEIVER_TID, -5, /receiver slot 3 names thread -5/],
     ];
     for (const [word, value, problem] of cases) {
       const before = i32[word]!;
@@ -158,8 +158,8 @@ test('a lock word that names no owner, negative waiting counts and bad receiver 
       i32[word] = before;
       assertOk(name);
     }
-    i32[slot + L.R_TID] = process.pid;
-    i32[slot + L.R_KIND] = 9;
+    i32[slot + L.RECEIVER_TID] = process.pid;
+    i32[slot + L.RECEIVER_KIND] = 9;
     assertDamaged(name, /receiver slot 3 has selector kind 9/);
   });
 });
@@ -168,7 +168,7 @@ test('`interproc stat` says what is damaged in a ring that would make receivers 
   await withMailbox('stat-ring', RING, async (mb, name) => {
     fill(mb, 1);
     const view = openRingView(name);
-    const at = slotWord(view, view.i32[L.R_DEQUEUE]!) + L.S_SEQUENCE;
+    const at = slotWord(view, view.i32[L.C_RING_DEQUEUE]!) + L.RING_SLOT_SEQUENCE;
     view.i32[at] = view.i32[at]! + 2;
     const { code, stdout } = await runCli(['stat', name, '--json']);
     assert.equal(code, 0);

@@ -20,7 +20,7 @@ function receiverSlots(name: string): number[] {
   const fd = openShm(`/${objectFileName('mailbox', name)}`, false, 0, name);
   try {
     const words = new Int32Array(mapObject(fd, ObjectKindCode.Mailbox, L.STORE_VERSION, name).body, 0, L.CONTROL_BYTES / 4);
-    return Array.from({ length: L.RECEIVER_SLOTS }, (_, slot) => Atomics.load(words, L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.R_TID));
+    return Array.from({ length: L.RECEIVER_SLOTS }, (_, slot) => Atomics.load(words, L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.RECEIVER_TID));
   } finally {
     closeFd(fd);
   }

@@ -1,7 +1,8 @@
 // What a Mailbox's failures say: the option a RangeError names, null options, codec
 // failures (encode: TypeError with the codec's error as cause; decode: EBADMSG carrying the
-// message taken), stats() after unlink (EIDRM), a damaged free count (ECORRUPT), and many
-// pending receives on one handle (no MaxListenersExceededWarning).
+// message taken), error texts that name the mailbox, stats() after unlink (EIDRM), a
+// damaged free count (ECORRUPT), and many pending receives on one handle (no
+// MaxListenersExceededWarning).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as L from '../../src/channel/layout.ts';
@@ -193,6 +194,29 @@ test('stats() after unlink is EIDRM, on the unlinking handle and on another', T,
   });
 });
 
+test('full, timed-out and closed-handle errors name the mailbox, in the ring and in the list', T, async () => {
+  for (const typed of [false, true]) {
+    // A typed receive moves the store from the ring to the list for good.
+    await withMailbox<string>({ codec: 'utf8', capacity: 1, whenFull: 'fail' }, async (mb, name) => {
+      if (typed) assert.equal(mb.tryReceive({ type: 3 }), null);
+      const what = `mailbox "${name}"`;
+      mb.trySend('fills it');
+      const full = await caught(() => mb.send('no room'));
+      assert.equal(full.code, 'EAGAIN');
+      assert.equal(full.message, `EAGAIN: ${what} is full`);
+      assert.equal((await caught(() => mb.receive({ type: 9, timeout: 1 }))).message, `ETIMEDOUT: timed out: no message arrived in ${what}`);
+      mb.close();
+      assert.equal((await caught(() => mb.receive())).message, `EBADF: ${what} handle is closed`);
+    });
+  }
+  await withMailbox<string>({ codec: 'utf8', capacity: 1 }, async (mb, name) => {
+    mb.trySend('fills it');
+    const timedOut = await caught(() => mb.send('no room', { timeout: 1 }));
+    assert.equal(timedOut.code, 'ETIMEDOUT');
+    assert.equal(timedOut.message, `ETIMEDOUT: timed out: no room in mailbox "${name}"; nothing was sent`);
+  });
+});
+
 test('a free-cell count damaged in shared memory is ECORRUPT on send, not ENOMEM', T, async () => {
   // Capacity 2 of small messages: the arena starts at its largest and cannot grow (ENOMEM
   // before); capacity 64: it can (it grew over the damage before).
@@ -226,7 +250,7 @@ test('a ring slot count written into a mailbox that has no ring is ECORRUPT at o
         if (options.capacity !== 0) assert.equal(mb.trySend('kept'), true);
         const view = openRingView(name);
         assert.equal(view.slots, 0, 'no ring');
-        Atomics.store(view.i32, L.R_SLOTS, slots);
+        Atomics.store(view.i32, L.C_RING_SLOTS, slots);
         assert.throws(() => Mailbox.open(name), ipcError('ECORRUPT'), `capacity ${options.capacity}, ${slots} slots`);
         if (options.capacity !== 0) assert.equal(mb.tryReceive()?.data, 'kept', 'a handle opened before still works');
       });

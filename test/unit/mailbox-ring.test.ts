@@ -253,8 +253,8 @@ test('totals stay exact when the sender whose claim crossed 2^32 died before cat
     // each claim), then published: ENQUEUE reads 0, its half-lap count still says 1.
     const positionsClaimed = [claimWithoutPublishing(view, process.pid), claimWithoutPublishing(view, process.pid)];
     for (const position of positionsClaimed) assert.equal(publishClaimed(view, position, payload(position, 4)), true);
-    assert.equal(Atomics.load(view.i32, L.R_ENQUEUE), 0);
-    assert.equal(Atomics.load(view.i32, L.R_ENQUEUE_HALF_LAPS), 1);
+    assert.equal(Atomics.load(view.i32, L.C_RING_ENQUEUE), 0);
+    assert.equal(Atomics.load(view.i32, L.C_RING_ENQUEUE_HALF_LAPS), 1);
     let stats = mb.stats();
     assert.deepEqual([stats.messages, stats.totalSent, stats.totalReceived], [2, TWO_32, TWO_32 - 2]);
     for (let n = 0; n < 6; n++) {
@@ -490,20 +490,20 @@ test('senders still in the ring when the switch stops waiting for them: a claim 
     assert.equal(mb.trySend('b'), true);
     // Two senders in flight (as a sender stopped by a debugger, or swapped out, would be):
     // one has claimed position 2 and not published, the other has not claimed yet.
-    Atomics.add(view.i32, L.R_ACTIVE_SENDERS, 2);
+    Atomics.add(view.i32, L.C_RING_ACTIVE_SENDERS, 2);
     const slow = claimWithoutPublishing(view, process.pid);
     // The switch waits QUIESCE_MS for them, then goes on without them.
     assert.equal(mb.tryReceive({ type: 0 })?.data, 'a');
     assert.equal(mode(view), 'list');
     // The slow sender finds its claim given up and sends again, through the list.
     assert.equal(publishClaimed(view, slow, new TextEncoder().encode('slow')), false);
-    Atomics.sub(view.i32, L.R_ACTIVE_SENDERS, 1);
+    Atomics.sub(view.i32, L.C_RING_ACTIVE_SENDERS, 1);
     assert.equal(mb.trySend('slow'), true);
     assert.deepEqual([mb.tryReceive()?.seq, mb.tryReceive()?.seq], [1, 3], 'position 2 was never a message');
     // The other sender claims and publishes into the ring after the switch.
     const late = claimWithoutPublishing(view, process.pid);
     assert.equal(publishClaimed(view, late, new TextEncoder().encode('late')), true);
-    Atomics.sub(view.i32, L.R_ACTIVE_SENDERS, 1);
+    Atomics.sub(view.i32, L.C_RING_ACTIVE_SENDERS, 1);
     // The list is empty, the message sits in the ring: a receive must still find it, with
     // the list's next seq (its ring position, 3, is the seq of 'slow').
     const straggler = mb.tryReceive();

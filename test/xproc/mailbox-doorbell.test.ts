@@ -58,8 +58,8 @@ function slots(name: string): Slot[] {
   const taken: Slot[] = [];
   for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
     const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
-    const tid = Atomics.load(words, at + L.R_TID);
-    if (tid !== 0) taken.push({ tid, bell: Atomics.load(words, at + L.R_BELL) });
+    const tid = Atomics.load(words, at + L.RECEIVER_TID);
+    if (tid !== 0) taken.push({ tid, bell: Atomics.load(words, at + L.RECEIVER_BELL) });
   }
   return taken;
 }
@@ -163,16 +163,16 @@ test('a live receiver whose bell cannot be reached turns bells off for the store
       const words = storeWords(mb.name);
       // Its receiver slot, as a waiting receiver with a bell would leave it.
       const at = L.C_RECEIVER_SLOTS;
-      words[at + L.R_KIND] = 0;
-      words[at + L.R_TID] = stranger.pid!;
-      Atomics.store(words, at + L.R_BELL, 12345);
+      words[at + L.RECEIVER_KIND] = 0;
+      words[at + L.RECEIVER_TID] = stranger.pid!;
+      Atomics.store(words, at + L.RECEIVER_BELL, 12345);
       Atomics.add(words, L.C_WAITING_RECEIVERS, 1);
       assert.equal(Atomics.load(words, L.C_BELLS_OFF), 0);
       assert.ok(mb.trySend('unreachable'));
       assert.equal(Atomics.load(words, L.C_BELLS_OFF), 1, 'the waker turned bells off');
-      assert.equal(Atomics.load(words, at + L.R_BELL), 0, 'its token was taken');
+      assert.equal(Atomics.load(words, at + L.RECEIVER_BELL), 0, 'its token was taken');
       // Undo the stand-in, then: receivers now sleep on the futex (no token in their slot).
-      words[at + L.R_TID] = 0;
+      words[at + L.RECEIVER_TID] = 0;
       Atomics.sub(words, L.C_WAITING_RECEIVERS, 1);
       assert.equal((await mb.receive()).data, 'unreachable');
       const receiver = await peer();

@@ -65,14 +65,14 @@ test('a table of waiter slots full of dead threads is reclaimed by the next send
     // As left by senders and receivers killed asleep, with nobody calling stats() since.
     for (let slot = 0; slot < L.SENDER_SLOTS; slot++) words[L.C_SENDER_SLOTS + slot] = dead;
     Atomics.add(words, L.C_WAITING_SENDERS, L.SENDER_SLOTS);
-    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) words[L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.R_TID] = dead;
+    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) words[L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.RECEIVER_TID] = dead;
     Atomics.add(words, L.C_WAITING_RECEIVERS, L.RECEIVER_SLOTS);
 
     // A receiver blocks: it finds no free slot, frees the dead ones' and takes one.
     const receiving = mailbox.receive({ timeout: 20_000 });
     const mine = (tid: number) => tid !== 0 && tid !== dead;
     await until('the receiver holds a slot', () =>
-      Array.from({ length: L.RECEIVER_SLOTS }, (_, slot) => words[L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.R_TID]!).some(mine),
+      Array.from({ length: L.RECEIVER_SLOTS }, (_, slot) => words[L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.RECEIVER_TID]!).some(mine),
     );
     assert.equal(Atomics.load(words, L.C_WAITING_RECEIVERS), 1, 'only the live receiver is counted');
     assert.equal(mailbox.trySend('one'), true);
@@ -101,17 +101,17 @@ test("a receiver slot whose thread id now belongs to another thread (started at 
     // As a receiver killed asleep leaves its slot, had its id gone to the peer since: the
     // peer's thread is alive, but it did not start when the slot says its receiver did.
     const at = L.C_RECEIVER_SLOTS;
-    words[at + L.R_START] = 1;
-    words[at + L.R_TID] = other.pid;
+    words[at + L.RECEIVER_START] = 1;
+    words[at + L.RECEIVER_TID] = other.pid;
     Atomics.add(words, L.C_WAITING_RECEIVERS, 1);
     assert.equal(mailbox.stats().waitingReceivers, 0, 'the slot names a dead receiver');
-    assert.equal(words[at + L.R_TID], 0, 'its slot is free again');
+    assert.equal(words[at + L.RECEIVER_TID], 0, 'its slot is free again');
     // The control: a slot naming the peer with no start time (unknown) is taken for alive.
-    words[at + L.R_START] = 0;
-    words[at + L.R_TID] = other.pid;
+    words[at + L.RECEIVER_START] = 0;
+    words[at + L.RECEIVER_TID] = other.pid;
     Atomics.add(words, L.C_WAITING_RECEIVERS, 1);
     assert.equal(mailbox.stats().waitingReceivers, 1);
-    words[at + L.R_TID] = 0;
+    words[at + L.RECEIVER_TID] = 0;
     Atomics.sub(words, L.C_WAITING_RECEIVERS, 1);
   } finally {
     await other.kill();

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { IpcError, Mailbox } from '../../src/index.ts';
-import { R_ABANDONED } from '../../src/channel/layout.ts';
+import { C_RING_ABANDONED } from '../../src/channel/layout.ts';
 import { STALL_MS } from '../../src/channel/ring.ts';
 import { mode, openRingView, positions } from '../helpers/ring-white-box.ts';
 import { startHelper, type Helper } from '../support/helper-process.ts';
@@ -92,7 +92,7 @@ test(`${KILLS} senders and receivers killed at random moments leave the ring wor
       moved += progress;
     }
     t.diagnostic(
-      `${KILLS} kills in ${WAVES} waves; ${moved} messages moved; ${view.i32[R_ABANDONED]} slots of dead senders skipped; ring positions ${JSON.stringify(positions(view))}`,
+      `${KILLS} kills in ${WAVES} waves; ${moved} messages moved; ${view.i32[C_RING_ABANDONED]} slots of dead senders skipped; ring positions ${JSON.stringify(positions(view))}`,
     );
 
     // Drain what is left. A dead sender's slot costs a blocking receive about one STALL_MS slice.

@@ -56,48 +56,48 @@ async function withRing(queued: number, body: (mb: Mailbox<Uint8Array>, view: Ri
 }
 
 function enqueue(view: RingView): number {
-  return Atomics.load(view.i32, L.R_ENQUEUE);
+  return Atomics.load(view.i32, L.C_RING_ENQUEUE);
 }
 
 function dequeue(view: RingView): number {
-  return Atomics.load(view.i32, L.R_DEQUEUE);
+  return Atomics.load(view.i32, L.C_RING_DEQUEUE);
 }
 
 const BAD_WORDS: Array<{ what: string; queued: number; corrupt(view: RingView): void; expected?: Partial<Record<Call, Outcome>> }> = [
   {
     what: 'the head slot’s sequence word holds a value no slot holds there (empty ring: also the tail slot)',
     queued: 0,
-    corrupt: (view) => Atomics.store(view.i32, slotWord(view, dequeue(view)) + L.S_SEQUENCE, (dequeue(view) + 2) | 0),
+    corrupt: (view) => Atomics.store(view.i32, slotWord(view, dequeue(view)) + L.RING_SLOT_SEQUENCE, (dequeue(view) + 2) | 0),
   },
   {
     what: 'the head slot’s sequence word is far off',
     queued: 0,
-    corrupt: (view) => Atomics.store(view.i32, slotWord(view, dequeue(view)) + L.S_SEQUENCE, 0x40000000),
+    corrupt: (view) => Atomics.store(view.i32, slotWord(view, dequeue(view)) + L.RING_SLOT_SEQUENCE, 0x40000000),
   },
   {
     what: 'ENQUEUE is behind DEQUEUE',
     queued: 0,
-    corrupt: (view) => Atomics.store(view.i32, L.R_ENQUEUE, (dequeue(view) - 3) | 0),
+    corrupt: (view) => Atomics.store(view.i32, L.C_RING_ENQUEUE, (dequeue(view) - 3) | 0),
   },
   {
     what: 'ENQUEUE is more than the slots ahead of DEQUEUE (an empty ring: a receive meets it too)',
     queued: 0,
-    corrupt: (view) => Atomics.store(view.i32, L.R_ENQUEUE, (dequeue(view) + 100) | 0),
+    corrupt: (view) => Atomics.store(view.i32, L.C_RING_ENQUEUE, (dequeue(view) + 100) | 0),
   },
   {
     what: 'DEQUEUE is ahead of ENQUEUE',
     queued: 0,
-    corrupt: (view) => Atomics.store(view.i32, L.R_DEQUEUE, (enqueue(view) + 2) | 0),
+    corrupt: (view) => Atomics.store(view.i32, L.C_RING_DEQUEUE, (enqueue(view) + 2) | 0),
   },
   {
     what: 'DEQUEUE is more than the slots behind ENQUEUE',
     queued: 2,
-    corrupt: (view) => Atomics.store(view.i32, L.R_DEQUEUE, (enqueue(view) - 1000) | 0),
+    corrupt: (view) => Atomics.store(view.i32, L.C_RING_DEQUEUE, (enqueue(view) - 1000) | 0),
   },
   {
     what: 'the head message’s length is beyond the slot',
     queued: 2,
-    corrupt: (view) => Atomics.store(view.i32, slotWord(view, dequeue(view)) + L.S_LENGTH, 1000),
+    corrupt: (view) => Atomics.store(view.i32, slotWord(view, dequeue(view)) + L.RING_SLOT_LENGTH, 1000),
     // A send does not read the head slot, and stats() reads no lengths: both answer.
     expected: { trySend: 'ok', stats: 'ok' },
   },

@@ -1,0 +1,271 @@
+// The store's cell arena: equal-sized cells after the control block and the ring, the free
+// list that threads the unused ones, and this process's mapping of them. A message is a
+// chain of cells (channel/layout.ts: cell and message header words); the arena grows when
+// a send finds too few free cells and shrinks back to its initial size when the queue
+// drains. Every method runs with the store's lock held, except where it says otherwise.
+//
+// Invariants:
+// - `words`, `f64` and `u8` view the whole mapping, which covers `cells` (C_CELL_COUNT as
+//   of this process's last look) and possibly more. A grow replaces them; an older array
+//   still views the same control block, so a wait on a control word through it still works.
+//   Callers therefore read `arena.words` afresh after anything that may grow the arena.
+// - Every cell index read from shared memory goes through checkCell() before it is used.
+import { crashPoint } from '../core/crash-point.ts';
+import { corrupt, IpcError } from '../core/errors.ts';
+import type { BodyFile } from '../core/growable-file.ts';
+import * as L from './layout.ts';
+import { arenaStart, bodyBytesFor, type StoreConfig } from './store-config.ts';
+
+/** A message copied out of the store. */
+export interface Envelope {
+  data: Uint8Array;
+  type: number;
+  pid: number;
+  threadId: number;
+  seq: number;
+  sentAt: number;
+}
+
+/** Links cells [from, to) into a chain in order, the last pointing at `then`. */
+export function linkFreeCells(words: Int32Array, start: number, cellBytes: number, from: number, to: number, then: number): void {
+  const cellWords = cellBytes >> 2;
+  for (let cell = from; cell < to; cell++) {
+    words[(start >> 2) + cell * cellWords + L.CELL_NEXT] = cell + 1 < to ? cell + 1 : then;
+  }
+}
+
+export class CellArena {
+  readonly config: StoreConfig;
+  /** The object's description, for error messages. */
+  readonly what: string;
+  /** The store's words. Replaced when the arena grows (see the header). */
+  words: Int32Array;
+  f64: Float64Array;
+  #u8: Uint8Array;
+  /** Cells in the arena as of this process's last look (C_CELL_COUNT), all mapped. */
+  #cells: number;
+  /** Cells the current mapping covers (>= #cells). */
+  #mappedCells: number;
+  readonly #file: BodyFile | undefined;
+  readonly #start: number;
+
+  constructor(body: SharedArrayBuffer, config: StoreConfig, what: string, file: BodyFile | undefined) {
+    this.config = config;
+    this.what = what;
+    this.#start = arenaStart(config);
+    this.words = new Int32Array(body);
+    this.f64 = new Float64Array(body, 0, Math.floor(body.byteLength / 8));
+    this.#u8 = new Uint8Array(body);
+    this.#mappedCells = Math.floor((body.byteLength - this.#start) / config.cellBytes);
+    this.#cells = Math.min(this.#mappedCells, config.initialCells);
+    this.#file = file;
+  }
+
+  /** Links the initial cells into the free list (creator only, before publishing). */
+  static initialize(words: Int32Array, config: StoreConfig): void {
+    linkFreeCells(words, arenaStart(config), config.cellBytes, 0, config.initialCells, L.NONE);
+    words[L.C_FREE_HEAD] = 0;
+    words[L.C_FREE_COUNT] = config.initialCells;
+  }
+
+  /** Cells in the arena as of this process's last look. */
+  get cells(): number {
+    return this.#cells;
+  }
+
+  /** Whether another process changed the arena's size since this one last looked (no lock needed). */
+  get resized(): boolean {
+    return Atomics.load(this.words, L.C_CELL_COUNT) !== this.#cells;
+  }
+
+  /** The Int32 index of a cell's first word. */
+  wordOf(cell: number): number {
+    // Unsigned: a body may reach 4 GiB, and a signed shift turns byte offsets from 2 GiB on negative.
+    return (this.#start + cell * this.config.cellBytes) >>> 2;
+  }
+
+  checkCell(cell: number, where: string): number {
+    if (!(cell >= 0 && cell < this.#cells)) {
+      throw corrupt(`${this.what} has cell index ${cell} in its ${where} (${this.#cells} cells)`);
+    }
+    return cell;
+  }
+
+  /**
+   * The free list's length, checked against the arena: a count outside 0..cells is damage
+   * (ECORRUPT), not a want of memory that grow() would report (ENOMEM).
+   */
+  freeCount(): number {
+    const free = this.words[L.C_FREE_COUNT]!;
+    if (!(free >= 0 && free <= this.#cells)) throw corrupt(`${this.what} counts ${free} free cells (${this.#cells} cells)`);
+    return free;
+  }
+
+  /** Adopts the arena size another process published, mapping a grown body. */
+  refresh(): void {
+    const cells = Atomics.load(this.words, L.C_CELL_COUNT);
+    if (!(cells >= this.config.initialCells && cells <= this.config.maxCells)) {
+      throw corrupt(`${this.what} claims ${cells} cells (between ${this.config.initialCells} and ${this.config.maxCells} allowed)`);
+    }
+    if (cells > this.#mappedCells) {
+      if (this.#file === undefined) throw corrupt(`${this.what} grew, and this handle cannot map more`);
+      this.#map(this.#file.map(bodyBytesFor(this.config, cells)), cells);
+    }
+    this.#cells = cells;
+  }
+
+  #map(body: SharedArrayBuffer, cells: number): void {
+    this.words = new Int32Array(body);
+    this.f64 = new Float64Array(body, 0, Math.floor(body.byteLength / 8));
+    this.#u8 = new Uint8Array(body);
+    this.#mappedCells = cells;
+  }
+
+  /**
+   * Takes the first `needed` cells of the free list, already chained, growing the arena
+   * first if they are not there (ENOMEM if it cannot). Returns the chain's first cell;
+   * its last points at NONE. Read `words` afresh afterwards: growing may map a new body.
+   */
+  allocate(needed: number): number {
+    if (this.freeCount() < needed) this.#grow(needed);
+    const words = this.words;
+    const first = this.checkCell(words[L.C_FREE_HEAD]!, 'free list head');
+    let last = first;
+    for (let i = 1; i < needed; i++) last = this.checkCell(words[this.wordOf(last) + L.CELL_NEXT]!, 'free list');
+    const lastNext = this.wordOf(last) + L.CELL_NEXT;
+    words[L.C_FREE_HEAD] = words[lastNext]!;
+    words[L.C_FREE_COUNT] = words[L.C_FREE_COUNT]! - needed;
+    words[lastNext] = L.NONE;
+    return first;
+  }
+
+  /**
+   * Makes room for `needed` more cells than the free list has: doubles the arena, at most
+   * to maxCells. Memory is allocated before any cell is published, so a grower that dies
+   * leaves at worst a larger file. ENOMEM when the arena cannot grow.
+   */
+  #grow(needed: number): void {
+    const { cellBytes, maxCells } = this.config;
+    const current = this.#cells;
+    const missing = needed - this.freeCount();
+    const target = Math.min(maxCells, Math.max(current * 2, current + missing));
+    if (target - current < missing || this.#file === undefined) {
+      throw new IpcError('ENOMEM', `${this.what} cannot grow beyond ${bodyBytesFor(this.config, current)} bytes`);
+    }
+    const from = bodyBytesFor(this.config, current);
+    const to = bodyBytesFor(this.config, target);
+    this.#file.extend(from, to);
+    crashPoint('grow:extended');
+    if (target > this.#mappedCells) this.#map(this.#file.map(to), target);
+    // The new cells go in front of the free list; nothing reaches them until C_FREE_HEAD
+    // does, and nobody looks beyond C_CELL_COUNT until it is stored last.
+    linkFreeCells(this.words, this.#start, cellBytes, current, target, this.words[L.C_FREE_HEAD]!);
+    crashPoint('grow:linked');
+    this.words[L.C_FREE_HEAD] = current;
+    crashPoint('grow:head');
+    this.words[L.C_FREE_COUNT] = this.words[L.C_FREE_COUNT]! + (target - current);
+    crashPoint('grow:counted');
+    Atomics.store(this.words, L.C_CELL_COUNT, target);
+    this.#cells = target;
+    crashPoint('grow:published');
+  }
+
+  /** The queue is empty: shrink the arena back to its initial size. */
+  shrink(): void {
+    const words = this.words;
+    const { cellBytes, initialCells } = this.config;
+    const current = this.#cells;
+    if (current <= initialCells || this.#file === undefined) return;
+    // The queue is empty: every cell is free, and any prefix of the arena is a free list.
+    linkFreeCells(words, this.#start, cellBytes, 0, initialCells, L.NONE);
+    crashPoint('shrink:linked');
+    words[L.C_FREE_HEAD] = 0;
+    crashPoint('shrink:head');
+    words[L.C_FREE_COUNT] = initialCells;
+    crashPoint('shrink:counted');
+    Atomics.store(words, L.C_CELL_COUNT, initialCells);
+    crashPoint('shrink:published');
+    Atomics.add(words, L.C_SHRINKS, 1);
+    this.#cells = initialCells;
+    crashPoint('shrink:counted-shrinks');
+    this.#file.release(bodyBytesFor(this.config, initialCells), bodyBytesFor(this.config, current));
+  }
+
+  /** Gives back memory a grower or shrinker that died may have left allocated beyond the arena (repair). */
+  releaseBeyondArena(): void {
+    this.#file?.release(bodyBytesFor(this.config, this.#cells), bodyBytesFor(this.config, this.config.maxCells));
+  }
+
+  /** Copies a payload into the chain starting at `first` (allocated for its length). */
+  writePayload(first: number, payload: Uint8Array): void {
+    const { cellBytes } = this.config;
+    const u8 = this.#u8;
+    const length = payload.length;
+    let at = this.#start + first * cellBytes + L.MSG_HEADER_BYTES;
+    let room = cellBytes - L.MSG_HEADER_BYTES;
+    if (length <= room) {
+      u8.set(payload, at);
+      return;
+    }
+    let cell = first;
+    for (let done = 0; ; ) {
+      const n = Math.min(room, length - done);
+      u8.set(payload.subarray(done, done + n), at);
+      done += n;
+      if (done === length) return;
+      cell = this.checkCell(this.words[this.wordOf(cell) + L.CELL_NEXT]!, 'message chain');
+      at = this.#start + cell * cellBytes + L.CELL_HEADER_BYTES;
+      room = cellBytes - L.CELL_HEADER_BYTES;
+    }
+  }
+
+  /**
+   * The payload length of the message at `first`: within the maximum, and in no more cells
+   * than the arena has. Checked before a buffer is sized by it (a damaged length must not
+   * allocate gigabytes) or compared with the caller's (E2BIG would blame the caller).
+   */
+  messageLength(first: number): number {
+    const length = this.words[this.wordOf(first) + L.MSG_LENGTH]!;
+    if (!(length >= 0 && length <= this.config.maxMessageSize) || L.cellsFor(length, this.config.cellBytes) > this.#cells) {
+      throw corrupt(`${this.what} holds a message of length ${length}`);
+    }
+    return length;
+  }
+
+  /** Copies the message at `first` out (into `into`, if given, else a new array). */
+  read(first: number, into: Uint8Array | null): Envelope {
+    const words = this.words;
+    const { cellBytes } = this.config;
+    const base = this.wordOf(first);
+    const length = this.messageLength(first);
+    let at = this.#start + first * cellBytes + L.MSG_HEADER_BYTES;
+    let room = cellBytes - L.MSG_HEADER_BYTES;
+    let data: Uint8Array;
+    if (length <= room && into === null) {
+      data = this.#u8.slice(at, at + length);
+    } else if (length <= room) {
+      data = into!.subarray(0, length);
+      data.set(this.#u8.subarray(at, at + length));
+    } else {
+      data = into === null ? new Uint8Array(length) : into.subarray(0, length);
+      let cell = first;
+      for (let done = 0; ; ) {
+        const n = Math.min(room, length - done);
+        data.set(this.#u8.subarray(at, at + n), done);
+        done += n;
+        if (done === length) break;
+        cell = this.checkCell(words[this.wordOf(cell) + L.CELL_NEXT]!, 'message chain');
+        at = this.#start + cell * cellBytes + L.CELL_HEADER_BYTES;
+        room = cellBytes - L.CELL_HEADER_BYTES;
+      }
+    }
+    return {
+      data,
+      type: words[base + L.MSG_TYPE]!,
+      pid: words[base + L.MSG_PID]!,
+      threadId: words[base + L.MSG_THREAD]!,
+      seq: words[base + L.MSG_SEQ]! >>> 0,
+      sentAt: this.f64[(base * 4 + L.MSG_SENT_AT_BYTE) / 8]!,
+    };
+  }
+}

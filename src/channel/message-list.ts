@@ -1,0 +1,300 @@
+// The store's list queue: messages in the cell arena, linked in send order from C_HEAD to
+// C_TAIL, taken from the head or from anywhere by a selector; and the capacity limits a
+// send is checked against. Every method runs with the store's lock held, except where it
+// says otherwise.
+//
+// Invariants (all hold whenever the lock is free):
+// - Every cell is in exactly one place: the free list or one message's chain.
+// - The list from C_HEAD reaches exactly C_COUNT messages and ends at C_TAIL; C_BYTES is
+//   the sum of their lengths. Messages are linked in the order they were sent, so
+//   per-sender order holds, and removal unlinks one message without moving any other.
+// - Capacity is counted in messages and payload bytes of live messages only. The arena
+//   has enough cells for the worst case those limits allow, so a send that is within them
+//   always finds cells: an old unread message never shrinks the space left for others.
+// - A message is linked last (append) and unlinked first (unlink): a holder that dies
+//   before leaves only unreachable cells, which repair frees (store-repair.ts).
+import { crashPoint } from '../core/crash-point.ts';
+import { corrupt, IpcError } from '../core/errors.ts';
+import { PID } from '../core/thread-id.ts';
+import { threadId } from 'node:worker_threads';
+import type { CellArena, Envelope } from './cell-arena.ts';
+import * as L from './layout.ts';
+import { checkFits } from './receive-buffer.ts';
+import type { ReceiverSlots } from './receiver-slots.ts';
+import { ANY, MAX_TYPE, matches, type Selector } from './selector.ts';
+
+/** Identifies a message this sender enqueued, to learn whether it has been taken. */
+export interface Ticket {
+  cell: number;
+  generation: number;
+  /** C_SHRINKS when it was enqueued: a shrink released (zeroed) the cell's generation. */
+  shrinks: number;
+}
+
+export class MessageList {
+  readonly #arena: CellArena;
+  readonly #receivers: ReceiverSlots;
+
+  constructor(arena: CellArena, receivers: ReceiverSlots) {
+    this.#arena = arena;
+    this.#receivers = receivers;
+  }
+
+  // ---- capacity ------------------------------------------------------------------------
+
+  /**
+   * The capacity limits now. C_CAPACITY and C_MAX_BYTES are live words: a MessageQueue's
+   * set() changes them under the lock (a Mailbox's never change). Atomic loads, so that a
+   * reader without the lock sees whole values; checked, as every word of shared memory:
+   * no limit below UNBOUNDED, no byte budget of 0, and zero capacity stays zero capacity
+   * (rendezvous is a mode of the whole store, chosen at creation).
+   */
+  limits(): { capacity: number; maxBytes: number } {
+    const { config, words, what } = this.#arena;
+    const capacity = Atomics.load(words, L.C_CAPACITY);
+    const maxBytes = Atomics.load(words, L.C_MAX_BYTES);
+    if (capacity < L.UNBOUNDED || maxBytes < L.UNBOUNDED || maxBytes === 0 || (capacity === 0) !== (config.capacity === 0)) {
+      throw corrupt(`${what} has invalid limits (capacity ${capacity}, maxBytes ${maxBytes})`);
+    }
+    return { capacity, maxBytes };
+  }
+
+  /** Changes the live limits (see limits()) and records the change time. */
+  setLimits(capacity: number, maxBytes: number): void {
+    const { words } = this.#arena;
+    Atomics.store(words, L.C_CAPACITY, capacity);
+    Atomics.store(words, L.C_MAX_BYTES, maxBytes);
+    this.touch();
+  }
+
+  /** Records a change of the store's settings now (F_CHANGE_TIME). */
+  touch(): void {
+    this.#arena.f64[L.F_CHANGE_TIME] = Date.now();
+  }
+
+  /** EMSGSIZE when no message of `length` bytes can ever be stored (no lock needed). */
+  checkLength(length: number): void {
+    const { config, what } = this.#arena;
+    const { messageSize, maxMessageSize } = config;
+    const { maxBytes } = this.limits();
+    if (messageSize !== 0 && length !== messageSize) {
+      throw new IpcError('EMSGSIZE', `${what} takes messages of exactly ${messageSize} bytes, not ${length}`);
+    }
+    if (length > maxMessageSize) {
+      throw new IpcError('EMSGSIZE', `a ${length}-byte message exceeds ${what}'s maximum of ${maxMessageSize} bytes`);
+    }
+    if (maxBytes !== L.UNBOUNDED && length > maxBytes) {
+      throw new IpcError('EMSGSIZE', `a ${length}-byte message is larger than ${what}'s whole buffer (${maxBytes} bytes)`);
+    }
+  }
+
+  /** Whether a message of `length` bytes fits now. */
+  hasRoom(length: number): boolean {
+    const { config, words } = this.#arena;
+    const { capacity, maxBytes } = this.limits();
+    const count = words[L.C_COUNT]!;
+    const limit = capacity === 0 ? config.inflight : capacity;
+    if (limit !== L.UNBOUNDED && count >= limit) return false;
+    return maxBytes === L.UNBOUNDED || words[L.C_BYTES]! + length <= maxBytes;
+  }
+
+  // ---- sending -------------------------------------------------------------------------
+
+  /**
+   * Appends a message (hasRoom() true), growing the arena if its free cells do not suffice
+   * (ENOMEM if it cannot). Returns the ticket of the new message.
+   */
+  enqueue(payload: Uint8Array, type: number): Ticket {
+    const arena = this.#arena;
+    const seq = arena.words[L.C_NEXT_SEQ]!;
+    const now = Date.now();
+    const first = this.append(payload, type, PID, threadId, seq, now);
+    const after = arena.words; // append may have grown the arena onto a new mapping
+    const f64 = arena.f64;
+    after[L.C_NEXT_SEQ] = (seq + 1) | 0;
+    after[L.C_LAST_SEND_PID] = PID;
+    f64[L.F_TOTAL_SENT] = f64[L.F_TOTAL_SENT]! + 1;
+    f64[L.F_LAST_SEND_TIME] = now;
+    Atomics.add(after, L.C_ITEMS_SEQ, 1);
+    const base = arena.wordOf(first);
+    return { cell: first, generation: Atomics.load(after, base + L.CELL_GENERATION), shrinks: after[L.C_SHRINKS]! };
+  }
+
+  /**
+   * Links a new message at the tail; returns its first cell. Counts it in C_COUNT and
+   * C_BYTES; the totals and seq are the caller's (a send, or a move from the ring).
+   */
+  append(payload: Uint8Array, type: number, pid: number, thread: number, seq: number, sentAt: number): number {
+    const arena = this.#arena;
+    const length = payload.length;
+    // The message's chain is the first cells of the free list, already linked. Allocate
+    // first: growing may map a new body, and `words` must be the new one.
+    const first = arena.allocate(L.cellsFor(length, arena.config.cellBytes));
+    const words = arena.words;
+    crashPoint('append:allocated');
+
+    const base = arena.wordOf(first);
+    words[base + L.MSG_NEXT] = L.NONE;
+    words[base + L.MSG_LENGTH] = length;
+    words[base + L.MSG_TYPE] = type;
+    words[base + L.MSG_PID] = pid;
+    words[base + L.MSG_THREAD] = thread;
+    words[base + L.MSG_SEQ] = seq;
+    arena.f64[(base * 4 + L.MSG_SENT_AT_BYTE) / 8] = sentAt;
+    arena.writePayload(first, payload);
+    crashPoint('append:written');
+
+    // Link last: until here a dead sender leaves only unreachable cells, which repair frees.
+    const tail = words[L.C_TAIL]!;
+    if (tail === L.NONE) words[L.C_HEAD] = first;
+    else words[arena.wordOf(arena.checkCell(tail, 'tail')) + L.MSG_NEXT] = first;
+    crashPoint('append:linked');
+    words[L.C_TAIL] = first;
+    crashPoint('append:tail');
+    words[L.C_COUNT] = words[L.C_COUNT]! + 1;
+    words[L.C_BYTES] = words[L.C_BYTES]! + length;
+    return first;
+  }
+
+  /** Whether the message behind `ticket` has left the queue (no lock needed). */
+  isTaken(ticket: Ticket): boolean {
+    const arena = this.#arena;
+    const words = arena.words;
+    // The arena shrinks only when the queue is empty, and the shrink zeroes the generations
+    // of the cells it gives back (which a regrown arena hands out again).
+    if (Atomics.load(words, L.C_SHRINKS) !== ticket.shrinks) return true;
+    // A cell beyond the arena's present size was given back when the store drained.
+    if (ticket.cell >= Atomics.load(words, L.C_CELL_COUNT)) return true;
+    return Atomics.load(words, arena.wordOf(ticket.cell) + L.CELL_GENERATION) !== ticket.generation;
+  }
+
+  /** Removes the ticket's message if it is still queued. true if it was. */
+  withdraw(ticket: Ticket): boolean {
+    if (this.isTaken(ticket)) return false;
+    const arena = this.#arena;
+    const words = arena.words;
+    let previous = L.NONE;
+    let message = words[L.C_HEAD]!;
+    for (let steps = 0; message !== L.NONE; steps++) {
+      arena.checkCell(message, 'queue');
+      if (steps > arena.cells) throw corrupt(`${arena.what}'s queue does not end`);
+      if (message === ticket.cell) {
+        this.#unlink(previous, message);
+        // A withdrawn message was never sent (its send failed): it leaves the totals too.
+        arena.f64[L.F_TOTAL_SENT] = arena.f64[L.F_TOTAL_SENT]! - 1;
+        return true;
+      }
+      previous = message;
+      message = words[arena.wordOf(message) + L.MSG_NEXT]!;
+    }
+    return false;
+  }
+
+  // ---- receiving -----------------------------------------------------------------------
+
+  /**
+   * Removes and returns the first message the selector takes, or null.
+   * `handedOver` (zero capacity): the seq of a message a trySend handed to this receiver.
+   * It is taken first, so that a blocking sender's older offer waits for the next receiver
+   * rather than the trySend's message staying buffered, except that one sender's messages
+   * are taken in order: the selector picks among that sender's messages up to it.
+   * `into`: copy the payload into this buffer instead of a new one.
+   */
+  take(selector: Selector, handedOver: number | null, into: Uint8Array | null): Envelope | null {
+    const arena = this.#arena;
+    const words = arena.words;
+    const count = words[L.C_COUNT]!;
+    if (count === 0) return null;
+    const only = handedOver === null ? null : this.#findMessage(handedOver, count);
+    let previous = L.NONE;
+    let message = words[L.C_HEAD]!;
+    let chosen = L.NONE;
+    let chosenPrevious = L.NONE;
+    let chosenType = 0;
+    const plainHead = selector.kind === ANY && selector.from === 0 && only === null;
+    let steps = 0;
+    for (; message !== L.NONE; steps++) {
+      arena.checkCell(message, 'queue');
+      if (steps >= count) throw corrupt(`${arena.what}'s queue is longer than its count ${count}`);
+      const base = arena.wordOf(message);
+      const type = words[base + L.MSG_TYPE]!;
+      if (plainHead) {
+        chosen = message;
+        chosenPrevious = previous;
+        break;
+      }
+      const pid = words[base + L.MSG_PID]!;
+      if (matches(selector, type, pid) && (only === null || (pid === only.pid && words[base + L.MSG_THREAD] === only.thread))) {
+        if (selector.kind !== MAX_TYPE) {
+          chosen = message;
+          chosenPrevious = previous;
+          break;
+        }
+        if (chosen === L.NONE || type < chosenType) {
+          chosen = message;
+          chosenPrevious = previous;
+          chosenType = type;
+        }
+      }
+      if (only !== null && message === only.cell) break;
+      previous = message;
+      message = words[base + L.MSG_NEXT]!;
+    }
+    // A walk that reached the end saw every message: as many as counted, or the list is cut.
+    if (message === L.NONE && steps < count) throw corrupt(`${arena.what}'s queue ends after ${steps} of its ${count} messages`);
+    if (chosen === L.NONE) return null;
+    if (into !== null) checkFits(arena.messageLength(chosen), into);
+    const envelope = arena.read(chosen, into);
+    if (arena.config.capacity === 0) this.#receivers.endHandOver(words[arena.wordOf(chosen) + L.MSG_SEQ]!);
+    this.#unlink(chosenPrevious, chosen);
+    words[L.C_LAST_RECEIVE_PID] = PID;
+    arena.f64[L.F_TOTAL_RECEIVED] = arena.f64[L.F_TOTAL_RECEIVED]! + 1;
+    arena.f64[L.F_LAST_RECEIVE_TIME] = Date.now();
+    return envelope;
+  }
+
+  /** The queued message with this seq: its first cell and its sender, or null. */
+  #findMessage(seq: number, count: number): { cell: number; pid: number; thread: number } | null {
+    const arena = this.#arena;
+    const words = arena.words;
+    let message = words[L.C_HEAD]!;
+    for (let steps = 0; message !== L.NONE && steps < count; steps++) {
+      const base = arena.wordOf(arena.checkCell(message, 'queue'));
+      if (words[base + L.MSG_SEQ] === seq) return { cell: message, pid: words[base + L.MSG_PID]!, thread: words[base + L.MSG_THREAD]! };
+      message = words[base + L.MSG_NEXT]!;
+    }
+    return null;
+  }
+
+  /** Unlinks a message and returns its cells to the free list; shrinks a drained arena. */
+  #unlink(previous: number, message: number): void {
+    const arena = this.#arena;
+    const words = arena.words;
+    const base = arena.wordOf(message);
+    const next = words[base + L.MSG_NEXT]!;
+    const length = words[base + L.MSG_LENGTH]!;
+    // The length bounds the chain walk below (a corrupt one must not walk millions of cells).
+    if (!(length >= 0 && length <= arena.config.maxMessageSize)) throw corrupt(`${arena.what} holds a message of length ${length}`);
+    const cells = L.cellsFor(length, arena.config.cellBytes);
+    let last = message;
+    for (let i = 1; i < cells; i++) last = arena.checkCell(words[arena.wordOf(last) + L.CELL_NEXT]!, 'message chain');
+    if (previous === L.NONE) words[L.C_HEAD] = next;
+    else words[arena.wordOf(previous) + L.MSG_NEXT] = next;
+    crashPoint('unlink:unlinked');
+    if (words[L.C_TAIL] === message) words[L.C_TAIL] = previous;
+    crashPoint('unlink:tail');
+    words[L.C_COUNT] = words[L.C_COUNT]! - 1;
+    words[L.C_BYTES] = words[L.C_BYTES]! - length;
+    crashPoint('unlink:counted');
+    // Splice the whole chain onto the free list.
+    words[arena.wordOf(last) + L.CELL_NEXT] = words[L.C_FREE_HEAD]!;
+    crashPoint('unlink:spliced');
+    words[L.C_FREE_HEAD] = message;
+    words[L.C_FREE_COUNT] = words[L.C_FREE_COUNT]! + cells;
+    crashPoint('unlink:freed');
+    // The generation bump tells a sender waiting on this message that it was taken.
+    Atomics.add(words, base + L.CELL_GENERATION, 1);
+    Atomics.add(words, L.C_SPACE_SEQ, 1);
+    if (words[L.C_COUNT] === 0) arena.shrink();
+  }
+}

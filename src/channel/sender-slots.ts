@@ -1,0 +1,44 @@
+// The sender-slot table (control block line 12): one word per sender asleep in a send
+// (waiting for room, or for delivery), naming its kernel thread, so that a sender killed
+// asleep can be uncounted from C_WAITING_SENDERS. Taken and freed with a compare-exchange,
+// without the lock.
+//
+// Invariant: a sender counts itself first, then takes a slot; it frees the slot, then
+// uncounts itself. A dead sender's slot is freed and uncounted once, by whoever wins the
+// compare-exchange that frees it (its own senderDone, or a sweep).
+import { isThreadAlive } from '../core/liveness.ts';
+import { THREAD_ID } from '../core/thread-id.ts';
+import * as L from './layout.ts';
+import { NO_SLOT } from './receiver-slots.ts';
+
+/**
+ * A sender about to sleep: counts it in C_WAITING_SENDERS and gives it a slot naming its
+ * thread. Returns the slot (NO_SLOT: the table is full of live senders; counted all the
+ * same); pass it to senderDone().
+ */
+export function senderWaits(words: Int32Array): number {
+  Atomics.add(words, L.C_WAITING_SENDERS, 1);
+  // A full table may be full of senders that died asleep: free theirs and look again.
+  for (let round = 0; round < 2; round++) {
+    for (let slot = 0; slot < L.SENDER_SLOTS; slot++) {
+      if (Atomics.compareExchange(words, L.C_SENDER_SLOTS + slot, 0, THREAD_ID) === 0) return slot;
+    }
+    if (round === 0) sweepDeadSenders(words);
+  }
+  return NO_SLOT;
+}
+
+/** The sender stopped sleeping: frees its slot and uncounts it, unless a sweep did both already. */
+export function senderDone(words: Int32Array, slot: number): void {
+  if (slot >= 0 && Atomics.compareExchange(words, L.C_SENDER_SLOTS + slot, THREAD_ID, 0) !== THREAD_ID) return;
+  Atomics.sub(words, L.C_WAITING_SENDERS, 1);
+}
+
+/** Frees the slots of senders that died asleep and uncounts them. */
+export function sweepDeadSenders(words: Int32Array): void {
+  for (let slot = 0; slot < L.SENDER_SLOTS; slot++) {
+    const tid = Atomics.load(words, L.C_SENDER_SLOTS + slot);
+    if (tid === 0 || tid === THREAD_ID || isThreadAlive(tid)) continue;
+    if (Atomics.compareExchange(words, L.C_SENDER_SLOTS + slot, tid, 0) === tid) Atomics.sub(words, L.C_WAITING_SENDERS, 1);
+  }
+}

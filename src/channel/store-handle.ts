@@ -1,0 +1,399 @@
+// One process's handle on a store-backed object (Mailbox, MessageQueue, Port): the file
+// and its lifecycle (create, open, unlink by path, close), the user slot in the object's
+// header, and the message store's operations driven to completion — sends and receives in
+// their waiting, non-waiting and thread-blocking forms, returning Envelopes (raw bytes).
+// Each facade keeps only its own semantics on top: how values become bytes, which
+// options exist and what a message looks like to its users.
+//
+// Invariants:
+// - After close() no operation of this handle starts (EBADF), and every pending one ends
+//   with EBADF; the file stays open until the last of them has settled, because each
+//   still finishes under the store's lock and may map an arena other processes grew.
+// - Every error names the object by its description (`what`: 'mailbox "x"').
+import { setMaxListeners } from 'node:events';
+import { lstatSync } from 'node:fs';
+import { IpcError } from '../core/errors.ts';
+import { SHM_DIR } from '../core/names.ts';
+import { type ObjectHeader, type ObjectKindCode } from '../core/object-header.ts';
+import { GrowableFile } from '../core/growable-file.ts';
+import { abandonCreate, createShm, initializeObject, mapObject, openShm, unlinkObject, type MappedObject } from '../core/shared-file.ts';
+import { type TrustedUids } from '../core/trust.ts';
+import { openDoorbell } from '../core/doorbell.ts';
+import { abortError, deadlineAfter, timeLeft } from '../core/wait.ts';
+import * as L from './layout.ts';
+import { changeSteps, pollReceive, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
+import { AdaptiveSpin } from './spin-policy.ts';
+import { type Selector } from './selector.ts';
+import { LOCK_SLICE_MS, MessageStore, wakeEveryWaiter, type Envelope, type StoreConfig, type StoreStats } from './store.ts';
+
+/** Which object a handle is for: its kind, its file and how errors name it. */
+export interface StoreObject {
+  kind: ObjectKindCode;
+  /** Path of its file under /dev/shm, as shm_open takes it ('/interproc.default.mailbox.x'). */
+  path: string;
+  /** How every error names it: 'mailbox "x"', 'message queue 0x0000002a', 'port 7'. */
+  what: string;
+}
+
+/** The store's layout version every store-backed kind is made with and opened at. */
+const LAYOUT_VERSION = L.STORE_VERSION;
+
+/** What creating an object needs: its store's configuration, body size and file mode. */
+export interface CreatePlan {
+  config: StoreConfig;
+  bodyBytes: number;
+  mode: number;
+}
+
+/**
+ * Rounds of open-then-create an openOrCreate makes before it gives up (EAGAIN). A round
+ * fails only when another process removed the object between this one's two calls (or
+ * made it between them): each round that fails is another process's progress.
+ */
+const OPEN_OR_CREATE_ROUNDS = 64;
+
+/**
+ * Longest a change of settings (setLimits, changeMode) waits for the store's lock, which a
+ * running holder keeps for microseconds: past it the holder is stopped, and the change
+ * fails with ETIMEDOUT rather than block the thread for longer.
+ */
+const CHANGE_LOCK_MS = 1000;
+
+export interface SendRequest {
+  type: number;
+  /** performance.now() time after which the send gives up (ETIMEDOUT); Infinity: never. */
+  deadline: number;
+  /** Resolve only once a receiver has taken the message. */
+  untilTaken: boolean;
+  /** Reject with EAGAIN instead of waiting for room. */
+  failWhenFull: boolean;
+}
+
+export interface ReceiveRequest {
+  selector: Selector;
+  deadline: number;
+  /** A buffer to copy the payload into (E2BIG, and the message stays queued, if it is too short); null for a new one. */
+  into: Uint8Array | null;
+  /** Microseconds to poll before sleeping; undefined: the handle's adaptive window. */
+  spin: number | undefined;
+}
+
+export class StoreHandle implements Disposable {
+  readonly object: StoreObject;
+  readonly #store: MessageStore;
+  readonly #header: ObjectHeader;
+  readonly #userSlot: number;
+  readonly #file: GrowableFile;
+  // Aborted by close(): pending waits of this handle end with EBADF. Each pending wait
+  // listens on it until it settles (then the listener is removed), so it has as many
+  // listeners as the handle has pending calls: that is no leak, and no limit applies.
+  readonly #closing = new AbortController();
+  // The same fact as a plain field, for the hot paths (an AbortSignal's getter is slower).
+  #closed = false;
+  // Sends and receives of this handle waiting on the event loop. close() ends them, but they
+  // still finish under the store's lock (a receive leaves its receiver slot), which may map
+  // an arena other processes grew: the file is closed when the last of them has settled.
+  #pending = 0;
+  // How long this handle's receives poll before they sleep (ReceiveRequest.spin).
+  readonly #spin = new AdaptiveSpin();
+
+  private constructor(object: StoreObject, mapped: MappedObject, file: GrowableFile) {
+    this.object = object;
+    this.#store = MessageStore.attach(mapped.body, () => mapped.header.removed, object.what, file);
+    this.#header = mapped.header;
+    this.#file = file;
+    this.#userSlot = mapped.header.addUser();
+    setMaxListeners(0, this.#closing.signal);
+  }
+
+  /** Creates the object with a store of `config` in a body of `bodyBytes`. EEXIST if its file exists. */
+  static create(object: StoreObject, config: StoreConfig, bodyBytes: number, mode: number): StoreHandle {
+    const fd = createShm(object.path, mode, object.what);
+    // The handle keeps the descriptor: growing the arena extends and remaps the file.
+    const file = new GrowableFile(fd, object.what);
+    try {
+      const mapped = initializeObject(
+        fd,
+        object.kind,
+        LAYOUT_VERSION,
+        bodyBytes,
+        mode,
+        (body) => MessageStore.initialize(body, config),
+        object.what,
+      );
+      return new StoreHandle(object, mapped, file);
+    } catch (error) {
+      file.close();
+      abandonCreate(object.path, error);
+      throw error;
+    }
+  }
+
+  /**
+   * Opens an existing object of this kind. ENOENT if there is none (or its creator died
+   * before finishing it), EACCES if its mode forbids it, EPERM if its owner is not in
+   * `trusted`, EINVAL if it is another kind or layout version.
+   */
+  static open(object: StoreObject, trusted: TrustedUids): StoreHandle {
+    const fd = openShm(object.path, false, 0, object.what);
+    const file = new GrowableFile(fd, object.what);
+    try {
+      return new StoreHandle(object, mapObject(fd, object.kind, LAYOUT_VERSION, object.what, trusted), file);
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Opens the object, creating it (with `plan`) when there is none. Race-free between
+   * processes doing the same: one creates, the others open what it made. `created` says
+   * which happened.
+   */
+  static openOrCreate(object: StoreObject, plan: CreatePlan, trusted: TrustedUids): { handle: StoreHandle; created: boolean } {
+    for (let round = 0; round < OPEN_OR_CREATE_ROUNDS; round++) {
+      try {
+        return { handle: StoreHandle.open(object, trusted), created: false };
+      } catch (error) {
+        if (!(error instanceof IpcError) || error.code !== 'ENOENT') throw error;
+      }
+      try {
+        return { handle: StoreHandle.create(object, plan.config, plan.bodyBytes, plan.mode), created: true };
+      } catch (error) {
+        // Made by another process since this one looked: open that one.
+        if (!(error instanceof IpcError) || error.code !== 'EEXIST') throw error;
+      }
+    }
+    throw new IpcError('EAGAIN', `open or create ${object.what}: other processes kept removing and making it (${OPEN_OR_CREATE_ROUNDS} rounds); try again`);
+  }
+
+  /**
+   * Removes the object: every blocked sender and receiver fails with EIDRM, and so does later
+   * use. Nothing changes when the name cannot be removed (EACCES). A damaged or unfinished
+   * object is removed by name.
+   */
+  static unlink(object: StoreObject): void {
+    // Waking needs only the control block, never the arena (which may have grown since).
+    const control = unlinkObject(object.path, object.kind, LAYOUT_VERSION, L.CONTROL_BYTES, object.what);
+    if (control !== null) wakeEveryWaiter(control);
+  }
+
+  /** How errors name the object. */
+  get what(): string {
+    return this.object.what;
+  }
+
+  /** The configuration the creator gave the store (read-only words). */
+  get config(): StoreConfig {
+    return this.#store.config;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** EMSGSIZE unless a message of `length` bytes can ever be stored. */
+  checkLength(length: number): void {
+    this.#store.checkLength(length);
+  }
+
+  /** Sends `payload` (checked with checkLength), waiting as `request` says; `signal` aborts the wait. */
+  async send(payload: Uint8Array, request: SendRequest, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) throw abortError(signal);
+    this.checkOpen();
+    // Room now: no need for the waiting machinery.
+    if (!request.untilTaken && trySend(this.#store, payload, request.type)) return;
+    const plan = { ...request, payload };
+    await this.#whilePending(this.#runAsync(sendSteps(this.#store, plan), signal));
+  }
+
+  /** Sends only if that needs no waiting (with zero capacity: only if a receiver is waiting now). */
+  trySend(payload: Uint8Array, type: number): boolean {
+    this.checkOpen();
+    return trySend(this.#store, payload, type);
+  }
+
+  /** As send(), blocking the thread. */
+  sendSync(payload: Uint8Array, request: SendRequest): void {
+    this.checkOpen();
+    runSync(this.#store, sendSteps(this.#store, { ...request, payload }));
+  }
+
+  /** Receives the first message the selector takes, waiting for one; `signal` aborts the wait. */
+  async receive(request: ReceiveRequest, signal: AbortSignal | undefined): Promise<Envelope> {
+    if (signal?.aborted) throw abortError(signal);
+    this.checkOpen();
+    const { selector, deadline, into, spin } = request;
+    const ready = this.#receiveNow(selector, into, spin, deadline);
+    if (ready !== null) return ready;
+    // Waiting on the event loop: sleep on this thread's doorbell where there is one.
+    const sleptAt = performance.now();
+    const plan = { selector, deadline, into, bells: openDoorbell() !== null };
+    const envelope = await this.#whilePending(this.#runAsync(receiveSteps(this.#store, plan), signal));
+    this.#slept(spin, sleptAt);
+    return envelope;
+  }
+
+  /** Receives a message if one matches now; null otherwise. */
+  tryReceive(selector: Selector, into: Uint8Array | null): Envelope | null {
+    this.checkOpen();
+    return tryReceive(this.#store, selector, into);
+  }
+
+  /** As receive(), blocking the thread. */
+  receiveSync(request: ReceiveRequest): Envelope {
+    this.checkOpen();
+    const { selector, deadline, into, spin } = request;
+    const ready = this.#receiveNow(selector, into, spin, deadline);
+    if (ready !== null) return ready;
+    const sleptAt = performance.now();
+    const envelope = runSync(this.#store, receiveSteps(this.#store, { selector, deadline, into, bells: false }));
+    this.#slept(spin, sleptAt);
+    return envelope;
+  }
+
+  /** The store's figures now. EBADF once closed, EIDRM once removed. */
+  stats(): StoreStats {
+    this.checkOpen();
+    this.#store.checkRemoved();
+    return this.#store.stats();
+  }
+
+  /** The owner (uid) and permission bits of the object's file now. */
+  fileStatus(): { uid: number; mode: number } {
+    this.checkOpen();
+    const status = this.#file.status();
+    return { uid: status.uid, mode: status.mode & 0o777 };
+  }
+
+  /** The capacity limits now: live words, which setLimits() changes. */
+  limits(): { capacity: number; maxBytes: number } {
+    return this.#store.limits();
+  }
+
+  /** When the object was created or its settings last changed, in ms since the epoch. */
+  get changeTime(): number {
+    return this.#store.changeTime;
+  }
+
+  /**
+   * Changes the capacity limits of the live object (under the store's lock: ETIMEDOUT if
+   * it stays out of reach for CHANGE_LOCK_MS; EIDRM once removed). What is queued stays;
+   * waiting senders look again.
+   */
+  setLimits(capacity: number, maxBytes: number): void {
+    this.checkOpen();
+    const store = this.#store;
+    runSync(store, changeSteps(store, deadlineAfter(CHANGE_LOCK_MS), () => store.setLimits(capacity, maxBytes)));
+  }
+
+  /** Sets the permission bits of the object's file (who may open it from now on), as setLimits() does the limits. */
+  changeMode(mode: number): void {
+    this.checkOpen();
+    const store = this.#store;
+    runSync(
+      store,
+      changeSteps(store, deadlineAfter(CHANGE_LOCK_MS), () => {
+        this.#file.changeMode(mode);
+        store.touch();
+      }),
+    );
+  }
+
+  /**
+   * Removes this handle's object (see StoreHandle.unlink). EIDRM when it was removed
+   * already: the name may stand for another object since, which is left alone. (Between
+   * the check that the name is still this object's and the removal, another process could
+   * remove it and make a new one, which would then go: a window of two syscalls.)
+   */
+  remove(): void {
+    this.checkOpen();
+    this.#store.checkRemoved();
+    const own = this.#file.status();
+    const named = lstatSync(`${SHM_DIR}${this.object.path}`, { throwIfNoEntry: false });
+    if (named === undefined || named.ino !== own.ino || named.dev !== own.dev) {
+      throw new IpcError('EIDRM', `${this.what} was removed`);
+    }
+    StoreHandle.unlink(this.object);
+  }
+
+  /** EBADF once this handle is closed. */
+  checkOpen(): void {
+    if (this.#closed) throw new IpcError('EBADF', `${this.what} handle is closed`);
+  }
+
+  /** Releases this handle: its pending sends and receives reject with EBADF. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closing.abort(new IpcError('EBADF', `${this.what} handle is closed`));
+    this.#header.removeUser(this.#userSlot);
+    if (this.#pending === 0) this.#closeFile();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * A message now, or after polling for a while: for `spin` µs, or by this handle's
+   * adaptive window when `spin` is undefined. null: the receive must sleep (and report how
+   * long with #slept()).
+   */
+  #receiveNow(selector: Selector, into: Uint8Array | null, spin: number | undefined, deadline: number): Envelope | null {
+    const envelope = tryReceive(this.#store, selector, into);
+    if (envelope !== null) return envelope;
+    const adaptive = spin === undefined;
+    const windowUs = Math.min(adaptive ? this.#spin.windowUs : spin, timeLeft(deadline) * 1000);
+    const polled = pollReceive(this.#store, selector, into, windowUs);
+    if (adaptive && polled !== null) this.#spin.caught();
+    return polled;
+  }
+
+  /** A receive that slept from `sleptAt` got its message: the adaptive window learns how long that took. */
+  #slept(spin: number | undefined, sleptAt: number): void {
+    if (spin === undefined) this.#spin.slept((performance.now() - sleptAt) * 1000);
+  }
+
+  /** Counts `operation` as pending until it settles (see #pending). */
+  async #whilePending<R>(operation: Promise<R>): Promise<R> {
+    this.#pending++;
+    try {
+      return await operation;
+    } finally {
+      if (--this.#pending === 0 && this.#closed) this.#closeFile();
+    }
+  }
+
+  /**
+   * Closes the file once this handle leaves nothing in the store. A receive that gave up
+   * while the lock was out of reach (its holder stopped) left its registration for this
+   * handle to release under the lock (MessageStore.deferRelease); nothing else ever will,
+   * and until then the receiver counts as waiting (with zero capacity, trySend hands it
+   * messages). So the release is tried now and then every LOCK_SLICE_MS, on a timer that
+   * does not keep the process alive (a thread that ends leaves a dead slot, which others drop).
+   */
+  #closeFile(): void {
+    let released: boolean;
+    try {
+      released = this.#store.releaseDeferredBriefly();
+    } catch {
+      // A damaged store (ECORRUPT): there is nothing sound to release into.
+      released = true;
+    }
+    if (released) this.#file.close();
+    else setTimeout(() => this.#closeFile(), LOCK_SLICE_MS).unref();
+  }
+
+  // Runs a blocking protocol on the event loop; close() ends it with EBADF.
+  async #runAsync<R>(steps: Steps<R>, signal: AbortSignal | undefined): Promise<R> {
+    const closing = this.#closing.signal;
+    const combined = signal === undefined ? closing : AbortSignal.any([signal, closing]);
+    try {
+      return await runAsync(this.#store, steps, combined);
+    } catch (error) {
+      if (closing.aborted && (error as { code?: unknown }).code === 'ABORT_ERR') throw closing.reason;
+      throw error;
+    }
+  }
+}

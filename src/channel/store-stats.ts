@@ -1,0 +1,42 @@
+// The store's figures for stat(): the list's counters and totals, plus the ring's while
+// the store is in RING mode (then the list is empty and the ring holds the traffic).
+import type { CellArena } from './cell-arena.ts';
+import * as L from './layout.ts';
+import type { Ring } from './ring.ts';
+
+export interface StoreStats {
+  messages: number;
+  bytes: number;
+  waitingSenders: number;
+  waitingReceivers: number;
+  totalSent: number;
+  totalReceived: number;
+  lastSendPid: number;
+  lastReceivePid: number;
+  lastSendTime: number;
+  lastReceiveTime: number;
+  repairs: number;
+}
+
+/** Reads the figures (under the lock, or, when it is out of reach, without: see MessageStore.stats). */
+export function readStats(arena: CellArena, ring: Ring | null): StoreStats {
+  const words = arena.words;
+  const f64 = arena.f64;
+  // In RING mode the list is empty and the ring holds the traffic; its skipped positions
+  // were never messages.
+  const active = ring !== null && ring.active ? ring : null;
+  return {
+    messages: words[L.C_COUNT]! + (active?.count ?? 0),
+    // Unsigned: an unbounded store may hold up to 4 GiB.
+    bytes: (words[L.C_BYTES]! >>> 0) + (active?.bytes ?? 0),
+    waitingSenders: Math.max(0, Atomics.load(words, L.C_WAITING_SENDERS)),
+    waitingReceivers: Math.max(0, Atomics.load(words, L.C_WAITING_RECEIVERS)),
+    totalSent: f64[L.F_TOTAL_SENT]! + (active?.totals.sent ?? 0),
+    totalReceived: f64[L.F_TOTAL_RECEIVED]! + (active?.totals.received ?? 0),
+    lastSendPid: active?.lastSend.pid ?? words[L.C_LAST_SEND_PID]!,
+    lastReceivePid: active?.lastReceive.pid ?? words[L.C_LAST_RECEIVE_PID]!,
+    lastSendTime: active?.lastSend.time ?? f64[L.F_LAST_SEND_TIME]!,
+    lastReceiveTime: active?.lastReceive.time ?? f64[L.F_LAST_RECEIVE_TIME]!,
+    repairs: words[L.C_REPAIRS]!,
+  };
+}

@@ -1,0 +1,88 @@
+// Whom the store wakes, and how: receivers sleep on C_ITEMS_SEQ (or, asynchronous ones
+// holding a receiver slot, on their thread's doorbell), senders on C_SPACE_SEQ. A waker
+// changes the word before it wakes (under the lock, or atomically), so a party that
+// registers from then on sees the change and does not sleep. No lock needed here.
+//
+// Doorbell policy: a slot's token (RECEIVER_BELL) is taken with a compare-exchange to 0
+// before its bell is rung, so each wait is rung at most once. A bell that cannot be rung
+// although its thread lives (another network namespace) turns bells off for the store
+// (C_BELLS_OFF): from then on its receivers sleep on the futex.
+import { ringBell } from '../core/doorbell.ts';
+import { isThreadAlive } from '../core/liveness.ts';
+import { wake, WAKE_ALL } from '../core/wait.ts';
+import * as L from './layout.ts';
+
+/** After an enqueue, once the lock is released: wakes receivers that may want the message. */
+export function wakeReceiversForMessage(words: Int32Array): void {
+  if (Atomics.load(words, L.C_WAITING_RECEIVERS) <= 0) return;
+  // With a selective receiver asleep, the one a single wake reaches might not want it.
+  wakeReceivers(words, Atomics.load(words, L.C_SELECTIVE_RECEIVERS) > 0);
+}
+
+/**
+ * A receiver that was perhaps woken for a message and goes without it (gave up, or left
+ * for the list) passes the wake on, if a message is there and someone else waits for it.
+ */
+export function passOnWake(words: Int32Array, queued: number): void {
+  if (queued > 0 && Atomics.load(words, L.C_WAITING_RECEIVERS) > 0) wakeReceivers(words, false);
+}
+
+/** Whether receivers may sleep on their doorbells (see L.C_BELLS_OFF). */
+export function bellsOn(words: Int32Array): boolean {
+  return Atomics.load(words, L.C_BELLS_OFF) === 0;
+}
+
+/**
+ * Wakes one waiting receiver, or all of them. An asynchronous receiver with a slot sleeps
+ * on its thread's doorbell, not on the futex: its bell is rung (one sendto, and the event
+ * loop of that thread wakes directly). One wake: the first bell that rings is enough;
+ * if none does (no bells, or their threads are gone), the futex wakes a sleeper. The word
+ * was changed before this is called, so a receiver that registers from now on sees it.
+ */
+function wakeReceivers(words: Int32Array, all: boolean): void {
+  let rung = false;
+  for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
+    const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
+    const token = Atomics.load(words, at + L.RECEIVER_BELL);
+    if (token === 0) continue;
+    const tid = Atomics.load(words, at + L.RECEIVER_TID);
+    // The token is ours to ring only if no other waker took it first.
+    if (tid <= 0 || Atomics.compareExchange(words, at + L.RECEIVER_BELL, token, 0) !== token) continue;
+    if (ringBell(tid, token)) {
+      rung = true;
+      if (!all) return;
+    } else if (isThreadAlive(tid)) {
+      // Alive but out of reach: its bell is in another network namespace. It wakes at
+      // its next bell slice (BELL_SLICE_MS); bells are off for this store from now on.
+      Atomics.store(words, L.C_BELLS_OFF, 1);
+    }
+  }
+  if (!rung || all) wake(words, L.C_ITEMS_SEQ, all ? WAKE_ALL : 1);
+}
+
+/** After a removal, once the lock is released: wakes senders waiting for room or for delivery. */
+export function wakeSenders(words: Int32Array): void {
+  if (Atomics.load(words, L.C_WAITING_SENDERS) > 0) wake(words, L.C_SPACE_SEQ, WAKE_ALL);
+}
+
+/**
+ * Changes both wake words and wakes every waiter of a store, on the futex and on their
+ * bells, from its control block alone (`control`: at least L.CONTROL_BYTES of the body):
+ * after a switch to the list or a repair (MessageStore.wakeAll), and for the removal of a
+ * mailbox, which must wake everyone whatever size the arena has grown to and however
+ * damaged the rest of the store is (each waiter then finds the object removed).
+ */
+export function wakeEveryWaiter(control: SharedArrayBuffer): void {
+  const words = new Int32Array(control, 0, L.CONTROL_BYTES / 4);
+  Atomics.add(words, L.C_ITEMS_SEQ, 1);
+  Atomics.add(words, L.C_SPACE_SEQ, 1);
+  for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
+    const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
+    const token = Atomics.load(words, at + L.RECEIVER_BELL);
+    const tid = Atomics.load(words, at + L.RECEIVER_TID);
+    // The token is ours to ring only if no other waker took it first.
+    if (token !== 0 && tid > 0 && Atomics.compareExchange(words, at + L.RECEIVER_BELL, token, 0) === token) ringBell(tid, token);
+  }
+  wake(words, L.C_ITEMS_SEQ, WAKE_ALL);
+  wake(words, L.C_SPACE_SEQ, WAKE_ALL);
+}

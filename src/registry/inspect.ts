@@ -29,7 +29,7 @@ import {
 } from '../core/object-header.ts';
 import { SHARED_MEMORY_VERSION } from '../shm/shared-memory.ts';
 import { isThreadAlive } from '../core/liveness.ts';
-import { STORE_VERSION } from '../channel/layout.ts';
+import * as L from '../channel/layout.ts';
 import { MAX_DATE_MS, readStoreConfig, readStoreSnapshot, validPid, type StoreSnapshot } from '../channel/snapshot.ts';
 import { auditStore } from '../channel/store-audit.ts';
 import { PORT_TABLE_NAME, PORT_TABLE_VERSION } from '../port/port-table.ts';
@@ -58,9 +58,9 @@ const KIND_LABELS = new Map<number, string>([
 /** The body layout version this interproc reads, per kind. */
 const KNOWN_VERSIONS: Record<ObjectKind, number> = {
   shm: SHARED_MEMORY_VERSION,
-  mailbox: STORE_VERSION,
-  mq: STORE_VERSION,
-  port: STORE_VERSION,
+  mailbox: L.STORE_VERSION,
+  mq: L.STORE_VERSION,
+  port: L.STORE_VERSION,
 };
 
 /** Kinds whose body is a message store (src/channel/): its control block is read and its cells audited. */
@@ -227,6 +227,7 @@ function readHeader(record: ObjectRecord, file: ObjectFile, layout: ReturnType<t
     }
     record.store = snapshot;
     if (record.kind === 'mailbox') record.mailbox = snapshot;
+    if (record.queue !== null) record.queue.changeTime = changeTime(file.prefix!);
   }
 }
 
@@ -302,6 +303,16 @@ function readUsers(words: Int32Array): { pids: number[]; full: boolean } | strin
     pids.push(pid);
   }
   return { pids, full: pids.length === USER_SLOTS };
+}
+
+/**
+ * When a store's settings last changed (its creation, then each change of its limits or
+ * mode: a queue's msg_ctime), from its control block (read whole by readStoreSnapshot
+ * already); null for a value that is no time a Date can hold.
+ */
+function changeTime(prefix: SharedArrayBuffer): number | null {
+  const value = new Float64Array(prefix, HEADER_BYTES, L.CONTROL_BYTES / 8)[L.F_CHANGE_TIME]!;
+  return Number.isFinite(value) && value > 0 && value <= MAX_DATE_MS ? value : null;
 }
 
 /** Looks at a message store this many times before calling it damaged for what its audit found. */

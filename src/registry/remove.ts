@@ -1,7 +1,8 @@
 // Removes named objects through each kind's own unlink, so that removal means what it means
 // in the library: Mailbox.unlink marks the mailbox removed and wakes every blocked sender and
 // receiver (they fail with EIDRM) once the name is gone, and a message queue or a port is
-// removed the same way (the message store's removal: IPC_RMID's EIDRM for a queue);
+// removed the same way (StoreHandle.unlink, the removal of every store-backed kind: for a
+// queue, IPC_RMID's EIDRM);
 // SharedMemory.unlink removes the name and marks the segment removed (processes that have it
 // mapped keep it). All remove a damaged or unfinished object by name as well, and change
 // nothing when the name cannot be removed (EACCES). A namespace's port table is removed only
@@ -10,9 +11,8 @@
 import { IpcError } from '../core/errors.ts';
 import { objectFileName } from '../core/names.ts';
 import { ObjectKindCode } from '../core/object-header.ts';
-import { unlinkObject, unlinkShm } from '../core/shared-file.ts';
-import * as L from '../channel/layout.ts';
-import { wakeEveryWaiter } from '../channel/store.ts';
+import { unlinkShm } from '../core/shared-file.ts';
+import { StoreHandle } from '../channel/store-handle.ts';
 import { Mailbox } from '../mailbox/mailbox.ts';
 import { PortTable } from '../port/port-table.ts';
 import { SharedMemory } from '../shm/shared-memory.ts';
@@ -35,11 +35,11 @@ export function removeObject(ref: ObjectRef): void {
           SharedMemory.unlink(ref.name);
           break;
         case 'mq':
-          unlinkStore(path, ObjectKindCode.MessageQueue, formatRef(ref));
+          StoreHandle.unlink({ kind: ObjectKindCode.MessageQueue, path, what: formatRef(ref) });
           break;
         case 'port':
           if (ref.name === PORT_TABLE_NAME) removePortTable(ref.namespace, path);
-          else unlinkStore(path, ObjectKindCode.Port, formatRef(ref));
+          else StoreHandle.unlink({ kind: ObjectKindCode.Port, path, what: formatRef(ref) });
           break;
       }
     } catch (error) {
@@ -49,13 +49,6 @@ export function removeObject(ref: ObjectRef): void {
       unlinkShm(path, formatRef(ref));
     }
   });
-}
-
-/** Removes a store-backed object by path, waking every waiter (each then finds it removed: EIDRM). */
-function unlinkStore(path: string, kind: ObjectKindCode, what: string): void {
-  // Waking needs only the control block, never the arena (which may have grown since).
-  const control = unlinkObject(path, kind, L.STORE_VERSION, L.CONTROL_BYTES, what);
-  if (control !== null) wakeEveryWaiter(control);
 }
 
 /**

@@ -9,7 +9,8 @@ import { IpcError } from '../core/errors.ts';
 import { objectFileName, parseObjectFileName, SHM_DIR, validateName, type ObjectKind } from '../core/names.ts';
 import type { ObjectRef } from './object-record.ts';
 import { parsePortName } from './port-owners.ts';
-import { parseNumberKey, queueKeyName } from './queue-key.ts';
+import { numericKeyName } from '../queue/queue-key.ts';
+import { parseNumberKey } from './queue-key.ts';
 
 export const KINDS: readonly ObjectKind[] = ['shm', 'mailbox', 'mq', 'port'];
 
@@ -62,7 +63,7 @@ function namesFor(kind: ObjectKind, name: string, namespace: string): string[] {
   if (kind === 'port') return /^[1-9][0-9]*$/.test(name) ? portFiles(Number(name), namespace) : [name];
   if (kind !== 'mq') return [name];
   const key = parseNumberKey(name);
-  const keyName = key === null ? name : queueKeyName(key);
+  const keyName = key === null ? name : numericKeyName(key);
   return keyName === name ? [name] : [name, keyName];
 }
 

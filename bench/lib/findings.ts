@@ -57,6 +57,15 @@ export const WHY: Record<string, string> = {
     'Mailbox rows 7.5–8.5 GB/s (24 GB/s in one run), so this target is met in some runs and missed in others. The ' +
     'rows without `into` also pay a fresh 1 MiB ArrayBuffer per message, whose pages fault in one by one (60–215 ' +
     'minor faults per message).',
+  'queue-vs-sysv':
+    'every MessageQueue runs in the store’s list mode (a ring counts messages, a queue is full by bytes: ' +
+    'src/queue/queue-options.ts), so each send and each receive takes the store’s lock, and a sender and a receiver in ' +
+    'two processes at full rate contend for it: in the receiving helper’s CPU profile (bench --profile-helpers, ' +
+    '--only msg64/queue-async) ~14 % went to the lock’s own code, ~14 % to futex waits and wakes on the contended lock ' +
+    'and ~8 % to collecting one new ArrayBuffer per message. The work itself is not the gap: in one process, compiled, a ' +
+    'send + receive pair costs ~0.9–1.0 µs of CPU and the kernel’s msgsnd + msgrcv ~1.6 µs; across processes the kernel ' +
+    'holds its queue’s spinlock for a few instructions and never sleeps on it. The ratio stayed near 0.6 in every run on ' +
+    'this 2-vCPU VM, busy or not.',
   'bw-unix':
     'the same fresh 1 MiB ArrayBuffer per received message (page faults of new memory) as for the memcpy target; the ' +
     'socket pays two kernel copies and a similar reassembly buffer (Buffer.concat of its 64 KiB reads), so the ratio ' +

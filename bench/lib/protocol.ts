@@ -5,6 +5,8 @@ import type { MailboxNames, WaitMode } from './endpoints.ts';
 
 export type OpenSpec =
   | { transport: 'mailbox'; names: MailboxNames; mode: WaitMode; size: number; into: boolean }
+  /** interproc's MessageQueue of this key, made by the bench. */
+  | { transport: 'queue'; key: string; size: number }
   | { transport: 'unix'; path: string; size: number }
   /** The helper process's stdin (from the bench) and stdout (to it). */
   | { transport: 'pipe'; size: number }

@@ -7,10 +7,18 @@ import { once } from 'node:events';
 import { rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Mailbox } from '../../src/index.ts';
+import { Mailbox, MessageQueue } from '../../src/index.ts';
 import { isThreadAlive } from '../../src/core/liveness.ts';
 import { Deadline } from './deadline.ts';
-import { IpcEndpoint, MailboxEndpoint, PortEndpoint, StreamEndpoint, type Endpoint, type WaitMode } from './endpoints.ts';
+import {
+  IpcEndpoint,
+  MailboxEndpoint,
+  PortEndpoint,
+  QueueEndpoint,
+  StreamEndpoint,
+  type Endpoint,
+  type WaitMode,
+} from './endpoints.ts';
 import { startProcessHelper, startThreadHelper, type Helper } from './helpers.ts';
 import { CDF_POINTS, latencyRun, quantile, summarize, type LatencyRun, type Summary } from './measure.ts';
 import { runNative, type NativeBuild } from './native.ts';
@@ -34,6 +42,7 @@ export type TransportId =
   | 'mailbox-try-into'
   | 'mailbox-async-into'
   | 'mailbox-async-sleep'
+  | 'queue-async'
   | 'postmessage'
   | 'cp-json'
   | 'cp-advanced'
@@ -72,7 +81,7 @@ export const SCENARIOS: Scenario[] = [
     size: 64,
     side: 'process',
     helpers: 1,
-    transports: ['mailbox-try', 'mailbox-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-msgqueue'],
+    transports: ['mailbox-try', 'mailbox-async', 'queue-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-msgqueue'],
   },
   {
     id: 'fanin64',
@@ -154,6 +163,7 @@ export const LABELS: Record<TransportId, string> = {
   'mailbox-async-sleep': 'Mailbox · async, spin: 0 (always sleeps)',
   'mailbox-try-into': 'Mailbox · try, into a reused buffer',
   'mailbox-async-into': 'Mailbox · async, into a reused buffer',
+  'queue-async': 'MessageQueue · async (await send / receive)',
   postmessage: 'worker.postMessage (MessagePort)',
   'cp-json': "child_process.send, 'json'",
   'cp-advanced': "child_process.send, 'advanced'",
@@ -169,6 +179,16 @@ export const LABELS: Record<TransportId, string> = {
 export function isMailbox(transport: TransportId): boolean {
   return transport.startsWith('mailbox-');
 }
+
+/** One of interproc's own: a Mailbox or MessageQueue row. */
+export function isInterproc(transport: TransportId): boolean {
+  return isMailbox(transport) || isQueue(transport);
+}
+
+function isQueue(transport: TransportId): boolean {
+  return transport.startsWith('queue-');
+}
+
 
 /** Measured by a C program of bench/c/ (not through the bench's helpers). */
 export function isNative(transport: TransportId): boolean {
@@ -257,6 +277,7 @@ export class Bench {
   readonly #processes: Record<'json' | 'advanced', Helper[]> = { json: [], advanced: [] };
   readonly #threads: Helper[] = [];
   readonly #mailboxes = new Set<string>();
+  readonly #queues = new Set<string>();
   readonly #sockets = new Set<string>();
   #serial = 0;
 
@@ -375,6 +396,11 @@ export class Bench {
       };
     }
 
+    if (isQueue(transport)) {
+      if (pattern !== 'one-way') throw new Error(`${transport} takes part in one-way scenarios only`);
+      return this.#queueLink(scenario, helpers, opened, closeHelpers);
+    }
+
     if (transport === 'unix') {
       const path = join(tmpdir(), `interproc-${this.namespace}-${++this.#serial}.sock`);
       this.#sockets.add(path);
@@ -424,6 +450,35 @@ export class Bench {
       return { parents, helpers, close: async () => (await closeHelpers(), parents.forEach((parent) => parent.close())) };
     }
     throw new Error(`no link for ${transport}`);
+  }
+
+  /**
+   * A MessageQueue the bench makes (string key, in the bench's namespace) with the default
+   * limit, 16384 bytes like Linux's MSGMNB, as the C peer's System V queue has: the bench
+   * sends, the helper receives.
+   */
+  async #queueLink(scenario: Scenario, helpers: Helper[], opened: (specs: OpenSpec[]) => Promise<void>, closeHelpers: () => Promise<void>): Promise<Link> {
+    const key = `b${++this.#serial}-queue`;
+    const queue = MessageQueue.open(key, { create: true, exclusive: true });
+    this.#queues.add(key);
+    try {
+      await opened(helpers.map(() => ({ transport: 'queue', key, size: scenario.size })));
+      const parent = new QueueEndpoint(key, scenario.size);
+      return {
+        parents: [parent],
+        helpers,
+        close: async () => {
+          await closeHelpers();
+          parent.close();
+          queue.remove();
+          queue.close();
+          this.#queues.delete(key);
+        },
+      };
+    } catch (error) {
+      queue.close();
+      throw error;
+    }
   }
 
   // ---- measurement --------------------------------------------------------------------------
@@ -532,7 +587,7 @@ export class Bench {
 
   // ---- cleanup ------------------------------------------------------------------------------
 
-  /** Stops every helper, removes every mailbox and socket this run made; safe to call twice. */
+  /** Stops every helper, removes every mailbox, queue and socket this run made; safe to call twice. */
   async cleanup(): Promise<void> {
     const helpers = [...this.#processes.json, ...this.#processes.advanced, ...this.#threads];
     await Promise.allSettled(helpers.map((helper) => helper.stop()));
@@ -544,6 +599,16 @@ export class Bench {
       }
     }
     this.#mailboxes.clear();
+    for (const key of this.#queues) {
+      try {
+        const queue = MessageQueue.open(key);
+        queue.remove();
+        queue.close();
+      } catch {
+        // Gone already.
+      }
+    }
+    this.#queues.clear();
     for (const path of this.#sockets) rmSync(path, { force: true });
     this.#sockets.clear();
     sweepShm(this.namespace);

@@ -69,6 +69,7 @@ const COLORS: Record<TransportId, string> = {
   'mailbox-try-into': '#54aeff',
   'mailbox-async-into': '#4ac26b',
   'mailbox-async-sleep': '#116329',
+  'queue-async': '#953800',
   postmessage: '#d1242f',
   'cp-json': '#bc4c00',
   'cp-advanced': '#e6a23c',

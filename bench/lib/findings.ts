@@ -64,8 +64,8 @@ export const WHY: Record<string, string> = {
     '--only msg64/queue-async) ~14 % went to the lock’s own code, ~14 % to futex waits and wakes on the contended lock ' +
     'and ~8 % to collecting one new ArrayBuffer per message. The work itself is not the gap: in one process, compiled, a ' +
     'send + receive pair costs ~0.9–1.0 µs of CPU and the kernel’s msgsnd + msgrcv ~1.6 µs; across processes the kernel ' +
-    'holds its queue’s spinlock for a few instructions and never sleeps on it. The ratio stayed near 0.6 in every run on ' +
-    'this 2-vCPU VM, busy or not.',
+    'holds its queue’s spinlock for a few instructions and never sleeps on it. The ratio was 0.55–0.64 in the quick runs ' +
+    'on this 2-vCPU VM so far, busy (load 4) or less so.',
   'bw-unix':
     'the same fresh 1 MiB ArrayBuffer per received message (page faults of new memory) as for the memcpy target; the ' +
     'socket pays two kernel copies and a similar reassembly buffer (Buffer.concat of its 64 KiB reads), so the ratio ' +

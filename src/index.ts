@@ -17,3 +17,5 @@ export {
   type QueueSetOptions,
   type QueueStat,
 } from './queue/message-queue.ts';
+export { Port, type PortOptions, type PortSendOptions, type PortTrySendOptions } from './port/port.ts';
+export { listPorts, type PortListing } from './port/port-table.ts';

@@ -289,6 +289,20 @@ export class PortTable {
     return this.#header.removed;
   }
 
+  /**
+   * Reclaims `number` if its entry still holds `state` and its owner is dead (for a sender
+   * that found the owner gone); whether it did.
+   */
+  reclaimIfDead(number: number, state: number): boolean {
+    validateInteger(number, 'number', MIN_PORT, MAX_PORT);
+    return this.#locked(() => {
+      const owner = this.#owner(number);
+      if (owner.state !== state || (state & OWNED) === 0 || isOwnerAlive(owner)) return false;
+      this.#reclaim(owner);
+      return true;
+    });
+  }
+
   /** Reclaims every number whose owner is dead; returns how many. */
   sweep(): number {
     return this.#locked(() => this.#sweep());
@@ -478,9 +492,16 @@ class LivenessCache {
 
 /** This thread's table of each namespace, opened once and again after it was removed. */
 const tables = new Map<string, PortTable>();
+// The table of the namespace last asked for, and the INTERPROC_NAMESPACE it came from: a
+// sender asks on every send, and the variable must be read each time (a process may switch
+// namespaces), but need not be parsed again while it is unchanged.
+let lastVariable: string | undefined;
+let lastTable: PortTable | null = null;
 
 /** The table of the current namespace, made when there is none, with this process recorded as its user. */
 export function currentPortTable(): PortTable {
+  const variable = process.env.INTERPROC_NAMESPACE;
+  if (lastTable !== null && variable === lastVariable && !lastTable.removed) return lastTable;
   const namespace = currentNamespace();
   let table = tables.get(namespace);
   if (table === undefined || table.removed) {
@@ -488,6 +509,8 @@ export function currentPortTable(): PortTable {
     table.addUser();
     tables.set(namespace, table);
   }
+  lastVariable = variable;
+  lastTable = table;
   return table;
 }
 

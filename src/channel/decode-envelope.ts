@@ -1,0 +1,36 @@
+// What a receive returns: the Envelope a store handle took, decoded with the object's
+// codec into a Message. A message the codec cannot decode is no longer queued: the error
+// (EBADMSG) carries it, raw, as `received`, so nothing is lost unseen.
+import { IpcError } from '../core/errors.ts';
+import type { Message } from '../mailbox/mailbox.ts';
+import { codecName, type Codec } from './codec.ts';
+import type { Envelope } from './store.ts';
+
+export function envelopeMessage<D>(envelope: Envelope, data: D): Message<D> {
+  return {
+    data,
+    type: envelope.type,
+    from: { pid: envelope.pid, threadId: envelope.threadId },
+    seq: envelope.seq,
+    sentAt: envelope.sentAt,
+  };
+}
+
+/** Decodes `envelope` with `codec` (the object's, whose id is `codecId`); `what` names the object in errors. */
+export function decodeEnvelope<T>(envelope: Envelope, codec: Codec<T>, codecId: number, what: string): Message<T> {
+  let data: T;
+  try {
+    data = codec.decode(envelope.data);
+  } catch (error) {
+    // A copy: with `into`, envelope.data views the caller's buffer, which the next receive reuses.
+    const received = envelopeMessage(envelope, envelope.data.slice());
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new IpcError(
+      'EBADMSG',
+      `${what}: message ${envelope.seq} (type ${envelope.type}, from pid ${envelope.pid}) was taken, but the ` +
+        `${codecName(codecId)} codec cannot decode its ${envelope.data.length} bytes (${reason}); error.received holds them`,
+      { cause: error, received },
+    );
+  }
+  return envelopeMessage(envelope, data);
+}

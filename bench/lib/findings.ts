@@ -18,6 +18,16 @@ export const WHY: Record<string, string> = {
     '(~200 ns per transfer on this VM: half the C spin round trip), and each side needs a CPU of its own, so any ' +
     'other load on the machine pulls the figure well below (on a quiet machine the same code measures 3.2–4.1 M/s). ' +
     'A batch API (many messages per call) would amortize the per-call work.',
+  'port-rate':
+    'a port moves its messages through the same lock-free ring as a Mailbox (a port of 4096 × 64 B runs in ring mode), ' +
+    'so it pays the ring path’s cost per message described under the 3 M/s target, and 5 M/s leaves 200 ns per message ' +
+    'for both sides together. A CPU profile of a Port.trySend / tryReceive loop in one thread, compiled, puts ~45 % in the ' +
+    'ring’s tryPush and tryPop and only ~5 % in what is the Port’s own (the look-up of the number’s cached port and one ' +
+    'load of its table entry per send); on this VM such a loop costs 0.7–1.0 µs per message against 0.55–0.85 µs for the ' +
+    'Mailbox’s, both swinging with the load. A batch API would amortize the per-call work for both.',
+  'port-vs-mailbox':
+    'the Port and the Mailbox share the ring, and the Port adds its number’s look-up per send (see the 5 M/s target): on a ' +
+    'busy 2-vCPU machine the two figures swing by more than that difference from run to run, so compare several runs.',
   'msg64-vs-postmessage':
     'postMessage of 64 B reaches 0.25–0.55 M/s here, so 10x needs 2.5–5.5 M/s from the Mailbox; see the 3 M/s target ' +
     'for what limits the Mailbox.',

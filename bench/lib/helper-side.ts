@@ -8,6 +8,7 @@ import {
   IpcEndpoint,
   MailboxEndpoint,
   PortEndpoint,
+  PortNumberEndpoint,
   QueueEndpoint,
   StreamEndpoint,
   type Endpoint,
@@ -21,6 +22,8 @@ async function open(spec: OpenSpec): Promise<{ endpoint: Endpoint; socket: Socke
       return { endpoint: new MailboxEndpoint(spec.names, spec.mode, spec.size, spec.into), socket: null };
     case 'queue':
       return { endpoint: new QueueEndpoint(spec.key, spec.size), socket: null };
+    case 'interproc-port':
+      return { endpoint: new PortNumberEndpoint(spec.numbers, spec.mode, spec.size, spec.capacity), socket: null };
     case 'unix': {
       const socket = connect(spec.path);
       await once(socket, 'connect');

@@ -14,6 +14,7 @@ import {
   IpcEndpoint,
   MailboxEndpoint,
   PortEndpoint,
+  PortNumberEndpoint,
   QueueEndpoint,
   StreamEndpoint,
   type Endpoint,
@@ -43,6 +44,8 @@ export type TransportId =
   | 'mailbox-async-into'
   | 'mailbox-async-sleep'
   | 'queue-async'
+  | 'port-try'
+  | 'port-async'
   | 'postmessage'
   | 'cp-json'
   | 'cp-advanced'
@@ -81,7 +84,7 @@ export const SCENARIOS: Scenario[] = [
     size: 64,
     side: 'process',
     helpers: 1,
-    transports: ['mailbox-try', 'mailbox-async', 'queue-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-msgqueue'],
+    transports: ['mailbox-try', 'mailbox-async', 'port-try', 'port-async', 'queue-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-msgqueue'],
   },
   {
     id: 'fanin64',
@@ -164,6 +167,8 @@ export const LABELS: Record<TransportId, string> = {
   'mailbox-try-into': 'Mailbox · try, into a reused buffer',
   'mailbox-async-into': 'Mailbox · async, into a reused buffer',
   'queue-async': 'MessageQueue · async (await send / receive)',
+  'port-try': 'Port · try (Port.trySend / tryReceive loop)',
+  'port-async': 'Port · async (await Port.send / receive)',
   postmessage: 'worker.postMessage (MessagePort)',
   'cp-json': "child_process.send, 'json'",
   'cp-advanced': "child_process.send, 'advanced'",
@@ -180,15 +185,18 @@ export function isMailbox(transport: TransportId): boolean {
   return transport.startsWith('mailbox-');
 }
 
-/** One of interproc's own: a Mailbox or MessageQueue row. */
+/** One of interproc's own: a Mailbox, MessageQueue or Port row. */
 export function isInterproc(transport: TransportId): boolean {
-  return isMailbox(transport) || isQueue(transport);
+  return isMailbox(transport) || isQueue(transport) || isPort(transport);
 }
 
 function isQueue(transport: TransportId): boolean {
   return transport.startsWith('queue-');
 }
 
+function isPort(transport: TransportId): boolean {
+  return transport.startsWith('port-');
+}
 
 /** Measured by a C program of bench/c/ (not through the bench's helpers). */
 export function isNative(transport: TransportId): boolean {
@@ -256,6 +264,7 @@ function mode(transport: TransportId): WaitMode {
       return 'park';
     case 'mailbox-async':
     case 'mailbox-async-into':
+    case 'port-async':
       return 'async';
     case 'mailbox-async-sleep':
       return 'async-sleep';
@@ -396,9 +405,9 @@ export class Bench {
       };
     }
 
-    if (isQueue(transport)) {
+    if (isQueue(transport) || isPort(transport)) {
       if (pattern !== 'one-way') throw new Error(`${transport} takes part in one-way scenarios only`);
-      return this.#queueLink(scenario, helpers, opened, closeHelpers);
+      return isQueue(transport) ? this.#queueLink(scenario, helpers, opened, closeHelpers) : this.#portLink(scenario, transport, helpers, opened, closeHelpers);
     }
 
     if (transport === 'unix') {
@@ -479,6 +488,35 @@ export class Bench {
       queue.close();
       throw error;
     }
+  }
+
+  /**
+   * A Port the helper creates and receives on, under a number the bench gives it (numbers
+   * are per namespace, and the bench's namespace is its own, so the number is free); the
+   * bench sends to that number. Buffered like the Mailbox rows.
+   */
+  async #portLink(
+    scenario: Scenario,
+    transport: TransportId,
+    helpers: Helper[],
+    opened: (specs: OpenSpec[]) => Promise<void>,
+    closeHelpers: () => Promise<void>,
+  ): Promise<Link> {
+    const { size } = scenario;
+    const number = ++this.#serial;
+    const capacity = size >= 64 * 1024 ? 8 : 4096;
+    const m = mode(transport);
+    await opened(helpers.map(() => ({ transport: 'interproc-port', numbers: { own: number, to: null }, mode: m, size, capacity })));
+    const parent = new PortNumberEndpoint({ own: null, to: number }, m, size, capacity);
+    return {
+      parents: [parent],
+      helpers,
+      close: async () => {
+        // The helper closes its port (which frees the number).
+        await closeHelpers();
+        parent.close();
+      },
+    };
   }
 
   // ---- measurement --------------------------------------------------------------------------

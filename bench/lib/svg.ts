@@ -70,6 +70,8 @@ const COLORS: Record<TransportId, string> = {
   'mailbox-async-into': '#4ac26b',
   'mailbox-async-sleep': '#116329',
   'queue-async': '#953800',
+  'port-try': '#0550ae',
+  'port-async': '#2da44e',
   postmessage: '#d1242f',
   'cp-json': '#bc4c00',
   'cp-advanced': '#e6a23c',

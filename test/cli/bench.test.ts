@@ -1,7 +1,7 @@
 // `interproc bench` for real, as small as it gets: one figure's two rows (64-byte messages
-// through a Mailbox, process to process and thread to thread), the MessageQueue row of that
-// table and its C peer (the kernel's System V message queue), one short run each, into a
-// temporary directory. Run from the sources, the command compiles them with tsc first, as
+// through a Mailbox, process to process and thread to thread), the MessageQueue and Port
+// rows of that table and its C peer (the kernel's System V message queue), one short run
+// each, into a temporary directory. Run from the sources, the command compiles them with tsc first, as
 // `npm run bench` does.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -50,7 +50,7 @@ function deadBenchObjects(): Set<string> {
 test('bench measures the figures asked for and writes .md, .json and .svg to --out', async () => {
   const before = deadBenchObjects();
   const queuesBefore = deadMessageQueues();
-  const only = 'msg64/mailbox-try,msg64/queue-async,msg64/c-msgqueue';
+  const only = 'msg64/mailbox-try,msg64/port-try,msg64/queue-async,msg64/c-msgqueue';
   const { code, stdout, stderr } = await runCli(['bench', '--quick', '--only', only, '--runs', '1', '--out', out], 60_000);
   assert.equal(code, 0, stderr);
 
@@ -66,15 +66,15 @@ test('bench measures the figures asked for and writes .md, .json and .svg to --o
     native: { skipped: string | null };
   };
   const figures = json.results.map(({ scenario, transport }) => `${scenario}/${transport}`).sort();
-  assert.deepEqual(figures, ['msg64/c-msgqueue', 'msg64/mailbox-try', 'msg64/queue-async', 'thread-msg64/mailbox-try']);
+  assert.deepEqual(figures, ['msg64/c-msgqueue', 'msg64/mailbox-try', 'msg64/port-try', 'msg64/queue-async', 'thread-msg64/mailbox-try']);
   for (const figure of json.results) {
     // (Without a C compiler the C row says so instead of giving a figure.)
     if (figure.transport.startsWith('c-') && json.native.skipped !== null) continue;
     assert.equal(figure.value?.runs.length, 1);
     assert.ok(Number.isFinite(figure.value.median) && figure.value.median > 0, `${figure.scenario}/${figure.transport}: ${figure.value.median}`);
   }
-  assert.match(stderr, /1\/4 msg64 · mailbox-try/);
-  assert.match(stderr, /3\/4 msg64 · c-msgqueue/);
+  assert.match(stderr, /1\/5 msg64 · mailbox-try/);
+  assert.match(stderr, /4\/5 msg64 · c-msgqueue/);
 
   // The bench's process has exited: whatever of its objects is still there leaked. (Runs
   // of other people's benches are alive and not counted.)

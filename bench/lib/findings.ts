@@ -74,8 +74,8 @@ export const WHY: Record<string, string> = {
     '--only msg64/queue-async) ~14 % went to the lock’s own code, ~14 % to futex waits and wakes on the contended lock ' +
     'and ~8 % to collecting one new ArrayBuffer per message. The work itself is not the gap: in one process, compiled, a ' +
     'send + receive pair costs ~0.9–1.0 µs of CPU and the kernel’s msgsnd + msgrcv ~1.6 µs; across processes the kernel ' +
-    'holds its queue’s spinlock for a few instructions and never sleeps on it. The ratio was 0.55–0.64 in the quick runs ' +
-    'on this 2-vCPU VM so far, busy (load 4) or less so.',
+    'holds its queue’s spinlock for a few instructions and never sleeps on it. On this 2-vCPU VM, busy with other work ' +
+    '(load 3–6), the ratio swung from 0.24 to 2.3 over nine quick runs, six of them between 0.5 and 0.75.',
   'bw-unix':
     'the same fresh 1 MiB ArrayBuffer per received message (page faults of new memory) as for the memcpy target; the ' +
     'socket pays two kernel copies and a similar reassembly buffer (Buffer.concat of its 64 KiB reads), so the ratio ' +

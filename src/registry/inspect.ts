@@ -83,7 +83,7 @@ function describe(ref: ObjectRef): string {
     case 'mailbox':
       return `mailbox "${ref.name}"`;
     case 'mq':
-      return `message queue ${ref.name}`;
+      return typeof queueKey(ref.name) === 'number' ? `message queue ${ref.name}` : `message queue "${ref.name}"`;
     case 'port':
       return `port ${ref.name}`;
     default:

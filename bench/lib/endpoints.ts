@@ -1,14 +1,15 @@
 // One side of a transport, the same code on both sides of every scenario: send messages
 // back to back, receive them, ping (send one, wait for the reply, record the round trip)
 // or echo. The bench's main process holds one endpoint, a helper process or worker thread
-// the other (lib/helper-side.ts).
+// the other (lib/helper-side.ts). interproc's MessageQueue and Port take part in the
+// one-way scenarios only: they send and receive, and do not ping or echo.
 //
 // Every endpoint checks the length of every message it receives, so that a figure always
 // counts whole, correct messages.
 import type { MessagePort } from 'node:worker_threads';
 import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
-import { Mailbox } from '../../src/index.ts';
+import { Mailbox, MessageQueue, Port } from '../../src/index.ts';
 import { Deadline, SPINS_PER_CHECK } from './deadline.ts';
 import { FrameReader, frameSmall, header } from './framing.ts';
 
@@ -191,6 +192,150 @@ export class MailboxEndpoint implements Endpoint {
   close(): void {
     this.#out?.close();
     this.#in?.close();
+  }
+}
+
+function oneWayOnly(what: string): Promise<void> {
+  return Promise.reject(new Error(`${what} takes part in one-way scenarios only`));
+}
+
+// ---- MessageQueue ---------------------------------------------------------------------------
+
+/** The type every message of the bench is sent with (System V types are > 0). */
+const QUEUE_TYPE = 1;
+
+/** A MessageQueue endpoint (await send / receive) over a queue someone created with this key. */
+export class QueueEndpoint implements Endpoint {
+  readonly #queue: MessageQueue;
+  readonly #size: number;
+  readonly #payload: Uint8Array;
+
+  constructor(key: string, size: number) {
+    this.#queue = MessageQueue.open(key);
+    this.#size = size;
+    this.#payload = payloadOf(size);
+  }
+
+  async send(count: number, deadline: Deadline): Promise<void> {
+    const queue = this.#queue;
+    const payload = this.#payload;
+    await deadline.race(
+      (async () => {
+        for (let sent = 0; sent < count; sent++) await queue.send(QUEUE_TYPE, payload);
+      })(),
+    );
+  }
+
+  async receive(count: number, deadline: Deadline, armed?: () => void): Promise<void> {
+    const queue = this.#queue;
+    const size = this.#size;
+    armed?.();
+    await deadline.race(
+      (async () => {
+        for (let received = 0; received < count; received++) {
+          const message = await queue.receive();
+          if (message.data.length !== size) throw wrongLength(message.data.length, size);
+        }
+      })(),
+    );
+  }
+
+  ping(): Promise<void> {
+    return oneWayOnly('MessageQueue');
+  }
+
+  echo(): Promise<void> {
+    return oneWayOnly('MessageQueue');
+  }
+
+  close(): void {
+    this.#queue.close();
+  }
+}
+
+// ---- Port -----------------------------------------------------------------------------------
+
+export interface PortNumbers {
+  /** The number of the port this side creates and receives on (null: it only sends). */
+  own: number | null;
+  /** The number this side sends to. */
+  to: number | null;
+}
+
+/**
+ * A Port endpoint (bytes codec): the receiving side creates its port under the number it is
+ * given (in the bench's own namespace, so that the number is free); the sending side sends
+ * to that number. spin: Port.trySend / port.tryReceive in a loop; async: await.
+ */
+export class PortNumberEndpoint implements Endpoint {
+  readonly #port: Port<Uint8Array> | null;
+  readonly #to: number | null;
+  readonly #mode: WaitMode;
+  readonly #size: number;
+  readonly #payload: Uint8Array;
+
+  constructor(numbers: PortNumbers, mode: WaitMode, size: number, capacity: number) {
+    this.#port =
+      numbers.own === null
+        ? null
+        : Port.create<Uint8Array>({ number: numbers.own, capacity, maxBytes: capacity * size, maxMessageSize: size, codec: 'bytes' });
+    this.#to = numbers.to;
+    this.#mode = mode;
+    this.#size = size;
+    this.#payload = payloadOf(size);
+  }
+
+  async send(count: number, deadline: Deadline): Promise<void> {
+    const to = this.#to!;
+    const payload = this.#payload;
+    if (this.#mode === 'spin') {
+      for (let sent = 0, spins = 0; sent < count; ) {
+        if (Port.trySend(to, payload)) sent++;
+        else if (++spins % SPINS_PER_CHECK === 0) deadline.check();
+      }
+      return;
+    }
+    await deadline.race(
+      (async () => {
+        for (let sent = 0; sent < count; sent++) await Port.send(to, payload);
+      })(),
+    );
+  }
+
+  async receive(count: number, deadline: Deadline, armed?: () => void): Promise<void> {
+    const port = this.#port!;
+    const size = this.#size;
+    armed?.();
+    if (this.#mode === 'spin') {
+      for (let received = 0, spins = 0; received < count; ) {
+        const message = port.tryReceive();
+        if (message !== null) {
+          if (message.data.length !== size) throw wrongLength(message.data.length, size);
+          received++;
+        } else if (++spins % SPINS_PER_CHECK === 0) deadline.check();
+      }
+      return;
+    }
+    await deadline.race(
+      (async () => {
+        for (let received = 0; received < count; received++) {
+          const message = await port.receive();
+          if (message.data.length !== size) throw wrongLength(message.data.length, size);
+        }
+      })(),
+    );
+  }
+
+  ping(): Promise<void> {
+    return oneWayOnly('Port');
+  }
+
+  echo(): Promise<void> {
+    return oneWayOnly('Port');
+  }
+
+  close(): void {
+    this.#port?.close();
   }
 }
 

@@ -18,6 +18,16 @@ export const WHY: Record<string, string> = {
     '(~200 ns per transfer on this VM: half the C spin round trip), and each side needs a CPU of its own, so any ' +
     'other load on the machine pulls the figure well below (on a quiet machine the same code measures 3.2–4.1 M/s). ' +
     'A batch API (many messages per call) would amortize the per-call work.',
+  'port-rate':
+    'a port moves its messages through the same lock-free ring as a Mailbox (a port of 4096 × 64 B runs in ring mode), ' +
+    'so it pays the ring path’s cost per message described under the 3 M/s target, and 5 M/s leaves 200 ns per message ' +
+    'for both sides together. A CPU profile of a Port.trySend / tryReceive loop in one thread, compiled, puts ~45 % in the ' +
+    'ring’s tryPush and tryPop and only ~5 % in what is the Port’s own (the look-up of the number’s cached port and one ' +
+    'load of its table entry per send); on this VM such a loop costs 0.7–1.0 µs per message against 0.55–0.85 µs for the ' +
+    'Mailbox’s, both swinging with the load. A batch API would amortize the per-call work for both.',
+  'port-vs-mailbox':
+    'the Port and the Mailbox share the ring, and the Port adds its number’s look-up per send (see the 5 M/s target): on a ' +
+    'busy 2-vCPU machine the two figures swing by more than that difference from run to run, so compare several runs.',
   'msg64-vs-postmessage':
     'postMessage of 64 B reaches 0.25–0.55 M/s here, so 10x needs 2.5–5.5 M/s from the Mailbox; see the 3 M/s target ' +
     'for what limits the Mailbox.',
@@ -57,6 +67,15 @@ export const WHY: Record<string, string> = {
     'Mailbox rows 7.5–8.5 GB/s (24 GB/s in one run), so this target is met in some runs and missed in others. The ' +
     'rows without `into` also pay a fresh 1 MiB ArrayBuffer per message, whose pages fault in one by one (60–215 ' +
     'minor faults per message).',
+  'queue-vs-sysv':
+    'every MessageQueue runs in the store’s list mode (a ring counts messages, a queue is full by bytes: ' +
+    'src/queue/queue-options.ts), so each send and each receive takes the store’s lock, and a sender and a receiver in ' +
+    'two processes at full rate contend for it: in the receiving helper’s CPU profile (bench --profile-helpers, ' +
+    '--only msg64/queue-async) ~14 % went to the lock’s own code, ~14 % to futex waits and wakes on the contended lock ' +
+    'and ~8 % to collecting one new ArrayBuffer per message. The work itself is not the gap: in one process, compiled, a ' +
+    'send + receive pair costs ~0.9–1.0 µs of CPU and the kernel’s msgsnd + msgrcv ~1.6 µs; across processes the kernel ' +
+    'holds its queue’s spinlock for a few instructions and never sleeps on it. On this 2-vCPU VM, busy with other work ' +
+    '(load 3–6), the ratio swung from 0.24 to 2.3 over nine quick runs, six of them between 0.5 and 0.75.',
   'bw-unix':
     'the same fresh 1 MiB ArrayBuffer per received message (page faults of new memory) as for the memcpy target; the ' +
     'socket pays two kernel copies and a similar reassembly buffer (Buffer.concat of its 64 KiB reads), so the ratio ' +

@@ -4,13 +4,26 @@
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { Deadline } from './deadline.ts';
-import { IpcEndpoint, MailboxEndpoint, PortEndpoint, StreamEndpoint, type Endpoint, type IpcChannel } from './endpoints.ts';
+import {
+  IpcEndpoint,
+  MailboxEndpoint,
+  PortEndpoint,
+  PortNumberEndpoint,
+  QueueEndpoint,
+  StreamEndpoint,
+  type Endpoint,
+  type IpcChannel,
+} from './endpoints.ts';
 import type { Command, ControlChannel, OpenSpec } from './protocol.ts';
 
 async function open(spec: OpenSpec): Promise<{ endpoint: Endpoint; socket: Socket | null }> {
   switch (spec.transport) {
     case 'mailbox':
       return { endpoint: new MailboxEndpoint(spec.names, spec.mode, spec.size, spec.into), socket: null };
+    case 'queue':
+      return { endpoint: new QueueEndpoint(spec.key, spec.size), socket: null };
+    case 'interproc-port':
+      return { endpoint: new PortNumberEndpoint(spec.numbers, spec.mode, spec.size, spec.capacity), socket: null };
     case 'unix': {
       const socket = connect(spec.path);
       await once(socket, 'connect');

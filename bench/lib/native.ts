@@ -11,8 +11,8 @@ const run = promisify(execFile);
 const SOURCES = `${C_SOURCES}/`;
 const BUILD_DIR = `${join(WORK_DIR, 'c')}/`;
 
-export type NativeProgram = 'spin-pingpong' | 'futex-pingpong' | 'memcpy-bandwidth';
-const PROGRAMS: NativeProgram[] = ['spin-pingpong', 'futex-pingpong', 'memcpy-bandwidth'];
+export type NativeProgram = 'spin-pingpong' | 'futex-pingpong' | 'memcpy-bandwidth' | 'sysv-msgqueue';
+const PROGRAMS: NativeProgram[] = ['spin-pingpong', 'futex-pingpong', 'memcpy-bandwidth', 'sysv-msgqueue'];
 
 export interface NativeBuild {
   /** Why there are no C baselines (no `cc`, or a compile error); null when they are built. */

@@ -1,10 +1,14 @@
 // What the bench's main process says to its helpers (processes and worker threads) and
 // what they answer: one command at a time, answered in order.
 import type { MessagePort } from 'node:worker_threads';
-import type { MailboxNames, WaitMode } from './endpoints.ts';
+import type { MailboxNames, PortNumbers, WaitMode } from './endpoints.ts';
 
 export type OpenSpec =
   | { transport: 'mailbox'; names: MailboxNames; mode: WaitMode; size: number; into: boolean }
+  /** interproc's MessageQueue of this key, made by the bench. */
+  | { transport: 'queue'; key: string; size: number }
+  /** interproc's Port: the helper creates its port (own) or sends to the bench's (to). */
+  | { transport: 'interproc-port'; numbers: PortNumbers; mode: WaitMode; size: number; capacity: number }
   | { transport: 'unix'; path: string; size: number }
   /** The helper process's stdin (from the bench) and stdout (to it). */
   | { transport: 'pipe'; size: number }

@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatBandwidth, formatRate, formatRatio, formatTime, type Summary } from './measure.ts';
 import type { NativeBuild } from './native.ts';
-import { isMailbox, isNative, LABELS, SCENARIOS, type BenchConfig, type Result, type Scenario, type TransportId } from './scenarios.ts';
+import { isInterproc, isLimit, LABELS, SCENARIOS, type BenchConfig, type Result, type Scenario, type TransportId } from './scenarios.ts';
 import { chart } from './svg.ts';
 import type { MachineInfo } from './system.ts';
 import { find, judgeTargets, type TargetVerdict } from './targets.ts';
@@ -35,7 +35,7 @@ function rowsOf(results: Result[], scenario: Scenario): Array<{ result: Result; 
   if (scenario.side === 'process') {
     const postMessage = find(results, scenario.id, 'postmessage');
     if (postMessage !== undefined && postMessage.scenario !== scenario.id) {
-      const firstPeer = rows.findIndex(({ result }) => !isMailbox(result.transport));
+      const firstPeer = rows.findIndex(({ result }) => !isInterproc(result.transport));
       rows.splice(firstPeer < 0 ? rows.length : firstPeer, 0, { result: postMessage, borrowed: true });
     }
   }
@@ -77,15 +77,16 @@ function figuresTable(results: Result[], scenario: Scenario): string[] {
 }
 
 /**
- * Ratios of each Mailbox row against each peer (how many times better the Mailbox is:
- * rate ÷ peer's rate, or peer's p50 ÷ Mailbox p50) and against each C limit (Mailbox ÷
- * limit: the fraction of memcpy reached, or the multiple of the C round trip).
+ * Ratios of each of interproc's rows (Mailbox, MessageQueue, Port) against each peer (how
+ * many times better interproc is: rate ÷ peer's rate, or peer's p50 ÷ interproc's p50; the
+ * kernel's System V queue is a peer) and against each C limit (interproc ÷ limit: the
+ * fraction of memcpy reached, or the multiple of the C round trip).
  */
 function ratioTable(results: Result[], scenario: Scenario): string[] {
   const rows = rowsOf(results, scenario).filter(({ result }) => result.skipped === undefined);
-  const ours = rows.filter(({ result }) => isMailbox(result.transport)).map(({ result }) => result);
-  const peers = rows.filter(({ result }) => !isMailbox(result.transport) && !isNative(result.transport)).map(({ result }) => result);
-  const limits = rows.filter(({ result }) => isNative(result.transport)).map(({ result }) => result);
+  const ours = rows.filter(({ result }) => isInterproc(result.transport)).map(({ result }) => result);
+  const peers = rows.filter(({ result }) => !isInterproc(result.transport) && !isLimit(result.transport)).map(({ result }) => result);
+  const limits = rows.filter(({ result }) => isLimit(result.transport)).map(({ result }) => result);
   if (ours.length === 0 || peers.length + limits.length === 0) return [];
   const latency = scenario.metric === 'latency';
   const value = (result: Result): number => (latency ? result.latency!.p50.median : result.value!.median);
@@ -96,10 +97,10 @@ function ratioTable(results: Result[], scenario: Scenario): string[] {
   ];
   const lines = [
     latency
-      ? 'Ratios of p50: "vs" = peer ÷ Mailbox (above 1: the Mailbox is faster); "÷" = Mailbox ÷ C limit (the multiple of the limit).'
-      : `Ratios of medians: "vs" = Mailbox ÷ peer (above 1: the Mailbox is faster); "÷" = Mailbox ÷ C limit (the fraction of the limit).`,
+      ? 'Ratios of p50: "vs" = peer ÷ interproc (above 1: interproc is faster); "÷" = interproc ÷ C limit (the multiple of the limit).'
+      : `Ratios of medians: "vs" = interproc ÷ peer (above 1: interproc is faster); "÷" = interproc ÷ C limit (the fraction of the limit).`,
     '',
-    `| Mailbox | ${header.join(' | ')} |`,
+    `| interproc | ${header.join(' | ')} |`,
     `|---|${header.map(() => '--:').join('|')}|`,
   ];
   for (const mine of ours) {
@@ -107,7 +108,7 @@ function ratioTable(results: Result[], scenario: Scenario): string[] {
       ...peers.map((peer) => formatRatio(latency ? value(peer) / value(mine) : value(mine) / value(peer))),
       ...limits.map((limit) => formatRatio(value(mine) / value(limit))),
     ];
-    lines.push(`| ${short(mine.transport).replace('Mailbox · ', '')} | ${cells.join(' | ')} |`);
+    lines.push(`| ${short(mine.transport)} | ${cells.join(' | ')} |`);
   }
   return lines;
 }
@@ -152,10 +153,13 @@ export function markdown(report: Report, verdicts: TargetVerdict[], svgName: str
     "characters, 'advanced' as a Buffer. worker.postMessage exists between threads only: the",
     'process tables repeat its thread figure for comparison.',
     '',
-    'Mailbox rows: try = trySend / tryReceive in a loop; async = await send() / receive() with the',
+    'Mailbox and Port rows: try = trySend / tryReceive in a loop; async = await send() / receive() with the',
     "receive's default (it polls up to 10 µs, adaptively, then sleeps on its thread's doorbell);",
     'spin: 0 = the receive never polls, it always sleeps; park = sendSync / receiveSync({ spin: 0 }),',
     'sleeping on the futex; into = receive({ into }) of one buffer reused for every message.',
+    'Port rows: the receiving process owns the port, the sender sends by its number (Port.trySend,',
+    'Port.send). MessageQueue: await send(1, data) / receive() on a queue with the default limit',
+    "of 16384 bytes, the limit of the C peer's System V queue (msgsnd / msgrcv from C).",
     '',
     '## Targets',
     '',
@@ -200,6 +204,10 @@ export function markdown(report: Report, verdicts: TargetVerdict[], svgName: str
     '- C limits (bench/c/): two processes (fork, MAP_SHARED|MAP_ANONYMOUS, C11 atomics)',
     '  ping-ponging by spinning or through futex wait/wake; memcpy between two buffers on',
     '  one core (buffers touched before timing).',
+    "- C peer (bench/c/sysv-msgqueue.c): the kernel's System V message queue, one IPC_PRIVATE",
+    '  queue with the default limit (16384 bytes), a parent sending 64 B messages with msgsnd',
+    '  to a forked child taking them with msgrcv; timed from the first msgsnd to the last',
+    '  msgrcv, one unrecorded run first.',
     '- Every run has a hard timeout; helpers that do not answer are killed.',
     '',
   );

@@ -7,10 +7,19 @@ import { once } from 'node:events';
 import { rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Mailbox } from '../../src/index.ts';
+import { Mailbox, MessageQueue } from '../../src/index.ts';
 import { isThreadAlive } from '../../src/core/liveness.ts';
 import { Deadline } from './deadline.ts';
-import { IpcEndpoint, MailboxEndpoint, PortEndpoint, StreamEndpoint, type Endpoint, type WaitMode } from './endpoints.ts';
+import {
+  IpcEndpoint,
+  MailboxEndpoint,
+  PortEndpoint,
+  PortNumberEndpoint,
+  QueueEndpoint,
+  StreamEndpoint,
+  type Endpoint,
+  type WaitMode,
+} from './endpoints.ts';
 import { startProcessHelper, startThreadHelper, type Helper } from './helpers.ts';
 import { CDF_POINTS, latencyRun, quantile, summarize, type LatencyRun, type Summary } from './measure.ts';
 import { runNative, type NativeBuild } from './native.ts';
@@ -34,6 +43,9 @@ export type TransportId =
   | 'mailbox-try-into'
   | 'mailbox-async-into'
   | 'mailbox-async-sleep'
+  | 'queue-async'
+  | 'port-try'
+  | 'port-async'
   | 'postmessage'
   | 'cp-json'
   | 'cp-advanced'
@@ -42,7 +54,8 @@ export type TransportId =
   | 'c-spin'
   | 'c-futex'
   | 'c-memcpy'
-  | 'c-memcpy-cached';
+  | 'c-memcpy-cached'
+  | 'c-msgqueue';
 
 export type Metric = 'rate' | 'bandwidth' | 'latency';
 type Pattern = 'one-way' | 'fan-in' | 'round-trip';
@@ -71,7 +84,7 @@ export const SCENARIOS: Scenario[] = [
     size: 64,
     side: 'process',
     helpers: 1,
-    transports: ['mailbox-try', 'mailbox-async', 'cp-json', 'cp-advanced', 'unix', 'pipe'],
+    transports: ['mailbox-try', 'mailbox-async', 'port-try', 'port-async', 'queue-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-msgqueue'],
   },
   {
     id: 'fanin64',
@@ -153,6 +166,9 @@ export const LABELS: Record<TransportId, string> = {
   'mailbox-async-sleep': 'Mailbox · async, spin: 0 (always sleeps)',
   'mailbox-try-into': 'Mailbox · try, into a reused buffer',
   'mailbox-async-into': 'Mailbox · async, into a reused buffer',
+  'queue-async': 'MessageQueue · async (await send / receive)',
+  'port-try': 'Port · try (Port.trySend / tryReceive loop)',
+  'port-async': 'Port · async (await Port.send / receive)',
   postmessage: 'worker.postMessage (MessagePort)',
   'cp-json': "child_process.send, 'json'",
   'cp-advanced': "child_process.send, 'advanced'",
@@ -162,14 +178,39 @@ export const LABELS: Record<TransportId, string> = {
   'c-futex': 'C: futex ping-pong',
   'c-memcpy': 'C: memcpy, 1 core, 128 MiB buffers',
   'c-memcpy-cached': 'C: memcpy, 1 core, 1 MiB buffers (cache)',
+  'c-msgqueue': 'C: System V message queue (msgsnd / msgrcv)',
 };
 
 export function isMailbox(transport: TransportId): boolean {
   return transport.startsWith('mailbox-');
 }
 
+/** One of interproc's own: a Mailbox, MessageQueue or Port row. */
+export function isInterproc(transport: TransportId): boolean {
+  return isMailbox(transport) || isQueue(transport) || isPort(transport);
+}
+
+function isQueue(transport: TransportId): boolean {
+  return transport.startsWith('queue-');
+}
+
+function isPort(transport: TransportId): boolean {
+  return transport.startsWith('port-');
+}
+
+/** Measured by a C program of bench/c/ (not through the bench's helpers). */
 export function isNative(transport: TransportId): boolean {
   return transport.startsWith('c-');
+}
+
+/**
+ * A C program that shows a physical limit (spinning or futex ping-pong, memcpy), as opposed
+ * to a C program driving a peer, a transport of the kernel's own (the System V queue): the
+ * report relates the Mailbox to a limit as a fraction or a multiple of it, to a peer as a
+ * speed-up.
+ */
+export function isLimit(transport: TransportId): boolean {
+  return isNative(transport) && transport !== 'c-msgqueue';
 }
 
 export interface LatencyFigures {
@@ -223,6 +264,7 @@ function mode(transport: TransportId): WaitMode {
       return 'park';
     case 'mailbox-async':
     case 'mailbox-async-into':
+    case 'port-async':
       return 'async';
     case 'mailbox-async-sleep':
       return 'async-sleep';
@@ -244,6 +286,7 @@ export class Bench {
   readonly #processes: Record<'json' | 'advanced', Helper[]> = { json: [], advanced: [] };
   readonly #threads: Helper[] = [];
   readonly #mailboxes = new Set<string>();
+  readonly #queues = new Set<string>();
   readonly #sockets = new Set<string>();
   #serial = 0;
 
@@ -362,6 +405,11 @@ export class Bench {
       };
     }
 
+    if (isQueue(transport) || isPort(transport)) {
+      if (pattern !== 'one-way') throw new Error(`${transport} takes part in one-way scenarios only`);
+      return isQueue(transport) ? this.#queueLink(scenario, helpers, opened, closeHelpers) : this.#portLink(scenario, transport, helpers, opened, closeHelpers);
+    }
+
     if (transport === 'unix') {
       const path = join(tmpdir(), `interproc-${this.namespace}-${++this.#serial}.sock`);
       this.#sockets.add(path);
@@ -411,6 +459,64 @@ export class Bench {
       return { parents, helpers, close: async () => (await closeHelpers(), parents.forEach((parent) => parent.close())) };
     }
     throw new Error(`no link for ${transport}`);
+  }
+
+  /**
+   * A MessageQueue the bench makes (string key, in the bench's namespace) with the default
+   * limit, 16384 bytes like Linux's MSGMNB, as the C peer's System V queue has: the bench
+   * sends, the helper receives.
+   */
+  async #queueLink(scenario: Scenario, helpers: Helper[], opened: (specs: OpenSpec[]) => Promise<void>, closeHelpers: () => Promise<void>): Promise<Link> {
+    const key = `b${++this.#serial}-queue`;
+    const queue = MessageQueue.open(key, { create: true, exclusive: true });
+    this.#queues.add(key);
+    try {
+      await opened(helpers.map(() => ({ transport: 'queue', key, size: scenario.size })));
+      const parent = new QueueEndpoint(key, scenario.size);
+      return {
+        parents: [parent],
+        helpers,
+        close: async () => {
+          await closeHelpers();
+          parent.close();
+          queue.remove();
+          queue.close();
+          this.#queues.delete(key);
+        },
+      };
+    } catch (error) {
+      queue.close();
+      throw error;
+    }
+  }
+
+  /**
+   * A Port the helper creates and receives on, under a number the bench gives it (numbers
+   * are per namespace, and the bench's namespace is its own, so the number is free); the
+   * bench sends to that number. Buffered like the Mailbox rows.
+   */
+  async #portLink(
+    scenario: Scenario,
+    transport: TransportId,
+    helpers: Helper[],
+    opened: (specs: OpenSpec[]) => Promise<void>,
+    closeHelpers: () => Promise<void>,
+  ): Promise<Link> {
+    const { size } = scenario;
+    const number = ++this.#serial;
+    const capacity = size >= 64 * 1024 ? 8 : 4096;
+    const m = mode(transport);
+    await opened(helpers.map(() => ({ transport: 'interproc-port', numbers: { own: number, to: null }, mode: m, size, capacity })));
+    const parent = new PortNumberEndpoint({ own: null, to: number }, m, size, capacity);
+    return {
+      parents: [parent],
+      helpers,
+      close: async () => {
+        // The helper closes its port (which frees the number).
+        await closeHelpers();
+        parent.close();
+      },
+    };
   }
 
   // ---- measurement --------------------------------------------------------------------------
@@ -491,6 +597,13 @@ export class Bench {
   async #measureNative(transport: TransportId): Promise<Partial<Result> & Pick<Result, 'count' | 'runs'>> {
     const { runs, quick, runTimeoutMs } = this.config;
     if (this.native.skipped !== null) return { skipped: this.native.skipped, count: 0, runs: 0 };
+    if (transport === 'c-msgqueue') {
+      // One process pair for all runs (after one unrecorded run); one rate per run.
+      const messages = quick ? 50_000 : 200_000;
+      const rates = await runNative(this.native, 'sysv-msgqueue', [messages, runs], runTimeoutMs);
+      if (rates.length !== runs) throw new Error(`sysv-msgqueue printed ${rates.length} figures for ${runs} runs`);
+      return { value: summarize([...rates]), count: messages, runs };
+    }
     if (transport === 'c-memcpy' || transport === 'c-memcpy-cached') {
       // One process (the buffers are faulted in once): a warm-up copy, then `runs` groups
       // of five copies; a run's figure is its group's median.
@@ -512,7 +625,7 @@ export class Bench {
 
   // ---- cleanup ------------------------------------------------------------------------------
 
-  /** Stops every helper, removes every mailbox and socket this run made; safe to call twice. */
+  /** Stops every helper, removes every mailbox, queue and socket this run made; safe to call twice. */
   async cleanup(): Promise<void> {
     const helpers = [...this.#processes.json, ...this.#processes.advanced, ...this.#threads];
     await Promise.allSettled(helpers.map((helper) => helper.stop()));
@@ -524,6 +637,16 @@ export class Bench {
       }
     }
     this.#mailboxes.clear();
+    for (const key of this.#queues) {
+      try {
+        const queue = MessageQueue.open(key);
+        queue.remove();
+        queue.close();
+      } catch {
+        // Gone already.
+      }
+    }
+    this.#queues.clear();
     for (const path of this.#sockets) rmSync(path, { force: true });
     this.#sockets.clear();
     sweepShm(this.namespace);

@@ -69,6 +69,9 @@ const COLORS: Record<TransportId, string> = {
   'mailbox-try-into': '#54aeff',
   'mailbox-async-into': '#4ac26b',
   'mailbox-async-sleep': '#116329',
+  'queue-async': '#953800',
+  'port-try': '#0550ae',
+  'port-async': '#2da44e',
   postmessage: '#d1242f',
   'cp-json': '#bc4c00',
   'cp-advanced': '#e6a23c',
@@ -78,6 +81,7 @@ const COLORS: Record<TransportId, string> = {
   'c-futex': '#8c6d1f',
   'c-memcpy': '#24292f',
   'c-memcpy-cached': '#57606a',
+  'c-msgqueue': '#57606a',
 };
 
 /** Nice ticks of a log axis: 1, 10, 100... of the unit, within [low, high]. */

@@ -1,4 +1,4 @@
-// The targets of issue 4, judged on a run's medians: met, missed, or not measured. A
+// The targets of the benchmark, judged on a run's medians: met, missed, or not measured. A
 // missed target carries the reason found by profiling (findings.ts).
 import { formatBandwidth, formatRate, formatRatio, formatTime } from './measure.ts';
 import { WHY } from './findings.ts';
@@ -53,7 +53,20 @@ export function judgeTargets(results: Result[]): TargetVerdict[] {
 
   const tryRate = rate(find(results, 'msg64', 'mailbox-try'));
   add('msg64-rate', '64 B 1→1 process, Mailbox try: ≥ 3 M msg/s', tryRate === null ? null : formatRate(tryRate), tryRate === null ? null : tryRate / 3e6, tryRate === null ? null : tryRate >= 3e6);
-  add('port-rate', '64 B 1→1 process, Port: ≥ 5 M msg/s', 'Port not built yet', null, null);
+  const portRate = rate(find(results, 'msg64', 'port-try'));
+  add('port-rate', '64 B 1→1 process, Port try: ≥ 5 M msg/s', portRate === null ? null : formatRate(portRate), portRate === null ? null : portRate / 5e6, portRate === null ? null : portRate >= 5e6);
+  // Port and MessageQueue against their own yardsticks: the Mailbox of the same shape, and
+  // the kernel's System V queue driven from C.
+  const peersOfOurs: Array<[string, TransportId, TransportId, string]> = [
+    ['port-vs-mailbox', 'port-try', 'mailbox-try', '64 B 1→1 process, Port try ≥ the Mailbox try'],
+    ['queue-vs-sysv', 'queue-async', 'c-msgqueue', "64 B 1→1 process, MessageQueue ≥ the kernel's System V queue from C"],
+  ];
+  for (const [id, ours, yardstick, text] of peersOfOurs) {
+    const a = rate(find(results, 'msg64', ours));
+    const b = rate(find(results, 'msg64', yardstick));
+    const ratio = both(a, b) ? a / b! : null;
+    add(id, text, ratio === null ? null : `${formatRatio(ratio)} (${formatRate(a!)} vs ${formatRate(b!)})`, ratio, ratio === null ? null : ratio >= 1);
+  }
 
   const peersOfTry: Array<[string, TransportId, number]> = [
     ['msg64-vs-postmessage', 'postmessage', 10],

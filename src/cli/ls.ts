@@ -8,13 +8,17 @@ import { parseOptions } from './options.ts';
 
 const LS_USAGE = `Usage: interproc ls [--json] [--namespace NS | --all-namespaces]
 
-Lists the named objects (shared memory segments, mailboxes, ...) of a namespace: kind, name,
-creator pid, mode, size in bytes, and for a mailbox the messages and payload bytes it holds,
-its capacity and the senders and receivers waiting on it. Nothing is changed: listing does not
-open objects as a user would, takes no lock and repairs nothing.
+Lists the named objects (shared memory segments, mailboxes, message queues, ports) of a
+namespace: kind, name, creator pid, mode, size in bytes, and for a mailbox the messages and
+payload bytes it holds, its capacity and the senders and receivers waiting on it. Message
+queues follow in a table of their own, like ipcs -q: key, mode, owner, messages, bytes,
+maxBytes, the last sender's and receiver's pids (LSPID, LRPID), waiting senders and
+receivers; then ports: number, owner pid, whether the owner is alive or dead, messages,
+bytes, capacity, waiting senders. Nothing is changed: listing does not open objects as a user would, takes no lock
+and repairs nothing.
 
-STATUS is "ok", or says what is special: "stale" (its creator and every user have exited:
-interproc rm --stale removes it), "damaged" (not a valid object; interproc stat NAME says why),
+STATUS is "ok", or says what is special: "stale" (its creator and every user have exited, or
+a port's owner has: interproc rm --stale removes it), "damaged" (not a valid object; interproc stat NAME says why),
 "incomplete" (not finished by its creator), "unreadable" (its mode forbids reading it),
 "removed" (unlinked, its file still there).
 

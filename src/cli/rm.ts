@@ -11,20 +11,22 @@ import { resolveOrExplain } from './resolve-name.ts';
 const RM_USAGE = `Usage: interproc rm NAME... [--namespace NS]
        interproc rm --stale [--dry-run] [--namespace NS | --all-namespaces]
 
-Removes named objects, like ipcrm. Removing a mailbox wakes every sender and receiver blocked
-on it, in any process: they fail with EIDRM. Processes that have a shared memory segment
-mapped keep using it; only its name goes. A damaged object is removed too.
+Removes named objects, like ipcrm. Removing a mailbox or a message queue wakes every sender
+and receiver blocked on it, in any process: they fail with EIDRM. Processes that have a shared
+memory segment mapped keep using it; only its name goes. A damaged object is removed too.
 
-NAME is KIND/NAME (KIND: shm, mailbox, mq, port) or just the name; a name that several kinds
-of object have is a usage error (exit code 2) and nothing is removed. A NAME that names no
-object is reported, the others are removed, and the exit code is 1.
+NAME is KIND/NAME (KIND: shm, mailbox, mq, port) or just the name; a message queue also by
+its number key, as ipcrm -Q takes it (mq/42 or mq/0x2a), a port by its number (port/7). The
+port table (port/table) is removed only while no live process owns a port in it. A name that
+several kinds of object have is a usage error (exit code 2) and nothing is removed. A NAME
+that names no object is reported, the others are removed, and the exit code is 1.
 
 --stale removes every stale object: one whose creator and every recorded user have exited
-(as seen from this machine's, and this pid namespace's, processes). A stale object may still
-be wanted (a mailbox left with messages for a later process): look first with --dry-run.
-An incomplete object (never finished) is stale once its creator has exited, or, if it never
-recorded its creator, once its file is 2 s old. Damaged headers record nobody and are never
-stale: remove them by NAME.
+(as seen from this machine's, and this pid namespace's, processes), and every port whose
+owner has exited. A stale object may still be wanted (a mailbox left with messages for a
+later process): look first with --dry-run. An incomplete object (never finished) is stale
+once its creator has exited, or, if it never recorded its creator, once its file is 2 s old.
+Damaged headers record nobody and are never stale: remove them by NAME.
 
 Each object removed is printed as "removed KIND/NAME" (with --dry-run: "would remove ...").
 

@@ -11,12 +11,16 @@ const STAT_USAGE = `Usage: interproc stat NAME [--json] [--namespace NS]
 
 Shows one named object in detail: every field of its header (creator, users and whether each
 is alive, flags such as removed, layout version), its status and, for a damaged object, what is
-wrong with it; for a mailbox its configuration (capacity, maxBytes, maxMessageSize,
-messageSize, whenFull, codec) and figures (messages, bytes, waiting senders and receivers,
-totals, last sender and receiver). Nothing is changed.
+wrong with it; for a mailbox, message queue or port its configuration (capacity, maxBytes,
+maxMessageSize, messageSize, whenFull, codec) and figures (messages, bytes, waiting senders
+and receivers, totals, last sender and receiver); a queue's key; a port's number and owner.
+Nothing is changed.
 
-NAME is KIND/NAME (KIND: shm, mailbox, mq, port) or just the name. A name that several kinds
-of object have is a usage error (exit code 2) that lists them: say which with KIND/NAME.
+NAME is KIND/NAME (KIND: shm, mailbox, mq, port) or just the name. A message queue is also
+found by its number key, in decimal or hex (mq/42, mq/0x2a: the file mq/0x0000002a), a port
+by its number (port/7: the file port/7.<generation>). A name
+that several kinds of object have is a usage error (exit code 2) that lists them: say which
+with KIND/NAME.
 
 Options:
   --json                  the object as JSON (the same fields as each entry of ls --json)

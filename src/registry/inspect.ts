@@ -1,7 +1,8 @@
 // Looks at one named object without changing it and says what it is: the header's fields,
 // validated one by one (the memory is untrusted: another process may have written anything
-// there), whether its creator and users still run, whether it is stale, and for a mailbox a
-// snapshot of its configuration and figures. Whatever the file holds, the answer is a record
+// there), whether its creator and users still run, whether it is stale, and for an object
+// built on the message store (mailbox, message queue, port) a snapshot of its configuration
+// and figures, with a queue's key and a port's number and owner. Whatever the file holds, the answer is a record
 // (status damaged, incomplete or unreadable, with the problem), never an exception.
 //
 // The checks follow ObjectHeader.validate() (core/object-header.ts), with two differences:
@@ -28,11 +29,14 @@ import {
 } from '../core/object-header.ts';
 import { SHARED_MEMORY_VERSION } from '../shm/shared-memory.ts';
 import { isThreadAlive } from '../core/liveness.ts';
-import { STORE_VERSION } from '../channel/layout.ts';
+import * as L from '../channel/layout.ts';
 import { MAX_DATE_MS, readStoreConfig, readStoreSnapshot, validPid, type StoreSnapshot } from '../channel/snapshot.ts';
 import { auditStore } from '../channel/store-audit.ts';
+import { PORT_TABLE_NAME, PORT_TABLE_VERSION } from '../port/port-table.ts';
 import { readObjectFile, type ObjectFile } from './object-file.ts';
 import type { ObjectRecord, ObjectRef, ObjectStatus } from './object-record.ts';
+import { parsePortName, PortOwnerCache, type PortOwners } from './port-owners.ts';
+import { queueKey } from './queue-key.ts';
 import { isStale } from './staleness.ts';
 
 const KIND_CODES: Record<ObjectKind, number> = {
@@ -42,20 +46,61 @@ const KIND_CODES: Record<ObjectKind, number> = {
   port: ObjectKindCode.Port,
 };
 
-/** The body layout version this interproc reads, per kind; absent: none yet. */
-const KNOWN_VERSIONS: Partial<Record<ObjectKind, number>> = {
+/** How a mismatch names the kind a header says. */
+const KIND_LABELS = new Map<number, string>([
+  [ObjectKindCode.SharedMemory, 'a shm'],
+  [ObjectKindCode.Mailbox, 'a mailbox'],
+  [ObjectKindCode.MessageQueue, 'a mq'],
+  [ObjectKindCode.Port, 'a port'],
+  [ObjectKindCode.PortTable, 'the port table'],
+]);
+
+/** The body layout version this interproc reads, per kind. */
+const KNOWN_VERSIONS: Record<ObjectKind, number> = {
   shm: SHARED_MEMORY_VERSION,
-  mailbox: STORE_VERSION,
+  mailbox: L.STORE_VERSION,
+  mq: L.STORE_VERSION,
+  port: L.STORE_VERSION,
 };
 
+/** Kinds whose body is a message store (src/channel/): its control block is read and its cells audited. */
+const STORE_KINDS: ReadonlySet<ObjectKind> = new Set<ObjectKind>(['mailbox', 'mq', 'port']);
+
+/** The namespace's table of port numbers: a file named like a port's, of its own kind. */
+function isPortTable(ref: ObjectRef): boolean {
+  return ref.kind === 'port' && ref.name === PORT_TABLE_NAME;
+}
+
+/** What the header of `ref` must say, and whether its body is a message store. */
+function expectedLayout(ref: ObjectRef): { kind: number; version: number; store: boolean } {
+  if (isPortTable(ref)) return { kind: ObjectKindCode.PortTable, version: PORT_TABLE_VERSION, store: false };
+  return { kind: KIND_CODES[ref.kind], version: KNOWN_VERSIONS[ref.kind], store: STORE_KINDS.has(ref.kind) };
+}
+
+/** How problems name the object, as the library's own messages do. */
+function describe(ref: ObjectRef): string {
+  switch (ref.kind) {
+    case 'mailbox':
+      return `mailbox "${ref.name}"`;
+    case 'mq':
+      return typeof queueKey(ref.name) === 'number' ? `message queue ${ref.name}` : `message queue "${ref.name}"`;
+    case 'port':
+      return `port ${ref.name}`;
+    default:
+      return `shared memory "${ref.name}"`;
+  }
+}
 
 /** The file of a named object. */
 export function objectPath(ref: ObjectRef): string {
   return `${SHM_DIR}/${objectFileName(ref.kind, ref.name, ref.namespace)}`;
 }
 
-/** Inspects the object; null when its file is not there. */
-export function inspectObject(ref: ObjectRef): ObjectRecord | null {
+/**
+ * Inspects the object; null when its file is not there. `ports`: the port tables read so
+ * far (a listing passes one for all its objects; each table is read once).
+ */
+export function inspectObject(ref: ObjectRef, ports = new PortOwnerCache()): ObjectRecord | null {
   const record: ObjectRecord = {
     namespace: ref.namespace,
     kind: ref.kind,
@@ -76,9 +121,13 @@ export function inspectObject(ref: ObjectRef): ObjectRecord | null {
     flags: null,
     bodyBytes: null,
     mailbox: null,
+    store: null,
+    queue: null,
+    port: null,
   };
-  // A mailbox's whole file: its ring and cells are audited too.
-  const result = readObjectFile(record.path, ref.kind === 'mailbox');
+  const layout = expectedLayout(ref);
+  // A message store's whole file: its ring and cells are audited too.
+  const result = readObjectFile(record.path, layout.store);
   if ('missing' in result) return null;
   if ('notFile' in result) return fail(record, 'damaged', `${result.notFile}, not a shared memory file`);
   const { file } = result;
@@ -88,7 +137,7 @@ export function inspectObject(ref: ObjectRef): ObjectRecord | null {
     record.size = file.size;
   }
   if ('unreadable' in result) return fail(record, 'unreadable', result.unreadable);
-  readHeader(record, result.file);
+  readHeader(record, result.file, layout, ports);
   return record;
 }
 
@@ -98,8 +147,8 @@ function fail(record: ObjectRecord, status: ObjectStatus, problem: string): Obje
   return record;
 }
 
-/** Fills the record from the header (and a mailbox's control block). */
-function readHeader(record: ObjectRecord, file: ObjectFile): void {
+/** Fills the record from the header (and a message store's control block). */
+function readHeader(record: ObjectRecord, file: ObjectFile, layout: ReturnType<typeof expectedLayout>, ports: PortOwnerCache): void {
   // The creator makes the file, sizes it and records itself at once (core/shared-file.ts):
   // a file long past those steps that still records no creator was abandoned there.
   const abandoned = Date.now() - file.mtimeMs >= ABANDONED_AFTER_MS;
@@ -151,16 +200,17 @@ function readHeader(record: ObjectRecord, file: ObjectFile): void {
   record.stale = isStale({ creatorAlive: record.creatorAlive, users: record.users, usersFull: users.full });
 
   const kindCode = Atomics.load(words, W_KIND);
-  if (kindCode !== KIND_CODES[record.kind]) {
-    const named = (Object.keys(KIND_CODES) as ObjectKind[]).find((kind) => KIND_CODES[kind] === kindCode);
-    fail(record, 'damaged', `the header is of ${named === undefined ? `unknown kind ${kindCode}` : `a ${named}`}, not of a ${record.kind}`);
+  if (kindCode !== layout.kind) {
+    fail(record, 'damaged', `the header is of ${KIND_LABELS.get(kindCode) ?? `unknown kind ${kindCode}`}, not of ${KIND_LABELS.get(layout.kind)!}`);
     return;
   }
+  // What the name says (a queue's key, a port's number and owner) holds whatever the body is.
+  if (record.kind === 'mq') record.queue = { key: queueKey(record.name), changeTime: null };
+  if (record.kind === 'port' && !readPort(record, ports.of(record.namespace))) return;
   const version = Atomics.load(words, W_VERSION);
   record.version = version;
-  const known = KNOWN_VERSIONS[record.kind];
-  if (version !== known) {
-    fail(record, 'damaged', known === undefined ? `this interproc reads no ${record.kind} (layout version ${version})` : `layout version ${version}; this interproc reads ${known}`);
+  if (version !== layout.version) {
+    fail(record, 'damaged', `layout version ${version}; this interproc reads ${layout.version}`);
     return;
   }
   const bodyBytes = floats[F_BODY_BYTES]!;
@@ -169,11 +219,47 @@ function readHeader(record: ObjectRecord, file: ObjectFile): void {
     return;
   }
   record.bodyBytes = bodyBytes;
-  if (record.kind === 'mailbox') {
-    const snapshot = readMailbox(file, bodyBytes, record.path, record.name);
-    if (typeof snapshot === 'string') fail(record, 'damaged', snapshot);
-    else record.mailbox = snapshot;
+  if (layout.store) {
+    const snapshot = readStore(file, bodyBytes, record.path, describe(record));
+    if (typeof snapshot === 'string') {
+      fail(record, 'damaged', snapshot);
+      return;
+    }
+    record.store = snapshot;
+    if (record.kind === 'mailbox') record.mailbox = snapshot;
+    if (record.queue !== null) record.queue.changeTime = changeTime(file.prefix!);
   }
+}
+
+/**
+ * A port's number and owner, and its staleness, from its name and the port table (false:
+ * the record is damaged). The table names the owner of each number's current generation;
+ * a port file the table does not name (a leftover of a port whose number has been freed or
+ * taken again since, or of a table removed since) is judged by its creator. Only its owner receives from a port, so a port
+ * whose owner is dead refuses every sender and is stale, whoever else still has it open.
+ * The table itself is not stale while a live process owns a number in it.
+ */
+function readPort(record: ObjectRecord, owners: PortOwners): boolean {
+  if (isPortTable(record)) {
+    if (record.stale && [...owners.values()].some((owner) => owner.alive)) record.stale = false;
+    return true;
+  }
+  const parsed = parsePortName(record.name);
+  if (parsed === null) {
+    fail(record, 'damaged', `no port's file is named "${record.name}": a port's is <number>.<generation>`);
+    return false;
+  }
+  const owner = owners.get(parsed.number);
+  const current = owner !== undefined && owner.generation === parsed.generation;
+  record.port = {
+    ...parsed,
+    current,
+    ownerPid: current ? owner.ownerPid : record.creatorPid,
+    ownerTid: current ? owner.ownerTid : null,
+    ownerAlive: current ? owner.alive : record.creatorAlive,
+  };
+  if (record.port.ownerAlive === false) record.stale = true;
+  return true;
 }
 
 /**
@@ -219,17 +305,26 @@ function readUsers(words: Int32Array): { pids: number[]; full: boolean } | strin
   return { pids, full: pids.length === USER_SLOTS };
 }
 
-/** Looks at a mailbox this many times before calling it damaged for what its audit found. */
+/**
+ * When a store's settings last changed (its creation, then each change of its limits or
+ * mode: a queue's msg_ctime), from its control block (read whole by readStoreSnapshot
+ * already); null for a value that is no time a Date can hold.
+ */
+function changeTime(prefix: SharedArrayBuffer): number | null {
+  const value = new Float64Array(prefix, HEADER_BYTES, L.CONTROL_BYTES / 8)[L.F_CHANGE_TIME]!;
+  return Number.isFinite(value) && value > 0 && value <= MAX_DATE_MS ? value : null;
+}
+
+/** Looks at a message store this many times before calling it damaged for what its audit found. */
 const AUDIT_LOOKS = 3;
 
 /**
- * A mailbox's snapshot, or what is wrong with it: its control block's words, and when the
- * whole file could be read, its ring and cells (channel/store-audit.ts). What the audit finds
- * is looked at again on a fresh read of the file: the mailbox may have changed under the
+ * A message store's snapshot, or what is wrong with it: its control block's words, and when
+ * the whole file could be read, its ring and cells (channel/store-audit.ts). What the audit
+ * finds is looked at again on a fresh read of the file: the store may have changed under the
  * mapping (its arena grew past the end of it), and only damage that stays is reported.
  */
-function readMailbox(file: ObjectFile, bodyBytes: number, path: string, name: string): StoreSnapshot | string {
-  const what = `mailbox "${name}"`;
+function readStore(file: ObjectFile, bodyBytes: number, path: string, what: string): StoreSnapshot | string {
   try {
     // The configuration must fit the body the header declares, as for MessageStore.attach()
     // (which maps that much): a grown arena's larger file does not make up for it.
@@ -250,7 +345,7 @@ function readMailbox(file: ObjectFile, bodyBytes: number, path: string, name: st
 }
 
 /**
- * What the audit finds wrong with a mailbox's file (its cells may go past the declared
+ * What the audit finds wrong with a message store's file (its cells may go past the declared
  * `bodyBytes`, up to the file's end); null also when only its prefix was read.
  */
 function auditFile(file: ObjectFile, bodyBytes: number, what: string): string | null {

@@ -33,7 +33,10 @@ export interface ObjectRecord extends ObjectRef {
   status: ObjectStatus;
   /** Why the status is not ok; null when it is. */
   problem: string | null;
-  /** Its creator and every registered user are dead (registry/staleness.ts): `rm --stale` removes it. */
+  /**
+   * Its creator and every registered user are dead (registry/staleness.ts), or it is a port
+   * whose owner is dead: `rm --stale` removes it.
+   */
   stale: boolean;
   /** Permission bits of the file, as 4 octal digits ("0600"); null if it could not be looked at. */
   mode: string | null;
@@ -58,4 +61,41 @@ export interface ObjectRecord extends ObjectRef {
   bodyBytes: number | null;
   /** A mailbox's configuration and figures; null for other kinds or when not readable. */
   mailbox: StoreSnapshot | null;
+  /**
+   * The configuration and figures of any object built on the message store (a mailbox, a
+   * message queue, a port); null for other kinds or when not readable. For a mailbox, the
+   * same as `mailbox`.
+   */
+  store: StoreSnapshot | null;
+  /** A message queue's own facts (its figures are `store`'s); null for other kinds. */
+  queue: QueueFacts | null;
+  /** A port's own facts (its figures are `store`'s); null for other kinds and for the port table. */
+  port: PortFacts | null;
+}
+
+export interface QueueFacts {
+  /**
+   * The key the queue was opened with: a number (its file is named by the key in 8 hex
+   * digits, "0x0000002a", as ipcs shows keys) or a string (the file is named by it).
+   */
+  key: number | string;
+  /** When it was made or last changed by set(), ms since the epoch; null when not known. */
+  changeTime: number | null;
+}
+
+export interface PortFacts {
+  /** The port's number. Its file is named `<number>.<generation>`. */
+  number: number;
+  /** Which port of that number the file holds: each claim of a number starts a new generation. */
+  generation: number;
+  /** The port table names this file's generation as the number's port now. */
+  current: boolean;
+  /**
+   * The owner: the thread that created the port, as the port table records it (as the
+   * header records its creator when the table does not name this port); null when unknown.
+   */
+  ownerPid: number | null;
+  ownerTid: number | null;
+  /** Whether the owner still runs: a port whose owner is dead refuses senders and is stale. */
+  ownerAlive: boolean | null;
 }

@@ -1,18 +1,25 @@
 // Removes named objects through each kind's own unlink, so that removal means what it means
 // in the library: Mailbox.unlink marks the mailbox removed and wakes every blocked sender and
-// receiver (they fail with EIDRM) once the name is gone; SharedMemory.unlink removes the name
-// and marks the segment removed (processes that have it mapped keep it). Both remove a
-// damaged or unfinished object by name as well, and change nothing when the name cannot be
-// removed (EACCES).
-// Kinds that have no implementation yet (mq, port) can hold no waiters: their file is unlinked.
+// receiver (they fail with EIDRM) once the name is gone, and a message queue or a port is
+// removed the same way (StoreHandle.unlink, the removal of every store-backed kind: for a
+// queue, IPC_RMID's EIDRM);
+// SharedMemory.unlink removes the name and marks the segment removed (processes that have it
+// mapped keep it). All remove a damaged or unfinished object by name as well, and change
+// nothing when the name cannot be removed (EACCES). A namespace's port table is removed only
+// while no live process owns a port in it (PortTable.removeIfUnused, which first reclaims
+// the numbers of dead owners).
 import { IpcError } from '../core/errors.ts';
 import { objectFileName } from '../core/names.ts';
+import { ObjectKindCode } from '../core/object-header.ts';
 import { unlinkShm } from '../core/shared-file.ts';
+import { StoreHandle } from '../channel/store-handle.ts';
 import { Mailbox } from '../mailbox/mailbox.ts';
+import { PortTable } from '../port/port-table.ts';
 import { SharedMemory } from '../shm/shared-memory.ts';
 import { inspectObject } from './inspect.ts';
 import { listObjects } from './list.ts';
 import type { ObjectRecord, ObjectRef } from './object-record.ts';
+import { PORT_TABLE_NAME } from './port-owners.ts';
 import { formatRef } from './resolve.ts';
 
 /** Removes the object. IpcError ENOENT if it is not there (any more), EACCES if not allowed. */
@@ -27,8 +34,13 @@ export function removeObject(ref: ObjectRef): void {
         case 'shm':
           SharedMemory.unlink(ref.name);
           break;
-        default:
-          unlinkShm(path, formatRef(ref));
+        case 'mq':
+          StoreHandle.unlink({ kind: ObjectKindCode.MessageQueue, path, what: formatRef(ref) });
+          break;
+        case 'port':
+          if (ref.name === PORT_TABLE_NAME) removePortTable(ref.namespace, path);
+          else StoreHandle.unlink({ kind: ObjectKindCode.Port, path, what: formatRef(ref) });
+          break;
       }
     } catch (error) {
       // A symbolic link planted under an object's name is never opened (O_NOFOLLOW), so
@@ -37,6 +49,25 @@ export function removeObject(ref: ObjectRef): void {
       unlinkShm(path, formatRef(ref));
     }
   });
+}
+
+/**
+ * Removes the port table of `namespace` if no live process owns a number in it (EAGAIN
+ * otherwise: its owners' ports need it); a table that is not one (damaged) by name.
+ */
+function removePortTable(namespace: string, path: string): void {
+  let table: PortTable | null;
+  try {
+    table = PortTable.openExisting(namespace);
+  } catch (error) {
+    if (!(error instanceof IpcError) || !['ECORRUPT', 'EINVAL'].includes(error.code)) throw error;
+    unlinkShm(path, `the port table of namespace "${namespace}"`);
+    return;
+  }
+  if (table === null) throw new IpcError('ENOENT', `the port table of namespace "${namespace}" is not there`);
+  if (!table.removeIfUnused()) {
+    throw new IpcError('EAGAIN', `the port table of namespace "${namespace}" is kept: live processes own ports in it`);
+  }
 }
 
 export interface StaleRemoval {
@@ -56,7 +87,9 @@ export interface StaleRemoval {
  */
 export function removeStale(namespace: string | null, dryRun: boolean): StaleRemoval {
   const outcome: StaleRemoval = { removed: [], kept: [], failed: [] };
-  for (const record of listObjects(namespace)) {
+  // A port table goes after the ports in it: their files are named by its entries.
+  const records = listObjects(namespace).sort((a, b) => Number(isTable(a)) - Number(isTable(b)));
+  for (const record of records) {
     if (!record.stale) continue;
     if (dryRun) {
       outcome.removed.push(record);
@@ -84,6 +117,10 @@ export function removeStale(namespace: string | null, dryRun: boolean): StaleRem
     }
   }
   return outcome;
+}
+
+function isTable(ref: ObjectRef): boolean {
+  return ref.kind === 'port' && ref.name === PORT_TABLE_NAME;
 }
 
 /**

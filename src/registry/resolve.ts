@@ -1,11 +1,16 @@
 // From what a user types to the object it means: namespaces, and NAME as `kind/name` or a
 // bare `name`. A bare name is looked up under every kind; it may find none, one, or several
 // objects (a mailbox and a segment may share a name), and the caller says what to do then.
+// A message queue is also found by its number key as ipcrm -Q takes it (42 or 0x2a for the
+// file 0x0000002a: queue-key.ts), and a port by its number (7 for its file 7.<generation>).
 // The grammar of names and namespaces is core/names.ts's; nothing here repeats it.
-import { lstatSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { IpcError } from '../core/errors.ts';
 import { objectFileName, parseObjectFileName, SHM_DIR, validateName, type ObjectKind } from '../core/names.ts';
 import type { ObjectRef } from './object-record.ts';
+import { parsePortName } from './port-owners.ts';
+import { numericKeyName } from '../queue/queue-key.ts';
+import { parseNumberKey } from './queue-key.ts';
 
 export const KINDS: readonly ObjectKind[] = ['shm', 'mailbox', 'mq', 'port'];
 
@@ -44,11 +49,29 @@ export function resolveObject(namespace: string, spec: string): Resolution {
   }
   validateName(name);
   const found = kinds
-    .map((kind): ObjectRef => ({ namespace, kind, name }))
+    .flatMap((kind) => namesFor(kind, name, namespace).map((candidate): ObjectRef => ({ namespace, kind, name: candidate })))
     .filter((ref) => lstatSync(`${SHM_DIR}/${objectFileName(ref.kind, ref.name, namespace)}`, { throwIfNoEntry: false }) !== undefined);
   if (found.length === 1) return { found: found[0]! };
   if (found.length === 0) {
     return { missing: `no ${slash >= 0 ? kinds[0]! : 'object'} named ${JSON.stringify(name)} in namespace ${JSON.stringify(namespace)}` };
   }
   return { ambiguous: found };
+}
+
+/** The names of objects of `kind` that `name` on the command line may mean. */
+function namesFor(kind: ObjectKind, name: string, namespace: string): string[] {
+  if (kind === 'port') return /^[1-9][0-9]*$/.test(name) ? portFiles(Number(name), namespace) : [name];
+  if (kind !== 'mq') return [name];
+  const key = parseNumberKey(name);
+  const keyName = key === null ? name : numericKeyName(key);
+  return keyName === name ? [name] : [name, keyName];
+}
+
+/** The names of the files of port `number` (one per generation still there; normally one). */
+function portFiles(number: number, namespace: string): string[] {
+  const prefix = `${objectFileName('port', 'x', namespace).slice(0, -1)}${number}.`;
+  return readdirSync(SHM_DIR)
+    .filter((fileName) => fileName.startsWith(prefix))
+    .map((fileName) => fileName.slice(prefix.length - `${number}.`.length))
+    .filter((portName) => parsePortName(portName)?.number === number);
 }

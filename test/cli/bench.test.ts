@@ -1,6 +1,7 @@
 // `interproc bench` for real, as small as it gets: one figure's two rows (64-byte messages
-// through a Mailbox, process to process and thread to thread), one short run each, into a
-// temporary directory. Run from the sources, the command compiles them with tsc first, as
+// through a Mailbox, process to process and thread to thread), the MessageQueue and Port
+// rows of that table and its C peer (the kernel's System V message queue), one short run
+// each, into a temporary directory. Run from the sources, the command compiles them with tsc first, as
 // `npm run bench` does.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -22,6 +23,20 @@ interface Figure {
   value?: { median: number; runs: number[] };
 }
 
+/**
+ * System V message queues whose last sender and last receiver have both exited: what a
+ * C peer that ended left behind (a running bench's queue has a live party, or none yet).
+ */
+function deadMessageQueues(): Set<string> {
+  const lines = readFileSync('/proc/sysvipc/msg', 'utf8').trim().split('\n').slice(1);
+  return new Set(
+    lines
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([, , , , , lspid, lrpid]) => Number(lspid) > 0 && !isThreadAlive(Number(lspid)) && !isThreadAlive(Number(lrpid)))
+      .map(([, id]) => id!),
+  );
+}
+
 /** The shared objects of bench runs that have ended: the bench names them interproc.bench-<pid>.* after its process. */
 function deadBenchObjects(): Set<string> {
   return new Set(
@@ -34,7 +49,9 @@ function deadBenchObjects(): Set<string> {
 
 test('bench measures the figures asked for and writes .md, .json and .svg to --out', async () => {
   const before = deadBenchObjects();
-  const { code, stdout, stderr } = await runCli(['bench', '--quick', '--only', 'msg64/mailbox-try', '--runs', '1', '--out', out], 60_000);
+  const queuesBefore = deadMessageQueues();
+  const only = 'msg64/mailbox-try,msg64/port-try,msg64/queue-async,msg64/c-msgqueue';
+  const { code, stdout, stderr } = await runCli(['bench', '--quick', '--only', only, '--runs', '1', '--out', out], 60_000);
   assert.equal(code, 0, stderr);
 
   // stdout holds only the paths of the files written, one a line.
@@ -44,17 +61,25 @@ test('bench measures the figures asked for and writes .md, .json and .svg to --o
   for (const path of paths) assert.ok(existsSync(path), path);
   assert.match(basename(paths[0]!), /-quick-partial\.(md|json|svg)$/);
 
-  const json = JSON.parse(readFileSync(paths.find((path) => path.endsWith('.json'))!, 'utf8')) as { results: Figure[] };
+  const json = JSON.parse(readFileSync(paths.find((path) => path.endsWith('.json'))!, 'utf8')) as {
+    results: Figure[];
+    native: { skipped: string | null };
+  };
   const figures = json.results.map(({ scenario, transport }) => `${scenario}/${transport}`).sort();
-  assert.deepEqual(figures, ['msg64/mailbox-try', 'thread-msg64/mailbox-try']);
+  assert.deepEqual(figures, ['msg64/c-msgqueue', 'msg64/mailbox-try', 'msg64/port-try', 'msg64/queue-async', 'thread-msg64/mailbox-try']);
   for (const figure of json.results) {
+    // (Without a C compiler the C row says so instead of giving a figure.)
+    if (figure.transport.startsWith('c-') && json.native.skipped !== null) continue;
     assert.equal(figure.value?.runs.length, 1);
     assert.ok(Number.isFinite(figure.value.median) && figure.value.median > 0, `${figure.scenario}/${figure.transport}: ${figure.value.median}`);
   }
-  assert.match(stderr, /1\/2 msg64 · mailbox-try/);
+  assert.match(stderr, /1\/5 msg64 · mailbox-try/);
+  assert.match(stderr, /4\/5 msg64 · c-msgqueue/);
 
   // The bench's process has exited: whatever of its objects is still there leaked. (Runs
   // of other people's benches are alive and not counted.)
   const leaked = [...deadBenchObjects()].filter((name) => !before.has(name));
   assert.deepEqual(leaked, []);
+  const leakedQueues = [...deadMessageQueues()].filter((id) => !queuesBefore.has(id));
+  assert.deepEqual(leakedQueues, [], 'System V message queues left behind');
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, lstatSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Mailbox, SharedMemory } from '../../src/index.ts';
-import { STORE_VERSION } from '../../src/channel/layout.ts';
+import * as L from '../../src/channel/layout.ts';
 import { MAGIC, ObjectKindCode } from '../../src/core/object-header.ts';
 import { startHelper } from '../support/helper-process.ts';
 import { unlinkIfPresent } from '../support/mailbox.ts';
@@ -159,7 +159,7 @@ test('damaged files are listed as damaged without a crash, explained by stat, an
     assert.equal(link.problem, 'a symbolic link, not a shared memory file');
     const newer = find(records, 'mailbox', 'future');
     assert.equal(newer.status, 'damaged');
-    assert.match(newer.problem!, new RegExp(`layout version 99; this interproc reads ${STORE_VERSION}`));
+    assert.match(newer.problem!, new RegExp(`layout version 99; this interproc reads ${L.STORE_VERSION}`));
     assert.equal(newer.creatorPid, process.pid);
     assert.equal(newer.stale, false);
 

@@ -54,6 +54,15 @@ export const OWNER_CHECK_MS = 100;
 /** Ports one thread keeps open for sending; the one opened first is closed to make room. */
 const MAX_TARGETS = 1024;
 
+/** Removes a port's store file; one already removed (by `interproc rm`, say) is no error. */
+function removeStore(object: StoreObject): void {
+  try {
+    StoreHandle.unlink(object);
+  } catch (error) {
+    if (!(error instanceof IpcError && error.code === 'ENOENT')) throw error;
+  }
+}
+
 function portObject(number: number, generation: number): StoreObject {
   return { kind: ObjectKindCode.Port, path: `/${objectFileName('port', portStoreName(number, generation))}`, what: `port ${number}` };
 }
@@ -404,7 +413,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
   close(): void {
     if (!this.#handle.closed) {
       this.#handle.close();
-      StoreHandle.unlink(this.#object);
+      removeStore(this.#object);
       // This thread's own sends to it are refused at once, and its memory is not kept for them.
       const target = targets.get(this.number);
       if (target !== undefined && target.owner.state === this.#claim.state) drop(target);

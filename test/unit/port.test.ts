@@ -152,3 +152,18 @@ test('bad input: TypeError / RangeError / EINVAL / EMSGSIZE', async () => {
   await assert.rejects(Port.send(7700, new Uint8Array(1), { timeout: -1 }), rangeError);
   assert.equal(port.tryReceive(), null);
 });
+
+test('close() of a port whose store file someone removed (interproc rm) still frees its number', () => {
+  const port = Port.create({ number: 7100 });
+  const files = portFiles().filter((file) => file.startsWith(`interproc.${namespace}.port.7100.`));
+  assert.equal(files.length, 1, 'the port has one store file');
+  StoreHandle.unlink({ kind: ObjectKindCode.Port, path: `/${files[0]}`, what: 'port 7100' });
+  port.close();
+  assert.equal(
+    listPorts().some((entry) => entry.number === 7100),
+    false,
+    'the number is no longer owned',
+  );
+  using again = Port.create({ number: 7100 });
+  assert.equal(again.number, 7100);
+});

@@ -240,7 +240,12 @@ async function sendWaiting(target: Target, payload: Uint8Array, request: SendReq
   const watch = new AbortController();
   target.waiting++;
   const timer = setInterval(() => {
-    if (!stillCurrent(target, true)) watch.abort(refused(target.number, 'has no owner any more: its owner died or closed it'));
+    // A timer's exception would end the process: whatever the look throws ends this send.
+    try {
+      if (!stillCurrent(target, true)) watch.abort(refused(target.number, 'has no owner any more: its owner died or closed it'));
+    } catch (error) {
+      watch.abort(error);
+    }
   }, OWNER_CHECK_MS);
   try {
     await target.handle.send(payload, request, signal === undefined ? watch.signal : AbortSignal.any([signal, watch.signal]));

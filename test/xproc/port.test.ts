@@ -1,14 +1,15 @@
 // Ports between real processes: two processes each own several ports and exchange
 // messages by number (the lecture's send(P, message) / receive(Q, message)); a port whose
 // owner is killed refuses senders — one blocked on it too — and its number is reusable;
-// another process cannot take a port's number; a bounded port full across processes.
+// another process cannot take a port's number; a bounded port full across processes; a
+// sender is refused even while the port table's lock is out of its reach.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { listPorts, Port } from '../../src/index.ts';
 import { ipcError } from '../support/errors.ts';
 import { expectSuccess, startHelper, type Helper } from '../support/helper-process.ts';
-import { usePortNamespace } from '../support/port-table.ts';
+import { rawTableWords, usePortNamespace } from '../support/port-table.ts';
 
 const namespace = usePortNamespace('port-xproc');
 const T = { timeout: 120_000 };
@@ -191,3 +192,39 @@ test('a sender that has the port open notices its owner\'s death by itself, and 
   ipcError('ECONNREFUSED')(refusal);
   assert.deepEqual(readdirSync('/dev/shm').filter((f) => f.startsWith(`interproc.${namespace}.port.${number}.`)), [], 'reclaimed');
 });
+
+/** Word 0 of the table's body: the state word of its Mutex (owner thread id, 0 when free). */
+const TABLE_LOCK = 0;
+
+for (const [held, lockWord] of [
+  ['held by a live process that does not let go (stopped)', (holder: Helper) => holder.pid],
+  ['damaged (a state no owner can have)', () => 0x80000001 | 0],
+] as const) {
+  test(`a blocked sender is refused when the owner dies while the port table's lock is ${held}`, T, async () => {
+    const owner = peer();
+    const holder = peer();
+    const number = await create(owner, 8800, 1);
+    const words = rawTableWords(namespace);
+    try {
+      assert.equal(Port.trySend(number, 'fills it'), true);
+      const blocked = Port.send(number, 'waits for room').then(
+        () => assert.fail('the send completed'),
+        (error: unknown) => error,
+      );
+      Atomics.store(words, TABLE_LOCK, lockWord(holder));
+      owner.kill('SIGKILL');
+      await owner.exited;
+      // The sender's look at the owner may not wait for the table, nor throw from its timer
+      // (that would end this process): it refuses, and leaves the number to the next claim.
+      ipcError('ECONNREFUSED')(await blocked);
+      assert.throws(() => Port.trySend(number, 'to nobody'), ipcError('ECONNREFUSED'));
+      Atomics.store(words, TABLE_LOCK, 0);
+      using again = Port.create<string>({ number });
+      await Port.send(number, 'to the new owner');
+      assert.equal(again.tryReceive()?.data, 'to the new owner');
+    } finally {
+      Atomics.store(words, TABLE_LOCK, 0);
+      await finish(holder);
+    }
+  });
+}

@@ -267,7 +267,11 @@ function closeOwnedPorts(): void {
     try {
       port.close();
     } catch {
-      // The table out of reach (EAGAIN): the number is reclaimed once this thread is gone.
+      // The table out of reach (EAGAIN after waiting for its lock, which a stopped process
+      // keeps): each further close would wait as long again, holding up the exit for that
+      // long per port. This port's and the others' numbers are reclaimed once this thread
+      // is gone, as a dead owner's.
+      break;
     }
   }
 }

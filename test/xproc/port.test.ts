@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { listPorts, Port } from '../../src/index.ts';
+import { currentPortTable } from '../../src/port/port-table.ts';
 import { ipcError } from '../support/errors.ts';
 import { expectSuccess, startHelper, type Helper } from '../support/helper-process.ts';
 import { rawTableWords, usePortNamespace } from '../support/port-table.ts';
@@ -228,3 +229,32 @@ for (const [held, lockWord] of [
     }
   });
 }
+
+test('an owner exiting while a stopped process keeps the port table\'s lock waits for it once, not once per port', T, async () => {
+  const owner = peer();
+  const holder = peer();
+  const count = 10;
+  const numbers: number[] = [];
+  for (let k = 0; k < count; k++) numbers.push(await create(owner, 'auto', 1));
+  const words = rawTableWords(namespace);
+  Atomics.store(words, TABLE_LOCK, holder.pid);
+  try {
+    owner.send('leave');
+    await owner.waitFor('leaving');
+    const leftAt = performance.now();
+    const exit = await owner.exited;
+    const exitMs = performance.now() - leftAt;
+    console.log(`an owner of ${count} ports exited ${exitMs.toFixed(0)} ms after it began to, with the port table's lock out of reach`);
+    assert.equal(exit.code, 0, exit.stderr);
+    // One wait for the lock (2 s) and a loaded machine's slack; once per port would be 20 s.
+    assert.ok(exitMs < 8000, `the exit took ${exitMs.toFixed(0)} ms`);
+    for (const number of numbers) assert.throws(() => Port.trySend(number, 'to nobody'), ipcError('ECONNREFUSED'));
+  } finally {
+    Atomics.store(words, TABLE_LOCK, 0);
+    await finish(holder);
+  }
+  // The numbers are reclaimed as a dead owner's, their stores removed with them.
+  assert.equal(currentPortTable().sweep(), count);
+  assert.deepEqual(listPorts(), []);
+  assert.deepEqual(readdirSync('/dev/shm').filter((f) => f.startsWith(`interproc.${namespace}.port.`) && !f.endsWith('.table')), []);
+});

@@ -170,6 +170,20 @@ test('a queue whose lock a stopped process keeps: a nowait send is EAGAIN at onc
   }
 });
 
+test('remove() racing with another process\'s remove() of the same queue fails with EIDRM, never ENOENT', T, async () => {
+  const key = 0x510c;
+  const rounds = 3000;
+  const parties = [0, 1].map(() => startHelper('queue-churn.ts', [String(key), String(rounds)], { timeoutMs: 50_000 }));
+  const reports = await Promise.all(parties.map(async (party) => JSON.parse(await party.nextLine()) as Record<'open' | 'remove', Record<string, number>>));
+  for (const party of parties) await expectSuccess(party);
+  console.log(`two removers, ${rounds} rounds each: ${JSON.stringify(reports)}`);
+  for (const report of reports) {
+    // A queue the other party removed first: EIDRM as for any handle of a removed queue.
+    assert.deepEqual(Object.keys(report.remove).filter((code) => code !== 'EIDRM'), []);
+    assert.deepEqual(Object.keys(report.open).filter((code) => code !== 'EAGAIN'), []);
+  }
+});
+
 /** Runs one call on a queue as nobody (test/helpers/object-as-user.ts) and returns its answer. */
 async function asNobody(...args: string[]): Promise<string> {
   const helper = startHelper('object-as-user.ts', args, { uid: NOBODY, gid: NOBODY, timeoutMs: 30_000 });

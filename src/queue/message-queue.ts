@@ -187,7 +187,7 @@ export class MessageQueue implements Disposable {
       if (error instanceof IpcError && error.code === 'E2BIG') {
         throw new IpcError(
           'E2BIG',
-          `${this.#handle.what}: the first message ${this.#describeSelection(type, except)} is longer than maxSize ${maxSize}; it stays queued (noError takes it cut short)`,
+          `${this.#handle.what}: the first message${type === 0 ? '' : ` ${this.#describeSelection(type, except)}`} is longer than maxSize ${maxSize}; it stays queued (noError takes it cut short)`,
           { cause: error },
         );
       }

@@ -99,12 +99,17 @@ const CLEANUP_LOCK_MS = 1000;
  * Takes the store's lock as a step of a protocol: true once held, false when `deadline`
  * passes first. Sleeps on the lock word in LOCK_SLICE_MS slices; after a slice that ended
  * without a wake-up it looks whether the holder has died, and takes the lock over if so.
+ * A removal ends the wait with EIDRM even while a stopped holder keeps the lock: unlink
+ * wakes the lock word too, and one that falls between this check and the sleep costs at
+ * most a slice (the lock word cannot be bumped as the other words are). A cleanup wait
+ * goes on: it undoes what a failed call started, and is bounded anyway.
  */
 function* lockSteps(store: MessageStore, deadline: number, cleanup = false): Steps<boolean> {
   let checkOwner = false;
   for (;;) {
     const attempt = store.attemptLock(checkOwner);
     if (attempt === true) return true;
+    if (!cleanup) store.checkRemoved();
     const left = timeLeft(deadline);
     if (left === 0) return false;
     const result = yield { word: store.lockWord, expected: attempt, timeoutMs: Math.min(left, LOCK_SLICE_MS), bell: 0, cleanup };

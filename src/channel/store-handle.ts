@@ -314,7 +314,13 @@ export class StoreHandle implements Disposable {
     if (named === undefined || named.ino !== own.ino || named.dev !== own.dev) {
       throw new IpcError('EIDRM', `${this.what} was removed`);
     }
-    StoreHandle.unlink(this.object);
+    try {
+      StoreHandle.unlink(this.object);
+    } catch (error) {
+      // Removed by another process since the check above: this handle's object is gone all the same.
+      if (error instanceof IpcError && error.code === 'ENOENT') throw new IpcError('EIDRM', `${this.what} was removed`, { cause: error });
+      throw error;
+    }
   }
 
   /** EBADF once this handle is closed. */

@@ -85,4 +85,6 @@ export function wakeEveryWaiter(control: SharedArrayBuffer): void {
   }
   wake(words, L.C_ITEMS_SEQ, WAKE_ALL);
   wake(words, L.C_SPACE_SEQ, WAKE_ALL);
+  // Callers waiting for the lock, which a stopped holder may keep, look at the removal too.
+  wake(words, L.C_LOCK_BYTE_OFFSET / 4, WAKE_ALL);
 }

@@ -291,16 +291,23 @@ export class PortTable {
 
   /**
    * Reclaims `number` if its entry still holds `state` and its owner is dead (for a sender
-   * that found the owner gone); whether it did.
+   * that found the owner gone); whether it did. It never waits for the lock: a sender only
+   * tidies up here, and must neither block (trySend never waits; a waiting send checks from
+   * a timer) nor fail because another process holds the table, stopped, or damaged its lock
+   * word. Then the number is left to the next claim or sweep, which wait for the lock and
+   * take it over from a dead holder.
    */
   reclaimIfDead(number: number, state: number): boolean {
     validateInteger(number, 'number', MIN_PORT, MAX_PORT);
-    return this.#locked(() => {
+    if (!this.#lock.tryLock()) return false;
+    try {
       const owner = this.#owner(number);
       if (owner.state !== state || (state & OWNED) === 0 || isOwnerAlive(owner)) return false;
       this.#reclaim(owner);
       return true;
-    });
+    } finally {
+      this.#lock.unlock();
+    }
   }
 
   /** Reclaims every number whose owner is dead; returns how many. */

@@ -234,7 +234,12 @@ async function sendWaiting(target: Target, payload: Uint8Array, request: SendReq
   const watch = new AbortController();
   target.waiting++;
   const timer = setInterval(() => {
-    if (!stillCurrent(target, true)) watch.abort(refused(target.number, 'has no owner any more: its owner died or closed it'));
+    // A timer's exception would end the process: whatever the look throws ends this send.
+    try {
+      if (!stillCurrent(target, true)) watch.abort(refused(target.number, 'has no owner any more: its owner died or closed it'));
+    } catch (error) {
+      watch.abort(error);
+    }
   }, OWNER_CHECK_MS);
   try {
     await target.handle.send(payload, request, signal === undefined ? watch.signal : AbortSignal.any([signal, watch.signal]));
@@ -256,7 +261,11 @@ function closeOwnedPorts(): void {
     try {
       port.close();
     } catch {
-      // The table out of reach (EAGAIN): the number is reclaimed once this thread is gone.
+      // The table out of reach (EAGAIN after waiting for its lock, which a stopped process
+      // keeps): each further close would wait as long again, holding up the exit for that
+      // long per port. This port's and the others' numbers are reclaimed once this thread
+      // is gone, as a dead owner's.
+      break;
     }
   }
 }

@@ -132,7 +132,8 @@ export class MessageQueue implements Disposable {
 
   /**
    * Sends a message of `type` (> 0, else EINVAL) (msgsnd). Waits while the queue has no
-   * room for it, or rejects with EAGAIN (`nowait`). A message longer than 8192 bytes
+   * room for it, or rejects with EAGAIN (`nowait`, which never waits: a queue whose lock
+   * another process keeps, stopped, has no room now either). A message longer than 8192 bytes
    * (MSGMAX) or than the queue's whole capacity: EINVAL, and nothing is sent.
    */
   async send(type: number, data: Uint8Array | string, options?: QueueSendOptions): Promise<void> {
@@ -143,7 +144,14 @@ export class MessageQueue implements Disposable {
     const deadline = deadlineAfter(validateTimeout(given.timeout));
     const signal = validateSignal(given.signal);
     this.#checkSize(payload.length);
-    await this.#handle.send(payload, { type: messageType, deadline, untilTaken: false, failWhenFull: nowait }, signal);
+    if (nowait) {
+      // IPC_NOWAIT never waits, not even for the lock: one a stopped process holds for
+      // longer than a moment is no room now, as for a Mailbox's trySend.
+      if (signal?.aborted) throw abortError(signal);
+      if (!this.#handle.trySend(payload, messageType)) throw new IpcError('EAGAIN', `${this.#handle.what} has no room for a ${payload.length}-byte message now`);
+      return;
+    }
+    await this.#handle.send(payload, { type: messageType, deadline, untilTaken: false, failWhenFull: false }, signal);
   }
 
   /**
@@ -179,7 +187,7 @@ export class MessageQueue implements Disposable {
       if (error instanceof IpcError && error.code === 'E2BIG') {
         throw new IpcError(
           'E2BIG',
-          `${this.#handle.what}: the first message ${this.#describeSelection(type, except)} is longer than maxSize ${maxSize}; it stays queued (noError takes it cut short)`,
+          `${this.#handle.what}: the first message${type === 0 ? '' : ` ${this.#describeSelection(type, except)}`} is longer than maxSize ${maxSize}; it stays queued (noError takes it cut short)`,
           { cause: error },
         );
       }

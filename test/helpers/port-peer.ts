@@ -8,6 +8,8 @@
 //   send <number> <JSON>              Port.send: "sent <number>", or "refused <number> <code>"
 //   close <number>                    port.close(): "closed <number>"
 //   exit                              "bye", then exits
+//   leave                             "leaving", then exits without closing its ports (they
+//                                     close on its way out)
 import { Port } from '../../src/index.ts';
 import { hear, say } from './protocol.ts';
 
@@ -49,6 +51,9 @@ for (;;) {
     port(first!).close();
     ports.delete(Number(first));
     say(`closed ${first}`);
+  } else if (command === 'leave') {
+    say('leaving');
+    process.exit(0);
   } else if (command === 'exit') {
     for (const owned of ports.values()) owned.close();
     say('bye');

@@ -101,6 +101,11 @@ test('a first match longer than maxSize: E2BIG and it stays queued; with noError
       return true;
     });
     await assert.rejects(q.receive({ type: 2, maxSize: 10 }), ipcError('E2BIG'), 'a waiting receive too');
+    await assert.rejects(q.receive({ maxSize: 4, nowait: true }), (error: unknown) => {
+      assert.ok(error instanceof IpcError && error.code === 'E2BIG');
+      assert.match(error.message, /message queue "q-\d+": the first message is longer than maxSize 4; it stays queued/);
+      return true;
+    });
     assert.deepEqual([q.stat().messages, q.stat().bytes], [2, 5 + 23]);
     // A message that fits is taken whatever maxSize allows beyond it.
     assert.deepEqual(await typeAndText(q, { maxSize: 5 }), [1, 'short']);

@@ -1,8 +1,9 @@
 // MessageQueue between real processes: the same key reaches the same queue from unrelated
 // processes (and concurrent creators make one queue), a sender blocked on a full queue
 // completes when a receiver in another process makes room, remove() fails a sender and a
-// receiver blocked in other processes with EIDRM within 100 ms, and another user gets
-// EACCES for a 0o600 queue and EPERM for set() and remove() of a queue it may open.
+// receiver blocked in other processes with EIDRM within 100 ms (also while a stopped
+// process keeps the queue's lock, when nowait sends are EAGAIN at once), and another user
+// gets EACCES for a 0o600 queue and EPERM for set() and remove() of a queue it may open.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { MessageQueue } from '../../src/index.ts';
@@ -12,6 +13,7 @@ import { ObjectKindCode } from '../../src/core/object-header.ts';
 import { closeFd, mapObject, openShm } from '../../src/core/shared-file.ts';
 import { numericKeyName } from '../../src/queue/queue-key.ts';
 import { startPeer, stopAll, until, type Peer } from '../helpers/mailbox-client.ts';
+import { ipcError } from '../support/errors.ts';
 import { expectSuccess, startHelper } from '../support/helper-process.ts';
 import { useNamespace } from '../support/namespace.ts';
 
@@ -22,6 +24,8 @@ const NOBODY = 65534;
 const needsRoot = process.getuid!() === 0 ? false : 'needs root to run a helper as user nobody';
 /** What the issue promises for remove(): blocked parties fail with EIDRM within this. */
 const REMOVE_WAKES_WITHIN_MS = 100;
+/** The same for calls waiting for a lock that a stopped process keeps: one lock slice, with room for a loaded machine. */
+const LOCK_WAITER_EIDRM_MS = 1000;
 
 const peers: Peer[] = [];
 after(() => stopAll(peers));
@@ -32,15 +36,20 @@ async function queuePeer(): Promise<Peer> {
   return peer;
 }
 
-/** The store's count of blocked senders and receivers, read from the queue's file as another process would. */
-function blocked(key: number): { senders: number; receivers: number } {
+/** The control words of the queue's store, mapped from its file as another process would. */
+function controlWords(key: number): Int32Array {
   const fd = openShm(`/${objectFileName('mq', numericKeyName(key))}`, false, 0, 'queue');
   try {
-    const words = new Int32Array(mapObject(fd, ObjectKindCode.MessageQueue, L.STORE_VERSION, 'queue').body, 0, L.CONTROL_BYTES / 4);
-    return { senders: Atomics.load(words, L.C_WAITING_SENDERS), receivers: Atomics.load(words, L.C_WAITING_RECEIVERS) };
+    return new Int32Array(mapObject(fd, ObjectKindCode.MessageQueue, L.STORE_VERSION, 'queue').body, 0, L.CONTROL_BYTES / 4);
   } finally {
     closeFd(fd);
   }
+}
+
+/** The store's count of blocked senders and receivers. */
+function blocked(key: number): { senders: number; receivers: number } {
+  const words = controlWords(key);
+  return { senders: Atomics.load(words, L.C_WAITING_SENDERS), receivers: Atomics.load(words, L.C_WAITING_RECEIVERS) };
 }
 
 function clock(): number {
@@ -121,6 +130,58 @@ test(`remove() fails a sender and a receiver blocked in other processes with EID
   await assert.rejects(receiver.call('stat', String(key)), { code: 'EIDRM' });
   assert.throws(() => MessageQueue.open(key), { code: 'ENOENT' });
   for (const peer of [sender, receiver]) await peer.call('close', String(key));
+});
+
+test('a queue whose lock a stopped process keeps: a nowait send is EAGAIN at once; remove() fails the calls waiting for the lock with EIDRM', T, async () => {
+  const holder = await queuePeer();
+  const key = 0x510b;
+  using q = MessageQueue.open(key, { create: true, exclusive: true, maxBytes: 10 });
+  using other = MessageQueue.open(key);
+  await q.send(1, 'queued');
+  // The peer's main thread in the lock word is a holder; stopped, it never lets go.
+  assert.equal(Atomics.compareExchange(controlWords(key), L.C_LOCK_BYTE_OFFSET / 4, 0, holder.pid), 0);
+  process.kill(holder.pid, 'SIGSTOP');
+  try {
+    // IPC_NOWAIT waits for nothing: a send that waited for the lock would end in ETIMEDOUT.
+    await assert.rejects(q.send(1, 'x', { nowait: true, timeout: 2000 }), ipcError('EAGAIN'));
+    // Both wait for the lock (there is room, and no message of type 9): only the removal,
+    // or their timeouts, can end them.
+    const settled = (call: Promise<unknown>) =>
+      call.then(
+        () => ({ code: 'none', at: performance.now() }),
+        (error: { code?: string }) => ({ code: error.code, at: performance.now() }),
+      );
+    const sending = settled(other.send(2, 'y', { timeout: 10_000 }));
+    const receiving = settled(other.receive({ type: 9, timeout: 10_000 }));
+    const removedAt = performance.now();
+    q.remove();
+    const [send, receive] = await Promise.all([sending, receiving]);
+    const sendMs = send.at - removedAt;
+    const receiveMs = receive.at - removedAt;
+    console.log(`lock kept by a stopped process: remove() → EIDRM in a send after ${sendMs.toFixed(2)} ms, in a receive after ${receiveMs.toFixed(2)} ms`);
+    assert.deepEqual([send.code, receive.code], ['EIDRM', 'EIDRM']);
+    // Removal wakes the lock word, but a waiter that had not gone to sleep yet sleeps
+    // through that wake to the end of its lock slice (100 ms): the bound allows for that
+    // and for a loaded machine; without the look at the removal they wait out their timeouts.
+    assert.ok(sendMs < LOCK_WAITER_EIDRM_MS, `the sender took ${sendMs.toFixed(1)} ms`);
+    assert.ok(receiveMs < LOCK_WAITER_EIDRM_MS, `the receiver took ${receiveMs.toFixed(1)} ms`);
+  } finally {
+    process.kill(holder.pid, 'SIGCONT');
+  }
+});
+
+test('remove() racing with another process\'s remove() of the same queue fails with EIDRM, never ENOENT', T, async () => {
+  const key = 0x510c;
+  const rounds = 3000;
+  const parties = [0, 1].map(() => startHelper('queue-churn.ts', [String(key), String(rounds)], { timeoutMs: 50_000 }));
+  const reports = await Promise.all(parties.map(async (party) => JSON.parse(await party.nextLine()) as Record<'open' | 'remove', Record<string, number>>));
+  for (const party of parties) await expectSuccess(party);
+  console.log(`two removers, ${rounds} rounds each: ${JSON.stringify(reports)}`);
+  for (const report of reports) {
+    // A queue the other party removed first: EIDRM as for any handle of a removed queue.
+    assert.deepEqual(Object.keys(report.remove).filter((code) => code !== 'EIDRM'), []);
+    assert.deepEqual(Object.keys(report.open).filter((code) => code !== 'EAGAIN'), []);
+  }
 });
 
 /** Runs one call on a queue as nobody (test/helpers/object-as-user.ts) and returns its answer. */

@@ -1,14 +1,16 @@
 // Ports between real processes: two processes each own several ports and exchange
 // messages by number (the lecture's send(P, message) / receive(Q, message)); a port whose
 // owner is killed refuses senders — one blocked on it too — and its number is reusable;
-// another process cannot take a port's number; a bounded port full across processes.
+// another process cannot take a port's number; a bounded port full across processes; a
+// sender is refused even while the port table's lock is out of its reach.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { listPorts, Port } from '../../src/index.ts';
+import { currentPortTable } from '../../src/port/port-table.ts';
 import { ipcError } from '../support/errors.ts';
 import { expectSuccess, startHelper, type Helper } from '../support/helper-process.ts';
-import { usePortNamespace } from '../support/port-table.ts';
+import { rawTableWords, usePortNamespace } from '../support/port-table.ts';
 
 const namespace = usePortNamespace('port-xproc');
 const T = { timeout: 120_000 };
@@ -190,4 +192,69 @@ test('a sender that has the port open notices its owner\'s death by itself, and 
   console.log(`a sender with the port open was refused ${latency.toFixed(1)} ms after its owner was reaped (${buffered} sends buffered meanwhile)`);
   ipcError('ECONNREFUSED')(refusal);
   assert.deepEqual(readdirSync('/dev/shm').filter((f) => f.startsWith(`interproc.${namespace}.port.${number}.`)), [], 'reclaimed');
+});
+
+/** Word 0 of the table's body: the state word of its Mutex (owner thread id, 0 when free). */
+const TABLE_LOCK = 0;
+
+for (const [held, lockWord] of [
+  ['held by a live process that does not let go (stopped)', (holder: Helper) => holder.pid],
+  ['damaged (a state no owner can have)', () => 0x80000001 | 0],
+] as const) {
+  test(`a blocked sender is refused when the owner dies while the port table's lock is ${held}`, T, async () => {
+    const owner = peer();
+    const holder = peer();
+    const number = await create(owner, 8800, 1);
+    const words = rawTableWords(namespace);
+    try {
+      assert.equal(Port.trySend(number, 'fills it'), true);
+      const blocked = Port.send(number, 'waits for room').then(
+        () => assert.fail('the send completed'),
+        (error: unknown) => error,
+      );
+      Atomics.store(words, TABLE_LOCK, lockWord(holder));
+      owner.kill('SIGKILL');
+      await owner.exited;
+      // The sender's look at the owner may not wait for the table, nor throw from its timer
+      // (that would end this process): it refuses, and leaves the number to the next claim.
+      ipcError('ECONNREFUSED')(await blocked);
+      assert.throws(() => Port.trySend(number, 'to nobody'), ipcError('ECONNREFUSED'));
+      Atomics.store(words, TABLE_LOCK, 0);
+      using again = Port.create<string>({ number });
+      await Port.send(number, 'to the new owner');
+      assert.equal(again.tryReceive()?.data, 'to the new owner');
+    } finally {
+      Atomics.store(words, TABLE_LOCK, 0);
+      await finish(holder);
+    }
+  });
+}
+
+test('an owner exiting while a stopped process keeps the port table\'s lock waits for it once, not once per port', T, async () => {
+  const owner = peer();
+  const holder = peer();
+  const count = 10;
+  const numbers: number[] = [];
+  for (let k = 0; k < count; k++) numbers.push(await create(owner, 'auto', 1));
+  const words = rawTableWords(namespace);
+  Atomics.store(words, TABLE_LOCK, holder.pid);
+  try {
+    owner.send('leave');
+    await owner.waitFor('leaving');
+    const leftAt = performance.now();
+    const exit = await owner.exited;
+    const exitMs = performance.now() - leftAt;
+    console.log(`an owner of ${count} ports exited ${exitMs.toFixed(0)} ms after it began to, with the port table's lock out of reach`);
+    assert.equal(exit.code, 0, exit.stderr);
+    // One wait for the lock (2 s) and a loaded machine's slack; once per port would be 20 s.
+    assert.ok(exitMs < 8000, `the exit took ${exitMs.toFixed(0)} ms`);
+    for (const number of numbers) assert.throws(() => Port.trySend(number, 'to nobody'), ipcError('ECONNREFUSED'));
+  } finally {
+    Atomics.store(words, TABLE_LOCK, 0);
+    await finish(holder);
+  }
+  // The numbers are reclaimed as a dead owner's, their stores removed with them.
+  assert.equal(currentPortTable().sweep(), count);
+  assert.deepEqual(listPorts(), []);
+  assert.deepEqual(readdirSync('/dev/shm').filter((f) => f.startsWith(`interproc.${namespace}.port.`) && !f.endsWith('.table')), []);
 });

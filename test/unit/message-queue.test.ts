@@ -297,6 +297,11 @@ test('a number key names the file as ipcs shows it: 42 is interproc.<ns>.mq.0x00
     assert.deepEqual(await typeAndText(same, {}), [1, 'by number']);
     using widest = MessageQueue.open(0xffffffff, { create: true });
     assert.ok(existsSync(`/dev/shm/${objectFileName('mq', '0xffffffff')}`));
+    // key_t is signed in C (ftok with proj_id >= 0x80 gives a negative key): -1 is 0xffffffff.
+    using negative = MessageQueue.open(-1);
+    assert.equal(negative.key, 0xffffffff);
+    await widest.send(3, 'by a negative key');
+    assert.deepEqual(await typeAndText(negative, {}), [3, 'by a negative key']);
     widest.remove();
   } finally {
     q.remove();
@@ -426,7 +431,7 @@ test('keys and open options: clear errors, and a queue already there is unharmed
   await withQueue({}, async (q, key) => {
     await q.send(1, 'kept');
     assert.throws(() => MessageQueue.open(0, { create: true }), ipcError('EINVAL'), 'IPC_PRIVATE');
-    assert.throws(() => MessageQueue.open(-1), rangeError);
+    assert.throws(() => MessageQueue.open(-(2 ** 31) - 1), rangeError);
     assert.throws(() => MessageQueue.open(2 ** 32), rangeError);
     assert.throws(() => MessageQueue.open(1.5), rangeError);
     assert.throws(() => MessageQueue.open(Number.NaN), rangeError);

@@ -35,7 +35,10 @@
 // 3: capacity and maxBytes are live words (a MessageQueue's set() changes them under the
 //    lock), and F_CHANGE_TIME records when the store's settings last changed; a version-2
 //    handle would keep using the limits it read when it attached.
-export const STORE_VERSION = 3;
+// 4: wakers skip the futex when no one sleeps on it: receivers without a slot count
+//    themselves (C_UNSLOTTED_RECEIVERS), a rung doorbell stays marked (RECEIVER_BELL_RUNG),
+//    and senders announce their sleep (C_SENDERS_ASLEEP); a version-3 sleeper would not.
+export const STORE_VERSION = 4;
 export const CONTROL_BYTES = 2048;
 export const NONE = -1;
 
@@ -82,10 +85,19 @@ export const C_SELECTIVE_RECEIVERS = 66; // of those, how many wait with a selec
 // 1 once a waker found the bell of a live receiver unreachable (a process of another
 // network namespace): from then on receivers of this store sleep on the futex.
 export const C_BELLS_OFF = 67;
+// Of the waiting receivers, those that found every receiver slot taken (NO_SLOT): they
+// sleep on the futex, unseen by a waker's walk of the slots, so a waker that counts any
+// wakes the futex. Under the lock, counted and uncounted with C_WAITING_RECEIVERS.
+export const C_UNSLOTTED_RECEIVERS = 68;
 
 // Line 3: senders' wake word.
 export const C_SPACE_SEQ = 96;
 export const C_WAITING_SENDERS = 97;
+// 1 when a sender may be asleep on SPACE_SEQ, not woken since: each sender stores 1 before
+// it sleeps, after it has looked for room (or for delivery) for the last time; a waker
+// that changed SPACE_SEQ takes it back to 0 with an exchange, and only a waker that found
+// 1 wakes them all. 0 thus means every sender asleep has been woken already.
+export const C_SENDERS_ASLEEP = 98;
 
 // Lines 4-7: receiver slots, RECEIVER_SLOT_WORDS words each (fields RECEIVER_*); written under the lock.
 export const C_RECEIVER_SLOTS = 128;
@@ -99,9 +111,13 @@ export const RECEIVER_HANDED = 4; // zero capacity: 1 when a trySend handed this
 export const RECEIVER_HANDED_SEQ = 5; // ...the sequence number of that message
 // An asynchronous receiver's doorbell token (core/doorbell.ts), 0 = it sleeps on the futex.
 // Set last when the slot is taken (so a token seen means RECEIVER_TID is there too), cleared
-// first when it is freed; a waker takes it with a compare-exchange to 0 and rings RECEIVER_TID's
-// bell with it, so each wait is rung at most once.
+// first when it is freed; a waker takes it with a compare-exchange to RECEIVER_BELL_RUNG and
+// rings RECEIVER_TID's bell with it, so each wait is rung at most once.
 export const RECEIVER_BELL = 6;
+// RECEIVER_BELL once a waker has taken the token (tokens are 31 bits, never negative): the
+// receiver is being woken on its bell, and no waker needs the futex for it. So in a taken
+// slot 0 means exactly that the receiver sleeps on the futex.
+export const RECEIVER_BELL_RUNG = -1;
 // When the receiver's thread started (low 31 bits of its start time in clock ticks since
 // boot, 0 = unknown): a live thread under RECEIVER_TID that started at another time reuses a dead
 // receiver's id, and the receiver is gone.

@@ -12,12 +12,20 @@ import * as L from './layout.ts';
 import { NO_SLOT } from './receiver-slots.ts';
 
 /**
- * A sender about to sleep: counts it in C_WAITING_SENDERS and gives it a slot naming its
- * thread. Returns the slot (NO_SLOT: the table is full of live senders; counted all the
- * same); pass it to senderDone().
+ * A sender about to sleep: counts it in C_WAITING_SENDERS, gives it a slot naming its
+ * thread, and announces the sleep (C_SENDERS_ASLEEP, see store-wake.ts). Call it before
+ * the last look for room (or for delivery) and the sleep on SPACE_SEQ, or under the lock
+ * after that look. Returns the slot (NO_SLOT: the table is full of live senders; counted
+ * all the same); pass it to senderDone().
  */
 export function senderWaits(words: Int32Array): number {
   Atomics.add(words, L.C_WAITING_SENDERS, 1);
+  const slot = takeSenderSlot(words);
+  Atomics.store(words, L.C_SENDERS_ASLEEP, 1);
+  return slot;
+}
+
+function takeSenderSlot(words: Int32Array): number {
   // A full table may be full of senders that died asleep: free theirs and look again.
   for (let round = 0; round < 2; round++) {
     for (let slot = 0; slot < L.SENDER_SLOTS; slot++) {

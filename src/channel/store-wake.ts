@@ -3,10 +3,23 @@
 // changes the word before it wakes (under the lock, or atomically), so a party that
 // registers from then on sees the change and does not sleep. No lock needed here.
 //
-// Doorbell policy: a slot's token (RECEIVER_BELL) is taken with a compare-exchange to 0
-// before its bell is rung, so each wait is rung at most once. A bell that cannot be rung
-// although its thread lives (another network namespace) turns bells off for the store
-// (C_BELLS_OFF): from then on its receivers sleep on the futex.
+// Doorbell policy: a slot's token (RECEIVER_BELL) is taken with a compare-exchange to
+// RECEIVER_BELL_RUNG before its bell is rung, so each wait is rung at most once. A bell that
+// cannot be rung although its thread lives (another network namespace) turns bells off for
+// the store (C_BELLS_OFF): from then on its receivers sleep on the futex.
+//
+// No futex wake without a sleeper to wake: a stream of messages meets a receiver that is
+// already woken (its event loop has not run yet) at every send, and a wake syscall costs
+// more than the send. Receivers: the futex is woken only when a taken slot holds no bell
+// (its receiver sleeps on the futex) or a receiver without a slot is counted
+// (C_UNSLOTTED_RECEIVERS). Both are written under the lock before the receiver sleeps,
+// and the sender's enqueue comes later under the same lock, so its waker sees them; a
+// receiver that registers after the enqueue took the lock after it, and looked at the
+// queue itself. Senders: each stores C_SENDERS_ASLEEP = 1 after its last look and before
+// it sleeps; a waker changes SPACE_SEQ first, then exchanges the flag to 0 and wakes all
+// only if it was 1. Every operation on these words is sequentially consistent, so a waker
+// that reads 0 read it before the sender's store, after its own change of SPACE_SEQ: that
+// sender's futex wait then finds SPACE_SEQ changed and returns.
 import { ringBell } from '../core/doorbell.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { wake, WAKE_ALL } from '../core/wait.ts';
@@ -41,13 +54,22 @@ export function bellsOn(words: Int32Array): boolean {
  */
 function wakeReceivers(words: Int32Array, all: boolean): void {
   let rung = false;
+  // Receivers without a slot sleep on the futex; so does one whose taken slot has no bell.
+  let onFutex = Atomics.load(words, L.C_UNSLOTTED_RECEIVERS) !== 0;
   for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
     const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
     const token = Atomics.load(words, at + L.RECEIVER_BELL);
-    if (token === 0) continue;
+    // Rung already: that receiver is being woken on its bell.
+    if (token === L.RECEIVER_BELL_RUNG) continue;
     const tid = Atomics.load(words, at + L.RECEIVER_TID);
+    if (tid === 0) continue;
+    // No bell (or a word no bell could be: a futex wake too many is harmless, one too few is not).
+    if (token <= 0 || tid < 0) {
+      onFutex = true;
+      continue;
+    }
     // The token is ours to ring only if no other waker took it first.
-    if (tid <= 0 || Atomics.compareExchange(words, at + L.RECEIVER_BELL, token, 0) !== token) continue;
+    if (Atomics.compareExchange(words, at + L.RECEIVER_BELL, token, L.RECEIVER_BELL_RUNG) !== token) continue;
     if (ringBell(tid, token)) {
       rung = true;
       if (!all) return;
@@ -57,12 +79,17 @@ function wakeReceivers(words: Int32Array, all: boolean): void {
       Atomics.store(words, L.C_BELLS_OFF, 1);
     }
   }
-  if (!rung || all) wake(words, L.C_ITEMS_SEQ, all ? WAKE_ALL : 1);
+  if (onFutex && (!rung || all)) wake(words, L.C_ITEMS_SEQ, all ? WAKE_ALL : 1);
 }
 
-/** After a removal, once the lock is released: wakes senders waiting for room or for delivery. */
+/**
+ * After a removal, once the lock is released: wakes senders waiting for room or for
+ * delivery, unless every sender asleep has been woken since it fell asleep (see the header).
+ */
 export function wakeSenders(words: Int32Array): void {
-  if (Atomics.load(words, L.C_WAITING_SENDERS) > 0) wake(words, L.C_SPACE_SEQ, WAKE_ALL);
+  if (Atomics.load(words, L.C_SENDERS_ASLEEP) !== 0 && Atomics.exchange(words, L.C_SENDERS_ASLEEP, 0) !== 0) {
+    wake(words, L.C_SPACE_SEQ, WAKE_ALL);
+  }
 }
 
 /**
@@ -81,7 +108,9 @@ export function wakeEveryWaiter(control: SharedArrayBuffer): void {
     const token = Atomics.load(words, at + L.RECEIVER_BELL);
     const tid = Atomics.load(words, at + L.RECEIVER_TID);
     // The token is ours to ring only if no other waker took it first.
-    if (token !== 0 && tid > 0 && Atomics.compareExchange(words, at + L.RECEIVER_BELL, token, 0) === token) ringBell(tid, token);
+    if (token > 0 && tid > 0 && Atomics.compareExchange(words, at + L.RECEIVER_BELL, token, L.RECEIVER_BELL_RUNG) === token) {
+      ringBell(tid, token);
+    }
   }
   wake(words, L.C_ITEMS_SEQ, WAKE_ALL);
   wake(words, L.C_SPACE_SEQ, WAKE_ALL);

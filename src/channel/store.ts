@@ -266,8 +266,9 @@ export class MessageStore {
 
   /**
    * A sender about to sleep (for room, or for delivery): counts it and gives it a sender
-   * slot naming its thread, so that a sender killed asleep can be uncounted. No lock
-   * needed. Pass the result to senderDone().
+   * slot naming its thread, so that a sender killed asleep can be uncounted, and announces
+   * the sleep to wakers. Call it before the last look for room or delivery (or under the
+   * lock after it). No lock needed. Pass the result to senderDone().
    */
   senderWaits(): number {
     return senderWaits(this.words);

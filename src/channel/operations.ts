@@ -421,12 +421,44 @@ export interface ReceivePlan {
 export function pollReceive(store: MessageStore, selector: Selector, into: Uint8Array | null, windowUs: number): Envelope | null {
   if (!isPlain(selector) || windowUs <= 0) return null;
   const end = performance.now() + windowUs / 1000;
-  do {
+  for (;;) {
+    const seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
     const envelope = tryReceive(store, selector, into);
     if (envelope !== null) return envelope;
-  } while (performance.now() < end);
-  return null;
+    if (!spinWhile(store.words, L.C_ITEMS_SEQ, seen, end)) return tryReceive(store, selector, into);
+  }
 }
+
+/**
+ * Polls for room for up to `windowUs` microseconds (as pollReceive polls for a message):
+ * true once the message is sent. Not for zero capacity (room there is a receiver waiting,
+ * which only the lock tells).
+ */
+export function pollSend(store: MessageStore, payload: Uint8Array, type: number, windowUs: number): boolean {
+  if (store.config.capacity === 0 || windowUs <= 0) return false;
+  const end = performance.now() + windowUs / 1000;
+  for (;;) {
+    const seen = Atomics.load(store.words, L.C_SPACE_SEQ);
+    if (trySend(store, payload, type)) return true;
+    if (!spinWhile(store.words, L.C_SPACE_SEQ, seen, end)) return trySend(store, payload, type);
+  }
+}
+
+/**
+ * Spins while words[index] holds `seen` (every enqueue bumps ITEMS_SEQ, every removal
+ * SPACE_SEQ, a removal of the object both): true once it changed, false when the
+ * performance.now() time `end` came first. Between attempts a poller reads only that
+ * word, not the lock's line, so it does not slow the party it waits for.
+ */
+function spinWhile(words: Int32Array, index: number, seen: number, end: number): boolean {
+  for (;;) {
+    for (let spin = 0; spin < POLL_SPINS; spin++) if (Atomics.load(words, index) !== seen) return true;
+    if (performance.now() >= end) return false;
+  }
+}
+
+/** Loads of a wake word between two looks at the clock while polling. */
+const POLL_SPINS = 32;
 
 export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelope> {
   const { selector, deadline, into } = plan;

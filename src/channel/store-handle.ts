@@ -21,7 +21,7 @@ import { type TrustedUids } from '../core/trust.ts';
 import { openDoorbell } from '../core/doorbell.ts';
 import { abortError, deadlineAfter, timeLeft } from '../core/wait.ts';
 import * as L from './layout.ts';
-import { changeSteps, pollReceive, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
+import { changeSteps, pollReceive, pollSend, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
 import { AdaptiveSpin } from './spin-policy.ts';
 import { type Selector } from './selector.ts';
 import { LOCK_SLICE_MS, MessageStore, wakeEveryWaiter, type Envelope, type StoreConfig, type StoreStats } from './store.ts';
@@ -96,6 +96,11 @@ export class StoreHandle implements Disposable {
   #pending = 0;
   // How long this handle's receives poll before they sleep (ReceiveRequest.spin).
   readonly #spin = new AdaptiveSpin();
+  // How long this handle's sends to a full store poll for room before they sleep: a
+  // sender woken from the futex runs again only after two thread wake-ups (the waiter
+  // thread's, then the event loop's), long enough for a busy receiver to drain the store
+  // and fall asleep itself.
+  readonly #sendSpin = new AdaptiveSpin();
 
   private constructor(object: StoreObject, mapped: MappedObject, file: GrowableFile) {
     this.object = object;
@@ -201,10 +206,12 @@ export class StoreHandle implements Disposable {
   async send(payload: Uint8Array, request: SendRequest, signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) throw abortError(signal);
     this.checkOpen();
-    // Room now: no need for the waiting machinery.
-    if (!request.untilTaken && trySend(this.#store, payload, request.type)) return;
+    // Room now (or after a short poll): no need for the waiting machinery.
+    if (!request.untilTaken && this.#sendNow(payload, request)) return;
+    const sleptAt = performance.now();
     const plan = { ...request, payload };
     await this.#whilePending(this.#runAsync(sendSteps(this.#store, plan), signal));
+    if (!request.untilTaken && !request.failWhenFull) this.#sendSpin.slept((performance.now() - sleptAt) * 1000);
   }
 
   /** Sends only if that needs no waiting (with zero capacity: only if a receiver is waiting now). */
@@ -348,6 +355,19 @@ export class StoreHandle implements Disposable {
     const polled = pollReceive(this.#store, selector, into, windowUs);
     if (adaptive && polled !== null) this.#spin.caught();
     return polled;
+  }
+
+  /**
+   * Sends now if there is room, or once there is within this handle's adaptive window
+   * (not when the caller wants EAGAIN rather than a wait). false: the send must sleep.
+   */
+  #sendNow(payload: Uint8Array, request: SendRequest): boolean {
+    if (trySend(this.#store, payload, request.type)) return true;
+    if (request.failWhenFull) return false;
+    const windowUs = Math.min(this.#sendSpin.windowUs, timeLeft(request.deadline) * 1000);
+    const sent = pollSend(this.#store, payload, request.type, windowUs);
+    if (sent) this.#sendSpin.caught();
+    return sent;
   }
 
   /** A receive that slept from `sleptAt` got its message: the adaptive window learns how long that took. */

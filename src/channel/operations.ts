@@ -125,6 +125,8 @@ export interface SendPlan {
   untilTaken: boolean;
   /** Reject with EAGAIN instead of waiting when full. */
   failWhenFull: boolean;
+  /** Sleep on this thread's doorbell while holding a sender slot (asynchronous drivers only). */
+  bells: boolean;
 }
 
 function isPlain(selector: Selector): boolean {
@@ -199,6 +201,7 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
   while (ticket === undefined) {
     let seen: number;
     let sender: number;
+    let bell: number;
     yield* lockOrTimeOut(store, plan.deadline, nothingSent(store.what));
     try {
       // The word before the removal check (see the header): an unlink after the check
@@ -211,12 +214,13 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
       }
       if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);
       if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${store.what}; nothing was sent`);
-      sender = store.senderWaits();
+      bell = senderBell(store, plan);
+      sender = store.senderWaits(bell);
     } finally {
       store.unlock();
     }
     try {
-      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: timeLeft(plan.deadline), bell: 0 };
+      yield sleepOnSpace(seen, timeLeft(plan.deadline), sender >= 0 ? bell : 0);
     } finally {
       store.senderDone(sender);
     }
@@ -239,13 +243,14 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
       yield* giveUp(store, ticket, failure);
       return;
     }
-    const sender = store.senderWaits();
+    const bell = senderBell(store, plan);
+    const sender = store.senderWaits(bell);
     const seen = Atomics.load(store.words, L.C_SPACE_SEQ);
     let interrupted: { error: unknown } | undefined;
     try {
       if (store.isTaken(ticket)) return;
       store.checkRemoved(); // again, now that `seen` is loaded (see the header)
-      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: timeLeft(plan.deadline), bell: 0 };
+      yield sleepOnSpace(seen, timeLeft(plan.deadline), sender >= 0 ? bell : 0);
     } catch (error) {
       interrupted = { error };
     } finally {
@@ -303,7 +308,8 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
     }
     if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);
     if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${store.what}; nothing was sent`);
-    const sender = store.senderWaits();
+    const bell = senderBell(store, plan);
+    const sender = store.senderWaits(bell);
     try {
       const seen = Atomics.load(words, L.C_SPACE_SEQ);
       store.checkRemoved();
@@ -317,7 +323,7 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
       // then no receiver comes to wake us. Look again once it has been stuck for STALL_MS
       // (tryPush recovers it, or tells to leave the ring).
       const left = timeLeft(plan.deadline);
-      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: ring.fullOnTake ? Math.min(left, ring.takeStallLeftMs) : left, bell: 0 };
+      yield sleepOnSpace(seen, ring.fullOnTake ? Math.min(left, ring.takeStallLeftMs) : left, sender >= 0 ? bell : 0);
     } finally {
       store.senderDone(sender);
     }
@@ -522,6 +528,20 @@ const BELL_SLICE_MS = 1000;
 /** A receiver's sleep on C_ITEMS_SEQ: on its doorbell if it armed one (bell != 0), else on the futex. */
 function sleepOnItems(seen: number, timeoutMs: number, bell: number): WaitRequest {
   return { word: L.C_ITEMS_SEQ, expected: seen, timeoutMs: bell === 0 ? timeoutMs : Math.min(timeoutMs, BELL_SLICE_MS), bell };
+}
+
+/** A sender's sleep on C_SPACE_SEQ, as sleepOnItems. */
+function sleepOnSpace(seen: number, timeoutMs: number, bell: number): WaitRequest {
+  return { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: bell === 0 ? timeoutMs : Math.min(timeoutMs, BELL_SLICE_MS), bell };
+}
+
+/**
+ * The doorbell token a sender about to sleep puts in its slot, or 0 (the futex). A sender
+ * woken from the futex on the event loop runs after two thread wake-ups (the waiter
+ * thread's, then the loop's); from its bell after one.
+ */
+function senderBell(store: MessageStore, plan: SendPlan): number {
+  return plan.bells && store.bellsOn ? newBellToken() : 0;
 }
 
 /**

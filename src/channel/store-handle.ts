@@ -209,7 +209,8 @@ export class StoreHandle implements Disposable {
     // Room now (or after a short poll): no need for the waiting machinery.
     if (!request.untilTaken && this.#sendNow(payload, request)) return;
     const sleptAt = performance.now();
-    const plan = { ...request, payload };
+    // Waiting on the event loop: sleep on this thread's doorbell where there is one.
+    const plan = { ...request, payload, bells: openDoorbell() !== null };
     await this.#whilePending(this.#runAsync(sendSteps(this.#store, plan), signal));
     if (!request.untilTaken && !request.failWhenFull) this.#sendSpin.slept((performance.now() - sleptAt) * 1000);
   }
@@ -223,7 +224,7 @@ export class StoreHandle implements Disposable {
   /** As send(), blocking the thread. */
   sendSync(payload: Uint8Array, request: SendRequest): void {
     this.checkOpen();
-    runSync(this.#store, sendSteps(this.#store, { ...request, payload }));
+    runSync(this.#store, sendSteps(this.#store, { ...request, payload, bells: false }));
   }
 
   /** Receives the first message the selector takes, waiting for one; `signal` aborts the wait. */

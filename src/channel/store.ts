@@ -266,12 +266,13 @@ export class MessageStore {
 
   /**
    * A sender about to sleep (for room, or for delivery): counts it and gives it a sender
-   * slot naming its thread, so that a sender killed asleep can be uncounted, and announces
-   * the sleep to wakers. Call it before the last look for room or delivery (or under the
-   * lock after it). No lock needed. Pass the result to senderDone().
+   * slot naming its thread and `bell` (its doorbell token; 0: it sleeps on the futex), so
+   * that a sender killed asleep can be uncounted, and announces the sleep to wakers. Call
+   * it before the last look for room or delivery (or under the lock after it). No lock
+   * needed. Pass the result to senderDone(); NO_SLOT (negative): sleep on the futex.
    */
-  senderWaits(): number {
-    return senderWaits(this.words);
+  senderWaits(bell = 0): number {
+    return senderWaits(this.words, bell);
   }
 
   /** The sender stopped sleeping: frees its slot and uncounts it, unless a sweep did both already. */

@@ -171,8 +171,7 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
     if (pushed === FULL && !(ring.stuckOnLiveTaker && leaveRingBriefly(store))) return false;
   }
   // A full store needs no lock to say so: a sender polling it must not slow receivers.
-  const { capacity } = store.limits();
-  if (capacity > 0 && store.queuedHint >= capacity) {
+  if (store.fullHint(payload.length)) {
     store.checkRemoved();
     return false;
   }
@@ -209,7 +208,7 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
       seen = Atomics.load(store.words, L.C_SPACE_SEQ);
       store.checkRemoved();
       if (store.hasRoom(plan.payload.length)) {
-        ticket = store.enqueue(plan.payload, plan.type);
+        ticket = store.ticketFor(store.enqueue(plan.payload, plan.type));
         break;
       }
       if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);

@@ -207,7 +207,23 @@ export class StoreHandle implements Disposable {
     if (signal?.aborted) throw abortError(signal);
     this.checkOpen();
     // Room now (or after a short poll): no need for the waiting machinery.
-    if (!request.untilTaken && this.#sendNow(payload, request)) return;
+    if (!request.untilTaken && this.#sendNow(payload, request.type, request.failWhenFull, request.deadline)) return;
+    await this.sendAfterPoll(payload, request, signal);
+  }
+
+  /**
+   * The part of send() that does not wait, for a facade's fast path: sends if there is
+   * room now, or once there is within this handle's adaptive polling window (not with
+   * `failWhenFull`). false: call sendAfterPoll() to wait.
+   */
+  sendNow(payload: Uint8Array, type: number, failWhenFull: boolean, deadline: number): boolean {
+    this.checkOpen();
+    return this.#sendNow(payload, type, failWhenFull, deadline);
+  }
+
+  /** The rest of send() once sendNow() was false: waits as `request` says; `signal` aborts the wait. */
+  async sendAfterPoll(payload: Uint8Array, request: SendRequest, signal: AbortSignal | undefined): Promise<void> {
+    this.checkOpen();
     const sleptAt = performance.now();
     // Waiting on the event loop: sleep on this thread's doorbell where there is one.
     const plan = { ...request, payload, bells: openDoorbell() !== null };
@@ -231,9 +247,25 @@ export class StoreHandle implements Disposable {
   async receive(request: ReceiveRequest, signal: AbortSignal | undefined): Promise<Envelope> {
     if (signal?.aborted) throw abortError(signal);
     this.checkOpen();
-    const { selector, deadline, into, spin } = request;
-    const ready = this.#receiveNow(selector, into, spin, deadline);
+    const ready = this.#receiveNow(request.selector, request.into, request.spin, request.deadline);
     if (ready !== null) return ready;
+    return this.receiveAfterPoll(request, signal);
+  }
+
+  /**
+   * The part of receive() that does not wait, for a facade's fast path: a message the
+   * selector takes now, or after polling (`spin` µs, or the adaptive window if undefined);
+   * null: call receiveAfterPoll() to wait.
+   */
+  receiveNow(selector: Selector, into: Uint8Array | null, spin: number | undefined, deadline: number): Envelope | null {
+    this.checkOpen();
+    return this.#receiveNow(selector, into, spin, deadline);
+  }
+
+  /** The rest of receive() once receiveNow() gave null: waits for a message; `signal` aborts the wait. */
+  async receiveAfterPoll(request: ReceiveRequest, signal: AbortSignal | undefined): Promise<Envelope> {
+    this.checkOpen();
+    const { selector, deadline, into, spin } = request;
     // Waiting on the event loop: sleep on this thread's doorbell where there is one.
     const sleptAt = performance.now();
     const plan = { selector, deadline, into, bells: openDoorbell() !== null };
@@ -362,11 +394,11 @@ export class StoreHandle implements Disposable {
    * Sends now if there is room, or once there is within this handle's adaptive window
    * (not when the caller wants EAGAIN rather than a wait). false: the send must sleep.
    */
-  #sendNow(payload: Uint8Array, request: SendRequest): boolean {
-    if (trySend(this.#store, payload, request.type)) return true;
-    if (request.failWhenFull) return false;
-    const windowUs = Math.min(this.#sendSpin.windowUs, timeLeft(request.deadline) * 1000);
-    const sent = pollSend(this.#store, payload, request.type, windowUs);
+  #sendNow(payload: Uint8Array, type: number, failWhenFull: boolean, deadline: number): boolean {
+    if (trySend(this.#store, payload, type)) return true;
+    if (failWhenFull) return false;
+    const windowUs = Math.min(this.#sendSpin.windowUs, timeLeft(deadline) * 1000);
+    const sent = pollSend(this.#store, payload, type, windowUs);
     if (sent) this.#sendSpin.caught();
     return sent;
   }

@@ -191,12 +191,22 @@ export class MessageStore {
     return this.#list.hasRoom(length);
   }
 
+  /** Whether a message of `length` bytes cannot fit now: a hint read without the lock (see MessageList.fullHint). */
+  fullHint(length: number): boolean {
+    return this.#list.fullHint(length);
+  }
+
   /**
    * Appends a message (lock held, hasRoom() true), growing the arena if its free cells do
-   * not suffice (ENOMEM if it cannot). Returns the ticket of the new message.
+   * not suffice (ENOMEM if it cannot). Returns its first cell, for ticketFor().
    */
-  enqueue(payload: Uint8Array, type: number): Ticket {
+  enqueue(payload: Uint8Array, type: number): number {
     return this.#list.enqueue(payload, type);
+  }
+
+  /** The ticket of the message enqueue() just returned `first` for (lock still held). */
+  ticketFor(first: number): Ticket {
+    return this.#list.ticketFor(first);
   }
 
   /** Whether the message behind `ticket` has left the queue (no lock needed). */

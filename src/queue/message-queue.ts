@@ -143,7 +143,10 @@ export class MessageQueue implements Disposable {
     const deadline = deadlineAfter(validateTimeout(given.timeout));
     const signal = validateSignal(given.signal);
     this.#checkSize(payload.length);
-    await this.#handle.send(payload, { type: messageType, deadline, untilTaken: false, failWhenFull: nowait }, signal);
+    if (signal?.aborted) throw abortError(signal);
+    // Room now (or after a short poll): no request, no waiting machinery.
+    if (this.#handle.sendNow(payload, messageType, nowait, deadline)) return;
+    await this.#handle.sendAfterPoll(payload, { type: messageType, deadline, untilTaken: false, failWhenFull: nowait }, signal);
   }
 
   /**
@@ -173,7 +176,11 @@ export class MessageQueue implements Disposable {
         if (now === null) throw new IpcError('ENOMSG', `no message ${this.#describeSelection(type, except)} in ${this.#handle.what}`);
         envelope = now;
       } else {
-        envelope = await this.#handle.receive({ selector, deadline, into, spin: undefined }, signal);
+        if (signal?.aborted) throw abortError(signal);
+        // A message now (or after a short poll): no request, no waiting machinery.
+        envelope =
+          this.#handle.receiveNow(selector, into, undefined, deadline) ??
+          (await this.#handle.receiveAfterPoll({ selector, deadline, into, spin: undefined }, signal));
       }
     } catch (error) {
       if (error instanceof IpcError && error.code === 'E2BIG') {

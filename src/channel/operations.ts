@@ -171,10 +171,14 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
     if (pushed === FULL && !(ring.stuckOnLiveTaker && leaveRingBriefly(store))) return false;
   }
   // A full store needs no lock to say so: a sender polling it must not slow receivers.
-  if (store.fullHint(payload.length)) {
+  // The look costs a trip of the lock's line between processes, though, so a sender that
+  // found room last time takes the lock at once (the lock's compare-exchange brings the
+  // line anyway): a stream pays one trip per send, a poller of a full store none.
+  if (store.sendFoundNoRoom && store.fullHint(payload.length)) {
     store.checkRemoved();
     return false;
   }
+  store.sendFoundNoRoom = true;
   // A lock held past TRY_LOCK_MS (its holder stopped) is no room now either.
   if (!store.tryLockBriefly()) {
     store.checkRemoved();
@@ -188,6 +192,7 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
   } finally {
     store.unlock();
   }
+  store.sendFoundNoRoom = false;
   store.wakeReceivers();
   return true;
 }
@@ -388,11 +393,13 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
   }
   // An empty queue needs no lock: a receiver polling an empty store must not slow senders.
   // Out of RING mode the ring may still hold messages (a switch cut short, a straggler):
-  // then the lock moves them into the list.
-  if (store.queuedHint === 0 && (ring === null || ring.count === 0)) {
+  // then the lock moves them into the list. As for trySend, a receiver that got a message
+  // last time takes the lock at once.
+  if (store.receiveFoundNone && store.queuedHint === 0 && (ring === null || ring.count === 0)) {
     store.checkRemoved();
     return null;
   }
+  store.receiveFoundNone = true;
   let envelope: Envelope | null;
   // A lock held past TRY_LOCK_MS (its holder stopped) is no message now.
   if (!store.tryLockBriefly()) {
@@ -405,6 +412,7 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
   } finally {
     store.unlock();
   }
+  store.receiveFoundNone = envelope === null;
   if (envelope !== null) store.wakeSenders();
   return envelope;
 }

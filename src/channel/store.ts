@@ -145,6 +145,14 @@ export class MessageStore {
     this.#receivers.releaseDeferred();
   }
 
+  /**
+   * Whether this handle's last trySend found no room (or could not take the lock): then the
+   * next one looks without the lock first (see trySend). Per handle, never shared.
+   */
+  sendFoundNoRoom = true;
+  /** Whether this handle's last tryReceive found no message (as sendFoundNoRoom). */
+  receiveFoundNone = true;
+
   /** Messages queued now, read without the lock: a hint that may be stale by the time it is used. */
   get queuedHint(): number {
     return Atomics.load(this.words, L.C_COUNT);

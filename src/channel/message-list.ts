@@ -17,7 +17,7 @@ import { crashPoint } from '../core/crash-point.ts';
 import { corrupt, IpcError } from '../core/errors.ts';
 import { PID } from '../core/thread-id.ts';
 import { threadId } from 'node:worker_threads';
-import type { CellArena, Envelope } from './cell-arena.ts';
+import type { CellArena } from './cell-arena.ts';
 import * as L from './layout.ts';
 import { checkFits } from './receive-buffer.ts';
 import type { ReceiverSlots } from './receiver-slots.ts';
@@ -132,12 +132,12 @@ export class MessageList {
 
   /**
    * Appends a message (hasRoom() true), growing the arena if its free cells do not suffice
-   * (ENOMEM if it cannot). Returns the message's first cell, for ticketFor().
+   * (ENOMEM if it cannot). Returns the message's first cell, for ticketFor(). `now`:
+   * Date.now(), read by the caller before it took the lock (a clock read is not free).
    */
-  enqueue(payload: Uint8Array, type: number): number {
+  enqueue(payload: Uint8Array, type: number, now: number): number {
     const arena = this.#arena;
     const seq = arena.words[L.C_NEXT_SEQ]!;
-    const now = Date.now();
     const first = this.append(payload, type, PID, threadId, seq, now);
     const after = arena.words; // append may have grown the arena onto a new mapping
     const f64 = arena.f64;
@@ -228,18 +228,20 @@ export class MessageList {
   // ---- receiving -----------------------------------------------------------------------
 
   /**
-   * Removes and returns the first message the selector takes, or null.
+   * Removes the first message the selector takes and copies it out (the arena's copied()
+   * makes its Envelope once the lock is released): false when there is none.
    * `handedOver` (zero capacity): the seq of a message a trySend handed to this receiver.
    * It is taken first, so that a blocking sender's older offer waits for the next receiver
    * rather than the trySend's message staying buffered, except that one sender's messages
    * are taken in order: the selector picks among that sender's messages up to it.
-   * `into`: copy the payload into this buffer instead of a new one.
+   * `into`: copy the payload into this buffer instead of a new one. `now`: Date.now(),
+   * read by the caller before it took the lock.
    */
-  take(selector: Selector, handedOver: number | null, into: Uint8Array | null): Envelope | null {
+  take(selector: Selector, handedOver: number | null, into: Uint8Array | null, now: number): boolean {
     const arena = this.#arena;
     const words = arena.words;
     const count = words[L.C_COUNT]!;
-    if (count === 0) return null;
+    if (count === 0) return false;
     const only = handedOver === null ? null : this.#findMessage(handedOver, count);
     let previous = L.NONE;
     let message = words[L.C_HEAD]!;
@@ -277,15 +279,15 @@ export class MessageList {
     }
     // A walk that reached the end saw every message: as many as counted, or the list is cut.
     if (message === L.NONE && steps < count) throw corrupt(`${arena.what}'s queue ends after ${steps} of its ${count} messages`);
-    if (chosen === L.NONE) return null;
+    if (chosen === L.NONE) return false;
     if (into !== null) checkFits(arena.messageLength(chosen), into);
-    const envelope = arena.read(chosen, into);
+    arena.copyOut(chosen, into);
     if (arena.config.capacity === 0) this.#receivers.endHandOver(words[arena.wordOf(chosen) + L.MSG_SEQ]!);
     this.#unlink(chosenPrevious, chosen);
     words[L.C_LAST_RECEIVE_PID] = PID;
     arena.f64[L.F_TOTAL_RECEIVED] = arena.f64[L.F_TOTAL_RECEIVED]! + 1;
-    arena.f64[L.F_LAST_RECEIVE_TIME] = Date.now();
-    return envelope;
+    arena.f64[L.F_LAST_RECEIVE_TIME] = now;
+    return true;
   }
 
   /** The queued message with this seq: its first cell and its sender, or null. */

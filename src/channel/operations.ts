@@ -179,6 +179,8 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
     return false;
   }
   store.sendFoundNoRoom = true;
+  // The clock before the lock: the critical section stays as short as it can be.
+  const now = Date.now();
   // A lock held past TRY_LOCK_MS (its holder stopped) is no room now either.
   if (!store.tryLockBriefly()) {
     store.checkRemoved();
@@ -188,7 +190,7 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
     store.checkRemoved();
     if (!store.hasRoom(payload.length)) return false;
     if (store.config.capacity === 0 && !store.handToWaitingReceiver(type)) return false;
-    store.enqueue(payload, type);
+    store.enqueue(payload, type, now);
   } finally {
     store.unlock();
   }
@@ -207,13 +209,15 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
     let sender: number;
     let bell: number;
     yield* lockOrTimeOut(store, plan.deadline, nothingSent(store.what));
+    // (After a wait for the lock: the send's time is when it got in.)
+    const now = Date.now();
     try {
       // The word before the removal check (see the header): an unlink after the check
       // changes it, so the wait below cannot sleep through that unlink's wake-up.
       seen = Atomics.load(store.words, L.C_SPACE_SEQ);
       store.checkRemoved();
       if (store.hasRoom(plan.payload.length)) {
-        ticket = store.ticketFor(store.enqueue(plan.payload, plan.type));
+        ticket = store.ticketFor(store.enqueue(plan.payload, plan.type, now));
         break;
       }
       if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);
@@ -400,7 +404,9 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
     return null;
   }
   store.receiveFoundNone = true;
-  let envelope: Envelope | null;
+  let taken: boolean;
+  // The clock before the lock: the critical section stays as short as it can be.
+  const now = Date.now();
   // A lock held past TRY_LOCK_MS (its holder stopped) is no message now.
   if (!store.tryLockBriefly()) {
     store.checkRemoved();
@@ -408,13 +414,14 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
   }
   try {
     store.checkRemoved();
-    envelope = store.take(selector, null, into);
+    taken = store.take(selector, null, into, now);
   } finally {
     store.unlock();
   }
-  store.receiveFoundNone = envelope === null;
-  if (envelope !== null) store.wakeSenders();
-  return envelope;
+  store.receiveFoundNone = !taken;
+  if (!taken) return null;
+  store.wakeSenders();
+  return store.taken();
 }
 
 export interface ReceivePlan {
@@ -486,19 +493,20 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
   // a receiver that dies asleep can be found (dead slot) and uncounted exactly once.
   let waiter = NOT_WAITING;
   let bell = 0;
-  let envelope: Envelope | null = null;
+  let taken = false;
   try {
     for (;;) {
       let seen: number;
       yield* lockOrTimeOut(store, deadline, noMessage(store.what));
+      const now = Date.now();
       try {
         // The word before the removal check (see the header).
         seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
         const handedOver = store.releaseReceiver(waiter, selector);
         waiter = NOT_WAITING;
         store.checkRemoved();
-        envelope = store.take(selector, handedOver, into);
-        if (envelope !== null) break;
+        taken = store.take(selector, handedOver, into, now);
+        if (taken) break;
         if (timeLeft(deadline) === 0) throw timedOut(noMessage(store.what));
         bell = plan.bells && store.bellsOn ? newBellToken() : 0;
         waiter = store.registerReceiver(selector, bell);
@@ -508,10 +516,10 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
       yield sleepOnItems(seen, timeLeft(deadline), waiter >= 0 ? bell : 0);
     }
   } finally {
-    if (envelope === null) yield* leave(store, waiter, selector);
+    if (!taken) yield* leave(store, waiter, selector);
   }
   store.wakeSenders();
-  return envelope;
+  return store.taken();
 }
 
 /** Why a receive failed, naming the object. */

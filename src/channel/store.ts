@@ -206,10 +206,11 @@ export class MessageStore {
 
   /**
    * Appends a message (lock held, hasRoom() true), growing the arena if its free cells do
-   * not suffice (ENOMEM if it cannot). Returns its first cell, for ticketFor().
+   * not suffice (ENOMEM if it cannot). Returns its first cell, for ticketFor(). `now`:
+   * Date.now(), read before the lock was taken.
    */
-  enqueue(payload: Uint8Array, type: number): number {
-    return this.#list.enqueue(payload, type);
+  enqueue(payload: Uint8Array, type: number, now: number): number {
+    return this.#list.enqueue(payload, type, now);
   }
 
   /** The ticket of the message enqueue() just returned `first` for (lock still held). */
@@ -228,12 +229,19 @@ export class MessageStore {
   }
 
   /**
-   * Removes and returns the first message the selector takes, or null (lock held).
+   * Removes the first message the selector takes and copies it out (lock held): false
+   * when there is none; taken() gives its Envelope once the lock is released.
    * `handedOver` (zero capacity): the seq of a message a trySend handed to this receiver
    * (see MessageList.take). `into`: copy the payload into this buffer instead of a new one.
+   * `now`: Date.now(), read before the lock was taken.
    */
-  take(selector: Selector, handedOver: number | null = null, into: Uint8Array | null = null): Envelope | null {
-    return this.#list.take(selector, handedOver, into);
+  take(selector: Selector, handedOver: number | null, into: Uint8Array | null, now: number): boolean {
+    return this.#list.take(selector, handedOver, into, now);
+  }
+
+  /** The Envelope of the message take() took last: call it once, after the lock is released. */
+  taken(): Envelope {
+    return this.#arena.copied();
   }
 
   // ---- leaving RING mode (ring-switch.ts) ----------------------------------------------

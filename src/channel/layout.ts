@@ -37,8 +37,9 @@
 //    handle would keep using the limits it read when it attached.
 // 4: wakers skip the futex when no one sleeps on it: receivers and senders without a slot
 //    count themselves (C_UNSLOTTED_RECEIVERS, C_UNSLOTTED_SENDERS), a rung doorbell stays
-//    marked (BELL_RUNG), and senders announce their sleep (C_SENDERS_ASLEEP); asynchronous
-//    senders sleep on their doorbells (C_SENDER_BELLS). A version-3 sleeper would do none.
+//    marked (BELL_RUNG), senders announce their sleep (C_SENDERS_ASLEEP), receivers count
+//    their registrations (C_RECEIVER_REGISTRATIONS); asynchronous senders sleep on their
+//    doorbells (C_SENDER_BELLS). A version-3 sleeper would do none of it.
 export const STORE_VERSION = 4;
 export const CONTROL_BYTES = 2048;
 export const NONE = -1;
@@ -90,6 +91,10 @@ export const C_BELLS_OFF = 67;
 // sleep on the futex, unseen by a waker's walk of the slots, so a waker that counts any
 // wakes the futex. Under the lock, counted and uncounted with C_WAITING_RECEIVERS.
 export const C_UNSLOTTED_RECEIVERS = 68;
+// Bumped (wrapping) by every registration of a waiting receiver, under the lock. Only a
+// registration makes a receiver to wake: a waker that found every waiting receiver woken
+// already need not look at the slots again while this stays the same (store.ts).
+export const C_RECEIVER_REGISTRATIONS = 69;
 
 // Line 3: senders' wake word.
 export const C_SPACE_SEQ = 96;

@@ -195,7 +195,7 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
     store.unlock();
   }
   store.sendFoundNoRoom = false;
-  store.wakeReceivers();
+  store.wakeReceiversAfterSend(now);
   return true;
 }
 

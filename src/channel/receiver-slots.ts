@@ -64,6 +64,7 @@ export class ReceiverSlots {
     const words = this.#arena.words;
     // Counted first, slot second (see the header).
     Atomics.add(words, L.C_WAITING_RECEIVERS, 1);
+    Atomics.add(words, L.C_RECEIVER_REGISTRATIONS, 1);
     if (isSelective(selector.kind, selector.from)) Atomics.add(words, L.C_SELECTIVE_RECEIVERS, 1);
     let slot = this.#freeSlot();
     if (slot === NO_SLOT) {

@@ -27,11 +27,15 @@ import { isThreadAlive } from '../core/liveness.ts';
 import { wake, WAKE_ALL } from '../core/wait.ts';
 import * as L from './layout.ts';
 
-/** After an enqueue, once the lock is released: wakes receivers that may want the message. */
-export function wakeReceiversForMessage(words: Int32Array): void {
-  if (Atomics.load(words, L.C_WAITING_RECEIVERS) <= 0) return;
+/**
+ * After an enqueue, once the lock is released: wakes receivers that may want the message.
+ * true when there was nobody left to wake (every waiting receiver woken already): then
+ * nobody is until the next registration (L.C_RECEIVER_REGISTRATIONS).
+ */
+export function wakeReceiversForMessage(words: Int32Array): boolean {
+  if (Atomics.load(words, L.C_WAITING_RECEIVERS) <= 0) return true;
   // With a selective receiver asleep, the one a single wake reaches might not want it.
-  wakeReceivers(words, Atomics.load(words, L.C_SELECTIVE_RECEIVERS) > 0);
+  return wakeReceivers(words, Atomics.load(words, L.C_SELECTIVE_RECEIVERS) > 0);
 }
 
 /**
@@ -53,9 +57,11 @@ export function bellsOn(words: Int32Array): boolean {
  * loop of that thread wakes directly). One wake: the first bell that rings is enough;
  * if none does (no bells, or their threads are gone), the futex wakes a sleeper. The word
  * was changed before this is called, so a receiver that registers from now on sees it.
+ * true when nobody was left to wake: no token to ring, nobody on the futex.
  */
-function wakeReceivers(words: Int32Array, all: boolean): void {
+function wakeReceivers(words: Int32Array, all: boolean): boolean {
   let rung = false;
+  let armed = false;
   // Receivers without a slot sleep on the futex; so does one whose taken slot has no bell.
   let onFutex = Atomics.load(words, L.C_UNSLOTTED_RECEIVERS) !== 0;
   for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
@@ -70,14 +76,16 @@ function wakeReceivers(words: Int32Array, all: boolean): void {
       onFutex = true;
       continue;
     }
+    armed = true;
     // The token is ours to ring only if no other waker took it first.
     if (Atomics.compareExchange(words, at + L.RECEIVER_BELL, token, L.BELL_RUNG) !== token) continue;
     if (ringOrTurnBellsOff(words, tid, token)) {
       rung = true;
-      if (!all) return;
+      if (!all) return false;
     }
   }
   if (onFutex && (!rung || all)) wake(words, L.C_ITEMS_SEQ, all ? WAKE_ALL : 1);
+  return !armed && !onFutex;
 }
 
 /**

@@ -47,6 +47,9 @@ export { LOCK_SLICE_MS, TRY_LOCK_MS } from './store-lock.ts';
 export type { StoreStats } from './store-stats.ts';
 export { wakeEveryWaiter } from './store-wake.ts';
 
+/** Longest a waker trusts that nobody is left to wake without looking (see wakeReceiversAfterSend). */
+const IDLE_LOOK_MS = 1000;
+
 export class MessageStore {
   readonly config: StoreConfig;
   /** The lock-free path for plain traffic, while the store is in RING mode (null: none). */
@@ -57,6 +60,10 @@ export class MessageStore {
   readonly #receivers: ReceiverSlots;
   readonly #switch: RingSwitch | null;
   readonly #isRemoved: () => boolean;
+  // When this handle's last wakeReceiversAfterSend() found nobody left to wake: at which
+  // count of registrations, and at what time (Date.now(); -Infinity: it did not).
+  #idleRegistrations = 0;
+  #idleSince = -Infinity;
 
   private constructor(
     body: SharedArrayBuffer,
@@ -260,6 +267,25 @@ export class MessageStore {
   /** After an enqueue, once the lock is released: wakes receivers that may want the message. */
   wakeReceivers(): void {
     wakeReceiversForMessage(this.words);
+  }
+
+  /**
+   * wakeReceivers() for a stream of sends, `now` being Date.now() of this send. A receiver
+   * woken but not yet running stays registered, and each send would look at all the
+   * receiver slots for it (32 atomic loads, more than the send itself costs): once a look
+   * found nobody left to wake, this handle does not look again until a receiver registers
+   * (C_RECEIVER_REGISTRATIONS), nor for longer than IDLE_LOOK_MS (the count wraps).
+   */
+  wakeReceiversAfterSend(now: number): void {
+    const words = this.words;
+    const registrations = Atomics.load(words, L.C_RECEIVER_REGISTRATIONS);
+    if (registrations === this.#idleRegistrations && now >= this.#idleSince && now < this.#idleSince + IDLE_LOOK_MS) return;
+    if (wakeReceiversForMessage(words)) {
+      this.#idleRegistrations = registrations;
+      this.#idleSince = now;
+    } else {
+      this.#idleSince = -Infinity;
+    }
   }
 
   /** Whether receivers may sleep on their doorbells (see L.C_BELLS_OFF). */

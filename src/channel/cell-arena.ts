@@ -53,6 +53,7 @@ export class CellArena {
   readonly #start: number;
   /** Where copyOut() copies a message of up to SCRATCH_BYTES that has no buffer of its own. */
   readonly #scratch: Uint8Array;
+  readonly #scratch32: Int32Array;
   /** The header of the message copyOut() copied last, and where its payload went. */
   readonly #copied = { target: null as Uint8Array | null, into: false, length: 0, type: 0, pid: 0, threadId: 0, seq: 0, sentAt: 0 };
 
@@ -66,7 +67,9 @@ export class CellArena {
     this.#mappedCells = Math.floor((body.byteLength - this.#start) / config.cellBytes);
     this.#cells = Math.min(this.#mappedCells, config.initialCells);
     this.#file = file;
-    this.#scratch = new Uint8Array(Math.min(config.maxMessageSize, SCRATCH_BYTES));
+    // Whole words, so that copyOut can fill it word by word.
+    this.#scratch = new Uint8Array(L.roundUp8(Math.min(config.maxMessageSize, SCRATCH_BYTES)));
+    this.#scratch32 = new Int32Array(this.#scratch.buffer);
   }
 
   /** Links the initial cells into the free list (creator only, before publishing). */
@@ -260,9 +263,13 @@ export class CellArena {
     let at = this.#start + first * cellBytes + L.MSG_HEADER_BYTES;
     let room = cellBytes - L.MSG_HEADER_BYTES;
     let cell = first;
+    const toScratch = target === this.#scratch;
     for (let done = 0; ; ) {
       const n = Math.min(room, length - done);
-      target.set(this.#u8.subarray(at, at + n), done);
+      // Into the scratch word by word: a subarray() would allocate under the lock. Both
+      // offsets are multiples of 8 (cell and header sizes are), the scratch starts its buffer.
+      if (toScratch) this.#copyWords(at, done, n);
+      else target.set(this.#u8.subarray(at, at + n), done);
       done += n;
       if (done === length) break;
       cell = this.checkCell(words[this.wordOf(cell) + L.CELL_NEXT]!, 'message chain');
@@ -278,6 +285,17 @@ export class CellArena {
     copied.threadId = words[base + L.MSG_THREAD]!;
     copied.seq = words[base + L.MSG_SEQ]! >>> 0;
     copied.sentAt = this.f64[(base * 4 + L.MSG_SENT_AT_BYTE) / 8]!;
+  }
+
+  /** Copies `n` bytes from body offset `from` to scratch offset `to` (both multiples of 4). */
+  #copyWords(from: number, to: number, n: number): void {
+    const words = this.words;
+    const scratch32 = this.#scratch32;
+    const whole = n >> 2;
+    const source = from >> 2;
+    const target = to >> 2;
+    for (let i = 0; i < whole; i++) scratch32[target + i] = words[source + i]!;
+    for (let i = whole << 2; i < n; i++) this.#scratch[to + i] = this.#u8[from + i]!;
   }
 
   /** The Envelope of the message copyOut() copied last (call once, after the lock is released). */

@@ -78,6 +78,9 @@ export interface QueueSetOptions {
   mode?: number;
 }
 
+/** The options of a call given none: one object for all of them (validateObject makes a new one). */
+const NO_OPTIONS: Readonly<Record<string, undefined>> = Object.freeze({});
+
 function optionalBoolean(value: unknown, name: string): boolean {
   return value === undefined ? false : validateBoolean(value, name);
 }
@@ -138,7 +141,7 @@ export class MessageQueue implements Disposable {
   async send(type: number, data: Uint8Array | string, options?: QueueSendOptions): Promise<void> {
     const messageType = this.#validateSendType(type);
     const payload = payloadOf(data);
-    const given = validateObject<QueueSendOptions>(options, 'options');
+    const given: Partial<QueueSendOptions> = options === undefined ? NO_OPTIONS : validateObject<QueueSendOptions>(options, 'options');
     const nowait = optionalBoolean(given.nowait, 'nowait');
     const deadline = deadlineAfter(validateTimeout(given.timeout));
     const signal = validateSignal(given.signal);
@@ -155,7 +158,7 @@ export class MessageQueue implements Disposable {
    * with `noError` it is taken cut to `maxSize` bytes.
    */
   async receive(options?: QueueReceiveOptions): Promise<QueueMessage> {
-    const given = validateObject<QueueReceiveOptions>(options, 'options');
+    const given: Partial<QueueReceiveOptions> = options === undefined ? NO_OPTIONS : validateObject<QueueReceiveOptions>(options, 'options');
     const type = given.type === undefined ? 0 : validateInteger(given.type, 'type', -MAX_MESSAGE_TYPE, MAX_MESSAGE_TYPE);
     const except = optionalBoolean(given.except, 'except');
     const maxSize = given.maxSize === undefined ? Infinity : validateInteger(given.maxSize, 'maxSize', 0, Number.MAX_SAFE_INTEGER);

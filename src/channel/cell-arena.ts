@@ -16,6 +16,9 @@ import type { BodyFile } from '../core/growable-file.ts';
 import * as L from './layout.ts';
 import { arenaStart, bodyBytesFor, type StoreConfig } from './store-config.ts';
 
+/** Messages up to this long are copied out through a handle's scratch buffer (CellArena.copyOut). */
+const SCRATCH_BYTES = 4096;
+
 /** A message copied out of the store. */
 export interface Envelope {
   data: Uint8Array;
@@ -48,6 +51,11 @@ export class CellArena {
   #mappedCells: number;
   readonly #file: BodyFile | undefined;
   readonly #start: number;
+  /** Where copyOut() copies a message of up to SCRATCH_BYTES that has no buffer of its own. */
+  readonly #scratch: Uint8Array;
+  readonly #scratch32: Int32Array;
+  /** The header of the message copyOut() copied last, and where its payload went. */
+  readonly #copied = { target: null as Uint8Array | null, into: false, length: 0, type: 0, pid: 0, threadId: 0, seq: 0, sentAt: 0 };
 
   constructor(body: SharedArrayBuffer, config: StoreConfig, what: string, file: BodyFile | undefined) {
     this.config = config;
@@ -59,6 +67,9 @@ export class CellArena {
     this.#mappedCells = Math.floor((body.byteLength - this.#start) / config.cellBytes);
     this.#cells = Math.min(this.#mappedCells, config.initialCells);
     this.#file = file;
+    // Whole words, so that copyOut can fill it word by word.
+    this.#scratch = new Uint8Array(L.roundUp8(Math.min(config.maxMessageSize, SCRATCH_BYTES)));
+    this.#scratch32 = new Int32Array(this.#scratch.buffer);
   }
 
   /** Links the initial cells into the free list (creator only, before publishing). */
@@ -232,40 +243,69 @@ export class CellArena {
     return length;
   }
 
-  /** Copies the message at `first` out (into `into`, if given, else a new array). */
-  read(first: number, into: Uint8Array | null): Envelope {
+  /**
+   * Copies the message at `first` out, into `into` if given, else into this handle's
+   * scratch buffer (or, longer than it, a new array), and keeps its header: copied()
+   * makes the Envelope. So a receive allocates nothing under the lock for a message of up
+   * to SCRATCH_BYTES (an allocation may start a collection, which would hold the lock
+   * for everyone meanwhile); the second copy costs less than the allocation it moves.
+   */
+  copyOut(first: number, into: Uint8Array | null): void {
     const words = this.words;
     const { cellBytes } = this.config;
     const base = this.wordOf(first);
     const length = this.messageLength(first);
+    let target = into;
+    if (target === null) {
+      if (length <= this.#scratch.length) target = this.#scratch;
+      else target = new Uint8Array(length);
+    }
     let at = this.#start + first * cellBytes + L.MSG_HEADER_BYTES;
     let room = cellBytes - L.MSG_HEADER_BYTES;
-    let data: Uint8Array;
-    if (length <= room && into === null) {
-      data = this.#u8.slice(at, at + length);
-    } else if (length <= room) {
-      data = into!.subarray(0, length);
-      data.set(this.#u8.subarray(at, at + length));
-    } else {
-      data = into === null ? new Uint8Array(length) : into.subarray(0, length);
-      let cell = first;
-      for (let done = 0; ; ) {
-        const n = Math.min(room, length - done);
-        data.set(this.#u8.subarray(at, at + n), done);
-        done += n;
-        if (done === length) break;
-        cell = this.checkCell(words[this.wordOf(cell) + L.CELL_NEXT]!, 'message chain');
-        at = this.#start + cell * cellBytes + L.CELL_HEADER_BYTES;
-        room = cellBytes - L.CELL_HEADER_BYTES;
-      }
+    let cell = first;
+    const toScratch = target === this.#scratch;
+    for (let done = 0; ; ) {
+      const n = Math.min(room, length - done);
+      // Into the scratch word by word: a subarray() would allocate under the lock. Both
+      // offsets are multiples of 8 (cell and header sizes are), the scratch starts its buffer.
+      if (toScratch) this.#copyWords(at, done, n);
+      else target.set(this.#u8.subarray(at, at + n), done);
+      done += n;
+      if (done === length) break;
+      cell = this.checkCell(words[this.wordOf(cell) + L.CELL_NEXT]!, 'message chain');
+      at = this.#start + cell * cellBytes + L.CELL_HEADER_BYTES;
+      room = cellBytes - L.CELL_HEADER_BYTES;
     }
-    return {
-      data,
-      type: words[base + L.MSG_TYPE]!,
-      pid: words[base + L.MSG_PID]!,
-      threadId: words[base + L.MSG_THREAD]!,
-      seq: words[base + L.MSG_SEQ]! >>> 0,
-      sentAt: this.f64[(base * 4 + L.MSG_SENT_AT_BYTE) / 8]!,
-    };
+    const copied = this.#copied;
+    copied.target = target;
+    copied.into = into !== null;
+    copied.length = length;
+    copied.type = words[base + L.MSG_TYPE]!;
+    copied.pid = words[base + L.MSG_PID]!;
+    copied.threadId = words[base + L.MSG_THREAD]!;
+    copied.seq = words[base + L.MSG_SEQ]! >>> 0;
+    copied.sentAt = this.f64[(base * 4 + L.MSG_SENT_AT_BYTE) / 8]!;
+  }
+
+  /** Copies `n` bytes from body offset `from` to scratch offset `to` (both multiples of 4). */
+  #copyWords(from: number, to: number, n: number): void {
+    const words = this.words;
+    const scratch32 = this.#scratch32;
+    const whole = n >> 2;
+    const source = from >> 2;
+    const target = to >> 2;
+    for (let i = 0; i < whole; i++) scratch32[target + i] = words[source + i]!;
+    for (let i = whole << 2; i < n; i++) this.#scratch[to + i] = this.#u8[from + i]!;
+  }
+
+  /** The Envelope of the message copyOut() copied last (call once, after the lock is released). */
+  copied(): Envelope {
+    const { target, into, length, type, pid, threadId, seq, sentAt } = this.#copied;
+    this.#copied.target = null;
+    this.#copied.into = false;
+    if (target === null) throw new Error('copied() without a copyOut() before it');
+    // The caller's buffer: a view of the part filled; the scratch: a copy; a new array: itself.
+    const data = into ? target.subarray(0, length) : target === this.#scratch ? target.slice(0, length) : target;
+    return { data, type, pid, threadId, seq, sentAt };
   }
 }

@@ -35,7 +35,12 @@
 // 3: capacity and maxBytes are live words (a MessageQueue's set() changes them under the
 //    lock), and F_CHANGE_TIME records when the store's settings last changed; a version-2
 //    handle would keep using the limits it read when it attached.
-export const STORE_VERSION = 3;
+// 4: wakers skip the futex when no one sleeps on it: receivers and senders without a slot
+//    count themselves (C_UNSLOTTED_RECEIVERS, C_UNSLOTTED_SENDERS), a rung doorbell stays
+//    marked (BELL_RUNG), senders announce their sleep (C_SENDERS_ASLEEP), receivers count
+//    their registrations (C_RECEIVER_REGISTRATIONS); asynchronous senders sleep on their
+//    doorbells (C_SENDER_BELLS). A version-3 sleeper would do none of it.
+export const STORE_VERSION = 4;
 export const CONTROL_BYTES = 2048;
 export const NONE = -1;
 
@@ -82,10 +87,26 @@ export const C_SELECTIVE_RECEIVERS = 66; // of those, how many wait with a selec
 // 1 once a waker found the bell of a live receiver unreachable (a process of another
 // network namespace): from then on receivers of this store sleep on the futex.
 export const C_BELLS_OFF = 67;
+// Of the waiting receivers, those that found every receiver slot taken (NO_SLOT): they
+// sleep on the futex, unseen by a waker's walk of the slots, so a waker that counts any
+// wakes the futex. Under the lock, counted and uncounted with C_WAITING_RECEIVERS.
+export const C_UNSLOTTED_RECEIVERS = 68;
+// Bumped (wrapping) by every registration of a waiting receiver, under the lock. Only a
+// registration makes a receiver to wake: a waker that found every waiting receiver woken
+// already need not look at the slots again while this stays the same (store.ts).
+export const C_RECEIVER_REGISTRATIONS = 69;
 
 // Line 3: senders' wake word.
 export const C_SPACE_SEQ = 96;
 export const C_WAITING_SENDERS = 97;
+// 1 when a sender may be asleep on SPACE_SEQ, not woken since: each sender stores 1 before
+// it sleeps, after it has looked for room (or for delivery) for the last time; a waker
+// that changed SPACE_SEQ takes it back to 0 with an exchange, and only a waker that found
+// 1 wakes them all. 0 thus means every sender asleep has been woken already.
+export const C_SENDERS_ASLEEP = 98;
+// Of the waiting senders, those that found every sender slot taken: they sleep on the
+// futex, unseen by a waker's walk of the slots. Counted and uncounted with C_WAITING_SENDERS.
+export const C_UNSLOTTED_SENDERS = 99;
 
 // Lines 4-7: receiver slots, RECEIVER_SLOT_WORDS words each (fields RECEIVER_*); written under the lock.
 export const C_RECEIVER_SLOTS = 128;
@@ -99,8 +120,8 @@ export const RECEIVER_HANDED = 4; // zero capacity: 1 when a trySend handed this
 export const RECEIVER_HANDED_SEQ = 5; // ...the sequence number of that message
 // An asynchronous receiver's doorbell token (core/doorbell.ts), 0 = it sleeps on the futex.
 // Set last when the slot is taken (so a token seen means RECEIVER_TID is there too), cleared
-// first when it is freed; a waker takes it with a compare-exchange to 0 and rings RECEIVER_TID's
-// bell with it, so each wait is rung at most once.
+// first when it is freed; a waker takes it with a compare-exchange to BELL_RUNG and rings
+// RECEIVER_TID's bell with it, so each wait is rung at most once.
 export const RECEIVER_BELL = 6;
 // When the receiver's thread started (low 31 bits of its start time in clock ticks since
 // boot, 0 = unknown): a live thread under RECEIVER_TID that started at another time reuses a dead
@@ -114,6 +135,16 @@ export const RECEIVER_START = 7;
 // uncounted once (by whoever frees the slot: the compare-exchange decides).
 export const C_SENDER_SLOTS = 384;
 export const SENDER_SLOTS = 32;
+// Line 11: the doorbell token of the sender in each sender slot (word k for slot k), as
+// RECEIVER_BELL is a receiver's: 0 = it sleeps on the futex, > 0 = on its thread's bell.
+// Stored by the sender after it took the slot (every time: a freed slot may keep an old
+// token, which its next taker overwrites; a waker rings only a slot that names a thread).
+export const C_SENDER_BELLS = 352;
+
+// A doorbell word (RECEIVER_BELL, C_SENDER_BELLS) once a waker has taken its token
+// (tokens are 31 bits, never negative): the sleeper is being woken on its bell, and no
+// waker needs the futex for it. So in a taken slot 0 means exactly a sleeper on the futex.
+export const BELL_RUNG = -1;
 
 export const FLAG_FAIL_WHEN_FULL = 1;
 export const UNBOUNDED = -1;

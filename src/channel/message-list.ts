@@ -17,7 +17,7 @@ import { crashPoint } from '../core/crash-point.ts';
 import { corrupt, IpcError } from '../core/errors.ts';
 import { PID } from '../core/thread-id.ts';
 import { threadId } from 'node:worker_threads';
-import type { CellArena, Envelope } from './cell-arena.ts';
+import type { CellArena } from './cell-arena.ts';
 import * as L from './layout.ts';
 import { checkFits } from './receive-buffer.ts';
 import type { ReceiverSlots } from './receiver-slots.ts';
@@ -50,13 +50,27 @@ export class MessageList {
    * (rendezvous is a mode of the whole store, chosen at creation).
    */
   limits(): { capacity: number; maxBytes: number } {
-    const { config, words, what } = this.#arena;
-    const capacity = Atomics.load(words, L.C_CAPACITY);
-    const maxBytes = Atomics.load(words, L.C_MAX_BYTES);
-    if (capacity < L.UNBOUNDED || maxBytes < L.UNBOUNDED || maxBytes === 0 || (capacity === 0) !== (config.capacity === 0)) {
-      throw corrupt(`${what} has invalid limits (capacity ${capacity}, maxBytes ${maxBytes})`);
-    }
-    return { capacity, maxBytes };
+    return { capacity: this.#capacity(), maxBytes: this.#maxBytes() };
+  }
+
+  // The live limits one by one, checked as limits() says: the send path reads them without
+  // building an object (nothing is allocated under the lock, where a collection would
+  // hold everyone up).
+  #capacity(): number {
+    const capacity = Atomics.load(this.#arena.words, L.C_CAPACITY);
+    if (capacity < L.UNBOUNDED || (capacity === 0) !== (this.#arena.config.capacity === 0)) throw this.#invalidLimits();
+    return capacity;
+  }
+
+  #maxBytes(): number {
+    const maxBytes = Atomics.load(this.#arena.words, L.C_MAX_BYTES);
+    if (maxBytes < L.UNBOUNDED || maxBytes === 0) throw this.#invalidLimits();
+    return maxBytes;
+  }
+
+  #invalidLimits(): IpcError {
+    const { words, what } = this.#arena;
+    return corrupt(`${what} has invalid limits (capacity ${Atomics.load(words, L.C_CAPACITY)}, maxBytes ${Atomics.load(words, L.C_MAX_BYTES)})`);
   }
 
   /** Changes the live limits (see limits()) and records the change time. */
@@ -91,23 +105,39 @@ export class MessageList {
   /** Whether a message of `length` bytes fits now. */
   hasRoom(length: number): boolean {
     const { config, words } = this.#arena;
-    const { capacity, maxBytes } = this.limits();
+    const capacity = this.#capacity();
+    const maxBytes = this.#maxBytes();
     const count = words[L.C_COUNT]!;
     const limit = capacity === 0 ? config.inflight : capacity;
     if (limit !== L.UNBOUNDED && count >= limit) return false;
     return maxBytes === L.UNBOUNDED || words[L.C_BYTES]! + length <= maxBytes;
   }
 
+  /**
+   * Whether a message of `length` bytes cannot fit now, read without the lock (no lock
+   * needed): a hint that may be stale by the time it is used, so that a sender polling a
+   * full store does not take the lock from the receivers that would make room. Zero
+   * capacity is never full by this (room there is a waiting receiver).
+   */
+  fullHint(length: number): boolean {
+    const words = this.#arena.words;
+    const capacity = this.#capacity();
+    if (capacity > 0 && Atomics.load(words, L.C_COUNT) >= capacity) return true;
+    const maxBytes = this.#maxBytes();
+    // Unsigned: an unbounded store may hold up to 4 GiB (then maxBytes is UNBOUNDED anyway).
+    return maxBytes !== L.UNBOUNDED && (Atomics.load(words, L.C_BYTES) >>> 0) + length > maxBytes;
+  }
+
   // ---- sending -------------------------------------------------------------------------
 
   /**
    * Appends a message (hasRoom() true), growing the arena if its free cells do not suffice
-   * (ENOMEM if it cannot). Returns the ticket of the new message.
+   * (ENOMEM if it cannot). Returns the message's first cell, for ticketFor(). `now`:
+   * Date.now(), read by the caller before it took the lock (a clock read is not free).
    */
-  enqueue(payload: Uint8Array, type: number): Ticket {
+  enqueue(payload: Uint8Array, type: number, now: number): number {
     const arena = this.#arena;
     const seq = arena.words[L.C_NEXT_SEQ]!;
-    const now = Date.now();
     const first = this.append(payload, type, PID, threadId, seq, now);
     const after = arena.words; // append may have grown the arena onto a new mapping
     const f64 = arena.f64;
@@ -116,8 +146,13 @@ export class MessageList {
     f64[L.F_TOTAL_SENT] = f64[L.F_TOTAL_SENT]! + 1;
     f64[L.F_LAST_SEND_TIME] = now;
     Atomics.add(after, L.C_ITEMS_SEQ, 1);
-    const base = arena.wordOf(first);
-    return { cell: first, generation: Atomics.load(after, base + L.CELL_GENERATION), shrinks: after[L.C_SHRINKS]! };
+    return first;
+  }
+
+  /** The ticket of the message enqueue() just put at `first` (before the lock is released). */
+  ticketFor(first: number): Ticket {
+    const words = this.#arena.words;
+    return { cell: first, generation: Atomics.load(words, this.#arena.wordOf(first) + L.CELL_GENERATION), shrinks: words[L.C_SHRINKS]! };
   }
 
   /**
@@ -193,18 +228,20 @@ export class MessageList {
   // ---- receiving -----------------------------------------------------------------------
 
   /**
-   * Removes and returns the first message the selector takes, or null.
+   * Removes the first message the selector takes and copies it out (the arena's copied()
+   * makes its Envelope once the lock is released): false when there is none.
    * `handedOver` (zero capacity): the seq of a message a trySend handed to this receiver.
    * It is taken first, so that a blocking sender's older offer waits for the next receiver
    * rather than the trySend's message staying buffered, except that one sender's messages
    * are taken in order: the selector picks among that sender's messages up to it.
-   * `into`: copy the payload into this buffer instead of a new one.
+   * `into`: copy the payload into this buffer instead of a new one. `now`: Date.now(),
+   * read by the caller before it took the lock.
    */
-  take(selector: Selector, handedOver: number | null, into: Uint8Array | null): Envelope | null {
+  take(selector: Selector, handedOver: number | null, into: Uint8Array | null, now: number): boolean {
     const arena = this.#arena;
     const words = arena.words;
     const count = words[L.C_COUNT]!;
-    if (count === 0) return null;
+    if (count === 0) return false;
     const only = handedOver === null ? null : this.#findMessage(handedOver, count);
     let previous = L.NONE;
     let message = words[L.C_HEAD]!;
@@ -242,15 +279,15 @@ export class MessageList {
     }
     // A walk that reached the end saw every message: as many as counted, or the list is cut.
     if (message === L.NONE && steps < count) throw corrupt(`${arena.what}'s queue ends after ${steps} of its ${count} messages`);
-    if (chosen === L.NONE) return null;
+    if (chosen === L.NONE) return false;
     if (into !== null) checkFits(arena.messageLength(chosen), into);
-    const envelope = arena.read(chosen, into);
+    arena.copyOut(chosen, into);
     if (arena.config.capacity === 0) this.#receivers.endHandOver(words[arena.wordOf(chosen) + L.MSG_SEQ]!);
     this.#unlink(chosenPrevious, chosen);
     words[L.C_LAST_RECEIVE_PID] = PID;
     arena.f64[L.F_TOTAL_RECEIVED] = arena.f64[L.F_TOTAL_RECEIVED]! + 1;
-    arena.f64[L.F_LAST_RECEIVE_TIME] = Date.now();
-    return envelope;
+    arena.f64[L.F_LAST_RECEIVE_TIME] = now;
+    return true;
   }
 
   /** The queued message with this seq: its first cell and its sender, or null. */

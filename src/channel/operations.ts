@@ -130,6 +130,8 @@ export interface SendPlan {
   untilTaken: boolean;
   /** Reject with EAGAIN instead of waiting when full. */
   failWhenFull: boolean;
+  /** Sleep on this thread's doorbell while holding a sender slot (asynchronous drivers only). */
+  bells: boolean;
 }
 
 function isPlain(selector: Selector): boolean {
@@ -174,11 +176,16 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
     if (pushed === FULL && !(ring.stuckOnLiveTaker && leaveRingBriefly(store))) return false;
   }
   // A full store needs no lock to say so: a sender polling it must not slow receivers.
-  const { capacity } = store.limits();
-  if (capacity > 0 && store.queuedHint >= capacity) {
+  // The look costs a trip of the lock's line between processes, though, so a sender that
+  // found room last time takes the lock at once (the lock's compare-exchange brings the
+  // line anyway): a stream pays one trip per send, a poller of a full store none.
+  if (store.sendFoundNoRoom && store.fullHint(payload.length)) {
     store.checkRemoved();
     return false;
   }
+  store.sendFoundNoRoom = true;
+  // The clock before the lock: the critical section stays as short as it can be.
+  const now = Date.now();
   // A lock held past TRY_LOCK_MS (its holder stopped) is no room now either.
   if (!store.tryLockBriefly()) {
     store.checkRemoved();
@@ -188,11 +195,12 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
     store.checkRemoved();
     if (!store.hasRoom(payload.length)) return false;
     if (store.config.capacity === 0 && !store.handToWaitingReceiver(type)) return false;
-    store.enqueue(payload, type);
+    store.enqueue(payload, type, now);
   } finally {
     store.unlock();
   }
-  store.wakeReceivers();
+  store.sendFoundNoRoom = false;
+  store.wakeReceiversAfterSend(now);
   return true;
 }
 
@@ -204,24 +212,28 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
   while (ticket === undefined) {
     let seen: number;
     let sender: number;
+    let bell: number;
     yield* lockOrTimeOut(store, plan.deadline, nothingSent(store.what));
+    // (After a wait for the lock: the send's time is when it got in.)
+    const now = Date.now();
     try {
       // The word before the removal check (see the header): an unlink after the check
       // changes it, so the wait below cannot sleep through that unlink's wake-up.
       seen = Atomics.load(store.words, L.C_SPACE_SEQ);
       store.checkRemoved();
       if (store.hasRoom(plan.payload.length)) {
-        ticket = store.enqueue(plan.payload, plan.type);
+        ticket = store.ticketFor(store.enqueue(plan.payload, plan.type, now));
         break;
       }
       if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);
       if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${store.what}; nothing was sent`);
-      sender = store.senderWaits();
+      bell = senderBell(store, plan);
+      sender = store.senderWaits(bell);
     } finally {
       store.unlock();
     }
     try {
-      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: timeLeft(plan.deadline), bell: 0 };
+      yield sleepOnSpace(seen, timeLeft(plan.deadline), sender >= 0 ? bell : 0);
     } finally {
       store.senderDone(sender);
     }
@@ -244,13 +256,14 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
       yield* giveUp(store, ticket, failure);
       return;
     }
-    const sender = store.senderWaits();
+    const bell = senderBell(store, plan);
+    const sender = store.senderWaits(bell);
     const seen = Atomics.load(store.words, L.C_SPACE_SEQ);
     let interrupted: { error: unknown } | undefined;
     try {
       if (store.isTaken(ticket)) return;
       store.checkRemoved(); // again, now that `seen` is loaded (see the header)
-      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: timeLeft(plan.deadline), bell: 0 };
+      yield sleepOnSpace(seen, timeLeft(plan.deadline), sender >= 0 ? bell : 0);
     } catch (error) {
       interrupted = { error };
     } finally {
@@ -308,7 +321,8 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
     }
     if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);
     if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${store.what}; nothing was sent`);
-    const sender = store.senderWaits();
+    const bell = senderBell(store, plan);
+    const sender = store.senderWaits(bell);
     try {
       const seen = Atomics.load(words, L.C_SPACE_SEQ);
       store.checkRemoved();
@@ -322,7 +336,7 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
       // then no receiver comes to wake us. Look again once it has been stuck for STALL_MS
       // (tryPush recovers it, or tells to leave the ring).
       const left = timeLeft(plan.deadline);
-      yield { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: ring.fullOnTake ? Math.min(left, ring.takeStallLeftMs) : left, bell: 0 };
+      yield sleepOnSpace(seen, ring.fullOnTake ? Math.min(left, ring.takeStallLeftMs) : left, sender >= 0 ? bell : 0);
     } finally {
       store.senderDone(sender);
     }
@@ -388,12 +402,16 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
   }
   // An empty queue needs no lock: a receiver polling an empty store must not slow senders.
   // Out of RING mode the ring may still hold messages (a switch cut short, a straggler):
-  // then the lock moves them into the list.
-  if (store.queuedHint === 0 && (ring === null || ring.count === 0)) {
+  // then the lock moves them into the list. As for trySend, a receiver that got a message
+  // last time takes the lock at once.
+  if (store.receiveFoundNone && store.queuedHint === 0 && (ring === null || ring.count === 0)) {
     store.checkRemoved();
     return null;
   }
-  let envelope: Envelope | null;
+  store.receiveFoundNone = true;
+  let taken: boolean;
+  // The clock before the lock: the critical section stays as short as it can be.
+  const now = Date.now();
   // A lock held past TRY_LOCK_MS (its holder stopped) is no message now.
   if (!store.tryLockBriefly()) {
     store.checkRemoved();
@@ -401,12 +419,14 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
   }
   try {
     store.checkRemoved();
-    envelope = store.take(selector, null, into);
+    taken = store.take(selector, null, into, now);
   } finally {
     store.unlock();
   }
-  if (envelope !== null) store.wakeSenders();
-  return envelope;
+  store.receiveFoundNone = !taken;
+  if (!taken) return null;
+  store.wakeSenders();
+  return store.taken();
 }
 
 export interface ReceivePlan {
@@ -426,12 +446,44 @@ export interface ReceivePlan {
 export function pollReceive(store: MessageStore, selector: Selector, into: Uint8Array | null, windowUs: number): Envelope | null {
   if (!isPlain(selector) || windowUs <= 0) return null;
   const end = performance.now() + windowUs / 1000;
-  do {
+  for (;;) {
+    const seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
     const envelope = tryReceive(store, selector, into);
     if (envelope !== null) return envelope;
-  } while (performance.now() < end);
-  return null;
+    if (!spinWhile(store.words, L.C_ITEMS_SEQ, seen, end)) return tryReceive(store, selector, into);
+  }
 }
+
+/**
+ * Polls for room for up to `windowUs` microseconds (as pollReceive polls for a message):
+ * true once the message is sent. Not for zero capacity (room there is a receiver waiting,
+ * which only the lock tells).
+ */
+export function pollSend(store: MessageStore, payload: Uint8Array, type: number, windowUs: number): boolean {
+  if (store.config.capacity === 0 || windowUs <= 0) return false;
+  const end = performance.now() + windowUs / 1000;
+  for (;;) {
+    const seen = Atomics.load(store.words, L.C_SPACE_SEQ);
+    if (trySend(store, payload, type)) return true;
+    if (!spinWhile(store.words, L.C_SPACE_SEQ, seen, end)) return trySend(store, payload, type);
+  }
+}
+
+/**
+ * Spins while words[index] holds `seen` (every enqueue bumps ITEMS_SEQ, every removal
+ * SPACE_SEQ, a removal of the object both): true once it changed, false when the
+ * performance.now() time `end` came first. Between attempts a poller reads only that
+ * word, not the lock's line, so it does not slow the party it waits for.
+ */
+function spinWhile(words: Int32Array, index: number, seen: number, end: number): boolean {
+  for (;;) {
+    for (let spin = 0; spin < POLL_SPINS; spin++) if (Atomics.load(words, index) !== seen) return true;
+    if (performance.now() >= end) return false;
+  }
+}
+
+/** Loads of a wake word between two looks at the clock while polling. */
+const POLL_SPINS = 32;
 
 export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelope> {
   const { selector, deadline, into } = plan;
@@ -446,19 +498,20 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
   // a receiver that dies asleep can be found (dead slot) and uncounted exactly once.
   let waiter = NOT_WAITING;
   let bell = 0;
-  let envelope: Envelope | null = null;
+  let taken = false;
   try {
     for (;;) {
       let seen: number;
       yield* lockOrTimeOut(store, deadline, noMessage(store.what));
+      const now = Date.now();
       try {
         // The word before the removal check (see the header).
         seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
         const handedOver = store.releaseReceiver(waiter, selector);
         waiter = NOT_WAITING;
         store.checkRemoved();
-        envelope = store.take(selector, handedOver, into);
-        if (envelope !== null) break;
+        taken = store.take(selector, handedOver, into, now);
+        if (taken) break;
         if (timeLeft(deadline) === 0) throw timedOut(noMessage(store.what));
         bell = plan.bells && store.bellsOn ? newBellToken() : 0;
         waiter = store.registerReceiver(selector, bell);
@@ -468,10 +521,10 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
       yield sleepOnItems(seen, timeLeft(deadline), waiter >= 0 ? bell : 0);
     }
   } finally {
-    if (envelope === null) yield* leave(store, waiter, selector);
+    if (!taken) yield* leave(store, waiter, selector);
   }
   store.wakeSenders();
-  return envelope;
+  return store.taken();
 }
 
 /** Why a receive failed, naming the object. */
@@ -495,6 +548,20 @@ const BELL_SLICE_MS = 1000;
 /** A receiver's sleep on C_ITEMS_SEQ: on its doorbell if it armed one (bell != 0), else on the futex. */
 function sleepOnItems(seen: number, timeoutMs: number, bell: number): WaitRequest {
   return { word: L.C_ITEMS_SEQ, expected: seen, timeoutMs: bell === 0 ? timeoutMs : Math.min(timeoutMs, BELL_SLICE_MS), bell };
+}
+
+/** A sender's sleep on C_SPACE_SEQ, as sleepOnItems. */
+function sleepOnSpace(seen: number, timeoutMs: number, bell: number): WaitRequest {
+  return { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: bell === 0 ? timeoutMs : Math.min(timeoutMs, BELL_SLICE_MS), bell };
+}
+
+/**
+ * The doorbell token a sender about to sleep puts in its slot, or 0 (the futex). A sender
+ * woken from the futex on the event loop runs after two thread wake-ups (the waiter
+ * thread's, then the loop's); from its bell after one.
+ */
+function senderBell(store: MessageStore, plan: SendPlan): number {
+  return plan.bells && store.bellsOn ? newBellToken() : 0;
 }
 
 /**

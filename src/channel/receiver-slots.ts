@@ -10,6 +10,8 @@
 //   repair), so the counts stay true.
 // - Counted first, slot second; slot freed first, uncounted second: a party that dies in
 //   between is over-counted (a spare wake-up), never uncounted twice (a lost one).
+// - A receiver that found no slot is counted in C_UNSLOTTED_RECEIVERS too, for as long as
+//   it is counted waiting: wakers see no slot of it, and wake the futex for it by this count.
 // - Zero capacity: a message handed to a blocked receiver (RECEIVER_HANDED) may still be
 //   taken by another receiver; taking it ends the hand-over (endHandOver), so the first
 //   receiver stays reachable for the next trySend.
@@ -62,13 +64,17 @@ export class ReceiverSlots {
     const words = this.#arena.words;
     // Counted first, slot second (see the header).
     Atomics.add(words, L.C_WAITING_RECEIVERS, 1);
+    Atomics.add(words, L.C_RECEIVER_REGISTRATIONS, 1);
     if (isSelective(selector.kind, selector.from)) Atomics.add(words, L.C_SELECTIVE_RECEIVERS, 1);
     let slot = this.#freeSlot();
     if (slot === NO_SLOT) {
       // A full table may be full of receivers that died asleep: free theirs and look again.
       this.dropDead();
       slot = this.#freeSlot();
-      if (slot === NO_SLOT) return NO_SLOT;
+      if (slot === NO_SLOT) {
+        Atomics.add(words, L.C_UNSLOTTED_RECEIVERS, 1);
+        return NO_SLOT;
+      }
     }
     const at = slotAt(slot);
     words[at + L.RECEIVER_KIND] = selector.kind;
@@ -111,6 +117,8 @@ export class ReceiverSlots {
       handedOver = words[at + L.RECEIVER_HANDED] === 1 ? words[at + L.RECEIVER_HANDED_SEQ]! : null;
       words[at + L.RECEIVER_HANDED] = 0;
       words[at + L.RECEIVER_TID] = 0;
+    } else {
+      Atomics.sub(this.#arena.words, L.C_UNSLOTTED_RECEIVERS, 1);
     }
     this.#uncount(selector.kind, selector.from);
     return handedOver;

@@ -1,23 +1,36 @@
 // The sender-slot table (control block line 12): one word per sender asleep in a send
 // (waiting for room, or for delivery), naming its kernel thread, so that a sender killed
-// asleep can be uncounted from C_WAITING_SENDERS. Taken and freed with a compare-exchange,
-// without the lock.
+// asleep can be uncounted from C_WAITING_SENDERS; and, in line 11, the doorbell token each
+// slot's sender sleeps on (0: it sleeps on the futex). Taken and freed with a
+// compare-exchange, without the lock.
 //
-// Invariant: a sender counts itself first, then takes a slot; it frees the slot, then
+// Invariants: a sender counts itself first, then takes a slot; it frees the slot, then
 // uncounts itself. A dead sender's slot is freed and uncounted once, by whoever wins the
-// compare-exchange that frees it (its own senderDone, or a sweep).
+// compare-exchange that frees it (its own senderDone, or a sweep). A sender without a slot
+// is counted in C_UNSLOTTED_SENDERS too while it waits (wakers cannot see it otherwise).
 import { isThreadAlive } from '../core/liveness.ts';
 import { THREAD_ID } from '../core/thread-id.ts';
 import * as L from './layout.ts';
 import { NO_SLOT } from './receiver-slots.ts';
 
 /**
- * A sender about to sleep: counts it in C_WAITING_SENDERS and gives it a slot naming its
- * thread. Returns the slot (NO_SLOT: the table is full of live senders; counted all the
- * same); pass it to senderDone().
+ * A sender about to sleep: counts it in C_WAITING_SENDERS, gives it a slot naming its
+ * thread with `bell` (its doorbell token, 0 for the futex), and announces the sleep
+ * (C_SENDERS_ASLEEP, see store-wake.ts). Call it before the last look for room (or for
+ * delivery) and the sleep on SPACE_SEQ, or under the lock after that look. Returns the
+ * slot (NO_SLOT: the table is full of live senders; counted all the same, and it must
+ * sleep on the futex); pass it to senderDone().
  */
-export function senderWaits(words: Int32Array): number {
+export function senderWaits(words: Int32Array, bell: number): number {
   Atomics.add(words, L.C_WAITING_SENDERS, 1);
+  const slot = takeSenderSlot(words);
+  if (slot === NO_SLOT) Atomics.add(words, L.C_UNSLOTTED_SENDERS, 1);
+  else Atomics.store(words, L.C_SENDER_BELLS + slot, bell);
+  Atomics.store(words, L.C_SENDERS_ASLEEP, 1);
+  return slot;
+}
+
+function takeSenderSlot(words: Int32Array): number {
   // A full table may be full of senders that died asleep: free theirs and look again.
   for (let round = 0; round < 2; round++) {
     for (let slot = 0; slot < L.SENDER_SLOTS; slot++) {
@@ -30,7 +43,13 @@ export function senderWaits(words: Int32Array): number {
 
 /** The sender stopped sleeping: frees its slot and uncounts it, unless a sweep did both already. */
 export function senderDone(words: Int32Array, slot: number): void {
-  if (slot >= 0 && Atomics.compareExchange(words, L.C_SENDER_SLOTS + slot, THREAD_ID, 0) !== THREAD_ID) return;
+  if (slot === NO_SLOT) {
+    Atomics.sub(words, L.C_UNSLOTTED_SENDERS, 1);
+  } else {
+    // Only this sender frees its slot while it lives, so the token is still its own.
+    Atomics.store(words, L.C_SENDER_BELLS + slot, 0);
+    if (Atomics.compareExchange(words, L.C_SENDER_SLOTS + slot, THREAD_ID, 0) !== THREAD_ID) return;
+  }
   Atomics.sub(words, L.C_WAITING_SENDERS, 1);
 }
 

@@ -21,7 +21,7 @@ import { type TrustedUids } from '../core/trust.ts';
 import { openDoorbell } from '../core/doorbell.ts';
 import { abortError, deadlineAfter, timeLeft } from '../core/wait.ts';
 import * as L from './layout.ts';
-import { changeSteps, pollReceive, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
+import { changeSteps, pollReceive, pollSend, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
 import { AdaptiveSpin } from './spin-policy.ts';
 import { type Selector } from './selector.ts';
 import { LOCK_SLICE_MS, MessageStore, wakeEveryWaiter, type Envelope, type StoreConfig, type StoreStats } from './store.ts';
@@ -96,6 +96,11 @@ export class StoreHandle implements Disposable {
   #pending = 0;
   // How long this handle's receives poll before they sleep (ReceiveRequest.spin).
   readonly #spin = new AdaptiveSpin();
+  // How long this handle's sends to a full store poll for room before they sleep: a
+  // sender woken from the futex runs again only after two thread wake-ups (the waiter
+  // thread's, then the event loop's), long enough for a busy receiver to drain the store
+  // and fall asleep itself.
+  readonly #sendSpin = new AdaptiveSpin();
 
   private constructor(object: StoreObject, mapped: MappedObject, file: GrowableFile) {
     this.object = object;
@@ -201,10 +206,29 @@ export class StoreHandle implements Disposable {
   async send(payload: Uint8Array, request: SendRequest, signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) throw abortError(signal);
     this.checkOpen();
-    // Room now: no need for the waiting machinery.
-    if (!request.untilTaken && trySend(this.#store, payload, request.type)) return;
-    const plan = { ...request, payload };
+    // Room now (or after a short poll): no need for the waiting machinery.
+    if (!request.untilTaken && this.#sendNow(payload, request.type, request.failWhenFull, request.deadline)) return;
+    await this.sendAfterPoll(payload, request, signal);
+  }
+
+  /**
+   * The part of send() that does not wait, for a facade's fast path: sends if there is
+   * room now, or once there is within this handle's adaptive polling window (not with
+   * `failWhenFull`). false: call sendAfterPoll() to wait.
+   */
+  sendNow(payload: Uint8Array, type: number, failWhenFull: boolean, deadline: number): boolean {
+    this.checkOpen();
+    return this.#sendNow(payload, type, failWhenFull, deadline);
+  }
+
+  /** The rest of send() once sendNow() was false: waits as `request` says; `signal` aborts the wait. */
+  async sendAfterPoll(payload: Uint8Array, request: SendRequest, signal: AbortSignal | undefined): Promise<void> {
+    this.checkOpen();
+    const sleptAt = performance.now();
+    // Waiting on the event loop: sleep on this thread's doorbell where there is one.
+    const plan = { ...request, payload, bells: openDoorbell() !== null };
     await this.#whilePending(this.#runAsync(sendSteps(this.#store, plan), signal));
+    if (!request.untilTaken && !request.failWhenFull) this.#sendSpin.slept((performance.now() - sleptAt) * 1000);
   }
 
   /** Sends only if that needs no waiting (with zero capacity: only if a receiver is waiting now). */
@@ -216,16 +240,32 @@ export class StoreHandle implements Disposable {
   /** As send(), blocking the thread. */
   sendSync(payload: Uint8Array, request: SendRequest): void {
     this.checkOpen();
-    runSync(this.#store, sendSteps(this.#store, { ...request, payload }));
+    runSync(this.#store, sendSteps(this.#store, { ...request, payload, bells: false }));
   }
 
   /** Receives the first message the selector takes, waiting for one; `signal` aborts the wait. */
   async receive(request: ReceiveRequest, signal: AbortSignal | undefined): Promise<Envelope> {
     if (signal?.aborted) throw abortError(signal);
     this.checkOpen();
-    const { selector, deadline, into, spin } = request;
-    const ready = this.#receiveNow(selector, into, spin, deadline);
+    const ready = this.#receiveNow(request.selector, request.into, request.spin, request.deadline);
     if (ready !== null) return ready;
+    return this.receiveAfterPoll(request, signal);
+  }
+
+  /**
+   * The part of receive() that does not wait, for a facade's fast path: a message the
+   * selector takes now, or after polling (`spin` µs, or the adaptive window if undefined);
+   * null: call receiveAfterPoll() to wait.
+   */
+  receiveNow(selector: Selector, into: Uint8Array | null, spin: number | undefined, deadline: number): Envelope | null {
+    this.checkOpen();
+    return this.#receiveNow(selector, into, spin, deadline);
+  }
+
+  /** The rest of receive() once receiveNow() gave null: waits for a message; `signal` aborts the wait. */
+  async receiveAfterPoll(request: ReceiveRequest, signal: AbortSignal | undefined): Promise<Envelope> {
+    this.checkOpen();
+    const { selector, deadline, into, spin } = request;
     // Waiting on the event loop: sleep on this thread's doorbell where there is one.
     const sleptAt = performance.now();
     const plan = { selector, deadline, into, bells: openDoorbell() !== null };
@@ -354,6 +394,19 @@ export class StoreHandle implements Disposable {
     const polled = pollReceive(this.#store, selector, into, windowUs);
     if (adaptive && polled !== null) this.#spin.caught();
     return polled;
+  }
+
+  /**
+   * Sends now if there is room, or once there is within this handle's adaptive window
+   * (not when the caller wants EAGAIN rather than a wait). false: the send must sleep.
+   */
+  #sendNow(payload: Uint8Array, type: number, failWhenFull: boolean, deadline: number): boolean {
+    if (trySend(this.#store, payload, type)) return true;
+    if (failWhenFull) return false;
+    const windowUs = Math.min(this.#sendSpin.windowUs, timeLeft(deadline) * 1000);
+    const sent = pollSend(this.#store, payload, type, windowUs);
+    if (sent) this.#sendSpin.caught();
+    return sent;
   }
 
   /** A receive that slept from `sleptAt` got its message: the adaptive window learns how long that took. */

@@ -1,22 +1,41 @@
-// Whom the store wakes, and how: receivers sleep on C_ITEMS_SEQ (or, asynchronous ones
-// holding a receiver slot, on their thread's doorbell), senders on C_SPACE_SEQ. A waker
+// Whom the store wakes, and how: receivers sleep on C_ITEMS_SEQ, senders on C_SPACE_SEQ,
+// or (asynchronous ones holding a slot) on their thread's doorbell instead. A waker
 // changes the word before it wakes (under the lock, or atomically), so a party that
 // registers from then on sees the change and does not sleep. No lock needed here.
 //
-// Doorbell policy: a slot's token (RECEIVER_BELL) is taken with a compare-exchange to 0
-// before its bell is rung, so each wait is rung at most once. A bell that cannot be rung
-// although its thread lives (another network namespace) turns bells off for the store
-// (C_BELLS_OFF): from then on its receivers sleep on the futex.
+// Doorbell policy: a slot's token (RECEIVER_BELL, C_SENDER_BELLS) is taken with a
+// compare-exchange to BELL_RUNG before its bell is rung, so each wait is rung at most
+// once. A bell that cannot be rung although its thread lives (another network namespace)
+// turns bells off for the store (C_BELLS_OFF): from then on its parties sleep on the futex.
+//
+// No futex wake without a sleeper to wake: a stream of messages meets a receiver that is
+// already woken (its event loop has not run yet) at every send, and a wake syscall costs
+// more than the send. Receivers: the futex is woken only when a taken slot holds no bell
+// (its receiver sleeps on the futex) or a receiver without a slot is counted
+// (C_UNSLOTTED_RECEIVERS). Both are written under the lock before the receiver sleeps,
+// and the sender's enqueue comes later under the same lock, so its waker sees them; a
+// receiver that registers after the enqueue took the lock after it, and looked at the
+// queue itself. Senders: each stores C_SENDERS_ASLEEP = 1 after its slot and token and
+// after its last look, before it sleeps; a waker changes SPACE_SEQ first, then exchanges
+// the flag to 0 and wakes them all (rings every token, and the futex if a slot holds none
+// or a sender has no slot) only if it was 1. Every operation on these words is
+// sequentially consistent, so a waker that reads 0 read it before the sender's store,
+// after its own change of SPACE_SEQ: that sender's wait then finds SPACE_SEQ changed
+// and returns.
 import { ringBell } from '../core/doorbell.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { wake, WAKE_ALL } from '../core/wait.ts';
 import * as L from './layout.ts';
 
-/** After an enqueue, once the lock is released: wakes receivers that may want the message. */
-export function wakeReceiversForMessage(words: Int32Array): void {
-  if (Atomics.load(words, L.C_WAITING_RECEIVERS) <= 0) return;
+/**
+ * After an enqueue, once the lock is released: wakes receivers that may want the message.
+ * true when there was nobody left to wake (every waiting receiver woken already): then
+ * nobody is until the next registration (L.C_RECEIVER_REGISTRATIONS).
+ */
+export function wakeReceiversForMessage(words: Int32Array): boolean {
+  if (Atomics.load(words, L.C_WAITING_RECEIVERS) <= 0) return true;
   // With a selective receiver asleep, the one a single wake reaches might not want it.
-  wakeReceivers(words, Atomics.load(words, L.C_SELECTIVE_RECEIVERS) > 0);
+  return wakeReceivers(words, Atomics.load(words, L.C_SELECTIVE_RECEIVERS) > 0);
 }
 
 /**
@@ -38,31 +57,69 @@ export function bellsOn(words: Int32Array): boolean {
  * loop of that thread wakes directly). One wake: the first bell that rings is enough;
  * if none does (no bells, or their threads are gone), the futex wakes a sleeper. The word
  * was changed before this is called, so a receiver that registers from now on sees it.
+ * true when nobody was left to wake: no token to ring, nobody on the futex.
  */
-function wakeReceivers(words: Int32Array, all: boolean): void {
+function wakeReceivers(words: Int32Array, all: boolean): boolean {
   let rung = false;
+  let armed = false;
+  // Receivers without a slot sleep on the futex; so does one whose taken slot has no bell.
+  let onFutex = Atomics.load(words, L.C_UNSLOTTED_RECEIVERS) !== 0;
   for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
     const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
     const token = Atomics.load(words, at + L.RECEIVER_BELL);
-    if (token === 0) continue;
+    // Rung already: that receiver is being woken on its bell.
+    if (token === L.BELL_RUNG) continue;
     const tid = Atomics.load(words, at + L.RECEIVER_TID);
+    if (tid === 0) continue;
+    // No bell (or a word no bell could be: a futex wake too many is harmless, one too few is not).
+    if (token <= 0 || tid < 0) {
+      onFutex = true;
+      continue;
+    }
+    armed = true;
     // The token is ours to ring only if no other waker took it first.
-    if (tid <= 0 || Atomics.compareExchange(words, at + L.RECEIVER_BELL, token, 0) !== token) continue;
-    if (ringBell(tid, token)) {
+    if (Atomics.compareExchange(words, at + L.RECEIVER_BELL, token, L.BELL_RUNG) !== token) continue;
+    if (ringOrTurnBellsOff(words, tid, token)) {
       rung = true;
-      if (!all) return;
-    } else if (isThreadAlive(tid)) {
-      // Alive but out of reach: its bell is in another network namespace. It wakes at
-      // its next bell slice (BELL_SLICE_MS); bells are off for this store from now on.
-      Atomics.store(words, L.C_BELLS_OFF, 1);
+      if (!all) return false;
     }
   }
-  if (!rung || all) wake(words, L.C_ITEMS_SEQ, all ? WAKE_ALL : 1);
+  if (onFutex && (!rung || all)) wake(words, L.C_ITEMS_SEQ, all ? WAKE_ALL : 1);
+  return !armed && !onFutex;
 }
 
-/** After a removal, once the lock is released: wakes senders waiting for room or for delivery. */
+/**
+ * After a removal, once the lock is released: wakes senders waiting for room or for
+ * delivery, unless every sender asleep has been woken since it fell asleep (see the header).
+ */
 export function wakeSenders(words: Int32Array): void {
-  if (Atomics.load(words, L.C_WAITING_SENDERS) > 0) wake(words, L.C_SPACE_SEQ, WAKE_ALL);
+  if (Atomics.load(words, L.C_SENDERS_ASLEEP) === 0 || Atomics.exchange(words, L.C_SENDERS_ASLEEP, 0) === 0) return;
+  // Senders without a slot sleep on the futex; so does one whose taken slot has no bell.
+  let onFutex = Atomics.load(words, L.C_UNSLOTTED_SENDERS) !== 0;
+  for (let slot = 0; slot < L.SENDER_SLOTS; slot++) {
+    const tid = Atomics.load(words, L.C_SENDER_SLOTS + slot);
+    if (tid === 0) continue;
+    const at = L.C_SENDER_BELLS + slot;
+    const token = Atomics.load(words, at);
+    if (token === L.BELL_RUNG) continue;
+    if (token <= 0 || tid < 0) {
+      onFutex = true;
+      continue;
+    }
+    if (Atomics.compareExchange(words, at, token, L.BELL_RUNG) === token) ringOrTurnBellsOff(words, tid, token);
+  }
+  if (onFutex) wake(words, L.C_SPACE_SEQ, WAKE_ALL);
+}
+
+/**
+ * Rings `tid`'s bell with `token` (taken from its slot): true when the ring will wake it.
+ * A live thread whose bell is out of reach is in another network namespace: it wakes at
+ * its next bell slice (BELL_SLICE_MS), and bells are off for this store from now on.
+ */
+function ringOrTurnBellsOff(words: Int32Array, tid: number, token: number): boolean {
+  if (ringBell(tid, token)) return true;
+  if (isThreadAlive(tid)) Atomics.store(words, L.C_BELLS_OFF, 1);
+  return false;
 }
 
 /**
@@ -81,7 +138,16 @@ export function wakeEveryWaiter(control: SharedArrayBuffer): void {
     const token = Atomics.load(words, at + L.RECEIVER_BELL);
     const tid = Atomics.load(words, at + L.RECEIVER_TID);
     // The token is ours to ring only if no other waker took it first.
-    if (token !== 0 && tid > 0 && Atomics.compareExchange(words, at + L.RECEIVER_BELL, token, 0) === token) ringBell(tid, token);
+    if (token > 0 && tid > 0 && Atomics.compareExchange(words, at + L.RECEIVER_BELL, token, L.BELL_RUNG) === token) {
+      ringBell(tid, token);
+    }
+  }
+  for (let slot = 0; slot < L.SENDER_SLOTS; slot++) {
+    const token = Atomics.load(words, L.C_SENDER_BELLS + slot);
+    const tid = Atomics.load(words, L.C_SENDER_SLOTS + slot);
+    if (token > 0 && tid > 0 && Atomics.compareExchange(words, L.C_SENDER_BELLS + slot, token, L.BELL_RUNG) === token) {
+      ringBell(tid, token);
+    }
   }
   wake(words, L.C_ITEMS_SEQ, WAKE_ALL);
   wake(words, L.C_SPACE_SEQ, WAKE_ALL);

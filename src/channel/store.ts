@@ -47,6 +47,9 @@ export { LOCK_SLICE_MS, TRY_LOCK_MS } from './store-lock.ts';
 export type { StoreStats } from './store-stats.ts';
 export { wakeEveryWaiter } from './store-wake.ts';
 
+/** Longest a waker trusts that nobody is left to wake without looking (see wakeReceiversAfterSend). */
+const IDLE_LOOK_MS = 1000;
+
 export class MessageStore {
   readonly config: StoreConfig;
   /** The lock-free path for plain traffic, while the store is in RING mode (null: none). */
@@ -57,6 +60,10 @@ export class MessageStore {
   readonly #receivers: ReceiverSlots;
   readonly #switch: RingSwitch | null;
   readonly #isRemoved: () => boolean;
+  // When this handle's last wakeReceiversAfterSend() found nobody left to wake: at which
+  // count of registrations, and at what time (Date.now(); -Infinity: it did not).
+  #idleRegistrations = 0;
+  #idleSince = -Infinity;
 
   private constructor(
     body: SharedArrayBuffer,
@@ -145,6 +152,14 @@ export class MessageStore {
     this.#receivers.releaseDeferred();
   }
 
+  /**
+   * Whether this handle's last trySend found no room (or could not take the lock): then the
+   * next one looks without the lock first (see trySend). Per handle, never shared.
+   */
+  sendFoundNoRoom = true;
+  /** Whether this handle's last tryReceive found no message (as sendFoundNoRoom). */
+  receiveFoundNone = true;
+
   /** Messages queued now, read without the lock: a hint that may be stale by the time it is used. */
   get queuedHint(): number {
     return Atomics.load(this.words, L.C_COUNT);
@@ -191,12 +206,23 @@ export class MessageStore {
     return this.#list.hasRoom(length);
   }
 
+  /** Whether a message of `length` bytes cannot fit now: a hint read without the lock (see MessageList.fullHint). */
+  fullHint(length: number): boolean {
+    return this.#list.fullHint(length);
+  }
+
   /**
    * Appends a message (lock held, hasRoom() true), growing the arena if its free cells do
-   * not suffice (ENOMEM if it cannot). Returns the ticket of the new message.
+   * not suffice (ENOMEM if it cannot). Returns its first cell, for ticketFor(). `now`:
+   * Date.now(), read before the lock was taken.
    */
-  enqueue(payload: Uint8Array, type: number): Ticket {
-    return this.#list.enqueue(payload, type);
+  enqueue(payload: Uint8Array, type: number, now: number): number {
+    return this.#list.enqueue(payload, type, now);
+  }
+
+  /** The ticket of the message enqueue() just returned `first` for (lock still held). */
+  ticketFor(first: number): Ticket {
+    return this.#list.ticketFor(first);
   }
 
   /** Whether the message behind `ticket` has left the queue (no lock needed). */
@@ -210,12 +236,19 @@ export class MessageStore {
   }
 
   /**
-   * Removes and returns the first message the selector takes, or null (lock held).
+   * Removes the first message the selector takes and copies it out (lock held): false
+   * when there is none; taken() gives its Envelope once the lock is released.
    * `handedOver` (zero capacity): the seq of a message a trySend handed to this receiver
    * (see MessageList.take). `into`: copy the payload into this buffer instead of a new one.
+   * `now`: Date.now(), read before the lock was taken.
    */
-  take(selector: Selector, handedOver: number | null = null, into: Uint8Array | null = null): Envelope | null {
-    return this.#list.take(selector, handedOver, into);
+  take(selector: Selector, handedOver: number | null, into: Uint8Array | null, now: number): boolean {
+    return this.#list.take(selector, handedOver, into, now);
+  }
+
+  /** The Envelope of the message take() took last: call it once, after the lock is released. */
+  taken(): Envelope {
+    return this.#arena.copied();
   }
 
   // ---- leaving RING mode (ring-switch.ts) ----------------------------------------------
@@ -234,6 +267,25 @@ export class MessageStore {
   /** After an enqueue, once the lock is released: wakes receivers that may want the message. */
   wakeReceivers(): void {
     wakeReceiversForMessage(this.words);
+  }
+
+  /**
+   * wakeReceivers() for a stream of sends, `now` being Date.now() of this send. A receiver
+   * woken but not yet running stays registered, and each send would look at all the
+   * receiver slots for it (32 atomic loads, more than the send itself costs): once a look
+   * found nobody left to wake, this handle does not look again until a receiver registers
+   * (C_RECEIVER_REGISTRATIONS), nor for longer than IDLE_LOOK_MS (the count wraps).
+   */
+  wakeReceiversAfterSend(now: number): void {
+    const words = this.words;
+    const registrations = Atomics.load(words, L.C_RECEIVER_REGISTRATIONS);
+    if (registrations === this.#idleRegistrations && now >= this.#idleSince && now < this.#idleSince + IDLE_LOOK_MS) return;
+    if (wakeReceiversForMessage(words)) {
+      this.#idleRegistrations = registrations;
+      this.#idleSince = now;
+    } else {
+      this.#idleSince = -Infinity;
+    }
   }
 
   /** Whether receivers may sleep on their doorbells (see L.C_BELLS_OFF). */
@@ -266,11 +318,13 @@ export class MessageStore {
 
   /**
    * A sender about to sleep (for room, or for delivery): counts it and gives it a sender
-   * slot naming its thread, so that a sender killed asleep can be uncounted. No lock
-   * needed. Pass the result to senderDone().
+   * slot naming its thread and `bell` (its doorbell token; 0: it sleeps on the futex), so
+   * that a sender killed asleep can be uncounted, and announces the sleep to wakers. Call
+   * it before the last look for room or delivery (or under the lock after it). No lock
+   * needed. Pass the result to senderDone(); NO_SLOT (negative): sleep on the futex.
    */
-  senderWaits(): number {
-    return senderWaits(this.words);
+  senderWaits(bell = 0): number {
+    return senderWaits(this.words, bell);
   }
 
   /** The sender stopped sleeping: frees its slot and uncounts it, unless a sweep did both already. */

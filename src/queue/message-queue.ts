@@ -78,6 +78,9 @@ export interface QueueSetOptions {
   mode?: number;
 }
 
+/** The options of a call given none: one object for all of them (validateObject makes a new one). */
+const NO_OPTIONS: Readonly<Record<string, undefined>> = Object.freeze({});
+
 function optionalBoolean(value: unknown, name: string): boolean {
   return value === undefined ? false : validateBoolean(value, name);
 }
@@ -139,19 +142,21 @@ export class MessageQueue implements Disposable {
   async send(type: number, data: Uint8Array | string, options?: QueueSendOptions): Promise<void> {
     const messageType = this.#validateSendType(type);
     const payload = payloadOf(data);
-    const given = validateObject<QueueSendOptions>(options, 'options');
+    const given: Partial<QueueSendOptions> = options === undefined ? NO_OPTIONS : validateObject<QueueSendOptions>(options, 'options');
     const nowait = optionalBoolean(given.nowait, 'nowait');
     const deadline = deadlineAfter(validateTimeout(given.timeout));
     const signal = validateSignal(given.signal);
     this.#checkSize(payload.length);
+    if (signal?.aborted) throw abortError(signal);
     if (nowait) {
       // IPC_NOWAIT never waits, not even for the lock: one a stopped process holds for
       // longer than a moment is no room now, as for a Mailbox's trySend.
-      if (signal?.aborted) throw abortError(signal);
       if (!this.#handle.trySend(payload, messageType)) throw new IpcError('EAGAIN', `${this.#handle.what} has no room for a ${payload.length}-byte message now`);
       return;
     }
-    await this.#handle.send(payload, { type: messageType, deadline, untilTaken: false, failWhenFull: false }, signal);
+    // Room now (or after a short poll): no request, no waiting machinery.
+    if (this.#handle.sendNow(payload, messageType, false, deadline)) return;
+    await this.#handle.sendAfterPoll(payload, { type: messageType, deadline, untilTaken: false, failWhenFull: false }, signal);
   }
 
   /**
@@ -160,7 +165,7 @@ export class MessageQueue implements Disposable {
    * with `noError` it is taken cut to `maxSize` bytes.
    */
   async receive(options?: QueueReceiveOptions): Promise<QueueMessage> {
-    const given = validateObject<QueueReceiveOptions>(options, 'options');
+    const given: Partial<QueueReceiveOptions> = options === undefined ? NO_OPTIONS : validateObject<QueueReceiveOptions>(options, 'options');
     const type = given.type === undefined ? 0 : validateInteger(given.type, 'type', -MAX_MESSAGE_TYPE, MAX_MESSAGE_TYPE);
     const except = optionalBoolean(given.except, 'except');
     const maxSize = given.maxSize === undefined ? Infinity : validateInteger(given.maxSize, 'maxSize', 0, Number.MAX_SAFE_INTEGER);
@@ -181,7 +186,11 @@ export class MessageQueue implements Disposable {
         if (now === null) throw new IpcError('ENOMSG', `no message ${this.#describeSelection(type, except)} in ${this.#handle.what}`);
         envelope = now;
       } else {
-        envelope = await this.#handle.receive({ selector, deadline, into, spin: undefined }, signal);
+        if (signal?.aborted) throw abortError(signal);
+        // A message now (or after a short poll): no request, no waiting machinery.
+        envelope =
+          this.#handle.receiveNow(selector, into, undefined, deadline) ??
+          (await this.#handle.receiveAfterPoll({ selector, deadline, into, spin: undefined }, signal));
       }
     } catch (error) {
       if (error instanceof IpcError && error.code === 'E2BIG') {

@@ -251,9 +251,11 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
       yield* giveUp(store, ticket, failure);
       return;
     }
+    // The word before the announcement (see store-wake.ts): a waker that takes the
+    // announcement back changes the word after this load, so the sleep cannot miss it.
+    const seen = Atomics.load(store.words, L.C_SPACE_SEQ);
     const bell = senderBell(store, plan);
     const sender = store.senderWaits(bell);
-    const seen = Atomics.load(store.words, L.C_SPACE_SEQ);
     let interrupted: { error: unknown } | undefined;
     try {
       if (store.isTaken(ticket)) return;
@@ -316,10 +318,11 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
     }
     if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);
     if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${store.what}; nothing was sent`);
+    // The word before the announcement (see store-wake.ts), and before the removal check.
+    const seen = Atomics.load(words, L.C_SPACE_SEQ);
     const bell = senderBell(store, plan);
     const sender = store.senderWaits(bell);
     try {
-      const seen = Atomics.load(words, L.C_SPACE_SEQ);
       store.checkRemoved();
       const again = ring.tryPush(plan.payload, plan.type);
       if (again === PUSHED) {

@@ -129,3 +129,24 @@ test('a blocking send waiting for delivery is not left asleep by a remover that 
     q.close();
   }
 });
+
+test('a sender that looked before set() raised the byte capacity does not sleep through its wake', T, () => {
+  const key = `announce-${++unique}`;
+  const q = MessageQueue.open(key, { create: true, exclusive: true, maxBytes: payload.length });
+  try {
+    const [other, sender] = [attach(key), attach(key)];
+    assert.ok(trySend(other, payload, 1), 'full');
+    const steps = sendSteps(sender, { payload, type: 2, deadline: Infinity, untilTaken: false, failWhenFull: false, bells: false });
+    const sleep = steps.next();
+    assert.equal(sleep.done, false);
+    assert.equal(sleep.value.word, L.C_SPACE_SEQ);
+    // Room for the sender's message, and set()'s wake, before the sender sleeps: no
+    // removal follows, so its sleep must end at once.
+    q.set({ maxBytes: 2 * payload.length });
+    assert.notEqual(Atomics.load(sender.words, L.C_SPACE_SEQ), sleep.value.expected, 'its sleep ends at once');
+    steps.return(undefined);
+  } finally {
+    q.remove();
+    q.close();
+  }
+});

@@ -548,9 +548,17 @@ function sleepOnItems(seen: number, timeoutMs: number, bell: number): WaitReques
   return { word: L.C_ITEMS_SEQ, expected: seen, timeoutMs: bell === 0 ? timeoutMs : Math.min(timeoutMs, BELL_SLICE_MS), bell };
 }
 
-/** A sender's sleep on C_SPACE_SEQ, as sleepOnItems. */
+/**
+ * Longest sleep of a sender before it looks again, on its doorbell or on the futex. Only
+ * the waker that takes the senders' asleep flag back (store-wake.ts) wakes them, and later
+ * wakers find the flag 0: a waker that dies or is stopped between the two would leave a
+ * sender asleep beside room for as long as its timeout otherwise (forever without one).
+ */
+const SENDER_SLICE_MS = 1000;
+
+/** A sender's sleep on C_SPACE_SEQ: on its doorbell if it armed one (bell != 0), else on the futex; in slices. */
 function sleepOnSpace(seen: number, timeoutMs: number, bell: number): WaitRequest {
-  return { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: bell === 0 ? timeoutMs : Math.min(timeoutMs, BELL_SLICE_MS), bell };
+  return { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: Math.min(timeoutMs, SENDER_SLICE_MS), bell };
 }
 
 /**

@@ -28,6 +28,7 @@
 // change the sender saw already (it loaded SPACE_SEQ after it), and whose wake comes
 // before the sender sleeps; without it the sender would sleep on an unchanged word, and
 // the next waker would find the flag 0.
+import { crashPoint } from '../core/crash-point.ts';
 import { ringBell } from '../core/doorbell.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { wake, WAKE_ALL } from '../core/wait.ts';
@@ -100,6 +101,9 @@ function wakeReceivers(words: Int32Array, all: boolean): boolean {
  */
 export function wakeSenders(words: Int32Array): void {
   if (Atomics.load(words, L.C_SENDERS_ASLEEP) === 0 || Atomics.exchange(words, L.C_SENDERS_ASLEEP, 0) === 0) return;
+  // From here until the wakes below, the senders asleep depend on this waker alone: later
+  // wakers find the flag 0. One that dies or stops here leaves them to their sleep slice.
+  crashPoint('wake-senders:taken');
   // A sender that announced may have seen this waker's change already and not sleep yet:
   // its sleep must find the word changed, as the next waker finds the flag 0 (see the header).
   Atomics.add(words, L.C_SPACE_SEQ, 1);

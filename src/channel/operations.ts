@@ -256,9 +256,11 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
       yield* giveUp(store, ticket, failure);
       return;
     }
+    // The word before the announcement (see store-wake.ts): a waker that takes the
+    // announcement back changes the word after this load, so the sleep cannot miss it.
+    const seen = Atomics.load(store.words, L.C_SPACE_SEQ);
     const bell = senderBell(store, plan);
     const sender = store.senderWaits(bell);
-    const seen = Atomics.load(store.words, L.C_SPACE_SEQ);
     let interrupted: { error: unknown } | undefined;
     try {
       if (store.isTaken(ticket)) return;
@@ -321,10 +323,11 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
     }
     if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);
     if (timeLeft(plan.deadline) === 0) throw timedOut(`no room in ${store.what}; nothing was sent`);
+    // The word before the announcement (see store-wake.ts), and before the removal check.
+    const seen = Atomics.load(words, L.C_SPACE_SEQ);
     const bell = senderBell(store, plan);
     const sender = store.senderWaits(bell);
     try {
-      const seen = Atomics.load(words, L.C_SPACE_SEQ);
       store.checkRemoved();
       const again = ring.tryPush(plan.payload, plan.type);
       if (again === PUSHED) {
@@ -550,9 +553,17 @@ function sleepOnItems(seen: number, timeoutMs: number, bell: number): WaitReques
   return { word: L.C_ITEMS_SEQ, expected: seen, timeoutMs: bell === 0 ? timeoutMs : Math.min(timeoutMs, BELL_SLICE_MS), bell };
 }
 
-/** A sender's sleep on C_SPACE_SEQ, as sleepOnItems. */
+/**
+ * Longest sleep of a sender before it looks again, on its doorbell or on the futex. Only
+ * the waker that takes the senders' asleep flag back (store-wake.ts) wakes them, and later
+ * wakers find the flag 0: a waker that dies or is stopped between the two would leave a
+ * sender asleep beside room for as long as its timeout otherwise (forever without one).
+ */
+const SENDER_SLICE_MS = 1000;
+
+/** A sender's sleep on C_SPACE_SEQ: on its doorbell if it armed one (bell != 0), else on the futex; in slices. */
 function sleepOnSpace(seen: number, timeoutMs: number, bell: number): WaitRequest {
-  return { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: bell === 0 ? timeoutMs : Math.min(timeoutMs, BELL_SLICE_MS), bell };
+  return { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: Math.min(timeoutMs, SENDER_SLICE_MS), bell };
 }
 
 /**

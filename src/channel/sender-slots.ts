@@ -16,10 +16,10 @@ import { NO_SLOT } from './receiver-slots.ts';
 /**
  * A sender about to sleep: counts it in C_WAITING_SENDERS, gives it a slot naming its
  * thread with `bell` (its doorbell token, 0 for the futex), and announces the sleep
- * (C_SENDERS_ASLEEP, see store-wake.ts). Call it before the last look for room (or for
- * delivery) and the sleep on SPACE_SEQ, or under the lock after that look. Returns the
- * slot (NO_SLOT: the table is full of live senders; counted all the same, and it must
- * sleep on the futex); pass it to senderDone().
+ * (C_SENDERS_ASLEEP, see store-wake.ts). Call it after loading the SPACE_SEQ value it
+ * will sleep on, and before the last look for room (or for delivery), or under the lock
+ * after that look. Returns the slot (NO_SLOT: the table is full of live senders; counted
+ * all the same, and it must sleep on the futex); pass it to senderDone().
  */
 export function senderWaits(words: Int32Array, bell: number): number {
   Atomics.add(words, L.C_WAITING_SENDERS, 1);

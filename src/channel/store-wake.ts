@@ -15,13 +15,20 @@
 // (C_UNSLOTTED_RECEIVERS). Both are written under the lock before the receiver sleeps,
 // and the sender's enqueue comes later under the same lock, so its waker sees them; a
 // receiver that registers after the enqueue took the lock after it, and looked at the
-// queue itself. Senders: each stores C_SENDERS_ASLEEP = 1 after its slot and token and
-// after its last look, before it sleeps; a waker changes SPACE_SEQ first, then exchanges
-// the flag to 0 and wakes them all (rings every token, and the futex if a slot holds none
-// or a sender has no slot) only if it was 1. Every operation on these words is
-// sequentially consistent, so a waker that reads 0 read it before the sender's store,
-// after its own change of SPACE_SEQ: that sender's wait then finds SPACE_SEQ changed
-// and returns.
+// queue itself. Senders: each loads SPACE_SEQ (the value it will sleep on), then stores
+// C_SENDERS_ASLEEP = 1 after its slot and token, looks for room (or delivery) a last
+// time and sleeps; a waker changes SPACE_SEQ first, then exchanges the flag to 0 and,
+// only if it was 1, changes SPACE_SEQ again and wakes them all (rings every token, and
+// the futex if a slot holds none or a sender has no slot). Every operation on these words
+// is sequentially consistent. A waker that reads 0 read it before the sender's store, so
+// after its own change of SPACE_SEQ, which the sender's sleep then finds (or its last
+// look saw the room), or after another waker took the flag back since the store: that
+// waker changed SPACE_SEQ after the sender loaded it and woke it. The second change is
+// what makes a taken-back flag safe: the waker that takes it may be one whose first
+// change the sender saw already (it loaded SPACE_SEQ after it), and whose wake comes
+// before the sender sleeps; without it the sender would sleep on an unchanged word, and
+// the next waker would find the flag 0.
+import { crashPoint } from '../core/crash-point.ts';
 import { ringBell } from '../core/doorbell.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { wake, WAKE_ALL } from '../core/wait.ts';
@@ -94,6 +101,12 @@ function wakeReceivers(words: Int32Array, all: boolean): boolean {
  */
 export function wakeSenders(words: Int32Array): void {
   if (Atomics.load(words, L.C_SENDERS_ASLEEP) === 0 || Atomics.exchange(words, L.C_SENDERS_ASLEEP, 0) === 0) return;
+  // From here until the wakes below, the senders asleep depend on this waker alone: later
+  // wakers find the flag 0. One that dies or stops here leaves them to their sleep slice.
+  crashPoint('wake-senders:taken');
+  // A sender that announced may have seen this waker's change already and not sleep yet:
+  // its sleep must find the word changed, as the next waker finds the flag 0 (see the header).
+  Atomics.add(words, L.C_SPACE_SEQ, 1);
   // Senders without a slot sleep on the futex; so does one whose taken slot has no bell.
   let onFutex = Atomics.load(words, L.C_UNSLOTTED_SENDERS) !== 0;
   for (let slot = 0; slot < L.SENDER_SLOTS; slot++) {

@@ -320,7 +320,8 @@ export class MessageStore {
    * A sender about to sleep (for room, or for delivery): counts it and gives it a sender
    * slot naming its thread and `bell` (its doorbell token; 0: it sleeps on the futex), so
    * that a sender killed asleep can be uncounted, and announces the sleep to wakers. Call
-   * it before the last look for room or delivery (or under the lock after it). No lock
+   * it after loading the SPACE_SEQ value to sleep on, before the last look for room or
+   * delivery (or under the lock after it). No lock
    * needed. Pass the result to senderDone(); NO_SLOT (negative): sleep on the futex.
    */
   senderWaits(bell = 0): number {

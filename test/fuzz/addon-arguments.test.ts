@@ -28,8 +28,8 @@ test('every addon function, called with generated wrong arguments, returns or th
   // get to its syscall.
   const match = /^ok type=(\d+) range=(\d+) call=(\d+) unreached=(.*)$/.exec(summary);
   assert.ok(match, summary);
-  assert.equal(match[4], '-', `functions never called with usable arguments: ${match[4]}`);
-  assert.equal(Number(match[1]) + Number(match[2]) + Number(match[3]), runs);
+  assert.equal(match[4], '-', `functions never called with usable arguments: ${match[4]}; ${replay}`);
+  assert.ok(Number(match[1]) + Number(match[2]) + Number(match[3]) >= runs, summary);
   assert.ok(Number(match[1]) > runs / 10 && Number(match[2]) > runs / 10 && Number(match[3]) > runs / 10, summary);
   assert.deepEqual(leftovers(namespace), []);
 });

@@ -19,3 +19,5 @@ export {
 } from './queue/message-queue.ts';
 export { Port, type PortOptions, type PortSendOptions, type PortTrySendOptions } from './port/port.ts';
 export { listPorts, type PortListing } from './port/port-table.ts';
+export { mkfifo } from './fifo/mkfifo.ts';
+export { openFifo, type OpenFifoOptions } from './fifo/open-fifo.ts';

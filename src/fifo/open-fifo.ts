@@ -1,0 +1,147 @@
+// Opens a FIFO special file as a Node stream without blocking a thread.
+//
+// open(2) of a FIFO blocks until the other end is opened too; done through fs.open it would
+// hold a libuv thread-pool thread (4 by default) for as long as that takes, stalling every
+// other fs call of the process. So the descriptor is opened with O_NONBLOCK, which never
+// blocks, and handed to net.Socket, which libuv drives as a pipe through epoll: reads and
+// writes wait on the event loop, not on a thread.
+//
+// - 'w' with no reader: open(O_WRONLY | O_NONBLOCK) fails with ENXIO. With `nonblock` that
+//   is the answer; otherwise the open is retried on a timer with a bounded backoff until a
+//   reader comes or `signal` aborts.
+// - 'r': open(O_RDONLY | O_NONBLOCK) succeeds at once. Before the first writer the stream
+//   waits for one (Linux reports no hang-up on a FIFO no writer has opened yet); it ends
+//   when the last writer closes. With `nonblock`, a FIFO without a writer at open ends at
+//   once instead. With `keepOpen` the stream also holds a write end of its own, so the
+//   writers leaving never ends it: it reads writer after writer until destroy().
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import { IpcError, systemError } from '../core/errors.ts';
+import { abortError } from '../core/wait.ts';
+import { invalidType, validateBoolean, validateObject, validateSignal, validateString } from '../core/validate.ts';
+
+export interface OpenFifoOptions {
+  /**
+   * 'w': fail with ENXIO instead of waiting when no reader has the FIFO open.
+   * 'r': end at once when no writer has it open, instead of waiting for the first.
+   */
+  nonblock?: boolean;
+  /** Aborts an open that waits for a reader (AbortError). */
+  signal?: AbortSignal;
+  /** 'r' only: stay open when writers leave, reading the next one, until destroy(). */
+  keepOpen?: boolean;
+}
+
+/** Backoff between attempts to open for writing while no reader is there: 1 ms doubling to 50 ms. */
+const FIRST_RETRY_MS = 1;
+const LAST_RETRY_MS = 50;
+/** Read in one probe of a nonblocking reader; anything read is handed back to the stream. */
+const PROBE_BYTES = 64 * 1024;
+
+export function openFifo(path: string, mode: 'r', options?: OpenFifoOptions): Promise<Readable>;
+export function openFifo(path: string, mode: 'w', options?: OpenFifoOptions): Promise<Writable>;
+export async function openFifo(path: string, mode: 'r' | 'w', options?: OpenFifoOptions): Promise<Readable | Writable> {
+  validateString(path, 'path');
+  if (mode !== 'r' && mode !== 'w') throw invalidType('mode', "'r' or 'w'", mode);
+  const given = validateObject<OpenFifoOptions>(options, 'options');
+  const nonblock = given.nonblock === undefined ? false : validateBoolean(given.nonblock, 'options.nonblock');
+  const keepOpen = given.keepOpen === undefined ? false : validateBoolean(given.keepOpen, 'options.keepOpen');
+  const signal = validateSignal(given.signal, 'options.signal');
+  if (keepOpen && mode === 'w') throw invalidType('options.keepOpen', "false for mode 'w'", keepOpen);
+  if (signal?.aborted) throw abortError(signal);
+  return mode === 'r' ? openReader(path, nonblock, keepOpen) : openWriter(path, nonblock, signal);
+}
+
+function openNonblocking(path: string, flags: number): number {
+  try {
+    return openSync(path, flags | constants.O_NONBLOCK);
+  } catch (error) {
+    throw systemError(error, `open FIFO ${path}`);
+  }
+}
+
+/** Opens `path` and checks it is a FIFO: a regular file or device is not one to wait on. */
+function openFifoFd(path: string, flags: number): number {
+  const fd = openNonblocking(path, flags);
+  try {
+    if (!fstatSync(fd).isFIFO()) throw new IpcError('EINVAL', `open FIFO ${path}: not a FIFO`);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return fd;
+}
+
+function openReader(path: string, nonblock: boolean, keepOpen: boolean): Readable {
+  const fd = openFifoFd(path, constants.O_RDONLY);
+  let ownWriter: number | undefined;
+  let probed: Buffer | null = null;
+  try {
+    if (keepOpen) {
+      // Succeeds at once: this process is a reader now. While it is open the FIFO always
+      // has a writer, so the kernel never reports end of file to this reader.
+      ownWriter = openNonblocking(path, constants.O_WRONLY);
+    } else if (nonblock) {
+      // read(2) of an empty FIFO says 0 (end of file) when no writer has it open, EAGAIN
+      // when one has but wrote nothing yet.
+      probed = probe(fd, path);
+    }
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  const socket = new Socket({ fd, readable: true, writable: false });
+  if (ownWriter !== undefined) {
+    const held = ownWriter;
+    socket.once('close', () => closeSync(held));
+  }
+  if (probed !== null) {
+    if (probed.length === 0) socket.push(null);
+    else socket.unshift(probed);
+  }
+  return socket;
+}
+
+/** One nonblocking read: the bytes read (empty at end of file), or null when there are none yet. */
+function probe(fd: number, path: string): Buffer | null {
+  const buffer = Buffer.allocUnsafe(PROBE_BYTES);
+  try {
+    return buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, null));
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'EAGAIN') return null;
+    throw systemError(error, `read FIFO ${path}`);
+  }
+}
+
+async function openWriter(path: string, nonblock: boolean, signal: AbortSignal | undefined): Promise<Writable> {
+  let delayMs = FIRST_RETRY_MS;
+  for (;;) {
+    try {
+      const fd = openFifoFd(path, constants.O_WRONLY);
+      return new Socket({ fd, readable: false, writable: true });
+    } catch (error) {
+      if (nonblock || !(error instanceof IpcError) || error.code !== 'ENXIO') throw error;
+    }
+    await retryDelay(delayMs, signal);
+    delayMs = Math.min(delayMs * 2, LAST_RETRY_MS);
+  }
+}
+
+function retryDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortError(signal));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortError(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { after, test } from 'node:test';
+import { mkfifo, openFifo } from '../../src/index.ts';
+import { abortError, ipcError, rangeError, typeError } from '../support/errors.ts';
+import { useNamespace } from '../support/namespace.ts';
+
+useNamespace('fifo-unit');
+
+const TIMEOUT_MS = 20_000;
+const directory = mkdtempSync(join(tmpdir(), 'interproc-fifo-'));
+after(() => rmSync(directory, { recursive: true, force: true }));
+
+let fifos = 0;
+function newFifo(): string {
+  const path = join(directory, `fifo-${fifos++}`);
+  mkfifo(path);
+  return path;
+}
+
+/** Resolves with the next chunk the stream emits, as text, and pauses it so none is lost after. */
+function nextChunk(stream: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    stream.once('data', (chunk: Buffer) => {
+      stream.pause();
+      stream.off('error', reject);
+      resolve(chunk.toString());
+    });
+    stream.once('error', reject);
+    stream.resume();
+  });
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += String(chunk);
+  return text;
+}
+
+/** Rejects when `promise` has not settled within `ms` (a hang fails instead of stalling). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+test('mkfifo makes a FIFO with the mode given; a second one by that name is EEXIST', () => {
+  const path = join(directory, 'made');
+  mkfifo(path, 0o640);
+  const status = statSync(path);
+  assert.ok(status.isFIFO());
+  assert.equal(status.mode & 0o777, 0o640 & ~process.umask());
+  assert.throws(() => mkfifo(path), ipcError('EEXIST'));
+  assert.throws(() => mkfifo(join(directory, 'missing', 'fifo')), ipcError('ENOENT'));
+  assert.throws(() => mkfifo(42 as unknown as string), typeError);
+  assert.throws(() => mkfifo(join(directory, 'odd'), 0o1777), rangeError);
+});
+
+test('openFifo rejects bad arguments and files that are not FIFOs', async () => {
+  const path = newFifo();
+  await assert.rejects(openFifo(path, 'x' as 'r'), typeError);
+  await assert.rejects(openFifo(path, 'r', { nonblock: 1 as unknown as boolean }), typeError);
+  await assert.rejects(openFifo(path, 'w', { keepOpen: true }), typeError);
+  const regular = join(directory, 'regular');
+  writeFileSync(regular, 'x');
+  await assert.rejects(openFifo(regular, 'r'), ipcError('EINVAL'));
+  await assert.rejects(openFifo(join(directory, 'nothing'), 'r'), ipcError('ENOENT'));
+});
+
+test('a nonblocking open for writing with no reader is ENXIO', { timeout: TIMEOUT_MS }, async () => {
+  await assert.rejects(openFifo(newFifo(), 'w', { nonblock: true }), ipcError('ENXIO'));
+});
+
+test('the reader sees end of file after the writer closes', { timeout: TIMEOUT_MS }, async () => {
+  const path = newFifo();
+  const reader = await openFifo(path, 'r');
+  const writer = await openFifo(path, 'w');
+  const text = readAll(reader);
+  writer.end('first and last');
+  assert.equal(await text, 'first and last');
+});
+
+test('a nonblocking reader with no writer ends at once', { timeout: TIMEOUT_MS }, async () => {
+  const reader = await openFifo(newFifo(), 'r', { nonblock: true });
+  assert.equal(await readAll(reader), '');
+});
+
+test('a nonblocking reader with a writer reads what it wrote', { timeout: TIMEOUT_MS }, async () => {
+  const path = newFifo();
+  const first = await openFifo(path, 'r');
+  const writer = await openFifo(path, 'w');
+  await new Promise<void>((resolve) => writer.write('early', () => resolve()));
+  first.destroy();
+  const reader = await openFifo(path, 'r', { nonblock: true });
+  const text = readAll(reader);
+  writer.end(' and late');
+  assert.equal(await text, 'early and late');
+});
+
+test('keepOpen reads one writer after another and ends only when destroyed', { timeout: TIMEOUT_MS }, async () => {
+  const path = newFifo();
+  const reader = await openFifo(path, 'r', { keepOpen: true });
+  let ended = false;
+  reader.on('end', () => (ended = true));
+  for (const text of ['one', 'two']) {
+    const writer = await openFifo(path, 'w');
+    const chunk = nextChunk(reader);
+    const closed = new Promise((resolve) => writer.once('close', resolve));
+    writer.end(text);
+    assert.equal(await chunk, text);
+    await closed;
+  }
+  // Both writers have closed; a third finds the reader still there and is read too.
+  const writer = await openFifo(path, 'w', { nonblock: true });
+  const chunk = nextChunk(reader);
+  writer.end('three');
+  assert.equal(await chunk, 'three');
+  assert.equal(ended, false);
+  const closed = new Promise((resolve) => reader.once('close', resolve));
+  reader.destroy();
+  await closed;
+  // The reader's own write end went with it: nobody has the FIFO open for reading now.
+  await assert.rejects(openFifo(path, 'w', { nonblock: true }), ipcError('ENXIO'));
+});
+
+test('signal aborts an open that waits for a reader', { timeout: TIMEOUT_MS }, async () => {
+  const controller = new AbortController();
+  const opening = openFifo(newFifo(), 'w', { signal: controller.signal });
+  setImmediate(() => controller.abort());
+  await assert.rejects(opening, abortError);
+  await assert.rejects(openFifo(newFifo(), 'w', { signal: AbortSignal.abort() }), abortError);
+});
+
+test('ends waiting for their peers hold no thread-pool thread: 8 readFile calls finish meanwhile', { timeout: TIMEOUT_MS }, async () => {
+  const file = join(directory, 'plain');
+  writeFileSync(file, 'plain bytes');
+  // 8 readers wait for a first writer and 8 writers wait for a reader: twice the pool's 4 threads.
+  const readers = await Promise.all(Array.from({ length: 8 }, () => openFifo(newFifo(), 'r')));
+  const controller = new AbortController();
+  const writers = Array.from({ length: 8 }, () => openFifo(newFifo(), 'w', { signal: controller.signal }));
+  const reading = readers.map((reader) => nextChunk(reader));
+  try {
+    const texts = await within(Promise.all(Array.from({ length: 8 }, () => readFile(file, 'utf8'))), 10_000, 'readFile x8');
+    assert.deepEqual(texts, Array(8).fill('plain bytes'));
+  } finally {
+    controller.abort();
+    for (const reader of readers) reader.destroy();
+  }
+  for (const writer of writers) await assert.rejects(writer, abortError);
+  for (const read of reading) void read.catch(() => undefined);
+});

@@ -155,3 +155,15 @@ test('ends waiting for their peers hold no thread-pool thread: 8 readFile calls 
   for (const writer of writers) await assert.rejects(writer, abortError);
   for (const read of reading) void read.catch(() => undefined);
 });
+
+test('writing after the reader has gone fails the stream with EPIPE', { timeout: TIMEOUT_MS }, async () => {
+  const path = newFifo();
+  const reader = await openFifo(path, 'r');
+  const writer = await openFifo(path, 'w');
+  const readerClosed = new Promise((resolve) => reader.once('close', resolve));
+  reader.destroy();
+  await readerClosed;
+  const failed = new Promise<unknown>((resolve) => writer.once('error', resolve));
+  writer.write('nobody reads this');
+  assert.equal((await failed as { code?: unknown }).code, 'EPIPE');
+});

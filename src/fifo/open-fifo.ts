@@ -91,7 +91,9 @@ function openReader(path: string, nonblock: boolean, keepOpen: boolean): Readabl
     closeSync(fd);
     throw error;
   }
-  const socket = new Socket({ fd, readable: true, writable: false });
+  const socket = wrap(fd, 'r', () => {
+    if (ownWriter !== undefined) closeSync(ownWriter);
+  });
   if (ownWriter !== undefined) {
     const held = ownWriter;
     socket.once('close', () => closeSync(held));
@@ -101,6 +103,17 @@ function openReader(path: string, nonblock: boolean, keepOpen: boolean): Readabl
     else socket.unshift(probed);
   }
   return socket;
+}
+
+/** The stream over `fd`, which it owns from here; when it cannot be made, `fd` is closed and `cleanUp` runs. */
+function wrap(fd: number, mode: 'r' | 'w', cleanUp: () => void): Socket {
+  try {
+    return new Socket({ fd, readable: mode === 'r', writable: mode === 'w' });
+  } catch (error) {
+    closeSync(fd);
+    cleanUp();
+    throw error;
+  }
 }
 
 /** One nonblocking read: the bytes read (empty at end of file), or null when there are none yet. */
@@ -118,8 +131,7 @@ async function openWriter(path: string, nonblock: boolean, signal: AbortSignal |
   let delayMs = FIRST_RETRY_MS;
   for (;;) {
     try {
-      const fd = openFifoFd(path, constants.O_WRONLY);
-      return new Socket({ fd, readable: false, writable: true });
+      return wrap(openFifoFd(path, constants.O_WRONLY), 'w', () => undefined);
     } catch (error) {
       if (nonblock || !(error instanceof IpcError) || error.code !== 'ENXIO') throw error;
     }

@@ -108,7 +108,13 @@ function openReader(path: string, nonblock: boolean, keepOpen: boolean): Readabl
 /** The stream over `fd`, which it owns from here; when it cannot be made, `fd` is closed and `cleanUp` runs. */
 function wrap(fd: number, mode: 'r' | 'w', cleanUp: () => void): Socket {
   try {
-    return new Socket({ fd, readable: mode === 'r', writable: mode === 'w' });
+    const socket = new Socket({ fd, readable: mode === 'r', writable: mode === 'w' });
+    // A write(2) of up to PIPE_BUF bytes is atomic, but a Socket hands the chunks queued
+    // behind a full FIFO to one writev(2): one large write the kernel may split anywhere,
+    // letting another writer's bytes in between two chunks, or inside one. Without _writev
+    // the stream issues one write(2) per write() call, so each chunk keeps its atomicity.
+    if (mode === 'w') socket._writev = undefined;
+    return socket;
   } catch (error) {
     closeSync(fd);
     cleanUp();

@@ -14,7 +14,7 @@
 //   when the last writer closes. With `nonblock`, a FIFO without a writer at open ends at
 //   once instead. With `keepOpen` the stream also holds a write end of its own, so the
 //   writers leaving never ends it: it reads writer after writer until destroy().
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { IpcError, systemError } from '../core/errors.ts';
@@ -61,8 +61,20 @@ function openNonblocking(path: string, flags: number): number {
   }
 }
 
-/** Opens `path` and checks it is a FIFO: a regular file or device is not one to wait on. */
+/**
+ * Opens `path` and checks it is a FIFO: a regular file or device is not one to wait on.
+ * It is checked before the open too, so that nothing else is ever opened: opening a device
+ * can have effects of its own, and a directory or unwritable file would fail with EISDIR or
+ * EACCES rather than EINVAL. The check after the open covers a swap in between.
+ */
 function openFifoFd(path: string, flags: number): number {
+  let isFifo: boolean;
+  try {
+    isFifo = statSync(path).isFIFO();
+  } catch (error) {
+    throw systemError(error, `open FIFO ${path}`);
+  }
+  if (!isFifo) throw new IpcError('EINVAL', `open FIFO ${path}: not a FIFO`);
   const fd = openNonblocking(path, flags);
   try {
     if (!fstatSync(fd).isFIFO()) throw new IpcError('EINVAL', `open FIFO ${path}: not a FIFO`);
@@ -108,7 +120,13 @@ function openReader(path: string, nonblock: boolean, keepOpen: boolean): Readabl
 /** The stream over `fd`, which it owns from here; when it cannot be made, `fd` is closed and `cleanUp` runs. */
 function wrap(fd: number, mode: 'r' | 'w', cleanUp: () => void): Socket {
   try {
-    return new Socket({ fd, readable: mode === 'r', writable: mode === 'w' });
+    const socket = new Socket({ fd, readable: mode === 'r', writable: mode === 'w' });
+    // A write(2) of up to PIPE_BUF bytes is atomic, but a Socket hands the chunks queued
+    // behind a full FIFO to one writev(2): one large write the kernel may split anywhere,
+    // letting another writer's bytes in between two chunks, or inside one. Without _writev
+    // the stream issues one write(2) per write() call, so each chunk keeps its atomicity.
+    if (mode === 'w') socket._writev = undefined;
+    return socket;
   } catch (error) {
     closeSync(fd);
     cleanUp();

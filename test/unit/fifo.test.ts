@@ -71,6 +71,8 @@ test('openFifo rejects bad arguments and files that are not FIFOs', async () => 
   writeFileSync(regular, 'x');
   await assert.rejects(openFifo(regular, 'r'), ipcError('EINVAL'));
   await assert.rejects(openFifo(join(directory, 'nothing'), 'r'), ipcError('ENOENT'));
+  // Not a FIFO whichever the mode: it is not opened at all, so not EISDIR.
+  await assert.rejects(openFifo(directory, 'w'), ipcError('EINVAL'));
 });
 
 test('a nonblocking open for writing with no reader is ENXIO', { timeout: TIMEOUT_MS }, async () => {

@@ -1,6 +1,8 @@
 // Validation of the options every codec-based receive (Mailbox, Port) and send share.
-import { invalidType, validateInteger } from '../core/validate.ts';
-import { MAX_MESSAGE_TYPE } from './selector.ts';
+import { invalidType, validateInteger, validateObject, validateTimeout } from '../core/validate.ts';
+import { deadlineAfter } from '../core/wait.ts';
+import { MAX_MESSAGE_TYPE, selectorFrom, type SelectorOptions } from './selector.ts';
+import type { ReceiveRequest } from './store-handle.ts';
 
 /** The most a receive may poll: one second, in microseconds. */
 const MAX_SPIN_US = 1_000_000;
@@ -20,4 +22,19 @@ export function validateSpin(spin: unknown): number | undefined {
 /** A message type to send: an integer 0..MAX_MESSAGE_TYPE, default 0. */
 export function validateMessageType(type: unknown): number {
   return type === undefined ? 0 : validateInteger(type, 'type', 0, MAX_MESSAGE_TYPE);
+}
+
+/** The options of a waiting receive (receive, receiveSync), its signal aside. */
+export interface WaitingReceiveOptions extends SelectorOptions {
+  into?: Uint8Array;
+  timeout?: number;
+  spin?: number;
+}
+
+/** A waiting receive's request to its store handle, from the caller's options. */
+export function receiveRequestFrom(options: unknown): ReceiveRequest {
+  const given = validateObject<WaitingReceiveOptions>(options, 'options');
+  const selector = selectorFrom(given);
+  const deadline = deadlineAfter(validateTimeout(given.timeout));
+  return { selector, deadline, into: validateInto(given.into), spin: validateSpin(given.spin) };
 }

@@ -18,7 +18,7 @@ import * as L from '../channel/layout.ts';
 import { selectorFrom, type SelectorOptions } from '../channel/selector.ts';
 import { type Envelope, type StoreStats } from '../channel/store.ts';
 import { decodeEnvelope } from '../channel/decode-envelope.ts';
-import { validateInto, validateMessageType, validateSpin } from '../channel/receive-options.ts';
+import { receiveRequestFrom, validateInto, validateMessageType } from '../channel/receive-options.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
 import { planMailbox, type MailboxOptions } from './mailbox-options.ts';
 
@@ -174,13 +174,9 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
 
   /** Receives the first message the selectors take, waiting for one. */
   async receive(options?: ReceiveOptions): Promise<Message<T>> {
-    const given = validateObject<ReceiveOptions>(options, 'options');
-    const selector = selectorFrom(given);
-    const deadline = deadlineAfter(validateTimeout(given.timeout));
-    const signal = validateSignal(given.signal);
-    const into = validateInto(given.into);
-    const spin = validateSpin(given.spin);
-    return this.#decode(await this.#handle.receive({ selector, deadline, into, spin }, signal));
+    const request = receiveRequestFrom(options);
+    const signal = validateSignal(options?.signal);
+    return this.#decode(await this.#handle.receive(request, signal));
   }
 
   /** Receives a message if one matches now; null otherwise. */
@@ -193,12 +189,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
 
   /** As receive(), blocking the thread. */
   receiveSync(options?: Omit<ReceiveOptions, 'signal'>): Message<T> {
-    const given = validateObject<ReceiveOptions>(options, 'options');
-    const selector = selectorFrom(given);
-    const deadline = deadlineAfter(validateTimeout(given.timeout));
-    const into = validateInto(given.into);
-    const spin = validateSpin(given.spin);
-    return this.#decode(this.#handle.receiveSync({ selector, deadline, into, spin }));
+    return this.#decode(this.#handle.receiveSync(receiveRequestFrom(options)));
   }
 
   /** Receives messages until this handle is closed or the mailbox removed. */

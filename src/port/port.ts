@@ -28,7 +28,7 @@ import { validateInteger, validateObject, validateSignal, validateTimeout } from
 import { abortError, deadlineAfter } from '../core/wait.ts';
 import { codecById, encodeWith, type Codec, type CodecName } from '../channel/codec.ts';
 import { decodeEnvelope } from '../channel/decode-envelope.ts';
-import { validateInto, validateMessageType, validateSpin } from '../channel/receive-options.ts';
+import { receiveRequestFrom, validateInto, validateMessageType } from '../channel/receive-options.ts';
 import { selectorFrom } from '../channel/selector.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
 import type { Message, ReceiveOptions, TryReceiveOptions } from '../mailbox/mailbox.ts';
@@ -374,13 +374,9 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
 
   /** Receives the first message the selectors take, waiting for one. */
   async receive(options?: ReceiveOptions): Promise<Message<T>> {
-    const given = validateObject<ReceiveOptions>(options, 'options');
-    const selector = selectorFrom(given);
-    const deadline = deadlineAfter(validateTimeout(given.timeout));
-    const signal = validateSignal(given.signal);
-    const into = validateInto(given.into);
-    const spin = validateSpin(given.spin);
-    return this.#decode(await this.#handle.receive({ selector, deadline, into, spin }, signal));
+    const request = receiveRequestFrom(options);
+    const signal = validateSignal(options?.signal);
+    return this.#decode(await this.#handle.receive(request, signal));
   }
 
   /** Receives a message if one matches now; null otherwise. */
@@ -393,12 +389,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
 
   /** As receive(), blocking the thread. */
   receiveSync(options?: Omit<ReceiveOptions, 'signal'>): Message<T> {
-    const given = validateObject<ReceiveOptions>(options, 'options');
-    const selector = selectorFrom(given);
-    const deadline = deadlineAfter(validateTimeout(given.timeout));
-    const into = validateInto(given.into);
-    const spin = validateSpin(given.spin);
-    return this.#decode(this.#handle.receiveSync({ selector, deadline, into, spin }));
+    return this.#decode(this.#handle.receiveSync(receiveRequestFrom(options)));
   }
 
   /** Receives messages until the port is closed. */

@@ -1,26 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { mkfifo, openFifo } from '../../src/index.ts';
 import { abortError, ipcError, rangeError, typeError } from '../support/errors.ts';
+import { useFifoDirectory } from '../support/fifo-directory.ts';
 import { useNamespace } from '../support/namespace.ts';
 
 useNamespace('fifo-unit');
 
 const TIMEOUT_MS = 20_000;
-const directory = mkdtempSync(join(tmpdir(), 'interproc-fifo-'));
-after(() => rmSync(directory, { recursive: true, force: true }));
-
-let fifos = 0;
-function newFifo(): string {
-  const path = join(directory, `fifo-${fifos++}`);
-  mkfifo(path);
-  return path;
-}
+const { directory, newFifo } = useFifoDirectory();
 
 /** Resolves with the next chunk the stream emits, as text, and pauses it so none is lost after. */
 function nextChunk(stream: Readable): Promise<string> {

@@ -2,27 +2,17 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { after, test } from 'node:test';
-import { mkfifo, openFifo } from '../../src/index.ts';
+import { test } from 'node:test';
+import { openFifo } from '../../src/index.ts';
+import { useFifoDirectory } from '../support/fifo-directory.ts';
 import { useNamespace } from '../support/namespace.ts';
 
 useNamespace('fifo-interop');
 
 const TIMEOUT_MS = 60_000;
 const PAYLOAD_BYTES = 4 * 1024 * 1024;
-const directory = mkdtempSync(join(tmpdir(), 'interproc-fifo-'));
-after(() => rmSync(directory, { recursive: true, force: true }));
-
-let fifos = 0;
-function newFifo(): string {
-  const path = join(directory, `fifo-${fifos++}`);
-  mkfifo(path);
-  return path;
-}
+const { newFifo } = useFifoDirectory();
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');

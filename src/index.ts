@@ -21,3 +21,8 @@ export { Port, type PortOptions, type PortSendOptions, type PortTrySendOptions }
 export { listPorts, type PortListing } from './port/port-table.ts';
 export { mkfifo } from './fifo/mkfifo.ts';
 export { openFifo, type OpenFifoOptions } from './fifo/open-fifo.ts';
+export { pipe, type PipeOptions } from './pipe/pipe.ts';
+export { PipeReader, type PipeReadOptions, type PipeTryReadOptions } from './pipe/pipe-reader.ts';
+export { PipeWriter, type PipeWriteOptions } from './pipe/pipe-writer.ts';
+export { PIPE_BUF } from './pipe/pipe-layout.ts';
+export type { PipeEndToken } from './pipe/pipe-end.ts';

@@ -27,6 +27,7 @@ export type IpcErrorCode =
   | 'EOWNERDEAD'
   | 'EDEADLK'
   | 'EBADF'
+  | 'EBUSY'
   | 'ENOMEM'
   | 'ENOSPC'
   | 'EMFILE'

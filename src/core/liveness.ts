@@ -59,6 +59,18 @@ export function currentThreadStartTime(): number | null {
   return currentStartTime;
 }
 
+/**
+ * When thread (or process) `tid` started, in clock ticks since boot; null when it is gone
+ * or its start time cannot be read. For recording another process as an owner.
+ */
+export function threadStartTime(tid: number): number | null {
+  try {
+    return parseStartTime(statFields(readFileSync(`/proc/${tid}/stat`, 'latin1')));
+  } catch {
+    return null;
+  }
+}
+
 // The fields of a /proc/<tid>/stat line from field 3 (the state letter) on. The command
 // name before them is in parentheses and may itself contain ") ", so split after the last.
 function statFields(stat: string): string[] {

@@ -38,6 +38,8 @@ export const ObjectKindCode = {
   Port: 4,
   /** The table of port numbers of a namespace (src/port/port-table.ts); its file is named like a port's. */
   PortTable: 5,
+  /** An anonymous pipe's memfd (src/pipe/); never named, so never listed. */
+  Pipe: 6,
 } as const;
 export type ObjectKindCode = (typeof ObjectKindCode)[keyof typeof ObjectKindCode];
 
@@ -78,11 +80,14 @@ export interface HeaderInfo {
 }
 
 export class ObjectHeader {
+  /** The header's bytes (to post to another thread, which wraps them again). */
+  readonly buffer: SharedArrayBuffer;
   readonly #words: Int32Array;
   readonly #floats: Float64Array;
 
   constructor(buffer: SharedArrayBuffer) {
     if (buffer.byteLength < HEADER_BYTES) throw corrupt('object header is truncated');
+    this.buffer = buffer;
     this.#words = new Int32Array(buffer, 0, HEADER_BYTES / 4);
     this.#floats = new Float64Array(buffer, 0, HEADER_BYTES / 8);
   }

@@ -15,7 +15,7 @@ const WHAT = 'pipe';
 /** Owner-only, as every interproc object by default; the memfd is never reachable by name. */
 const PIPE_MODE = 0o600;
 
-/** Files opened from an inherited descriptor, by descriptor, so that adopting twice shares one. */
+/** This thread's pipe files by descriptor, so that adopting an end by a descriptor already open here shares its file. */
 const byFd = new Map<number, PipeFile>();
 
 export class PipeFile {
@@ -48,7 +48,9 @@ export class PipeFile {
       }, WHAT);
       // Any process the descriptor reaches could otherwise shrink the file under the others (SIGBUS).
       addon.sealShrink(fd);
-      return new PipeFile(mapped.header.buffer, mapped.body, fd);
+      const file = new PipeFile(mapped.header.buffer, mapped.body, fd);
+      byFd.set(fd, file);
+      return file;
     } catch (error) {
       closeFd(fd);
       throw error;

@@ -90,6 +90,11 @@ export class PipeReader extends Readable {
     if (userSignal?.aborted) throw abortError(userSignal);
     const buffered = this.#fromStreamBuffer(max, into);
     if (buffered !== EMPTY) return buffered;
+    return this.#readFromRing(max, into, timeoutMs, userSignal);
+  }
+
+  // readBytes() past the stream's buffer (the stream's own _read() comes here directly).
+  async #readFromRing(max: number, into: Uint8Array | undefined, timeoutMs: number, userSignal: AbortSignal | undefined): Promise<Uint8Array | null> {
     const end = this.#end;
     const ring = end.file.ring;
     const deadline = deadlineAfter(timeoutMs);
@@ -158,7 +163,7 @@ export class PipeReader extends Readable {
       this.push(got);
       return;
     }
-    this.readBytes(max).then(
+    this.#readFromRing(max, undefined, Infinity, undefined).then(
       (bytes) => this.push(bytes),
       (error: unknown) => {
         if (!this.destroyed) this.destroy(error as Error);

@@ -206,7 +206,8 @@ export class PipeReader extends Readable {
     const queued = ring.used();
     if (queued === 0) return writerOpen ? EMPTY : null;
     const target = into ?? Buffer.allocUnsafe(Math.min(max, queued));
-    const count = ring.copyOut(target, max);
+    // More may have arrived since `queued` was read: never copy past the target.
+    const count = ring.copyOut(target, Math.min(max, target.length));
     return into === undefined ? target : into.subarray(0, count);
   }
 

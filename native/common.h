@@ -33,7 +33,9 @@ bool ArgSharedWord(const Args& args, int index, uint32_t** word);
 // them as the functions' data: a v8::External holding the pointer, tagged by the type it
 // points to. V8 14 (Node 26) takes the tag and deprecates the untagged calls; V8 before
 // 14 (Node 20 to 24) has only the untagged ones. Which one the headers declare is tested
-// directly rather than by version number, so one source builds against every Node.
+// directly rather than by version number, so one source builds against every Node. They
+// are templates so that the branch not taken is never instantiated: its call is
+// deprecated (V8 14) or does not exist (V8 before 14).
 constexpr uint16_t kAsyncWaitStateTag = 1;
 constexpr uint16_t kDoorbellStateTag = 2;
 

@@ -30,9 +30,8 @@ void* CreateDoorbellEnvironment(v8::Isolate* isolate, v8::Local<v8::Context> con
 
 namespace {
 
-void Export(v8::Local<v8::Object> exports, v8::Local<v8::Context> context, const char* name,
-            v8::FunctionCallback callback, v8::Local<v8::Value> data) {
-  v8::Isolate* isolate = context->GetIsolate();
+void Export(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> exports,
+            const char* name, v8::FunctionCallback callback, v8::Local<v8::Value> data) {
   v8::Local<v8::Function> function =
       v8::FunctionTemplate::New(isolate, callback, data)->GetFunction(context).ToLocalChecked();
   v8::Local<v8::String> key = v8::String::NewFromUtf8(isolate, name).ToLocalChecked();
@@ -46,31 +45,32 @@ void Export(v8::Local<v8::Object> exports, v8::Local<v8::Context> context, const
 
 NODE_MODULE_INIT(/* exports, module, context */) {
   using namespace interproc;
-  v8::Isolate* isolate = context->GetIsolate();
+  // The loading thread's isolate (V8 14 dropped Context::GetIsolate).
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
   v8::Local<v8::Value> none = v8::Local<v8::Value>();
   v8::Local<v8::Value> waiter =
-      v8::External::New(isolate, CreateAsyncWaitEnvironment(isolate, context));
+      WrapState(isolate, CreateAsyncWaitEnvironment(isolate, context), kAsyncWaitStateTag);
   v8::Local<v8::Value> bell =
-      v8::External::New(isolate, CreateDoorbellEnvironment(isolate, context));
-  Export(exports, context, "shmOpen", ShmOpen, none);
-  Export(exports, context, "shmUnlink", ShmUnlink, none);
-  Export(exports, context, "memfdCreate", MemfdCreate, none);
-  Export(exports, context, "ftruncate", Ftruncate, none);
-  Export(exports, context, "fchmod", Fchmod, none);
-  Export(exports, context, "fstat", Fstat, none);
-  Export(exports, context, "allocate", Allocate, none);
-  Export(exports, context, "punchHole", PunchHole, none);
-  Export(exports, context, "sealShrink", SealShrink, none);
-  Export(exports, context, "close", Close, none);
-  Export(exports, context, "mapShared", MapShared, none);
-  Export(exports, context, "mkfifo", Mkfifo, none);
-  Export(exports, context, "gettid", Gettid, none);
-  Export(exports, context, "futexWait", FutexWait, none);
-  Export(exports, context, "futexWake", FutexWakeJs, none);
-  Export(exports, context, "asyncWaitInit", AsyncWaitInit, waiter);
-  Export(exports, context, "asyncWait", AsyncWait, waiter);
-  Export(exports, context, "asyncCancel", AsyncCancel, waiter);
-  Export(exports, context, "doorbellOpen", DoorbellOpen, bell);
-  Export(exports, context, "doorbellRef", DoorbellRef, bell);
-  Export(exports, context, "doorbellRing", DoorbellRing, bell);
+      WrapState(isolate, CreateDoorbellEnvironment(isolate, context), kDoorbellStateTag);
+  Export(isolate, context, exports, "shmOpen", ShmOpen, none);
+  Export(isolate, context, exports, "shmUnlink", ShmUnlink, none);
+  Export(isolate, context, exports, "memfdCreate", MemfdCreate, none);
+  Export(isolate, context, exports, "ftruncate", Ftruncate, none);
+  Export(isolate, context, exports, "fchmod", Fchmod, none);
+  Export(isolate, context, exports, "fstat", Fstat, none);
+  Export(isolate, context, exports, "allocate", Allocate, none);
+  Export(isolate, context, exports, "punchHole", PunchHole, none);
+  Export(isolate, context, exports, "sealShrink", SealShrink, none);
+  Export(isolate, context, exports, "close", Close, none);
+  Export(isolate, context, exports, "mapShared", MapShared, none);
+  Export(isolate, context, exports, "mkfifo", Mkfifo, none);
+  Export(isolate, context, exports, "gettid", Gettid, none);
+  Export(isolate, context, exports, "futexWait", FutexWait, none);
+  Export(isolate, context, exports, "futexWake", FutexWakeJs, none);
+  Export(isolate, context, exports, "asyncWaitInit", AsyncWaitInit, waiter);
+  Export(isolate, context, exports, "asyncWait", AsyncWait, waiter);
+  Export(isolate, context, exports, "asyncCancel", AsyncCancel, waiter);
+  Export(isolate, context, exports, "doorbellOpen", DoorbellOpen, bell);
+  Export(isolate, context, exports, "doorbellRef", DoorbellRef, bell);
+  Export(isolate, context, exports, "doorbellRing", DoorbellRing, bell);
 }

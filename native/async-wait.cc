@@ -478,7 +478,7 @@ class Environment {
 };
 
 Environment* GetEnvironment(const Args& args) {
-  return static_cast<Environment*>(args.Data().As<v8::External>()->Value());
+  return static_cast<Environment*>(UnwrapState(args.Data(), kAsyncWaitStateTag));
 }
 
 }  // namespace

@@ -340,7 +340,7 @@ class Bell {
 };
 
 Bell* GetBell(const Args& args) {
-  return static_cast<Bell*>(args.Data().As<v8::External>()->Value());
+  return static_cast<Bell*>(UnwrapState(args.Data(), kDoorbellStateTag));
 }
 
 }  // namespace

@@ -3,8 +3,8 @@
 // open(2) of a FIFO blocks until the other end is opened too; done through fs.open it would
 // hold a libuv thread-pool thread (4 by default) for as long as that takes, stalling every
 // other fs call of the process. So the descriptor is opened with O_NONBLOCK, which never
-// blocks, and handed to net.Socket, which libuv drives as a pipe through epoll: reads and
-// writes wait on the event loop, not on a thread.
+// blocks, and handed to a FifoStream (a net.Socket, fifo-stream.ts), which libuv drives as a
+// pipe through epoll: reads and writes wait on the event loop, not on a thread.
 //
 // - 'w' with no reader: open(O_WRONLY | O_NONBLOCK) fails with ENXIO. With `nonblock` that
 //   is the answer; otherwise the open is retried on a timer with a bounded backoff until a
@@ -15,10 +15,10 @@
 //   once instead. With `keepOpen` the stream also holds a write end of its own, so the
 //   writers leaving never ends it: it reads writer after writer until destroy().
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { IpcError, systemError } from '../core/errors.ts';
 import { abortError } from '../core/wait.ts';
+import { FifoStream } from './fifo-stream.ts';
 import { invalidType, validateBoolean, validateObject, validateSignal, validateString } from '../core/validate.ts';
 
 export interface OpenFifoOptions {
@@ -103,7 +103,7 @@ function openReader(path: string, nonblock: boolean, keepOpen: boolean): Readabl
     closeSync(fd);
     throw error;
   }
-  const socket = wrap(fd, 'r', () => {
+  const socket = wrap(fd, 'r', path, () => {
     if (ownWriter !== undefined) closeSync(ownWriter);
   });
   if (ownWriter !== undefined) {
@@ -118,15 +118,9 @@ function openReader(path: string, nonblock: boolean, keepOpen: boolean): Readabl
 }
 
 /** The stream over `fd`, which it owns from here; when it cannot be made, `fd` is closed and `cleanUp` runs. */
-function wrap(fd: number, mode: 'r' | 'w', cleanUp: () => void): Socket {
+function wrap(fd: number, mode: 'r' | 'w', path: string, cleanUp: () => void): FifoStream {
   try {
-    const socket = new Socket({ fd, readable: mode === 'r', writable: mode === 'w' });
-    // A write(2) of up to PIPE_BUF bytes is atomic, but a Socket hands the chunks queued
-    // behind a full FIFO to one writev(2): one large write the kernel may split anywhere,
-    // letting another writer's bytes in between two chunks, or inside one. Without _writev
-    // the stream issues one write(2) per write() call, so each chunk keeps its atomicity.
-    if (mode === 'w') socket._writev = undefined;
-    return socket;
+    return new FifoStream(fd, mode, path, undefined);
   } catch (error) {
     closeSync(fd);
     cleanUp();
@@ -149,7 +143,7 @@ async function openWriter(path: string, nonblock: boolean, signal: AbortSignal |
   let delayMs = FIRST_RETRY_MS;
   for (;;) {
     try {
-      return wrap(openFifoFd(path, constants.O_WRONLY), 'w', () => undefined);
+      return wrap(openFifoFd(path, constants.O_WRONLY), 'w', path, () => undefined);
     } catch (error) {
       if (nonblock || !(error instanceof IpcError) || error.code !== 'ENXIO') throw error;
     }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { test } from 'node:test';
 import { mkfifo, openFifo } from '../../src/index.ts';
 import { abortError, ipcError, rangeError, typeError } from '../support/errors.ts';
@@ -150,14 +150,30 @@ test('ends waiting for their peers hold no thread-pool thread: 8 readFile calls 
   for (const read of reading) void read.catch(() => undefined);
 });
 
-test('writing after the reader has gone fails the stream with EPIPE', { timeout: TIMEOUT_MS }, async () => {
+/** Resolves with the error the stream emits. */
+function nextError(stream: Readable | Writable): Promise<unknown> {
+  return new Promise((resolve) => stream.once('error', resolve));
+}
+
+/** Checks `error` is the IpcError `code` for the FIFO at `path`, with Node's own error as its cause. */
+function assertFifoError(error: unknown, code: string, path: string): void {
+  ipcError(code)(error);
+  const { message, cause } = error as Error;
+  assert.ok(message.includes(path), `the message names the FIFO: ${message}`);
+  assert.equal((cause as { code?: unknown } | undefined)?.code, code, 'cause is the original error');
+}
+
+test('writing after the reader has gone fails the stream with IpcError EPIPE naming the FIFO', { timeout: TIMEOUT_MS }, async () => {
   const path = newFifo();
   const reader = await openFifo(path, 'r');
   const writer = await openFifo(path, 'w');
   const readerClosed = new Promise((resolve) => reader.once('close', resolve));
   reader.destroy();
   await readerClosed;
-  const failed = new Promise<unknown>((resolve) => writer.once('error', resolve));
-  writer.write('nobody reads this');
-  assert.equal((await failed as { code?: unknown }).code, 'EPIPE');
+  const failed = nextError(writer);
+  const written = new Promise<unknown>((resolve) => writer.write('nobody reads this', resolve));
+  assertFifoError(await failed, 'EPIPE', path);
+  // The write's own callback and for-await style consumers see the same error.
+  assertFifoError(await written, 'EPIPE', path);
+  assertFifoError(writer.errored, 'EPIPE', path);
 });

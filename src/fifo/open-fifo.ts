@@ -18,8 +18,9 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'n
 import type { Readable, Writable } from 'node:stream';
 import { IpcError, systemError } from '../core/errors.ts';
 import { abortError } from '../core/wait.ts';
+import { validateFifoPath } from './fifo-path.ts';
 import { FifoStream } from './fifo-stream.ts';
-import { invalidType, validateBoolean, validateObject, validateSignal, validateString } from '../core/validate.ts';
+import { invalidType, validateBoolean, validateObject, validateSignal } from '../core/validate.ts';
 
 export interface OpenFifoOptions {
   /**
@@ -42,7 +43,7 @@ const PROBE_BYTES = 64 * 1024;
 export function openFifo(path: string, mode: 'r', options?: OpenFifoOptions): Promise<Readable>;
 export function openFifo(path: string, mode: 'w', options?: OpenFifoOptions): Promise<Writable>;
 export async function openFifo(path: string, mode: 'r' | 'w', options?: OpenFifoOptions): Promise<Readable | Writable> {
-  validateString(path, 'path');
+  validateFifoPath(path);
   if (mode !== 'r' && mode !== 'w') throw invalidType('mode', "'r' or 'w'", mode);
   const given = validateObject<OpenFifoOptions>(options, 'options');
   const nonblock = given.nonblock === undefined ? false : validateBoolean(given.nonblock, 'options.nonblock');

@@ -67,6 +67,17 @@ test('openFifo rejects bad arguments and files that are not FIFOs', async () => 
   await assert.rejects(openFifo(directory, 'w'), ipcError('EINVAL'));
 });
 
+test('a path with a NUL byte is refused alike by mkfifo, openFifo and fs: TypeError ERR_INVALID_ARG_VALUE', async () => {
+  const path = join(directory, 'cut\0short');
+  const invalidValue = { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' };
+  assert.throws(() => statSync(path), invalidValue);
+  assert.throws(() => mkfifo(path), invalidValue);
+  await assert.rejects(openFifo(path, 'r'), invalidValue);
+  await assert.rejects(openFifo(path, 'w', { nonblock: true }), invalidValue);
+  // Nothing was made under the name the NUL would have cut it to.
+  assert.throws(() => statSync(join(directory, 'cut')), { code: 'ENOENT' });
+});
+
 test('a nonblocking open for writing with no reader is ENXIO', { timeout: TIMEOUT_MS }, async () => {
   await assert.rejects(openFifo(newFifo(), 'w', { nonblock: true }), ipcError('ENXIO'));
 });

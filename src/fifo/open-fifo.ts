@@ -26,11 +26,15 @@ export interface OpenFifoOptions {
   /**
    * 'w': fail with ENXIO instead of waiting when no reader has the FIFO open.
    * 'r': end at once when no writer has it open, instead of waiting for the first.
+   * With `keepOpen`: EINVAL (that reader never ends).
    */
   nonblock?: boolean;
   /** Aborts an open that waits for a reader (AbortError). */
   signal?: AbortSignal;
-  /** 'r' only: stay open when writers leave, reading the next one, until destroy(). */
+  /**
+   * 'r' only: stay open when writers leave, reading the next one, until destroy().
+   * For 'w', or with `nonblock`: EINVAL.
+   */
   keepOpen?: boolean;
 }
 
@@ -49,7 +53,10 @@ export async function openFifo(path: string, mode: 'r' | 'w', options?: OpenFifo
   const nonblock = given.nonblock === undefined ? false : validateBoolean(given.nonblock, 'options.nonblock');
   const keepOpen = given.keepOpen === undefined ? false : validateBoolean(given.keepOpen, 'options.keepOpen');
   const signal = validateSignal(given.signal, 'options.signal');
-  if (keepOpen && mode === 'w') throw invalidType('options.keepOpen', "false for mode 'w'", keepOpen);
+  // A writer has no end of file to keep away, and a reader that never ends cannot also end
+  // at once when no writer is there: such options contradict each other (EINVAL).
+  if (keepOpen && mode === 'w') throw new IpcError('EINVAL', `open FIFO ${path}: keepOpen is for readers only`);
+  if (keepOpen && nonblock) throw new IpcError('EINVAL', `open FIFO ${path}: keepOpen and nonblock contradict each other`);
   if (signal?.aborted) throw abortError(signal);
   return mode === 'r' ? openReader(path, nonblock, keepOpen) : openWriter(path, nonblock, signal);
 }

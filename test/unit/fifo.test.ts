@@ -58,7 +58,6 @@ test('openFifo rejects bad arguments and files that are not FIFOs', async () => 
   const path = newFifo();
   await assert.rejects(openFifo(path, 'x' as 'r'), typeError);
   await assert.rejects(openFifo(path, 'r', { nonblock: 1 as unknown as boolean }), typeError);
-  await assert.rejects(openFifo(path, 'w', { keepOpen: true }), typeError);
   const regular = join(directory, 'regular');
   writeFileSync(regular, 'x');
   await assert.rejects(openFifo(regular, 'r'), ipcError('EINVAL'));
@@ -76,6 +75,21 @@ test('a path with a NUL byte is refused alike by mkfifo, openFifo and fs: TypeEr
   await assert.rejects(openFifo(path, 'w', { nonblock: true }), invalidValue);
   // Nothing was made under the name the NUL would have cut it to.
   assert.throws(() => statSync(join(directory, 'cut')), { code: 'ENOENT' });
+});
+
+test('options that contradict each other or the mode are EINVAL, and open nothing', async () => {
+  const path = newFifo();
+  // A writer has no end of file to keep away; a reader that never ends cannot end at once.
+  await assert.rejects(openFifo(path, 'w', { keepOpen: true }), ipcError('EINVAL'));
+  await assert.rejects(openFifo(path, 'w', { keepOpen: true, nonblock: true }), ipcError('EINVAL'));
+  await assert.rejects(openFifo(path, 'r', { keepOpen: true, nonblock: true }), ipcError('EINVAL'));
+  // Nothing holds the FIFO open for reading.
+  await assert.rejects(openFifo(path, 'w', { nonblock: true }), ipcError('ENXIO'));
+  // Leaving an option at its default contradicts nothing.
+  const reader = await openFifo(path, 'r', { keepOpen: true, nonblock: false });
+  const writer = await openFifo(path, 'w', { keepOpen: false, nonblock: true });
+  writer.destroy();
+  reader.destroy();
 });
 
 test('a nonblocking open for writing with no reader is ENXIO', { timeout: TIMEOUT_MS }, async () => {

@@ -14,6 +14,8 @@
 //   when the last writer closes. With `nonblock`, a FIFO without a writer at open ends at
 //   once instead. With `keepOpen` the stream also holds a write end of its own, so the
 //   writers leaving never ends it: it reads writer after writer until destroy().
+// - `signal` ends either stream, at any point after the open too: destroyed with an
+//   AbortError, its descriptors closed.
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { IpcError, systemError } from '../core/errors.ts';
@@ -29,7 +31,11 @@ export interface OpenFifoOptions {
    * With `keepOpen`: EINVAL (that reader never ends).
    */
   nonblock?: boolean;
-  /** Aborts an open that waits for a reader (AbortError). */
+  /**
+   * Aborts an open that waits for a reader (AbortError), and once open ends the stream: it
+   * is destroyed with an AbortError and its descriptors are closed, whether it waits for
+   * the other end, reads or writes.
+   */
   signal?: AbortSignal;
   /**
    * 'r' only: stay open when writers leave, reading the next one, until destroy().
@@ -58,7 +64,7 @@ export async function openFifo(path: string, mode: 'r' | 'w', options?: OpenFifo
   if (keepOpen && mode === 'w') throw new IpcError('EINVAL', `open FIFO ${path}: keepOpen is for readers only`);
   if (keepOpen && nonblock) throw new IpcError('EINVAL', `open FIFO ${path}: keepOpen and nonblock contradict each other`);
   if (signal?.aborted) throw abortError(signal);
-  return mode === 'r' ? openReader(path, nonblock, keepOpen) : openWriter(path, nonblock, signal);
+  return mode === 'r' ? openReader(path, nonblock, keepOpen, signal) : openWriter(path, nonblock, signal);
 }
 
 function openNonblocking(path: string, flags: number): number {
@@ -93,7 +99,7 @@ function openFifoFd(path: string, flags: number): number {
   return fd;
 }
 
-function openReader(path: string, nonblock: boolean, keepOpen: boolean): Readable {
+function openReader(path: string, nonblock: boolean, keepOpen: boolean, signal: AbortSignal | undefined): Readable {
   const fd = openFifoFd(path, constants.O_RDONLY);
   let ownWriter: number | undefined;
   let probed: Buffer | null = null;
@@ -111,7 +117,7 @@ function openReader(path: string, nonblock: boolean, keepOpen: boolean): Readabl
     closeSync(fd);
     throw error;
   }
-  const socket = wrap(fd, 'r', path, () => {
+  const socket = wrap(fd, 'r', path, signal, () => {
     if (ownWriter !== undefined) closeSync(ownWriter);
   });
   if (ownWriter !== undefined) {
@@ -126,9 +132,9 @@ function openReader(path: string, nonblock: boolean, keepOpen: boolean): Readabl
 }
 
 /** The stream over `fd`, which it owns from here; when it cannot be made, `fd` is closed and `cleanUp` runs. */
-function wrap(fd: number, mode: 'r' | 'w', path: string, cleanUp: () => void): FifoStream {
+function wrap(fd: number, mode: 'r' | 'w', path: string, signal: AbortSignal | undefined, cleanUp: () => void): FifoStream {
   try {
-    return new FifoStream(fd, mode, path, undefined);
+    return new FifoStream(fd, mode, path, signal);
   } catch (error) {
     closeSync(fd);
     cleanUp();
@@ -150,8 +156,10 @@ function probe(fd: number, path: string): Buffer | null {
 async function openWriter(path: string, nonblock: boolean, signal: AbortSignal | undefined): Promise<Writable> {
   let delayMs = FIRST_RETRY_MS;
   for (;;) {
+    // An abort between the timer and this attempt would find no listener left to hear it.
+    if (signal?.aborted) throw abortError(signal);
     try {
-      return wrap(openFifoFd(path, constants.O_WRONLY), 'w', path, () => undefined);
+      return wrap(openFifoFd(path, constants.O_WRONLY), 'w', path, signal, () => undefined);
     } catch (error) {
       if (nonblock || !(error instanceof IpcError) || error.code !== 'ENXIO') throw error;
     }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { statSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -31,6 +31,25 @@ async function readAll(stream: Readable): Promise<string> {
   let text = '';
   for await (const chunk of stream) text += String(chunk);
   return text;
+}
+
+/** An error's name and code, to compare with the shapes of test/support/errors.ts. */
+function pick(error: unknown): { name: unknown; code: unknown } {
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  return { name, code };
+}
+
+/** Resolves with the error the stream emits. */
+function nextError(stream: Readable | Writable): Promise<unknown> {
+  return new Promise((resolve) => stream.once('error', resolve));
+}
+
+/** Checks `error` is the IpcError `code` for the FIFO at `path`, with Node's own error as its cause. */
+function assertFifoError(error: unknown, code: string, path: string): void {
+  ipcError(code)(error);
+  const { message, cause } = error as Error;
+  assert.ok(message.includes(path), `the message names the FIFO: ${message}`);
+  assert.equal((cause as { code?: unknown } | undefined)?.code, code, 'cause is the original error');
 }
 
 /** Rejects when `promise` has not settled within `ms` (a hang fails instead of stalling). */
@@ -156,6 +175,64 @@ test('signal aborts an open that waits for a reader', { timeout: TIMEOUT_MS }, a
   await assert.rejects(openFifo(newFifo(), 'w', { signal: AbortSignal.abort() }), abortError);
 });
 
+/** The number of descriptors this process has open. */
+function openDescriptors(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** Aborts `controller` and resolves with the error `stream` is destroyed with, once it has closed. */
+async function abortAndClose(stream: Readable | Writable, controller: AbortController): Promise<unknown> {
+  const failed = nextError(stream);
+  const closed = new Promise((resolve) => stream.once('close', resolve));
+  controller.abort();
+  const error = await failed;
+  await closed;
+  return error;
+}
+
+test("a reader's signal destroys it with an AbortError, waiting for a writer or reading, and closes its descriptors", { timeout: TIMEOUT_MS }, async () => {
+  const before = openDescriptors();
+  for (const keepOpen of [false, true]) {
+    // Waiting for a first writer.
+    const path = newFifo();
+    const controller = new AbortController();
+    const reader = await openFifo(path, 'r', { signal: controller.signal, keepOpen });
+    reader.resume();
+    assert.deepEqual(abortError, pick(await abortAndClose(reader, controller)));
+    // Nothing has the FIFO open for reading any more (keepOpen's own write end went too).
+    await assert.rejects(openFifo(path, 'w', { nonblock: true }), ipcError('ENXIO'));
+    assert.equal(openDescriptors(), before);
+  }
+  // Reading: a writer is there and has written.
+  const path = newFifo();
+  const controller = new AbortController();
+  const reader = await openFifo(path, 'r', { signal: controller.signal });
+  const writer = await openFifo(path, 'w');
+  const chunk = nextChunk(reader);
+  writer.write('some');
+  assert.equal(await chunk, 'some');
+  reader.resume();
+  assert.deepEqual(abortError, pick(await abortAndClose(reader, controller)));
+  const broken = nextError(writer);
+  writer.write('more');
+  ipcError('EPIPE')(await broken);
+  assert.equal(openDescriptors(), before);
+});
+
+test("a writer's signal destroys it with an AbortError once open, and closes its descriptor", { timeout: TIMEOUT_MS }, async () => {
+  const before = openDescriptors();
+  const path = newFifo();
+  const reader = await openFifo(path, 'r');
+  const controller = new AbortController();
+  const writer = await openFifo(path, 'w', { signal: controller.signal });
+  const text = readAll(reader);
+  await new Promise<void>((resolve) => writer.write('before the abort', () => resolve()));
+  assert.deepEqual(abortError, pick(await abortAndClose(writer, controller)));
+  // The only writer has gone: the reader reads what it wrote, then end of file.
+  assert.equal(await text, 'before the abort');
+  assert.equal(openDescriptors(), before);
+});
+
 test('ends waiting for their peers hold no thread-pool thread: 8 readFile calls finish meanwhile', { timeout: TIMEOUT_MS }, async () => {
   const file = join(directory, 'plain');
   writeFileSync(file, 'plain bytes');
@@ -174,19 +251,6 @@ test('ends waiting for their peers hold no thread-pool thread: 8 readFile calls 
   for (const writer of writers) await assert.rejects(writer, abortError);
   for (const read of reading) void read.catch(() => undefined);
 });
-
-/** Resolves with the error the stream emits. */
-function nextError(stream: Readable | Writable): Promise<unknown> {
-  return new Promise((resolve) => stream.once('error', resolve));
-}
-
-/** Checks `error` is the IpcError `code` for the FIFO at `path`, with Node's own error as its cause. */
-function assertFifoError(error: unknown, code: string, path: string): void {
-  ipcError(code)(error);
-  const { message, cause } = error as Error;
-  assert.ok(message.includes(path), `the message names the FIFO: ${message}`);
-  assert.equal((cause as { code?: unknown } | undefined)?.code, code, 'cause is the original error');
-}
 
 test('writing after the reader has gone fails the stream with IpcError EPIPE naming the FIFO', { timeout: TIMEOUT_MS }, async () => {
   const path = newFifo();

@@ -39,7 +39,8 @@ export interface OpenFifoOptions {
   signal?: AbortSignal;
   /**
    * 'r' only: stay open when writers leave, reading the next one, until destroy().
-   * For 'w', or with `nonblock`: EINVAL.
+   * The stream holds a write end of its own, so it needs write permission on the FIFO
+   * (EACCES without). For 'w', or with `nonblock`: EINVAL.
    */
   keepOpen?: boolean;
 }
@@ -67,11 +68,11 @@ export async function openFifo(path: string, mode: 'r' | 'w', options?: OpenFifo
   return mode === 'r' ? openReader(path, nonblock, keepOpen, signal) : openWriter(path, nonblock, signal);
 }
 
-function openNonblocking(path: string, flags: number): number {
+function openNonblocking(path: string, flags: number, purpose?: string): number {
   try {
     return openSync(path, flags | constants.O_NONBLOCK);
   } catch (error) {
-    throw systemError(error, `open FIFO ${path}`);
+    throw systemError(error, `open FIFO ${path}${purpose === undefined ? '' : ` ${purpose}`}`);
   }
 }
 
@@ -106,8 +107,9 @@ function openReader(path: string, nonblock: boolean, keepOpen: boolean, signal: 
   try {
     if (keepOpen) {
       // Succeeds at once: this process is a reader now. While it is open the FIFO always
-      // has a writer, so the kernel never reports end of file to this reader.
-      ownWriter = openNonblocking(path, constants.O_WRONLY);
+      // has a writer, so the kernel never reports end of file to this reader. It needs
+      // write permission on the FIFO, which a reader alone does not.
+      ownWriter = openNonblocking(path, constants.O_WRONLY, 'for keepOpen (a write end of its own)');
     } else if (nonblock) {
       // read(2) of an empty FIFO says 0 (end of file) when no writer has it open, EAGAIN
       // when one has but wrote nothing yet.

@@ -3,7 +3,8 @@
 // - each write() is one write(2), keeping the atomicity of writes of up to PIPE_BUF bytes;
 // - every error it reports for the FIFO itself (a write with no reader left: EPIPE) is an
 //   IpcError naming the path, its `cause` Node's own error: on 'error', in the callbacks of
-//   write() and end(), and as `errored` (what for-await and pipeline() see);
+//   write() and end(), and as `errored` (what for-await and pipeline() see). Errors from
+//   elsewhere that end it (a failed stream of the same pipeline) pass as they are;
 // - a `signal` destroys it with an AbortError, which closes the descriptor.
 import { Socket } from 'node:net';
 import { getSystemErrorMap } from 'node:util';
@@ -43,9 +44,11 @@ export class FifoStream extends Socket {
     super._final((error?: Error | null) => callback(this.#translate(error)));
   }
 
-  // Read errors, and errors handed to destroy() from outside, arrive here.
+  // A failed read(2) arrives here as Node's error for the handle: `read <code>`, with only
+  // errno, code and syscall. Any other error is someone else's (pipeline() destroys every
+  // stream of a chain with the error of the one that failed) and passes as it is.
   override destroy(error?: Error | null): this {
-    return super.destroy(this.#translate(error) ?? undefined);
+    return super.destroy((this.readable && isHandleReadError(error) ? this.#translate(error) : error) ?? undefined);
   }
 
   /** An error with an errno code as the IpcError for this FIFO; anything else (AbortError, Node's stream errors) as it is. */
@@ -61,4 +64,11 @@ export class FifoStream extends Socket {
       syscall: typeof syscall === 'string' ? syscall : undefined,
     });
   }
+}
+
+function isHandleReadError(error: Error | null | undefined): error is Error {
+  if (error == null) return false;
+  const { code, syscall } = error as { code?: unknown; syscall?: unknown };
+  const own = Object.keys(error).sort().join(' ');
+  return syscall === 'read' && error.message === `read ${String(code)}` && own === 'code errno syscall';
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
-import { mkfifo, openFifo } from '../../src/index.ts';
+import { IpcError, mkfifo, openFifo } from '../../src/index.ts';
 import { abortError, ipcError, rangeError, typeError } from '../support/errors.ts';
 import { useFifoDirectory } from '../support/fifo-directory.ts';
 import { useNamespace } from '../support/namespace.ts';
@@ -173,6 +174,34 @@ test('signal aborts an open that waits for a reader', { timeout: TIMEOUT_MS }, a
   setImmediate(() => controller.abort());
   await assert.rejects(opening, abortError);
   await assert.rejects(openFifo(newFifo(), 'w', { signal: AbortSignal.abort() }), abortError);
+});
+
+test("an error from elsewhere that ends a FIFO's stream is passed on as it is, not as the FIFO's", { timeout: TIMEOUT_MS }, async () => {
+  const path = newFifo();
+  const reader = await openFifo(path, 'r');
+  const writer = await openFifo(path, 'w');
+  // pipeline() destroys every stream of the chain with the error of the one that failed:
+  // here a file that is not there, whose ENOENT is no failure of the FIFO.
+  const missing = createReadStream(join(directory, 'not-there'));
+  const piping = pipeline(missing, writer);
+  const failure = await piping.then(() => assert.fail('the pipeline succeeded'), (error: unknown) => error);
+  assert.equal((failure as { code?: unknown }).code, 'ENOENT');
+  assert.ok(!(failure instanceof IpcError), 'the file\'s own error');
+  assert.equal(writer.errored, failure);
+  const own = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read', path: 'elsewhere' });
+  const failed = nextError(reader);
+  reader.destroy(own);
+  assert.equal(await failed, own);
+});
+
+test("a failed read of the FIFO is an IpcError naming it", { timeout: TIMEOUT_MS }, async () => {
+  // A FIFO's read(2) hardly fails; this is the error, as Node makes it for the descriptor,
+  // that the stream would be destroyed with.
+  const path = newFifo();
+  const reader = await openFifo(path, 'r');
+  const failed = nextError(reader);
+  reader.destroy(Object.assign(new Error('read EIO'), { errno: -5, code: 'EIO', syscall: 'read' }));
+  assertFifoError(await failed, 'EIO', path);
 });
 
 /** The number of descriptors this process has open. */

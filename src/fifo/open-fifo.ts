@@ -20,9 +20,9 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'n
 import type { Readable, Writable } from 'node:stream';
 import { IpcError, systemError } from '../core/errors.ts';
 import { abortError } from '../core/wait.ts';
+import { invalidType, validateBoolean, validateObject, validateSignal } from '../core/validate.ts';
 import { validateFifoPath } from './fifo-path.ts';
 import { FifoStream } from './fifo-stream.ts';
-import { invalidType, validateBoolean, validateObject, validateSignal } from '../core/validate.ts';
 
 export interface OpenFifoOptions {
   /**

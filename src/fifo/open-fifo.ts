@@ -3,8 +3,8 @@
 // open(2) of a FIFO blocks until the other end is opened too; done through fs.open it would
 // hold a libuv thread-pool thread (4 by default) for as long as that takes, stalling every
 // other fs call of the process. So the descriptor is opened with O_NONBLOCK, which never
-// blocks, and handed to net.Socket, which libuv drives as a pipe through epoll: reads and
-// writes wait on the event loop, not on a thread.
+// blocks, and handed to a FifoStream (a net.Socket, fifo-stream.ts), which libuv drives as a
+// pipe through epoll: reads and writes wait on the event loop, not on a thread.
 //
 // - 'w' with no reader: open(O_WRONLY | O_NONBLOCK) fails with ENXIO. With `nonblock` that
 //   is the answer; otherwise the open is retried on a timer with a bounded backoff until a
@@ -14,22 +14,34 @@
 //   when the last writer closes. With `nonblock`, a FIFO without a writer at open ends at
 //   once instead. With `keepOpen` the stream also holds a write end of its own, so the
 //   writers leaving never ends it: it reads writer after writer until destroy().
+// - `signal` ends either stream, at any point after the open too: destroyed with an
+//   AbortError, its descriptors closed.
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { IpcError, systemError } from '../core/errors.ts';
 import { abortError } from '../core/wait.ts';
-import { invalidType, validateBoolean, validateObject, validateSignal, validateString } from '../core/validate.ts';
+import { invalidType, validateBoolean, validateObject, validateSignal } from '../core/validate.ts';
+import { validateFifoPath } from './fifo-path.ts';
+import { FifoStream } from './fifo-stream.ts';
 
 export interface OpenFifoOptions {
   /**
    * 'w': fail with ENXIO instead of waiting when no reader has the FIFO open.
    * 'r': end at once when no writer has it open, instead of waiting for the first.
+   * With `keepOpen`: EINVAL (that reader never ends).
    */
   nonblock?: boolean;
-  /** Aborts an open that waits for a reader (AbortError). */
+  /**
+   * Aborts an open that waits for a reader (AbortError), and once open ends the stream: it
+   * is destroyed with an AbortError and its descriptors are closed, whether it waits for
+   * the other end, reads or writes.
+   */
   signal?: AbortSignal;
-  /** 'r' only: stay open when writers leave, reading the next one, until destroy(). */
+  /**
+   * 'r' only: stay open when writers leave, reading the next one, until destroy().
+   * The stream holds a write end of its own, so it needs write permission on the FIFO
+   * (EACCES without). For 'w', or with `nonblock`: EINVAL.
+   */
   keepOpen?: boolean;
 }
 
@@ -42,22 +54,25 @@ const PROBE_BYTES = 64 * 1024;
 export function openFifo(path: string, mode: 'r', options?: OpenFifoOptions): Promise<Readable>;
 export function openFifo(path: string, mode: 'w', options?: OpenFifoOptions): Promise<Writable>;
 export async function openFifo(path: string, mode: 'r' | 'w', options?: OpenFifoOptions): Promise<Readable | Writable> {
-  validateString(path, 'path');
+  validateFifoPath(path);
   if (mode !== 'r' && mode !== 'w') throw invalidType('mode', "'r' or 'w'", mode);
   const given = validateObject<OpenFifoOptions>(options, 'options');
   const nonblock = given.nonblock === undefined ? false : validateBoolean(given.nonblock, 'options.nonblock');
   const keepOpen = given.keepOpen === undefined ? false : validateBoolean(given.keepOpen, 'options.keepOpen');
   const signal = validateSignal(given.signal, 'options.signal');
-  if (keepOpen && mode === 'w') throw invalidType('options.keepOpen', "false for mode 'w'", keepOpen);
+  // A writer has no end of file to keep away, and a reader that never ends cannot also end
+  // at once when no writer is there: such options contradict each other (EINVAL).
+  if (keepOpen && mode === 'w') throw new IpcError('EINVAL', `open FIFO ${path}: keepOpen is for readers only`);
+  if (keepOpen && nonblock) throw new IpcError('EINVAL', `open FIFO ${path}: keepOpen and nonblock contradict each other`);
   if (signal?.aborted) throw abortError(signal);
-  return mode === 'r' ? openReader(path, nonblock, keepOpen) : openWriter(path, nonblock, signal);
+  return mode === 'r' ? openReader(path, nonblock, keepOpen, signal) : openWriter(path, nonblock, signal);
 }
 
-function openNonblocking(path: string, flags: number): number {
+function openNonblocking(path: string, flags: number, purpose?: string): number {
   try {
     return openSync(path, flags | constants.O_NONBLOCK);
   } catch (error) {
-    throw systemError(error, `open FIFO ${path}`);
+    throw systemError(error, `open FIFO ${path}${purpose === undefined ? '' : ` ${purpose}`}`);
   }
 }
 
@@ -85,15 +100,16 @@ function openFifoFd(path: string, flags: number): number {
   return fd;
 }
 
-function openReader(path: string, nonblock: boolean, keepOpen: boolean): Readable {
+function openReader(path: string, nonblock: boolean, keepOpen: boolean, signal: AbortSignal | undefined): Readable {
   const fd = openFifoFd(path, constants.O_RDONLY);
   let ownWriter: number | undefined;
   let probed: Buffer | null = null;
   try {
     if (keepOpen) {
       // Succeeds at once: this process is a reader now. While it is open the FIFO always
-      // has a writer, so the kernel never reports end of file to this reader.
-      ownWriter = openNonblocking(path, constants.O_WRONLY);
+      // has a writer, so the kernel never reports end of file to this reader. It needs
+      // write permission on the FIFO, which a reader alone does not.
+      ownWriter = openNonblocking(path, constants.O_WRONLY, 'for keepOpen (a write end of its own)');
     } else if (nonblock) {
       // read(2) of an empty FIFO says 0 (end of file) when no writer has it open, EAGAIN
       // when one has but wrote nothing yet.
@@ -103,7 +119,7 @@ function openReader(path: string, nonblock: boolean, keepOpen: boolean): Readabl
     closeSync(fd);
     throw error;
   }
-  const socket = wrap(fd, 'r', () => {
+  const socket = wrap(fd, 'r', path, signal, () => {
     if (ownWriter !== undefined) closeSync(ownWriter);
   });
   if (ownWriter !== undefined) {
@@ -118,15 +134,9 @@ function openReader(path: string, nonblock: boolean, keepOpen: boolean): Readabl
 }
 
 /** The stream over `fd`, which it owns from here; when it cannot be made, `fd` is closed and `cleanUp` runs. */
-function wrap(fd: number, mode: 'r' | 'w', cleanUp: () => void): Socket {
+function wrap(fd: number, mode: 'r' | 'w', path: string, signal: AbortSignal | undefined, cleanUp: () => void): FifoStream {
   try {
-    const socket = new Socket({ fd, readable: mode === 'r', writable: mode === 'w' });
-    // A write(2) of up to PIPE_BUF bytes is atomic, but a Socket hands the chunks queued
-    // behind a full FIFO to one writev(2): one large write the kernel may split anywhere,
-    // letting another writer's bytes in between two chunks, or inside one. Without _writev
-    // the stream issues one write(2) per write() call, so each chunk keeps its atomicity.
-    if (mode === 'w') socket._writev = undefined;
-    return socket;
+    return new FifoStream(fd, mode, path, signal);
   } catch (error) {
     closeSync(fd);
     cleanUp();
@@ -148,8 +158,10 @@ function probe(fd: number, path: string): Buffer | null {
 async function openWriter(path: string, nonblock: boolean, signal: AbortSignal | undefined): Promise<Writable> {
   let delayMs = FIRST_RETRY_MS;
   for (;;) {
+    // An abort between the timer and this attempt would find no listener left to hear it.
+    if (signal?.aborted) throw abortError(signal);
     try {
-      return wrap(openFifoFd(path, constants.O_WRONLY), 'w', () => undefined);
+      return wrap(openFifoFd(path, constants.O_WRONLY), 'w', path, signal, () => undefined);
     } catch (error) {
       if (nonblock || !(error instanceof IpcError) || error.code !== 'ENXIO') throw error;
     }

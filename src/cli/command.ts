@@ -11,6 +11,8 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 /** The command failed with ETIMEDOUT: what it waited for did not happen in time. */
 export const EXIT_TIMEOUT = 124;
+/** SIGINT or SIGTERM ended the command, after it cleaned up (128 + SIGINT's number, as a shell reports it). */
+export const EXIT_INTERRUPTED = 130;
 
 /** The option every command takes: on failure, the stack trace too. */
 export const DEBUG_OPTION = '--debug';

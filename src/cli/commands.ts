@@ -3,7 +3,9 @@
 import { bench } from './bench.ts';
 import type { Command } from './command.ts';
 import { ls } from './ls.ts';
+import { recv } from './recv.ts';
 import { rm } from './rm.ts';
+import { send } from './send.ts';
 import { stat } from './stat.ts';
 
-export const COMMANDS: readonly Command[] = [ls, stat, rm, bench];
+export const COMMANDS: readonly Command[] = [ls, stat, rm, send, recv, bench];

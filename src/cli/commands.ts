@@ -5,5 +5,6 @@ import type { Command } from './command.ts';
 import { ls } from './ls.ts';
 import { rm } from './rm.ts';
 import { stat } from './stat.ts';
+import { top } from './top.ts';
 
-export const COMMANDS: readonly Command[] = [ls, stat, rm, bench];
+export const COMMANDS: readonly Command[] = [ls, stat, rm, top, bench];

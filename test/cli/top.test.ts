@@ -4,17 +4,20 @@
 // receives, the sort key, and the terminal restored when top quits on q or ends on SIGTERM.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ReadStream, WriteStream } from 'node:tty';
 import { promisify } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import { Mailbox, SharedMemory } from '../../src/index.ts';
 import { listObjects } from '../../src/registry/index.ts';
 import { formatFrame } from '../../src/cli/top-frame.ts';
-import { rowsOf } from '../../src/cli/top-rows.ts';
+import { runLive } from '../../src/cli/top-live.ts';
+import { rowsOf, type Sample } from '../../src/cli/top-rows.ts';
 import { startPeer, type Peer } from '../helpers/mailbox-client.ts';
 import { useNamespace } from '../support/namespace.ts';
 import { runCli } from './run-cli.ts';
@@ -144,6 +147,36 @@ test('a frame is cut to the width and height it is given: lines never wrap, rows
       box.close();
     }
   }
+});
+
+test('live top that fails in a frame gives the terminal back before the error reaches its caller', async () => {
+  // A terminal's two ends that record what is done to them.
+  const written: string[] = [];
+  const rawModes: boolean[] = [];
+  const output = Object.assign(new EventEmitter(), { columns: 120, rows: 30, write: (text: string) => written.push(text) > 0 });
+  const input = Object.assign(new EventEmitter(), {
+    setRawMode: (on: boolean) => rawModes.push(on),
+    setEncoding: () => undefined,
+    resume: () => undefined,
+    pause: () => undefined,
+  });
+  let samples = 0;
+  const sample = (): Sample => {
+    if (++samples === 2) throw new Error('the listing failed');
+    return { at: performance.now(), records: [] };
+  };
+  const signalListeners = process.listenerCount('SIGTERM');
+  await assert.rejects(
+    runLive({ namespace, sort: 'name', intervalMs: 100, sample }, output as unknown as WriteStream, input as unknown as ReadStream),
+    /the listing failed/,
+  );
+  assert.ok(written[0]!.startsWith('\x1b[?1049h\x1b[?25l'), 'the alternate screen was taken, the cursor hidden');
+  assert.ok(written.some((text) => text.includes('interproc top - namespace')), 'a frame was drawn');
+  assert.equal(written.at(-1), '\x1b[?25h\x1b[?1049l', 'the cursor shown, the alternate screen left, last');
+  assert.deepEqual(rawModes, [true, false]);
+  assert.equal(input.listenerCount('data'), 0);
+  assert.equal(output.listenerCount('resize'), 0);
+  assert.equal(process.listenerCount('SIGTERM'), signalListeners);
 });
 
 // ---- The live screen, in a real terminal ----

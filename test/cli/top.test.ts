@@ -40,7 +40,7 @@ interface FrameRow {
   status: string;
 }
 
-const ROW = /^(\S+) +(\S+) +(\[[#.]{10}\] +\d+%|unbounded|-) +(\S+) +(\S+) +(\S+) +(\S+) +(\S+) +(\S+) +(\d+ (?:alive|dead)|-) +(\S+)$/;
+const ROW = /^(\S+) +(\S+) +(\[[#.]{10}\] +<?\d+%|unbounded|-) +(\S+) +(\S+) +(\S+) +(\S+) +(\S+) +(\S+) +(\d+ (?:alive|dead)|-) +(\S+)$/;
 
 /** The rows of a frame's lines (from the heading on), by NAME. */
 function parseRows(lines: readonly string[]): Map<string, FrameRow> {
@@ -105,17 +105,23 @@ test('top --once prints one frame of the namespace with each object, its fill an
 
 test('top with stdout not a terminal and without --once prints one frame too; bad options are usage errors', async () => {
   const box = Mailbox.create('piped', { capacity: 4, codec: 'json' });
+  const roomy = Mailbox.create('roomy', { capacity: 1000, codec: 'json' });
   try {
     await box.send('x');
+    await roomy.send('x');
     const { code, stdout, stderr } = await runCli(['top', '--interval', '100']);
     assert.equal(code, 0, stderr);
     assert.ok(!stdout.includes('\x1b'), 'no escape codes');
-    const row = parseRows(stdout.split('\n')).get('piped');
-    assert.equal(row?.fill, '[###.......]  25%', stdout);
-    assert.equal(row.messages, '1');
+    const rows = parseRows(stdout.split('\n'));
+    assert.equal(rows.get('piped')?.fill, '[###.......]  25%', stdout);
+    assert.equal(rows.get('piped')?.messages, '1');
+    // One message of a thousand: a mark, and not "0%".
+    assert.equal(rows.get('roomy')?.fill, '[#.........]  <1%', stdout);
   } finally {
-    box.unlink();
-    box.close();
+    for (const mailbox of [box, roomy]) {
+      mailbox.unlink();
+      mailbox.close();
+    }
   }
   for (const args of [['--sort', 'size'], ['--interval', '99'], ['--interval', '1e3'], ['-n', namespace, '-A'], ['extra']]) {
     const { code, stdout, stderr } = await runCli(['top', '--once', ...args]);
@@ -208,11 +214,12 @@ after(async () => {
 /** A pane of 120 x 30 running sh in the checkout, in this file's namespace. */
 async function startPane(session: string): Promise<void> {
   tmuxStarted = true;
-  await tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '30', '-c', CHECKOUT, '-e', `INTERPROC_NAMESPACE=${namespace}`, '-e', 'PS1=$ ', 'sh');
+  await tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '30', '-c', CHECKOUT, '-e', `INTERPROC_NAMESPACE=${namespace}`, 'sh');
 }
 
+/** The lines of the pane's screen, a line the terminal wrapped joined again. */
 async function screen(session: string): Promise<string[]> {
-  return (await tmux('capture-pane', '-p', '-t', session)).split('\n');
+  return (await tmux('capture-pane', '-p', '-J', '-t', session)).split('\n');
 }
 
 /** What tmux knows of the pane: '#{alternate_on}' and such. */
@@ -245,14 +252,27 @@ async function ttySettings(session: string): Promise<string> {
 
 /**
  * Types a command line that runs top (its pid into `pidFile`) between two looks at the
- * terminal's settings, and says afterwards how top exited and whether the settings are
- * what they were before it.
+ * terminal's settings, and says afterwards, in one line, how top exited and whether the
+ * settings are what they were before it.
  */
 function typeTop(session: string, pidFile: string): Promise<string> {
   const command =
     `before=$(stty -g); sh -c 'echo $$ > ${pidFile}; exec node --import tsx src/cli/main.ts top'; ` +
-    `echo "top exited $?"; [ "$(stty -g)" = "$before" ] && echo "terminal settings restored"`;
+    `code=$?; [ "$(stty -g)" = "$before" ] && settings=restored || settings=changed; echo "top exited $code, terminal settings $settings"`;
   return tmux('send-keys', '-t', session, command, 'Enter');
+}
+
+/**
+ * What the command line of typeTop() said after top: its exit code, and whether the
+ * terminal's settings were as before; null while top runs. (A line may start with the
+ * shell's prompt, printed after keys typed ahead of it.)
+ */
+function afterTop(lines: readonly string[]): { exitCode: number; settingsRestored: boolean } | null {
+  for (const line of lines) {
+    const said = /(?:^|\s)top exited (\d+), terminal settings (restored|changed)$/.exec(line.trimEnd());
+    if (said !== null) return { exitCode: Number(said[1]), settingsRestored: said[2] === 'restored' };
+  }
+  return null;
 }
 
 function rate(text: string): number {
@@ -299,8 +319,8 @@ test('live top in a terminal shows the changing counts and rates, sorts on s, an
     assert.deepEqual(byFill, ['other', 'box']);
 
     await tmux('send-keys', '-t', 'quit', 'q');
-    const shell = await waitForScreen('quit', 'the shell again', (lines) => (lines.includes('terminal settings restored') ? lines : undefined));
-    assert.ok(shell.includes('top exited 0'), shell.join('\n'));
+    const shell = await waitForScreen('quit', 'the shell again', (lines) => (afterTop(lines) === null ? undefined : lines));
+    assert.deepEqual(afterTop(shell), { exitCode: 0, settingsRestored: true }, shell.join('\n'));
     // The shell's screen is back, with the command line typed before top ran, and no frame.
     assert.ok(shell.some((line) => line.includes('exec node --import tsx src/cli/main.ts top')));
     assert.ok(!shell.some((line) => line.startsWith('interproc top')));
@@ -327,8 +347,8 @@ test('live top ended by SIGTERM restores the terminal and exits 130', { skip: no
     assert.equal(await paneFormat('term', '#{alternate_on}'), '1');
 
     process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGTERM');
-    const shell = await waitForScreen('term', 'the shell again', (lines) => (lines.includes('terminal settings restored') ? lines : undefined));
-    assert.ok(shell.includes('top exited 130'), shell.join('\n'));
+    const shell = await waitForScreen('term', 'the shell again', (lines) => (afterTop(lines) === null ? undefined : lines));
+    assert.deepEqual(afterTop(shell), { exitCode: 130, settingsRestored: true }, shell.join('\n'));
     assert.equal(await paneFormat('term', '#{alternate_on} #{cursor_flag}'), '0 1');
   } finally {
     rmSync(directory, { recursive: true, force: true });

@@ -87,11 +87,13 @@ function cells(row: TopRow, withNamespace: boolean): string[] {
 
 /** `[###.......]  30%`; "unbounded" for a store without bounds; "-" for an object that is no store. */
 function fillText(row: TopRow): string {
-  if (row.fill === null) return row.record.store === null ? NONE : 'unbounded';
-  const percent = Math.round(row.fill * 100);
-  // A store that holds anything shows at least one mark, a store not quite full one gap.
-  const marks = row.fill === 0 ? 0 : Math.min(BAR_CELLS - (row.fill < 1 ? 1 : 0), Math.max(1, Math.round(row.fill * BAR_CELLS)));
-  return `[${'#'.repeat(marks)}${'.'.repeat(BAR_CELLS - marks)}] ${String(percent).padStart(3)}%`;
+  const fill = row.fill;
+  if (fill === null) return row.record.store === null ? NONE : 'unbounded';
+  // A store that holds anything shows at least one mark and more than 0%; one not quite
+  // full shows a gap and less than 100%.
+  const marks = fill === 0 ? 0 : Math.min(BAR_CELLS - (fill < 1 ? 1 : 0), Math.max(1, Math.round(fill * BAR_CELLS)));
+  const percent = fill === 0 ? '0%' : fill < 0.01 ? '<1%' : fill < 1 ? `${Math.min(99, Math.round(fill * 100))}%` : '100%';
+  return `[${'#'.repeat(marks)}${'.'.repeat(BAR_CELLS - marks)}] ${percent.padStart(4)}`;
 }
 
 /** Messages per second: "0", "2.5", "340", "12.3k", "1.2M"; "-" before there are two samples. */

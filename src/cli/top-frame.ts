@@ -85,10 +85,16 @@ function cells(row: TopRow, withNamespace: boolean): string[] {
   ];
 }
 
-/** `[###.......]  30%`; "unbounded" for a store without bounds; "-" for an object that is no store. */
+/**
+ * `[###.......]  30%`; "unbounded" for a store without bounds, "rendezvous" for one of zero
+ * capacity (it buffers nothing); "-" for an object that is no store.
+ */
 function fillText(row: TopRow): string {
   const fill = row.fill;
-  if (fill === null) return row.record.store === null ? NONE : 'unbounded';
+  if (fill === null) {
+    const store = row.record.store;
+    return store === null ? NONE : store.capacity === 0 ? 'rendezvous' : 'unbounded';
+  }
   // A store that holds anything shows at least one mark and more than 0%; one not quite
   // full shows a gap and less than 100%.
   const marks = fill === 0 ? 0 : Math.min(BAR_CELLS - (fill < 1 ? 1 : 0), Math.max(1, Math.round(fill * BAR_CELLS)));

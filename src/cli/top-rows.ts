@@ -14,7 +14,10 @@ export interface Sample {
 
 export interface TopRow {
   record: ObjectRecord;
-  /** How full the store is, 0 to 1: the fuller of messages/capacity and bytes/maxBytes; null when it has neither bound (or is no store). */
+  /**
+   * How full the store is, 0 to 1: the fuller of messages/capacity and bytes/maxBytes; null
+   * when it has neither bound, has a capacity of 0, or is no store.
+   */
   fill: number | null;
   /** Messages sent and received per second since the previous sample; null when that cannot be told. */
   sendRate: number | null;
@@ -68,9 +71,10 @@ function rate(change: number, seconds: number): number | null {
 
 function fillOf(record: ObjectRecord): number | null {
   const store = record.store;
-  if (store === null) return null;
-  // A zero-capacity store (a rendezvous) buffers nothing: "full" says nothing about it.
-  const byCount = store.capacity === null || store.capacity <= 0 ? null : store.messages / store.capacity;
+  // A zero-capacity store (a rendezvous) buffers nothing: "full" says nothing about it,
+  // whatever byte budget it has.
+  if (store === null || store.capacity === 0) return null;
+  const byCount = store.capacity === null || store.capacity < 0 ? null : store.messages / store.capacity;
   const byBytes = store.maxBytes === null || store.maxBytes <= 0 ? null : store.bytes / store.maxBytes;
   if (byCount === null && byBytes === null) return null;
   // A damaged count may claim more than the bound: the bar is full, not longer.

@@ -19,12 +19,13 @@ const MAX_INTERVAL_MS = 3_600_000;
 
 const TOP_USAGE = `Usage: interproc top [--namespace NS | --all-namespaces] [--sort KEY] [--once] [--interval MS]
 
-Shows the named objects of a namespace live, one row each, refreshed every second: kind and
-name, how full it is (FILL: a bar of messages/capacity or bytes/maxBytes, whichever is
-fuller; "unbounded" when it has neither bound), the messages and payload bytes it holds,
-messages sent and received per second since the previous frame (SEND/s, RECV/s), the
-senders and receivers waiting on it, its creator's pid and whether it runs (a port's owner),
-and its status as ls shows it. Nothing is changed: top reads objects as ls does.
+Shows the named objects of a namespace live, one row each, refreshed every second: kind
+and name, how full it is (FILL: a bar of messages/capacity or bytes/maxBytes, whichever is
+fuller; "unbounded" when it has neither bound, "rendezvous" for a capacity of 0), the
+messages and payload bytes it holds, messages sent and received per second since the
+previous frame (SEND/s, RECV/s), the senders and receivers waiting on it, its creator's pid
+and whether it runs (a port's owner), and its status as ls shows it. Nothing is changed:
+top reads objects as ls does.
 
 Keys: q or Ctrl-C quits, s sorts by the next key. The terminal is restored on quitting,
 and also when top is ended by SIGINT or SIGTERM (exit code 130) or fails.

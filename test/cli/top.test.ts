@@ -40,7 +40,7 @@ interface FrameRow {
   status: string;
 }
 
-const ROW = /^(\S+) +(\S+) +(\[[#.]{10}\] +<?\d+%|unbounded|-) +(\S+) +(\S+) +(\S+) +(\S+) +(\S+) +(\S+) +(\d+ (?:alive|dead)|-) +(\S+)$/;
+const ROW = /^(\S+) +(\S+) +(\[[#.]{10}\] +<?\d+%|unbounded|rendezvous|-) +(\S+) +(\S+) +(\S+) +(\S+) +(\S+) +(\S+) +(\d+ (?:alive|dead)|-) +(\S+)$/;
 
 /** The rows of a frame's lines (from the heading on), by NAME. */
 function parseRows(lines: readonly string[]): Map<string, FrameRow> {
@@ -106,6 +106,7 @@ test('top --once prints one frame of the namespace with each object, its fill an
 test('top with stdout not a terminal and without --once prints one frame too; bad options are usage errors', async () => {
   const box = Mailbox.create('piped', { capacity: 4, codec: 'json' });
   const roomy = Mailbox.create('roomy', { capacity: 1000, codec: 'json' });
+  const meeting = Mailbox.create('meeting', { capacity: 0, codec: 'json' });
   try {
     await box.send('x');
     await roomy.send('x');
@@ -117,8 +118,9 @@ test('top with stdout not a terminal and without --once prints one frame too; ba
     assert.equal(rows.get('piped')?.messages, '1');
     // One message of a thousand: a mark, and not "0%".
     assert.equal(rows.get('roomy')?.fill, '[#.........]  <1%', stdout);
+    assert.equal(rows.get('meeting')?.fill, 'rendezvous', stdout);
   } finally {
-    for (const mailbox of [box, roomy]) {
+    for (const mailbox of [box, roomy, meeting]) {
       mailbox.unlink();
       mailbox.close();
     }

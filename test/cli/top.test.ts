@@ -199,18 +199,23 @@ const hasTmux = (() => {
 })();
 const noTmux = hasTmux ? false : 'tmux is not installed: the live screen needs a terminal to be driven in';
 
-/** A tmux server of this test file's own, so that nothing of the user's tmux is touched. */
-const TMUX_SOCKET = `interproc-top-${process.pid}`;
+/**
+ * A tmux server of this test file's own, so that nothing of the user's tmux is touched, on a
+ * socket in a directory of its own: tmux leaves its socket file behind when the server ends.
+ */
+const TMUX_DIRECTORY = mkdtempSync(join(tmpdir(), 'interproc-top-tmux-'));
+const TMUX_SOCKET = join(TMUX_DIRECTORY, 'socket');
 const run = promisify(execFile);
 let tmuxStarted = false;
 
 async function tmux(...args: string[]): Promise<string> {
-  const { stdout } = await run('tmux', ['-L', TMUX_SOCKET, '-f', '/dev/null', ...args], { timeout: 10_000 });
+  const { stdout } = await run('tmux', ['-S', TMUX_SOCKET, '-f', '/dev/null', ...args], { timeout: 10_000 });
   return stdout;
 }
 
 after(async () => {
   if (tmuxStarted) await tmux('kill-server').catch(() => undefined);
+  rmSync(TMUX_DIRECTORY, { recursive: true, force: true });
 });
 
 /** A pane of 120 x 30 running sh in the checkout, in this file's namespace. */

@@ -7,5 +7,6 @@ import { recv } from './recv.ts';
 import { rm } from './rm.ts';
 import { send } from './send.ts';
 import { stat } from './stat.ts';
+import { top } from './top.ts';
 
-export const COMMANDS: readonly Command[] = [ls, stat, rm, send, recv, bench];
+export const COMMANDS: readonly Command[] = [ls, stat, rm, send, recv, top, bench];

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import { PIPE_BUF, pipe, PipeReader, PipeWriter } from '../../src/index.ts';
+import { numbered } from '../helpers/pipe-numbered.ts';
 import { abortError, ipcError, rangeError, typeError } from '../support/errors.ts';
 import { useNamespace } from '../support/namespace.ts';
 
@@ -24,13 +25,6 @@ function random(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
-}
-
-/** `count` bytes numbered from `first` (byte k is (first + k) mod 251, a prime: no period lines up with the ring). */
-function numbered(first: number, count: number): Buffer {
-  const bytes = Buffer.allocUnsafe(count);
-  for (let k = 0; k < count; k++) bytes[k] = (first + k) % 251;
-  return bytes;
 }
 
 function text(bytes: Uint8Array | null): string | null {
@@ -257,8 +251,11 @@ test('close() while a read waits: EBADF, and another reader gets every byte writ
 test('close() while a write waits: EBADF; what was queued stays readable, then end of file', T, async () => {
   const { reader, writer } = pipe({ capacity: 4096 });
   await writer.writeBytes(numbered(0, 4000));
-  const whole = writer.writeBytes(numbered(4000, 500));
+  // A long write goes in as room frees: it puts in the 96 bytes free, then waits.
   const long = writer.writeBytes(numbered(0, 10_000));
+  assert.ok(await isPending(long));
+  assert.equal(writer.bytesQueued, 4096);
+  const whole = writer.writeBytes(numbered(4000, 500));
   assert.ok(await isPending(whole));
   writer.close();
   await assert.rejects(within(whole, 10_000, 'the write pending at close'), ipcError('EBADF'));
@@ -266,7 +263,7 @@ test('close() while a write waits: EBADF; what was queued stays readable, then e
   await assert.rejects(writer.writeBytes('x'), ipcError('EBADF'));
   assert.throws(() => writer.writeBytesSync('x'), ipcError('EBADF'));
   assert.throws(() => writer.tryWriteBytes('x'), ipcError('EBADF'));
-  // The long write had put in the 96 bytes that were free (a long write goes in as room frees).
+  // The part of the long write that went in stays.
   const got = Buffer.from((await reader.readBytes(8192))!);
   assert.equal(got.length, 4096);
   assert.deepEqual(got.subarray(0, 4000), numbered(0, 4000));

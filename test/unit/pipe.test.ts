@@ -449,3 +449,31 @@ test('PipeWriter.adopt(fd) in the same thread adds a writer: end of file only af
   assert.equal(await reader.readBytes(), null);
   reader.close();
 });
+
+test('a closed end is EBADF for every call: an empty write too, and a read its stream buffer could serve', T, async () => {
+  const { reader, writer } = pipe();
+  await writer.writeBytes('buffered');
+  reader.read(0);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(reader.readableLength, 8);
+  reader.close();
+  await assert.rejects(reader.readBytes(), ipcError('EBADF'));
+  assert.throws(() => reader.readBytesSync(), ipcError('EBADF'));
+  assert.throws(() => reader.tryReadBytes(), ipcError('EBADF'));
+  writer.close();
+  for (const empty of ['', new Uint8Array(0)]) {
+    await assert.rejects(writer.writeBytes(empty), ipcError('EBADF'));
+    assert.throws(() => writer.writeBytesSync(empty), ipcError('EBADF'));
+    assert.throws(() => writer.tryWriteBytes(empty), ipcError('EBADF'));
+  }
+});
+
+test('an empty write with no reader left succeeds, as write(2) of 0 bytes to a pipe does', T, async () => {
+  const { reader, writer } = pipe();
+  reader.close();
+  await writer.writeBytes('');
+  writer.writeBytesSync(new Uint8Array(0));
+  assert.equal(writer.tryWriteBytes(''), 0);
+  await assert.rejects(writer.writeBytes('x'), ipcError('EPIPE'));
+  writer.close();
+});

@@ -1,58 +1,26 @@
 // The Pipe in one process: bytes in order through a wrapping ring, partial reads, reading
 // into a caller's buffer, the non-blocking forms' EAGAIN / null / all-or-nothing rules,
 // waits that end by timeout, abort or close (losing nothing queued), the sync forms,
-// capacity rounding, and the stream forms alone and mixed with the plain calls.
+// capacity rounding. The stream forms are in pipe-stream.test.ts.
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import { PIPE_BUF, pipe, PipeReader, PipeWriter } from '../../src/index.ts';
 import { numbered } from '../helpers/pipe-numbered.ts';
+import { Random } from '../support/corruption.ts';
 import { abortError, ipcError, rangeError, typeError } from '../support/errors.ts';
 import { useNamespace } from '../support/namespace.ts';
+import { isPending, within } from '../support/pending.ts';
 
 useNamespace('pipe-unit');
 
 const T = { timeout: 30_000 };
 
-/** A small deterministic generator, so that a failing sequence of sizes can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 function text(bytes: Uint8Array | null): string | null {
   return bytes === null ? null : Buffer.from(bytes).toString();
 }
 
-/** Rejects when `promise` has not settled within `ms` (a hang fails instead of stalling). */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
-/** Resolves once `promise` settled or rejects if it did not before the event loop turned `turns` times. */
-async function isPending(promise: Promise<unknown>, turns = 20): Promise<boolean> {
-  let settled = false;
-  promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  for (let k = 0; k < turns; k++) await new Promise((resolve) => setImmediate(resolve));
-  return !settled;
-}
-
 test('bytes come out in order through a ring that wraps at odd offsets, whatever the write and read sizes', T, () => {
-  const next = random(0x5eed);
+  const random = new Random(0x5eed);
   const { reader, writer } = pipe({ capacity: 4096 });
   let written = 0;
   let read = 0;
@@ -60,7 +28,7 @@ test('bytes come out in order through a ring that wraps at odd offsets, whatever
   let wholeRefusals = 0;
   while (read < 1 << 20) {
     // Writes: up to 8 KiB, so short ones go in whole or not at all and long ones in part.
-    const size = 1 + Math.floor(next() * 8192);
+    const size = random.int(1, 8192);
     try {
       const put = writer.tryWriteBytes(numbered(written, size));
       assert.ok(put === size || (size > PIPE_BUF && put < size), `a ${size}-byte write put ${put}`);
@@ -71,7 +39,7 @@ test('bytes come out in order through a ring that wraps at odd offsets, whatever
       if (size <= PIPE_BUF) wholeRefusals++;
     }
     assert.equal(reader.bytesQueued, written - read);
-    const ask = 1 + Math.floor(next() * 6000);
+    const ask = random.int(1, 6000);
     let got: Uint8Array | null;
     try {
       got = reader.tryReadBytes(ask);
@@ -333,108 +301,6 @@ test('capacity: rounded up to a power of two, 4096 to 2^30; anything else is Ran
   for (const options of [5, 'big', Symbol('o')]) {
     assert.throws(() => pipe(options as unknown as { capacity: number }), typeError);
   }
-});
-
-test('stream writes pending: the plain writes and handOff are EBUSY; after them they work again', T, async () => {
-  const { reader, writer } = pipe({ capacity: 4096 });
-  assert.equal(writer.write(numbered(0, 10_000)), true, 'below the high-water mark');
-  assert.ok(writer.writableLength > 0, 'the stream write waits for room');
-  await assert.rejects(writer.writeBytes('x'), ipcError('EBUSY'));
-  assert.throws(() => writer.writeBytesSync('x'), ipcError('EBUSY'));
-  assert.throws(() => writer.tryWriteBytes('x'), ipcError('EBUSY'));
-  assert.throws(() => writer.handOff(), ipcError('EBUSY'));
-  let got = Buffer.alloc(0);
-  while (got.length < 10_000) got = Buffer.concat([got, (await reader.readBytes())!]);
-  assert.deepEqual(got, numbered(0, 10_000));
-  // The refused calls put nothing in; once the stream is done the plain calls work.
-  await within(new Promise<void>((resolve) => (writer.writableLength === 0 ? resolve() : writer.once('drain', resolve))), 10_000, 'drain');
-  await writer.writeBytes('plain');
-  assert.equal(text(reader.tryReadBytes()), 'plain');
-  writer.close();
-  reader.close();
-});
-
-test('readBytes serves the bytes the stream already buffered first, then the ring, in order', T, async () => {
-  const { reader, writer } = pipe();
-  await writer.writeBytes('buffered-');
-  // read(0) makes the stream fill its buffer from the ring without handing anything out.
-  reader.read(0);
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(reader.readableLength, 9, 'the stream holds the bytes');
-  assert.equal(reader.bytesQueued, 0);
-  assert.throws(() => reader.handOff(), ipcError('EBUSY'));
-  await writer.writeBytes('ring');
-  assert.equal(text(await reader.readBytes(4)), 'buff');
-  assert.equal(text(reader.tryReadBytes(100)), 'ered-', 'the rest of the buffer, not the ring yet');
-  const into = new Uint8Array(10);
-  assert.equal(text(reader.readBytesSync(undefined, { into })), 'ring');
-  writer.close();
-  assert.equal(await reader.readBytes(), null);
-  reader.close();
-});
-
-test('stream forms: pipeline(Readable.from(...), writer) into for await over the reader, in order, then end of file', T, async () => {
-  const next = random(7);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  while (total < 2 << 20) {
-    const size = 1 + Math.floor(next() * 70_000);
-    chunks.push(numbered(total, size));
-    total += size;
-  }
-  const { reader, writer } = pipe({ capacity: 16384 });
-  const sent = pipeline(Readable.from(chunks), writer);
-  let received = 0;
-  const check = (async () => {
-    for await (const chunk of reader as AsyncIterable<Buffer>) {
-      assert.deepEqual(chunk, numbered(received, chunk.length), `bytes ${received}..`);
-      received += chunk.length;
-    }
-  })();
-  await within(Promise.all([sent, check]), 25_000, 'the pipeline');
-  assert.equal(received, total);
-  assert.ok(reader.destroyed && writer.destroyed);
-});
-
-test("stream forms: write() returns false past the high-water mark and 'drain' follows once the reader makes room", T, async () => {
-  const { reader, writer } = pipe({ capacity: 4096 });
-  assert.equal(writer.write(numbered(0, 100_000)), false);
-  let drained = false;
-  const drain = new Promise<void>((resolve) => writer.once('drain', () => resolve(void (drained = true))));
-  assert.ok(await isPending(drain));
-  let got = 0;
-  while (got < 100_000) {
-    const chunk = await within(reader.readBytes(8192), 10_000, 'a read');
-    assert.deepEqual(Buffer.from(chunk!), numbered(got, chunk!.length));
-    got += chunk!.length;
-  }
-  await within(drain, 10_000, "'drain'");
-  assert.ok(drained);
-  writer.end('!');
-  assert.equal(text(await reader.readBytes()), '!');
-  assert.equal(await within(reader.readBytes(), 10_000, 'end of file after end()'), null);
-  reader.close();
-});
-
-test("stream forms: end() gives the reader's stream 'end' after every byte; destroy() of the reader gives the Writable EPIPE", T, async () => {
-  const { reader, writer } = pipe();
-  const chunks: string[] = [];
-  const ended = new Promise<void>((resolve, reject) => {
-    reader.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
-    reader.once('end', resolve);
-    reader.once('error', reject);
-  });
-  writer.write('one ');
-  writer.end('two');
-  await within(ended, 10_000, "the reader's 'end'");
-  assert.equal(chunks.join(''), 'one two');
-
-  const other = pipe();
-  const failed = new Promise<Error>((resolve) => other.writer.once('error', resolve));
-  other.reader.destroy();
-  other.writer.write('nobody reads this');
-  const error = await within(failed, 10_000, "the writer's 'error'");
-  ipcError('EPIPE')(error);
 });
 
 test('PipeWriter.adopt(fd) in the same thread adds a writer: end of file only after both closed', T, async () => {

@@ -119,14 +119,15 @@ test('pipe:read-copied — a reader killed after its copy, before publishing: th
   const { reader, writer } = pipe({ capacity });
   await writer.writeBytes(numbered(0, capacity));
   // Blocked: the pipe is full. It goes on as the helper frees room, then meets the dead reader.
-  const blocked = writer.writeBytes(numbered(capacity, 20_000), { timeout: WAIT_MS });
+  // (Checked from the start: it may fail before the test gets to await it.)
+  const blocked = assert.rejects(writer.writeBytes(numbered(capacity, 20_000), { timeout: WAIT_MS }), ipcError('EPIPE'));
   const helper = crashing('pipe:read-copied@3', ['go', 'adopt-reader', 'read:0:10:1000'], writer.fd);
   reader.handOff(helper.child);
   helper.send('go');
   const lines = await killedAt(helper, 'pipe:read-copied@3');
   const consumed = lastOffset(lines, 'read', 0);
   assert.equal(consumed, 2000, 'two reads completed before the third was killed');
-  await assert.rejects(blocked, ipcError('EPIPE'));
+  await blocked;
   // The next reader starts exactly where the last published read ended: the killed read's
   // bytes come once, nothing the writer put in is missing.
   const next = PipeReader.adopt(writer.fd);

@@ -1,6 +1,7 @@
 // Fault injection for the kill-at-each-step tests. Every multi-step change to shared memory
 // (the ring → list switch, moving a straggler, growing and shrinking the arena, linking and
-// unlinking a message, repairing after a dead lock holder) names its steps with
+// unlinking a message, repairing after a dead lock holder, a pipe's copy before it publishes
+// and each change to its end table) names its steps with
 // crashPoint('<operation>:<step>'). A process started with
 //
 //   INTERPROC_CRASH_AT=<operation>:<step>[@<n>]

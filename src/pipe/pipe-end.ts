@@ -3,6 +3,7 @@
 // peers, closing, and handing the end to a child process or a worker thread.
 import type { ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
+import { crashPoint } from '../core/crash-point.ts';
 import { IpcError } from '../core/errors.ts';
 import { THREAD_ID } from '../core/thread-id.ts';
 import { invalidType, validateInteger, validateSharedArrayBuffer } from '../core/validate.ts';
@@ -197,6 +198,7 @@ export class PipeEnd {
       header: this.file.header,
       body: this.file.body,
     };
+    crashPoint('pipe:handoff-slot-changed');
     this.#handedOff = true;
     this.close();
     return token;

@@ -19,6 +19,7 @@
 //   the state is the holder's own, or 0 (unknown: judged by thread id alone).
 // - Only a slot's holder hands it over or releases it; anyone frees a slot whose holder is
 //   dead; the thread that handed a slot to a worker frees it if that worker exits first.
+import { crashPoint } from '../core/crash-point.ts';
 import { corrupt, IpcError } from '../core/errors.ts';
 import { currentThreadStartTime, isThreadAlive, threadStartTime } from '../core/liveness.ts';
 import { THREAD_ID } from '../core/thread-id.ts';
@@ -62,6 +63,7 @@ export class PipeEnds {
       for (let slot = 0; slot < END_SLOTS; slot++) {
         const at = this.#at(slot);
         if (Atomics.load(this.#words, at + STATE) === 0 && Atomics.compareExchange(this.#words, at + STATE, 0, state) === 0) {
+          crashPoint('pipe:register-claimed');
           Atomics.store(this.#words, at + START, ownStartTime());
           return slot;
         }
@@ -102,6 +104,7 @@ export class PipeEnds {
     const at = this.#at(slot);
     const start = (threadStartTime(pid) ?? 0) & START_MASK;
     Atomics.store(this.#words, at + START, 0);
+    crashPoint('pipe:hand-to-process-start-cleared');
     if (Atomics.compareExchange(this.#words, at + STATE, this.ownState(role), (role << ROLE_SHIFT) | TRANSIT | pid) !== this.ownState(role)) {
       throw corrupt(`${this.#what}: the slot of an open ${roleName(role)} changed under its holder`);
     }
@@ -183,6 +186,7 @@ export class PipeEnds {
   #claim(slot: number, handed: number, role: EndRole): boolean {
     const at = this.#at(slot);
     const before = Atomics.exchange(this.#words, at + START, 0);
+    crashPoint('pipe:claim-start-cleared');
     if (Atomics.compareExchange(this.#words, at + STATE, handed, this.ownState(role)) !== handed) {
       Atomics.compareExchange(this.#words, at + START, 0, before);
       return false;
@@ -195,6 +199,7 @@ export class PipeEnds {
   #free(at: number, state: number): boolean {
     if (Atomics.load(this.#words, at + STATE) !== state) return false;
     Atomics.store(this.#words, at + START, 0);
+    crashPoint('pipe:free-start-cleared');
     return Atomics.compareExchange(this.#words, at + STATE, state, 0) === state;
   }
 

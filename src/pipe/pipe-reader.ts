@@ -88,6 +88,7 @@ export class PipeReader extends Readable {
     const timeoutMs = validateTimeout(timeout, 'options.timeout');
     const userSignal = validateSignal(signal, 'options.signal');
     if (userSignal?.aborted) throw abortError(userSignal);
+    this.#end.checkOpen();
     const buffered = this.#fromStreamBuffer(max, into);
     if (buffered !== EMPTY) return buffered;
     return this.#readFromRing(max, into, timeoutMs, userSignal);
@@ -118,6 +119,7 @@ export class PipeReader extends Readable {
     const { timeout, into } = validateObject<PipeReadOptions>(options, 'options');
     const max = readSize(maxBytes, into);
     const timeoutMs = validateTimeout(timeout, 'options.timeout');
+    this.#end.checkOpen();
     const buffered = this.#fromStreamBuffer(max, into);
     if (buffered !== EMPTY) return buffered;
     const end = this.#end;
@@ -141,6 +143,7 @@ export class PipeReader extends Readable {
   tryReadBytes(maxBytes?: number, options?: PipeTryReadOptions): Uint8Array | null {
     const { into } = validateObject<PipeTryReadOptions>(options, 'options');
     const max = readSize(maxBytes, into);
+    this.#end.checkOpen();
     const buffered = this.#fromStreamBuffer(max, into);
     if (buffered !== EMPTY) return buffered;
     const got = this.#takeNow(max, into);

@@ -8,6 +8,7 @@
 // atomics one of the two always sees the other's store, so no wake-up is lost, and a
 // sleeper that died leaves the flag set only until the next wake: it costs one wasted
 // wake, never a missed one.
+import { crashPoint } from '../core/crash-point.ts';
 import { corrupt } from '../core/errors.ts';
 import { wake, WAKE_ALL } from '../core/wait.ts';
 import { Mutex } from '../sync/mutex.ts';
@@ -73,6 +74,7 @@ export class PipeRing {
     const first = Math.min(count, this.capacity - at);
     this.#data.set(source.subarray(from, from + first), at);
     if (first < count) this.#data.set(source.subarray(from + first, from + count), 0);
+    crashPoint('pipe:write-copied');
     Atomics.store(this.words, P_WRITTEN, (written + count) | 0);
     this.#wakeIfAsleep(P_READERS_ASLEEP, P_DATA_SEQ);
     return count;
@@ -90,6 +92,7 @@ export class PipeRing {
     const first = Math.min(count, this.capacity - at);
     into.set(this.#data.subarray(at, at + first), 0);
     if (first < count) into.set(this.#data.subarray(0, count - first), first);
+    crashPoint('pipe:read-copied');
     Atomics.store(this.words, P_READ, (read + count) | 0);
     this.#wakeIfAsleep(P_WRITERS_ASLEEP, P_SPACE_SEQ);
     return count;

@@ -78,6 +78,7 @@ export class PipeWriter extends Writable {
     const timeoutMs = validateTimeout(timeout, 'options.timeout');
     const userSignal = validateSignal(signal, 'options.signal');
     if (userSignal?.aborted) throw abortError(userSignal);
+    this.#end.checkOpen();
     this.#checkNoStreamWrites(DOING);
     await this.#writeFrom(bytes, 0, timeoutMs, userSignal);
   }
@@ -87,8 +88,9 @@ export class PipeWriter extends Writable {
     const { timeout } = validateObject<PipeWriteOptions>(options, 'options');
     const bytes = toBytes(data);
     const deadline = deadlineAfter(validateTimeout(timeout, 'options.timeout'));
-    this.#checkNoStreamWrites(DOING);
     const end = this.#end;
+    end.checkOpen();
+    this.#checkNoStreamWrites(DOING);
     const ring = end.file.ring;
     const whole = bytes.length <= PIPE_BUF;
     let from = 0;
@@ -110,10 +112,10 @@ export class PipeWriter extends Writable {
    */
   tryWriteBytes(data: Uint8Array | string): number {
     const bytes = toBytes(data);
-    this.#checkNoStreamWrites(DOING);
-    if (bytes.length === 0) return 0;
     const end = this.#end;
     end.checkOpen();
+    this.#checkNoStreamWrites(DOING);
+    if (bytes.length === 0) return 0;
     const ring = end.file.ring;
     end.lockNow(ring.writers, DOING);
     let written;

@@ -2,8 +2,9 @@
 // file under src/cli/ that exports a Command (command.ts); adding one is adding it here.
 import { bench } from './bench.ts';
 import type { Command } from './command.ts';
+import { demo } from './demo.ts';
 import { ls } from './ls.ts';
 import { rm } from './rm.ts';
 import { stat } from './stat.ts';
 
-export const COMMANDS: readonly Command[] = [ls, stat, rm, bench];
+export const COMMANDS: readonly Command[] = [ls, stat, rm, bench, demo];

@@ -1,0 +1,78 @@
+// Runs scenarios of `interproc demo` one after the other, in a namespace of the run's own
+// (demo-<pid>), and cleans up after them: at the end, after a failure, and on Ctrl-C
+// (SIGINT, or SIGTERM), when the processes the demo started are killed, every object of the
+// namespace and the temporary directory are removed, and the exit code is 130.
+import { EXIT_FAILURE, EXIT_SUCCESS } from '../command.ts';
+import { narrationLines } from './narration.ts';
+import type { Scenario } from './scenario.ts';
+import { DemoStage } from './stage.ts';
+
+/** Exit code after an interruption, as a shell reports a command killed by SIGINT (docs/CLI.md). */
+export const EXIT_INTERRUPTED = 130;
+
+export async function runDemo(scenarios: readonly Scenario[], total: number, positionOf: (scenario: Scenario) => number): Promise<number> {
+  const namespace = `demo-${process.pid}`;
+  // The library, and the peers (they inherit the environment), make their objects here.
+  process.env.INTERPROC_NAMESPACE = namespace;
+  const stage = new DemoStage(namespace);
+  const started = performance.now();
+
+  let interrupted = false;
+  const interrupt = (signal: NodeJS.Signals): void => {
+    if (interrupted) return; // a second Ctrl-C while cleaning up changes nothing
+    interrupted = true;
+    const peers = stage.running.length;
+    process.stderr.write(`\ninterproc demo: ${signal}: stopping ${peers} process${peers === 1 ? '' : 'es'}, removing namespace ${namespace}\n`);
+    void stage.stopProcesses().then(() => {
+      removeAndReport(stage);
+      process.exit(EXIT_INTERRUPTED);
+    });
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
+
+  process.stdout.write(
+    narrationLines(
+      '',
+      `interproc demo: ${scenarios.length === 1 ? 'one scenario' : `${scenarios.length} scenarios`} of the IPC lecture, ` +
+        `each with real processes. Their objects are in namespace ${namespace} (interproc ls -n ${namespace}).`,
+    ),
+  );
+  let code = EXIT_SUCCESS;
+  try {
+    for (const scenario of scenarios) {
+      process.stdout.write(`\n[${positionOf(scenario)}/${total}] ${scenario.name} - ${scenario.title}\n`);
+      process.stdout.write(narrationLines('  lecture: ', scenario.lecture));
+      stage.begin(scenario);
+      await scenario.run(stage);
+      await stage.stopProcesses(); // none are left running by a scenario that ended well
+    }
+  } catch (error) {
+    // Interrupted: the handler kills, cleans up and exits; what failed meanwhile is its doing.
+    if (interrupted) await new Promise<never>(() => undefined);
+    process.stderr.write(`interproc demo: ${error instanceof Error ? error.message : String(error)}\n`);
+    code = EXIT_FAILURE;
+    await stage.stopProcesses();
+  }
+  if (interrupted) await new Promise<never>(() => undefined);
+  if (!removeAndReport(stage)) code = EXIT_FAILURE;
+  if (code === EXIT_SUCCESS) {
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    process.stdout.write(`\nDone in ${seconds} s. Namespace ${namespace} removed: nothing of it is left in /dev/shm.\n`);
+  }
+  process.off('SIGINT', interrupt);
+  process.off('SIGTERM', interrupt);
+  return code;
+}
+
+/** Removes everything of the run; says on stderr what could not be removed. True if nothing is left. */
+function removeAndReport(stage: DemoStage): boolean {
+  try {
+    const left = stage.removeEverything();
+    if (left.length === 0) return true;
+    process.stderr.write(`interproc demo: could not remove ${left.map((file) => `/dev/shm/${file}`).join(', ')}\n`);
+  } catch (error) {
+    process.stderr.write(`interproc demo: cleaning up: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  return false;
+}

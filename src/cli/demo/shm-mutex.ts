@@ -1,0 +1,84 @@
+// Scenario shm-mutex: shm-race again, each addition inside a Mutex: none is lost. Then the
+// peer hands the demo process a message through a Condition in the same segment.
+import { SharedMemory } from '../../index.ts';
+import { count, ms } from './narration.ts';
+import { PEER_TIMEOUT_MS } from './peer-process.ts';
+import type { Scenario } from './scenario.ts';
+import {
+  addUnderMutex,
+  COUNTER,
+  counterView,
+  DEMO_MEET_MS,
+  DONE,
+  INCREMENTS,
+  meet,
+  MESSAGE_LENGTH,
+  PEER_MEET_MS,
+  SEGMENT_BYTES,
+  SEGMENT_NAME,
+} from './shm-counter.ts';
+
+export const shmMutex: Scenario = {
+  name: 'shm-mutex',
+  title: 'shared memory with a Mutex: no update lost',
+  lecture: 'Shared memory: "Must synchronize access to data". The same two processes, each addition inside mutex.lockSync() and unlock().',
+
+  async run(stage) {
+    const total = 2 * INCREMENTS;
+    using segment = SharedMemory.create(SEGMENT_NAME, SEGMENT_BYTES);
+    try {
+      const { mutex, condition, cells, message } = counterView(segment);
+      stage.say(`created shared memory "${SEGMENT_NAME}" (${segment.size} bytes): a Mutex, a Condition, a counter at 0`);
+      const peer = stage.startPeer('peer', [String(INCREMENTS)]);
+      await peer.waitFor('ready');
+      stage.say(`both start together: each adds 1 ${count(INCREMENTS)} times, holding the Mutex for each addition`);
+      meet(cells, DEMO_MEET_MS);
+      const elapsed = addUnderMutex(mutex, cells, INCREMENTS);
+      stage.say(`added 1 ${count(INCREMENTS)} times in ${ms(elapsed)}`);
+
+      await mutex.lock({ timeout: PEER_TIMEOUT_MS });
+      try {
+        while (Atomics.load(cells, DONE) === 0) {
+          stage.say("waits on the Condition for the peer's message (asleep in the kernel, not polling)");
+          await condition.wait(mutex, { timeout: PEER_TIMEOUT_MS });
+        }
+        const text = new TextDecoder().decode(message.subarray(0, Atomics.load(cells, MESSAGE_LENGTH)));
+        stage.say(`woke up; the message in the segment: "${text}"`);
+      } finally {
+        mutex.unlock();
+      }
+      await peer.finished();
+
+      const final = Atomics.load(cells, COUNTER);
+      if (final !== total) throw new Error(`the counter is ${count(final)} with the Mutex, not ${count(total)}: additions were lost`);
+      stage.result(
+        `counter = ${count(final)} = 2 x ${count(INCREMENTS)}: no addition lost. One process at a time loads, adds ` +
+          `and stores; the price here: ${ms(elapsed)} for ${count(INCREMENTS)} lock and unlock pairs.`,
+      );
+    } finally {
+      segment.unlink();
+    }
+  },
+
+  async peer(side, [times]) {
+    using segment = SharedMemory.open(SEGMENT_NAME);
+    const { mutex, condition, cells, message } = counterView(segment);
+    side.say(`opened shared memory "${SEGMENT_NAME}" by name (created by pid ${segment.creatorPid})`);
+    side.tell('ready');
+    meet(cells, PEER_MEET_MS);
+    const elapsed = addUnderMutex(mutex, cells, Number(times));
+    side.say(`added 1 ${count(Number(times))} times in ${ms(elapsed)}`);
+
+    const text = new TextEncoder().encode(`pid ${process.pid} is done: it added ${count(Number(times))}`);
+    await mutex.lock({ timeout: PEER_TIMEOUT_MS });
+    try {
+      message.set(text);
+      Atomics.store(cells, MESSAGE_LENGTH, text.length);
+      Atomics.store(cells, DONE, 1);
+      condition.notify();
+    } finally {
+      mutex.unlock();
+    }
+    side.say('wrote a message into the segment and notified the Condition');
+  },
+};

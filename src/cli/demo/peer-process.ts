@@ -114,6 +114,11 @@ export class PeerProcess {
     if (this.#exit === null) this.#child.kill('SIGKILL');
   }
 
+  /** The process itself, for what needs it (a pipe end handed over to it). */
+  get childProcess(): ChildProcess {
+    return this.#child;
+  }
+
   get running(): boolean {
     return this.#exit === null;
   }

@@ -31,13 +31,11 @@ export async function runDemo(scenarios: readonly Scenario[], total: number, pos
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
 
-  process.stdout.write(
-    narrationLines(
-      '',
-      `interproc demo: ${scenarios.length === 1 ? 'one scenario' : `${scenarios.length} scenarios`} of the IPC lecture, ` +
-        `each with real processes. Their objects are in namespace ${namespace} (interproc ls -n ${namespace}).`,
-    ),
-  );
+  const what =
+    scenarios.length === 1
+      ? `interproc demo ${scenarios[0]!.name}: one scenario of the IPC lecture, played by real processes.`
+      : `interproc demo: the IPC lecture in ${scenarios.length} scenarios, each played by real processes.`;
+  process.stdout.write(narrationLines('', `${what} Their objects are in namespace ${namespace} (interproc ls -n ${namespace}) until the end.`));
   let code = EXIT_SUCCESS;
   try {
     for (const scenario of scenarios) {
@@ -57,8 +55,8 @@ export async function runDemo(scenarios: readonly Scenario[], total: number, pos
   if (interrupted) await new Promise<never>(() => undefined);
   if (!removeAndReport(stage)) code = EXIT_FAILURE;
   if (code === EXIT_SUCCESS) {
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    process.stdout.write(`\nDone in ${seconds} s. Namespace ${namespace} removed: nothing of it is left in /dev/shm.\n`);
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    process.stdout.write(`\n${narrationLines('', `Done in ${seconds} s; namespace ${namespace} removed, nothing of it left in /dev/shm.`)}`);
   }
   process.off('SIGINT', interrupt);
   process.off('SIGTERM', interrupt);

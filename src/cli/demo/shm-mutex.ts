@@ -1,5 +1,5 @@
 // Scenario shm-mutex: shm-race again, each addition inside a Mutex: none is lost. Then the
-// peer hands the demo process a message through a Condition in the same segment.
+// demo process hands the peer a message through a Condition in the same segment.
 import { SharedMemory } from '../../index.ts';
 import { count, ms } from './narration.ts';
 import { PEER_TIMEOUT_MS } from './peer-process.ts';
@@ -36,17 +36,20 @@ export const shmMutex: Scenario = {
       const elapsed = addUnderMutex(mutex, cells, INCREMENTS);
       stage.say(`added 1 ${count(INCREMENTS)} times in ${ms(elapsed)}`);
 
+      // The peer sleeps on the Condition (it said so while holding the Mutex, which it lets go
+      // only inside wait()): the message and the notify come after it is asleep.
+      await peer.waitFor('waiting');
+      const text = new TextEncoder().encode(`hello from pid ${process.pid}: the counter is ${count(Atomics.load(cells, COUNTER))}`);
       await mutex.lock({ timeout: PEER_TIMEOUT_MS });
       try {
-        while (Atomics.load(cells, DONE) === 0) {
-          stage.say("waits on the Condition for the peer's message (asleep in the kernel, not polling)");
-          await condition.wait(mutex, { timeout: PEER_TIMEOUT_MS });
-        }
-        const text = new TextDecoder().decode(message.subarray(0, Atomics.load(cells, MESSAGE_LENGTH)));
-        stage.say(`woke up; the message in the segment: "${text}"`);
+        message.set(text);
+        Atomics.store(cells, MESSAGE_LENGTH, text.length);
+        Atomics.store(cells, DONE, 1);
+        condition.notify();
       } finally {
         mutex.unlock();
       }
+      stage.say('wrote a message into the segment under the Mutex and notified the Condition');
       await peer.finished();
 
       const final = Atomics.load(cells, COUNTER);
@@ -69,16 +72,17 @@ export const shmMutex: Scenario = {
     const elapsed = addUnderMutex(mutex, cells, Number(times));
     side.say(`added 1 ${count(Number(times))} times in ${ms(elapsed)}`);
 
-    const text = new TextEncoder().encode(`pid ${process.pid} is done: it added ${count(Number(times))}`);
     await mutex.lock({ timeout: PEER_TIMEOUT_MS });
     try {
-      message.set(text);
-      Atomics.store(cells, MESSAGE_LENGTH, text.length);
-      Atomics.store(cells, DONE, 1);
-      condition.notify();
+      while (Atomics.load(cells, DONE) === 0) {
+        side.say('waits on the Condition for a message (asleep in the kernel, not polling)');
+        side.tell('waiting');
+        await condition.wait(mutex, { timeout: PEER_TIMEOUT_MS });
+      }
+      const text = new TextDecoder().decode(message.slice(0, Atomics.load(cells, MESSAGE_LENGTH)));
+      side.say(`woke up; the message in the segment: "${text}"`);
     } finally {
       mutex.unlock();
     }
-    side.say('wrote a message into the segment and notified the Condition');
   },
 };

@@ -21,9 +21,9 @@ export const fifo: Scenario = {
     mkfifo(path);
     try {
       const file = statSync(path);
-      stage.say(`mkfifo("${path}"): ${file.isFIFO() ? 'a FIFO' : 'not a FIFO?'} of ${file.size} bytes, a special file that holds no data`);
+      stage.say(`mkfifo(path), path ${path}: ${file.isFIFO() ? 'a FIFO' : 'not a FIFO?'} of ${file.size} bytes, a special file that holds no data`);
       const cat = stage.startProgram('cat', 'cat', [path]);
-      stage.say(`started "cat ${path}" (pid ${cat.pid}): it knows nothing but the name`);
+      stage.say(`started cat ${cat.pid} with the path: it knows nothing but the name`);
       const writer = await openFifo(path, 'w', { signal: AbortSignal.timeout(PEER_TIMEOUT_MS) });
       stage.say(`openFifo(path, 'w') returned once cat had opened the other end`);
       writer.end(LINES.map((line) => `${line}\n`).join(''));

@@ -7,14 +7,16 @@ export const WIDTH = 80;
 /**
  * `text` after `prefix`, wrapped at spaces to WIDTH columns; continuation lines are indented
  * to where the text starts (or by 4 columns when the prefix is wide). A word longer than a
- * line (a path) is given a line of its own and left whole.
+ * whole line (a long path) is cut into pieces that fill lines.
  */
 export function narrationLines(prefix: string, text: string): string {
   const indent = ' '.repeat(prefix.length <= WIDTH / 3 ? prefix.length : 4);
+  const room = WIDTH - indent.length;
+  const words = text.split(/ +/).flatMap((word) => (word.length <= room ? [word] : (word.match(new RegExp(`.{1,${room}}`, 'g')) ?? [])));
   const lines: string[] = [];
   let line = prefix;
   let lineHasWords = false;
-  for (const word of text.split(/ +/)) {
+  for (const word of words) {
     if (word === '') continue;
     if (lineHasWords && line.length + 1 + word.length > WIDTH) {
       lines.push(line);

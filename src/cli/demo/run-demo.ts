@@ -16,6 +16,9 @@ export async function runDemo(scenarios: readonly Scenario[], total: number, pos
   process.env.INTERPROC_NAMESPACE = namespace;
   const stage = new DemoStage(namespace);
   const started = performance.now();
+  // Made now rather than when the fifo scenario needs it, so that a run leaves the same
+  // behind wherever it is stopped: nothing.
+  stage.temporaryDirectory();
 
   let interrupted = false;
   const interrupt = (signal: NodeJS.Signals): void => {

@@ -31,6 +31,13 @@ function configOf(options: BenchOptions): BenchConfig {
 const namespace = `bench-${process.pid}`;
 process.env.INTERPROC_NAMESPACE = namespace;
 
+/** `interproc --debug bench`: a failure is reported with its stack; otherwise by its message alone. */
+const debug = process.env.INTERPROC_BENCH_DEBUG === '1';
+function failure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return debug ? (error.stack ?? error.message) : error.message;
+}
+
 const started = performance.now();
 function progress(text: string): void {
   const seconds = ((performance.now() - started) / 1000).toFixed(1).padStart(5);
@@ -109,7 +116,7 @@ export async function main(): Promise<number> {
   process.once('SIGTERM', stop);
   // (A transport's event handler that throws, e.g. on a message nobody expected, ends up here.)
   process.on('uncaughtException', (error) => {
-    process.stderr.write(`\n\nbench failed: ${error.stack ?? error.message}\n`);
+    process.stderr.write(`\n\nbench failed: ${failure(error)}\n`);
     bench.killAll();
     sweepShm(namespace);
     process.exit(1);
@@ -128,7 +135,7 @@ export async function main(): Promise<number> {
       results.push(result);
     }
   } catch (error) {
-    process.stderr.write(`\n\nbench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(`\n\nbench failed: ${failure(error)}\n`);
     bench.killAll();
     await bench.cleanup();
     return 1;

@@ -34,8 +34,11 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Where an installed package's build put the compiled bench (bench/tsconfig.build.json). */
 const SHIPPED = join(ROOT, 'dist', 'bench');
 
-/** Compiles or copies the bench, then runs it with `args` (checked already); resolves to its exit code. */
-export async function launchBench(args: string[]): Promise<number> {
+/**
+ * Compiles or copies the bench, then runs it with `args` (checked already); resolves to its
+ * exit code. With `debug` (interproc --debug) the bench reports a failure with its stack.
+ */
+export async function launchBench(args: string[], debug: boolean): Promise<number> {
   const checkout = existsSync(join(ROOT, 'bench', 'tsconfig.json'));
   const addon = join(ROOT, 'build', 'Release', 'interproc.node');
   if (!existsSync(addon)) {
@@ -78,7 +81,7 @@ export async function launchBench(args: string[]): Promise<number> {
   const results = checkout ? join(ROOT, 'bench', 'results') : resolve('interproc-bench-results');
   const child = spawn(process.execPath, [...nodeOptions, join(js, 'bench', 'run.js'), ...args], {
     stdio: 'inherit',
-    env: { ...process.env, INTERPROC_BENCH_ROOT: ROOT, INTERPROC_BENCH_RESULTS: results },
+    env: { ...process.env, INTERPROC_BENCH_ROOT: ROOT, INTERPROC_BENCH_RESULTS: results, ...(debug ? { INTERPROC_BENCH_DEBUG: '1' } : {}) },
   });
   // Ctrl-C reaches the bench through the terminal's process group, and it cleans up on the
   // first SIGINT only (a second one would kill it before it has removed its helpers and

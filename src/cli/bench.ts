@@ -7,13 +7,13 @@ export const bench: Command = {
   name: 'bench',
   summary: "measure interproc beside postMessage, child_process.send, sockets, pipes and C",
   usage: BENCH_USAGE,
-  async run(args) {
+  async run(args, context) {
     // Checked here, before the launcher spends seconds compiling: a typo fails at once.
     const options = parseBenchOptions(args);
     if (options.help) {
       process.stdout.write(BENCH_USAGE);
       return EXIT_SUCCESS;
     }
-    return launchBench(args);
+    return launchBench(args, context.debug);
   },
 };

@@ -1,13 +1,15 @@
 // `interproc [COMMAND] [ARGS...]`: finds the command and runs it (command.ts turns its
 // outcome into the exit code), or answers help and --version itself.
 import { createRequire } from 'node:module';
-import { EXIT_SUCCESS, EXIT_USAGE, runCommand } from './command.ts';
+import { DEBUG_OPTION, EXIT_SUCCESS, EXIT_USAGE, runCommand } from './command.ts';
 import { COMMANDS } from './commands.ts';
 import { mainUsage } from './usage.ts';
 
 /** Runs the command line `argv` (the arguments after `interproc`); resolves to the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
-  const [first, ...rest] = argv;
+  // --debug may come before the command too (interproc --debug recv jobs).
+  const debug = argv[0] === DEBUG_OPTION;
+  const [first, ...rest] = debug ? argv.slice(1) : argv;
   if (first === undefined) {
     process.stderr.write(mainUsage(COMMANDS));
     return EXIT_USAGE;
@@ -32,7 +34,7 @@ export async function runCli(argv: string[]): Promise<number> {
   if (first.startsWith('-')) return usageError(`unknown option '${first}'`);
   const command = COMMANDS.find((candidate) => candidate.name === first);
   if (command === undefined) return usageError(`unknown command '${first}'`);
-  return runCommand(command, rest);
+  return runCommand(command, rest, debug);
 }
 
 function usageError(message: string): number {

@@ -4,7 +4,9 @@ import { bench } from './bench.ts';
 import type { Command } from './command.ts';
 import { demo } from './demo.ts';
 import { ls } from './ls.ts';
+import { recv } from './recv.ts';
 import { rm } from './rm.ts';
+import { send } from './send.ts';
 import { stat } from './stat.ts';
 
-export const COMMANDS: readonly Command[] = [ls, stat, rm, bench, demo];
+export const COMMANDS: readonly Command[] = [ls, stat, rm, send, recv, bench, demo];

@@ -25,7 +25,7 @@ export const demo: Command = {
   name: 'demo',
   summary: "the IPC lecture's scenarios, played by real processes and narrated",
   usage: DEMO_USAGE,
-  async run(args) {
+  async run(args, context) {
     const { values, positionals } = parseOptions({
       args,
       allowPositionals: true,
@@ -49,6 +49,6 @@ export const demo: Command = {
       throw new UsageError(`no scenario '${name}'; the scenarios are ${SCENARIOS.map((scenario) => scenario.name).join(', ')}`);
     }
     const { runDemo } = await import('./demo/run-demo.ts');
-    return runDemo(chosen, SCENARIOS.length, (scenario) => SCENARIOS.indexOf(scenario) + 1);
+    return runDemo(chosen, SCENARIOS.length, (scenario) => SCENARIOS.indexOf(scenario) + 1, context);
   },
 };

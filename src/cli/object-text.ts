@@ -20,7 +20,7 @@ export function statusWords(record: ObjectRecord): string {
   return words.length === 0 ? 'ok' : words.join(',');
 }
 
-function capacityText(capacity: number | null): string {
+export function capacityText(capacity: number | null): string {
   return capacity === null ? 'unbounded' : String(capacity);
 }
 

@@ -2,7 +2,7 @@
 // mailbox's blocked senders and receivers fail with EIDRM); or every stale one.
 import { IpcError } from '../core/errors.ts';
 import type { ObjectRecord, ObjectRef } from '../registry/index.ts';
-import { EXIT_FAILURE, EXIT_SUCCESS, UsageError, type Command } from './command.ts';
+import { EXIT_FAILURE, EXIT_SUCCESS, UsageError, writeDebugDetail, type Command, type CommandContext } from './command.ts';
 import { loadRegistry, type Registry } from './load-registry.ts';
 import { ALL_NAMESPACES_OPTION, chooseNamespace, chooseNamespaces, NAMESPACE_OPTION } from './namespace-option.ts';
 import { parseOptions } from './options.ts';
@@ -42,7 +42,7 @@ export const rm: Command = {
   name: 'rm',
   summary: 'remove named objects, or every stale one (like ipcrm)',
   usage: RM_USAGE,
-  async run(args) {
+  async run(args, context) {
     const { values, positionals } = parseOptions({
       args,
       allowPositionals: true,
@@ -64,12 +64,12 @@ export const rm: Command = {
     if (!stale && values['dry-run'] === true) throw new UsageError('--dry-run goes with --stale');
     if (!stale && values['all-namespaces'] === true) throw new UsageError('--all-namespaces goes with --stale');
     const registry = await loadRegistry();
-    if (stale) return removeStale(registry, chooseNamespaces(registry, values.namespace, values['all-namespaces']), values['dry-run'] === true);
-    return removeNamed(registry, chooseNamespace(registry, values.namespace), positionals);
+    if (stale) return removeStale(registry, chooseNamespaces(registry, values.namespace, values['all-namespaces']), values['dry-run'] === true, context);
+    return removeNamed(registry, chooseNamespace(registry, values.namespace), positionals, context);
   },
 };
 
-function removeNamed(registry: Registry, namespace: string, specs: string[]): number {
+function removeNamed(registry: Registry, namespace: string, specs: string[], context: CommandContext): number {
   // Every NAME is resolved before anything is removed: a usage error leaves everything be.
   const refs: ObjectRef[] = [];
   let code = EXIT_SUCCESS;
@@ -90,17 +90,21 @@ function removeNamed(registry: Registry, namespace: string, specs: string[]): nu
       } else {
         process.stderr.write(`interproc rm: ${what}: ${error instanceof Error ? error.message : String(error)}\n`);
       }
+      writeDebugDetail(error, context);
     }
   }
   return code;
 }
 
-function removeStale(registry: Registry, namespace: string | null, dryRun: boolean): number {
+function removeStale(registry: Registry, namespace: string | null, dryRun: boolean, context: CommandContext): number {
   const name = (record: ObjectRecord): string =>
     `${registry.formatRef(record)}${namespace === null ? ` (namespace ${record.namespace})` : ''}`;
   const outcome = registry.removeStale(namespace, dryRun);
   for (const record of outcome.removed) process.stdout.write(`${dryRun ? 'would remove' : 'removed'} ${name(record)}\n`);
   for (const { record, reason } of outcome.kept) process.stderr.write(`interproc rm: kept ${name(record)}: ${reason}\n`);
-  for (const { record, error } of outcome.failed) process.stderr.write(`interproc rm: ${name(record)}: ${error.message}\n`);
+  for (const { record, error } of outcome.failed) {
+    process.stderr.write(`interproc rm: ${name(record)}: ${error.message}\n`);
+    writeDebugDetail(error, context);
+  }
   return outcome.failed.length > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -2,15 +2,17 @@
 // (demo-<pid>), and cleans up after them: at the end, after a failure, and on Ctrl-C
 // (SIGINT, or SIGTERM), when the processes the demo started are killed, every object of the
 // namespace and the temporary directory are removed, and the exit code is 130.
-import { EXIT_FAILURE, EXIT_SUCCESS } from '../command.ts';
+import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_SUCCESS, reportFailure, type CommandContext } from '../command.ts';
 import { narrationLines } from './narration.ts';
 import type { Scenario } from './scenario.ts';
 import { DemoStage } from './stage.ts';
 
-/** Exit code after an interruption, as a shell reports a command killed by SIGINT (docs/CLI.md). */
-export const EXIT_INTERRUPTED = 130;
-
-export async function runDemo(scenarios: readonly Scenario[], total: number, positionOf: (scenario: Scenario) => number): Promise<number> {
+export async function runDemo(
+  scenarios: readonly Scenario[],
+  total: number,
+  positionOf: (scenario: Scenario) => number,
+  context: CommandContext,
+): Promise<number> {
   const namespace = `demo-${process.pid}`;
   // The library, and the peers (they inherit the environment), make their objects here.
   process.env.INTERPROC_NAMESPACE = namespace;
@@ -51,8 +53,7 @@ export async function runDemo(scenarios: readonly Scenario[], total: number, pos
   } catch (error) {
     // Interrupted: the handler kills, cleans up and exits; what failed meanwhile is its doing.
     if (interrupted) await new Promise<never>(() => undefined);
-    process.stderr.write(`interproc demo: ${error instanceof Error ? error.message : String(error)}\n`);
-    code = EXIT_FAILURE;
+    code = reportFailure('demo', error, context);
     await stage.stopProcesses();
   }
   if (interrupted) await new Promise<never>(() => undefined);

@@ -2,6 +2,7 @@
 // narrated (src/cli/demo/). The scenarios load the library, and with it the native addon,
 // only when the command runs: `interproc help` works without the addon.
 import { EXIT_SUCCESS, UsageError, type Command } from './command.ts';
+import { loadLibrary } from './load-registry.ts';
 import { parseOptions } from './options.ts';
 
 const DEMO_USAGE = `Usage: interproc demo [NAME] [--list]
@@ -37,6 +38,7 @@ export const demo: Command = {
     }
     if (positionals.length > 1) throw new UsageError(`one scenario at a time (got ${positionals.join(', ')})`);
     if (values.list === true && positionals.length > 0) throw new UsageError('give NAME or --list, not both');
+    await loadLibrary(); // a missing addon is explained in one line, before any scenario loads it
     const { SCENARIOS } = await import('./demo/scenarios.ts');
     if (values.list === true) {
       const width = Math.max(...SCENARIOS.map((scenario) => scenario.name.length));

@@ -41,10 +41,9 @@ export const buffering: Scenario = {
       stage.say(`mailbox "${ZERO}", capacity 0: trySend("anyone?") returned ${zero.trySend('anyone?')}: nobody is receiving, and it keeps nothing`);
       await peer.waitFor('ready');
       let started = performance.now();
-      const rendezvous = zero.send('hello', { timeout: PEER_TIMEOUT_MS });
       stage.say(`send("hello") waits for a receiver; the peer receives in ${LATE_MS} ms`);
-      await peerReceives(ZERO, 1, LATE_MS);
-      await rendezvous;
+      // Together, so that either one failing is seen (and the other's failure is not left unhandled).
+      await Promise.all([zero.send('hello', { timeout: PEER_TIMEOUT_MS }), peerReceives(ZERO, 1, LATE_MS)]);
       const rendezvousMs = performance.now() - started;
       stage.say(`send() returned after ${ms(rendezvousMs)}, when the peer took the message: a rendezvous`);
 
@@ -52,10 +51,8 @@ export const buffering: Scenario = {
       const accepted = ['1', '2', '3', '4'].map((text) => bounded.trySend(text));
       stage.say(`mailbox "${BOUNDED}", capacity ${BOUND}: trySend of 4 messages returned ${accepted.join(', ')}: full after ${BOUND}`);
       started = performance.now();
-      const blocked = bounded.send('4', { timeout: PEER_TIMEOUT_MS });
       stage.say(`send("4") blocks (whenFull: 'block', the default) until there is room; the peer receives in ${LATE_MS} ms`);
-      await peerReceives(BOUNDED, 1, LATE_MS);
-      await blocked;
+      await Promise.all([bounded.send('4', { timeout: PEER_TIMEOUT_MS }), peerReceives(BOUNDED, 1, LATE_MS)]);
       const blockedMs = performance.now() - started;
       stage.say(`send() returned after ${ms(blockedMs)}, once the peer had taken one; ${bounded.stats().messages} buffered`);
 

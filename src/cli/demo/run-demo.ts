@@ -22,19 +22,24 @@ export async function runDemo(
   // behind wherever it is stopped: nothing.
   stage.temporaryDirectory();
 
+  // Stopping early — Ctrl-C, SIGTERM, or nobody reading the narration any more (the reader
+  // of a pipe such as `interproc demo | head` has gone): the same cleanup, then exit.
   let interrupted = false;
-  const interrupt = (signal: NodeJS.Signals): void => {
+  const stopEarly = (why: string, exitCode: number): void => {
     if (interrupted) return; // a second Ctrl-C while cleaning up changes nothing
     interrupted = true;
     const peers = stage.running.length;
-    process.stderr.write(`\ninterproc demo: ${signal}: stopping ${peers} process${peers === 1 ? '' : 'es'}, removing namespace ${namespace}\n`);
+    process.stderr.write(`\ninterproc demo: ${why}: stopping ${peers} process${peers === 1 ? '' : 'es'}, removing namespace ${namespace}\n`);
     void stage.stopProcesses().then(() => {
       removeAndReport(stage);
-      process.exit(EXIT_INTERRUPTED);
+      process.exit(exitCode);
     });
   };
+  const interrupt = (signal: NodeJS.Signals): void => stopEarly(signal, EXIT_INTERRUPTED);
+  const outputClosed = (error: Error): void => stopEarly(`standard output: ${error.message}`, EXIT_FAILURE);
   process.on('SIGINT', interrupt);
   process.on('SIGTERM', interrupt);
+  process.stdout.on('error', outputClosed);
 
   const what =
     scenarios.length === 1
@@ -64,6 +69,7 @@ export async function runDemo(
   }
   process.off('SIGINT', interrupt);
   process.off('SIGTERM', interrupt);
+  process.stdout.off('error', outputClosed);
   return code;
 }
 

@@ -113,41 +113,98 @@ test('demo NAME runs that scenario only; an unknown NAME is a usage error', asyn
   assert.match(unknown.stderr, /^interproc demo: no scenario 'frobnicate'; the scenarios are shm-race, /);
 });
 
-test('Ctrl-C in the middle of a scenario stops its processes, removes its objects and directory, exit code 130', async () => {
-  const demo = spawn(process.execPath, ['--import', 'tsx', MAIN, 'demo', 'buffering'], { stdio: ['ignore', 'pipe', 'pipe'] });
+interface RunningDemo {
+  pid: number;
+  /** Resolves with the first line of stdout that matches (rejects if the demo exits first). */
+  line(pattern: RegExp): Promise<RegExpExecArray>;
+  stdout(): string;
+  /** Settles when the demo has exited (killed with SIGKILL after SCENARIO_TIMEOUT_MS). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+  kill(signal: NodeJS.Signals): void;
+  /** Stops reading its stdout: its next write fails with EPIPE. */
+  closeStdout(): void;
+}
+
+/** `interproc demo ARGS` as a child process whose output is read line by line. */
+function startDemo(args: string[]): RunningDemo {
+  const demo = spawn(process.execPath, ['--import', 'tsx', MAIN, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const hardStop = setTimeout(() => demo.kill('SIGKILL'), SCENARIO_TIMEOUT_MS);
   let stdout = '';
   let stderr = '';
+  const watchers: Array<{ pattern: RegExp; resolve(match: RegExpExecArray): void }> = [];
   demo.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    demo.on('close', (code, signal) => resolve({ code, signal })),
+  createInterface({ input: demo.stdout }).on('line', (line) => {
+    stdout += `${line}\n`;
+    for (const watcher of [...watchers]) {
+      const match = watcher.pattern.exec(line);
+      if (match) {
+        watchers.splice(watchers.indexOf(watcher), 1);
+        watcher.resolve(match);
+      }
+    }
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
+    demo.on('close', (code, signal) => {
+      clearTimeout(hardStop);
+      resolve({ code, signal, stderr });
+    }),
   );
-  try {
-    // The scenario has started and its peer is running: it has received the first message.
-    const peerPid = await new Promise<number>((resolve, reject) => {
-      createInterface({ input: demo.stdout }).on('line', (line) => {
-        stdout += `${line}\n`;
-        const match = /^ {2}\[peer (\d+)\] received "hello" from mailbox "rendezvous"/.exec(line);
-        if (match) resolve(Number(match[1]));
-      });
-      void exited.then(() => reject(new Error(`the demo exited before its peer received:\n${stdout}\n${stderr}`)));
-    });
-    const namespace = `demo-${demo.pid}`;
-    // There is something to clean up: the test would see it left behind.
-    assert.ok(leftovers(namespace).length > 0, 'the scenario has made its mailboxes');
-    assert.equal(demoDirectories().length, 1);
-    assert.ok(exists(peerPid));
+  after(() => demo.kill('SIGKILL'));
+  return {
+    pid: demo.pid!,
+    line: (pattern) =>
+      new Promise((resolve, reject) => {
+        watchers.push({ pattern, resolve });
+        void exited.then(() => reject(new Error(`the demo exited before a line matched ${pattern}:\n${stdout}\n${stderr}`)));
+      }),
+    stdout: () => stdout,
+    exited,
+    kill: (signal) => demo.kill(signal),
+    closeStdout: () => demo.stdout.destroy(),
+  };
+}
 
-    demo.kill('SIGINT');
-    const { code, signal } = await exited;
-    assert.equal(signal, null);
-    assert.equal(code, 130, `${stdout}\n${stderr}`);
-    assert.match(stderr, new RegExp(`interproc demo: SIGINT: stopping 1 process, removing namespace ${namespace}\n$`));
-    assert.deepEqual(leftovers(namespace), []);
-    assert.deepEqual(demoDirectories(), []);
-    assert.equal(exists(peerPid), false, 'the peer was stopped and reaped');
-  } finally {
-    clearTimeout(hardStop);
-    demo.kill('SIGKILL');
-  }
+/** Starts `demo buffering` and waits until its peer has received the first message: objects exist, the peer runs. */
+async function demoMidScenario(): Promise<{ demo: RunningDemo; namespace: string; peerPid: number }> {
+  const demo = startDemo(['buffering']);
+  const [, peerPid] = await demo.line(/^ {2}\[peer (\d+)\] received "hello" from mailbox "rendezvous"/);
+  const namespace = `demo-${demo.pid}`;
+  // There is something to clean up: the test would see it left behind.
+  assert.ok(leftovers(namespace).length > 0, 'the scenario has made its mailboxes');
+  assert.equal(demoDirectories().length, 1);
+  assert.ok(exists(Number(peerPid)));
+  return { demo, namespace, peerPid: Number(peerPid) };
+}
+
+test('Ctrl-C in the middle of a scenario stops its processes, removes its objects and directory, exit code 130', async () => {
+  const { demo, namespace, peerPid } = await demoMidScenario();
+  demo.kill('SIGINT');
+  const { code, signal, stderr } = await demo.exited;
+  assert.equal(signal, null);
+  assert.equal(code, 130, `${demo.stdout()}\n${stderr}`);
+  assert.match(stderr, new RegExp(`interproc demo: SIGINT: stopping 1 process, removing namespace ${namespace}\n$`));
+  assert.deepEqual(leftovers(namespace), []);
+  assert.deepEqual(demoDirectories(), []);
+  assert.equal(exists(peerPid), false, 'the peer was stopped and reaped');
+});
+
+test('a peer that dies fails its scenario at once with one line naming it (exit code 1), and nothing is left', async () => {
+  const { demo, namespace, peerPid } = await demoMidScenario();
+  process.kill(peerPid, 'SIGKILL');
+  const { code, stderr } = await demo.exited;
+  assert.equal(code, 1, `${demo.stdout()}\n${stderr}`);
+  assert.match(stderr, new RegExp(`^interproc demo: peer ${peerPid} exited before it said it was received \\(SIGKILL\\)\n$`));
+  assert.deepEqual(leftovers(namespace), []);
+  assert.deepEqual(demoDirectories(), []);
+});
+
+test('when nobody reads its output any more (demo | head) the demo stops and cleans up, exit code 1', async () => {
+  const { demo, namespace, peerPid } = await demoMidScenario();
+  demo.closeStdout();
+  const { code, stderr } = await demo.exited;
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /interproc demo: standard output: write EPIPE: stopping 1 process/);
+  assert.deepEqual(leftovers(namespace), []);
+  assert.deepEqual(demoDirectories(), []);
+  assert.equal(exists(peerPid), false);
 });

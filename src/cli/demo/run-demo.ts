@@ -18,6 +18,10 @@ export async function runDemo(
   process.env.INTERPROC_NAMESPACE = namespace;
   const stage = new DemoStage(namespace);
   const started = performance.now();
+  // Objects of this namespace can only be left by an earlier run with this pid that was
+  // killed outright (SIGKILL: no cleanup); that process is gone, its leftovers would only
+  // make this run's creates fail with EEXIST.
+  stage.removeEverything();
   // Made now rather than when the fifo scenario needs it, so that a run leaves the same
   // behind wherever it is stopped: nothing.
   stage.temporaryDirectory();

@@ -1,5 +1,6 @@
 // Scenario shm-mutex: shm-race again, each addition inside a Mutex: none is lost. Then the
 // demo process hands the peer a message through a Condition in the same segment.
+import { corrupt } from '../../core/errors.ts';
 import { SharedMemory } from '../../index.ts';
 import { count, ms } from './narration.ts';
 import { PEER_TIMEOUT_MS } from './peer-process.ts';
@@ -13,6 +14,7 @@ import {
   INCREMENTS,
   meet,
   MESSAGE_LENGTH,
+  MESSAGE_MAX_BYTES,
   PEER_MEET_MS,
   SEGMENT_BYTES,
   SEGMENT_NAME,
@@ -79,7 +81,9 @@ export const shmMutex: Scenario = {
         side.tell('waiting');
         await condition.wait(mutex, { timeout: PEER_TIMEOUT_MS });
       }
-      const text = new TextDecoder().decode(message.slice(0, Atomics.load(cells, MESSAGE_LENGTH)));
+      const length = Atomics.load(cells, MESSAGE_LENGTH);
+      if (length < 0 || length > MESSAGE_MAX_BYTES) throw corrupt(`message length ${length} in shared memory "${SEGMENT_NAME}"`);
+      const text = new TextDecoder().decode(message.slice(0, length));
       side.say(`woke up; the message in the segment: "${text}"`);
     } finally {
       mutex.unlock();

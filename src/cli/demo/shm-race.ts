@@ -5,6 +5,12 @@ import { count, ms } from './narration.ts';
 import type { Scenario } from './scenario.ts';
 import { addWithoutLock, COUNTER, counterView, DEMO_MEET_MS, INCREMENTS, meet, PEER_MEET_MS, SEGMENT_BYTES, SEGMENT_NAME } from './shm-counter.ts';
 
+/** `part` of `whole` as a whole percentage, "under 1%" rather than a misleading 0%. */
+function percent(part: number, whole: number): string {
+  const value = (100 * part) / whole;
+  return value < 1 ? 'under 1%' : `${Math.round(value)}%`;
+}
+
 export const shmRace: Scenario = {
   name: 'shm-race',
   title: 'shared memory without a Mutex: lost updates',
@@ -27,7 +33,7 @@ export const shmRace: Scenario = {
       const lost = total - final;
       if (lost > 0) {
         stage.result(
-          `counter = ${count(final)}, not ${count(total)}: ${count(lost)} additions lost (${Math.round((100 * lost) / total)}%). ` +
+          `counter = ${count(final)}, not ${count(total)}: ${count(lost)} additions lost (${percent(lost, total)}). ` +
             'When both processes load the same value, both store that value + 1, and one addition is gone.',
         );
       } else {

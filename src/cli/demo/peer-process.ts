@@ -40,6 +40,9 @@ export class PeerProcess {
     this.#child = child;
     this.label = label;
     this.pid = child.pid ?? 0;
+    // A line sent to a process that has exited fails with EPIPE; its exit is what the
+    // scenario hears about (waitFor, finished), not an error thrown from a stream.
+    child.stdin?.on('error', () => undefined);
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       this.#stderr += chunk;
     });

@@ -2,6 +2,7 @@
 // file under src/cli/ that exports a Command (command.ts); adding one is adding it here.
 import { bench } from './bench.ts';
 import type { Command } from './command.ts';
+import { demo } from './demo.ts';
 import { ls } from './ls.ts';
 import { recv } from './recv.ts';
 import { rm } from './rm.ts';
@@ -9,4 +10,4 @@ import { send } from './send.ts';
 import { stat } from './stat.ts';
 import { top } from './top.ts';
 
-export const COMMANDS: readonly Command[] = [ls, stat, rm, send, recv, top, bench];
+export const COMMANDS: readonly Command[] = [ls, stat, rm, send, recv, top, bench, demo];

@@ -46,8 +46,13 @@ export const PIPE_BUF = 4096;
 export const MIN_CAPACITY = 4096;
 /** Positions count modulo 2^32; a capacity up to 2^30 keeps every difference unambiguous. */
 export const MAX_CAPACITY = 2 ** 30;
-/** Linux's default pipe size. */
-export const DEFAULT_CAPACITY = 65536;
+/**
+ * 1 MiB, Linux's largest pipe size for unprivileged users (its default, 64 KiB, is small
+ * for a ring that two processes copy through: each side fills or drains it faster than the
+ * other wakes up, so 64 KiB writes stall on every wake-up; docs/DECISIONS.md §17 has the
+ * figures). Memory is taken as the ring fills, not up front.
+ */
+export const DEFAULT_CAPACITY = 1 << 20;
 
 /** The body of a pipe with `capacity` ring bytes. */
 export function pipeBodyBytes(capacity: number): number {

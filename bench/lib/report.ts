@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { formatBandwidth, formatRate, formatRatio, formatTime, type Summary } from './measure.ts';
 import type { NativeBuild } from './native.ts';
 import { isInterproc, isLimit, LABELS, SCENARIOS, STREAM_RUN_BYTES, type BenchConfig, type Result, type Scenario, type TransportId } from './scenarios.ts';
+import { DEFAULT_CAPACITY } from '../../src/pipe/pipe-layout.ts';
 import { chart } from './svg.ts';
 import type { MachineInfo } from './system.ts';
 import { find, judgeTargets, type TargetVerdict } from './targets.ts';
@@ -195,10 +196,10 @@ export function markdown(report: Report, verdicts: TargetVerdict[], svgName: str
       lines.push(
         '',
         `Raw ${scenario.size / 1024} KiB writes, no framing; the receiver counts bytes, and every run moves at least ` +
-          `${STREAM_RUN_BYTES / 2 ** 20} MiB. The Pipe has its default capacity and its reader is in a helper process ` +
+          `${STREAM_RUN_BYTES / 2 ** 20} MiB. The Pipe has its default capacity (${DEFAULT_CAPACITY / 2 ** 20} MiB) and its reader is in a helper process ` +
           "of its own, started with the pipe's memfd in its stdio; the stream row writes with write() (waiting for " +
           "'drain' when it returns false) and reads 'data', the other awaits writeBytes() of each chunk and readBytes() " +
-          'into one reused 64 KiB buffer. The OS pipe is the helper\'s stdin, the socket a Unix domain socket, both as Node streams.',
+          "into one reused 64 KiB buffer. The OS pipe is the helper's stdin, the socket a Unix domain socket, both as Node streams.",
       );
     }
     const ratios = ratioTable(report.results, scenario);

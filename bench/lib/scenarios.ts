@@ -205,7 +205,7 @@ export const LABELS: Record<TransportId, string> = {
   'port-try': 'Port · try (Port.trySend / tryReceive loop)',
   'port-async': 'Port · async (await Port.send / receive)',
   'pipe-stream': "Pipe · stream (write() / 'data')",
-  'pipe-bytes': 'Pipe · await writeBytes / readBytes (into a reused buffer)',
+  'pipe-bytes': 'Pipe · writeBytes / readBytes into a buffer',
   postmessage: 'worker.postMessage (MessagePort)',
   'cp-json': "child_process.send, 'json'",
   'cp-advanced': "child_process.send, 'advanced'",

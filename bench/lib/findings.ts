@@ -77,8 +77,8 @@ export const WHY: Record<string, string> = {
     'holds its queue’s spinlock for a few instructions and never sleeps on it. On this 2-vCPU VM, busy with other work ' +
     '(load 3–6), the ratio swung from 0.24 to 2.3 over nine quick runs, six of them between 0.5 and 0.75.',
   'pipe-stream-vs-os':
-    'the OS pipe and the Unix socket move 64 KiB writes at 1.4–2.9 GB/s on this 2-vCPU VM (one kernel copy in, one out), ' +
-    'so 2x means 3–6 GB/s. A Pipe copies into and out of shared memory at several GB/s per side; what holds it back ' +
+    'the OS pipe and the Unix socket move 64 KiB writes at 1.4–3.6 GB/s on this 2-vCPU VM, swinging with the load ' +
+    '(one kernel copy in, one out), so 2x means 3–7 GB/s; the stream form measured 3.5–4.0 GB/s in full runs. A Pipe copies into and out of shared memory at several GB/s per side; what holds it back ' +
     'is waiting. A side that finds the ring full (the writer) or empty (the reader) sleeps, and on a busy VM a ' +
     'wake-up takes 100 µs or more (futex wake, the addon’s waiter thread, the event loop): meanwhile the other side ' +
     'fills or drains the 1 MiB ring and sleeps too, so both are often idle at once. CPU profiles of a 2 GiB stream ' +

@@ -8,14 +8,6 @@
 // atomics one of the two always sees the other's store, so no wake-up is lost, and a
 // sleeper that died leaves the flag set only until the next wake: it costs one wasted
 // wake, never a missed one.
-//
-// The writers' flag holds how many free bytes the sleeping writers wait for (the smallest
-// wish among them), and a reader wakes them only once that much is free: a writer behind
-// a slow reader is woken for a useful stretch of space, not for every read: fewer wake-ups
-// (on a VM each costs both sides tens of microseconds of CPU), and the reader, who still
-// has the rest of the ring to read, is not held up. A writer that could go on with less re-checks
-// at the end of its sleep slice (pipe-end.ts), so a reader that stops early delays it by
-// one slice at most.
 import { corrupt } from '../core/errors.ts';
 import { wake, WAKE_ALL } from '../core/wait.ts';
 import { Mutex } from '../sync/mutex.ts';
@@ -118,8 +110,15 @@ export class PipeRing {
 
   /**
    * As readerWillSleep, for a writer waiting until `wanted` bytes (1..capacity) are free.
-   * The flag keeps the smallest wish of the writers asleep, so that none is woken later than
-   * it asked; a wish left by a writer that stopped sleeping only makes wakes come earlier.
+   *
+   * The writers' flag holds that wish, and a reader wakes them only once that much is free
+   * (copyOut): a writer behind a slower reader is woken for a useful stretch of space, not
+   * for every read — fewer wake-ups (on a VM each costs both sides tens of microseconds of
+   * CPU), and the reader, who still has the rest of the ring to read, is not held up. A
+   * writer that could go on with less re-checks at the end of its sleep slice (pipe-end.ts),
+   * so a reader that stops early delays it by one slice at most. The flag keeps the smallest
+   * wish of the writers asleep, so that none is woken later than it asked; a wish left by a
+   * writer that stopped sleeping only makes wakes come earlier.
    */
   writerWillSleep(wanted: number): number {
     const seq = Atomics.load(this.words, P_SPACE_SEQ);

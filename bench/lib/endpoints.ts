@@ -2,14 +2,16 @@
 // back to back, receive them, ping (send one, wait for the reply, record the round trip)
 // or echo. The bench's main process holds one endpoint, a helper process or worker thread
 // the other (lib/helper-side.ts). interproc's MessageQueue and Port take part in the
-// one-way scenarios only: they send and receive, and do not ping or echo.
+// one-way scenarios only: they send and receive, and do not ping or echo; so do the byte
+// streams of the byte-stream scenarios (interproc's Pipe, an OS pipe, a Unix socket carrying
+// raw chunks), which count bytes rather than messages.
 //
 // Every endpoint checks the length of every message it receives, so that a figure always
 // counts whole, correct messages.
 import type { MessagePort } from 'node:worker_threads';
 import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
-import { Mailbox, MessageQueue, Port } from '../../src/index.ts';
+import { Mailbox, MessageQueue, Port, type PipeReader, type PipeWriter } from '../../src/index.ts';
 import { Deadline, SPINS_PER_CHECK } from './deadline.ts';
 import { FrameReader, frameSmall, header } from './framing.ts';
 
@@ -494,6 +496,127 @@ export class StreamEndpoint extends EventEndpoint {
     this.#readable?.off('error', this.#onError);
     this.#writable?.off('error', this.#onError);
     this.#readable?.pause();
+  }
+}
+
+/**
+ * A byte stream in one direction carrying raw chunks of `size` bytes, no framing: the
+ * receiver counts bytes, and each `size` of them counts as one chunk received. Node's
+ * streams (a Unix socket, a child's stdin/stdout) and the Pipe's stream form.
+ */
+export class RawStreamEndpoint extends EventEndpoint {
+  readonly #readable: Readable | null;
+  readonly #writable: Writable | null;
+  readonly #payload: Uint8Array;
+  readonly #onData: (chunk: Buffer) => void;
+  readonly #onError: (error: Error) => void;
+  /** Bytes received beyond the last whole chunk counted. */
+  #partial = 0;
+
+  constructor(readable: Readable | null, writable: Writable | null, size: number) {
+    super(size);
+    this.#readable = readable;
+    this.#writable = writable;
+    this.#payload = payloadOf(size);
+    this.#onData = (chunk) => {
+      this.#partial += chunk.length;
+      while (this.#partial >= size) {
+        this.#partial -= size;
+        this.deliver(size);
+      }
+    };
+    this.#onError = (error) => this.fail(error);
+    readable?.on('data', this.#onData);
+    readable?.on('error', this.#onError);
+    readable?.resume(); // (close() pauses it: a stream reused by the next scenario starts paused)
+    writable?.on('error', this.#onError);
+  }
+
+  protected post(): boolean {
+    return this.#writable!.write(this.#payload);
+  }
+
+  protected drained(): Promise<void> {
+    return once(this.#writable!, 'drain').then(() => undefined);
+  }
+
+  override ping(): Promise<void> {
+    return oneWayOnly('a raw byte stream');
+  }
+
+  override echo(): Promise<void> {
+    return oneWayOnly('a raw byte stream');
+  }
+
+  close(): void {
+    this.#readable?.off('data', this.#onData);
+    this.#readable?.off('error', this.#onError);
+    this.#writable?.off('error', this.#onError);
+    this.#readable?.pause();
+  }
+}
+
+/** How a Pipe row moves its bytes: as Node streams (write / 'data') or by writeBytes / readBytes. */
+export type PipeForm = 'stream' | 'bytes';
+
+/** Bytes one readBytes() of the Pipe's plain form takes at most (into one reused buffer). */
+const PIPE_READ_BYTES = 64 * 1024;
+
+/**
+ * interproc's Pipe in its plain form, one way: the sender awaits writeBytes() of each
+ * chunk, the receiver awaits readBytes() into one reused buffer and counts bytes. Closing
+ * the endpoint closes its end.
+ */
+export class PipeBytesEndpoint implements Endpoint {
+  readonly #reader: PipeReader | null;
+  readonly #writer: PipeWriter | null;
+  readonly #size: number;
+  readonly #payload: Uint8Array;
+
+  constructor(reader: PipeReader | null, writer: PipeWriter | null, size: number) {
+    this.#reader = reader;
+    this.#writer = writer;
+    this.#size = size;
+    this.#payload = payloadOf(size);
+  }
+
+  async send(count: number, deadline: Deadline): Promise<void> {
+    const writer = this.#writer!;
+    const payload = this.#payload;
+    await deadline.race(
+      (async () => {
+        for (let sent = 0; sent < count; sent++) await writer.writeBytes(payload);
+      })(),
+    );
+  }
+
+  async receive(count: number, deadline: Deadline, armed?: () => void): Promise<void> {
+    const reader = this.#reader!;
+    const into = new Uint8Array(Math.max(PIPE_READ_BYTES, this.#size));
+    const total = count * this.#size;
+    armed?.();
+    await deadline.race(
+      (async () => {
+        for (let received = 0; received < total; ) {
+          const bytes = await reader.readBytes(Math.min(into.length, total - received), { into });
+          if (bytes === null) throw new Error(`the pipe ended after ${received} of ${total} bytes`);
+          received += bytes.length;
+        }
+      })(),
+    );
+  }
+
+  ping(): Promise<void> {
+    return oneWayOnly('the Pipe');
+  }
+
+  echo(): Promise<void> {
+    return oneWayOnly('the Pipe');
+  }
+
+  close(): void {
+    this.#reader?.close();
+    this.#writer?.close();
   }
 }
 

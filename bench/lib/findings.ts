@@ -76,6 +76,25 @@ export const WHY: Record<string, string> = {
     'send + receive pair costs ~0.9–1.0 µs of CPU and the kernel’s msgsnd + msgrcv ~1.6 µs; across processes the kernel ' +
     'holds its queue’s spinlock for a few instructions and never sleeps on it. On this 2-vCPU VM, busy with other work ' +
     '(load 3–6), the ratio swung from 0.24 to 2.3 over nine quick runs, six of them between 0.5 and 0.75.',
+  'pipe-stream-vs-os':
+    'the OS pipe and the Unix socket move 64 KiB writes at 1.4–3.6 GB/s on this 2-vCPU VM, swinging with the load ' +
+    '(one kernel copy in, one out), so 2x means 3–7 GB/s; the stream form measured 3.5–4.0 GB/s in full runs. A Pipe copies into and out of shared memory at several GB/s per side; what holds it back ' +
+    'is waiting. A side that finds the ring full (the writer) or empty (the reader) sleeps, and on a busy VM a ' +
+    'wake-up takes 100 µs or more (futex wake, the addon’s waiter thread, the event loop): meanwhile the other side ' +
+    'fills or drains the 1 MiB ring and sleeps too, so both are often idle at once. CPU profiles of a 2 GiB stream ' +
+    'between two processes (--cpu-prof on both, capacity 1 MiB, compiled): writer 61 % idle, 15 % copying, 8 % ' +
+    'registering event-loop waits; reader 44 % idle, 14 % copying, 9 % registering waits, 7 % waking the writer, ' +
+    '6 % collecting the new 64 KiB Buffer each stream chunk is. Waking a blocked writer only once a quarter of the ' +
+    'ring is free, instead of after every read, cut the writer’s share in waits from 22 % to 8 % and the reader’s ' +
+    'in wakes from 18 % to 7 %; a larger ring shortens the stalls further (pipe({ capacity: 4 << 20 }): 4.0–4.4 GB/s ' +
+    'for the stream form in the sweep of docs/DECISIONS.md §17). The stream form also pays per chunk for a fresh ' +
+    "Buffer, the Readable's push and 'data' and a 'drain' before the next write(); polling a few microseconds " +
+    'before sleeping, larger stream reads, read buffers carved from a shared slab and a larger Writable ' +
+    'highWaterMark were measured and did not help.',
+  'pipe-bytes-vs-os':
+    'see the stream form: the same sleeps and wake-ups while the ring is full or empty; the plain form reads into ' +
+    'one reused buffer, so it has no per-chunk allocation and usually meets the target, but under load its runs swing ' +
+    'as widely as the peers’ (compare runs).',
   'bw-unix':
     'the same fresh 1 MiB ArrayBuffer per received message (page faults of new memory) as for the memcpy target; the ' +
     'socket pays two kernel copies and a similar reassembly buffer (Buffer.concat of its 64 KiB reads), so the ratio ' +

@@ -1,52 +1,66 @@
 // The helper's side of the bench: runs in a helper process (bench/helper.ts, control over
 // fd 3) or in a worker thread (control over parentPort), opens the endpoint the bench
-// asks for and sends, receives or echoes on command.
-import { connect, type Socket } from 'node:net';
+// asks for and sends, receives or echoes on command. A helper process started for a Pipe
+// row has the pipe's descriptor among its stdio (see Bench in scenarios.ts).
+import { connect } from 'node:net';
 import { once } from 'node:events';
+import { PipeReader } from '../../src/index.ts';
 import { Deadline } from './deadline.ts';
 import {
   IpcEndpoint,
   MailboxEndpoint,
+  PipeBytesEndpoint,
   PortEndpoint,
   PortNumberEndpoint,
   QueueEndpoint,
+  RawStreamEndpoint,
   StreamEndpoint,
   type Endpoint,
   type IpcChannel,
 } from './endpoints.ts';
 import type { Command, ControlChannel, OpenSpec } from './protocol.ts';
 
-async function open(spec: OpenSpec): Promise<{ endpoint: Endpoint; socket: Socket | null }> {
+/** The endpoint a command asks for, and what to close with it (a socket, a pipe end). */
+async function open(spec: OpenSpec): Promise<{ endpoint: Endpoint; release: (() => void) | null }> {
   switch (spec.transport) {
     case 'mailbox':
-      return { endpoint: new MailboxEndpoint(spec.names, spec.mode, spec.size, spec.into), socket: null };
+      return { endpoint: new MailboxEndpoint(spec.names, spec.mode, spec.size, spec.into), release: null };
     case 'queue':
-      return { endpoint: new QueueEndpoint(spec.key, spec.size), socket: null };
+      return { endpoint: new QueueEndpoint(spec.key, spec.size), release: null };
     case 'interproc-port':
-      return { endpoint: new PortNumberEndpoint(spec.numbers, spec.mode, spec.size, spec.capacity), socket: null };
+      return { endpoint: new PortNumberEndpoint(spec.numbers, spec.mode, spec.size, spec.capacity), release: null };
     case 'unix': {
       const socket = connect(spec.path);
       await once(socket, 'connect');
-      return { endpoint: new StreamEndpoint(socket, socket, spec.size), socket };
+      const endpoint = spec.raw ? new RawStreamEndpoint(socket, null, spec.size) : new StreamEndpoint(socket, socket, spec.size);
+      return { endpoint, release: () => socket.destroy() };
     }
     case 'pipe':
-      return { endpoint: new StreamEndpoint(process.stdin, process.stdout, spec.size), socket: null };
+      return {
+        endpoint: spec.raw ? new RawStreamEndpoint(process.stdin, null, spec.size) : new StreamEndpoint(process.stdin, process.stdout, spec.size),
+        release: null,
+      };
+    case 'interproc-pipe': {
+      const reader = PipeReader.adopt(spec.fd);
+      const endpoint = spec.form === 'stream' ? new RawStreamEndpoint(reader, null, spec.size) : new PipeBytesEndpoint(reader, null, spec.size);
+      return { endpoint, release: () => reader.close() };
+    }
     case 'ipc':
       if (process.send === undefined) throw new Error('this helper has no IPC channel');
-      return { endpoint: new IpcEndpoint(process as unknown as IpcChannel, spec.serialization, spec.size), socket: null };
+      return { endpoint: new IpcEndpoint(process as unknown as IpcChannel, spec.serialization, spec.size), release: null };
     case 'port':
-      return { endpoint: new PortEndpoint(spec.port, spec.size), socket: null };
+      return { endpoint: new PortEndpoint(spec.port, spec.size), release: null };
   }
 }
 
 export async function serve(channel: ControlChannel): Promise<void> {
   let endpoint: Endpoint | null = null;
-  let socket: Socket | null = null;
+  let release: (() => void) | null = null;
   const closeEndpoint = (): void => {
     endpoint?.close();
-    socket?.destroy();
+    release?.();
     endpoint = null;
-    socket = null;
+    release = null;
   };
   for (;;) {
     const command: Command | null = await channel.next();
@@ -57,7 +71,7 @@ export async function serve(channel: ControlChannel): Promise<void> {
     try {
       if (command.op === 'open') {
         closeEndpoint();
-        ({ endpoint, socket } = await open(command.spec));
+        ({ endpoint, release } = await open(command.spec));
       } else if (command.op === 'close') {
         closeEndpoint();
       } else {

@@ -73,11 +73,16 @@ export interface ProcessHelperOptions {
   /** Extra Node options, e.g. --cpu-prof. */
   execArgv?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Descriptors the helper inherits after its IPC channel, as its fds 5, 6... (a Pipe's memfd). */
+  inherit?: number[];
 }
+
+/** The descriptor a helper process sees the first of ProcessHelperOptions.inherit as. */
+export const FIRST_INHERITED_FD = 5;
 
 export function startProcessHelper(name: string, options: ProcessHelperOptions): Helper {
   const child = spawn(process.execPath, [...(options.execArgv ?? []), HELPER], {
-    stdio: ['pipe', 'pipe', 'inherit', 'pipe', 'ipc'],
+    stdio: ['pipe', 'pipe', 'inherit', 'pipe', 'ipc', ...(options.inherit ?? [])],
     serialization: options.serialization,
     env: { ...process.env, ...options.env },
   });

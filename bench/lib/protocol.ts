@@ -1,7 +1,7 @@
 // What the bench's main process says to its helpers (processes and worker threads) and
 // what they answer: one command at a time, answered in order.
 import type { MessagePort } from 'node:worker_threads';
-import type { MailboxNames, PortNumbers, WaitMode } from './endpoints.ts';
+import type { MailboxNames, PipeForm, PortNumbers, WaitMode } from './endpoints.ts';
 
 export type OpenSpec =
   | { transport: 'mailbox'; names: MailboxNames; mode: WaitMode; size: number; into: boolean }
@@ -9,9 +9,12 @@ export type OpenSpec =
   | { transport: 'queue'; key: string; size: number }
   /** interproc's Port: the helper creates its port (own) or sends to the bench's (to). */
   | { transport: 'interproc-port'; numbers: PortNumbers; mode: WaitMode; size: number; capacity: number }
-  | { transport: 'unix'; path: string; size: number }
+  /** raw: chunks of `size` bytes with no framing, bytes counted (the byte-stream scenarios). */
+  | { transport: 'unix'; path: string; size: number; raw: boolean }
   /** The helper process's stdin (from the bench) and stdout (to it). */
-  | { transport: 'pipe'; size: number }
+  | { transport: 'pipe'; size: number; raw: boolean }
+  /** interproc's Pipe: the reader the bench handed this helper process at descriptor `fd`. */
+  | { transport: 'interproc-pipe'; fd: number; form: PipeForm; size: number }
   /** The helper process's IPC channel (process.send). */
   | { transport: 'ipc'; serialization: 'json' | 'advanced'; size: number }
   /** A MessagePort handed to a worker thread with the command. */

@@ -6,7 +6,8 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatBandwidth, formatRate, formatRatio, formatTime, type Summary } from './measure.ts';
 import type { NativeBuild } from './native.ts';
-import { isInterproc, isLimit, LABELS, SCENARIOS, type BenchConfig, type Result, type Scenario, type TransportId } from './scenarios.ts';
+import { isInterproc, isLimit, LABELS, SCENARIOS, STREAM_RUN_BYTES, type BenchConfig, type Result, type Scenario, type TransportId } from './scenarios.ts';
+import { DEFAULT_CAPACITY } from '../../src/pipe/pipe-layout.ts';
 import { chart } from './svg.ts';
 import type { MachineInfo } from './system.ts';
 import { find, judgeTargets, type TargetVerdict } from './targets.ts';
@@ -77,10 +78,11 @@ function figuresTable(results: Result[], scenario: Scenario): string[] {
 }
 
 /**
- * Ratios of each of interproc's rows (Mailbox, MessageQueue, Port) against each peer (how
+ * Ratios of each of interproc's rows (Mailbox, MessageQueue, Port, Pipe) against each peer (how
  * many times better interproc is: rate ÷ peer's rate, or peer's p50 ÷ interproc's p50; the
  * kernel's System V queue is a peer) and against each C limit (interproc ÷ limit: the
- * fraction of memcpy reached, or the multiple of the C round trip).
+ * fraction of memcpy reached, or the multiple of the C round trip). A byte-stream scenario
+ * also has the ratio to the faster of its peers (an OS pipe, a Unix socket).
  */
 function ratioTable(results: Result[], scenario: Scenario): string[] {
   const rows = rowsOf(results, scenario).filter(({ result }) => result.skipped === undefined);
@@ -91,8 +93,10 @@ function ratioTable(results: Result[], scenario: Scenario): string[] {
   const latency = scenario.metric === 'latency';
   const value = (result: Result): number => (latency ? result.latency!.p50.median : result.value!.median);
   const short = (transport: TransportId): string => LABELS[transport].replace(/ \(.*\)$/, '');
+  const fastestPeer = scenario.raw === true && peers.length > 1 ? peers.reduce((a, b) => (value(b) > value(a) ? b : a)) : undefined;
   const header = [
     ...peers.map((peer) => `vs ${short(peer.transport)}`),
+    ...(fastestPeer === undefined ? [] : [`vs the faster of those (${short(fastestPeer.transport)})`]),
     ...limits.map((limit) => `÷ ${short(limit.transport)}`),
   ];
   const lines = [
@@ -106,6 +110,7 @@ function ratioTable(results: Result[], scenario: Scenario): string[] {
   for (const mine of ours) {
     const cells = [
       ...peers.map((peer) => formatRatio(latency ? value(peer) / value(mine) : value(mine) / value(peer))),
+      ...(fastestPeer === undefined ? [] : [formatRatio(value(mine) / value(fastestPeer))]),
       ...limits.map((limit) => formatRatio(value(mine) / value(limit))),
     ];
     lines.push(`| ${short(mine.transport)} | ${cells.join(' | ')} |`);
@@ -176,7 +181,7 @@ export function markdown(report: Report, verdicts: TargetVerdict[], svgName: str
           'receiver take turns on the CPUs, so that figure measures the scheduler as much as the Mailbox.',
       );
     }
-    if (scenario.metric === 'bandwidth') {
+    if (scenario.metric === 'bandwidth' && scenario.raw !== true) {
       lines.push(
         '',
         'Without `into`, every receive copies into a new 1 MiB ArrayBuffer, and new memory page-faults page by page; ' +
@@ -185,6 +190,16 @@ export function markdown(report: Report, verdicts: TargetVerdict[], svgName: str
           'memcpy (`node --import tsx bench/micro/sab-copy.ts`); a reserve/commit path that would spare both copies is ' +
           'not built yet (docs/DECISIONS.md §11). The C memcpy rows, like every figure here, move with where the host ' +
           'puts the vCPUs: compare runs.',
+      );
+    }
+    if (scenario.raw === true) {
+      lines.push(
+        '',
+        `Raw ${scenario.size / 1024} KiB writes, no framing; the receiver counts bytes, and every run moves at least ` +
+          `${STREAM_RUN_BYTES / 2 ** 20} MiB. The Pipe has its default capacity (${DEFAULT_CAPACITY / 2 ** 20} MiB) and its reader is in a helper process ` +
+          "of its own, started with the pipe's memfd in its stdio; the stream row writes with write() (waiting for " +
+          "'drain' when it returns false) and reads 'data', the other awaits writeBytes() of each chunk and readBytes() " +
+          "into one reused 64 KiB buffer. The OS pipe is the helper's stdin, the socket a Unix domain socket, both as Node streams.",
       );
     }
     const ratios = ratioTable(report.results, scenario);

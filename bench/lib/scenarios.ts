@@ -7,20 +7,22 @@ import { once } from 'node:events';
 import { rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Mailbox, MessageQueue } from '../../src/index.ts';
+import { Mailbox, MessageQueue, pipe } from '../../src/index.ts';
 import { isThreadAlive } from '../../src/core/liveness.ts';
 import { Deadline } from './deadline.ts';
 import {
   IpcEndpoint,
   MailboxEndpoint,
+  PipeBytesEndpoint,
   PortEndpoint,
   PortNumberEndpoint,
   QueueEndpoint,
+  RawStreamEndpoint,
   StreamEndpoint,
   type Endpoint,
   type WaitMode,
 } from './endpoints.ts';
-import { startProcessHelper, startThreadHelper, type Helper } from './helpers.ts';
+import { FIRST_INHERITED_FD, startProcessHelper, startThreadHelper, type Helper } from './helpers.ts';
 import { CDF_POINTS, latencyRun, quantile, summarize, type LatencyRun, type Summary } from './measure.ts';
 import { runNative, type NativeBuild } from './native.ts';
 import type { OpenSpec } from './protocol.ts';
@@ -33,7 +35,9 @@ export type ScenarioId =
   | 'thread-msg64'
   | 'thread-fanin64'
   | 'thread-rtt'
-  | 'thread-bw1m';
+  | 'thread-bw1m'
+  | 'stream64k'
+  | 'stream4k';
 
 export type TransportId =
   | 'mailbox-try'
@@ -46,6 +50,8 @@ export type TransportId =
   | 'queue-async'
   | 'port-try'
   | 'port-async'
+  | 'pipe-stream'
+  | 'pipe-bytes'
   | 'postmessage'
   | 'cp-json'
   | 'cp-advanced'
@@ -70,10 +76,17 @@ export interface Scenario {
   side: 'process' | 'thread';
   helpers: number;
   transports: TransportId[];
+  /**
+   * A byte stream: chunks of `size` bytes written with no framing, the receiver counting
+   * bytes; each run moves at least STREAM_RUN_BYTES.
+   */
+  raw?: true;
 }
 
 const MiB = 1 << 20;
 export const FANIN_SENDERS = 4;
+/** Bytes a run of a byte-stream scenario moves at least: enough for a steady figure. */
+export const STREAM_RUN_BYTES = 256 * MiB;
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -156,6 +169,28 @@ export const SCENARIOS: Scenario[] = [
     helpers: 1,
     transports: ['mailbox-try', 'mailbox-async', 'mailbox-try-into', 'mailbox-async-into', 'postmessage'],
   },
+  {
+    id: 'stream64k',
+    title: '64 KiB writes into a byte stream, process to process (bandwidth)',
+    metric: 'bandwidth',
+    pattern: 'one-way',
+    size: 64 * 1024,
+    side: 'process',
+    helpers: 1,
+    transports: ['pipe-stream', 'pipe-bytes', 'pipe', 'unix'],
+    raw: true,
+  },
+  {
+    id: 'stream4k',
+    title: '4 KiB writes into a byte stream, process to process (bandwidth)',
+    metric: 'bandwidth',
+    pattern: 'one-way',
+    size: 4096,
+    side: 'process',
+    helpers: 1,
+    transports: ['pipe-stream', 'pipe-bytes', 'pipe', 'unix'],
+    raw: true,
+  },
 ];
 
 export const LABELS: Record<TransportId, string> = {
@@ -169,6 +204,8 @@ export const LABELS: Record<TransportId, string> = {
   'queue-async': 'MessageQueue · async (await send / receive)',
   'port-try': 'Port · try (Port.trySend / tryReceive loop)',
   'port-async': 'Port · async (await Port.send / receive)',
+  'pipe-stream': "Pipe · stream (write() / 'data')",
+  'pipe-bytes': 'Pipe · writeBytes / readBytes into a buffer',
   postmessage: 'worker.postMessage (MessagePort)',
   'cp-json': "child_process.send, 'json'",
   'cp-advanced': "child_process.send, 'advanced'",
@@ -185,9 +222,14 @@ export function isMailbox(transport: TransportId): boolean {
   return transport.startsWith('mailbox-');
 }
 
-/** One of interproc's own: a Mailbox, MessageQueue or Port row. */
+/** One of interproc's own: a Mailbox, MessageQueue, Port or Pipe row. */
 export function isInterproc(transport: TransportId): boolean {
-  return isMailbox(transport) || isQueue(transport) || isPort(transport);
+  return isMailbox(transport) || isQueue(transport) || isPort(transport) || isPipe(transport);
+}
+
+/** interproc's Pipe (not the OS pipe of the 'pipe' rows). */
+export function isPipe(transport: TransportId): boolean {
+  return transport.startsWith('pipe-');
 }
 
 function isQueue(transport: TransportId): boolean {
@@ -285,6 +327,8 @@ export class Bench {
   readonly namespace: string;
   readonly #processes: Record<'json' | 'advanced', Helper[]> = { json: [], advanced: [] };
   readonly #threads: Helper[] = [];
+  /** Helper processes started for one Pipe row each (a Pipe's end reaches a child at spawn). */
+  readonly #pipeHelpers = new Set<Helper>();
   readonly #mailboxes = new Set<string>();
   readonly #queues = new Set<string>();
   readonly #sockets = new Set<string>();
@@ -327,7 +371,7 @@ export class Bench {
   async prestart(plan: Array<{ scenario: Scenario; transport: TransportId }>): Promise<void> {
     const need = { json: 0, advanced: 0, threads: 0 };
     for (const { scenario, transport } of plan) {
-      if (isNative(transport)) continue;
+      if (isNative(transport) || isPipe(transport)) continue;
       if (scenario.side === 'thread') need.threads = Math.max(need.threads, scenario.helpers);
       else if (transport === 'cp-advanced') need.advanced = Math.max(need.advanced, scenario.helpers);
       else need.json = Math.max(need.json, scenario.helpers);
@@ -348,7 +392,9 @@ export class Bench {
   // ---- links --------------------------------------------------------------------------------
 
   async #link(scenario: Scenario, transport: TransportId): Promise<Link> {
+    if (isPipe(transport)) return this.#pipeLink(scenario, transport);
     const { size, pattern } = scenario;
+    const raw = scenario.raw === true;
     const timeout = this.config.runTimeoutMs;
     const serialization = transport === 'cp-advanced' ? 'advanced' : 'json';
     const helpers =
@@ -423,9 +469,9 @@ export class Bench {
       });
       server.listen(path);
       await once(server, 'listening');
-      await opened(helpers.map(() => ({ transport: 'unix', path, size })));
+      await opened(helpers.map(() => ({ transport: 'unix', path, size, raw })));
       await new Deadline(timeout, 'unix socket connections').race(connected);
-      const parents = sockets.map((socket) => new StreamEndpoint(socket, socket, size));
+      const parents = sockets.map((socket) => (raw ? new RawStreamEndpoint(null, socket, size) : new StreamEndpoint(socket, socket, size)));
       return {
         parents,
         helpers,
@@ -441,8 +487,10 @@ export class Bench {
     }
 
     if (transport === 'pipe') {
-      const parents = helpers.map((helper) => new StreamEndpoint(helper.child!.stdout!, helper.child!.stdin!, size));
-      await opened(helpers.map(() => ({ transport: 'pipe', size })));
+      const parents = helpers.map((helper) =>
+        raw ? new RawStreamEndpoint(null, helper.child!.stdin!, size) : new StreamEndpoint(helper.child!.stdout!, helper.child!.stdin!, size),
+      );
+      await opened(helpers.map(() => ({ transport: 'pipe', size, raw })));
       return { parents, helpers, close: async () => (await closeHelpers(), parents.forEach((parent) => parent.close())) };
     }
 
@@ -459,6 +507,48 @@ export class Bench {
       return { parents, helpers, close: async () => (await closeHelpers(), parents.forEach((parent) => parent.close())) };
     }
     throw new Error(`no link for ${transport}`);
+  }
+
+  /**
+   * interproc's Pipe, one way: the bench makes a pipe with the default capacity and starts
+   * a helper process of its own with the pipe's memfd in its stdio, hands it the reader and
+   * keeps the writer. The helper is stopped with the link.
+   */
+  async #pipeLink(scenario: Scenario, transport: TransportId): Promise<Link> {
+    const { size } = scenario;
+    const timeout = this.config.runTimeoutMs;
+    const form = transport === 'pipe-stream' ? 'stream' : 'bytes';
+    const { reader, writer } = pipe();
+    let helper: Helper;
+    try {
+      helper = startProcessHelper(`helper process for ${transport}`, {
+        serialization: 'json',
+        execArgv: this.config.helperExecArgv,
+        inherit: [reader.fd],
+      });
+      this.#pipeHelpers.add(helper);
+      reader.handOff(helper.child!);
+    } catch (error) {
+      reader.close();
+      writer.close();
+      throw error;
+    }
+    const parent = form === 'stream' ? new RawStreamEndpoint(null, writer, size) : new PipeBytesEndpoint(null, writer, size);
+    const close = async (): Promise<void> => {
+      await helper.stop();
+      this.#pipeHelpers.delete(helper);
+      parent.close();
+      writer.close();
+    };
+    try {
+      await this.#ready([helper]);
+      helper.command({ op: 'open', spec: { transport: 'interproc-pipe', fd: FIRST_INHERITED_FD, form, size } });
+      await helper.expect('ok', timeout, `open ${transport}`);
+    } catch (error) {
+      await close();
+      throw error;
+    }
+    return { parents: [parent], helpers: [helper], close };
   }
 
   /**
@@ -562,10 +652,11 @@ export class Bench {
     };
 
     // Calibration and warm-up: runs sized from the one before until one lasts about runSeconds.
-    const initial = large ? 64 : fanIn ? 5_000 : 20_000;
-    const perRun = await calibrate(once, initial, runSeconds, initial / 4, large ? 20_000 : 20_000_000);
+    const fewest = scenario.raw === true ? Math.ceil(STREAM_RUN_BYTES / scenario.size) : 0;
+    const initial = Math.max(fewest, large ? 64 : fanIn ? 5_000 : 20_000);
+    const perRun = await calibrate(once, initial, runSeconds, Math.max(fewest, initial / 4), large ? 20_000 : 20_000_000);
     const figures: number[] = [];
-    const unit = large ? scenario.size : 1;
+    const unit = scenario.metric === 'bandwidth' ? scenario.size : 1;
     for (let i = 0; i < runs; i++) figures.push((perRun * senders * unit) / (await once(perRun)));
     return { value: summarize(figures), count: perRun * senders, runs };
   }
@@ -627,7 +718,7 @@ export class Bench {
 
   /** Stops every helper, removes every mailbox, queue and socket this run made; safe to call twice. */
   async cleanup(): Promise<void> {
-    const helpers = [...this.#processes.json, ...this.#processes.advanced, ...this.#threads];
+    const helpers = [...this.#processes.json, ...this.#processes.advanced, ...this.#threads, ...this.#pipeHelpers];
     await Promise.allSettled(helpers.map((helper) => helper.stop()));
     for (const name of this.#mailboxes) {
       try {
@@ -654,7 +745,7 @@ export class Bench {
 
   /** Kills every helper at once (on a signal or a fatal error). */
   killAll(): void {
-    for (const helper of [...this.#processes.json, ...this.#processes.advanced, ...this.#threads]) helper.kill();
+    for (const helper of [...this.#processes.json, ...this.#processes.advanced, ...this.#threads, ...this.#pipeHelpers]) helper.kill();
   }
 }
 

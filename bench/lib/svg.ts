@@ -1,5 +1,5 @@
-// A small SVG writer (no dependencies) and the suite's chart: bars for 64 B throughput
-// and 1 MiB bandwidth (median, with a whisker from min to max), and the round-trip
+// A small SVG writer (no dependencies) and the suite's chart: bars for 64 B throughput,
+// 1 MiB bandwidth and byte-stream bandwidth (median, with a whisker from min to max), and the round-trip
 // latency distribution as percentile curves (latency against 50 %, 90 %, 99 %, 99.9 %...).
 import { CDF_POINTS, formatBandwidth, formatRate, formatTime } from './measure.ts';
 import { LABELS, SCENARIOS, type Result, type ScenarioId, type TransportId } from './scenarios.ts';
@@ -72,6 +72,8 @@ const COLORS: Record<TransportId, string> = {
   'queue-async': '#953800',
   'port-try': '#0550ae',
   'port-async': '#2da44e',
+  'pipe-stream': '#8250df',
+  'pipe-bytes': '#c297ff',
   postmessage: '#d1242f',
   'cp-json': '#bc4c00',
   'cp-advanced': '#e6a23c',
@@ -265,6 +267,14 @@ export function chart(results: Result[], subtitle: string): string {
     y,
     '1 MiB messages: bandwidth (bar = median, whisker = min–max)',
     (['bw1m', 'thread-bw1m'] as ScenarioId[]).map(groupOf).filter((group) => group.rows.length > 0),
+    'linear',
+    formatBandwidth,
+  );
+  y = barPanel(
+    svg,
+    y,
+    "Byte streams: interproc's Pipe beside an OS pipe and a Unix socket (bar = median, whisker = min–max)",
+    (['stream64k', 'stream4k'] as ScenarioId[]).map(groupOf).filter((group) => group.rows.length > 0),
     'linear',
     formatBandwidth,
   );

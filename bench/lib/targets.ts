@@ -143,5 +143,27 @@ export function judgeTargets(results: Result[]): TargetVerdict[] {
       ratio === null ? null : ratio >= needed,
     );
   }
+  // The Pipe, in each form, against the faster of the byte streams a program would
+  // otherwise use between two processes.
+  const streamPeers = (['pipe', 'unix'] as TransportId[])
+    .map((transport) => find(results, 'stream64k', transport))
+    .filter((result): result is Result => result?.value !== undefined);
+  const fastest = streamPeers.sort((a, b) => b.value!.median - a.value!.median)[0];
+  for (const [id, form, name] of [
+    ['pipe-stream-vs-os', 'pipe-stream', 'stream form'],
+    ['pipe-bytes-vs-os', 'pipe-bytes', 'writeBytes / readBytes'],
+  ] as Array<[string, TransportId, string]>) {
+    const ours = rate(find(results, 'stream64k', form));
+    const other = fastest?.value?.median ?? null;
+    const ratio = both(ours, other) ? ours / other! : null;
+    const peerName = fastest?.transport === 'unix' ? 'Unix socket' : 'OS pipe';
+    add(
+      id,
+      `64 KiB writes process to process: Pipe (${name}) ≥ 2x the faster of an OS pipe and a Unix socket`,
+      ratio === null ? null : `${formatRatio(ratio)} (${formatBandwidth(ours!)} vs ${peerName} ${formatBandwidth(other!)})`,
+      ratio === null ? null : ratio / 2,
+      ratio === null ? null : ratio >= 2,
+    );
+  }
   return verdicts;
 }

@@ -139,9 +139,10 @@ export class PipeEnd {
    * Sleeps on the event loop until the other side may have changed something, a slice
    * passes, the deadline passes (ETIMEDOUT) or the signal aborts. `blocked` re-checks the
    * caller's condition once this end is registered as asleep; false returns at once.
+   * `wanted`: a writer's wish of free bytes to be woken for (PipeRing.writerWillSleep).
    */
-  async sleep(blocked: () => boolean, deadline: number, signal: AbortSignal, doing: string): Promise<void> {
-    const { seq, index } = this.#willSleep();
+  async sleep(blocked: () => boolean, deadline: number, signal: AbortSignal, doing: string, wanted = 1): Promise<void> {
+    const { seq, index } = this.#willSleep(wanted);
     if (!blocked()) return;
     const left = timeLeft(deadline);
     if (left === 0) throw this.#timedOut(doing);
@@ -155,8 +156,8 @@ export class PipeEnd {
   }
 
   /** As sleep(), blocking the thread. */
-  sleepSync(blocked: () => boolean, deadline: number, doing: string): void {
-    const { seq, index } = this.#willSleep();
+  sleepSync(blocked: () => boolean, deadline: number, doing: string, wanted = 1): void {
+    const { seq, index } = this.#willSleep(wanted);
     if (!blocked()) return;
     const left = timeLeft(deadline);
     if (left === 0) throw this.#timedOut(doing);
@@ -216,11 +217,12 @@ export class PipeEnd {
     this.file.release();
   }
 
-  #willSleep(): { seq: number; index: number } {
+  // `wanted`: for a writer, the free bytes to be woken for (readers wake for any byte).
+  #willSleep(wanted: number): { seq: number; index: number } {
     const ring = this.file.ring;
     return this.role === READER
       ? { seq: ring.readerWillSleep(), index: P_DATA_SEQ }
-      : { seq: ring.writerWillSleep(), index: P_SPACE_SEQ };
+      : { seq: ring.writerWillSleep(wanted), index: P_SPACE_SEQ };
   }
 
   #reap(): void {

@@ -7,7 +7,8 @@
 //   word  3  P_DATA_SEQ         bumped when data arrives for sleeping readers, and when ends change
 //   word  4  P_SPACE_SEQ        bumped when space frees for sleeping writers, and when ends change
 //   word  5  P_READERS_ASLEEP   1 while some reader may sleep on P_DATA_SEQ (cleared by the waker)
-//   word  6  P_WRITERS_ASLEEP   1 while some writer may sleep on P_SPACE_SEQ (cleared by the waker)
+//   word  6  P_WRITERS_ASLEEP   while some writer may sleep on P_SPACE_SEQ: the free bytes it waits
+//                               for (the least of the sleepers' wishes; cleared by the waker), else 0
 //   words 8-9    the writers' Mutex: one write at a time, so writes up to 4096 bytes never interleave
 //   words 10-11  the readers' Mutex: one read at a time
 //   words 16..   the end table: END_SLOTS slots of END_SLOT_WORDS words (pipe-ends.ts)
@@ -45,8 +46,13 @@ export const PIPE_BUF = 4096;
 export const MIN_CAPACITY = 4096;
 /** Positions count modulo 2^32; a capacity up to 2^30 keeps every difference unambiguous. */
 export const MAX_CAPACITY = 2 ** 30;
-/** Linux's default pipe size. */
-export const DEFAULT_CAPACITY = 65536;
+/**
+ * 1 MiB, Linux's largest pipe size for unprivileged users (its default, 64 KiB, is small
+ * for a ring that two processes copy through: each side fills or drains it faster than the
+ * other wakes up, so 64 KiB writes stall on every wake-up; docs/DECISIONS.md §17 has the
+ * figures). Memory is taken as the ring fills, not up front.
+ */
+export const DEFAULT_CAPACITY = 1 << 20;
 
 /** The body of a pipe with `capacity` ring bytes. */
 export function pipeBodyBytes(capacity: number): number {

@@ -28,6 +28,9 @@ import {
   WRITERS_MUTEX_BYTE,
 } from './pipe-layout.ts';
 
+/** Tries of a sleeping writer to leave its wish in the writers' flag before it falls back to 1. */
+const WISH_ATTEMPTS = 8;
+
 export class PipeRing {
   readonly capacity: number;
   readonly words: Int32Array;
@@ -94,6 +97,9 @@ export class PipeRing {
     if (first < count) into.set(this.#data.subarray(0, count - first), first);
     crashPoint('pipe:read-copied');
     Atomics.store(this.words, P_READ, (read + count) | 0);
+    const wanted = Atomics.load(this.words, P_WRITERS_ASLEEP);
+    // (A wish outside 1..capacity is damage: it wakes, and the writers re-check.)
+    if (wanted > 0 && wanted <= this.capacity && this.capacity - this.used() < wanted) return count;
     this.#wakeIfAsleep(P_WRITERS_ASLEEP, P_SPACE_SEQ);
     return count;
   }
@@ -105,9 +111,28 @@ export class PipeRing {
     return seq;
   }
 
-  /** As readerWillSleep, for a writer waiting for space. */
-  writerWillSleep(): number {
+  /**
+   * As readerWillSleep, for a writer waiting until `wanted` bytes (1..capacity) are free.
+   *
+   * The writers' flag holds that wish, and a reader wakes them only once that much is free
+   * (copyOut): a writer behind a slower reader is woken for a useful stretch of space, not
+   * for every read — fewer wake-ups (on a VM each costs both sides tens of microseconds of
+   * CPU), and the reader, who still has the rest of the ring to read, is not held up. A
+   * writer that could go on with less re-checks at the end of its sleep slice (pipe-end.ts),
+   * so a reader that stops early delays it by one slice at most. The flag keeps the smallest
+   * wish of the writers asleep, so that none is woken later than it asked; a wish left by a
+   * writer that stopped sleeping only makes wakes come earlier.
+   */
+  writerWillSleep(wanted: number): number {
     const seq = Atomics.load(this.words, P_SPACE_SEQ);
+    let current = Atomics.load(this.words, P_WRITERS_ASLEEP);
+    for (let attempt = 0; attempt < WISH_ATTEMPTS; attempt++) {
+      if (current > 0 && current <= wanted) return seq;
+      const seen = Atomics.compareExchange(this.words, P_WRITERS_ASLEEP, current, wanted);
+      if (seen === current) return seq;
+      current = seen;
+    }
+    // Writers keep changing it: ask for the least, any freed byte.
     Atomics.store(this.words, P_WRITERS_ASLEEP, 1);
     return seq;
   }

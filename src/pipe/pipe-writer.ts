@@ -22,6 +22,8 @@ export interface PipeWriteOptions {
 }
 
 const DOING = 'write to a pipe';
+/** A writer blocked on a full pipe is woken once 1/WAKE_FOR_RING_SHARE of the ring is free. */
+const WAKE_FOR_RING_SHARE = 4;
 
 export class PipeWriter extends Writable {
   readonly #end: PipeEnd;
@@ -102,7 +104,9 @@ export class PipeWriter extends Writable {
       } finally {
         ring.writers.unlock();
       }
-      if (from < bytes.length) end.sleepSync(() => this.#blocked(bytes.length - from, whole), deadline, DOING);
+      if (from < bytes.length) {
+        end.sleepSync(() => this.#blocked(bytes.length - from, whole), deadline, DOING, this.#wanted(bytes.length - from, whole));
+      }
     }
   }
 
@@ -176,7 +180,9 @@ export class PipeWriter extends Writable {
       } finally {
         ring.writers.unlock();
       }
-      if (from < bytes.length) await end.sleep(() => this.#blocked(bytes.length - from, whole), deadline, waitSignal, DOING);
+      if (from < bytes.length) {
+        await end.sleep(() => this.#blocked(bytes.length - from, whole), deadline, waitSignal, DOING, this.#wanted(bytes.length - from, whole));
+      }
     }
   }
 
@@ -205,6 +211,12 @@ export class PipeWriter extends Writable {
     const readerOpen = this.#end.peerOpen();
     const ring = this.#end.file.ring;
     return readerOpen && ring.capacity - ring.used() < (whole ? remaining : 1);
+  }
+
+  // The free bytes a blocked writer asks to be woken for: what it needs (all of a write up
+  // to PIPE_BUF, else a byte), and at least a quarter of the ring (see pipe-ring.ts).
+  #wanted(remaining: number, whole: boolean): number {
+    return Math.max(whole ? remaining : 1, this.#end.file.ring.capacity / WAKE_FOR_RING_SHARE);
   }
 
   #checkNoStreamWrites(doing: string): void {

@@ -10,7 +10,7 @@ import { PipeWriter } from './pipe-writer.ts';
 export interface PipeOptions {
   /**
    * Bytes the pipe holds before writers wait: rounded up to a power of two, at least 4096
-   * (as Linux rounds a pipe's size). Default 65536, Linux's default; at most 2^30.
+   * (as Linux rounds a pipe's size). Default 1 MiB (1048576); at most 2^30.
    */
   capacity?: number;
 }

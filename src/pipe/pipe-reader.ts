@@ -201,7 +201,8 @@ export class PipeReader extends Readable {
     const queued = ring.used();
     if (queued === 0) return writerOpen ? EMPTY : null;
     const target = into ?? Buffer.allocUnsafe(Math.min(max, queued));
-    const count = ring.copyOut(target, max);
+    // Writers may have published more since `queued` was read: take no more than fits.
+    const count = ring.copyOut(target, Math.min(max, target.length));
     return into === undefined ? target : into.subarray(0, count);
   }
 

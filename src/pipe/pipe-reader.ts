@@ -90,9 +90,14 @@ export class PipeReader extends Readable {
     if (userSignal?.aborted) throw abortError(userSignal);
     const buffered = this.#fromStreamBuffer(max, into);
     if (buffered !== EMPTY) return buffered;
+    return this.#readRing(max, into, deadlineAfter(timeoutMs), userSignal);
+  }
+
+  // readBytes() past the stream's buffer: what _read uses, which must not take from (and
+  // push back onto) the buffer it is filling.
+  async #readRing(max: number, into: Uint8Array | undefined, deadline: number, userSignal: AbortSignal | undefined): Promise<Uint8Array | null> {
     const end = this.#end;
     const ring = end.file.ring;
-    const deadline = deadlineAfter(timeoutMs);
     const waitSignal = end.waitSignal(userSignal);
     for (;;) {
       end.checkOpen();
@@ -158,7 +163,7 @@ export class PipeReader extends Readable {
       this.push(got);
       return;
     }
-    this.readBytes(max).then(
+    this.#readRing(max, undefined, Infinity, undefined).then(
       (bytes) => this.push(bytes),
       (error: unknown) => {
         if (!this.destroyed) this.destroy(error as Error);

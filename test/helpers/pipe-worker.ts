@@ -6,7 +6,7 @@
 //   { job: 'read', reader }                      adopts, posts "adopted", then "adopt again: <code>"
 //                                                (the same token a second time), then reads
 //                                                forever, posting "reading" after its first bytes
-//   { job: 'exit', reader }                      exits at once without adopting
+//   { job: 'exit', ... }                         exits at once without adopting the end it got
 // Digests are posted as "sha256 <hex> <bytes>"; plain reads and writes take the sizes the
 // seed draws.
 import { randomBytes } from 'node:crypto';

@@ -1,7 +1,8 @@
 // Handing Pipe ends to worker threads, the edge cases: a worker that exits before it adopts
-// the end it was handed leaves no writer behind (end of file); a token adopts once (EINVAL
-// the second time, in the worker or anywhere else); a worker terminated in the middle of
-// reading leaves no reader behind (the writer gets EPIPE).
+// the end it was handed, or had exited before it was handed one, leaves no writer behind
+// (end of file); a token adopts once (EINVAL the second time, in the worker or anywhere
+// else); a worker terminated in the middle of reading leaves no reader behind (the writer
+// gets EPIPE).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pipe, PipeReader } from '../../src/index.ts';
@@ -20,6 +21,17 @@ test('a worker that exits before adopting the writer handed to it: the reader ge
   assert.equal(await reader.readBytes(), null);
   reader.close();
   assert.equal((await worker.exited).code, 0);
+});
+
+test('a writer handed to a worker that has already exited: the reader gets end of file', { timeout: TIMEOUT_MS }, async () => {
+  const { reader, writer } = pipe();
+  const worker = startWorker('pipe-worker.ts', undefined, { timeoutMs: TIMEOUT_MS });
+  worker.send({ job: 'exit' });
+  assert.equal((await worker.exited).code, 0);
+  // Its 'exit' event has come and gone: nothing will ever adopt the end.
+  writer.handOff(worker.worker);
+  assert.equal(await reader.readBytes(), null);
+  reader.close();
 });
 
 test('a token adopts once: the second adoption, in the worker or in this thread, is EINVAL', { timeout: TIMEOUT_MS }, async () => {

@@ -14,23 +14,23 @@ useNamespace('pipe-handoff-threads');
 
 const TIMEOUT_MS = 60_000;
 
-test('a worker that exits before adopting the writer handed to it: the reader gets end of file', { timeout: TIMEOUT_MS }, async () => {
+test('a worker that exits before adopting the writer handed to it: the reader gets end of file', { timeout: TIMEOUT_MS }, async (t) => {
   const { reader, writer } = pipe();
   const worker = startWorker('pipe-worker.ts', undefined, { timeoutMs: TIMEOUT_MS });
   worker.send({ job: 'exit', writer: writer.handOff(worker.worker) });
-  assert.equal(await reader.readBytes(), null);
+  assert.equal(await reader.readBytes(undefined, { signal: t.signal }), null);
   reader.close();
   assert.equal((await worker.exited).code, 0);
 });
 
-test('a writer handed to a worker that has already exited: the reader gets end of file', { timeout: TIMEOUT_MS }, async () => {
+test('a writer handed to a worker that has already exited: the reader gets end of file', { timeout: TIMEOUT_MS }, async (t) => {
   const { reader, writer } = pipe();
   const worker = startWorker('pipe-worker.ts', undefined, { timeoutMs: TIMEOUT_MS });
   worker.send({ job: 'exit' });
   assert.equal((await worker.exited).code, 0);
   // Its 'exit' event has come and gone: nothing will ever adopt the end.
   writer.handOff(worker.worker);
-  assert.equal(await reader.readBytes(), null);
+  assert.equal(await reader.readBytes(undefined, { signal: t.signal }), null);
   reader.close();
 });
 
@@ -50,7 +50,7 @@ test('a token adopts once: the second adoption, in the worker or in this thread,
   assert.equal((await worker.exited).code, 0);
 });
 
-test('a worker terminated in the middle of reading: the writer gets EPIPE', { timeout: TIMEOUT_MS }, async () => {
+test('a worker terminated in the middle of reading: the writer gets EPIPE', { timeout: TIMEOUT_MS }, async (t) => {
   const { reader, writer } = pipe();
   const worker = startWorker('pipe-worker.ts', undefined, { timeoutMs: TIMEOUT_MS });
   worker.send({ job: 'read', reader: reader.handOff(worker.worker) });
@@ -65,7 +65,7 @@ test('a worker terminated in the middle of reading: the writer gets EPIPE', { ti
   const { error, afterTerminate } = await (async () => {
     for (;;) {
       try {
-        await writer.writeBytes(chunk);
+        await writer.writeBytes(chunk, { signal: t.signal });
       } catch (error) {
         return { error, afterTerminate: terminating };
       }

@@ -15,7 +15,7 @@ const TIMEOUT_MS = 240_000;
 const RECORDS = 3000;
 const FORMS = ['plain', 'sync', 'stream', 'plain'];
 
-test(`${FORMS.length} writer processes write ${RECORDS} records of 4096 bytes each into one pipe: none torn, lost or out of order`, { timeout: TIMEOUT_MS }, async () => {
+test(`${FORMS.length} writer processes write ${RECORDS} records of 4096 bytes each into one pipe: none torn, lost or out of order`, { timeout: TIMEOUT_MS }, async (t) => {
   const { reader, writer } = pipe();
   const writers = FORMS.map((form, id) =>
     startHelper('pipe-records.ts', [String(id), String(RECORDS), form], { extraStdio: [writer.fd], timeoutMs: TIMEOUT_MS }),
@@ -31,12 +31,12 @@ test(`${FORMS.length} writer processes write ${RECORDS} records of 4096 bytes ea
   const all = Buffer.alloc(FORMS.length * RECORDS * RECORD_BYTES);
   let filled = 0;
   while (filled < all.length) {
-    const got = await reader.readBytes(undefined, { into: all.subarray(filled, Math.min(all.length, filled + size())) });
+    const got = await reader.readBytes(undefined, { into: all.subarray(filled, Math.min(all.length, filled + size())), signal: t.signal });
     if (got === null) break;
     filled += got.length;
   }
   assert.equal(filled, all.length, 'every byte written arrived');
-  assert.equal(await reader.readBytes(1), null, 'and nothing more: end of file once every writer closed');
+  assert.equal(await reader.readBytes(1, { signal: t.signal }), null, 'and nothing more: end of file once every writer closed');
   reader.close();
   await Promise.all(writers.map((child) => expectSuccess(child)));
 

@@ -23,7 +23,7 @@ test(`a fast writer process into a slow reader: ${MEGABYTES} MiB with a flat res
   await child.waitFor('adopted');
   let received = 0;
   for (;;) {
-    const chunk = await reader.readBytes();
+    const chunk = await reader.readBytes(undefined, { signal: t.signal });
     if (chunk === null) break;
     received += chunk.length;
     // The slow reader: the writer outruns it by far.

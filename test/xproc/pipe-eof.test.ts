@@ -3,6 +3,7 @@
 // only writer process was killed with SIGKILL in the middle of a stream (its end is freed
 // by whoever notices it is dead). A readBytes() pending meanwhile ends with null.
 import assert from 'node:assert/strict';
+import { addAbortSignal } from 'node:stream';
 import { test } from 'node:test';
 import { pipe } from '../../src/index.ts';
 import { patternMismatch } from '../helpers/pipe-common.ts';
@@ -16,7 +17,7 @@ const TIMEOUT_MS = 60_000;
 const WRITERS = 3;
 const BYTES_EACH = 5000;
 
-test(`with ${WRITERS} writer processes, end of file comes after the last one closes, and a pending readBytes() gets it`, { timeout: TIMEOUT_MS }, async () => {
+test(`with ${WRITERS} writer processes, end of file comes after the last one closes, and a pending readBytes() gets it`, { timeout: TIMEOUT_MS }, async (t) => {
   const { reader, writer } = pipe();
   const writers: Helper[] = [];
   for (let index = 0; index < WRITERS; index++) {
@@ -28,7 +29,7 @@ test(`with ${WRITERS} writer processes, end of file comes after the last one clo
   for (const [index, child] of writers.entries()) {
     child.send(`write ${BYTES_EACH}`);
     await child.waitFor(`wrote ${BYTES_EACH}`);
-    while (received < (index + 1) * BYTES_EACH) received += (await reader.readBytes())!.length;
+    while (received < (index + 1) * BYTES_EACH) received += (await reader.readBytes(undefined, { signal: t.signal }))!.length;
     assert.equal(received, (index + 1) * BYTES_EACH);
     if (index === WRITERS - 1) break;
     child.send('close');
@@ -36,7 +37,7 @@ test(`with ${WRITERS} writer processes, end of file comes after the last one clo
     assert.throws(() => reader.tryReadBytes(), ipcError('EAGAIN'), `writer ${index + 1} of ${WRITERS} closed: the rest are open`);
   }
   let settled = false;
-  const pending = reader.readBytes().finally(() => {
+  const pending = reader.readBytes(undefined, { signal: t.signal }).finally(() => {
     settled = true;
   });
   const last = writers[WRITERS - 1]!;
@@ -50,7 +51,7 @@ test(`with ${WRITERS} writer processes, end of file comes after the last one clo
   await Promise.all(writers.map((child) => expectSuccess(child)));
 });
 
-test('a writer process killed with SIGKILL mid-stream: the stream ends after every byte it published', { timeout: TIMEOUT_MS }, async () => {
+test('a writer process killed with SIGKILL mid-stream: the stream ends after every byte it published', { timeout: TIMEOUT_MS }, async (t) => {
   const { reader, writer } = pipe();
   const child = startHelper('pipe-pattern-writer.ts', [], { extraStdio: [writer.fd], timeoutMs: TIMEOUT_MS });
   writer.handOff(child.child);
@@ -61,6 +62,8 @@ test('a writer process killed with SIGKILL mid-stream: the stream ends after eve
   const lines = (async () => {
     for (;;) published = Number((await child.waitFor(/^wrote /)).split(' ')[1]);
   })().catch(() => undefined);
+  // A reader that never ends fails the test at its timeout, and then stops.
+  addAbortSignal(t.signal, reader);
   let received = 0;
   let killedAt = -1;
   for await (const chunk of reader) {

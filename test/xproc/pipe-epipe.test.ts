@@ -4,6 +4,7 @@
 // emits an error with code EPIPE, also while it is writing flat out.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { addAbortSignal } from 'node:stream';
 import { test } from 'node:test';
 import { setImmediate } from 'node:timers/promises';
 import { pipe, type PipeWriter } from '../../src/index.ts';
@@ -28,8 +29,8 @@ function fill(writer: PipeWriter): void {
   }
 }
 
-async function expectBrokenPipe(writer: PipeWriter): Promise<void> {
-  await assert.rejects(writer.writeBytes('more'), ipcError('EPIPE'));
+async function expectBrokenPipe(writer: PipeWriter, signal: AbortSignal): Promise<void> {
+  await assert.rejects(writer.writeBytes('more', { signal }), ipcError('EPIPE'));
   assert.throws(() => writer.writeBytesSync('more'), ipcError('EPIPE'));
   assert.throws(() => writer.tryWriteBytes('more'), ipcError('EPIPE'));
   writer.write('more');
@@ -38,7 +39,7 @@ async function expectBrokenPipe(writer: PipeWriter): Promise<void> {
 }
 
 for (const how of ['closes its reader', 'is killed with SIGKILL'] as const) {
-  test(`the reader process ${how}: a writer blocked on the full pipe gets EPIPE, and so does every write after`, { timeout: TIMEOUT_MS }, async () => {
+  test(`the reader process ${how}: a writer blocked on the full pipe gets EPIPE, and so does every write after`, { timeout: TIMEOUT_MS }, async (t) => {
     const { reader, writer } = pipe();
     const child = startHelper('pipe-reader-child.ts', ['idle'], { extraStdio: [reader.fd], timeoutMs: TIMEOUT_MS });
     reader.handOff(child.child);
@@ -46,7 +47,7 @@ for (const how of ['closes its reader', 'is killed with SIGKILL'] as const) {
     fill(writer);
     assert.equal(writer.bytesQueued, writer.capacity);
     let settled = false;
-    const blocked = writer.writeBytes(Buffer.alloc(100, 2)).finally(() => {
+    const blocked = writer.writeBytes(Buffer.alloc(100, 2), { signal: t.signal }).finally(() => {
       settled = true;
     });
     blocked.catch(() => undefined);
@@ -63,15 +64,17 @@ for (const how of ['closes its reader', 'is killed with SIGKILL'] as const) {
       await assert.rejects(blocked, ipcError('EPIPE'));
       assert.equal((await child.exited).signal, 'SIGKILL');
     }
-    await expectBrokenPipe(writer);
+    await expectBrokenPipe(writer, t.signal);
   });
 }
 
-test('the reader process is killed with SIGKILL while a stream writes flat out: the Writable emits EPIPE', { timeout: TIMEOUT_MS }, async () => {
+test('the reader process is killed with SIGKILL while a stream writes flat out: the Writable emits EPIPE', { timeout: TIMEOUT_MS }, async (t) => {
   const { reader, writer } = pipe();
   const child = startHelper('pipe-reader-child.ts', ['drain'], { extraStdio: [reader.fd], timeoutMs: TIMEOUT_MS });
   reader.handOff(child.child);
   await child.waitFor('adopted');
+  // A writer that never fails ends the loop at the test's timeout (destroyed by the abort).
+  addAbortSignal(t.signal, writer);
   let killed = false;
   const failed = (once(writer, 'error') as Promise<[Error]>).then(([error]) => ({ error, afterKill: killed }));
   const reading = child.waitFor('reading').then(() => {

@@ -13,17 +13,17 @@ useNamespace('pipe-handoff');
 
 const TIMEOUT_MS = 60_000;
 
-test('a child process that exits before adopting the writer handed to it: the reader gets end of file', { timeout: TIMEOUT_MS }, async () => {
+test('a child process that exits before adopting the writer handed to it: the reader gets end of file', { timeout: TIMEOUT_MS }, async (t) => {
   const { reader, writer } = pipe();
   const child = startHelper('pipe-exit-at-once.ts', [], { extraStdio: [writer.fd], timeoutMs: TIMEOUT_MS });
   writer.handOff(child.child);
-  assert.equal(await reader.readBytes(), null);
+  assert.equal(await reader.readBytes(undefined, { signal: t.signal }), null);
   reader.close();
   await expectSuccess(child);
 });
 
 for (const first of ['child', 'parent'] as const) {
-  test(`a child adopts a writer without a hand-off while the parent keeps its own: end of file after both closed (${first} first)`, { timeout: TIMEOUT_MS }, async () => {
+  test(`a child adopts a writer without a hand-off while the parent keeps its own: end of file after both closed (${first} first)`, { timeout: TIMEOUT_MS }, async (t) => {
     const { reader, writer } = pipe();
     const child = startHelper('pipe-pattern-writer.ts', [], { extraStdio: [writer.fd], timeoutMs: TIMEOUT_MS });
     await child.waitFor('adopted');
@@ -36,7 +36,7 @@ for (const first of ['child', 'parent'] as const) {
     assert.throws(() => reader.tryReadBytes(), ipcError('EAGAIN'), `the ${first === 'child' ? 'parent' : 'child'}'s writer is still open`);
     if (first === 'child') writer.close();
     else await closeChild();
-    assert.equal(await reader.readBytes(), null);
+    assert.equal(await reader.readBytes(undefined, { signal: t.signal }), null);
     reader.close();
     await expectSuccess(child);
   });

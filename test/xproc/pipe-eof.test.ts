@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { addAbortSignal } from 'node:stream';
 import { test } from 'node:test';
+import { setImmediate } from 'node:timers/promises';
 import { pipe } from '../../src/index.ts';
 import { patternMismatch } from '../helpers/pipe-common.ts';
 import { ipcError } from '../support/errors.ts';
@@ -41,7 +42,8 @@ test(`with ${WRITERS} writer processes, end of file comes after the last one clo
     settled = true;
   });
   const last = writers[WRITERS - 1]!;
-  // Still open (the handshake took turns of the event loop): the pending read waits.
+  // A turn of the event loop: the read has found the pipe empty and waits.
+  await setImmediate();
   assert.equal(settled, false, 'a read waits while the last writer is open');
   last.send('close');
   await last.waitFor('closed');

@@ -90,14 +90,14 @@ export class PipeReader extends Readable {
     if (userSignal?.aborted) throw abortError(userSignal);
     const buffered = this.#fromStreamBuffer(max, into);
     if (buffered !== EMPTY) return buffered;
-    return this.#readRing(max, into, deadlineAfter(timeoutMs), userSignal);
+    return this.#readFromRing(max, into, timeoutMs, userSignal);
   }
 
-  // readBytes() past the stream's buffer: what _read uses, which must not take from (and
-  // push back onto) the buffer it is filling.
-  async #readRing(max: number, into: Uint8Array | undefined, deadline: number, userSignal: AbortSignal | undefined): Promise<Uint8Array | null> {
+  // readBytes() past the stream's buffer (the stream's own _read() comes here directly).
+  async #readFromRing(max: number, into: Uint8Array | undefined, timeoutMs: number, userSignal: AbortSignal | undefined): Promise<Uint8Array | null> {
     const end = this.#end;
     const ring = end.file.ring;
+    const deadline = deadlineAfter(timeoutMs);
     const waitSignal = end.waitSignal(userSignal);
     for (;;) {
       end.checkOpen();
@@ -163,7 +163,7 @@ export class PipeReader extends Readable {
       this.push(got);
       return;
     }
-    this.#readRing(max, undefined, Infinity, undefined).then(
+    this.#readFromRing(max, undefined, Infinity, undefined).then(
       (bytes) => this.push(bytes),
       (error: unknown) => {
         if (!this.destroyed) this.destroy(error as Error);
@@ -206,7 +206,7 @@ export class PipeReader extends Readable {
     const queued = ring.used();
     if (queued === 0) return writerOpen ? EMPTY : null;
     const target = into ?? Buffer.allocUnsafe(Math.min(max, queued));
-    // Writers may have published more since `queued` was read: take no more than fits.
+    // More may have arrived since `queued` was read: never copy past the target.
     const count = ring.copyOut(target, Math.min(max, target.length));
     return into === undefined ? target : into.subarray(0, count);
   }

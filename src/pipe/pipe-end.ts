@@ -179,10 +179,13 @@ export class PipeEnd {
       ticket = ends.handToThread(this.#slot, this.role);
       const slot = this.#slot;
       const role = this.role;
-      // A worker that ends before it adopts the end must not hold it open for good.
-      target?.once('exit', () => {
+      // A worker that ends before it adopts the end must not hold it open for good. One
+      // that has ended already (threadId -1) had its 'exit' event: give the end up now.
+      const dropIfUnadopted = () => {
         if (ends.dropUnadopted(slot, role, ticket)) ring.wakeAll();
-      });
+      };
+      if (target?.threadId === -1) dropIfUnadopted();
+      else target?.once('exit', dropIfUnadopted);
     } else if (typeof target === 'object' && target !== null && typeof target.pid === 'number') {
       ends.handToProcess(this.#slot, this.role, target.pid);
     } else if (typeof target === 'object' && target !== null && 'pid' in target) {

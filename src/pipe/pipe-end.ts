@@ -5,6 +5,8 @@ import type { ChildProcess } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { crashPoint } from '../core/crash-point.ts';
 import { IpcError } from '../core/errors.ts';
+import { processHasFile } from '../core/inherited-fd.ts';
+import { isThreadAlive, threadStartTime } from '../core/liveness.ts';
 import { THREAD_ID } from '../core/thread-id.ts';
 import { invalidType, validateInteger, validateSharedArrayBuffer } from '../core/validate.ts';
 import { timeLeft, waitAsync, waitSync, WAIT_TIMED_OUT } from '../core/wait.ts';
@@ -187,21 +189,17 @@ export class PipeEnd {
       if (target?.threadId === -1) dropIfUnadopted();
       else target?.once('exit', dropIfUnadopted);
     } else if (typeof target === 'object' && target !== null && typeof target.pid === 'number') {
-      ends.handToProcess(this.#slot, this.role, target.pid);
+      if (!this.#handToChild(target, target.pid)) {
+        // The child has exited: it can never adopt the end, so the end closes here.
+        this.close();
+        return this.#token(0);
+      }
     } else if (typeof target === 'object' && target !== null && 'pid' in target) {
       throw new IpcError('EINVAL', `hand off a ${this.what}: the child process has no pid (its spawn failed)`);
     } else {
       throw invalidType('target', 'a ChildProcess or a Worker', target);
     }
-    const token: PipeEndToken = {
-      kind: 'interproc.pipe-end',
-      role: roleName(this.role),
-      slot: this.#slot,
-      holder: THREAD_ID,
-      ticket,
-      header: this.file.header,
-      body: this.file.body,
-    };
+    const token = this.#token(ticket);
     crashPoint('pipe:handoff-slot-changed');
     this.#handedOff = true;
     this.close();
@@ -218,6 +216,35 @@ export class PipeEnd {
       this.file.ring.wakeAll();
     }
     this.file.release();
+  }
+
+  // Marks this end's slot as in transit to child `pid`; false when the child has exited.
+  // A transit slot counts as open while its process lives, so it must name a child that
+  // holds the pipe's descriptor: one spawned without it would hold the end open, unadoptable,
+  // for its whole life (EINVAL instead; the end stays usable). And it must record the
+  // child's start time: a slot naming an exited child by pid alone would count as open
+  // again once the pid is reused.
+  #handToChild(child: ChildProcess, pid: number): boolean {
+    const exited = (child.exitCode ?? null) !== null || (child.signalCode ?? null) !== null || !isThreadAlive(pid);
+    const start = exited ? null : threadStartTime(pid);
+    if (start === null) return false;
+    if (this.file.fd >= 0 && processHasFile(pid, this.file.fd) === false && isThreadAlive(pid)) {
+      throw new IpcError('EINVAL', `hand off a ${this.what}: process ${pid} has no descriptor of the pipe (pass end.fd in spawn's stdio)`);
+    }
+    this.file.ends.handToProcess(this.#slot, this.role, pid, start);
+    return true;
+  }
+
+  #token(ticket: number): PipeEndToken {
+    return {
+      kind: 'interproc.pipe-end',
+      role: roleName(this.role),
+      slot: this.#slot,
+      holder: THREAD_ID,
+      ticket,
+      header: this.file.header,
+      body: this.file.body,
+    };
   }
 
   // `wanted`: for a writer, the free bytes to be woken for (readers wake for any byte).

@@ -21,7 +21,7 @@
 //   dead; the thread that handed a slot to a worker frees it if that worker exits first.
 import { crashPoint } from '../core/crash-point.ts';
 import { corrupt, IpcError } from '../core/errors.ts';
-import { currentThreadStartTime, isThreadAlive, threadStartTime } from '../core/liveness.ts';
+import { currentThreadStartTime, isThreadAlive } from '../core/liveness.ts';
 import { THREAD_ID } from '../core/thread-id.ts';
 import { END_SLOTS, END_SLOT_WORDS, END_TABLE_WORD } from './pipe-layout.ts';
 
@@ -99,10 +99,14 @@ export class PipeEnds {
     return this.#claim(slot, handed, role);
   }
 
-  /** Hands this thread's slot to process `pid` (which adopts it with claimHandedToProcess). */
-  handToProcess(slot: number, role: EndRole, pid: number): void {
+  /**
+   * Hands this thread's slot to process `pid` (which adopts it with claimHandedToProcess);
+   * `startTime` (its start time in clock ticks since boot) tells it from a later process
+   * under the same pid.
+   */
+  handToProcess(slot: number, role: EndRole, pid: number, startTime: number): void {
     const at = this.#at(slot);
-    const start = (threadStartTime(pid) ?? 0) & START_MASK;
+    const start = startTime & START_MASK;
     Atomics.store(this.#words, at + START, 0);
     crashPoint('pipe:hand-to-process-start-cleared');
     if (Atomics.compareExchange(this.#words, at + STATE, this.ownState(role), (role << ROLE_SHIFT) | TRANSIT | pid) !== this.ownState(role)) {

@@ -112,6 +112,7 @@ export class PipeEnds {
     if (Atomics.compareExchange(this.#words, at + STATE, this.ownState(role), (role << ROLE_SHIFT) | TRANSIT | pid) !== this.ownState(role)) {
       throw corrupt(`${this.#what}: the slot of an open ${roleName(role)} changed under its holder`);
     }
+    crashPoint('pipe:hand-to-process-state-changed');
     Atomics.store(this.#words, at + START, start);
   }
 

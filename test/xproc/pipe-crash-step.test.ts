@@ -1,7 +1,8 @@
 // A process holding one end of a pipe, killed (SIGKILL) at each step of each multi-step
 // change to the pipe — a copy into or out of the ring before its position is published,
-// each change to the end table between its start-time store and its state CAS, handOff
-// between the slot change and the local close — while this process holds the other end:
+// each change to the end table between its start-time store and its state CAS, a hand-off
+// between its state CAS and the child's start time, handOff between the slot change and the
+// local close — while this process holds the other end:
 // nothing already published is lost, nothing is read twice, the survivor sees end of file
 // or EPIPE (a dead holder's end counts as closed; an end handed over before the kill does
 // not), and the pipe goes on working with a new writer or reader.
@@ -189,40 +190,44 @@ for (const { step, handOff, actions } of TABLE_STEPS) {
   });
 }
 
-test('pipe:handoff-slot-changed — a writer killed after handing its end to this process: the end is not closed; this process adopts it, then end of file', T, async () => {
-  const { reader, writer } = pipe({ capacity: 4096 });
-  writer.close();
-  const step = 'pipe:handoff-slot-changed';
-  const helper = crashing(step, ['adopt-writer', 'write:0:2:1000', 'hand-to-parent'], reader.fd);
-  const lines = await killedAt(helper, step);
-  assert.equal(lastOffset(lines, 'wrote', 0), 2000);
-  assert.equal(readQueued(reader, 0), 2000);
-  // The handed end is this (live) process's now: no end of file while it is not adopted.
-  await assert.rejects(reader.readBytes(1, { timeout: HELD_MS }), ipcError('ETIMEDOUT'));
-  // Adopting takes that very end: once closed, no writer is left.
-  const adopted = PipeWriter.adopt(reader.fd);
-  await adopted.writeBytes(numbered(2000, 1000));
-  adopted.close();
-  assert.equal(await readToEnd(reader, 2000), 3000);
-  reader.close();
-});
+// After the slot names this process: before the child's start time is in it (judged by pid
+// alone meanwhile), and after it, before the handing process closes its end.
+const HANDED_STEPS = ['pipe:hand-to-process-state-changed', 'pipe:handoff-slot-changed'];
 
-test('pipe:handoff-slot-changed — a reader killed after handing its end to this process: no EPIPE; this process adopts it and reads every byte', T, async () => {
-  const { reader, writer } = pipe({ capacity: 4096 });
-  await writer.writeBytes(numbered(0, 4096));
-  reader.close();
-  const step = 'pipe:handoff-slot-changed';
-  const helper = crashing(step, ['adopt-reader', 'read:0:1:1000', 'hand-to-parent'], writer.fd);
-  const lines = await killedAt(helper, step);
-  const consumed = lastOffset(lines, 'read', 0);
-  assert.equal(consumed, 1000);
-  await writer.writeBytes(numbered(4096, 1000));
-  // Full, and the reader is this live process's: the write waits instead of failing.
-  await assert.rejects(writer.writeBytes(numbered(5096, 100), { timeout: HELD_MS }), ipcError('ETIMEDOUT'));
-  const adopted = PipeReader.adopt(writer.fd);
-  assert.equal(readQueued(adopted, consumed), 5096);
-  adopted.close();
-  // That was the only reader: the handed end was adopted, not a new one made beside it.
-  await assert.rejects(writer.writeBytes('x', { timeout: WAIT_MS }), ipcError('EPIPE'));
-  writer.close();
-});
+for (const step of HANDED_STEPS) {
+  test(`${step} — a writer killed after handing its end to this process: the end is not closed; this process adopts it, then end of file`, T, async () => {
+    const { reader, writer } = pipe({ capacity: 4096 });
+    writer.close();
+    const helper = crashing(step, ['adopt-writer', 'write:0:2:1000', 'hand-to-parent'], reader.fd);
+    const lines = await killedAt(helper, step);
+    assert.equal(lastOffset(lines, 'wrote', 0), 2000);
+    assert.equal(readQueued(reader, 0), 2000);
+    // The handed end is this (live) process's now: no end of file while it is not adopted.
+    await assert.rejects(reader.readBytes(1, { timeout: HELD_MS }), ipcError('ETIMEDOUT'));
+    // Adopting takes that very end: once closed, no writer is left.
+    const adopted = PipeWriter.adopt(reader.fd);
+    await adopted.writeBytes(numbered(2000, 1000));
+    adopted.close();
+    assert.equal(await readToEnd(reader, 2000), 3000);
+    reader.close();
+  });
+
+  test(`${step} — a reader killed after handing its end to this process: no EPIPE; this process adopts it and reads every byte`, T, async () => {
+    const { reader, writer } = pipe({ capacity: 4096 });
+    await writer.writeBytes(numbered(0, 4096));
+    reader.close();
+    const helper = crashing(step, ['adopt-reader', 'read:0:1:1000', 'hand-to-parent'], writer.fd);
+    const lines = await killedAt(helper, step);
+    const consumed = lastOffset(lines, 'read', 0);
+    assert.equal(consumed, 1000);
+    await writer.writeBytes(numbered(4096, 1000));
+    // Full, and the reader is this live process's: the write waits instead of failing.
+    await assert.rejects(writer.writeBytes(numbered(5096, 100), { timeout: HELD_MS }), ipcError('ETIMEDOUT'));
+    const adopted = PipeReader.adopt(writer.fd);
+    assert.equal(readQueued(adopted, consumed), 5096);
+    adopted.close();
+    // That was the only reader: the handed end was adopted, not a new one made beside it.
+    await assert.rejects(writer.writeBytes('x', { timeout: WAIT_MS }), ipcError('EPIPE'));
+    writer.close();
+  });
+}

@@ -53,6 +53,34 @@ test('1 MiB of random binary data goes from stdin through send, and from recv to
   }
 });
 
+test('send - stops reading standard input once it holds more than the largest message: EMSGSIZE, nothing sent', async () => {
+  const bytes = Mailbox.create<Uint8Array>('small', { codec: 'bytes', maxMessageSize: 1024 });
+  const json = Mailbox.create('small-json', { codec: 'json', maxMessageSize: 1024 });
+  try {
+    // Standard input stays open, as `< /dev/zero` never ends: only a send that stops reading
+    // at the limit exits (otherwise the hard timeout fails the test).
+    for (const [name, input, read] of [['small', 1025, '1024 bytes'], ['small-json', 4097, '4096 bytes of JSON text']] as const) {
+      const sender = startCli(['send', name, '-'], { input: Buffer.alloc(input, 0x20), keepStdinOpen: true, timeoutMs: 15_000 });
+      const { code, stdout, stderr } = await sender.done;
+      sender.child.stdin.destroy();
+      assert.equal(code, 1, stderr);
+      assert.equal(stdout.length, 0);
+      assert.equal(stderr, `interproc send: EMSGSIZE: standard input holds more than ${read}${name === 'small' ? ',' : ', 4 times'} mailbox "${name}"'s largest message (1024 bytes); nothing was sent\n`);
+    }
+    assert.equal(bytes.stats().totalSent, 0);
+    assert.equal(json.stats().totalSent, 0);
+    // Exactly the largest message is sent.
+    const whole = randomBytes(1024);
+    assert.equal((await runCliBytes(['send', 'small', '-'], { input: whole })).code, 0);
+    assert.ok(Buffer.from(bytes.tryReceive()!.data).equals(whole));
+  } finally {
+    for (const mailbox of [bytes, json]) {
+      mailbox.unlink();
+      mailbox.close();
+    }
+  }
+});
+
 test('--type, --not-type and --max-type select from the shell as the API selects; --json prints each message whole', async () => {
   const mailbox = Mailbox.create('typed', { codec: 'json' });
   try {

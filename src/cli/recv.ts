@@ -1,7 +1,7 @@
 // `interproc recv NAME`: receives messages from a mailbox or message queue in the shell, as
 // the library's receive() does (waiting for a message that matches), and prints them by the
 // object's codec (message-data.ts). A port is received from by its owner only.
-import { AbortError } from '../core/errors.ts';
+import { AbortError, IpcError } from '../core/errors.ts';
 import { MAX_MESSAGE_TYPE } from '../channel/selector.ts';
 import type { CodecLabel } from '../channel/snapshot.ts';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_SUCCESS, UsageError, type Command } from './command.ts';
@@ -106,7 +106,7 @@ export const recv: Command = {
       for (let received = 0; received < count; received++) {
         const remaining = deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
         const message = await receiver.receive(selection, remaining, interruption.signal);
-        await writeOut(formatMessage(message, receiver.codec, values.json === true));
+        await writeOut(formatMessage(message, receiver.codec, values.json === true), target.what);
       }
     } catch (error) {
       if (error instanceof AbortError) return EXIT_INTERRUPTED;
@@ -158,9 +158,17 @@ function openReceiver(library: Library, target: Exclude<MessageTarget, { kind: '
   };
 }
 
-/** Writes to stdout and waits until it is written: a large message leaves whole before exit. */
-function writeOut(chunk: Uint8Array | string): Promise<void> {
+/**
+ * Writes to stdout and waits until it is written: a large message leaves whole before exit.
+ * A reader that went away (`recv ... | head -c 10`) fails the write after the message was
+ * taken: the one line says so, naming the object, for the message is lost.
+ */
+function writeOut(chunk: Uint8Array | string, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    process.stdout.write(chunk, (error) => (error === null || error === undefined ? resolve() : reject(error)));
+    process.stdout.write(chunk, (error) => {
+      if (error === null || error === undefined) resolve();
+      else if ((error as { code?: unknown }).code !== 'EPIPE') reject(error);
+      else reject(new IpcError('EPIPE', `standard output was closed: a message taken from ${what} could not be written, and is lost`, { cause: error }));
+    });
   });
 }

@@ -146,6 +146,45 @@ test('recv waits for a message as receive() does, and takes --count of them', as
   }
 });
 
+test('recv whose reader went away says in one line that the message it took is lost, naming the mailbox', async () => {
+  const mailbox = Mailbox.create<string>('reader-gone', { codec: 'utf8' });
+  try {
+    const receiver = startCli(['recv', 'reader-gone', '--count', '2']);
+    await waitingReceivers(mailbox, 1);
+    const firstLine = new Promise<void>((resolve) => receiver.child.stdout.once('data', () => resolve()));
+    await mailbox.send('first');
+    await firstLine;
+    // The only reader of the command's stdout closes it, as `| head -1` does.
+    receiver.child.stdout.destroy();
+    await waitingReceivers(mailbox, 1);
+    await mailbox.send('second');
+    const { code, stderr } = await receiver.done;
+    assert.equal(code, 1, stderr);
+    assert.equal(stderr, 'interproc recv: EPIPE: standard output was closed: a message taken from mailbox "reader-gone" could not be written, and is lost\n');
+    assert.equal(mailbox.stats().totalReceived, 2);
+  } finally {
+    mailbox.unlink();
+    mailbox.close();
+  }
+});
+
+test('recv prints a structured value JSON cannot hold as near as JSON goes: a cycle, a RegExp, an Error', async () => {
+  const mailbox = Mailbox.create<unknown>('odd-values');
+  try {
+    const looped: Record<string, unknown> = { name: 'a' };
+    looped.self = looped;
+    await mailbox.send(looped);
+    await mailbox.send([/re/g, new Error('boom'), new Map([[1n, new Set([1])]])]);
+    assert.equal(await recvOk('odd-values'), '{"name":"a","self":"[Circular]"}\n');
+    const line = JSON.parse(await recvOk('odd-values', '--json')) as { data: unknown };
+    assert.deepEqual(line.data, ['/re/g', { name: 'Error', message: 'boom' }, [['1', [1]]]]);
+    assert.equal(mailbox.stats().messages, 0);
+  } finally {
+    mailbox.unlink();
+    mailbox.close();
+  }
+});
+
 test('recv --timeout 100 on an empty mailbox exits with the timeout code, 124', async (t) => {
   const mailbox = Mailbox.create('empty');
   try {

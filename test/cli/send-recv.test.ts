@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { Mailbox, MessageQueue, Port } from '../../src/index.ts';
 import { PortTable } from '../../src/port/port-table.ts';
 import { EXIT_INTERRUPTED, EXIT_TIMEOUT, EXIT_USAGE } from '../../src/cli/command.ts';
-import { waitingReceivers } from '../helpers/mailbox-client.ts';
+import { until, waitingReceivers } from '../helpers/mailbox-client.ts';
 import { useNamespace } from '../support/namespace.ts';
 import { runCli, runCliBytes, startCli } from './run-cli.ts';
 
@@ -162,6 +162,24 @@ test('recv whose reader went away says in one line that the message it took is l
     assert.equal(code, 1, stderr);
     assert.equal(stderr, 'interproc recv: EPIPE: standard output was closed: a message taken from mailbox "reader-gone" could not be written, and is lost\n');
     assert.equal(mailbox.stats().totalReceived, 2);
+  } finally {
+    mailbox.unlink();
+    mailbox.close();
+  }
+});
+
+test('SIGINT ends a recv whose output waits for a reader that does not read: 130, the message said lost', async () => {
+  const mailbox = Mailbox.create<Uint8Array>('stalled', { codec: 'bytes', maxMessageSize: 1 << 20 });
+  try {
+    await mailbox.send(new Uint8Array(1 << 20));
+    const receiver = startCli(['recv', 'stalled']);
+    // The reader stops reading: 1 MiB is more than the pipe and the stream's buffer hold.
+    receiver.child.stdout.pause();
+    await until('recv has taken the message', () => mailbox.stats().totalReceived === 1);
+    receiver.child.kill('SIGINT');
+    const { code, stderr } = await receiver.done;
+    assert.equal(code, EXIT_INTERRUPTED, stderr);
+    assert.equal(stderr, 'interproc recv: interrupted while writing: a message taken from mailbox "stalled" could not be written, and is lost\n');
   } finally {
     mailbox.unlink();
     mailbox.close();

@@ -2,6 +2,7 @@
 // shell, sent as the library's send() sends it (waiting for room, or for a receiver with
 // --sync). DATA becomes a message by the object's codec (message-data.ts).
 import { Buffer } from 'node:buffer';
+import { fstatSync } from 'node:fs';
 import { AbortError, IpcError } from '../core/errors.ts';
 import { MAX_MESSAGE_TYPE } from '../channel/selector.ts';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_SUCCESS, UsageError, type Command } from './command.ts';
@@ -143,6 +144,8 @@ async function sendTo(library: Library, target: MessageTarget, value: unknown, {
  * or holding all of it in memory first.
  */
 async function readStandardInput(target: MessageTarget): Promise<Buffer> {
+  // Node reads a directory as an empty input: an empty message would be sent for `- < dir`.
+  if (fstatSync(0).isDirectory()) throw new IpcError('EINVAL', `standard input is a directory, not DATA for ${target.what}; nothing was sent`);
   const json = target.kind !== 'mq' && (target.codec === 'json' || target.codec === 'structured');
   const limit = json ? target.maxMessageSize * JSON_TEXT_FACTOR : target.maxMessageSize;
   const chunks: Buffer[] = [];

@@ -3,16 +3,24 @@
 // waits as the API's does (and gives up with exit code 124 on --timeout), and failures are
 // one line naming the object — with a stack trace only under --debug.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { Mailbox, MessageQueue, Port } from '../../src/index.ts';
 import { PortTable } from '../../src/port/port-table.ts';
 import { EXIT_INTERRUPTED, EXIT_TIMEOUT, EXIT_USAGE } from '../../src/cli/command.ts';
 import { until, waitingReceivers } from '../helpers/mailbox-client.ts';
 import { useNamespace } from '../support/namespace.ts';
+import { within } from '../support/pending.ts';
 import { runCli, runCliBytes, startCli } from './run-cli.ts';
 
 useNamespace('cli-send-recv');
+
+const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 /** A stack trace's frames, as Node prints them. */
 const STACK_FRAME = /\n\s+at /;
@@ -78,6 +86,25 @@ test('send - stops reading standard input once it holds more than the largest me
       mailbox.unlink();
       mailbox.close();
     }
+  }
+});
+
+test('send - with a directory as standard input fails and sends nothing (Node would read it as empty)', async () => {
+  const mailbox = Mailbox.create<Uint8Array>('from-dir', { codec: 'bytes' });
+  const directory = openSync(tmpdir(), 'r');
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'send', 'from-dir', '-'], { stdio: [directory, 'ignore', 'pipe'] });
+  try {
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const [code] = (await within(once(child, 'close'), 20_000, 'send - < directory')) as [number | null];
+    assert.equal(code, 1, stderr);
+    assert.equal(stderr, 'interproc send: EINVAL: standard input is a directory, not DATA for mailbox "from-dir"; nothing was sent\n');
+    assert.equal(mailbox.stats().totalSent, 0);
+  } finally {
+    child.kill('SIGKILL'); // after the hard limit only: it has exited otherwise
+    closeSync(directory);
+    mailbox.unlink();
+    mailbox.close();
   }
 });
 

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { Mailbox, MessageQueue, Port } from '../../src/index.ts';
 import { PortTable } from '../../src/port/port-table.ts';
 import { EXIT_INTERRUPTED, EXIT_TIMEOUT, EXIT_USAGE } from '../../src/cli/command.ts';
-import { until, waitingReceivers } from '../helpers/mailbox-client.ts';
+import { until, waitingReceivers, waitingSenders } from '../helpers/mailbox-client.ts';
 import { useNamespace } from '../support/namespace.ts';
 import { within } from '../support/pending.ts';
 import { runCli, runCliBytes, startCli } from './run-cli.ts';
@@ -262,6 +262,33 @@ test('SIGINT ends a waiting recv with 130, its wait withdrawn', async () => {
   } finally {
     mailbox.unlink();
     mailbox.close();
+  }
+});
+
+test('SIGINT ends a send blocked on a full mailbox, or waiting for a receiver with --sync, with 130 and nothing enqueued', async () => {
+  const full = Mailbox.create<string>('full', { codec: 'utf8', capacity: 1 });
+  const rendezvous = Mailbox.create<string>('rendezvous', { codec: 'utf8', capacity: 0 });
+  try {
+    await full.send('already there');
+    for (const [mailbox, args] of [[full, ['send', 'full', 'blocked']], [rendezvous, ['send', 'rendezvous', '--sync', 'offered']]] as const) {
+      const sender = startCli([...args]);
+      await waitingSenders(mailbox, 1);
+      sender.child.kill('SIGINT');
+      const { code, stderr } = await sender.done;
+      assert.equal(code, EXIT_INTERRUPTED, stderr);
+      assert.equal(stderr, '');
+      assert.equal(mailbox.stats().waitingSenders, 0);
+    }
+    // What the interrupted sends offered is gone: only what was there before is received.
+    assert.equal(full.tryReceive()?.data, 'already there');
+    assert.equal(full.tryReceive(), null);
+    assert.equal(rendezvous.tryReceive(), null);
+    assert.equal(full.stats().totalSent, 1);
+  } finally {
+    for (const mailbox of [full, rendezvous]) {
+      mailbox.unlink();
+      mailbox.close();
+    }
   }
 });
 

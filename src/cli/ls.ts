@@ -24,7 +24,8 @@ a port's owner has: interproc rm --stale removes it), "damaged" (not a valid obj
 "removed" (unlinked, its file still there).
 
 -o COLUMNS picks the columns, as ps -o does: one table of every object, whatever its kind,
-with the columns named (comma-separated, in that order; "-" where one does not apply):
+with the columns named (comma-separated, in that order, also over several -o; "-" where one
+does not apply):
   ${wrapColumns()}
 
 Options:
@@ -42,14 +43,15 @@ export const ls: Command = {
   async run(args) {
     const { values } = parseOptions({
       args,
-      options: { json: { type: 'boolean' }, output: { type: 'string', short: 'o' }, ...NAMESPACE_OPTION, ...ALL_NAMESPACES_OPTION, help: { type: 'boolean', short: 'h' } },
+      options: { json: { type: 'boolean' }, output: { type: 'string', short: 'o', multiple: true }, ...NAMESPACE_OPTION, ...ALL_NAMESPACES_OPTION, help: { type: 'boolean', short: 'h' } },
     });
     if (values.help === true) {
       process.stdout.write(LS_USAGE);
       return EXIT_SUCCESS;
     }
     if (values.json === true && values.output !== undefined) throw new UsageError('give --json (every field) or -o COLUMNS, not both');
-    const columns = values.output === undefined ? null : parseColumns(values.output);
+    // As ps takes them, several -o add their columns one after the other.
+    const columns = values.output === undefined ? null : values.output.flatMap((output) => parseColumns(output));
     const registry = await loadRegistry();
     const namespace = chooseNamespaces(registry, values.namespace, values['all-namespaces']);
     const records = registry.listObjects(namespace);

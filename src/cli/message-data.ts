@@ -62,20 +62,41 @@ function base64(view: ArrayBufferView | ArrayBuffer): string {
   return view instanceof ArrayBuffer ? Buffer.from(view).toString('base64') : Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
 }
 
+/** What stands for an object inside itself (a structured value may hold cycles; JSON cannot). */
+export const CIRCULAR = '[Circular]';
+
 /**
  * JSON for a value the structured codec may have carried: a bigint as its decimal string, a
  * Map as its [key, value] pairs, a Set as an array, bytes (typed arrays, ArrayBuffers) as
- * base64; undefined (alone) as null.
+ * base64, a RegExp as its source text, an Error as its name and message, a boxed primitive as
+ * the primitive, an object met again inside itself as "[Circular]"; undefined (alone) as null.
+ * Never throws: the message has already been taken when it is printed.
  */
 function valueToJson(value: unknown): string {
-  const text = JSON.stringify(value, (_key, item: unknown) => {
-    if (typeof item === 'bigint') return item.toString();
-    if (item instanceof Map) return [...item];
-    if (item instanceof Set) return [...item];
-    if (ArrayBuffer.isView(item) || item instanceof ArrayBuffer) return base64(item);
-    return item;
-  }) as string | undefined;
+  const text = JSON.stringify(jsonSafe(value, new Set())) as string | undefined;
   return text ?? 'null';
+}
+
+/** `value` with everything JSON.stringify would refuse or empty replaced; `ancestors`: the objects `value` is inside. */
+function jsonSafe(value: unknown, ancestors: Set<object>): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value === null || typeof value !== 'object') return value;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return base64(value);
+  if (value instanceof Number || value instanceof String || value instanceof Boolean || value instanceof BigInt) return jsonSafe(value.valueOf(), ancestors);
+  if (value instanceof Date) return value;
+  if (value instanceof RegExp) return String(value);
+  if (ancestors.has(value)) return CIRCULAR;
+  ancestors.add(value);
+  try {
+    const inner = (item: unknown): unknown => jsonSafe(item, ancestors);
+    if (value instanceof Map) return [...value].map(([key, item]) => [inner(key), inner(item)]);
+    if (value instanceof Set || Array.isArray(value)) return [...(value as Iterable<unknown>)].map(inner);
+    const entries = Object.entries(value).map(([key, item]) => [key, inner(item)]);
+    if (value instanceof Error) entries.unshift(['name', value.name], ['message', value.message]);
+    return Object.fromEntries(entries);
+  } finally {
+    ancestors.delete(value);
+  }
 }
 
 /** `data` of a --json line. */

@@ -11,10 +11,11 @@ import { UsageError } from './command.ts';
 import type { Registry } from './load-registry.ts';
 import { resolveOrExplain } from './resolve-name.ts';
 
+/** `maxMessageSize`: the largest payload the object takes, as its control block says. */
 export type MessageTarget =
-  | { readonly kind: 'mailbox'; readonly name: string; readonly codec: CodecLabel; readonly what: string }
-  | { readonly kind: 'mq'; readonly key: number | string; readonly what: string }
-  | { readonly kind: 'port'; readonly number: number; readonly codec: CodecLabel; readonly what: string };
+  | { readonly kind: 'mailbox'; readonly name: string; readonly codec: CodecLabel; readonly maxMessageSize: number; readonly what: string }
+  | { readonly kind: 'mq'; readonly key: number | string; readonly maxMessageSize: number; readonly what: string }
+  | { readonly kind: 'port'; readonly number: number; readonly codec: CodecLabel; readonly maxMessageSize: number; readonly what: string };
 
 /** What NAME may be, for messages that say what to give instead. */
 export const TARGET_FORMS = 'a mailbox (NAME or mailbox/NAME), a message queue (mq/KEY) or a port (port/N)';
@@ -35,9 +36,10 @@ export function resolveTarget(registry: Registry, namespace: string, spec: strin
   if (kind === 'mq') {
     const key = record.queue?.key ?? null;
     if (key === null) throw new Error(`${registry.formatRef(ref)} records no key`);
-    return { kind: 'mq', key, what: registry.formatRef(ref) };
+    return { kind: 'mq', key, maxMessageSize: record.store!.maxMessageSize, what: registry.formatRef(ref) };
   }
-  return { kind: 'mailbox', name: ref.name, codec: record.store!.codec, what: `mailbox ${JSON.stringify(ref.name)}` };
+  const { codec, maxMessageSize } = record.store!;
+  return { kind: 'mailbox', name: ref.name, codec, maxMessageSize, what: `mailbox ${JSON.stringify(ref.name)}` };
 }
 
 /** The port numbered `name` now: the file of the generation the port table names. */
@@ -58,7 +60,8 @@ function resolvePort(registry: Registry, namespace: string, name: string, comman
     return null;
   }
   const record = usableRecord(registry, current, current);
-  return { kind: 'port', number, codec: record.store!.codec, what: `port ${number}` };
+  const { codec, maxMessageSize } = record.store!;
+  return { kind: 'port', number, codec, maxMessageSize, what: `port ${number}` };
 }
 
 /** The object's record, with its store readable; an Error naming the object otherwise. */

@@ -1,7 +1,7 @@
 // `interproc recv NAME`: receives messages from a mailbox or message queue in the shell, as
 // the library's receive() does (waiting for a message that matches), and prints them by the
 // object's codec (message-data.ts). A port is received from by its owner only.
-import { AbortError } from '../core/errors.ts';
+import { AbortError, IpcError } from '../core/errors.ts';
 import { MAX_MESSAGE_TYPE } from '../channel/selector.ts';
 import type { CodecLabel } from '../channel/snapshot.ts';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_SUCCESS, UsageError, type Command } from './command.ts';
@@ -46,7 +46,8 @@ Options:
   -h, --help              show this text
 
 Exit codes: 0 received, 1 failed (no such object, ...), 2 usage error, 124 timed out,
-130 interrupted (nothing was taken by the interrupted wait).
+130 interrupted (nothing was taken by the interrupted wait; a message whose output was
+still waiting for its reader is lost, and stderr says so).
 `;
 
 /** Which message a receive takes: the first, or by type (selector.ts's criteria). */
@@ -102,20 +103,28 @@ export const recv: Command = {
     process.stdout.on('error', () => undefined);
     const interruption = abortOnInterrupt();
     const deadline = timeout === undefined ? undefined : performance.now() + timeout;
+    let interrupted = false;
     try {
       for (let received = 0; received < count; received++) {
         const remaining = deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
         const message = await receiver.receive(selection, remaining, interruption.signal);
-        await writeOut(formatMessage(message, receiver.codec, values.json === true));
+        await writeOut(formatMessage(message, receiver.codec, values.json === true), target.what, interruption.signal);
       }
     } catch (error) {
-      if (error instanceof AbortError) return EXIT_INTERRUPTED;
-      throw error;
+      if (!(error instanceof AbortError)) throw error;
+      interrupted = true;
     } finally {
       interruption.dispose();
       receiver.close();
     }
-    return EXIT_SUCCESS;
+    if (!interrupted) return EXIT_SUCCESS;
+    // Output still waiting for a reader that does not read (a stopped pager) would keep the
+    // process alive after the interruption: it is given up, and with it the message.
+    if (process.stdout.writableLength > 0) {
+      process.stderr.write(`interproc recv: interrupted while writing: ${lostMessage(target.what)}\n`);
+      process.exit(EXIT_INTERRUPTED);
+    }
+    return EXIT_INTERRUPTED;
   },
 };
 
@@ -158,9 +167,26 @@ function openReceiver(library: Library, target: Exclude<MessageTarget, { kind: '
   };
 }
 
-/** Writes to stdout and waits until it is written: a large message leaves whole before exit. */
-function writeOut(chunk: Uint8Array | string): Promise<void> {
+function lostMessage(what: string): string {
+  return `a message taken from ${what} could not be written, and is lost`;
+}
+
+/**
+ * Writes to stdout and waits until it is written: a large message leaves whole before exit.
+ * A reader that went away (`recv ... | head -c 10`) fails the write after the message was
+ * taken: the one line says so, naming the object, for the message is lost. SIGINT or SIGTERM
+ * (`signal`, also one that came just before) stops the waiting with an AbortError.
+ */
+function writeOut(chunk: Uint8Array | string, what: string, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    process.stdout.write(chunk, (error) => (error === null || error === undefined ? resolve() : reject(error)));
+    const interrupted = (): void => reject(new AbortError('interrupted while writing'));
+    if (signal.aborted) interrupted();
+    else signal.addEventListener('abort', interrupted, { once: true });
+    process.stdout.write(chunk, (error) => {
+      signal.removeEventListener('abort', interrupted);
+      if (error === null || error === undefined) resolve();
+      else if ((error as { code?: unknown }).code !== 'EPIPE') reject(error);
+      else reject(new IpcError('EPIPE', `standard output was closed: ${lostMessage(what)}`, { cause: error }));
+    });
   });
 }

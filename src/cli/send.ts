@@ -2,7 +2,8 @@
 // shell, sent as the library's send() sends it (waiting for room, or for a receiver with
 // --sync). DATA becomes a message by the object's codec (message-data.ts).
 import { Buffer } from 'node:buffer';
-import { AbortError } from '../core/errors.ts';
+import { fstatSync } from 'node:fs';
+import { AbortError, IpcError } from '../core/errors.ts';
 import { MAX_MESSAGE_TYPE } from '../channel/selector.ts';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_SUCCESS, UsageError, type Command } from './command.ts';
 import { abortOnInterrupt } from './interrupt.ts';
@@ -16,6 +17,12 @@ import { integerOption, parseOptions } from './options.ts';
 export const MAX_TIMEOUT_MS = 0x7fffffff;
 /** A message queue's messages have a type > 0: this one unless --type says otherwise. */
 const QUEUE_DEFAULT_TYPE = 1;
+/**
+ * How many times an object's largest message standard input may be, as JSON text, for the
+ * json and structured codecs: the text may hold spaces and escapes its message will not
+ * (the structured codec also stores Latin-1 text in one byte a character, UTF-8 in two).
+ */
+const JSON_TEXT_FACTOR = 4;
 
 const SEND_USAGE = `Usage: interproc send NAME [--type N] [--sync] [--timeout MS] [--namespace NS] [DATA | -]
 
@@ -29,6 +36,8 @@ NAME is a mailbox (NAME or mailbox/NAME), a message queue by its key as ls shows
   utf8             DATA as text (it must be UTF-8)
   json, structured DATA is JSON; its value is sent: '{"job":1}', 42, '"text"'
 A message queue's messages are bytes. Write -- before a DATA that starts with -.
+Standard input longer than the object's largest message (for json and structured, 4 times
+that) fails with EMSGSIZE as soon as that much is read.
 
 Options:
   --type N                the message's type, 0 to ${MAX_MESSAGE_TYPE} (default 0; a message queue's
@@ -78,7 +87,7 @@ export const send: Command = {
     if (sync && target.kind !== 'mailbox') throw new UsageError(`--sync: only a mailbox's send waits for a receiver, not ${target.what}'s`);
     if (target.kind === 'mq' && type === 0) throw new UsageError(`--type 0: a message queue's types start at 1 (${target.what})`);
 
-    const bytes = data === '-' ? await readStandardInput() : Buffer.from(data, 'utf8');
+    const bytes = data === '-' ? await readStandardInput(target) : Buffer.from(data, 'utf8');
     const value = target.kind === 'mq' ? bytes : valueFromData(bytes, target.codec, target.what);
     // The library finds objects in INTERPROC_NAMESPACE.
     process.env.INTERPROC_NAMESPACE = namespace;
@@ -129,8 +138,25 @@ async function sendTo(library: Library, target: MessageTarget, value: unknown, {
   }
 }
 
-async function readStandardInput(): Promise<Buffer> {
+/**
+ * All of standard input, read only as far as a message the object could take: more fails with
+ * EMSGSIZE at once, without waiting for the end of an input that may never end (`< /dev/zero`)
+ * or holding all of it in memory first.
+ */
+async function readStandardInput(target: MessageTarget): Promise<Buffer> {
+  // Node reads a directory as an empty input: an empty message would be sent for `- < dir`.
+  if (fstatSync(0).isDirectory()) throw new IpcError('EINVAL', `standard input is a directory, not DATA for ${target.what}; nothing was sent`);
+  const json = target.kind !== 'mq' && (target.codec === 'json' || target.codec === 'structured');
+  const limit = json ? target.maxMessageSize * JSON_TEXT_FACTOR : target.maxMessageSize;
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    total += (chunk as Buffer).length;
+    if (total > limit) {
+      const most = json ? `${limit} bytes of JSON text, ${JSON_TEXT_FACTOR} times` : `${limit} bytes,`;
+      throw new IpcError('EMSGSIZE', `standard input holds more than ${most} ${target.what}'s largest message (${target.maxMessageSize} bytes); nothing was sent`);
+    }
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks);
 }

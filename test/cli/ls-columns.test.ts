@@ -36,6 +36,12 @@ test('ls -o prints the columns named, in that order, one table for every kind', 
     assert.match(again.stdout, /^NAME +NAME\n/);
     assert.match(again.stdout, /\njobs +jobs\n/);
 
+    // Several -o add up, as ps -o does: none is dropped.
+    const several = await runCli(['ls', '-o', 'kind', '-o', 'name,codec']);
+    assert.equal(several.code, 0, several.stderr);
+    assert.match(several.stdout, /^KIND +NAME +CODEC\n/);
+    assert.match(several.stdout, /\nmailbox +jobs +json\n/);
+
     const all = await runCli(['ls', '-o', LS_COLUMNS.map((column) => column.name).join(','), '-n', namespace]);
     assert.equal(all.code, 0, all.stderr);
     assert.equal(all.stdout.split('\n')[0]!.trim().split(/ +/).length, LS_COLUMNS.length);

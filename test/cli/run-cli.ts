@@ -27,10 +27,11 @@ export interface StartedCli {
 }
 
 /**
- * Starts the command with `input` on its stdin (then closed; none: closed at once).
- * `done` resolves when it has exited; rejects (after killing it) on the hard timeout.
+ * Starts the command with `input` on its stdin (then closed, unless `keepStdinOpen`; none:
+ * closed at once). `done` resolves when it has exited; rejects (after killing it) on the
+ * hard timeout.
  */
-export function startCli(args: string[], options: { input?: Uint8Array; timeoutMs?: number } = {}): StartedCli {
+export function startCli(args: string[], options: { input?: Uint8Array; keepStdinOpen?: boolean; timeoutMs?: number } = {}): StartedCli {
   const timeoutMs = options.timeoutMs ?? 20_000;
   // The namespace of the test file (useNamespace put it in process.env) goes to the child.
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
@@ -39,7 +40,8 @@ export function startCli(args: string[], options: { input?: Uint8Array; timeoutM
   });
   // A command that exits without reading its stdin must not fail the test with EPIPE.
   child.stdin.on('error', () => undefined);
-  child.stdin.end(options.input);
+  if (options.keepStdinOpen !== true) child.stdin.end(options.input);
+  else if (options.input !== undefined) child.stdin.write(options.input);
   const stdout: Buffer[] = [];
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

@@ -3,16 +3,24 @@
 // waits as the API's does (and gives up with exit code 124 on --timeout), and failures are
 // one line naming the object — with a stack trace only under --debug.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { Mailbox, MessageQueue, Port } from '../../src/index.ts';
 import { PortTable } from '../../src/port/port-table.ts';
 import { EXIT_INTERRUPTED, EXIT_TIMEOUT, EXIT_USAGE } from '../../src/cli/command.ts';
-import { waitingReceivers } from '../helpers/mailbox-client.ts';
+import { until, waitingReceivers, waitingSenders } from '../helpers/mailbox-client.ts';
 import { useNamespace } from '../support/namespace.ts';
+import { within } from '../support/pending.ts';
 import { runCli, runCliBytes, startCli } from './run-cli.ts';
 
 useNamespace('cli-send-recv');
+
+const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
 /** A stack trace's frames, as Node prints them. */
 const STACK_FRAME = /\n\s+at /;
@@ -48,6 +56,53 @@ test('1 MiB of random binary data goes from stdin through send, and from recv to
     assert.ok(received.stdout.equals(data), 'the bytes received differ from the bytes sent');
     assert.equal(mailbox.stats().messages, 0);
   } finally {
+    mailbox.unlink();
+    mailbox.close();
+  }
+});
+
+test('send - stops reading standard input once it holds more than the largest message: EMSGSIZE, nothing sent', async () => {
+  const bytes = Mailbox.create<Uint8Array>('small', { codec: 'bytes', maxMessageSize: 1024 });
+  const json = Mailbox.create('small-json', { codec: 'json', maxMessageSize: 1024 });
+  try {
+    // Standard input stays open, as `< /dev/zero` never ends: only a send that stops reading
+    // at the limit exits (otherwise the hard timeout fails the test).
+    for (const [name, input, read] of [['small', 1025, '1024 bytes'], ['small-json', 4097, '4096 bytes of JSON text']] as const) {
+      const sender = startCli(['send', name, '-'], { input: Buffer.alloc(input, 0x20), keepStdinOpen: true, timeoutMs: 15_000 });
+      const { code, stdout, stderr } = await sender.done;
+      sender.child.stdin.destroy();
+      assert.equal(code, 1, stderr);
+      assert.equal(stdout.length, 0);
+      assert.equal(stderr, `interproc send: EMSGSIZE: standard input holds more than ${read}${name === 'small' ? ',' : ', 4 times'} mailbox "${name}"'s largest message (1024 bytes); nothing was sent\n`);
+    }
+    assert.equal(bytes.stats().totalSent, 0);
+    assert.equal(json.stats().totalSent, 0);
+    // Exactly the largest message is sent.
+    const whole = randomBytes(1024);
+    assert.equal((await runCliBytes(['send', 'small', '-'], { input: whole })).code, 0);
+    assert.ok(Buffer.from(bytes.tryReceive()!.data).equals(whole));
+  } finally {
+    for (const mailbox of [bytes, json]) {
+      mailbox.unlink();
+      mailbox.close();
+    }
+  }
+});
+
+test('send - with a directory as standard input fails and sends nothing (Node would read it as empty)', async () => {
+  const mailbox = Mailbox.create<Uint8Array>('from-dir', { codec: 'bytes' });
+  const directory = openSync(tmpdir(), 'r');
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'send', 'from-dir', '-'], { stdio: [directory, 'ignore', 'pipe'] });
+  try {
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const [code] = (await within(once(child, 'close'), 20_000, 'send - < directory')) as [number | null];
+    assert.equal(code, 1, stderr);
+    assert.equal(stderr, 'interproc send: EINVAL: standard input is a directory, not DATA for mailbox "from-dir"; nothing was sent\n');
+    assert.equal(mailbox.stats().totalSent, 0);
+  } finally {
+    child.kill('SIGKILL'); // after the hard limit only: it has exited otherwise
+    closeSync(directory);
     mailbox.unlink();
     mailbox.close();
   }
@@ -118,6 +173,63 @@ test('recv waits for a message as receive() does, and takes --count of them', as
   }
 });
 
+test('recv whose reader went away says in one line that the message it took is lost, naming the mailbox', async () => {
+  const mailbox = Mailbox.create<string>('reader-gone', { codec: 'utf8' });
+  try {
+    const receiver = startCli(['recv', 'reader-gone', '--count', '2']);
+    await waitingReceivers(mailbox, 1);
+    const firstLine = new Promise<void>((resolve) => receiver.child.stdout.once('data', () => resolve()));
+    await mailbox.send('first');
+    await firstLine;
+    // The only reader of the command's stdout closes it, as `| head -1` does.
+    receiver.child.stdout.destroy();
+    await waitingReceivers(mailbox, 1);
+    await mailbox.send('second');
+    const { code, stderr } = await receiver.done;
+    assert.equal(code, 1, stderr);
+    assert.equal(stderr, 'interproc recv: EPIPE: standard output was closed: a message taken from mailbox "reader-gone" could not be written, and is lost\n');
+    assert.equal(mailbox.stats().totalReceived, 2);
+  } finally {
+    mailbox.unlink();
+    mailbox.close();
+  }
+});
+
+test('SIGINT ends a recv whose output waits for a reader that does not read: 130, the message said lost', async () => {
+  const mailbox = Mailbox.create<Uint8Array>('stalled', { codec: 'bytes', maxMessageSize: 1 << 20 });
+  try {
+    await mailbox.send(new Uint8Array(1 << 20));
+    const receiver = startCli(['recv', 'stalled']);
+    // The reader stops reading: 1 MiB is more than the pipe and the stream's buffer hold.
+    receiver.child.stdout.pause();
+    await until('recv has taken the message', () => mailbox.stats().totalReceived === 1);
+    receiver.child.kill('SIGINT');
+    const { code, stderr } = await receiver.done;
+    assert.equal(code, EXIT_INTERRUPTED, stderr);
+    assert.equal(stderr, 'interproc recv: interrupted while writing: a message taken from mailbox "stalled" could not be written, and is lost\n');
+  } finally {
+    mailbox.unlink();
+    mailbox.close();
+  }
+});
+
+test('recv prints a structured value JSON cannot hold as near as JSON goes: a cycle, a RegExp, an Error', async () => {
+  const mailbox = Mailbox.create<unknown>('odd-values');
+  try {
+    const looped: Record<string, unknown> = { name: 'a' };
+    looped.self = looped;
+    await mailbox.send(looped);
+    await mailbox.send([/re/g, new Error('boom'), new Map([[1n, new Set([1])]])]);
+    assert.equal(await recvOk('odd-values'), '{"name":"a","self":"[Circular]"}\n');
+    const line = JSON.parse(await recvOk('odd-values', '--json')) as { data: unknown };
+    assert.deepEqual(line.data, ['/re/g', { name: 'Error', message: 'boom' }, [['1', [1]]]]);
+    assert.equal(mailbox.stats().messages, 0);
+  } finally {
+    mailbox.unlink();
+    mailbox.close();
+  }
+});
+
 test('recv --timeout 100 on an empty mailbox exits with the timeout code, 124', async (t) => {
   const mailbox = Mailbox.create('empty');
   try {
@@ -150,6 +262,33 @@ test('SIGINT ends a waiting recv with 130, its wait withdrawn', async () => {
   } finally {
     mailbox.unlink();
     mailbox.close();
+  }
+});
+
+test('SIGINT ends a send blocked on a full mailbox, or waiting for a receiver with --sync, with 130 and nothing enqueued', async () => {
+  const full = Mailbox.create<string>('full', { codec: 'utf8', capacity: 1 });
+  const rendezvous = Mailbox.create<string>('rendezvous', { codec: 'utf8', capacity: 0 });
+  try {
+    await full.send('already there');
+    for (const [mailbox, args] of [[full, ['send', 'full', 'blocked']], [rendezvous, ['send', 'rendezvous', '--sync', 'offered']]] as const) {
+      const sender = startCli([...args]);
+      await waitingSenders(mailbox, 1);
+      sender.child.kill('SIGINT');
+      const { code, stderr } = await sender.done;
+      assert.equal(code, EXIT_INTERRUPTED, stderr);
+      assert.equal(stderr, '');
+      assert.equal(mailbox.stats().waitingSenders, 0);
+    }
+    // What the interrupted sends offered is gone: only what was there before is received.
+    assert.equal(full.tryReceive()?.data, 'already there');
+    assert.equal(full.tryReceive(), null);
+    assert.equal(rendezvous.tryReceive(), null);
+    assert.equal(full.stats().totalSent, 1);
+  } finally {
+    for (const mailbox of [full, rendezvous]) {
+      mailbox.unlink();
+      mailbox.close();
+    }
   }
 });
 

@@ -16,7 +16,7 @@
 // (bench/tsconfig.json) into a directory under the system's temporary directory and run
 // the result — this same file, compiled — with plain Node, which takes the second branch.
 if (import.meta.url.endsWith('.ts')) {
-  const [{ bench }, { runCommand }] = await Promise.all([import('../src/cli/bench.ts'), import('../src/cli/command.ts')]);
+  const [{ bench }, { runCommand }] = await Promise.all([import('../src/cli/bench.js'), import('../src/cli/command.js')]);
   process.exitCode = await runCommand(bench, process.argv.slice(2));
 } else {
   const { main } = await import('./lib/main.ts');

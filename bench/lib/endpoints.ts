@@ -11,7 +11,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
-import { Mailbox, MessageQueue, Port, type PipeReader, type PipeWriter } from '../../src/index.ts';
+import { Mailbox, MessageQueue, Port, type PipeReader, type PipeWriter } from '../../src/index.js';
 import { Deadline, SPINS_PER_CHECK } from './deadline.ts';
 import { FrameReader, frameSmall, header } from './framing.ts';
 

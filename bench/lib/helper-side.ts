@@ -4,7 +4,7 @@
 // row has the pipe's descriptor among its stdio (see Bench in scenarios.ts).
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { PipeReader } from '../../src/index.ts';
+import { PipeReader } from '../../src/index.js';
 import { Deadline } from './deadline.ts';
 import {
   IpcEndpoint,

@@ -2,8 +2,8 @@
 // starts the helpers, measures every scenario through every transport, writes the results.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from '../../src/cli/bench-options.ts';
-import { EXIT_SUCCESS, EXIT_USAGE, UsageError } from '../../src/cli/command.ts';
+import { BENCH_USAGE, parseBenchOptions, type BenchOptions } from '../../src/cli/bench-options.js';
+import { EXIT_SUCCESS, EXIT_USAGE, UsageError } from '../../src/cli/command.js';
 import { buildNative } from './native.ts';
 import { formatBandwidth, formatRate, formatTime } from './measure.ts';
 import { machineInfo } from './system.ts';

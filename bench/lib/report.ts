@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { formatBandwidth, formatRate, formatRatio, formatTime, type Summary } from './measure.ts';
 import type { NativeBuild } from './native.ts';
 import { isInterproc, isLimit, LABELS, SCENARIOS, STREAM_RUN_BYTES, type BenchConfig, type Result, type Scenario, type TransportId } from './scenarios.ts';
-import { DEFAULT_CAPACITY } from '../../src/pipe/pipe-layout.ts';
+import { DEFAULT_CAPACITY } from '../../src/pipe/pipe-layout.js';
 import { chart } from './svg.ts';
 import type { MachineInfo } from './system.ts';
 import { find, judgeTargets, type TargetVerdict } from './targets.ts';

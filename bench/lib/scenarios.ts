@@ -7,8 +7,8 @@ import { once } from 'node:events';
 import { rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Mailbox, MessageQueue, pipe } from '../../src/index.ts';
-import { isThreadAlive } from '../../src/core/liveness.ts';
+import { Mailbox, MessageQueue, pipe } from '../../src/index.js';
+import { isThreadAlive } from '../../src/core/liveness.js';
 import { Deadline } from './deadline.ts';
 import {
   IpcEndpoint,

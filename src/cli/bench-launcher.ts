@@ -8,7 +8,9 @@
 // - a checkout of the repository (bench/tsconfig.json is there): tsc compiles the current
 //   bench/ and src/ with bench/tsconfig.json, so a developer measures what they just edited;
 // - an installed package (no TypeScript, no bench sources): the bench that the package's
-//   build compiled into dist/bench/ with bench/tsconfig.build.json is copied.
+//   build compiled into dist/bench/ with bench/tsconfig.build.json is copied to js/bench/,
+//   and the library it imports (as ../../src/...) is the package's own dist/, copied to
+//   js/src/: the package holds one compiled copy of src/, not two.
 // Either way the work directory ends up as
 //   js/bench/, js/src/         the bench and the library it measures, as tsc lays them out
 //   js/build/Release/interproc.node   a copy of the addon: js/src/native/addon.js loads it from
@@ -26,7 +28,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT_FAILURE } from './command.ts';
 
@@ -65,12 +67,10 @@ export async function launchBench(args: string[], debug: boolean): Promise<numbe
     process.stderr.write(`compiling bench/ and src/ into ${js}\n`);
     compile(work, js);
   } else {
-    if (!existsSync(join(SHIPPED, 'bench', 'run.js'))) throw new Error(`${SHIPPED} holds no compiled bench: this package was built without it`);
+    if (!existsSync(join(SHIPPED, 'run.js'))) throw new Error(`${SHIPPED} holds no compiled bench: this package was built without it`);
     process.stderr.write(`running the compiled bench of ${ROOT} from ${js}\n`);
-    for (const file of readdirSync(SHIPPED, { recursive: true, encoding: 'utf8' })) {
-      const from = join(SHIPPED, file);
-      if (statSync(from).isFile()) place(join(js, file), readFileSync(from));
-    }
+    copyJavaScript(SHIPPED, join(js, 'bench'), null);
+    copyJavaScript(join(ROOT, 'dist'), join(js, 'src'), SHIPPED);
   }
   place(join(js, 'build', 'Release', 'interproc.node'), readFileSync(addon));
 
@@ -96,6 +96,15 @@ export async function launchBench(args: string[], debug: boolean): Promise<numbe
     });
     child.on('exit', (code, signal) => resolveExit(code ?? 128 + (signal === null ? 0 : constants.signals[signal])));
   });
+}
+
+/** Copies the .js files under `from` (but none under `skip`) to the same places under `to`. */
+function copyJavaScript(from: string, to: string, skip: string | null): void {
+  for (const file of readdirSync(from, { recursive: true, encoding: 'utf8' })) {
+    const path = join(from, file);
+    if (!file.endsWith('.js') || (skip !== null && path.startsWith(skip + sep)) || !statSync(path).isFile()) continue;
+    place(join(to, file), readFileSync(path));
+  }
 }
 
 /** tsc, from the checkout's devDependencies, compiles bench/ and src/ into `js`. */

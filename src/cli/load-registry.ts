@@ -1,31 +1,16 @@
 // The registry (src/registry/) and the library (src/index.ts) are loaded by the commands
 // that need them, when they run: both map shared memory through the native addon, and
 // `interproc help` or `bench` must work where the addon is not built (npm 11 holds back
-// install scripts until approved).
+// install scripts until approved). When it cannot be loaded, src/native/addon.ts throws one
+// line saying which file it looked for and the command that builds it (ERR_INTERPROC_ADDON),
+// which the command reports as its failure.
 export type Registry = typeof import('../registry/index.ts');
 export type Library = typeof import('../index.ts');
 
 export async function loadRegistry(): Promise<Registry> {
-  return withAddonExplained(() => import('../registry/index.ts'));
+  return import('../registry/index.ts');
 }
 
 export async function loadLibrary(): Promise<Library> {
-  return withAddonExplained(() => import('../index.ts'));
-}
-
-/** Imports a module that loads the addon; a missing addon is one line saying how to build it. */
-async function withAddonExplained<T>(load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (error) {
-    const { code, message } = error as { code?: unknown; message?: unknown };
-    if (code === 'MODULE_NOT_FOUND' && typeof message === 'string' && message.includes('interproc.node')) {
-      throw new Error(
-        "interproc's native addon (build/Release/interproc.node) is missing: its install script did not run " +
-          '(in a checkout: npm install; with npm 11: npm install-scripts approve interproc, then npm rebuild interproc)',
-        { cause: error },
-      );
-    }
-    throw error;
-  }
+  return import('../index.ts');
 }

@@ -2,6 +2,9 @@
 // syscall; this file gives it types. Callers validate their arguments before they get here;
 // the addon re-checks types and ranges only so that no input can crash the process.
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { addonLoadError } from './addon-error.ts';
 
 export interface FileStatus {
   size: number;
@@ -69,6 +72,17 @@ export interface Addon {
   doorbellRing(tid: number, token: number): number;
 }
 
-const require = createRequire(import.meta.url);
-// Same relative path from src/native/ (run through tsx) and dist/native/ (built).
-export const addon = require('../../build/Release/interproc.node') as Addon;
+// Same relative paths from src/native/ (run through tsx) and dist/native/ (built).
+const PACKAGE_ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+const ADDON_PATH = fileURLToPath(new URL('../../build/Release/interproc.node', import.meta.url));
+
+function loadAddon(): Addon {
+  try {
+    return createRequire(import.meta.url)(ADDON_PATH) as Addon;
+  } catch (error) {
+    // Missing (install script not run) or built for another Node.js: say what to do.
+    throw addonLoadError(error, ADDON_PATH, PACKAGE_ROOT);
+  }
+}
+
+export const addon = loadAddon();

@@ -5,18 +5,28 @@
 //   aborts the open when it reads 'give up' (the open keeps retrying meanwhile);
 // - full: opens it for writing (the test holds it open for reading and never reads), writes
 //   until the FIFO is full and writes are queued, prints 'full', reads 'give up', destroy()s it.
-// Then prints 'gone <before> <after> <timers>' (this process's open descriptors before the
+// Then prints 'gone <before> <after> <timers>' (this process's descriptors on the FIFO before the
 // open and once the writer is gone, and its timers left then) and returns, leaving the
 // process to exit by itself.
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { openFifo } from '../../src/index.ts';
 
 const [path, kind] = process.argv.slice(2);
 const lines = createInterface({ input: process.stdin });
 const nextLine = async (): Promise<string> => ((await once(lines, 'line')) as [string])[0];
-const descriptors = (): number => readdirSync('/proc/self/fd').length;
+// Descriptors open on the FIFO itself: counting all of them would also count what Node
+// and tsx open lazily meanwhile (seen under load), which is not the writer's.
+const fifo = realpathSync(path!);
+const descriptors = (): number =>
+  readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === fifo;
+    } catch {
+      return false; // closed between the listing and the look
+    }
+  }).length;
 
 const before = descriptors();
 if (kind === 'waiting') {

@@ -4,7 +4,7 @@
 // each, into a temporary directory. Run from the sources, the command compiles them with tsc first, as
 // `npm run bench` does.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -16,6 +16,12 @@ useNamespace('cli-bench');
 
 const out = mkdtempSync(join(tmpdir(), 'interproc-cli-bench-'));
 after(() => rmSync(out, { recursive: true, force: true }));
+// The bench keeps its compiled copy in the temporary directory between runs (a cache per
+// checkout); the command runs with a temporary directory of this test's, so the suite
+// leaves nothing behind.
+const benchTmp = join(out, 'tmp');
+mkdirSync(benchTmp);
+process.env.TMPDIR = benchTmp;
 
 interface Figure {
   scenario: string;
@@ -53,6 +59,7 @@ test('bench measures the figures asked for and writes .md, .json and .svg to --o
   const only = 'msg64/mailbox-try,msg64/port-try,msg64/queue-async,msg64/c-msgqueue';
   const { code, stdout, stderr } = await runCli(['bench', '--quick', '--only', only, '--runs', '1', '--out', out], 60_000);
   assert.equal(code, 0, stderr);
+  assert.ok(readdirSync(benchTmp).some((name) => name.startsWith('interproc-bench-')), 'the bench kept its work directory in the test\'s temporary directory');
 
   // stdout holds only the paths of the files written, one a line.
   const paths = stdout.trim().split('\n');

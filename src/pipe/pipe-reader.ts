@@ -103,12 +103,7 @@ export class PipeReader extends Readable {
     for (;;) {
       end.checkOpen();
       await end.lock(ring.readers, deadline, waitSignal, 'read from a pipe');
-      let got;
-      try {
-        got = this.#take(max, into);
-      } finally {
-        ring.readers.unlock();
-      }
+      const got = this.#takeAndUnlock(max, into);
       if (got !== EMPTY) return got;
       await end.sleep(() => this.#waiting(), deadline, waitSignal, 'read from a pipe');
     }
@@ -128,12 +123,7 @@ export class PipeReader extends Readable {
     for (;;) {
       end.checkOpen();
       end.lockSync(ring.readers, deadline, 'read from a pipe');
-      let got;
-      try {
-        got = this.#take(max, into);
-      } finally {
-        ring.readers.unlock();
-      }
+      const got = this.#takeAndUnlock(max, into);
       if (got !== EMPTY) return got;
       end.sleepSync(() => this.#waiting(), deadline, 'read from a pipe');
     }
@@ -194,10 +184,15 @@ export class PipeReader extends Readable {
     end.checkOpen();
     const ring = end.file.ring;
     end.lockNow(ring.readers, 'read from a pipe');
+    return this.#takeAndUnlock(max, into);
+  }
+
+  // With the readers' Mutex taken by the caller: takes bytes, then releases the Mutex.
+  #takeAndUnlock(max: number, into: Uint8Array | undefined): Uint8Array | null | typeof EMPTY {
     try {
       return this.#take(max, into);
     } finally {
-      ring.readers.unlock();
+      this.#end.file.ring.readers.unlock();
     }
   }
 

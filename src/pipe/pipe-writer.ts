@@ -99,11 +99,7 @@ export class PipeWriter extends Writable {
     while (from < bytes.length) {
       end.checkOpen();
       end.lockSync(ring.writers, deadline, DOING);
-      try {
-        from += this.#put(bytes, from, whole);
-      } finally {
-        ring.writers.unlock();
-      }
+      from += this.#putAndUnlock(bytes, from, whole);
       if (from < bytes.length) {
         end.sleepSync(() => this.#blocked(bytes.length - from, whole), deadline, DOING, this.#wanted(bytes.length - from, whole));
       }
@@ -122,12 +118,7 @@ export class PipeWriter extends Writable {
     if (bytes.length === 0) return 0;
     const ring = end.file.ring;
     end.lockNow(ring.writers, DOING);
-    let written;
-    try {
-      written = this.#put(bytes, 0, bytes.length <= PIPE_BUF);
-    } finally {
-      ring.writers.unlock();
-    }
+    const written = this.#putAndUnlock(bytes, 0, bytes.length <= PIPE_BUF);
     if (written === 0) throw new IpcError('EAGAIN', `${DOING}: it is full (${ring.used()} of ${ring.capacity} bytes queued)`);
     return written;
   }
@@ -175,11 +166,7 @@ export class PipeWriter extends Writable {
     while (from < bytes.length) {
       end.checkOpen();
       await end.lock(ring.writers, deadline, waitSignal, DOING);
-      try {
-        from += this.#put(bytes, from, whole);
-      } finally {
-        ring.writers.unlock();
-      }
+      from += this.#putAndUnlock(bytes, from, whole);
       if (from < bytes.length) {
         await end.sleep(() => this.#blocked(bytes.length - from, whole), deadline, waitSignal, DOING, this.#wanted(bytes.length - from, whole));
       }
@@ -192,19 +179,20 @@ export class PipeWriter extends Writable {
     end.checkOpen();
     const ring = end.file.ring;
     if (bytes.length === 0 || !ring.writers.tryLock()) return 0;
+    return this.#putAndUnlock(bytes, 0, bytes.length <= PIPE_BUF);
+  }
+
+  // With the writers' Mutex taken by the caller: writes what fits, then releases the Mutex.
+  #putAndUnlock(bytes: Uint8Array, from: number, whole: boolean): number {
+    const ring = this.#end.file.ring;
     try {
-      return this.#put(bytes, 0, bytes.length <= PIPE_BUF);
+      if (!this.#end.peerOpen()) {
+        throw new IpcError('EPIPE', `${DOING}: no reader is left (every reader closed or died)`);
+      }
+      return ring.copyIn(bytes, from, bytes.length, whole);
     } finally {
       ring.writers.unlock();
     }
-  }
-
-  // Under the writers' Mutex.
-  #put(bytes: Uint8Array, from: number, whole: boolean): number {
-    if (!this.#end.peerOpen()) {
-      throw new IpcError('EPIPE', `${DOING}: no reader is left (every reader closed or died)`);
-    }
-    return this.#end.file.ring.copyIn(bytes, from, bytes.length, whole);
   }
 
   #blocked(remaining: number, whole: boolean): boolean {

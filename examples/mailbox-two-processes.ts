@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { Mailbox } from '../src/index.ts';
+import { Mailbox } from 'interproc';
 
 interface Request {
   text: string;

@@ -8,7 +8,7 @@
 // inherits fd[0].
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { pipe, PipeReader } from '../src/index.ts';
+import { pipe, PipeReader } from 'interproc';
 
 if (process.argv[2] === '--child') {
   // Child process - receiver.

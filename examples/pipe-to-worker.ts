@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { pipe, PipeReader, type PipeEndToken } from '../src/index.ts';
+import { pipe, PipeReader, type PipeEndToken } from 'interproc';
 
 if (isMainThread) {
   const { reader, writer } = pipe({ capacity: 1 << 20 });

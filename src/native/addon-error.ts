@@ -56,7 +56,9 @@ function why(cause: unknown, addonPath: string): string {
   if (versions.length >= 1) {
     return `${addonPath} was built for another Node.js (ABI ${versions[0]}, not ${process.versions.modules})`;
   }
-  return `${addonPath}: ${text.split('\n', 1)[0]}`;
+  // dlopen's own words already start with the path ("<path>: file too short").
+  const firstLine = text.split('\n', 1)[0] ?? '';
+  return firstLine.startsWith(`${addonPath}: `) ? firstLine : `${addonPath}: ${firstLine}`;
 }
 
 /** The files under prebuilds/ (as platform-arch/file), or why there are none. */

@@ -25,10 +25,10 @@ export function prebuildPath(packageRoot, target = { platform: process.platform,
   return join(packageRoot, 'prebuilds', `${target.platform}-${target.arch}`, `node.abi${target.abi}.glibc.node`);
 }
 
-/** Whether this process runs on glibc: glibc's libc.so.6 is mapped (musl's is ld-musl-<arch>.so.1). */
+/** Whether this process runs on glibc: glibc's libc.so.6 is mapped (musl's is ld-musl-<arch>.so.1), maybe replaced since. */
 export function runsOnGlibc() {
   try {
-    return /\/libc\.so\.6$/m.test(readFileSync('/proc/self/maps', 'utf8'));
+    return /\/libc\.so\.6( \(deleted\))?$/m.test(readFileSync('/proc/self/maps', 'utf8'));
   } catch {
     return typeof process.report?.getReport().header?.glibcVersionRuntime === 'string';
   }

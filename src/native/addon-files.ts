@@ -35,12 +35,13 @@ export function currentTarget(): AddonTarget {
 
 /**
  * Whether a process whose /proc/self/maps reads `maps` runs on glibc: glibc's C library,
- * libc.so.6, is mapped (musl's is ld-musl-<arch>.so.1). Cheaper than
+ * libc.so.6, is mapped (musl's is ld-musl-<arch>.so.1); " (deleted)" after it when the file
+ * was replaced since the process started (an upgrade of the C library). Cheaper than
  * process.report.getReport().header.glibcVersionRuntime, which builds a whole report
  * (30 ms here, and it resolves the names of open sockets).
  */
 export function mapsShowGlibc(maps: string): boolean {
-  return /\/libc\.so\.6$/m.test(maps);
+  return /\/libc\.so\.6( \(deleted\))?$/m.test(maps);
 }
 
 /** Whether this process runs on glibc. */

@@ -35,7 +35,7 @@ test('the install step looks for the same prebuild as the loader', () => {
   assert.equal(installScript.runsOnGlibc(), runsOnGlibc());
 });
 
-test('glibc is told from the mapped C library: libc.so.6, not musl nor a look-alike name', () => {
+test('glibc is told from the mapped C library: libc.so.6 (also replaced since), not musl nor a look-alike name', () => {
   const glibc = [
     '55d0c0a00000-55d0c0a01000 r--p 00000000 fe:00 1      /usr/bin/node',
     '7f3ffed67000-7f3ffed8d000 r--p 00000000 fe:00 339380 /usr/lib/x86_64-linux-gnu/libc.so.6',
@@ -46,6 +46,8 @@ test('glibc is told from the mapped C library: libc.so.6, not musl nor a look-al
     '7f5e9c6c5000-7f5e9c6d9000 r--p 00000000 fe:00 2      /lib/ld-musl-x86_64.so.1',
   ].join('\n');
   assert.equal(mapsShowGlibc(glibc), true);
+  // The C library upgraded while the process runs: the old file is still mapped, deleted.
+  assert.equal(mapsShowGlibc(`${glibc.replace('libc.so.6', 'libc.so.6 (deleted)')}`), true);
   assert.equal(mapsShowGlibc(musl), false);
   assert.equal(mapsShowGlibc('7f5e9c6c5000-7f5e9c6d9000 r--p 00000000 fe:00 2 /opt/x/libc.so.6.bak'), false);
   assert.equal(mapsShowGlibc(''), false);

@@ -6,7 +6,8 @@
 # dist/ and .git, with node_modules) is made under the work directory, the addon is built
 # there with npm's bundled node-gyp against that Node's headers, and `npm test` runs there
 # with that Node first in PATH. Node itself comes from npm (the node-linux-<arch> package:
-# bin/node and include/node), installed into the work directory and reused on later runs.
+# bin/node and include/node), installed into the work directory and reused on later runs
+# (scripts/install-node.sh).
 #
 # Usage: scripts/test-node-versions.sh [major ...]
 # Environment:
@@ -27,13 +28,7 @@ declare -A RESULT SECONDS_TAKEN
 started=$SECONDS
 for major in "${VERSIONS[@]}"; do
   began=$SECONDS
-  prefix="$WORK/node$major"
-  nodedir="$prefix/node_modules/node-linux-$ARCH"
-  if [ "${REFRESH:-}" = 1 ] || [ ! -x "$nodedir/bin/node" ]; then
-    echo "== Node $major: installing node-linux-$ARCH@$major into $prefix"
-    rm -rf "$prefix"
-    npm install --prefix "$prefix" --no-save --no-audit --no-fund "node-linux-$ARCH@$major" >/dev/null
-  fi
+  nodedir=$("$ROOT/scripts/install-node.sh" "$major" "$ARCH")
   version=$("$nodedir/bin/node" --version)
 
   copy="$WORK/repo-node$major"

@@ -1,5 +1,5 @@
 // The error for a native addon that cannot be loaded, worded so that a user can act on it
-// without reading the source: the file looked for, why it did not load (missing, or built
+// without reading the source: the files looked for, why each did not load (missing, or built
 // for another Node.js), the prebuilt addons the package holds, this Node.js, and the one
 // command that builds it. It is one line, as the `interproc` command reports failures.
 //
@@ -18,13 +18,25 @@ export interface AddonLoadError extends Error {
 /** Bounds the listing of prebuilds/: a package holds a few; anything past this is not read. */
 const MAX_PREBUILDS_LISTED = 64;
 
+/** A file the loader looked at after the first: what require() threw for it, or why it was not tried. */
+export type FurtherAttempt = { readonly path: string; readonly error: unknown } | { readonly path: string; readonly notTried: string };
+
 /**
  * The error for `cause`, thrown by require() for the addon at `addonPath` in the package
- * whose root is `packageRoot`.
+ * whose root is `packageRoot`, and for the files in `further` the loader looked at next.
  */
-export function addonLoadError(cause: unknown, addonPath: string, packageRoot: string): AddonLoadError {
+export function addonLoadError(
+  cause: unknown,
+  addonPath: string,
+  packageRoot: string,
+  further: readonly FurtherAttempt[] = [],
+): AddonLoadError {
+  const attempts = [
+    why(cause, addonPath),
+    ...further.map((attempt) => ('error' in attempt ? why(attempt.error, attempt.path) : `${attempt.path} not tried: ${attempt.notTried}`)),
+  ];
   const parts = [
-    `interproc's native addon could not be loaded: ${why(cause, addonPath)}`,
+    `interproc's native addon could not be loaded: ${attempts.join('; ')}`,
     `prebuilds: ${listPrebuilds(join(packageRoot, 'prebuilds'))}`,
     `this is Node.js ${process.version} (ABI ${process.versions.modules}, ${process.platform}-${process.arch})`,
     `build it: ${buildCommand(packageRoot)}`,
@@ -44,7 +56,9 @@ function why(cause: unknown, addonPath: string): string {
   if (versions.length >= 1) {
     return `${addonPath} was built for another Node.js (ABI ${versions[0]}, not ${process.versions.modules})`;
   }
-  return `${addonPath}: ${text.split('\n', 1)[0]}`;
+  // dlopen's own words already start with the path ("<path>: file too short").
+  const firstLine = text.split('\n', 1)[0] ?? '';
+  return firstLine.startsWith(`${addonPath}: `) ? firstLine : `${addonPath}: ${firstLine}`;
 }
 
 /** The files under prebuilds/ (as platform-arch/file), or why there are none. */

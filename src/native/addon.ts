@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addonLoadError } from './addon-error.ts';
+import { builtAddonPath, currentTarget, prebuildPath, runsOnGlibc } from './addon-files.ts';
 
 export interface FileStatus {
   size: number;
@@ -74,14 +75,31 @@ export interface Addon {
 
 // Same relative paths from src/native/ (run through tsx) and dist/native/ (built).
 const PACKAGE_ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
-const ADDON_PATH = fileURLToPath(new URL('../../build/Release/interproc.node', import.meta.url));
 
+/**
+ * The addon from build/Release, else the package's prebuild for this Node.js (the order and
+ * why: src/native/addon-files.ts). A build/Release that exists but does not load (built for
+ * another Node.js ABI) falls through to the prebuild, as a missing one does.
+ */
 function loadAddon(): Addon {
+  const require = createRequire(import.meta.url);
+  const built = builtAddonPath(PACKAGE_ROOT);
+  let builtError: unknown;
   try {
-    return createRequire(import.meta.url)(ADDON_PATH) as Addon;
+    return require(built) as Addon;
   } catch (error) {
-    // Missing (install script not run) or built for another Node.js: say what to do.
-    throw addonLoadError(error, ADDON_PATH, PACKAGE_ROOT);
+    builtError = error;
+  }
+  const prebuilt = prebuildPath(PACKAGE_ROOT, currentTarget());
+  if (!runsOnGlibc()) {
+    const notTried = 'this process does not run on glibc, which the prebuilds are built for';
+    throw addonLoadError(builtError, built, PACKAGE_ROOT, [{ path: prebuilt, notTried }]);
+  }
+  try {
+    return require(prebuilt) as Addon;
+  } catch (error) {
+    // Missing (install script not run, no prebuild for this Node) or not loadable: say what to do.
+    throw addonLoadError(builtError, built, PACKAGE_ROOT, [{ path: prebuilt, error }]);
   }
 }
 

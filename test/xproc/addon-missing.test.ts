@@ -1,16 +1,20 @@
 // A package whose native addon was never built (its install script did not run, or was
 // refused), run as a user would run it: copies of the sources without build/, once as a
 // dependency (under node_modules/) and once as a checkout, each in a process of its own.
-// Loading the library must fail with ERR_INTERPROC_ADDON naming the file looked for, the
+// Without a prebuild for this Node.js, loading the library must fail with
+// ERR_INTERPROC_ADDON naming both files looked for (build/Release, then the prebuild), the
 // prebuilds, this Node.js and the command that builds it; `interproc help` must still work.
+// With one, the library works from the prebuild, also when build/Release holds an addon
+// for another Node.js ABI.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ADDON_LOAD_FAILED, addonLoadError } from '../../src/native/addon-error.ts';
+import { currentTarget, prebuildPath } from '../../src/native/addon-files.ts';
 import { useNamespace } from '../support/namespace.ts';
 
 useNamespace('addon-missing');
@@ -32,6 +36,10 @@ function copyWithoutAddon(root: string): string {
 const dependency = copyWithoutAddon(join(scratch, 'app', 'node_modules', 'interproc'));
 const checkout = copyWithoutAddon(join(scratch, 'interproc'));
 const addonPath = (root: string): string => join(root, 'build', 'Release', 'interproc.node');
+/** The prebuild the loader looks for in the copy at `root`: this platform, architecture and ABI. */
+const prebuilt = (root: string): string => prebuildPath(root, currentTarget());
+/** The checkout's own build, made by npm ci for this Node.js. */
+const checkoutAddon = addonPath(CHECKOUT);
 
 interface Run {
   code: number | null;
@@ -65,7 +73,7 @@ test('a dependency without its addon: the file looked for, no prebuilds, this No
   const error = await importError(dependency);
   assert.equal(error.code, ADDON_LOAD_FAILED);
   assert.equal(error.causeCode, 'MODULE_NOT_FOUND');
-  assert.ok(error.message.includes(`${addonPath(dependency)} does not exist`), error.message);
+  assert.ok(error.message.includes(`${addonPath(dependency)} does not exist; ${prebuilt(dependency)} does not exist;`), error.message);
   assert.ok(error.message.includes('prebuilds: none (no prebuilds/ directory)'), error.message);
   assert.ok(error.message.includes(`Node.js ${process.version} (ABI ${process.versions.modules}, linux-${process.arch})`), error.message);
   assert.ok(error.message.includes('build it: npm rebuild interproc'), error.message);
@@ -118,4 +126,103 @@ test('an addon built for another Node.js: both ABIs are named', () => {
     error.message,
   );
   assert.ok(error.message.includes('build it: npm run build (in /x)'), error.message);
+});
+
+test('a prebuild that does not load: both files are named, the prebuild with what Node said', async () => {
+  const root = copyWithoutAddon(join(scratch, 'empty-prebuild', 'interproc'));
+  mkdirSync(dirname(prebuilt(root)), { recursive: true });
+  writeFileSync(prebuilt(root), '');
+  const error = await importError(root);
+  assert.equal(error.code, ADDON_LOAD_FAILED);
+  assert.equal(error.causeCode, 'MODULE_NOT_FOUND', 'the cause is the first file\'s error');
+  // dlopen's words for an empty file: "<path>: file too short", with the path once.
+  assert.ok(error.message.includes(`${addonPath(root)} does not exist; ${prebuilt(root)}: file too short;`), error.message);
+  assert.ok(error.message.includes(`prebuilds: linux-${process.arch}/node.abi${process.versions.modules}.glibc.node;`), error.message);
+});
+
+interface Exchange {
+  seen: number;
+  addons: string[];
+}
+
+/**
+ * Imports the copy's library in a child and uses it: a shared memory segment written
+ * through one mapping and read through another (both made by the addon). The child prints
+ * what it read and the .node files mapped into it (/proc/self/maps), as JSON.
+ */
+async function exchange(root: string): Promise<Exchange> {
+  const index = join(root, 'src', 'index.ts');
+  const script = [
+    `import { readFileSync } from 'node:fs';`,
+    `const { SharedMemory } = await import(${JSON.stringify(index)});`,
+    `const segment = SharedMemory.create('prebuilt', 4096);`,
+    `let seen;`,
+    `try {`,
+    `  Atomics.store(new Int32Array(segment.buffer), 0, 42);`,
+    `  const again = SharedMemory.open('prebuilt');`,
+    `  seen = Atomics.load(new Int32Array(again.buffer), 0);`,
+    `  again.close();`,
+    `} finally { segment.unlink(); segment.close(); }`,
+    `const lines = readFileSync('/proc/self/maps', 'utf8').split('\\n').filter((line) => line.endsWith('.node'));`,
+    `console.log(JSON.stringify({ seen, addons: [...new Set(lines.map((line) => line.slice(line.indexOf('/'))))] }));`,
+  ].join('\n');
+  const { code, stdout, stderr } = await runNode(['--input-type=module', '-e', script]);
+  assert.equal(code, 0, stderr);
+  return JSON.parse(stdout) as Exchange;
+}
+
+/** Puts the checkout's own build (for this Node.js) where the copy at `root` looks for its prebuild. */
+function addPrebuild(root: string): void {
+  mkdirSync(dirname(prebuilt(root)), { recursive: true });
+  copyFileSync(checkoutAddon, prebuilt(root));
+}
+
+test('without build/, the prebuild for this Node.js is loaded and works', async () => {
+  const root = copyWithoutAddon(join(scratch, 'prebuilt-only', 'node_modules', 'interproc'));
+  addPrebuild(root);
+  const result = await exchange(root);
+  assert.equal(result.seen, 42);
+  assert.deepEqual(result.addons, [prebuilt(root)]);
+});
+
+/**
+ * A stand-in for an addon built for another Node.js: it registers itself for
+ * NODE_MODULE_VERSION 999, which is what Node checks (and names in its error) when it loads
+ * a build of another ABI. Built with the C compiler npm ci used for the addon.
+ */
+const OTHER_ABI_SOURCE = `
+struct node_module {
+  int nm_version; unsigned int nm_flags; void *nm_dso_handle; const char *nm_filename;
+  void *nm_register_func; void *nm_context_register_func; const char *nm_modname;
+  void *nm_priv; struct node_module *nm_link;
+};
+extern void node_module_register(void *module);
+static struct node_module module = { 999, 0, 0, "other-abi.c", 0, 0, "interproc", 0, 0 };
+__attribute__((constructor)) static void register_module(void) { node_module_register(&module); }
+`;
+
+test('build/Release built for another Node.js ABI: the loader falls through to the prebuild', async (t) => {
+  const root = copyWithoutAddon(join(scratch, 'other-abi', 'interproc'));
+  const source = join(scratch, 'other-abi.c');
+  writeFileSync(source, OTHER_ABI_SOURCE);
+  mkdirSync(dirname(addonPath(root)), { recursive: true });
+  const compiled = spawnSync('cc', ['-shared', '-fPIC', '-o', addonPath(root), source], { encoding: 'utf8', timeout: TIMEOUT_MS });
+  if ((compiled.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    t.skip('no C compiler (cc) to build an addon for another ABI');
+    return;
+  }
+  assert.equal(compiled.status, 0, compiled.stderr);
+
+  // Without a prebuild: the error says why build/Release did not load.
+  const error = await importError(root);
+  assert.equal(error.causeCode, 'ERR_DLOPEN_FAILED');
+  assert.ok(
+    error.message.includes(`${addonPath(root)} was built for another Node.js (ABI 999, not ${process.versions.modules}); ${prebuilt(root)} does not exist;`),
+    error.message,
+  );
+
+  addPrebuild(root);
+  const result = await exchange(root);
+  assert.equal(result.seen, 42);
+  assert.ok(result.addons.includes(prebuilt(root)), JSON.stringify(result.addons));
 });

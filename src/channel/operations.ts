@@ -169,7 +169,7 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
     store.checkRemoved();
     const pushed = ring.tryPush(payload, type);
     if (pushed === PUSHED) {
-      store.wakeReceivers();
+      store.wakeReceiversAfterPublish();
       return true;
     }
     // A stopped receiver holding a slot: the list gets past it (if the lock can be had now).
@@ -312,7 +312,7 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
     store.checkRemoved();
     const pushed = ring.tryPush(plan.payload, plan.type);
     if (pushed === PUSHED) {
-      store.wakeReceivers();
+      store.wakeReceiversAfterPublish();
       return true;
     }
     if (pushed === NOT_RING) break;
@@ -331,7 +331,7 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
       store.checkRemoved();
       const again = ring.tryPush(plan.payload, plan.type);
       if (again === PUSHED) {
-        store.wakeReceivers();
+        store.wakeReceiversAfterPublish();
         return true;
       }
       if (again === NOT_RING) break;
@@ -453,7 +453,25 @@ export function pollReceive(store: MessageStore, selector: Selector, into: Uint8
     const seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
     const envelope = tryReceive(store, selector, into);
     if (envelope !== null) return envelope;
-    if (!spinWhile(store.words, L.C_ITEMS_SEQ, seen, end)) return tryReceive(store, selector, into);
+    if (!spinForMessage(store, seen, end)) return tryReceive(store, selector, into);
+  }
+}
+
+/**
+ * spinWhile() on ITEMS_SEQ for a receiver, which in RING mode also watches the ring's head
+ * slot: a ring send changes ITEMS_SEQ only when a receiver sleeps (store-wake.ts), so a
+ * poller, which does not count as one, sees its message there. ITEMS_SEQ still tells of
+ * list sends, a switch to the list and a removal.
+ */
+function spinForMessage(store: MessageStore, seen: number, end: number): boolean {
+  const ring = store.ring;
+  if (ring === null || !ring.active) return spinWhile(store.words, L.C_ITEMS_SEQ, seen, end);
+  const words = store.words;
+  for (;;) {
+    for (let spin = 0; spin < POLL_SPINS; spin++) {
+      if (ring.headPublished || Atomics.load(words, L.C_ITEMS_SEQ) !== seen) return true;
+    }
+    if (performance.now() >= end) return false;
   }
 }
 
@@ -473,7 +491,7 @@ export function pollSend(store: MessageStore, payload: Uint8Array, type: number,
 }
 
 /**
- * Spins while words[index] holds `seen` (every enqueue bumps ITEMS_SEQ, every removal
+ * Spins while words[index] holds `seen` (every list enqueue bumps ITEMS_SEQ, every removal
  * SPACE_SEQ, a removal of the object both): true once it changed, false when the
  * performance.now() time `end` came first. Between attempts a poller reads only that
  * word, not the lock's line, so it does not slow the party it waits for.

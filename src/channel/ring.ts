@@ -305,7 +305,8 @@ export class Ring {
         if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position, (position + 1) | 0) === position) {
           i32[L.C_RING_LAST_SEND_PID] = PID;
           this.#f64[L.F_RING_LAST_SEND_TIME] = now;
-          Atomics.add(i32, L.C_ITEMS_SEQ, 1);
+          // No bump of C_ITEMS_SEQ here: the caller's waker bumps it only when a receiver
+          // may sleep (store-wake.ts, wakeReceiversAfterPublish).
           return PUSHED;
         }
         Atomics.sub(i32, L.C_RING_BYTES_IN, payload.length);
@@ -360,6 +361,17 @@ export class Ring {
     } finally {
       Atomics.sub(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
     }
+  }
+
+  /**
+   * Whether the slot at the head holds a published message now: what a polling receiver
+   * watches between tryPop() calls (two loads: DEQUEUE, on the receivers' line, and the
+   * head slot's sequence, which its sender's publish changes).
+   */
+  get headPublished(): boolean {
+    const i32 = this.#i32;
+    const position = Atomics.load(i32, L.C_RING_DEQUEUE);
+    return Atomics.load(i32, this.#slotWord(position) + L.RING_SLOT_SEQUENCE) === ((position + 1) | 0);
   }
 
   /**

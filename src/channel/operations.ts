@@ -375,20 +375,24 @@ function* giveUp(store: MessageStore, ticket: Ticket, failure: unknown): Steps<v
   }
 }
 
-/** `into`: a buffer to copy the payload into (E2BIG, message left queued, if it is too short). */
-export function tryReceive(store: MessageStore, selector: Selector, into: Uint8Array | null = null): Envelope | null {
+/**
+ * `into`: a buffer to copy the payload into (E2BIG, message left queued, if it is too short).
+ * `target`: an Envelope of the caller's to write a ring message into instead of a new one
+ * (the list path makes its own).
+ */
+export function tryReceive(store: MessageStore, selector: Selector, into: Uint8Array | null = null, target: Envelope | null = null): Envelope | null {
   const ring = store.ring;
   if (ring !== null && ring.active) {
     if (isPlain(selector)) {
       store.checkRemoved();
-      let popped = ring.tryPop(into);
+      let popped = ring.tryPop(into, target);
       // A head slot whose sender died before publishing hides what follows it: pollers
       // that never block must get past it too.
       if (popped === null) {
         const head = ring.recoverHeadWhilePolling();
         if (head === HEAD_SKIPPED) {
           store.wakeSenders();
-          popped = ring.tryPop(into);
+          popped = ring.tryPop(into, target);
         } else if (head === HEAD_STUCK) {
           // A stopped sender's claim hides what follows it: the list gets past it.
           popped = leaveRingBriefly(store) ? NOT_RING : null;

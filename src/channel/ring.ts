@@ -150,6 +150,14 @@ export class Ring {
   #stalledHeadLook = 0;
   /** Empty non-blocking polls, to look at the head only every HEAD_POLLS of them. */
   #emptyPolls = 0;
+  /**
+   * Views this handle made to copy a receive `into` a caller's buffer, kept so that the next
+   * copy of the same length allocates nothing: per slot, the view of its payload; and the
+   * view of the caller's buffer last received into.
+   */
+  readonly #payloadViews: Array<Uint8Array | undefined>;
+  #lastInto: Uint8Array | null = null;
+  #lastIntoView: Uint8Array | null = null;
 
   constructor(body: SharedArrayBuffer, capacity: number, maxMessageSize: number, what: string) {
     const i32 = new Int32Array(body, 0, L.CONTROL_BYTES / 4);
@@ -177,6 +185,7 @@ export class Ring {
     this.#u8 = new Uint8Array(body, 0, L.CONTROL_BYTES + this.slots * this.slotBytes);
     this.#f64 = new Float64Array(body, 0, (L.CONTROL_BYTES + this.slots * this.slotBytes) / 8);
     this.#base = L.CONTROL_BYTES;
+    this.#payloadViews = new Array<Uint8Array | undefined>(this.slots).fill(undefined);
   }
 
   /** Writes a fresh ring's configuration and slot sequences (creator only). */
@@ -320,8 +329,10 @@ export class Ring {
   /**
    * Takes the oldest message: an Envelope, null when there is none, or NOT_RING. With
    * `into`, the payload is copied into it; a message too long for it is left in place (E2BIG).
+   * With `target`, the Envelope is written into that object (the caller's to reuse: it must
+   * be done with the last one) instead of a new one.
    */
-  tryPop(into: Uint8Array | null = null): Envelope | null | typeof NOT_RING {
+  tryPop(into: Uint8Array | null = null, target: Envelope | null = null): Envelope | null | typeof NOT_RING {
     const i32 = this.#i32;
     Atomics.add(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
     try {
@@ -342,7 +353,7 @@ export class Ring {
             i32[L.C_RING_LAST_RECEIVE_PID] = PID;
             this.#f64[L.F_RING_LAST_RECEIVE_TIME] = Date.now();
             if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
-            return this.#take(position, at, into);
+            return this.#take(position, at, into, target);
           }
           position = seen;
         } else if (difference === -1 || difference === -this.slots) {
@@ -473,7 +484,7 @@ export class Ring {
     if (Atomics.compareExchange(i32, L.C_RING_DEQUEUE, position, (position + 1) | 0) !== position) return null;
     Atomics.store(i32, at + L.RING_SLOT_HOLDER, THREAD_ID);
     if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
-    return this.#read(position, at, length, null);
+    return this.#read(position, at, length, null, null);
   }
 
   /**
@@ -500,7 +511,7 @@ export class Ring {
     if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== ((position + 1) | 0)) return null;
     const holder = this.#holder(position, at);
     if (holder !== 0 && holder !== THREAD_ID && isThreadAlive(holder)) return null;
-    return this.#read(position, at, this.#checkLength(position, at), null);
+    return this.#read(position, at, this.#checkLength(position, at), null, null);
   }
 
   /** The message at `position` is in the list (store lock held): frees its slot for the next lap. */
@@ -601,12 +612,12 @@ export class Ring {
     return true;
   }
 
-  #take(position: number, at: number, into: Uint8Array | null): Envelope {
+  #take(position: number, at: number, into: Uint8Array | null, target: Envelope | null): Envelope {
     const i32 = this.#i32;
     const length = this.#checkLength(position, at);
     // Counted out first: a taker that dies while copying must not leave the bytes counted.
     Atomics.add(i32, L.C_RING_BYTES_OUT, length);
-    const envelope = this.#read(position, at, length, into);
+    const envelope = this.#read(position, at, length, into, target);
     i32[at + L.RING_SLOT_HOLDER] = 0;
     Atomics.store(i32, at + L.RING_SLOT_SEQUENCE, (position + this.slots) | 0);
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
@@ -614,15 +625,24 @@ export class Ring {
   }
 
   // Copies the message of a published (or held) slot out; `length` is its checked length.
-  #read(position: number, at: number, length: number, into: Uint8Array | null): Envelope {
+  #read(position: number, at: number, length: number, into: Uint8Array | null, target: Envelope | null): Envelope {
     const i32 = this.#i32;
     const start = at * 4 + L.RING_SLOT_HEADER_BYTES;
     let data: Uint8Array;
     if (into === null) {
       data = this.#u8.slice(start, start + length);
     } else {
-      data = into.subarray(0, length);
-      data.set(this.#u8.subarray(start, start + length));
+      data = this.#intoView(into, length);
+      data.set(this.#payloadView(position, start, length));
+    }
+    if (target !== null) {
+      target.data = data;
+      target.type = i32[at + L.RING_SLOT_TYPE]!;
+      target.pid = i32[at + L.RING_SLOT_PID]!;
+      target.threadId = i32[at + L.RING_SLOT_THREAD]!;
+      target.seq = position >>> 0;
+      target.sentAt = this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8]!;
+      return target;
     }
     return {
       data,
@@ -632,6 +652,27 @@ export class Ring {
       seq: position >>> 0,
       sentAt: this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8]!,
     };
+  }
+
+  // The first `length` bytes of `into`: itself, or the view made last time for it and that length.
+  #intoView(into: Uint8Array, length: number): Uint8Array {
+    if (length === into.length) return into;
+    const last = this.#lastIntoView;
+    if (this.#lastInto === into && last !== null && last.length === length) return last;
+    const view = into.subarray(0, length);
+    this.#lastInto = into;
+    this.#lastIntoView = view;
+    return view;
+  }
+
+  // The payload of the slot of `position`, starting at byte `start`, `length` bytes long.
+  #payloadView(position: number, start: number, length: number): Uint8Array {
+    const slot = position & this.#mask;
+    const cached = this.#payloadViews[slot];
+    if (cached !== undefined && cached.length === length) return cached;
+    const view = this.#u8.subarray(start, start + length);
+    this.#payloadViews[slot] = view;
+    return view;
   }
 
   #checkLength(position: number, at: number): number {

@@ -165,7 +165,8 @@ function switchAndUnlock(store: MessageStore): void {
 /** Enqueues now, if there is room (and, with zero capacity, a receiver waiting). */
 export function trySend(store: MessageStore, payload: Uint8Array, type: number): boolean {
   const ring = store.ring;
-  if (ring !== null && ring.active) {
+  // (tryPush looks at MODE itself: NOT_RING goes on to the list below.)
+  if (ring !== null && ring.notLeftYet) {
     store.checkRemoved();
     const pushed = ring.tryPush(payload, type);
     if (pushed === PUSHED) {
@@ -382,7 +383,8 @@ function* giveUp(store: MessageStore, ticket: Ticket, failure: unknown): Steps<v
  */
 export function tryReceive(store: MessageStore, selector: Selector, into: Uint8Array | null = null, target: Envelope | null = null): Envelope | null {
   const ring = store.ring;
-  if (ring !== null && ring.active) {
+  // (tryPop looks at MODE itself, leaveRingBriefly too: a stale hint costs nothing.)
+  if (ring !== null && ring.notLeftYet) {
     if (isPlain(selector)) {
       store.checkRemoved();
       let popped = ring.tryPop(into, target);

@@ -150,6 +150,8 @@ export class Ring {
   #stalledHeadLook = 0;
   /** Empty non-blocking polls, to look at the head only every HEAD_POLLS of them. */
   #emptyPolls = 0;
+  /** Whether tryPush() or tryPop() found the store out of RING mode (for good). */
+  #seenLeft = false;
   /**
    * Views this handle made to copy a receive `into` a caller's buffer, kept so that the next
    * copy of the same length allocates nothing: per slot, the view of its payload; and the
@@ -202,6 +204,15 @@ export class Ring {
   /** Whether plain traffic still goes through the ring (a hint: MODE only ever leaves RING). */
   get active(): boolean {
     return Atomics.load(this.#i32, L.C_MODE) === L.MODE_RING;
+  }
+
+  /**
+   * false once this handle has seen the store out of RING mode (MODE only ever leaves RING):
+   * the try paths go to the ring while this is true, without a load of their own, since
+   * tryPush() and tryPop() look at MODE anyway (and answer NOT_RING).
+   */
+  get notLeftYet(): boolean {
+    return !this.#seenLeft;
   }
 
   /**
@@ -294,7 +305,7 @@ export class Ring {
     try {
       // A publish fails only when recovery gave up on a stalled claim: rare, and bounded.
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return NOT_RING;
+        if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return this.#left();
         const position = this.#claim();
         if (position === null) return FULL;
         const at = this.#slotWord(position);
@@ -336,7 +347,7 @@ export class Ring {
     const i32 = this.#i32;
     Atomics.add(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
     try {
-      if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return NOT_RING;
+      if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return this.#left();
       let position = Atomics.load(i32, L.C_RING_DEQUEUE);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const at = this.#slotWord(position);
@@ -524,6 +535,12 @@ export class Ring {
     Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
     Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, published, (position + this.slots) | 0);
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
+  }
+
+  // NOT_RING, remembered: MODE never goes back to RING.
+  #left(): typeof NOT_RING {
+    this.#seenLeft = true;
+    return NOT_RING;
   }
 
   // Claims the next position for a sender, or null when the ring is full.

@@ -18,6 +18,26 @@ export function envelopeMessage<D>(envelope: Envelope, data: D): Message<D> {
 
 /** Decodes `envelope` with `codec` (the object's, whose id is `codecId`); `what` names the object in errors. */
 export function decodeEnvelope<T>(envelope: Envelope, codec: Codec<T>, codecId: number, what: string): Message<T> {
+  return envelopeMessage(envelope, decodeData(envelope, codec, codecId, what));
+}
+
+/**
+ * decodeEnvelope() into `reused`, a Message an earlier receive into the same buffer
+ * returned (null: a new one): a receive with `into` allocates nothing of its own.
+ */
+export function decodeEnvelopeInto<T>(envelope: Envelope, codec: Codec<T>, codecId: number, what: string, reused: Message<T> | null): Message<T> {
+  const data = decodeData(envelope, codec, codecId, what);
+  if (reused === null) return envelopeMessage(envelope, data);
+  reused.data = data;
+  reused.type = envelope.type;
+  reused.from.pid = envelope.pid;
+  reused.from.threadId = envelope.threadId;
+  reused.seq = envelope.seq;
+  reused.sentAt = envelope.sentAt;
+  return reused;
+}
+
+function decodeData<T>(envelope: Envelope, codec: Codec<T>, codecId: number, what: string): T {
   let data: T;
   try {
     data = codec.decode(envelope.data);
@@ -32,5 +52,5 @@ export function decodeEnvelope<T>(envelope: Envelope, codec: Codec<T>, codecId: 
       { cause: error, received },
     );
   }
-  return envelopeMessage(envelope, data);
+  return data;
 }

@@ -20,7 +20,8 @@
 //   line 0  the configuration, written by the creator; the limits and change time live
 //   line 1  the lock (Mutex, 2 words) and the queue and allocator state it guards: one
 //           line, so that taking the lock brings the state along
-//   line 2  ITEMS_SEQ (bumped on every enqueue; receivers sleep on it) + waiting receivers
+//   line 2  ITEMS_SEQ (bumped on every list enqueue, and on a ring send while a receiver
+//           waits; receivers sleep on it) + waiting receivers
 //   line 3  SPACE_SEQ (bumped on every removal; senders sleep on it) + waiting senders
 //   lines 4-7  receiver slots: who is blocked in a receive, with what selector, and
 //              the doorbell to ring for an asynchronous one

@@ -90,7 +90,8 @@ export class MessageList {
   checkLength(length: number): void {
     const { config, what } = this.#arena;
     const { messageSize, maxMessageSize } = config;
-    const { maxBytes } = this.limits();
+    // Every send checks this: the one live limit it needs, without building limits()' object.
+    const maxBytes = this.#maxBytes();
     if (messageSize !== 0 && length !== messageSize) {
       throw new IpcError('EMSGSIZE', `${what} takes messages of exactly ${messageSize} bytes, not ${length}`);
     }

@@ -165,11 +165,12 @@ function switchAndUnlock(store: MessageStore): void {
 /** Enqueues now, if there is room (and, with zero capacity, a receiver waiting). */
 export function trySend(store: MessageStore, payload: Uint8Array, type: number): boolean {
   const ring = store.ring;
-  if (ring !== null && ring.active) {
+  // (tryPush looks at MODE itself: NOT_RING goes on to the list below.)
+  if (ring !== null && ring.notLeftYet) {
     store.checkRemoved();
     const pushed = ring.tryPush(payload, type);
     if (pushed === PUSHED) {
-      store.wakeReceivers();
+      store.wakeReceiversAfterPublish();
       return true;
     }
     // A stopped receiver holding a slot: the list gets past it (if the lock can be had now).
@@ -312,7 +313,7 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
     store.checkRemoved();
     const pushed = ring.tryPush(plan.payload, plan.type);
     if (pushed === PUSHED) {
-      store.wakeReceivers();
+      store.wakeReceiversAfterPublish();
       return true;
     }
     if (pushed === NOT_RING) break;
@@ -331,7 +332,7 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
       store.checkRemoved();
       const again = ring.tryPush(plan.payload, plan.type);
       if (again === PUSHED) {
-        store.wakeReceivers();
+        store.wakeReceiversAfterPublish();
         return true;
       }
       if (again === NOT_RING) break;
@@ -375,20 +376,25 @@ function* giveUp(store: MessageStore, ticket: Ticket, failure: unknown): Steps<v
   }
 }
 
-/** `into`: a buffer to copy the payload into (E2BIG, message left queued, if it is too short). */
-export function tryReceive(store: MessageStore, selector: Selector, into: Uint8Array | null = null): Envelope | null {
+/**
+ * `into`: a buffer to copy the payload into (E2BIG, message left queued, if it is too short).
+ * `target`: an Envelope of the caller's to write a ring message into instead of a new one
+ * (the list path makes its own).
+ */
+export function tryReceive(store: MessageStore, selector: Selector, into: Uint8Array | null = null, target: Envelope | null = null): Envelope | null {
   const ring = store.ring;
-  if (ring !== null && ring.active) {
+  // (tryPop looks at MODE itself, leaveRingBriefly too: a stale hint costs nothing.)
+  if (ring !== null && ring.notLeftYet) {
     if (isPlain(selector)) {
       store.checkRemoved();
-      let popped = ring.tryPop(into);
+      let popped = ring.tryPop(into, target);
       // A head slot whose sender died before publishing hides what follows it: pollers
       // that never block must get past it too.
       if (popped === null) {
         const head = ring.recoverHeadWhilePolling();
         if (head === HEAD_SKIPPED) {
           store.wakeSenders();
-          popped = ring.tryPop(into);
+          popped = ring.tryPop(into, target);
         } else if (head === HEAD_STUCK) {
           // A stopped sender's claim hides what follows it: the list gets past it.
           popped = leaveRingBriefly(store) ? NOT_RING : null;
@@ -453,7 +459,25 @@ export function pollReceive(store: MessageStore, selector: Selector, into: Uint8
     const seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
     const envelope = tryReceive(store, selector, into);
     if (envelope !== null) return envelope;
-    if (!spinWhile(store.words, L.C_ITEMS_SEQ, seen, end)) return tryReceive(store, selector, into);
+    if (!spinForMessage(store, seen, end)) return tryReceive(store, selector, into);
+  }
+}
+
+/**
+ * spinWhile() on ITEMS_SEQ for a receiver, which in RING mode also watches the ring's head
+ * slot: a ring send changes ITEMS_SEQ only when a receiver sleeps (store-wake.ts), so a
+ * poller, which does not count as one, sees its message there. ITEMS_SEQ still tells of
+ * list sends, a switch to the list and a removal.
+ */
+function spinForMessage(store: MessageStore, seen: number, end: number): boolean {
+  const ring = store.ring;
+  if (ring === null || !ring.active) return spinWhile(store.words, L.C_ITEMS_SEQ, seen, end);
+  const words = store.words;
+  for (;;) {
+    for (let spin = 0; spin < POLL_SPINS; spin++) {
+      if (ring.headPublished || Atomics.load(words, L.C_ITEMS_SEQ) !== seen) return true;
+    }
+    if (performance.now() >= end) return false;
   }
 }
 
@@ -473,7 +497,7 @@ export function pollSend(store: MessageStore, payload: Uint8Array, type: number,
 }
 
 /**
- * Spins while words[index] holds `seen` (every enqueue bumps ITEMS_SEQ, every removal
+ * Spins while words[index] holds `seen` (every list enqueue bumps ITEMS_SEQ, every removal
  * SPACE_SEQ, a removal of the object both): true once it changed, false when the
  * performance.now() time `end` came first. Between attempts a poller reads only that
  * word, not the lock's line, so it does not slow the party it waits for.

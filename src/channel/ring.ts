@@ -150,6 +150,16 @@ export class Ring {
   #stalledHeadLook = 0;
   /** Empty non-blocking polls, to look at the head only every HEAD_POLLS of them. */
   #emptyPolls = 0;
+  /** Whether tryPush() or tryPop() found the store out of RING mode (for good). */
+  #seenLeft = false;
+  /**
+   * Views this handle made to copy a receive `into` a caller's buffer, kept so that the next
+   * copy of the same length allocates nothing: per slot, the view of its payload; and the
+   * view of the caller's buffer last received into.
+   */
+  readonly #payloadViews: Array<Uint8Array | undefined>;
+  #lastInto: Uint8Array | null = null;
+  #lastIntoView: Uint8Array | null = null;
 
   constructor(body: SharedArrayBuffer, capacity: number, maxMessageSize: number, what: string) {
     const i32 = new Int32Array(body, 0, L.CONTROL_BYTES / 4);
@@ -177,6 +187,7 @@ export class Ring {
     this.#u8 = new Uint8Array(body, 0, L.CONTROL_BYTES + this.slots * this.slotBytes);
     this.#f64 = new Float64Array(body, 0, (L.CONTROL_BYTES + this.slots * this.slotBytes) / 8);
     this.#base = L.CONTROL_BYTES;
+    this.#payloadViews = new Array<Uint8Array | undefined>(this.slots).fill(undefined);
   }
 
   /** Writes a fresh ring's configuration and slot sequences (creator only). */
@@ -193,6 +204,15 @@ export class Ring {
   /** Whether plain traffic still goes through the ring (a hint: MODE only ever leaves RING). */
   get active(): boolean {
     return Atomics.load(this.#i32, L.C_MODE) === L.MODE_RING;
+  }
+
+  /**
+   * false once this handle has seen the store out of RING mode (MODE only ever leaves RING):
+   * the try paths go to the ring while this is true, without a load of their own, since
+   * tryPush() and tryPop() look at MODE anyway (and answer NOT_RING).
+   */
+  get notLeftYet(): boolean {
+    return !this.#seenLeft;
   }
 
   /**
@@ -285,7 +305,7 @@ export class Ring {
     try {
       // A publish fails only when recovery gave up on a stalled claim: rare, and bounded.
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return NOT_RING;
+        if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return this.#left();
         const position = this.#claim();
         if (position === null) return FULL;
         const at = this.#slotWord(position);
@@ -305,7 +325,8 @@ export class Ring {
         if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position, (position + 1) | 0) === position) {
           i32[L.C_RING_LAST_SEND_PID] = PID;
           this.#f64[L.F_RING_LAST_SEND_TIME] = now;
-          Atomics.add(i32, L.C_ITEMS_SEQ, 1);
+          // No bump of C_ITEMS_SEQ here: the caller's waker bumps it only when a receiver
+          // may sleep (store-wake.ts, wakeReceiversAfterPublish).
           return PUSHED;
         }
         Atomics.sub(i32, L.C_RING_BYTES_IN, payload.length);
@@ -319,12 +340,14 @@ export class Ring {
   /**
    * Takes the oldest message: an Envelope, null when there is none, or NOT_RING. With
    * `into`, the payload is copied into it; a message too long for it is left in place (E2BIG).
+   * With `target`, the Envelope is written into that object (the caller's to reuse: it must
+   * be done with the last one) instead of a new one.
    */
-  tryPop(into: Uint8Array | null = null): Envelope | null | typeof NOT_RING {
+  tryPop(into: Uint8Array | null = null, target: Envelope | null = null): Envelope | null | typeof NOT_RING {
     const i32 = this.#i32;
     Atomics.add(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
     try {
-      if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return NOT_RING;
+      if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return this.#left();
       let position = Atomics.load(i32, L.C_RING_DEQUEUE);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const at = this.#slotWord(position);
@@ -341,7 +364,7 @@ export class Ring {
             i32[L.C_RING_LAST_RECEIVE_PID] = PID;
             this.#f64[L.F_RING_LAST_RECEIVE_TIME] = Date.now();
             if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
-            return this.#take(position, at, into);
+            return this.#take(position, at, into, target);
           }
           position = seen;
         } else if (difference === -1 || difference === -this.slots) {
@@ -360,6 +383,17 @@ export class Ring {
     } finally {
       Atomics.sub(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
     }
+  }
+
+  /**
+   * Whether the slot at the head holds a published message now: what a polling receiver
+   * watches between tryPop() calls (two loads: DEQUEUE, on the receivers' line, and the
+   * head slot's sequence, which its sender's publish changes).
+   */
+  get headPublished(): boolean {
+    const i32 = this.#i32;
+    const position = Atomics.load(i32, L.C_RING_DEQUEUE);
+    return Atomics.load(i32, this.#slotWord(position) + L.RING_SLOT_SEQUENCE) === ((position + 1) | 0);
   }
 
   /**
@@ -461,7 +495,7 @@ export class Ring {
     if (Atomics.compareExchange(i32, L.C_RING_DEQUEUE, position, (position + 1) | 0) !== position) return null;
     Atomics.store(i32, at + L.RING_SLOT_HOLDER, THREAD_ID);
     if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
-    return this.#read(position, at, length, null);
+    return this.#read(position, at, length, null, null);
   }
 
   /**
@@ -488,7 +522,7 @@ export class Ring {
     if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== ((position + 1) | 0)) return null;
     const holder = this.#holder(position, at);
     if (holder !== 0 && holder !== THREAD_ID && isThreadAlive(holder)) return null;
-    return this.#read(position, at, this.#checkLength(position, at), null);
+    return this.#read(position, at, this.#checkLength(position, at), null, null);
   }
 
   /** The message at `position` is in the list (store lock held): frees its slot for the next lap. */
@@ -501,6 +535,12 @@ export class Ring {
     Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
     Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, published, (position + this.slots) | 0);
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
+  }
+
+  // NOT_RING, remembered: MODE never goes back to RING.
+  #left(): typeof NOT_RING {
+    this.#seenLeft = true;
+    return NOT_RING;
   }
 
   // Claims the next position for a sender, or null when the ring is full.
@@ -589,12 +629,12 @@ export class Ring {
     return true;
   }
 
-  #take(position: number, at: number, into: Uint8Array | null): Envelope {
+  #take(position: number, at: number, into: Uint8Array | null, target: Envelope | null): Envelope {
     const i32 = this.#i32;
     const length = this.#checkLength(position, at);
     // Counted out first: a taker that dies while copying must not leave the bytes counted.
     Atomics.add(i32, L.C_RING_BYTES_OUT, length);
-    const envelope = this.#read(position, at, length, into);
+    const envelope = this.#read(position, at, length, into, target);
     i32[at + L.RING_SLOT_HOLDER] = 0;
     Atomics.store(i32, at + L.RING_SLOT_SEQUENCE, (position + this.slots) | 0);
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
@@ -602,15 +642,24 @@ export class Ring {
   }
 
   // Copies the message of a published (or held) slot out; `length` is its checked length.
-  #read(position: number, at: number, length: number, into: Uint8Array | null): Envelope {
+  #read(position: number, at: number, length: number, into: Uint8Array | null, target: Envelope | null): Envelope {
     const i32 = this.#i32;
     const start = at * 4 + L.RING_SLOT_HEADER_BYTES;
     let data: Uint8Array;
     if (into === null) {
       data = this.#u8.slice(start, start + length);
     } else {
-      data = into.subarray(0, length);
-      data.set(this.#u8.subarray(start, start + length));
+      data = this.#intoView(into, length);
+      data.set(this.#payloadView(position, start, length));
+    }
+    if (target !== null) {
+      target.data = data;
+      target.type = i32[at + L.RING_SLOT_TYPE]!;
+      target.pid = i32[at + L.RING_SLOT_PID]!;
+      target.threadId = i32[at + L.RING_SLOT_THREAD]!;
+      target.seq = position >>> 0;
+      target.sentAt = this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8]!;
+      return target;
     }
     return {
       data,
@@ -620,6 +669,27 @@ export class Ring {
       seq: position >>> 0,
       sentAt: this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8]!,
     };
+  }
+
+  // The first `length` bytes of `into`: itself, or the view made last time for it and that length.
+  #intoView(into: Uint8Array, length: number): Uint8Array {
+    if (length === into.length) return into;
+    const last = this.#lastIntoView;
+    if (this.#lastInto === into && last !== null && last.length === length) return last;
+    const view = into.subarray(0, length);
+    this.#lastInto = into;
+    this.#lastIntoView = view;
+    return view;
+  }
+
+  // The payload of the slot of `position`, starting at byte `start`, `length` bytes long.
+  #payloadView(position: number, start: number, length: number): Uint8Array {
+    const slot = position & this.#mask;
+    const cached = this.#payloadViews[slot];
+    if (cached !== undefined && cached.length === length) return cached;
+    const view = this.#u8.subarray(start, start + length);
+    this.#payloadViews[slot] = view;
+    return view;
   }
 
   #checkLength(position: number, at: number): number {

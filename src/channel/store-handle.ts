@@ -274,10 +274,13 @@ export class StoreHandle implements Disposable {
     return envelope;
   }
 
-  /** Receives a message if one matches now; null otherwise. */
-  tryReceive(selector: Selector, into: Uint8Array | null): Envelope | null {
+  /**
+   * Receives a message if one matches now; null otherwise. `target`: an Envelope of the
+   * caller's that a message from the ring is written into (see operations.ts tryReceive).
+   */
+  tryReceive(selector: Selector, into: Uint8Array | null, target: Envelope | null = null): Envelope | null {
     this.checkOpen();
-    return tryReceive(this.#store, selector, into);
+    return tryReceive(this.#store, selector, into, target);
   }
 
   /** As receive(), blocking the thread. */

@@ -28,6 +28,22 @@
 // change the sender saw already (it loaded SPACE_SEQ after it), and whose wake comes
 // before the sender sleeps; without it the sender would sleep on an unchanged word, and
 // the next waker would find the flag 0.
+//
+// Ring sends change ITEMS_SEQ only when a receiver may sleep (wakeReceiversAfterPublish):
+// a stream of messages to a receiver that never sleeps pays no read-modify-write on the
+// receivers' line. The sender publishes its slot (a compare-exchange), then loads
+// C_WAITING_RECEIVERS; only if it is nonzero does it bump ITEMS_SEQ and wake. A receiver
+// counts itself in C_WAITING_RECEIVERS (an atomic add, under the lock), then loads
+// ITEMS_SEQ (the value it will sleep on), then polls the ring a last time and sleeps.
+// All four are sequentially consistent, so in their one order either the sender's load
+// comes before the receiver's add — then the publish does too, and the receiver's last
+// poll, after its add, finds the message (or that another receiver took it) — or the
+// sender reads the receiver counted and bumps ITEMS_SEQ after its publish: if the
+// receiver's load of ITEMS_SEQ came before the bump, its sleep finds the word changed (or
+// the wake that follows the bump reaches it); if after, its last poll comes after the
+// publish too and finds the message. A sender killed between its publish and its bump
+// leaves a receiver that counted itself asleep until its slice or timeout, as a sender
+// killed before its publish (the message is there for the next poll).
 import { crashPoint } from '../core/crash-point.ts';
 import { ringBell } from '../core/doorbell.ts';
 import { isThreadAlive } from '../core/liveness.ts';
@@ -42,6 +58,17 @@ import * as L from './layout.ts';
 export function wakeReceiversForMessage(words: Int32Array): boolean {
   if (Atomics.load(words, L.C_WAITING_RECEIVERS) <= 0) return true;
   // With a selective receiver asleep, the one a single wake reaches might not want it.
+  return wakeReceivers(words, Atomics.load(words, L.C_SELECTIVE_RECEIVERS) > 0);
+}
+
+/**
+ * After a message was published into the ring (no lock): if a receiver may sleep, changes
+ * ITEMS_SEQ and wakes receivers that may want the message; otherwise nothing (see the
+ * header for why that cannot lose a wake-up). Same result as wakeReceiversForMessage().
+ */
+export function wakeReceiversAfterPublish(words: Int32Array): boolean {
+  if (Atomics.load(words, L.C_WAITING_RECEIVERS) <= 0) return true;
+  Atomics.add(words, L.C_ITEMS_SEQ, 1);
   return wakeReceivers(words, Atomics.load(words, L.C_SELECTIVE_RECEIVERS) > 0);
 }
 

@@ -37,7 +37,7 @@ import { readStoreConfig, writeStoreConfig, type StoreConfig } from './store-con
 import { StoreLock } from './store-lock.ts';
 import { repairStore } from './store-repair.ts';
 import { readStats, type StoreStats } from './store-stats.ts';
-import { bellsOn, passOnWake, wakeEveryWaiter, wakeReceiversForMessage, wakeSenders } from './store-wake.ts';
+import { bellsOn, passOnWake, wakeEveryWaiter, wakeReceiversAfterPublish, wakeReceiversForMessage, wakeSenders } from './store-wake.ts';
 
 export type { Envelope } from './cell-arena.ts';
 export type { Ticket } from './message-list.ts';
@@ -267,6 +267,14 @@ export class MessageStore {
   /** After an enqueue, once the lock is released: wakes receivers that may want the message. */
   wakeReceivers(): void {
     wakeReceiversForMessage(this.words);
+  }
+
+  /**
+   * After a publish into the ring (no lock): changes ITEMS_SEQ and wakes receivers only if
+   * one may sleep (store-wake.ts explains why that loses no wake-up).
+   */
+  wakeReceiversAfterPublish(): void {
+    wakeReceiversAfterPublish(this.words);
   }
 
   /**

@@ -17,7 +17,7 @@ import { codecById, encodeWith, type Codec } from '../channel/codec.ts';
 import * as L from '../channel/layout.ts';
 import { selectorFrom, type SelectorOptions } from '../channel/selector.ts';
 import { type Envelope, type StoreStats } from '../channel/store.ts';
-import { decodeEnvelope } from '../channel/decode-envelope.ts';
+import { decodeEnvelope, decodeEnvelopeInto } from '../channel/decode-envelope.ts';
 import { receiveRequestFrom, validateInto, validateMessageType } from '../channel/receive-options.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
 import { planMailbox, type MailboxOptions } from './mailbox-options.ts';
@@ -59,8 +59,10 @@ export interface TryReceiveOptions extends SelectorOptions {
    * Copy the message into this buffer instead of a new one: for large messages, a reused
    * buffer saves the allocation (and its page faults) per receive. With the bytes codec,
    * `data` is then a view of `into` (the first message-length bytes), valid until the next
-   * receive into the same buffer; other codecs decode from it. A message longer than the
-   * buffer is not taken: E2BIG, and it stays queued.
+   * receive into the same buffer; other codecs decode from it. The Message object itself is
+   * reused too: the next receive into the same buffer through this handle refills and
+   * returns the same object (copy what you keep), so that such a receive allocates nothing.
+   * A message longer than the buffer is not taken: E2BIG, and it stays queued.
    */
   into?: Uint8Array;
 }
@@ -95,6 +97,14 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   readonly name: string;
   readonly #handle: StoreHandle;
   readonly #codec: Codec<T>;
+  /**
+   * A receive `into` a buffer returns the Message the last receive into the same buffer
+   * returned, refilled (see TryReceiveOptions.into); tryReceive takes the message from the
+   * ring into #intoEnvelope: such a receive allocates nothing.
+   */
+  #intoBuffer: Uint8Array | null = null;
+  #intoMessage: Message<T> | null = null;
+  readonly #intoEnvelope: Envelope = { data: new Uint8Array(0), type: 0, pid: 0, threadId: 0, seq: 0, sentAt: 0 };
 
   private constructor(name: string, handle: StoreHandle, codec: Codec<T>) {
     this.name = name;
@@ -176,20 +186,21 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   async receive(options?: ReceiveOptions): Promise<Message<T>> {
     const request = receiveRequestFrom(options);
     const signal = validateSignal(options?.signal);
-    return this.#decode(await this.#handle.receive(request, signal));
+    return this.#decode(await this.#handle.receive(request, signal), request.into);
   }
 
   /** Receives a message if one matches now; null otherwise. */
   tryReceive(options?: TryReceiveOptions): Message<T> | null {
     const selector = selectorFrom(options);
     const into = options === undefined ? null : validateInto(options.into);
-    const envelope = this.#handle.tryReceive(selector, into);
-    return envelope === null ? null : this.#decode(envelope);
+    const envelope = this.#handle.tryReceive(selector, into, into === null ? null : this.#intoEnvelope);
+    return envelope === null ? null : this.#decode(envelope, into);
   }
 
   /** As receive(), blocking the thread. */
   receiveSync(options?: Omit<ReceiveOptions, 'signal'>): Message<T> {
-    return this.#decode(this.#handle.receiveSync(receiveRequestFrom(options)));
+    const request = receiveRequestFrom(options);
+    return this.#decode(this.#handle.receiveSync(request), request.into);
   }
 
   /** Receives messages until this handle is closed or the mailbox removed. */
@@ -247,7 +258,13 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     return payload;
   }
 
-  #decode(envelope: Envelope): Message<T> {
-    return decodeEnvelope(envelope, this.#codec, this.#handle.config.codecId, this.#handle.what);
+  #decode(envelope: Envelope, into: Uint8Array | null): Message<T> {
+    const { codecId } = this.#handle.config;
+    if (into === null) return decodeEnvelope(envelope, this.#codec, codecId, this.#handle.what);
+    const reused = into === this.#intoBuffer ? this.#intoMessage : null;
+    const message = decodeEnvelopeInto(envelope, this.#codec, codecId, this.#handle.what, reused);
+    this.#intoBuffer = into;
+    this.#intoMessage = message;
+    return message;
   }
 }

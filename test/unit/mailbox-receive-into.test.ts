@@ -36,19 +36,21 @@ for (const { name: modeName, selector, expectedMode } of MODES) {
     await withMailbox<Uint8Array>({ codec: 'bytes', capacity: 8, maxMessageSize: 4096 }, async (mb, name) => {
       const into = new Uint8Array(4096).fill(0xee);
       for (let n = 0; n < 3; n++) assert.ok(mb.trySend(pattern(n, 1000 + n * 1000), { type: 5 }));
-      const received = [
-        mb.tryReceive({ ...selector, into }),
-        mb.receiveSync({ ...selector, into }),
-        await mb.receive({ ...selector, into }),
+      // Each checked before the next receive: a receive into the same buffer reuses the Message.
+      const receives = [
+        () => mb.tryReceive({ ...selector, into }),
+        () => mb.receiveSync({ ...selector, into }),
+        () => mb.receive({ ...selector, into }),
       ];
-      received.forEach((message, n) => {
+      for (const [n, receive] of receives.entries()) {
+        const message = await receive();
         assert.ok(message !== null);
         const size = 1000 + n * 1000;
         assert.equal(message.data.buffer, into.buffer, 'data is a view of the buffer given');
         assert.equal(message.data.byteOffset, 0);
         assert.equal(message.data.length, size);
         assert.equal(message.type, 5);
-      });
+      }
       // Each receive overwrote the buffer's start: the last message is what it holds now.
       assert.deepEqual(into.subarray(0, 3000), pattern(2, 3000));
       assert.equal(into[3000], 0xee, 'bytes past the message are left alone');
@@ -90,6 +92,43 @@ test('a zero-capacity hand-over copies into the buffer', T, async () => {
     await mb.send(pattern(4, 64));
     assert.deepEqual((await pending).data, pattern(4, 64));
     assert.equal((await pending).data.buffer, into.buffer);
+  });
+});
+
+test('a tryReceive into a buffer reuses the Message of the last receive into it, refilled: nothing allocated', T, async () => {
+  await withMailbox<Uint8Array>({ codec: 'bytes', capacity: 4, maxMessageSize: 64 }, async (mb) => {
+    const into = new Uint8Array(64);
+    const other = new Uint8Array(64);
+    assert.ok(mb.trySend(pattern(1, 64), { type: 3 }));
+    assert.ok(mb.trySend(pattern(2, 64), { type: 4 }));
+    assert.ok(mb.trySend(pattern(3, 10), { type: 5 }));
+    const first = mb.tryReceive({ into });
+    assert.ok(first !== null);
+    assert.equal(first.data, into, 'a message that fills the buffer is the buffer itself');
+    assert.deepEqual([first.type, first.seq, first.from.pid], [3, 0, process.pid]);
+    const sentAt = first.sentAt;
+    assert.ok(sentAt > 0 && sentAt <= Date.now());
+
+    const second = mb.tryReceive({ into });
+    assert.equal(second, first, 'the same object, refilled');
+    assert.equal(second.data, into);
+    assert.deepEqual(into, pattern(2, 64));
+    assert.deepEqual([second.type, second.seq, second.from.pid], [4, 1, process.pid]);
+
+    // Another buffer: another Message; the first buffer's stays as it was.
+    const third = mb.tryReceive({ into: other });
+    assert.ok(third !== null && third !== first);
+    assert.deepEqual([third.type, third.seq, third.data], [5, 2, pattern(3, 10)]);
+    assert.equal(third.data.buffer, other.buffer);
+    assert.deepEqual([first.type, first.seq], [4, 1]);
+
+    // Without into: a Message and bytes of its own each time.
+    assert.ok(mb.trySend(pattern(4, 8)));
+    assert.ok(mb.trySend(pattern(5, 8)));
+    const own = mb.tryReceive();
+    const next = mb.tryReceive();
+    assert.ok(own !== null && next !== null && own !== next);
+    assert.deepEqual([own.data, next.data], [pattern(4, 8), pattern(5, 8)]);
   });
 });
 

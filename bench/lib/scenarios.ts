@@ -289,6 +289,8 @@ export interface Result {
 
 export interface BenchConfig {
   quick: boolean;
+  /** Measured beside one CPU-bound process (--loaded); absent in results of runs before the option. */
+  loaded?: boolean;
   /** Measured runs per figure (after the unmeasured warm-up and sizing runs). */
   runs: number;
   /** How long one measured run of a throughput figure should take. */

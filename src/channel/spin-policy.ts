@@ -19,7 +19,7 @@
 // That is the round trip on a loaded machine: the answer comes 20–40 µs after the request,
 // every time, so a 10 µs poll never catches it, and polling takes CPU from the very process
 // that is to answer (two processes on two busy CPUs); measured, the default receive's round
-// trip went from 1.7x an always-sleeping one's to the same (docs/DECISIONS.md §27). A probe
+// trip went from 1.6–2.1x an always-sleeping one's to the same (docs/DECISIONS.md §27). A probe
 // after futile polls gets a fresh run of FUTILE_POLLS, so that two processes that would
 // catch each other's answers again (the load has gone) find their step back.
 

@@ -353,7 +353,7 @@ function unexpected(): void {
  * should wait for `drained()` before the next) and calls deliver(length) for each one
  * that comes in.
  */
-abstract class EventEndpoint implements Endpoint {
+export abstract class EventEndpoint implements Endpoint {
   protected readonly size: number;
   #onMessage: (length: number) => void = unexpected;
   #failure: ((error: Error) => void) | null = null;

@@ -18,6 +18,7 @@ import {
   type Endpoint,
   type IpcChannel,
 } from './endpoints.ts';
+import { loadNodeIpc, NodeIpcClientEndpoint } from './node-ipc.ts';
 import type { Command, ControlChannel, OpenSpec } from './protocol.ts';
 
 /** The endpoint a command asks for, and what to close with it (a socket, a pipe end). */
@@ -50,6 +51,11 @@ async function open(spec: OpenSpec): Promise<{ endpoint: Endpoint; release: (() 
       return { endpoint: new IpcEndpoint(process as unknown as IpcChannel, spec.serialization, spec.size), release: null };
     case 'port':
       return { endpoint: new PortEndpoint(spec.port, spec.size), release: null };
+    case 'node-ipc': {
+      const nodeIpc = await loadNodeIpc();
+      if ('missing' in nodeIpc) throw new Error(nodeIpc.missing);
+      return { endpoint: await NodeIpcClientEndpoint.connect(nodeIpc.module, spec.path, spec.size, spec.raw), release: null };
+    }
   }
 }
 

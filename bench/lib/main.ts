@@ -10,6 +10,7 @@ import { machineInfo } from './system.ts';
 import { Bench, SCENARIOS, sweepShm, sweepStaleShm, type BenchConfig, type Result } from './scenarios.ts';
 import { reportFromJson, writeReport } from './report.ts';
 import { unmanagedFdWarnings } from './helpers.ts';
+import { startCpuHog, type CpuHog } from './cpu-hog.ts';
 import { RESULTS_DIR, WORK_DIR } from './paths.ts';
 
 const profileDir = join(WORK_DIR, 'profiles');
@@ -18,6 +19,7 @@ function configOf(options: BenchOptions): BenchConfig {
   const { quick } = options;
   return {
     quick,
+    loaded: options.loaded,
     runs: options.runs ?? (quick ? 3 : 7),
     runSeconds: quick ? 0.1 : 0.5,
     rttSeconds: quick ? 0.1 : 0.6,
@@ -91,7 +93,7 @@ export async function main(): Promise<number> {
     return EXIT_USAGE;
   }
   const machine = machineInfo();
-  const mode = quick ? 'quick' : 'full';
+  const mode = `${quick ? 'quick' : 'full'}${config.loaded ? ', loaded' : ''}`;
   progress(
     `interproc bench (${mode}: ${config.runs} runs per figure) · ${machine.cpus} × ${machine.cpuModel} · node ${machine.node} · ` +
       `load ${machine.loadAtStart.toFixed(2)}\n`,
@@ -106,8 +108,11 @@ export async function main(): Promise<number> {
     progress(`helper processes write CPU profiles to ${profileDir}\n`);
   }
   const bench = new Bench(config, namespace);
+  // (Started after the load average above was read: that figure is the machine's own.)
+  let hog: CpuHog | null = null;
   const stop = (signal: NodeJS.Signals): void => {
     process.stderr.write(`\n${signal}: stopping helpers and cleaning up\n`);
+    hog?.kill();
     bench.killAll();
     sweepShm(namespace);
     process.exit(130);
@@ -117,6 +122,7 @@ export async function main(): Promise<number> {
   // (A transport's event handler that throws, e.g. on a message nobody expected, ends up here.)
   process.on('uncaughtException', (error) => {
     process.stderr.write(`\n\nbench failed: ${failure(error)}\n`);
+    hog?.kill();
     bench.killAll();
     sweepShm(namespace);
     process.exit(1);
@@ -124,6 +130,10 @@ export async function main(): Promise<number> {
 
   const results: Result[] = [];
   try {
+    if (config.loaded) {
+      hog = await startCpuHog();
+      progress(`loaded: a CPU-bound process (pid ${hog.pid}) runs beside the bench until the last figure\n`);
+    }
     progress('starting helper processes and threads; building the C baselines\n');
     const [native] = await Promise.all([buildNative(), bench.prestart(plan)]);
     bench.native = native;
@@ -136,10 +146,12 @@ export async function main(): Promise<number> {
     }
   } catch (error) {
     process.stderr.write(`\n\nbench failed: ${failure(error)}\n`);
+    await hog?.stop();
     bench.killAll();
     await bench.cleanup();
     return 1;
   }
+  await hog?.stop();
   await bench.cleanup();
   if (unmanagedFdWarnings() > 0) {
     progress(
@@ -148,7 +160,10 @@ export async function main(): Promise<number> {
     );
   }
   const elapsedSeconds = (performance.now() - started) / 1000;
-  const written = writeReport({ machine, config, results, native: bench.native, elapsedSeconds, partial: only !== undefined }, outDir);
+  const written = writeReport(
+    { machine, config, results, native: bench.native, elapsedSeconds, partial: only !== undefined, cpuHog: hog === null ? null : { pid: hog.pid } },
+    outDir,
+  );
   progress(`done in ${elapsedSeconds.toFixed(0)} s\n`);
   for (const path of written) process.stdout.write(`${path}\n`);
   return EXIT_SUCCESS;

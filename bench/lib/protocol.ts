@@ -18,7 +18,9 @@ export type OpenSpec =
   /** The helper process's IPC channel (process.send). */
   | { transport: 'ipc'; serialization: 'json' | 'advanced'; size: number }
   /** A MessagePort handed to a worker thread with the command. */
-  | { transport: 'port'; port: MessagePort; size: number };
+  | { transport: 'port'; port: MessagePort; size: number }
+  /** A node-ipc client of the bench's node-ipc server at `path` (raw: its rawBuffer profile). */
+  | { transport: 'node-ipc'; path: string; size: number; raw: boolean };
 
 export type Command =
   | { op: 'open'; spec: OpenSpec }

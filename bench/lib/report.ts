@@ -1,7 +1,7 @@
 // The results of a run: a Markdown report (header, targets, a table of figures and one of
 // ratios per scenario), the same as JSON, and the chart as SVG, written to
-// bench/results/<date>-<host>[-quick].{md,json,svg}; a full run also copies the chart to
-// bench/results/latest.svg (README.md shows it).
+// bench/results/<date>-<host>[-quick][-loaded][-partial].{md,json,svg}; a full run also copies the chart to
+// bench/results/latest.svg, or latest-loaded.svg with --loaded (README.md shows both).
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatBandwidth, formatRate, formatRatio, formatTime, type Summary } from './measure.ts';
@@ -20,6 +20,13 @@ export interface Report {
   elapsedSeconds: number;
   /** Only some figures were run (--only): no latest.svg. */
   partial: boolean;
+  /** --loaded: the CPU-bound process that ran beside the bench (null or absent: none). */
+  cpuHog?: { pid: number } | null;
+}
+
+/** Whether the run was made beside a CPU-bound process (--loaded). */
+function isLoaded(config: BenchConfig): boolean {
+  return config.loaded === true;
 }
 
 function range(summary: Summary, format: (value: number) => string): string {
@@ -135,8 +142,10 @@ function targetsTable(verdicts: TargetVerdict[]): string[] {
 export function markdown(report: Report, verdicts: TargetVerdict[], svgName: string): string {
   const { machine, config, native } = report;
   const mode = config.quick ? 'quick' : 'full';
+  const loaded = isLoaded(config);
+  const qualifiers = [...(config.quick ? ['quick'] : []), ...(loaded ? ['loaded: beside a CPU-bound process'] : [])];
   const lines = [
-    `# interproc benchmark — ${machine.date.slice(0, 10)} on ${machine.host}${config.quick ? ' (quick)' : ''}`,
+    `# interproc benchmark — ${machine.date.slice(0, 10)} on ${machine.host}${qualifiers.length > 0 ? ` (${qualifiers.join('; ')})` : ''}`,
     '',
     '| | |',
     '|---|---|',
@@ -146,7 +155,11 @@ export function markdown(report: Report, verdicts: TargetVerdict[], svgName: str
     `| Kernel | ${machine.kernel} |`,
     `| C compiler | ${native.skipped ?? native.compiler} |`,
     `| Mode | ${mode}: per figure, 2–4 unmeasured runs (warm-up, and sizing runs to ~${config.runSeconds} s), then ${config.runs} measured runs (median, min – max) |`,
-    `| Load average at start | ${machine.loadAtStart.toFixed(2)}${machine.loadAtStart > machine.cpus * 0.25 ? ' — the machine was busy: figures are noisy' : ''} |`,
+    `| Load | ${
+      loaded
+        ? `loaded: one CPU-bound process (a busy loop the bench started before the first figure and killed after the last) ran beside every figure, as on a machine doing other work. `
+        : 'none added (see --loaded). '
+    }Load average at start: ${machine.loadAtStart.toFixed(2)}${machine.loadAtStart > machine.cpus * 0.25 ? ' — the machine was busy: figures are noisy' : ''} |`,
     `| Clock | ${machine.clockSource}; one performance.now() costs ${machine.clockReadNs.toFixed(0)} ns (two per timed round trip) |`,
     `| Duration | ${report.elapsedSeconds.toFixed(0)} s |`,
     '',
@@ -156,7 +169,10 @@ export function markdown(report: Report, verdicts: TargetVerdict[], svgName: str
     'named). Sockets and pipes carry 4-byte length-prefixed frames and count whole messages;',
     "child_process.send 'json' carries the 64 B / 1 MiB payload as a string of as many",
     "characters, 'advanced' as a Buffer. worker.postMessage exists between threads only: the",
-    'process tables repeat its thread figure for comparison.',
+    'process tables repeat its thread figure for comparison. node-ipc (the npm package, as its',
+    "README shows: a server on a Unix socket in the bench's process, ipc.server.emit / ipc.of[id].emit",
+    "in a client per helper): its default profile sends each message as a JSON event, the payload a",
+    '64-character string; rawBuffer writes the 64 bytes with no framing and the receiver counts bytes.',
     '',
     'Mailbox and Port rows: try = trySend / tryReceive in a loop; async = await send() / receive() with the',
     "receive's default (it polls up to 10 µs, adaptively, then sleeps on its thread's doorbell);",
@@ -239,6 +255,7 @@ export function reportFromJson(text: string): Report {
     native: { ...json.native, path: () => '' },
     elapsedSeconds: json.elapsedSeconds,
     partial: json.partial ?? false,
+    cpuHog: json.cpuHog ?? null,
   };
 }
 
@@ -246,9 +263,10 @@ export function writeReport(report: Report, dir: string): string[] {
   mkdirSync(dir, { recursive: true });
   const { machine, config } = report;
   const host = machine.host.replace(/[^A-Za-z0-9._-]/g, '_');
-  const base = `${machine.date.slice(0, 10)}-${host}${config.quick ? '-quick' : ''}${report.partial ? '-partial' : ''}`;
+  const loaded = isLoaded(config);
+  const base = `${machine.date.slice(0, 10)}-${host}${config.quick ? '-quick' : ''}${loaded ? '-loaded' : ''}${report.partial ? '-partial' : ''}`;
   const verdicts = judgeTargets(report.results);
-  const subtitle = `${machine.date.slice(0, 10)} · ${machine.cpus} × ${machine.cpuModel} · Node ${machine.node} · ${machine.kernel}${config.quick ? ' · quick run' : ''}`;
+  const subtitle = `${machine.date.slice(0, 10)} · ${machine.cpus} × ${machine.cpuModel} · Node ${machine.node} · ${machine.kernel}${config.quick ? ' · quick run' : ''}${loaded ? ' · beside a CPU-bound process' : ''}`;
   const svgPath = join(dir, `${base}.svg`);
   writeFileSync(svgPath, chart(report.results, subtitle));
   const mdPath = join(dir, `${base}.md`);
@@ -260,14 +278,16 @@ export function writeReport(report: Report, dir: string): string[] {
     compiler: report.native.skipped ?? report.native.compiler,
     native: { skipped: report.native.skipped, compiler: report.native.compiler },
     partial: report.partial,
+    cpuHog: report.cpuHog ?? null,
     elapsedSeconds: report.elapsedSeconds,
     targets: verdicts,
     results: report.results,
   };
   writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
   const written = [mdPath, jsonPath, svgPath];
+  // README shows latest.svg (a full run) and latest-loaded.svg (a full run with --loaded).
   if (!config.quick && !report.partial) {
-    const latest = join(dir, 'latest.svg');
+    const latest = join(dir, loaded ? 'latest-loaded.svg' : 'latest.svg');
     copyFileSync(svgPath, latest);
     written.push(latest);
   }

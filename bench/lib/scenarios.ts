@@ -25,6 +25,7 @@ import {
 import { FIRST_INHERITED_FD, startProcessHelper, startThreadHelper, type Helper } from './helpers.ts';
 import { CDF_POINTS, latencyRun, quantile, summarize, type LatencyRun, type Summary } from './measure.ts';
 import { runNative, type NativeBuild } from './native.ts';
+import { loadNodeIpc, NodeIpcServerEndpoint } from './node-ipc.ts';
 import type { OpenSpec } from './protocol.ts';
 
 export type ScenarioId =
@@ -57,6 +58,8 @@ export type TransportId =
   | 'cp-advanced'
   | 'unix'
   | 'pipe'
+  | 'node-ipc'
+  | 'node-ipc-raw'
   | 'c-spin'
   | 'c-futex'
   | 'c-memcpy'
@@ -97,7 +100,7 @@ export const SCENARIOS: Scenario[] = [
     size: 64,
     side: 'process',
     helpers: 1,
-    transports: ['mailbox-try', 'mailbox-async', 'port-try', 'port-async', 'queue-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-msgqueue'],
+    transports: ['mailbox-try', 'mailbox-async', 'port-try', 'port-async', 'queue-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'node-ipc', 'node-ipc-raw', 'c-msgqueue'],
   },
   {
     id: 'fanin64',
@@ -107,7 +110,7 @@ export const SCENARIOS: Scenario[] = [
     size: 64,
     side: 'process',
     helpers: FANIN_SENDERS,
-    transports: ['mailbox-try', 'mailbox-async', 'cp-json', 'cp-advanced', 'unix', 'pipe'],
+    transports: ['mailbox-try', 'mailbox-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'node-ipc', 'node-ipc-raw'],
   },
   {
     id: 'rtt',
@@ -117,7 +120,7 @@ export const SCENARIOS: Scenario[] = [
     size: 64,
     side: 'process',
     helpers: 1,
-    transports: ['mailbox-spin', 'mailbox-park', 'mailbox-async', 'mailbox-async-sleep', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-spin', 'c-futex'],
+    transports: ['mailbox-spin', 'mailbox-park', 'mailbox-async', 'mailbox-async-sleep', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'node-ipc', 'node-ipc-raw', 'c-spin', 'c-futex'],
   },
   {
     id: 'bw1m',
@@ -211,6 +214,8 @@ export const LABELS: Record<TransportId, string> = {
   'cp-advanced': "child_process.send, 'advanced'",
   unix: 'Unix domain socket (node:net)',
   pipe: 'pipe (child stdio)',
+  'node-ipc': "node-ipc · emit('message', …) (its default profile: JSON events, Unix socket)",
+  'node-ipc-raw': 'node-ipc · rawBuffer (bytes, no framing, Unix socket)',
   'c-spin': 'C: spinning shared-memory ping-pong',
   'c-futex': 'C: futex ping-pong',
   'c-memcpy': 'C: memcpy, 1 core, 128 MiB buffers',
@@ -238,6 +243,11 @@ function isQueue(transport: TransportId): boolean {
 
 function isPort(transport: TransportId): boolean {
   return transport.startsWith('port-');
+}
+
+/** node-ipc, the npm package (a peer, as a devDependency). */
+export function isNodeIpc(transport: TransportId): boolean {
+  return transport.startsWith('node-ipc');
 }
 
 /** Measured by a C program of bench/c/ (not through the bench's helpers). */
@@ -279,6 +289,8 @@ export interface Result {
 
 export interface BenchConfig {
   quick: boolean;
+  /** Measured beside one CPU-bound process (--loaded); absent in results of runs before the option. */
+  loaded?: boolean;
   /** Measured runs per figure (after the unmeasured warm-up and sizing runs). */
   runs: number;
   /** How long one measured run of a throughput figure should take. */
@@ -456,6 +468,8 @@ export class Bench {
       return isQueue(transport) ? this.#queueLink(scenario, helpers, opened, closeHelpers) : this.#portLink(scenario, transport, helpers, opened, closeHelpers);
     }
 
+    if (isNodeIpc(transport)) return this.#nodeIpcLink(scenario, transport, helpers, opened, closeHelpers);
+
     if (transport === 'unix') {
       const path = join(tmpdir(), `interproc-${this.namespace}-${++this.#serial}.sock`);
       this.#sockets.add(path);
@@ -609,12 +623,58 @@ export class Bench {
     };
   }
 
+  /**
+   * node-ipc: a server of its own in the bench's main process on a Unix socket (in the
+   * system's temporary directory, like the 'unix' rows'), a client in each helper.
+   */
+  async #nodeIpcLink(
+    scenario: Scenario,
+    transport: TransportId,
+    helpers: Helper[],
+    opened: (specs: OpenSpec[]) => Promise<void>,
+    closeHelpers: () => Promise<void>,
+  ): Promise<Link> {
+    const nodeIpc = await loadNodeIpc();
+    if ('missing' in nodeIpc) throw new Error(nodeIpc.missing);
+    const { size } = scenario;
+    const raw = transport === 'node-ipc-raw';
+    const path = join(tmpdir(), `interproc-${this.namespace}-${++this.#serial}.sock`);
+    this.#sockets.add(path);
+    const parent = await NodeIpcServerEndpoint.listen(nodeIpc.module, path, size, raw);
+    const close = (): void => {
+      parent.close();
+      rmSync(path, { force: true });
+      this.#sockets.delete(path);
+    };
+    try {
+      await opened(helpers.map(() => ({ transport: 'node-ipc', path, size, raw })));
+    } catch (error) {
+      close();
+      throw error;
+    }
+    // A client says it is connected once its connect() completes; the server may see the
+    // connection a moment later.
+    await new Deadline(this.config.runTimeoutMs, 'node-ipc connections').race(parent.connected(helpers.length));
+    return {
+      parents: [parent],
+      helpers,
+      close: async () => {
+        await closeHelpers();
+        close();
+      },
+    };
+  }
+
   // ---- measurement --------------------------------------------------------------------------
 
   /** Runs one figure: a scenario through one transport. */
   async measure(scenario: Scenario, transport: TransportId): Promise<Result> {
     const base = { scenario: scenario.id, transport, label: LABELS[transport], metric: scenario.metric };
     if (isNative(transport)) return { ...base, ...(await this.#measureNative(transport)) };
+    if (isNodeIpc(transport)) {
+      const nodeIpc = await loadNodeIpc();
+      if ('missing' in nodeIpc) return { ...base, skipped: nodeIpc.missing, count: 0, runs: 0 };
+    }
     const link = await this.#link(scenario, transport);
     try {
       if (scenario.pattern === 'round-trip') return { ...base, ...(await this.#roundTrips(link, transport)) };

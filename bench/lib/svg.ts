@@ -79,6 +79,8 @@ const COLORS: Record<TransportId, string> = {
   'cp-advanced': '#e6a23c',
   unix: '#6e7781',
   pipe: '#a0a8b0',
+  'node-ipc': '#bf3989',
+  'node-ipc-raw': '#e85aad',
   'c-spin': '#24292f',
   'c-futex': '#8c6d1f',
   'c-memcpy': '#24292f',

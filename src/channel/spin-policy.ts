@@ -12,6 +12,16 @@
 // receiver whose messages come rarely thus stops polling after a few receives (~2 windows
 // of waste in all) and tries again every PROBE_AFTER receives that slept. Polling wastes
 // at most DEFAULT_SPIN_US per SHORT_WAIT_US of waiting (10 %) while it lasts.
+//
+// Futile polls: a short sleep after a poll that caught nothing keeps the window only
+// FUTILE_POLLS - 1 times in a row; from then on each one halves it, as a long sleep does,
+// and once it is nothing short sleeps no longer refill it — only a probe or a catch does.
+// That is the round trip on a loaded machine: the answer comes 20–40 µs after the request,
+// every time, so a 10 µs poll never catches it, and polling takes CPU from the very process
+// that is to answer (two processes on two busy CPUs); measured, the default receive's round
+// trip went from 1.6–2.1x an always-sleeping one's to the same (docs/DECISIONS.md §27). A probe
+// after futile polls gets a fresh run of FUTILE_POLLS, so that two processes that would
+// catch each other's answers again (the load has gone) find their step back.
 
 /** The most a receive polls by default, in microseconds. */
 export const DEFAULT_SPIN_US = 10;
@@ -22,9 +32,14 @@ const PROBE_AFTER = 64;
 /** A sleep that ended within this many microseconds of its start keeps the window. */
 const SHORT_WAIT_US = 100;
 
+/** Polls in a row that caught nothing, each followed by a short sleep, after which the window halves anyway. */
+export const FUTILE_POLLS = 8;
+
 export class AdaptiveSpin {
   #windowUs = DEFAULT_SPIN_US;
   #sleptWithoutPolling = 0;
+  /** Polls in a row that caught nothing though the message came soon after (see the header). */
+  #futilePolls = 0;
 
   /** How long the next receive that finds nothing polls, in microseconds (0: not at all). */
   get windowUs(): number {
@@ -35,16 +50,25 @@ export class AdaptiveSpin {
   caught(): void {
     this.#windowUs = DEFAULT_SPIN_US;
     this.#sleptWithoutPolling = 0;
+    this.#futilePolls = 0;
   }
 
   /** The receive had to sleep (after polling for windowUs, or without polling) and got its message `waitedUs` after the sleep began. */
   slept(waitedUs: number): void {
-    if (waitedUs <= SHORT_WAIT_US) {
-      this.caught();
-    } else if (this.#windowUs > 0) {
+    // (The window now is the one this receive polled for, but for concurrent receives on one handle.)
+    const polled = this.#windowUs > 0;
+    const short = waitedUs <= SHORT_WAIT_US;
+    if (polled && short) this.#futilePolls++;
+    if (short && this.#futilePolls < FUTILE_POLLS) {
+      // The message came soon: the next poll may catch one (the window is full again).
+      this.#windowUs = DEFAULT_SPIN_US;
+      this.#sleptWithoutPolling = 0;
+    } else if (polled) {
       this.#windowUs = this.#windowUs >= 2 ? this.#windowUs / 2 : 0;
     } else if (++this.#sleptWithoutPolling >= PROBE_AFTER) {
+      // The probe: a fresh run of polls.
       this.#sleptWithoutPolling = 0;
+      this.#futilePolls = 0;
       this.#windowUs = DEFAULT_SPIN_US;
     }
   }

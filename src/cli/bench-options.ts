@@ -16,10 +16,12 @@ export interface BenchOptions {
   /** An earlier run's .json whose .md and .svg are to be written again; nothing is measured. */
   render: string | undefined;
   profileHelpers: boolean;
+  /** Run beside one CPU-bound process that the bench starts and kills (a loaded machine). */
+  loaded: boolean;
   help: boolean;
 }
 
-export const BENCH_USAGE = `Usage: interproc bench [--quick] [--runs N] [--only ID[,ID...]] [--profile-helpers] [--out DIR]
+export const BENCH_USAGE = `Usage: interproc bench [--quick] [--loaded] [--runs N] [--only ID[,ID...]] [--profile-helpers] [--out DIR]
        interproc bench --render FILE.json [--out DIR]
 
 Measures interproc's Mailbox beside what a program would otherwise use (worker.postMessage,
@@ -30,6 +32,8 @@ the files written go to stdout. A full run takes several minutes: run it on an i
 
 Options:
   --quick              fewer, shorter runs (under a minute); results get a "-quick" suffix
+  --loaded             measure beside one CPU-bound process (a busy loop the bench starts and
+                       kills), as on a loaded machine; results get a "-loaded" suffix
   --runs N             measured runs per figure (default 3 with --quick, 7 without)
   --only ID[,ID...]    only figures whose "scenario/transport" contains one of these, e.g.
                        --only msg64/mailbox,rtt/c-  (results get a "-partial" suffix)
@@ -56,6 +60,7 @@ export function parseBenchOptions(args: string[]): BenchOptions {
       out: { type: 'string' },
       render: { type: 'string' },
       'profile-helpers': { type: 'boolean' },
+      loaded: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -71,7 +76,7 @@ export function parseBenchOptions(args: string[]): BenchOptions {
   }
   if (values.out === '') throw new UsageError('--out takes a directory');
   if (values.render === '') throw new UsageError('--render takes the .json file of an earlier run');
-  if (values.render !== undefined && (values.quick === true || runs !== undefined || only !== undefined || values['profile-helpers'] === true)) {
+  if (values.render !== undefined && (values.quick === true || runs !== undefined || only !== undefined || values['profile-helpers'] === true || values.loaded === true)) {
     throw new UsageError('--render measures nothing: it takes only --out');
   }
   return {
@@ -81,6 +86,7 @@ export function parseBenchOptions(args: string[]): BenchOptions {
     out: values.out,
     render: values.render,
     profileHelpers: values['profile-helpers'] === true,
+    loaded: values.loaded === true,
     help: values.help === true,
   };
 }

@@ -90,3 +90,30 @@ test('bench measures the figures asked for and writes .md, .json and .svg to --o
   const leakedQueues = [...deadMessageQueues()].filter((id) => !queuesBefore.has(id));
   assert.deepEqual(leakedQueues, [], 'System V message queues left behind');
 });
+
+test('bench --loaded measures beside a CPU-bound process it kills at the end; node-ipc rows measure', async () => {
+  const only = 'msg64/node-ipc,rtt/node-ipc';
+  const { code, stdout, stderr } = await runCli(['bench', '--quick', '--loaded', '--only', only, '--runs', '1', '--out', out], 60_000);
+  assert.equal(code, 0, stderr);
+  const paths = stdout.trim().split('\n');
+  for (const path of paths) assert.match(basename(path), /-quick-loaded-partial\.(md|json|svg)$/);
+
+  const json = JSON.parse(readFileSync(paths.find((path) => path.endsWith('.json'))!, 'utf8')) as {
+    config: { loaded?: boolean };
+    cpuHog: { pid: number } | null;
+    results: Array<Figure & { latency?: { p50: { median: number } } }>;
+  };
+  assert.equal(json.config.loaded, true);
+  assert.ok(json.cpuHog !== null && Number.isInteger(json.cpuHog.pid), 'the results name the CPU-bound process');
+  assert.equal(isThreadAlive(json.cpuHog.pid), false, 'the CPU-bound process is gone once the bench has exited');
+  assert.match(stderr, new RegExp(`CPU-bound process \\(pid ${json.cpuHog.pid}\\)`));
+  const markdown = readFileSync(paths.find((path) => path.endsWith('.md'))!, 'utf8');
+  assert.match(markdown, /\| Load \| loaded: one CPU-bound process/);
+
+  const figures = json.results.map(({ scenario, transport }) => `${scenario}/${transport}`).sort();
+  assert.deepEqual(figures, ['msg64/node-ipc', 'msg64/node-ipc-raw', 'rtt/node-ipc', 'rtt/node-ipc-raw']);
+  for (const figure of json.results) {
+    const median = figure.scenario === 'rtt' ? figure.latency?.p50.median : figure.value?.median;
+    assert.ok(median !== undefined && Number.isFinite(median) && median > 0, `${figure.scenario}/${figure.transport}: ${median}`);
+  }
+});

@@ -326,7 +326,8 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
     // The word before the announcement (see store-wake.ts), and before the removal check.
     const seen = Atomics.load(words, L.C_SPACE_SEQ);
     const bell = senderBell(store, plan);
-    const sender = store.senderWaits(bell);
+    const wish = store.ringRoomWish;
+    const sender = store.senderWaits(bell, wish);
     try {
       store.checkRemoved();
       const again = ring.tryPush(plan.payload, plan.type);
@@ -338,7 +339,9 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
       // Full because a taken slot is not released yet: its receiver may have died, and
       // then no receiver comes to wake us. Look again once it has been stuck for STALL_MS
       // (tryPush recovers it, or tells to leave the ring).
-      const left = timeLeft(plan.deadline);
+      // Woken once a quarter of the ring is free: with less it looks again after a wish
+      // slice, in case no receiver takes enough to wake it.
+      const left = Math.min(timeLeft(plan.deadline), wish > 1 ? WISH_SLICE_MS : Infinity);
       yield sleepOnSpace(seen, ring.fullOnTake ? Math.min(left, ring.takeStallLeftMs) : left, sender >= 0 ? bell : 0);
     } finally {
       store.senderDone(sender);
@@ -395,7 +398,7 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
         }
       }
       if (popped !== NOT_RING) {
-        if (popped !== null) store.wakeSenders();
+        if (popped !== null) store.wakeSendersForRoom();
         return popped;
       }
     } else if (!leaveRingBriefly(store)) {
@@ -561,6 +564,14 @@ function sleepOnItems(seen: number, timeoutMs: number, bell: number): WaitReques
  */
 const SENDER_SLICE_MS = 1000;
 
+/**
+ * Longest sleep of a sender that wished for more than one free ring position (a quarter
+ * of the ring, store-wake.ts) before it looks again: a receiver that stops taking before
+ * that much is free wakes nobody, and the room there is must not wait for SENDER_SLICE_MS.
+ * The same slice as a Pipe writer's, which waits for a quarter of its ring alike.
+ */
+const WISH_SLICE_MS = 100;
+
 /** A sender's sleep on C_SPACE_SEQ: on its doorbell if it armed one (bell != 0), else on the futex; in slices. */
 function sleepOnSpace(seen: number, timeoutMs: number, bell: number): WaitRequest {
   return { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: Math.min(timeoutMs, SENDER_SLICE_MS), bell };
@@ -619,7 +630,7 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
     const popped = ring.tryPop(into);
     if (popped === NOT_RING) break;
     if (popped !== null) {
-      store.wakeSenders();
+      store.wakeSendersForRoom();
       return popped;
     }
     const head = ring.recoverHead();
@@ -654,7 +665,7 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
       const again = ring.tryPop(into);
       if (again === NOT_RING) break;
       if (again !== null) {
-        store.wakeSenders();
+        store.wakeSendersForRoom();
         return again;
       }
       yield sleepOnItems(seen, head === HEAD_STALLED ? Math.min(left, ring.headStallLeftMs) : left, waiter >= 0 ? bell : 0);

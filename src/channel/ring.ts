@@ -230,6 +230,19 @@ export class Ring {
     return { sent: claimed - abandoned, received: taken - abandoned };
   }
 
+  /**
+   * Free positions now, from one look that never throws (a waker's, after its take):
+   * capacity − (ENQUEUE − DEQUEUE). ENQUEUE is loaded first, so a look that races the
+   * senders counts too much free, never too little; a difference no ring can hold (damage,
+   * or DEQUEUE moved past the ENQUEUE read) counts the whole capacity: a wake too many is
+   * harmless, one too few is not.
+   */
+  get freeHint(): number {
+    const enqueue = Atomics.load(this.#i32, L.C_RING_ENQUEUE);
+    const used = (enqueue - Atomics.load(this.#i32, L.C_RING_DEQUEUE)) | 0;
+    return used >= 0 && used <= this.#capacity ? this.#capacity - used : this.#capacity;
+  }
+
   /** The position where the ring ends now (ENQUEUE). */
   get end(): number {
     return Atomics.load(this.#i32, L.C_RING_ENQUEUE) >>> 0;

@@ -33,6 +33,7 @@ import { ringBell } from '../core/doorbell.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { wake, WAKE_ALL } from '../core/wait.ts';
 import * as L from './layout.ts';
+import type { Ring } from './ring.ts';
 
 /**
  * After an enqueue, once the lock is released: wakes receivers that may want the message.
@@ -95,11 +96,38 @@ function wakeReceivers(words: Int32Array, all: boolean): boolean {
   return !armed && !onFutex;
 }
 
+/** Of a ring's capacity, the share senders asleep for room wait to be free (a quarter). */
+const RING_ROOM_SHARE = 4;
+
+/**
+ * The free ring positions a sender asleep for room in a ring of `capacity` wishes for
+ * (C_SENDERS_ASLEEP): a quarter of the ring, at least one (see the header).
+ */
+export function ringRoomWish(capacity: number): number {
+  return Math.max(1, Math.floor(capacity / RING_ROOM_SHARE));
+}
+
+/**
+ * After a take from the ring, once its slot is released: wakes the senders asleep for
+ * room once the ring has as much free as the smallest wish among them (C_SENDERS_ASLEEP),
+ * not at every take (see the header). `capacity`: the ring's. The ring's positions are
+ * looked at only while a wish above one is announced.
+ */
+export function wakeSendersForRoom(words: Int32Array, capacity: number, ring: Ring): void {
+  const wish = Atomics.load(words, L.C_SENDERS_ASLEEP);
+  if (wish === 0) return;
+  // Out of RING mode the room that counts is the list's, which the positions do not tell;
+  // a wish no sender of this ring makes is damage. Both wake: a wake too many is harmless.
+  if (wish > 1 && wish <= capacity && Atomics.load(words, L.C_MODE) === L.MODE_RING && ring.freeHint < wish) return;
+  wakeSenders(words);
+}
+
 /**
  * After a removal, once the lock is released: wakes senders waiting for room or for
  * delivery, unless every sender asleep has been woken since it fell asleep (see the header).
  */
 export function wakeSenders(words: Int32Array): void {
+  // Any wish: the flag is taken back whole, and every sender asleep is woken.
   if (Atomics.load(words, L.C_SENDERS_ASLEEP) === 0 || Atomics.exchange(words, L.C_SENDERS_ASLEEP, 0) === 0) return;
   // From here until the wakes below, the senders asleep depend on this waker alone: later
   // wakers find the flag 0. One that dies or stops here leaves them to their sleep slice.

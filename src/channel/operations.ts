@@ -18,6 +18,7 @@
 // everyone without the lock. So every waiter loads the word it will sleep on BEFORE it
 // checks the flag: a removal it did not see yet comes after that load, changes the word,
 // and the sleep returns at once.
+import { crashPoint } from '../core/crash-point.ts';
 import { IpcError } from '../core/errors.ts';
 import { newBellToken, waitBell } from '../core/doorbell.ts';
 import { timeLeft, waitAsync, waitSync, WAIT_TIMED_OUT, type WaitResult } from '../core/wait.ts';
@@ -343,6 +344,9 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
       // slice, in case no receiver takes enough to wake it.
       const left = Math.min(timeLeft(plan.deadline), wish > 1 ? WISH_SLICE_MS : Infinity);
       yield sleepOnSpace(seen, ring.fullOnTake ? Math.min(left, ring.takeStallLeftMs) : left, sender >= 0 ? bell : 0);
+      // Woken (or at the end of a slice), not sent yet: the wake was for every sender
+      // asleep, so one that dies here leaves none of the others asleep.
+      crashPoint('ring-send:woken');
     } finally {
       store.senderDone(sender);
     }

@@ -16,9 +16,10 @@
 // and the sender's enqueue comes later under the same lock, so its waker sees them; a
 // receiver that registers after the enqueue took the lock after it, and looked at the
 // queue itself. Senders: each loads SPACE_SEQ (the value it will sleep on), then stores
-// C_SENDERS_ASLEEP = 1 after its slot and token, looks for room (or delivery) a last
-// time and sleeps; a waker changes SPACE_SEQ first, then exchanges the flag to 0 and,
-// only if it was 1, changes SPACE_SEQ again and wakes them all (rings every token, and
+// its wish (below, at least 1) in C_SENDERS_ASLEEP after its slot and token, looks for
+// room (or delivery) a last time and sleeps; a waker changes SPACE_SEQ first, then
+// exchanges the word to 0 and, only if it was not 0, changes SPACE_SEQ again and wakes
+// them all (rings every token, and
 // the futex if a slot holds none or a sender has no slot). Every operation on these words
 // is sequentially consistent. A waker that reads 0 read it before the sender's store, so
 // after its own change of SPACE_SEQ, which the sender's sleep then finds (or its last
@@ -28,6 +29,27 @@
 // change the sender saw already (it loaded SPACE_SEQ after it), and whose wake comes
 // before the sender sleeps; without it the sender would sleep on an unchanged word, and
 // the next waker would find the flag 0.
+//
+// Wishes, for fan-in: a sender asleep for room in the ring wishes for a quarter of the
+// ring free (ringRoomWish), any other sender for 1 (any room, or delivery). The word keeps
+// the smallest wish of those asleep; a sender that finds one as small leaves it as it is
+// (the waker that takes it back changes SPACE_SEQ after that look, as after a store). A
+// take from the ring wakes only once the ring has that much free (wakeSendersForRoom):
+// behind a receiver slower than its senders, each sender sleeps once per quarter of the
+// ring, instead of all of them being woken at every take to race for its one slot. The
+// skip loses no wake. The skipping waker released its slot before it loaded the wish, so
+// a sender whose announcement comes later sees that room in its last look. One whose
+// announcement came earlier wished for more than was free, and the take that frees its
+// wish wakes it: every take looks at the positions after its own release, so of racing
+// takes the last one counts them all. The count errs towards more free (ENQUEUE is loaded
+// first), and an early wake costs a wake-up, never a message; a sender woken for a slot
+// whose taker has not released it yet sleeps again and is woken by that taker's look. A
+// receiver that stops taking short of the quarter leaves senders asleep beside some room:
+// they look again after their sleep slice (WISH_SLICE_MS, 100 ms, operations.ts), as a
+// Pipe writer does. A wake is for every sender asleep, so a woken sender that dies (or
+// stops) before it sends leaves none of the others asleep: they were woken with it. Out
+// of RING mode (the room that counts is the list's) and for a wish no sender makes
+// (damage), a take wakes as for a wish of 1.
 import { crashPoint } from '../core/crash-point.ts';
 import { ringBell } from '../core/doorbell.ts';
 import { isThreadAlive } from '../core/liveness.ts';

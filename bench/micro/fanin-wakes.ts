@@ -5,7 +5,7 @@
 // over the send and receive loops). Unlike the rate, these do not depend on the machine's
 // load much, so they compare wake protocols on a busy machine:
 //
-//   node --import tsx bench/micro/fanin-wakes.ts [messages per sender, default 200000]
+//   node --import tsx bench/micro/fanin-wakes.ts [messages per sender, default 200000] [senders, default 4]
 //
 // For the senders' side, run it under `strace -f -c -e trace=sendto,recvfrom,futex,epoll_wait`.
 import { fork } from 'node:child_process';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Mailbox } from '../../src/index.ts';
 import { addon } from '../../src/native/addon.ts';
 
-const SENDERS = 4;
+const SENDERS = Number(process.argv[2] === 'send' ? 1 : (process.argv[3] ?? 4));
 const SIZE = 64;
 const CAPACITY = 4096;
 

@@ -475,7 +475,25 @@ export function pollSend(store: MessageStore, payload: Uint8Array, type: number,
   for (;;) {
     const seen = Atomics.load(store.words, L.C_SPACE_SEQ);
     if (trySend(store, payload, type)) return true;
-    if (!spinWhile(store.words, L.C_SPACE_SEQ, seen, end)) return trySend(store, payload, type);
+    if (!spinForRoom(store, seen, end)) return trySend(store, payload, type);
+  }
+}
+
+/**
+ * spinWhile() on SPACE_SEQ for a sender, which in RING mode also watches the ring's
+ * positions: a take from the ring changes SPACE_SEQ only while a sender is announced
+ * asleep (store-wake.ts), so a poller, which is not, sees the room there. SPACE_SEQ still
+ * tells of list removals, recovered ring slots, a switch to the list and a removal.
+ */
+function spinForRoom(store: MessageStore, seen: number, end: number): boolean {
+  const ring = store.ring;
+  const words = store.words;
+  if (ring === null || !ring.active) return spinWhile(words, L.C_SPACE_SEQ, seen, end);
+  for (;;) {
+    for (let spin = 0; spin < POLL_SPINS; spin++) {
+      if (ring.freeHint > 0 || Atomics.load(words, L.C_SPACE_SEQ) !== seen) return true;
+    }
+    if (performance.now() >= end) return false;
   }
 }
 

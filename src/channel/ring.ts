@@ -610,7 +610,9 @@ export class Ring {
     const envelope = this.#read(position, at, length, into);
     i32[at + L.RING_SLOT_HOLDER] = 0;
     Atomics.store(i32, at + L.RING_SLOT_SEQUENCE, (position + this.slots) | 0);
-    Atomics.add(i32, L.C_SPACE_SEQ, 1);
+    // Only while a sender is announced: one that announces later finds the released slot
+    // in its last look, and pollers watch the positions too (store-wake.ts).
+    if (Atomics.load(i32, L.C_SENDERS_ASLEEP) !== 0) Atomics.add(i32, L.C_SPACE_SEQ, 1);
     return envelope;
   }
 

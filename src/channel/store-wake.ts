@@ -30,6 +30,11 @@
 // before the sender sleeps; without it the sender would sleep on an unchanged word, and
 // the next waker would find the flag 0.
 //
+// A take from the ring changes SPACE_SEQ itself only while the word is nonzero: a sender
+// that announces after the take's look at it finds the slot released in its last look
+// (the release comes first), so it needs no change of the word; senders that poll for
+// room without announcing (pollSend) watch the ring's positions as well as the word.
+//
 // Wishes, for fan-in: a sender asleep for room in the ring wishes for a quarter of the
 // ring free (ringRoomWish), any other sender for 1 (any room, or delivery). The word keeps
 // the smallest wish of those asleep; a sender that finds one as small leaves it as it is

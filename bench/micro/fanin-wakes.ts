@@ -5,15 +5,19 @@
 // over the send and receive loops). Unlike the rate, these do not depend on the machine's
 // load much, so they compare wake protocols on a busy machine:
 //
-//   node --import tsx bench/micro/fanin-wakes.ts [messages per sender, default 200000] [senders, default 4]
+//   node --import tsx bench/micro/fanin-wakes.ts [messages per sender, default 200000] [senders, default 4] [threads]
+//
+// With `threads`, the senders are worker threads of this process (the bench's thread-fanin64).
 //
 // For the senders' side, run it under `strace -f -c -e trace=sendto,recvfrom,futex,epoll_wait`.
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Mailbox } from '../../src/index.ts';
 import { addon } from '../../src/native/addon.ts';
 
 const SENDERS = Number(process.argv[2] === 'send' ? 1 : (process.argv[3] ?? 4));
+const THREADS = process.argv[4] === 'threads';
 const SIZE = 64;
 const CAPACITY = 4096;
 
@@ -24,7 +28,18 @@ async function sender(name: string, count: number): Promise<void> {
   for (let sent = 0; sent < count; sent++) await box.send(payload);
   const used = process.cpuUsage(cpu);
   box.close();
-  process.send!(used.user + used.system);
+  // (A worker's cpuUsage() is its process's: only a process's figure is the sender's own.)
+  if (parentPort === null) process.send!(used.user + used.system);
+  else parentPort.postMessage(Number.NaN);
+}
+
+/** A worker's entry: tsx registered in the worker, then this script (workers take no --import). */
+function workerTrampoline(script: string): string {
+  return [
+    `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};`,
+    'register();',
+    `await import(${JSON.stringify(pathToFileURL(script).href)});`,
+  ].join('\n');
 }
 
 async function receiver(count: number): Promise<void> {
@@ -42,8 +57,12 @@ async function receiver(count: number): Promise<void> {
   };
   try {
     const script = fileURLToPath(import.meta.url);
-    const children = Array.from({ length: SENDERS }, () => fork(script, ['send', name, String(count)], { execArgv: process.execArgv }));
-    // Each sender reports the CPU time of its send loop, in microseconds.
+    const children = Array.from({ length: SENDERS }, () =>
+      THREADS
+        ? new Worker(new URL(`data:text/javascript,${encodeURIComponent(workerTrampoline(script))}`), { workerData: { name, count } })
+        : fork(script, ['send', name, String(count)], { execArgv: process.execArgv }),
+    );
+    // Each sender process reports the CPU time of its send loop, in microseconds.
     const senderCpu = children.map((child) => new Promise<number>((resolve) => child.once('message', (used) => resolve(Number(used)))));
     const exits = children.map((child) => new Promise((resolve) => child.on('exit', resolve)));
     const total = SENDERS * count;
@@ -62,7 +81,9 @@ async function receiver(count: number): Promise<void> {
       `${total} messages from ${SENDERS} senders in ${seconds.toFixed(2)} s (${(total / seconds / 1e3).toFixed(0)} k/s); ` +
         `receiver: ${counts.rings} doorbell rings, ${counts.futexWakes} futex wakes ` +
         `(${((counts.rings + counts.futexWakes) / total).toFixed(4)} wake syscalls per take); ` +
-        `CPU per message: receiver ${((used.user + used.system) / total).toFixed(2)} µs, senders ${(sendersUs / total).toFixed(2)} µs`,
+        (THREADS
+          ? `CPU per message, whole process: ${((used.user + used.system) / total).toFixed(2)} µs`
+          : `CPU per message: receiver ${((used.user + used.system) / total).toFixed(2)} µs, senders ${(sendersUs / total).toFixed(2)} µs`),
     );
   } finally {
     addon.doorbellRing = doorbellRing;
@@ -72,5 +93,6 @@ async function receiver(count: number): Promise<void> {
   }
 }
 
-if (process.argv[2] === 'send') await sender(process.argv[3]!, Number(process.argv[4]));
+if (!isMainThread) await sender((workerData as { name: string }).name, (workerData as { count: number }).count);
+else if (process.argv[2] === 'send') await sender(process.argv[3]!, Number(process.argv[4]));
 else await receiver(Number(process.argv[2] ?? 200_000));

@@ -491,7 +491,10 @@ function spinForRoom(store: MessageStore, seen: number, end: number): boolean {
   if (ring === null || !ring.active) return spinWhile(words, L.C_SPACE_SEQ, seen, end);
   for (;;) {
     for (let spin = 0; spin < POLL_SPINS; spin++) {
-      if (ring.freeHint > 0 || Atomics.load(words, L.C_SPACE_SEQ) !== seen) return true;
+      if (Atomics.load(words, L.C_SPACE_SEQ) !== seen) return true;
+      // Room by the positions may be a slot its taker has not released (yet, or ever: it
+      // died or stopped), which no send can use: it ends the poll at the window's end too.
+      if (ring.freeHint > 0) return performance.now() < end;
     }
     if (performance.now() >= end) return false;
   }

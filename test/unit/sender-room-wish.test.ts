@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Mailbox } from '../../src/index.ts';
 import * as L from '../../src/channel/layout.ts';
-import { sendSteps, trySend, tryReceive, type Steps } from '../../src/channel/operations.ts';
+import { pollSend, sendSteps, trySend, tryReceive, type Steps } from '../../src/channel/operations.ts';
 import { ANY_SELECTOR } from '../../src/channel/selector.ts';
 import { MessageStore } from '../../src/channel/store.ts';
 import { objectFileName } from '../../src/core/names.ts';
@@ -95,7 +95,7 @@ test('a sender asleep for room is woken by the take that frees a quarter of the 
     for (let taken = 1; taken < WISH; taken++) {
       assert.equal(futexWakesOf(() => take(remover)), 0, `take ${taken} leaves less than a quarter free: no wake`);
       assert.equal(wish(sender), WISH, 'the announcement stands');
-      assert.equal(Atomics.load(sender.words, L.C_SPACE_SEQ) === expected, false, 'the word still changes (pollers watch it)');
+      assert.equal(Atomics.load(sender.words, L.C_SPACE_SEQ) === expected, false, 'the word still changes while a sender is announced');
     }
     assert.equal(futexWakesOf(() => take(remover)), 1, 'the take that frees a quarter wakes the futex');
     assert.equal(wish(sender), 0, 'and takes the announcement back');
@@ -169,6 +169,21 @@ test('the announcement keeps the smallest wish of the senders asleep, and a wish
     assert.equal(wish(sender), WISH, 'a sender overwrites a negative word');
     for (const slot of asleep) sender.senderDone(slot);
     assert.equal(Atomics.load(sender.words, L.C_WAITING_SENDERS), 0);
+  } finally {
+    box.unlink();
+    box.close();
+  }
+});
+
+test('a take from the ring leaves SPACE_SEQ alone while no sender is announced', T, () => {
+  const { box, remover, other, sender } = fullMailbox();
+  try {
+    const before = Atomics.load(sender.words, L.C_SPACE_SEQ);
+    take(remover);
+    assert.equal(Atomics.load(sender.words, L.C_SPACE_SEQ), before, 'no read-modify-write of the word for nobody');
+    // The room is there all the same (an asynchronous send polls for it by the positions).
+    assert.equal(pollSend(sender, payload, 9, 10_000), true, 'sent');
+    assert.equal(trySend(other, payload, 1), false, 'full again');
   } finally {
     box.unlink();
     box.close();

@@ -100,11 +100,13 @@ export const C_RECEIVER_REGISTRATIONS = 69;
 // Line 3: senders' wake word.
 export const C_SPACE_SEQ = 96;
 export const C_WAITING_SENDERS = 97;
-// 1 when a sender may be asleep on SPACE_SEQ, not woken since: each sender stores 1 after
-// it loaded SPACE_SEQ to sleep on, before it sleeps; a waker that changed SPACE_SEQ takes
-// it back to 0 with an exchange, and only a waker that found 1 changes SPACE_SEQ again
-// and wakes them all. 0 thus means every sender asleep has been woken already (the
-// second change reaches one that announced but was not asleep yet: store-wake.ts).
+// Nonzero when a sender may be asleep on SPACE_SEQ, not woken since: each sender stores
+// its wish (the free ring positions it waits for, 1: any room or delivery; the smallest
+// of those asleep stays) after it loaded SPACE_SEQ to sleep on, before it sleeps; a waker
+// that changed SPACE_SEQ takes it back to 0 with an exchange, and only a waker that found
+// it nonzero changes SPACE_SEQ again and wakes them all; a ring take does so only once
+// the wish is free. 0 thus means every sender asleep has been woken already (the second
+// change reaches one that announced but was not asleep yet: store-wake.ts).
 export const C_SENDERS_ASLEEP = 98;
 // Of the waiting senders, those that found every sender slot taken: they sleep on the
 // futex, unseen by a waker's walk of the slots. Counted and uncounted with C_WAITING_SENDERS.

@@ -18,6 +18,7 @@
 // everyone without the lock. So every waiter loads the word it will sleep on BEFORE it
 // checks the flag: a removal it did not see yet comes after that load, changes the word,
 // and the sleep returns at once.
+import { crashPoint } from '../core/crash-point.ts';
 import { IpcError } from '../core/errors.ts';
 import { newBellToken, waitBell } from '../core/doorbell.ts';
 import { timeLeft, waitAsync, waitSync, WAIT_TIMED_OUT, type WaitResult } from '../core/wait.ts';
@@ -327,7 +328,8 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
     // The word before the announcement (see store-wake.ts), and before the removal check.
     const seen = Atomics.load(words, L.C_SPACE_SEQ);
     const bell = senderBell(store, plan);
-    const sender = store.senderWaits(bell);
+    const wish = store.ringRoomWish;
+    const sender = store.senderWaits(bell, wish);
     try {
       store.checkRemoved();
       const again = ring.tryPush(plan.payload, plan.type);
@@ -339,8 +341,13 @@ function* ringSendSteps(store: MessageStore, plan: SendPlan): Steps<boolean> {
       // Full because a taken slot is not released yet: its receiver may have died, and
       // then no receiver comes to wake us. Look again once it has been stuck for STALL_MS
       // (tryPush recovers it, or tells to leave the ring).
-      const left = timeLeft(plan.deadline);
+      // Woken once a quarter of the ring is free: with less it looks again after a wish
+      // slice, in case no receiver takes enough to wake it.
+      const left = Math.min(timeLeft(plan.deadline), wish > 1 ? WISH_SLICE_MS : Infinity);
       yield sleepOnSpace(seen, ring.fullOnTake ? Math.min(left, ring.takeStallLeftMs) : left, sender >= 0 ? bell : 0);
+      // Woken (or at the end of a slice), not sent yet: the wake was for every sender
+      // asleep, so one that dies here leaves none of the others asleep.
+      crashPoint('ring-send:woken');
     } finally {
       store.senderDone(sender);
     }
@@ -401,7 +408,7 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
         }
       }
       if (popped !== NOT_RING) {
-        if (popped !== null) store.wakeSenders();
+        if (popped !== null) store.wakeSendersForRoom();
         return popped;
       }
     } else if (!leaveRingBriefly(store)) {
@@ -492,7 +499,28 @@ export function pollSend(store: MessageStore, payload: Uint8Array, type: number,
   for (;;) {
     const seen = Atomics.load(store.words, L.C_SPACE_SEQ);
     if (trySend(store, payload, type)) return true;
-    if (!spinWhile(store.words, L.C_SPACE_SEQ, seen, end)) return trySend(store, payload, type);
+    if (!spinForRoom(store, seen, end)) return trySend(store, payload, type);
+  }
+}
+
+/**
+ * spinWhile() on SPACE_SEQ for a sender, which in RING mode also watches the ring's
+ * positions: a take from the ring changes SPACE_SEQ only while a sender is announced
+ * asleep (store-wake.ts), so a poller, which is not, sees the room there. SPACE_SEQ still
+ * tells of list removals, recovered ring slots, a switch to the list and a removal.
+ */
+function spinForRoom(store: MessageStore, seen: number, end: number): boolean {
+  const ring = store.ring;
+  const words = store.words;
+  if (ring === null || !ring.active) return spinWhile(words, L.C_SPACE_SEQ, seen, end);
+  for (;;) {
+    for (let spin = 0; spin < POLL_SPINS; spin++) {
+      if (Atomics.load(words, L.C_SPACE_SEQ) !== seen) return true;
+      // Room by the positions may be a slot its taker has not released (yet, or ever: it
+      // died or stopped), which no send can use: it ends the poll at the window's end too.
+      if (ring.freeHint > 0) return performance.now() < end;
+    }
+    if (performance.now() >= end) return false;
   }
 }
 
@@ -585,6 +613,14 @@ function sleepOnItems(seen: number, timeoutMs: number, bell: number): WaitReques
  */
 const SENDER_SLICE_MS = 1000;
 
+/**
+ * Longest sleep of a sender that wished for more than one free ring position (a quarter
+ * of the ring, store-wake.ts) before it looks again: a receiver that stops taking before
+ * that much is free wakes nobody, and the room there is must not wait for SENDER_SLICE_MS.
+ * The same slice as a Pipe writer's, which waits for a quarter of its ring alike.
+ */
+const WISH_SLICE_MS = 100;
+
 /** A sender's sleep on C_SPACE_SEQ: on its doorbell if it armed one (bell != 0), else on the futex; in slices. */
 function sleepOnSpace(seen: number, timeoutMs: number, bell: number): WaitRequest {
   return { word: L.C_SPACE_SEQ, expected: seen, timeoutMs: Math.min(timeoutMs, SENDER_SLICE_MS), bell };
@@ -643,7 +679,7 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
     const popped = ring.tryPop(into);
     if (popped === NOT_RING) break;
     if (popped !== null) {
-      store.wakeSenders();
+      store.wakeSendersForRoom();
       return popped;
     }
     const head = ring.recoverHead();
@@ -678,7 +714,7 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
       const again = ring.tryPop(into);
       if (again === NOT_RING) break;
       if (again !== null) {
-        store.wakeSenders();
+        store.wakeSendersForRoom();
         return again;
       }
       yield sleepOnItems(seen, head === HEAD_STALLED ? Math.min(left, ring.headStallLeftMs) : left, waiter >= 0 ? bell : 0);

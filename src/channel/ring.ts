@@ -250,6 +250,19 @@ export class Ring {
     return { sent: claimed - abandoned, received: taken - abandoned };
   }
 
+  /**
+   * Free positions now, from one look that never throws (a waker's, after its take):
+   * capacity − (ENQUEUE − DEQUEUE). ENQUEUE is loaded first, so a look that races the
+   * senders counts too much free, never too little; a difference no ring can hold (damage,
+   * or DEQUEUE moved past the ENQUEUE read) counts the whole capacity: a wake too many is
+   * harmless, one too few is not.
+   */
+  get freeHint(): number {
+    const enqueue = Atomics.load(this.#i32, L.C_RING_ENQUEUE);
+    const used = (enqueue - Atomics.load(this.#i32, L.C_RING_DEQUEUE)) | 0;
+    return used >= 0 && used <= this.#capacity ? this.#capacity - used : this.#capacity;
+  }
+
   /** The position where the ring ends now (ENQUEUE). */
   get end(): number {
     return Atomics.load(this.#i32, L.C_RING_ENQUEUE) >>> 0;
@@ -637,7 +650,9 @@ export class Ring {
     const envelope = this.#read(position, at, length, into, target);
     i32[at + L.RING_SLOT_HOLDER] = 0;
     Atomics.store(i32, at + L.RING_SLOT_SEQUENCE, (position + this.slots) | 0);
-    Atomics.add(i32, L.C_SPACE_SEQ, 1);
+    // Only while a sender is announced: one that announces later finds the released slot
+    // in its last look, and pollers watch the positions too (store-wake.ts).
+    if (Atomics.load(i32, L.C_SENDERS_ASLEEP) !== 0) Atomics.add(i32, L.C_SPACE_SEQ, 1);
     return envelope;
   }
 

@@ -13,21 +13,42 @@ import { THREAD_ID } from '../core/thread-id.ts';
 import * as L from './layout.ts';
 import { NO_SLOT } from './receiver-slots.ts';
 
+/** Tries of a sender to leave its wish in C_SENDERS_ASLEEP before it falls back to 1. */
+const WISH_ATTEMPTS = 8;
+
 /**
  * A sender about to sleep: counts it in C_WAITING_SENDERS, gives it a slot naming its
  * thread with `bell` (its doorbell token, 0 for the futex), and announces the sleep
- * (C_SENDERS_ASLEEP, see store-wake.ts). Call it after loading the SPACE_SEQ value it
+ * (C_SENDERS_ASLEEP, see store-wake.ts) with its wish: how many free ring positions it
+ * waits for (1: any room, or delivery). Call it after loading the SPACE_SEQ value it
  * will sleep on, and before the last look for room (or for delivery), or under the lock
  * after that look. Returns the slot (NO_SLOT: the table is full of live senders; counted
  * all the same, and it must sleep on the futex); pass it to senderDone().
  */
-export function senderWaits(words: Int32Array, bell: number): number {
+export function senderWaits(words: Int32Array, bell: number, wish = 1): number {
   Atomics.add(words, L.C_WAITING_SENDERS, 1);
   const slot = takeSenderSlot(words);
   if (slot === NO_SLOT) Atomics.add(words, L.C_UNSLOTTED_SENDERS, 1);
   else Atomics.store(words, L.C_SENDER_BELLS + slot, bell);
-  Atomics.store(words, L.C_SENDERS_ASLEEP, 1);
+  announceSleep(words, wish);
   return slot;
+}
+
+/**
+ * Leaves the smallest wish of the senders asleep in C_SENDERS_ASLEEP, so that none is
+ * woken later than it asked. A wish there already that is as small stays as it is: the
+ * waker that takes it back changes SPACE_SEQ after this look, as after a store. Senders
+ * that keep changing it leave 1 (any room), which only makes wakes come earlier.
+ */
+function announceSleep(words: Int32Array, wish: number): void {
+  let current = Atomics.load(words, L.C_SENDERS_ASLEEP);
+  for (let attempt = 0; attempt < WISH_ATTEMPTS; attempt++) {
+    if (current >= 1 && current <= wish) return;
+    const seen = Atomics.compareExchange(words, L.C_SENDERS_ASLEEP, current, wish);
+    if (seen === current) return;
+    current = seen;
+  }
+  Atomics.store(words, L.C_SENDERS_ASLEEP, 1);
 }
 
 function takeSenderSlot(words: Int32Array): number {

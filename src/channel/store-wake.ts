@@ -16,9 +16,10 @@
 // and the sender's enqueue comes later under the same lock, so its waker sees them; a
 // receiver that registers after the enqueue took the lock after it, and looked at the
 // queue itself. Senders: each loads SPACE_SEQ (the value it will sleep on), then stores
-// C_SENDERS_ASLEEP = 1 after its slot and token, looks for room (or delivery) a last
-// time and sleeps; a waker changes SPACE_SEQ first, then exchanges the flag to 0 and,
-// only if it was 1, changes SPACE_SEQ again and wakes them all (rings every token, and
+// its wish (below, at least 1) in C_SENDERS_ASLEEP after its slot and token, looks for
+// room (or delivery) a last time and sleeps; a waker changes SPACE_SEQ first, then
+// exchanges the word to 0 and, only if it was not 0, changes SPACE_SEQ again and wakes
+// them all (rings every token, and
 // the futex if a slot holds none or a sender has no slot). Every operation on these words
 // is sequentially consistent. A waker that reads 0 read it before the sender's store, so
 // after its own change of SPACE_SEQ, which the sender's sleep then finds (or its last
@@ -44,11 +45,38 @@
 // publish too and finds the message. A sender killed between its publish and its bump
 // leaves a receiver that counted itself asleep until its slice or timeout, as a sender
 // killed before its publish (the message is there for the next poll).
+//
+// A take from the ring changes SPACE_SEQ itself only while the word is nonzero: a sender
+// that announces after the take's look at it finds the slot released in its last look
+// (the release comes first), so it needs no change of the word; senders that poll for
+// room without announcing (pollSend) watch the ring's positions as well as the word.
+//
+// Wishes, for fan-in: a sender asleep for room in the ring wishes for a quarter of the
+// ring free (ringRoomWish), any other sender for 1 (any room, or delivery). The word keeps
+// the smallest wish of those asleep; a sender that finds one as small leaves it as it is
+// (the waker that takes it back changes SPACE_SEQ after that look, as after a store). A
+// take from the ring wakes only once the ring has that much free (wakeSendersForRoom):
+// behind a receiver slower than its senders, each sender sleeps once per quarter of the
+// ring, instead of all of them being woken at every take to race for its one slot. The
+// skip loses no wake. The skipping waker released its slot before it loaded the wish, so
+// a sender whose announcement comes later sees that room in its last look. One whose
+// announcement came earlier wished for more than was free, and the take that frees its
+// wish wakes it: every take looks at the positions after its own release, so of racing
+// takes the last one counts them all. The count errs towards more free (ENQUEUE is loaded
+// first), and an early wake costs a wake-up, never a message; a sender woken for a slot
+// whose taker has not released it yet sleeps again and is woken by that taker's look. A
+// receiver that stops taking short of the quarter leaves senders asleep beside some room:
+// they look again after their sleep slice (WISH_SLICE_MS, 100 ms, operations.ts), as a
+// Pipe writer does. A wake is for every sender asleep, so a woken sender that dies (or
+// stops) before it sends leaves none of the others asleep: they were woken with it. Out
+// of RING mode (the room that counts is the list's) and for a wish no sender makes
+// (damage), a take wakes as for a wish of 1.
 import { crashPoint } from '../core/crash-point.ts';
 import { ringBell } from '../core/doorbell.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { wake, WAKE_ALL } from '../core/wait.ts';
 import * as L from './layout.ts';
+import type { Ring } from './ring.ts';
 
 /**
  * After an enqueue, once the lock is released: wakes receivers that may want the message.
@@ -122,11 +150,38 @@ function wakeReceivers(words: Int32Array, all: boolean): boolean {
   return !armed && !onFutex;
 }
 
+/** Of a ring's capacity, the share senders asleep for room wait to be free (a quarter). */
+const RING_ROOM_SHARE = 4;
+
+/**
+ * The free ring positions a sender asleep for room in a ring of `capacity` wishes for
+ * (C_SENDERS_ASLEEP): a quarter of the ring, at least one (see the header).
+ */
+export function ringRoomWish(capacity: number): number {
+  return Math.max(1, Math.floor(capacity / RING_ROOM_SHARE));
+}
+
+/**
+ * After a take from the ring, once its slot is released: wakes the senders asleep for
+ * room once the ring has as much free as the smallest wish among them (C_SENDERS_ASLEEP),
+ * not at every take (see the header). `capacity`: the ring's. The ring's positions are
+ * looked at only while a wish above one is announced.
+ */
+export function wakeSendersForRoom(words: Int32Array, capacity: number, ring: Ring): void {
+  const wish = Atomics.load(words, L.C_SENDERS_ASLEEP);
+  if (wish === 0) return;
+  // Out of RING mode the room that counts is the list's, which the positions do not tell;
+  // a wish no sender of this ring makes is damage. Both wake: a wake too many is harmless.
+  if (wish > 1 && wish <= capacity && Atomics.load(words, L.C_MODE) === L.MODE_RING && ring.freeHint < wish) return;
+  wakeSenders(words);
+}
+
 /**
  * After a removal, once the lock is released: wakes senders waiting for room or for
  * delivery, unless every sender asleep has been woken since it fell asleep (see the header).
  */
 export function wakeSenders(words: Int32Array): void {
+  // Any wish: the flag is taken back whole, and every sender asleep is woken.
   if (Atomics.load(words, L.C_SENDERS_ASLEEP) === 0 || Atomics.exchange(words, L.C_SENDERS_ASLEEP, 0) === 0) return;
   // From here until the wakes below, the senders asleep depend on this waker alone: later
   // wakers find the flag 0. One that dies or stops here leaves them to their sleep slice.

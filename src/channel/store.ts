@@ -37,7 +37,7 @@ import { readStoreConfig, writeStoreConfig, type StoreConfig } from './store-con
 import { StoreLock } from './store-lock.ts';
 import { repairStore } from './store-repair.ts';
 import { readStats, type StoreStats } from './store-stats.ts';
-import { bellsOn, passOnWake, wakeEveryWaiter, wakeReceiversAfterPublish, wakeReceiversForMessage, wakeSenders } from './store-wake.ts';
+import { bellsOn, passOnWake, ringRoomWish, wakeEveryWaiter, wakeReceiversAfterPublish, wakeReceiversForMessage, wakeSenders, wakeSendersForRoom } from './store-wake.ts';
 
 export type { Envelope } from './cell-arena.ts';
 export type { Ticket } from './message-list.ts';
@@ -315,6 +315,20 @@ export class MessageStore {
   }
 
   /**
+   * After a take from the ring, once its slot is released: wakes the senders asleep for
+   * room once the ring has as much free as they wait for (ringRoomWish), not at every take.
+   */
+  wakeSendersForRoom(): void {
+    if (this.ring === null) this.wakeSenders();
+    else wakeSendersForRoom(this.words, this.config.capacity, this.ring);
+  }
+
+  /** The free ring positions a sender asleep for room in the ring waits for (store-wake.ts). */
+  get ringRoomWish(): number {
+    return ringRoomWish(this.config.capacity);
+  }
+
+  /**
    * Changes both wake words and wakes every waiter, on the futex and on their bells: after
    * a removal (each then fails with EIDRM), a switch to the list, or a repair.
    */
@@ -327,13 +341,14 @@ export class MessageStore {
   /**
    * A sender about to sleep (for room, or for delivery): counts it and gives it a sender
    * slot naming its thread and `bell` (its doorbell token; 0: it sleeps on the futex), so
-   * that a sender killed asleep can be uncounted, and announces the sleep to wakers. Call
+   * that a sender killed asleep can be uncounted, and announces the sleep to wakers with
+   * `wish`, the free ring positions it waits for (1: any room, or delivery). Call
    * it after loading the SPACE_SEQ value to sleep on, before the last look for room or
    * delivery (or under the lock after it). No lock
    * needed. Pass the result to senderDone(); NO_SLOT (negative): sleep on the futex.
    */
-  senderWaits(bell = 0): number {
-    return senderWaits(this.words, bell);
+  senderWaits(bell = 0, wish = 1): number {
+    return senderWaits(this.words, bell, wish);
   }
 
   /** The sender stopped sleeping: frees its slot and uncounts it, unless a sweep did both already. */

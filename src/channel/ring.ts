@@ -453,6 +453,7 @@ export class Ring {
         let count = 0;
         let stop = 0;
         let end = 0;
+        let bytes = 0;
         for (; count < max && count < this.slots; count++) {
           const at = this.#slotWord((position + count) | 0);
           stop = (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) - ((position + count + 1) | 0)) | 0;
@@ -467,6 +468,7 @@ export class Ring {
             }
             end += L.roundUp8(length);
           }
+          bytes += length;
         }
         if (count > 0) {
           const seen = Atomics.compareExchange(i32, L.C_RING_DEQUEUE, position, (position + count) | 0);
@@ -474,6 +476,8 @@ export class Ring {
             position = seen;
             continue;
           }
+          // Counted out first: a taker that dies while copying must not leave the bytes counted.
+          Atomics.add(i32, L.C_RING_BYTES_OUT, bytes);
           this.#takeMany(position, count, into, out);
           return count;
         }
@@ -518,6 +522,7 @@ export class Ring {
     const dead = holder === 0 ? stalledLong : holder !== THREAD_ID && !isThreadAlive(holder);
     if (!dead) return stalledLong ? HEAD_STUCK : HEAD_STALLED;
     if (!this.#abandon(position, at)) return HEAD_STALLED;
+    if (holder !== 0) this.#skipRestOfDeadBatch((position + 1) | 0, holder);
     this.#stalledHead = null;
     return HEAD_SKIPPED;
   }
@@ -731,6 +736,38 @@ export class Ring {
     return null;
   }
 
+  // A sender found dead at the head may have died inside a batch (tryPushMany): the
+  // positions after it that it claimed and never published, holding its id, are skipped
+  // now as well, instead of each after its own LOOK_MS (or a blocked receiver's STALL_MS
+  // slice). Bounded by the slots; stops at the first position that is not such a claim.
+  #skipRestOfDeadBatch(from: number, holder: number): void {
+    const i32 = this.#i32;
+    for (let k = 0; k < this.slots; k++) {
+      const position = (from + k) | 0;
+      if (((Atomics.load(i32, L.C_RING_ENQUEUE) - position) | 0) <= 0) return;
+      const at = this.#slotWord(position);
+      if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== position || this.#holder(position, at) !== holder) return;
+      if (Atomics.load(i32, L.C_RING_DEQUEUE) !== position || !this.#abandon(position, at)) return;
+    }
+  }
+
+  // A taker found dead may have died inside a batch (tryPopMany): the slots after the one
+  // just released that it took on the same lap and never released, holding its id, are
+  // released now as well, instead of each after its own LOOK_MS (or a blocked sender's
+  // STALL_MS slice). Bounded by the slots; stops at the first slot that is not such a take.
+  #releaseRestOfDeadTake(from: number, taker: number): void {
+    const i32 = this.#i32;
+    for (let k = 0; k < this.slots; k++) {
+      const position = (from + k) | 0;
+      const at = this.#slotWord(position);
+      const taken = (position - this.slots + 1) | 0;
+      if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== taken || this.#holder(position, at) !== taker) return;
+      if (((Atomics.load(i32, L.C_RING_DEQUEUE) - (position - this.slots)) | 0) <= 0) return;
+      Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
+      if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, taken, position) !== taken) return;
+    }
+  }
+
   // The `count` positions from `first` are this receiver's (DEQUEUE moved past them): names
   // itself their holder, copies each out and releases its slot, then bumps SPACE_SEQ once.
   #takeMany(first: number, count: number, into: Uint8Array | null, out: Envelope[]): void {
@@ -742,10 +779,6 @@ export class Ring {
     const end = (first + count) | 0;
     if ((end & (CHECKPOINT - 1)) < count) this.#catchUpHalfLaps(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
     crashPoint('ring-batch:taken');
-    // Counted out first: a taker that dies while copying must not leave the bytes counted.
-    let bytes = 0;
-    for (let k = 0; k < count; k++) bytes += i32[this.#slotWord((first + k) | 0) + L.RING_SLOT_LENGTH]!;
-    Atomics.add(i32, L.C_RING_BYTES_OUT, bytes);
     let offset = 0;
     for (let k = 0; k < count; k++) {
       const position = (first + k) | 0;
@@ -795,6 +828,7 @@ export class Ring {
     // Holder word first: the slot must not name the dead taker once a sender can claim it.
     Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
     if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, taken, position) !== taken) return false;
+    if (taker !== 0) this.#releaseRestOfDeadTake((position + 1) | 0, taker);
     this.#stuckPosition = null;
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
     return true;

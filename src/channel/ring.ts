@@ -784,7 +784,7 @@ export class Ring {
       const position = (first + k) | 0;
       const at = this.#slotWord(position);
       const length = i32[at + L.RING_SLOT_LENGTH]!;
-      out.push(this.#read(position, at, length, into === null ? null : into.subarray(offset)));
+      out.push(into === null ? this.#read(position, at, length, null) : this.#readAt(position, at, length, into, offset));
       offset += L.roundUp8(length);
       i32[at + L.RING_SLOT_HOLDER] = 0;
       Atomics.store(i32, at + L.RING_SLOT_SEQUENCE, (position + this.slots) | 0);
@@ -857,6 +857,22 @@ export class Ring {
       data = into.subarray(0, length);
       data.set(this.#u8.subarray(start, start + length));
     }
+    return {
+      data,
+      type: i32[at + L.RING_SLOT_TYPE]!,
+      pid: i32[at + L.RING_SLOT_PID]!,
+      threadId: i32[at + L.RING_SLOT_THREAD]!,
+      seq: position >>> 0,
+      sentAt: this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8]!,
+    };
+  }
+
+  // #read into `into` at byte `offset` (checked to fit): one view of `into` per message.
+  #readAt(position: number, at: number, length: number, into: Uint8Array, offset: number): Envelope {
+    const i32 = this.#i32;
+    const start = at * 4 + L.RING_SLOT_HEADER_BYTES;
+    const data = into.subarray(offset, offset + length);
+    data.set(this.#u8.subarray(start, start + length));
     return {
       data,
       type: i32[at + L.RING_SLOT_TYPE]!,

@@ -25,6 +25,13 @@ export const WHY: Record<string, string> = {
     'ring’s tryPush and tryPop and only ~5 % in what is the Port’s own (the look-up of the number’s cached port and one ' +
     'load of its table entry per send); on this VM such a loop costs 0.7–1.0 µs per message against 0.55–0.85 µs for the ' +
     'Mailbox’s, both swinging with the load. A batch API would amortize the per-call work for both.',
+  'batch-vs-try':
+    'a batch pays once per call what a single message pays each time (activity counts, the MODE check, the position ' +
+    'compare-exchange, the wake words, the look for sleepers): callgrind counts 4,059 instructions per 64 B message for ' +
+    'trySendMany(64) + tryReceiveMany(64, into) in one thread against 7,481 for trySend + tryReceive (1.84x). What stays ' +
+    'is per message: a Uint8Array view per received message and one of the slot, the Envelope and Message objects and ' +
+    'their garbage, each value\'s encode and length check, and per slot the header writes, the publish CAS and the ' +
+    'release (docs/DECISIONS.md §24).',
   'port-vs-mailbox':
     'the Port and the Mailbox share the ring, and the Port adds its number’s look-up per send (see the 5 M/s target): on a ' +
     'busy 2-vCPU machine the two figures swing by more than that difference from run to run, so compare several runs.',

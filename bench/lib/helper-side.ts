@@ -5,6 +5,7 @@
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import { PipeReader } from '../../src/index.js';
+import { MailboxBatchEndpoint } from './batch-endpoint.ts';
 import { Deadline } from './deadline.ts';
 import {
   IpcEndpoint,
@@ -26,6 +27,8 @@ async function open(spec: OpenSpec): Promise<{ endpoint: Endpoint; release: (() 
   switch (spec.transport) {
     case 'mailbox':
       return { endpoint: new MailboxEndpoint(spec.names, spec.mode, spec.size, spec.into), release: null };
+    case 'mailbox-batch':
+      return { endpoint: new MailboxBatchEndpoint(spec.names, spec.size), release: null };
     case 'queue':
       return { endpoint: new QueueEndpoint(spec.key, spec.size), release: null };
     case 'interproc-port':

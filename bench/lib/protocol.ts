@@ -5,6 +5,8 @@ import type { MailboxNames, PipeForm, PortNumbers, WaitMode } from './endpoints.
 
 export type OpenSpec =
   | { transport: 'mailbox'; names: MailboxNames; mode: WaitMode; size: number; into: boolean }
+  /** The Mailbox's batch forms (lib/batch-endpoint.ts). */
+  | { transport: 'mailbox-batch'; names: MailboxNames; size: number }
   /** interproc's MessageQueue of this key, made by the bench. */
   | { transport: 'queue'; key: string; size: number }
   /** interproc's Port: the helper creates its port (own) or sends to the bench's (to). */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Mailbox, MessageQueue, pipe } from '../../src/index.js';
 import { isThreadAlive } from '../../src/core/liveness.js';
+import { BATCH, MailboxBatchEndpoint } from './batch-endpoint.ts';
 import { Deadline } from './deadline.ts';
 import {
   IpcEndpoint,
@@ -46,6 +47,7 @@ export type TransportId =
   | 'mailbox-park'
   | 'mailbox-async'
   | 'mailbox-try-into'
+  | 'mailbox-batch'
   | 'mailbox-async-into'
   | 'mailbox-async-sleep'
   | 'queue-async'
@@ -100,7 +102,7 @@ export const SCENARIOS: Scenario[] = [
     size: 64,
     side: 'process',
     helpers: 1,
-    transports: ['mailbox-try', 'mailbox-async', 'port-try', 'port-async', 'queue-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'node-ipc', 'node-ipc-raw', 'c-msgqueue'],
+    transports: ['mailbox-try', 'mailbox-batch', 'mailbox-async', 'port-try', 'port-async', 'queue-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'node-ipc', 'node-ipc-raw', 'c-msgqueue'],
   },
   {
     id: 'fanin64',
@@ -203,6 +205,7 @@ export const LABELS: Record<TransportId, string> = {
   'mailbox-async': 'Mailbox · async (await; polls, then sleeps)',
   'mailbox-async-sleep': 'Mailbox · async, spin: 0 (always sleeps)',
   'mailbox-try-into': 'Mailbox · try, into a reused buffer',
+  'mailbox-batch': `Mailbox · batches of ${BATCH} (trySendMany / tryReceiveMany into a buffer)`,
   'mailbox-async-into': 'Mailbox · async, into a reused buffer',
   'queue-async': 'MessageQueue · async (await send / receive)',
   'port-try': 'Port · try (Port.trySend / tryReceive loop)',
@@ -439,6 +442,24 @@ export class Bench {
       }
       const m = mode(transport);
       const into = receivesInto(transport);
+      if (transport === 'mailbox-batch') {
+        if (pattern !== 'one-way') throw new Error(`${transport} takes part in one-way scenarios only`);
+        const batchParent = new MailboxBatchEndpoint({ out: toHelper, in: null }, size);
+        await opened(helpers.map(() => ({ transport: 'mailbox-batch', names: { out: null, in: toHelper }, size })));
+        return {
+          parents: [batchParent],
+          helpers,
+          close: async () => {
+            await closeHelpers();
+            batchParent.close();
+            for (const box of boxes) {
+              box.unlink();
+              box.close();
+              this.#mailboxes.delete(box.name);
+            }
+          },
+        };
+      }
       const parent =
         pattern === 'round-trip'
           ? new MailboxEndpoint({ out: toHelper, in: fromHelper }, m, size)

@@ -61,6 +61,16 @@ export function judgeTargets(results: Result[]): TargetVerdict[] {
     ['port-vs-mailbox', 'port-try', 'mailbox-try', '64 B 1→1 process, Port try ≥ the Mailbox try'],
     ['queue-vs-sysv', 'queue-async', 'c-msgqueue', "64 B 1→1 process, MessageQueue ≥ the kernel's System V queue from C"],
   ];
+  // Batches against the single-message try of the same run.
+  const batchRate = rate(find(results, 'msg64', 'mailbox-batch'));
+  const batchRatio = both(batchRate, tryRate) ? batchRate / tryRate! : null;
+  add(
+    'batch-vs-try',
+    '64 B 1→1 process, Mailbox batches (trySendMany / tryReceiveMany): ≥ 3x the Mailbox try',
+    batchRatio === null ? null : `${formatRatio(batchRatio)} (${formatRate(batchRate!)} vs ${formatRate(tryRate!)})`,
+    batchRatio === null ? null : batchRatio / 3,
+    batchRatio === null ? null : batchRatio >= 3,
+  );
   for (const [id, ours, yardstick, text] of peersOfOurs) {
     const a = rate(find(results, 'msg64', ours));
     const b = rate(find(results, 'msg64', yardstick));

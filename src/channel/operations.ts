@@ -135,7 +135,7 @@ export interface SendPlan {
   bells: boolean;
 }
 
-function isPlain(selector: Selector): boolean {
+export function isPlain(selector: Selector): boolean {
   return selector.kind === ANY && selector.from === 0;
 }
 
@@ -147,7 +147,7 @@ function* leaveRingSteps(store: MessageStore, deadline: number, what: string): S
 }
 
 /** leaveRingSteps() for a call that does not wait: false when the lock could not be had. */
-function leaveRingBriefly(store: MessageStore): boolean {
+export function leaveRingBriefly(store: MessageStore): boolean {
   if (store.ring === null || !store.ring.active) return true;
   if (!store.tryLockBriefly()) return false;
   switchAndUnlock(store);

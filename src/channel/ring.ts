@@ -410,6 +410,136 @@ export class Ring {
   }
 
   /**
+   * Appends payloads[from], payloads[from + 1], ... (with types[from], ...) as one batch:
+   * one claim of as many positions as there is room for (one CAS on ENQUEUE), then one
+   * pass that writes and publishes them in order (the caller then wakes receivers once, as
+   * after tryPush: wakeReceiversAfterPublish). Returns how
+   * many were appended (0: full), or NOT_RING. A slot that recovery gave up on while this
+   * sender was stalled (its publish CAS fails) ends the batch there: the positions after
+   * it are given up too, so that no later message of the batch overtakes it; the caller
+   * sends the rest again.
+   */
+  tryPushMany(payloads: readonly Uint8Array[], types: readonly number[], from: number): number {
+    const i32 = this.#i32;
+    Atomics.add(i32, L.C_RING_ACTIVE_SENDERS, 1);
+    try {
+      if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return NOT_RING;
+      const first = this.#claimMany(payloads.length - from);
+      if (first === null) return 0;
+      const count = this.#claimedCount;
+      // Holder words first: a receiver that finds one of these slots unpublished can then
+      // tell whether this sender died (until then it is unknown, as for a single claim).
+      for (let k = 0; k < count; k++) i32[this.#slotWord((first + k) | 0) + L.RING_SLOT_HOLDER] = THREAD_ID;
+      crashPoint('ring-batch:claimed');
+      const now = Date.now();
+      let bytes = 0;
+      for (let k = 0; k < count; k++) {
+        const payload = payloads[from + k]!;
+        const at = this.#slotWord((first + k) | 0);
+        i32[at + L.RING_SLOT_LENGTH] = payload.length;
+        i32[at + L.RING_SLOT_TYPE] = types[from + k]!;
+        i32[at + L.RING_SLOT_PID] = PID;
+        i32[at + L.RING_SLOT_THREAD] = threadId;
+        this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8] = now;
+        this.#u8.set(payload, at * 4 + L.RING_SLOT_HEADER_BYTES);
+        bytes += payload.length;
+      }
+      crashPoint('ring-batch:written');
+      Atomics.add(i32, L.C_RING_BYTES_IN, bytes);
+      // Publish in order: a receiver takes the batch's messages as they appear.
+      let published = 0;
+      for (; published < count; published++) {
+        const position = (first + published) | 0;
+        const at = this.#slotWord(position);
+        i32[at + L.RING_SLOT_HOLDER] = 0;
+        if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position, (position + 1) | 0) !== position) break;
+        bytes -= payloads[from + published]!.length;
+        crashPoint('ring-batch:published');
+      }
+      if (published < count) {
+        // Recovery gave up on `first + published`: give up the rest of the claim as it
+        // would (they hold no visible message), unless it did already.
+        for (let k = published + 1; k < count; k++) {
+          const position = (first + k) | 0;
+          const at = this.#slotWord(position);
+          Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
+          if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position, (position + this.slots) | 0) === position) {
+            Atomics.add(i32, L.C_RING_ABANDONED, 1);
+          }
+        }
+        Atomics.sub(i32, L.C_RING_BYTES_IN, bytes);
+      }
+      if (published > 0) {
+        i32[L.C_RING_LAST_SEND_PID] = PID;
+        this.#f64[L.F_RING_LAST_SEND_TIME] = now;
+      }
+      return published;
+    } finally {
+      Atomics.sub(i32, L.C_RING_ACTIVE_SENDERS, 1);
+    }
+  }
+
+  /**
+   * Takes up to `max` of the oldest messages as one batch — one claim of the published
+   * prefix of the ring (one CAS on DEQUEUE), one pass that copies them out and releases
+   * their slots, a bump of SPACE_SEQ while a sender is asleep — and appends their Envelopes to `out`. Returns how
+   * many (0: none), or NOT_RING. With `into`, payloads are copied into it one after the
+   * other, each at the next multiple of 8 bytes from its start; the batch ends before the
+   * first message that does not fit in what is left. A first message longer than the whole
+   * buffer is left in place: E2BIG, or 0 without `firstMustFit` (a call that continues a batch).
+   */
+  tryPopMany(max: number, into: Uint8Array | null, out: Envelope[], firstMustFit = true): number {
+    const i32 = this.#i32;
+    Atomics.add(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
+    try {
+      if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return NOT_RING;
+      let position = Atomics.load(i32, L.C_RING_DEQUEUE);
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        // The published prefix from `position` (that fits `into`): published slots stay so
+        // until DEQUEUE passes them, so the CAS below claims exactly what was looked at.
+        let count = 0;
+        let stop = 0;
+        let end = 0;
+        let bytes = 0;
+        for (; count < max && count < this.slots; count++) {
+          const at = this.#slotWord((position + count) | 0);
+          stop = (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) - ((position + count + 1) | 0)) | 0;
+          if (stop !== 0) break;
+          // Checked before the claim, as in tryPop: a bad length consumes nothing.
+          const length = this.#checkLength((position + count) | 0, at);
+          if (into !== null) {
+            if (count === 0 && firstMustFit) checkFits(length, into);
+            else if (end + length > into.length) {
+              if (count === 0) return 0;
+              break;
+            }
+            end += L.roundUp8(length);
+          }
+          bytes += length;
+        }
+        if (count > 0) {
+          const seen = Atomics.compareExchange(i32, L.C_RING_DEQUEUE, position, (position + count) | 0);
+          if (seen !== position) {
+            position = seen;
+            continue;
+          }
+          // Counted out first: a taker that dies while copying must not leave the bytes counted.
+          Atomics.add(i32, L.C_RING_BYTES_OUT, bytes);
+          this.#takeMany(position, count, into, out);
+          return count;
+        }
+        if (stop === -1 || stop === -this.slots) return 0;
+        if (stop === this.slots - 1) position = this.#passTaken(position);
+        else position = this.#reloadOrCorrupt(L.C_RING_DEQUEUE, position, this.#slotWord(position));
+      }
+      this.#span();
+      return 0;
+    } finally {
+      Atomics.sub(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
+    }
+  }
+
+  /**
    * For a receiver that found nothing (tryPop() returned null): whether the head is a slot
    * its sender claimed and has not published (HEAD_STALLED), and if this handle has seen it
    * so for LOOK_MS and that sender is dead (or unknown, for STALL_MS), skips it
@@ -439,6 +569,7 @@ export class Ring {
     const dead = holder === 0 ? stalledLong : holder !== THREAD_ID && !isThreadAlive(holder);
     if (!dead) return stalledLong ? HEAD_STUCK : HEAD_STALLED;
     if (!this.#abandon(position, at)) return HEAD_STALLED;
+    if (holder !== 0) this.#skipRestOfDeadBatch((position + 1) | 0, holder);
     this.#stalledHead = null;
     return HEAD_SKIPPED;
   }
@@ -602,6 +733,120 @@ export class Ring {
     return null;
   }
 
+  /** How many positions the last #claimMany() claimed. */
+  #claimedCount = 0;
+
+  // Claims up to `wanted` consecutive positions for a sender with one CAS on ENQUEUE: as
+  // many as the capacity allows whose slots are free for this lap. Returns the first (and
+  // sets #claimedCount), or null when the ring is full. As #claim for the first slot.
+  #claimMany(wanted: number): number | null {
+    const i32 = this.#i32;
+    this.#fullOnTake = false;
+    this.#stuckOnLive = false;
+    let position = Atomics.load(i32, L.C_RING_ENQUEUE);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      let used = (position - this.#cachedDequeue) | 0;
+      if (used < 0 || used + wanted > this.#capacity) {
+        this.#cachedDequeue = Atomics.load(i32, L.C_RING_DEQUEUE);
+        used = (position - this.#cachedDequeue) | 0;
+        if (used < 0 || used > this.slots) {
+          position = this.#reloadOrCorrupt(L.C_RING_ENQUEUE, position, -1);
+          continue;
+        }
+        if (used >= this.#capacity) return null;
+      }
+      // A slot free for this lap (sequence = its position) stays free until its position is
+      // claimed, and ENQUEUE unchanged by the CAS means nobody claimed any of them.
+      const room = Math.min(wanted, this.#capacity - used);
+      let count = 0;
+      let difference = 0;
+      for (; count < room; count++) {
+        const next = (position + count) | 0;
+        difference = (Atomics.load(i32, this.#slotWord(next) + L.RING_SLOT_SEQUENCE) - next) | 0;
+        if (difference !== 0) break;
+      }
+      if (count > 0) {
+        const end = (position + count) | 0;
+        const seen = Atomics.compareExchange(i32, L.C_RING_ENQUEUE, position, end);
+        if (seen === position) {
+          // The claim passed a CHECKPOINT when the new end lies less than `count` past one.
+          if ((end & (CHECKPOINT - 1)) < count) this.#catchUpHalfLaps(L.C_RING_ENQUEUE_HALF_LAPS, L.C_RING_ENQUEUE);
+          this.#claimedCount = count;
+          return position;
+        }
+        position = seen;
+      } else {
+        const at = this.#slotWord(position);
+        if (difference === 1 - this.slots) {
+          if (this.#releaseStalledTake(position, at)) continue;
+          this.#fullOnTake = true;
+          return null;
+        }
+        position = this.#reloadOrCorrupt(L.C_RING_ENQUEUE, position, at);
+      }
+    }
+    this.#span();
+    return null;
+  }
+
+  // A sender found dead at the head may have died inside a batch (tryPushMany): the
+  // positions after it that it claimed and never published, holding its id, are skipped
+  // now as well, instead of each after its own LOOK_MS (or a blocked receiver's STALL_MS
+  // slice). Bounded by the slots; stops at the first position that is not such a claim.
+  #skipRestOfDeadBatch(from: number, holder: number): void {
+    const i32 = this.#i32;
+    for (let k = 0; k < this.slots; k++) {
+      const position = (from + k) | 0;
+      if (((Atomics.load(i32, L.C_RING_ENQUEUE) - position) | 0) <= 0) return;
+      const at = this.#slotWord(position);
+      if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== position || this.#holder(position, at) !== holder) return;
+      if (Atomics.load(i32, L.C_RING_DEQUEUE) !== position || !this.#abandon(position, at)) return;
+    }
+  }
+
+  // A taker found dead may have died inside a batch (tryPopMany): the slots after the one
+  // just released that it took on the same lap and never released, holding its id, are
+  // released now as well, instead of each after its own LOOK_MS (or a blocked sender's
+  // STALL_MS slice). Bounded by the slots; stops at the first slot that is not such a take.
+  #releaseRestOfDeadTake(from: number, taker: number): void {
+    const i32 = this.#i32;
+    for (let k = 0; k < this.slots; k++) {
+      const position = (from + k) | 0;
+      const at = this.#slotWord(position);
+      const taken = (position - this.slots + 1) | 0;
+      if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== taken || this.#holder(position, at) !== taker) return;
+      if (((Atomics.load(i32, L.C_RING_DEQUEUE) - (position - this.slots)) | 0) <= 0) return;
+      Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
+      if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, taken, position) !== taken) return;
+    }
+  }
+
+  // The `count` positions from `first` are this receiver's (DEQUEUE moved past them): names
+  // itself their holder, copies each out and releases its slot, then bumps SPACE_SEQ once.
+  #takeMany(first: number, count: number, into: Uint8Array | null, out: Envelope[]): void {
+    const i32 = this.#i32;
+    // Ours until released: a sender that finds one unreleased can tell whether we died.
+    for (let k = 0; k < count; k++) i32[this.#slotWord((first + k) | 0) + L.RING_SLOT_HOLDER] = THREAD_ID;
+    i32[L.C_RING_LAST_RECEIVE_PID] = PID;
+    this.#f64[L.F_RING_LAST_RECEIVE_TIME] = Date.now();
+    const end = (first + count) | 0;
+    if ((end & (CHECKPOINT - 1)) < count) this.#catchUpHalfLaps(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
+    crashPoint('ring-batch:taken');
+    let offset = 0;
+    for (let k = 0; k < count; k++) {
+      const position = (first + k) | 0;
+      const at = this.#slotWord(position);
+      const length = i32[at + L.RING_SLOT_LENGTH]!;
+      out.push(into === null ? this.#read(position, at, length, null, null) : this.#readAt(position, at, length, into, offset));
+      offset += L.roundUp8(length);
+      i32[at + L.RING_SLOT_HOLDER] = 0;
+      Atomics.store(i32, at + L.RING_SLOT_SEQUENCE, (position + this.slots) | 0);
+      crashPoint('ring-batch:released');
+    }
+    // As #take: only while a sender is announced asleep (store-wake.ts header).
+    if (Atomics.load(i32, L.C_SENDERS_ASLEEP) !== 0) Atomics.add(i32, L.C_SPACE_SEQ, 1);
+  }
+
   /**
    * The slot of `position` was taken on the previous lap and not released. The first time
    * a handle sees that, it notes it; if it still sees it LOOK_MS later, it looks at
@@ -637,6 +882,7 @@ export class Ring {
     // Holder word first: the slot must not name the dead taker once a sender can claim it.
     Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
     if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, taken, position) !== taken) return false;
+    if (taker !== 0) this.#releaseRestOfDeadTake((position + 1) | 0, taker);
     this.#stuckPosition = null;
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
     return true;
@@ -705,6 +951,22 @@ export class Ring {
     const view = this.#u8.subarray(start, start + length);
     this.#payloadViews[slot] = view;
     return view;
+  }
+
+  // #read into `into` at byte `offset` (checked to fit): one view of `into` per message.
+  #readAt(position: number, at: number, length: number, into: Uint8Array, offset: number): Envelope {
+    const i32 = this.#i32;
+    const start = at * 4 + L.RING_SLOT_HEADER_BYTES;
+    const data = into.subarray(offset, offset + length);
+    data.set(this.#u8.subarray(start, start + length));
+    return {
+      data,
+      type: i32[at + L.RING_SLOT_TYPE]!,
+      pid: i32[at + L.RING_SLOT_PID]!,
+      threadId: i32[at + L.RING_SLOT_THREAD]!,
+      seq: position >>> 0,
+      sentAt: this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8]!,
+    };
   }
 
   #checkLength(position: number, at: number): number {

@@ -21,7 +21,9 @@ import { type TrustedUids } from '../core/trust.ts';
 import { openDoorbell } from '../core/doorbell.ts';
 import { abortError, deadlineAfter, timeLeft } from '../core/wait.ts';
 import * as L from './layout.ts';
+import { roundUp8 } from './layout.ts';
 import { changeSteps, pollReceive, pollSend, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
+import { trySendMany, tryReceiveMany } from './batch-operations.ts';
 import { AdaptiveSpin } from './spin-policy.ts';
 import { type Selector } from './selector.ts';
 import { LOCK_SLICE_MS, MessageStore, wakeEveryWaiter, type Envelope, type StoreConfig, type StoreStats } from './store.ts';
@@ -293,6 +295,82 @@ export class StoreHandle implements Disposable {
     const envelope = runSync(this.#store, receiveSteps(this.#store, { selector, deadline, into, bells: false }));
     this.#slept(spin, sleptAt);
     return envelope;
+  }
+
+  /**
+   * Enqueues payloads[from], payloads[from + 1], ... (with types[from], ...) in order for as
+   * long as each fits now, without waiting: how many (see batch-operations.ts).
+   */
+  trySendMany(payloads: readonly Uint8Array[], types: readonly number[], from = 0): number {
+    this.checkOpen();
+    return trySendMany(this.#store, payloads, types, from);
+  }
+
+  /**
+   * Enqueues as many of `payloads` as fit now; when not even the first does, waits for
+   * room for it as send() does (`request`: its deadline, failWhenFull, untilTaken), then
+   * enqueues as many of the rest as fit without waiting. Resolves with how many (at least
+   * 1 unless `payloads` is empty); a failure of the wait sends nothing. Once the first is
+   * sent, a failure of the rest only ends the batch (the next call meets it again).
+   */
+  async sendMany(payloads: readonly Uint8Array[], types: readonly number[], request: Omit<SendRequest, 'type'>, signal: AbortSignal | undefined): Promise<number> {
+    if (signal?.aborted) throw abortError(signal);
+    this.checkOpen();
+    if (payloads.length === 0) return 0;
+    const now = request.untilTaken ? 0 : trySendMany(this.#store, payloads, types, 0);
+    if (now > 0) return now;
+    await this.send(payloads[0]!, { ...request, type: types[0]! }, signal);
+    return 1 + this.#sendRest(payloads, types);
+  }
+
+  /**
+   * Takes up to `max` messages the selector takes now, in order, appending their Envelopes
+   * to `out`: how many. With `into` their payloads are packed into it (see batch-operations.ts).
+   */
+  tryReceiveMany(selector: Selector, max: number, into: Uint8Array | null, out: Envelope[]): number {
+    this.checkOpen();
+    return tryReceiveMany(this.#store, selector, max, into, out);
+  }
+
+  /**
+   * Takes up to `max` messages the selector takes now; when there is none, waits for one as
+   * receive() does and then takes up to `max` − 1 more that are there already. Resolves
+   * with their Envelopes (at least one). `into` as for tryReceiveMany.
+   */
+  async receiveMany(request: ReceiveRequest, max: number, signal: AbortSignal | undefined): Promise<Envelope[]> {
+    if (signal?.aborted) throw abortError(signal);
+    this.checkOpen();
+    const out: Envelope[] = [];
+    if (tryReceiveMany(this.#store, request.selector, max, request.into, out) > 0) return out;
+    out.push(await this.receive(request, signal));
+    this.#receiveRest(request, max, out);
+    return out;
+  }
+
+  // After a send that waited: as many of the rest as fit now. The first is sent, so a
+  // failure here ends the batch instead of hiding that (the next call meets it again).
+  #sendRest(payloads: readonly Uint8Array[], types: readonly number[]): number {
+    if (payloads.length === 1 || this.#closed) return 0;
+    try {
+      return trySendMany(this.#store, payloads, types, 1);
+    } catch {
+      return 0;
+    }
+  }
+
+  // After a receive that waited for the first message: up to max − 1 more, packed behind it.
+  // A message is taken, so a failure here (one that does not fit, a removal) ends the
+  // batch instead of losing it (the next call meets it again).
+  #receiveRest(request: ReceiveRequest, max: number, out: Envelope[]): void {
+    if (max === 1 || this.#closed) return;
+    const { into } = request;
+    const end = into === null ? 0 : roundUp8(out[0]!.data.length);
+    if (into !== null && end >= into.length) return;
+    try {
+      tryReceiveMany(this.#store, request.selector, max - 1, into === null ? null : into.subarray(end), out);
+    } catch {
+      // (see above)
+    }
   }
 
   /** The store's figures now. EBADF once closed, EIDRM once removed. */

@@ -59,6 +59,11 @@ export class IpcError extends Error {
    * sender, seq and time, and its undecoded bytes as `data` (a copy). It is no longer queued.
    */
   declare readonly received?: Message<Uint8Array>;
+  /**
+   * EBADMSG from a batch receive (tryReceiveMany, receiveMany): every message the batch
+   * took, in order, the undecodable ones with their raw bytes as `data`. None is queued any more.
+   */
+  declare readonly messages?: Message<unknown>[];
 
   constructor(code: IpcErrorCode, message: string, options: IpcErrorOptions = {}) {
     super(`${code}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });

@@ -18,6 +18,7 @@ import * as L from '../channel/layout.ts';
 import { selectorFrom, type SelectorOptions } from '../channel/selector.ts';
 import { type Envelope, type StoreStats } from '../channel/store.ts';
 import { decodeEnvelope, decodeEnvelopeInto } from '../channel/decode-envelope.ts';
+import { decodeBatch, validateMax, validateValues } from '../channel/batch-options.ts';
 import { receiveRequestFrom, validateInto, validateMessageType } from '../channel/receive-options.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
 import { planMailbox, type MailboxOptions } from './mailbox-options.ts';
@@ -79,6 +80,9 @@ export interface ReceiveOptions extends TryReceiveOptions {
    */
   spin?: number;
 }
+
+/** The options of sendMany(): as send()'s, without `sync`. */
+export type SendManyOptions = Omit<SendOptions, 'sync'>;
 
 export interface MailboxStats extends StoreStats {
   capacity: number;
@@ -203,6 +207,64 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     return this.#decode(this.#handle.receiveSync(request), request.into);
   }
 
+  /**
+   * Sends as many of `values` as fit now, in order, without waiting: how many (the first
+   * that does not fit, and every one after it, is not sent). Every value is encoded and
+   * checked first: bad input anywhere sends nothing. With `type`, every message has that type.
+   */
+  trySendMany(values: readonly T[], options?: { type?: number }): number {
+    const type = options === undefined ? 0 : validateMessageType(validateObject<{ type?: number }>(options, 'options').type);
+    const payloads = this.#encodeAll(values);
+    return this.#handle.trySendMany(payloads, payloads.map(() => type));
+  }
+
+  /**
+   * As trySendMany(), but when not even the first of `values` fits now, waits for room for
+   * it as send() does (whenFull 'fail': EAGAIN; timeout and signal as for send(), and then
+   * nothing is sent); then sends as many of the rest as fit now. Resolves with how many
+   * were sent: at least 1 (0 for no values). Send the rest with another call.
+   */
+  async sendMany(values: readonly T[], options?: SendManyOptions): Promise<number> {
+    const { type, timeout, signal } = validateObject<SendManyOptions>(options, 'options');
+    const messageType = validateMessageType(type);
+    const deadline = deadlineAfter(validateTimeout(timeout));
+    const abortSignal = validateSignal(signal);
+    const payloads = this.#encodeAll(values);
+    const { config } = this.#handle;
+    const request = { deadline, untilTaken: config.capacity === 0, failWhenFull: config.failWhenFull };
+    return this.#handle.sendMany(payloads, payloads.map(() => messageType), request, abortSignal);
+  }
+
+  /**
+   * Receives up to `max` messages the selectors take now, in order; [] when there is none.
+   * With `into`, the payloads are copied into that one buffer, one after the other, each
+   * starting at the next multiple of 8 bytes (with the bytes codec, each `data` is a view of
+   * `into`, valid until the next receive into it); the batch ends before the first message
+   * that does not fit in what is left, and a first message longer than all of `into` is not
+   * taken (E2BIG). A message the codec cannot decode: EBADMSG once the batch is taken, with
+   * every message of the batch in error.messages (undecodable ones as raw bytes).
+   */
+  tryReceiveMany(max: number, options?: TryReceiveOptions): Message<T>[] {
+    const count = validateMax(max);
+    const selector = selectorFrom(options);
+    const into = options === undefined ? null : validateInto(options.into);
+    const envelopes: Envelope[] = [];
+    this.#handle.tryReceiveMany(selector, count, into, envelopes);
+    return this.#decodeAll(envelopes);
+  }
+
+  /**
+   * As tryReceiveMany(), but when there is no message waits for one as receive() does
+   * (timeout, signal and spin as there), then takes up to `max` − 1 more that are there
+   * already. Resolves with at least one message.
+   */
+  async receiveMany(max: number, options?: ReceiveOptions): Promise<Message<T>[]> {
+    const count = validateMax(max);
+    const request = receiveRequestFrom(options);
+    const signal = validateSignal(options?.signal);
+    return this.#decodeAll(await this.#handle.receiveMany(request, count, signal));
+  }
+
   /** Receives messages until this handle is closed or the mailbox removed. */
   async *[Symbol.asyncIterator](): AsyncIterator<Message<T>> {
     for (;;) {
@@ -256,6 +318,14 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     const payload = encodeWith(this.#codec as Codec<unknown>, value, this.#handle.config.codecId);
     this.#handle.checkLength(payload.length);
     return payload;
+  }
+
+  #encodeAll(values: readonly T[]): Uint8Array[] {
+    return validateValues<T>(values).map((value) => this.#encode(value));
+  }
+
+  #decodeAll(envelopes: Envelope[]): Message<T>[] {
+    return decodeBatch(envelopes, this.#codec, this.#handle.config.codecId, this.#handle.what);
   }
 
   #decode(envelope: Envelope, into: Uint8Array | null): Message<T> {

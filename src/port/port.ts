@@ -28,6 +28,8 @@ import { validateInteger, validateObject, validateSignal, validateTimeout } from
 import { abortError, deadlineAfter } from '../core/wait.ts';
 import { codecById, encodeWith, type Codec, type CodecName } from '../channel/codec.ts';
 import { decodeEnvelope } from '../channel/decode-envelope.ts';
+import { decodeBatch, validateMax, validateValues } from '../channel/batch-options.ts';
+import type { Envelope } from '../channel/store.ts';
 import { receiveRequestFrom, validateInto, validateMessageType } from '../channel/receive-options.ts';
 import { selectorFrom } from '../channel/selector.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
@@ -360,6 +362,54 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
     }
   }
 
+  /**
+   * Sends as many of `values` as fit in port `number` now, in order, without waiting: how
+   * many (the first that does not fit, and every one after it, is not sent). Every value is
+   * encoded and checked first: bad input anywhere sends nothing. ECONNREFUSED as trySend().
+   */
+  static trySendMany(number: number, values: readonly unknown[], options?: PortTrySendOptions): number {
+    const { type, codec } = validateObject<PortTrySendOptions>(options, 'options');
+    const messageType = validateMessageType(type);
+    const given = validateValues<unknown>(values);
+    const target = targetFor(validateNumber(number));
+    try {
+      const payloads = given.map((value) => encodeFor(target, value, codec));
+      return target.handle.trySendMany(payloads, payloads.map(() => messageType));
+    } catch (error) {
+      throw asSendError(target, error);
+    }
+  }
+
+  /**
+   * As trySendMany(), but when not even the first of `values` fits now, waits for room for
+   * it as send() does (timeout, signal, ECONNREFUSED as there; then nothing is sent), then
+   * sends as many of the rest as fit now. Resolves with how many: at least 1 (0 for no values).
+   */
+  static async sendMany(number: number, values: readonly unknown[], options?: PortSendOptions): Promise<number> {
+    const { type, timeout, signal, codec } = validateObject<PortSendOptions>(options, 'options');
+    const messageType = validateMessageType(type);
+    const deadline = deadlineAfter(validateTimeout(timeout));
+    const abortSignal = validateSignal(signal);
+    const given = validateValues<unknown>(values);
+    if (abortSignal?.aborted) throw abortError(abortSignal);
+    const target = targetFor(validateNumber(number));
+    try {
+      const payloads = given.map((value) => encodeFor(target, value, codec));
+      const types = payloads.map(() => messageType);
+      const now = target.handle.trySendMany(payloads, types);
+      if (now > 0 || payloads.length === 0) return now;
+      await sendWaiting(target, payloads[0]!, { type: messageType, deadline, untilTaken: false, failWhenFull: false }, abortSignal);
+      // The first is sent: a failure of the rest only ends the batch (the next send meets it again).
+      try {
+        return 1 + target.handle.trySendMany(payloads, types, 1);
+      } catch {
+        return 1;
+      }
+    } catch (error) {
+      throw asSendError(target, error);
+    }
+  }
+
   get capacity(): number {
     return this.#handle.config.capacity;
   }
@@ -390,6 +440,25 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
   /** As receive(), blocking the thread. */
   receiveSync(options?: Omit<ReceiveOptions, 'signal'>): Message<T> {
     return this.#decode(this.#handle.receiveSync(receiveRequestFrom(options)));
+  }
+
+  /** Receives up to `max` messages the selectors take now, in order; [] when there is none. `into` as Mailbox.tryReceiveMany(). */
+  tryReceiveMany(max: number, options?: TryReceiveOptions): Message<T>[] {
+    const count = validateMax(max);
+    const selector = selectorFrom(options);
+    const into = options === undefined ? null : validateInto(options.into);
+    const envelopes: Envelope[] = [];
+    this.#handle.tryReceiveMany(selector, count, into, envelopes);
+    return decodeBatch(envelopes, this.#codec, this.#handle.config.codecId, this.#handle.what);
+  }
+
+  /** As tryReceiveMany(), but waits for a first message as receive() does; resolves with at least one. */
+  async receiveMany(max: number, options?: ReceiveOptions): Promise<Message<T>[]> {
+    const count = validateMax(max);
+    const request = receiveRequestFrom(options);
+    const signal = validateSignal(options?.signal);
+    const envelopes = await this.#handle.receiveMany(request, count, signal);
+    return decodeBatch(envelopes, this.#codec, this.#handle.config.codecId, this.#handle.what);
   }
 
   /** Receives messages until the port is closed. */

@@ -13,6 +13,7 @@ import { abortError, deadlineAfter } from '../core/wait.ts';
 import { ANY_SELECTOR, MAX_MESSAGE_TYPE, MAX_TYPE, NOT_TYPE, TYPE, type Selector } from '../channel/selector.ts';
 import { type Envelope } from '../channel/store.ts';
 import { StoreHandle } from '../channel/store-handle.ts';
+import { validateMax, validateValues } from '../channel/batch-options.ts';
 import { queueObject, validateQueueKey, type QueueKey } from './queue-key.ts';
 import { MAX_MESSAGE_BYTES, planQueueOpen, validateQueueBytes, type MessageQueueOpenOptions } from './queue-options.ts';
 
@@ -40,6 +41,9 @@ export interface QueueReceiveOptions {
   timeout?: number;
   signal?: AbortSignal;
 }
+
+/** The options of receiveMany(): as receive()'s, without maxSize / noError (messages are taken whole). */
+export type QueueReceiveManyOptions = Omit<QueueReceiveOptions, 'maxSize' | 'noError'>;
 
 export interface QueueMessage {
   type: number;
@@ -204,6 +208,56 @@ export class MessageQueue implements Disposable {
     }
     const data = envelope.data.length > maxSize ? envelope.data.slice(0, maxSize) : envelope.data;
     return { type: envelope.type, data, from: envelope.pid };
+  }
+
+  /**
+   * Sends messages of `type`, one per element of `data`, in order, as many as there is room
+   * for now; when not even the first fits, waits for room for it as send() does (or, with
+   * `nowait`, rejects with EAGAIN), then sends as many of the rest as fit now. Resolves
+   * with how many were sent (at least 1; 0 for no data). Every element is checked first:
+   * bad input anywhere sends nothing.
+   */
+  async sendMany(type: number, data: readonly (Uint8Array | string)[], options?: QueueSendOptions): Promise<number> {
+    const messageType = this.#validateSendType(type);
+    const payloads = validateValues<unknown>(data).map((item) => payloadOf(item));
+    const given: Partial<QueueSendOptions> = options === undefined ? NO_OPTIONS : validateObject<QueueSendOptions>(options, 'options');
+    const nowait = optionalBoolean(given.nowait, 'nowait');
+    const deadline = deadlineAfter(validateTimeout(given.timeout));
+    const signal = validateSignal(given.signal);
+    for (const payload of payloads) this.#checkSize(payload.length);
+    if (signal?.aborted) throw abortError(signal);
+    const types = payloads.map(() => messageType);
+    if (!nowait) return this.#handle.sendMany(payloads, types, { deadline, untilTaken: false, failWhenFull: false }, signal);
+    const sent = this.#handle.trySendMany(payloads, types);
+    if (sent === 0 && payloads.length > 0) throw new IpcError('EAGAIN', `${this.#handle.what} has no room for a ${payloads[0]!.length}-byte message now`);
+    return sent;
+  }
+
+  /**
+   * Receives up to `max` messages `type` selects, in order (each taken as receive() takes
+   * it), waiting for a first one (or, with `nowait`, rejecting with ENOMSG), then taking up
+   * to `max` − 1 more that are there already.
+   */
+  async receiveMany(max: number, options?: QueueReceiveManyOptions): Promise<QueueMessage[]> {
+    const count = validateMax(max);
+    const given: Partial<QueueReceiveManyOptions> = options === undefined ? NO_OPTIONS : validateObject<QueueReceiveManyOptions>(options, 'options');
+    const type = given.type === undefined ? 0 : validateInteger(given.type, 'type', -MAX_MESSAGE_TYPE, MAX_MESSAGE_TYPE);
+    const except = optionalBoolean(given.except, 'except');
+    const nowait = optionalBoolean(given.nowait, 'nowait');
+    const deadline = deadlineAfter(validateTimeout(given.timeout));
+    const signal = validateSignal(given.signal);
+    const selector = selectorFor(type, except);
+    if (signal?.aborted) throw abortError(signal);
+    let envelopes: Envelope[];
+    if (nowait) {
+      envelopes = [];
+      if (this.#handle.tryReceiveMany(selector, count, null, envelopes) === 0) {
+        throw new IpcError('ENOMSG', `no message ${this.#describeSelection(type, except)} in ${this.#handle.what}`);
+      }
+    } else {
+      envelopes = await this.#handle.receiveMany({ selector, deadline, into: null, spin: undefined }, count, signal);
+    }
+    return envelopes.map((envelope) => ({ type: envelope.type, data: envelope.data, from: envelope.pid }));
   }
 
   /** The queue's figures and settings now (msgctl IPC_STAT). EBADF once closed, EIDRM once removed. */

@@ -1,0 +1,48 @@
+// Validation and decoding shared by the batch forms of every codec-based facade (Mailbox,
+// Port): trySendMany / sendMany take an array of values, tryReceiveMany / receiveMany a
+// maximum count and return an array of Messages.
+import { IpcError } from '../core/errors.ts';
+import { invalidType, validateInteger } from '../core/validate.ts';
+import type { Message } from '../mailbox/mailbox.ts';
+import { type Codec } from './codec.ts';
+import { decodeEnvelope, envelopeMessage } from './decode-envelope.ts';
+import type { Envelope } from './store.ts';
+
+/** The largest `max` a batch receive accepts (a bound on the array it returns, not an allocation). */
+export const MAX_BATCH = 2 ** 31 - 1;
+
+/** The values of a batch send: an array (of any length, 0 included). */
+export function validateValues<T>(values: unknown): readonly T[] {
+  if (!Array.isArray(values)) throw invalidType('values', 'an Array', values);
+  return values as readonly T[];
+}
+
+/** The `max` of a batch receive: an integer 1..MAX_BATCH. */
+export function validateMax(max: unknown): number {
+  return validateInteger(max, 'max', 1, MAX_BATCH);
+}
+
+/**
+ * Decodes a batch a receive has taken. Every message of it is taken already, so one the
+ * codec cannot decode must not make the others vanish: EBADMSG (the first such message's
+ * error, `received` holding it raw) with `messages` holding the whole batch in order,
+ * undecodable messages as raw bytes.
+ */
+export function decodeBatch<T>(envelopes: readonly Envelope[], codec: Codec<T>, codecId: number, what: string): Message<T>[] {
+  const messages: Message<T>[] = new Array<Message<T>>(envelopes.length);
+  let failure: IpcError | undefined;
+  for (let k = 0; k < envelopes.length; k++) {
+    try {
+      messages[k] = decodeEnvelope(envelopes[k]!, codec, codecId, what);
+    } catch (error) {
+      if (!(error instanceof IpcError) || error.code !== 'EBADMSG') throw error;
+      failure ??= error;
+      messages[k] = (error as IpcError & { received: Message<T> }).received ?? envelopeMessage(envelopes[k]!, envelopes[k]!.data.slice() as T);
+    }
+  }
+  if (failure !== undefined) {
+    failure.message += `; error.messages holds the whole batch of ${envelopes.length} (the undecodable as raw bytes)`;
+    throw Object.assign(failure, { messages });
+  }
+  return messages;
+}

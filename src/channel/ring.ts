@@ -47,11 +47,14 @@ import { threadId } from 'node:worker_threads';
 import * as L from './layout.ts';
 import { checkFits } from './receive-buffer.ts';
 import type { Envelope } from './cell-arena.ts';
+import { takesOldest, type Selector } from './selector.ts';
 
 export const PUSHED = 1;
 export const FULL = 0;
 /** The store is (now) in LIST mode: use the locked path. */
 export const NOT_RING = -1;
+/** tryPopMatching(): the oldest message is not one the selector takes (only the list can look past it). */
+export const NOT_WANTED = -2;
 
 /**
  * How long a switch waits, under the store's lock and blocking its thread, for ring
@@ -190,7 +193,7 @@ export class Ring {
     }
   }
 
-  /** Whether plain traffic still goes through the ring (a hint: MODE only ever leaves RING). */
+  /** Whether plain traffic goes through the ring now (a hint: MODE changes under the store's lock). */
   get active(): boolean {
     return Atomics.load(this.#i32, L.C_MODE) === L.MODE_RING;
   }
@@ -237,12 +240,35 @@ export class Ring {
 
   /** Whether a switch to LIST mode has completed (MODE may be LIST before this is true). */
   get switched(): boolean {
-    return Atomics.load(this.#i32, L.C_SWITCHED) === 1;
+    return Atomics.load(this.#i32, L.C_SWITCHED) === L.SWITCHED_LIST;
+  }
+
+  /** Whether a return to RING mode is under way (or was cut short by its switcher's death). */
+  get returning(): boolean {
+    return Atomics.load(this.#i32, L.C_SWITCHED) === L.SWITCH_RETURNING;
   }
 
   /** Records that the switch is complete (store lock held, after its bookkeeping). */
   markSwitched(): void {
-    Atomics.store(this.#i32, L.C_SWITCHED, 1);
+    Atomics.store(this.#i32, L.C_SWITCHED, L.SWITCHED_LIST);
+  }
+
+  /**
+   * Puts plain traffic back on the ring (store lock held, the ring and the list empty, the
+   * store's bookkeeping of the return done): from this store on, senders claim positions
+   * again. The slots need nothing: every move released its slot for the next lap.
+   */
+  enterRingMode(): void {
+    Atomics.store(this.#i32, L.C_MODE, L.MODE_RING);
+  }
+
+  /** Carries the list's last sender and receiver over to the ring's words (going back to RING mode). */
+  setLasts(send: { pid: number; time: number }, receive: { pid: number; time: number }): void {
+    const i32 = this.#i32;
+    i32[L.C_RING_LAST_SEND_PID] = send.pid;
+    this.#f64[L.F_RING_LAST_SEND_TIME] = send.time;
+    i32[L.C_RING_LAST_RECEIVE_PID] = receive.pid;
+    this.#f64[L.F_RING_LAST_RECEIVE_TIME] = receive.time;
   }
 
   /**
@@ -352,6 +378,57 @@ export class Ring {
           position = this.#passTaken(position);
         } else {
           // Another lap's value: DEQUEUE has moved on since we read it, or the word is corrupt.
+          position = this.#reloadOrCorrupt(L.C_RING_DEQUEUE, position, at);
+        }
+      }
+      this.#span();
+      return null;
+    } finally {
+      Atomics.sub(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
+    }
+  }
+
+  /**
+   * tryPop() for a selective receive: takes the oldest message only if `selector` takes
+   * it, NOT_WANTED if it does not (the first message the selector takes, if any, is behind
+   * it: only the list can take from the middle). The type and pid of a published slot are
+   * fixed until it is claimed, so they are checked before the claim, as the length is.
+   */
+  tryPopMatching(selector: Selector, into: Uint8Array | null = null): Envelope | null | typeof NOT_RING | typeof NOT_WANTED {
+    const i32 = this.#i32;
+    Atomics.add(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
+    try {
+      if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return NOT_RING;
+      let position = Atomics.load(i32, L.C_RING_DEQUEUE);
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const at = this.#slotWord(position);
+        const difference = (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) - ((position + 1) | 0)) | 0;
+        if (difference === 0) {
+          const length = this.#checkLength(position, at);
+          if (!takesOldest(selector, i32[at + L.RING_SLOT_TYPE]!, i32[at + L.RING_SLOT_PID]!)) {
+            // Read before the claim: a stale look (the slot taken and refilled meanwhile)
+            // shows as DEQUEUE having moved on.
+            if (Atomics.load(i32, L.C_RING_DEQUEUE) !== position) {
+              position = Atomics.load(i32, L.C_RING_DEQUEUE);
+              continue;
+            }
+            return NOT_WANTED;
+          }
+          if (into !== null) checkFits(length, into);
+          const seen = Atomics.compareExchange(i32, L.C_RING_DEQUEUE, position, (position + 1) | 0);
+          if (seen === position) {
+            i32[at + L.RING_SLOT_HOLDER] = THREAD_ID;
+            i32[L.C_RING_LAST_RECEIVE_PID] = PID;
+            this.#f64[L.F_RING_LAST_RECEIVE_TIME] = Date.now();
+            if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
+            return this.#take(position, at, into);
+          }
+          position = seen;
+        } else if (difference === -1 || difference === -this.slots) {
+          return null;
+        } else if (difference === this.slots - 1) {
+          position = this.#passTaken(position);
+        } else {
           position = this.#reloadOrCorrupt(L.C_RING_DEQUEUE, position, at);
         }
       }
@@ -617,7 +694,8 @@ export class Ring {
       type: i32[at + L.RING_SLOT_TYPE]!,
       pid: i32[at + L.RING_SLOT_PID]!,
       threadId: i32[at + L.RING_SLOT_THREAD]!,
-      seq: position >>> 0,
+      // The ring's positions lag the seqs once the list has numbered messages of its own.
+      seq: (position + i32[L.C_RING_SEQ_BASE]!) >>> 0,
       sentAt: this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8]!,
     };
   }

@@ -443,7 +443,7 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
   let popped: Envelope | null = null;
   try {
     store.checkRemoved();
-    if (!plain) store.ensureList();
+    if (!plain) store.ensureListFor(selector);
     // Back in RING mode (a plain receive, lock held): the list is empty, the ring is not.
     if (store.inRingMode) popped = popUnderLock(store, into);
     taken = popped === null && store.take(selector, null, into, now);
@@ -562,7 +562,7 @@ function* listReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
         const handedOver = store.releaseReceiver(waiter, selector);
         waiter = NOT_WAITING;
         store.checkRemoved();
-        if (!plain) store.ensureList();
+        if (!plain) store.ensureListFor(selector);
         // Back in RING mode: the list is empty and stays so (its registration is released).
         else if (store.inRingMode) return null;
         taken = store.take(selector, handedOver, into, now);

@@ -31,7 +31,7 @@ import { MessageList, type Ticket } from './message-list.ts';
 import { ReceiverSlots } from './receiver-slots.ts';
 import { Ring } from './ring.ts';
 import { RingSwitch } from './ring-switch.ts';
-import type { Selector } from './selector.ts';
+import { takesOldest, type Selector } from './selector.ts';
 import { senderDone, senderWaits, sweepDeadSenders } from './sender-slots.ts';
 import { readStoreConfig, writeStoreConfig, type StoreConfig } from './store-config.ts';
 import { StoreLock } from './store-lock.ts';
@@ -276,6 +276,27 @@ export class MessageStore {
     if (this.#switch === null) return;
     this.#arena.f64[L.F_LIST_USED_AT] = Date.now();
     this.#switch.ensureList();
+  }
+
+  /**
+   * A selective receive about to use the list (lock held): in RING mode the ring's head
+   * was not what it takes, so the store leaves RING mode (ensureList). In LIST mode it
+   * counts as a use of the list only when the list's head is not what it takes either
+   * (the ring could not have served it): typed traffic that the ring could carry lets the
+   * store go back to it.
+   */
+  ensureListFor(selector: Selector): void {
+    if (this.#switch === null) return;
+    if (this.inRingMode || !this.#takesHead(selector)) this.ensureList();
+  }
+
+  // Whether the selector takes the list's first message, or the list is empty (lock held).
+  #takesHead(selector: Selector): boolean {
+    const arena = this.#arena;
+    const head = arena.words[L.C_HEAD]!;
+    if (head === L.NONE) return true;
+    const base = arena.wordOf(arena.checkCell(head, 'head'));
+    return takesOldest(selector, arena.words[base + L.MSG_TYPE]!, arena.words[base + L.MSG_PID]!);
   }
 
   /**

@@ -19,11 +19,13 @@ import {
   type IpcChannel,
 } from './endpoints.ts';
 import type { Command, ControlChannel, OpenSpec } from './protocol.ts';
+import { TypedMailboxEndpoint } from './typed-mailbox.ts';
 
 /** The endpoint a command asks for, and what to close with it (a socket, a pipe end). */
 async function open(spec: OpenSpec): Promise<{ endpoint: Endpoint; release: (() => void) | null }> {
   switch (spec.transport) {
     case 'mailbox':
+      if (spec.typed === true) return { endpoint: new TypedMailboxEndpoint(spec.names, spec.size), release: null };
       return { endpoint: new MailboxEndpoint(spec.names, spec.mode, spec.size, spec.into), release: null };
     case 'queue':
       return { endpoint: new QueueEndpoint(spec.key, spec.size), release: null };

@@ -4,7 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { MailboxNames, PipeForm, PortNumbers, WaitMode } from './endpoints.ts';
 
 export type OpenSpec =
-  | { transport: 'mailbox'; names: MailboxNames; mode: WaitMode; size: number; into: boolean }
+  | { transport: 'mailbox'; names: MailboxNames; mode: WaitMode; size: number; into: boolean; typed?: boolean }
   /** interproc's MessageQueue of this key, made by the bench. */
   | { transport: 'queue'; key: string; size: number }
   /** interproc's Port: the helper creates its port (own) or sends to the bench's (to). */

@@ -25,6 +25,7 @@ import {
 import { FIRST_INHERITED_FD, startProcessHelper, startThreadHelper, type Helper } from './helpers.ts';
 import { CDF_POINTS, latencyRun, quantile, summarize, type LatencyRun, type Summary } from './measure.ts';
 import { runNative, type NativeBuild } from './native.ts';
+import { serveTypedReceive, TypedMailboxEndpoint } from './typed-mailbox.ts';
 import type { OpenSpec } from './protocol.ts';
 
 export type ScenarioId =
@@ -47,6 +48,8 @@ export type TransportId =
   | 'mailbox-try-into'
   | 'mailbox-async-into'
   | 'mailbox-async-sleep'
+  | 'mailbox-try-typed'
+  | 'mailbox-try-after-typed'
   | 'queue-async'
   | 'port-try'
   | 'port-async'
@@ -97,7 +100,7 @@ export const SCENARIOS: Scenario[] = [
     size: 64,
     side: 'process',
     helpers: 1,
-    transports: ['mailbox-try', 'mailbox-async', 'port-try', 'port-async', 'queue-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-msgqueue'],
+    transports: ['mailbox-try', 'mailbox-async', 'mailbox-try-typed', 'mailbox-try-after-typed', 'port-try', 'port-async', 'queue-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-msgqueue'],
   },
   {
     id: 'fanin64',
@@ -201,6 +204,8 @@ export const LABELS: Record<TransportId, string> = {
   'mailbox-async-sleep': 'Mailbox · async, spin: 0 (always sleeps)',
   'mailbox-try-into': 'Mailbox · try, into a reused buffer',
   'mailbox-async-into': 'Mailbox · async, into a reused buffer',
+  'mailbox-try-typed': 'Mailbox · try, by type (trySend / tryReceive({ type }))',
+  'mailbox-try-after-typed': 'Mailbox · try, after a receive by type left the ring',
   'queue-async': 'MessageQueue · async (await send / receive)',
   'port-try': 'Port · try (Port.trySend / tryReceive loop)',
   'port-async': 'Port · async (await Port.send / receive)',
@@ -425,17 +430,21 @@ export class Bench {
         this.#mailboxes.add(name);
         boxes.push(Mailbox.create<Uint8Array>(name, options));
       }
+      if (transport === 'mailbox-try-after-typed') for (const box of boxes) serveTypedReceive(box);
       const m = mode(transport);
       const into = receivesInto(transport);
-      const parent =
-        pattern === 'round-trip'
+      const typed = transport === 'mailbox-try-typed';
+      if (typed && pattern !== 'one-way') throw new Error(`${transport} takes part in one-way scenarios only`);
+      const parent = typed
+        ? new TypedMailboxEndpoint({ out: toHelper, in: null }, size)
+        : pattern === 'round-trip'
           ? new MailboxEndpoint({ out: toHelper, in: fromHelper }, m, size)
           : pattern === 'one-way'
             ? new MailboxEndpoint({ out: toHelper, in: null }, m, size)
             : new MailboxEndpoint({ out: null, in: fromHelper }, m, size, into);
       const helperNames =
         pattern === 'round-trip' ? { out: fromHelper, in: toHelper } : pattern === 'one-way' ? { out: null, in: toHelper } : { out: fromHelper, in: null };
-      await opened(helpers.map(() => ({ transport: 'mailbox', names: helperNames, mode: m, size, into })));
+      await opened(helpers.map(() => ({ transport: 'mailbox', names: helperNames, mode: m, size, into, typed })));
       return {
         parents: [parent],
         helpers,

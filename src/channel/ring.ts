@@ -26,7 +26,11 @@
 //   looks at liveness (a system call) only when a position stays stuck for LOOK_MS.
 // - C_RING_ABANDONED counts the positions skipped, so that totals count only real messages;
 //   C_SWITCHED says the switch to LIST mode is complete, so that a switch cut short by its
-//   switcher's death is finished by the next holder of the store's lock.
+//   switcher's death is finished by the next holder of the store's lock (and likewise a
+//   return to RING mode, see ring-switch.ts). MODE changes only under the store's lock; a
+//   return to RING mode needs nothing of the ring, whose moves released every slot.
+// - A message's seq is its position plus C_RING_SEQ_BASE, so that seqs go on from the
+//   list's after a return to RING mode.
 // - In LIST mode the store moves what the ring holds into the list one message at a time
 //   (claimForMove, then releaseMoved once the message is linked): the slot stays held, its
 //   message intact, until the list has it, so a mover that dies in between loses nothing
@@ -485,7 +489,7 @@ export class Ring {
   }
 
   /**
-   * Leaves RING mode for good (store lock held): stores MODE, then waits for ring operations
+   * Leaves RING mode (store lock held): stores MODE, then waits for ring operations
    * in flight, so that the store's moves (nextToMove ... releaseMoved) overlap none of them
    * (but those of a party stopped for longer than QUIESCE_MS: the moves allow for them).
    */

@@ -1,7 +1,8 @@
 // The message store shared by Mailbox, MessageQueue and Port: variable- or fixed-length
 // messages in a cell arena, kept in send order in a linked list, taken from the head or
-// from anywhere by a selector; plain traffic passes through a lock-free ring until the
-// first operation that needs the list. Layout: channel/layout.ts and docs/LAYOUT.md.
+// from anywhere by a selector; plain traffic (and selective receives the ring's head
+// satisfies) passes through a lock-free ring until an operation needs the list, and again
+// once the list is empty and unused. Layout: channel/layout.ts and docs/LAYOUT.md.
 //
 // MessageStore is the one handle the facades and operations.ts hold: a thin class that
 // composes the store's parts and says in which order they run, while each part keeps one
@@ -268,9 +269,11 @@ export class MessageStore {
   // ---- leaving RING mode (ring-switch.ts) ----------------------------------------------
 
   /**
-   * Leaves RING mode for good (lock held), moving what the ring holds into the list, in
-   * order. Every operation that needs the list (a selective receive, a send that waits for
-   * delivery) calls this first. Waiters asleep in RING mode are woken to look again.
+   * Leaves RING mode (lock held), moving what the ring holds into the list, in order, and
+   * records the use of the list (the store stays in LIST mode for RETURN_HOLD_MS at
+   * least). Every operation that needs the list (a selective receive the ring's head does
+   * not satisfy, a send that waits for delivery) calls this, under the lock it then uses
+   * the list with. Waiters asleep in RING mode are woken to look again.
    */
   ensureList(): void {
     if (this.#switch === null) return;

@@ -426,6 +426,81 @@ test('the switch wakes receivers and senders asleep in RING mode; they go on thr
   });
 });
 
+test('a receive by type takes from the ring while the head is what it selects; one past the head switches', T, async () => {
+  await withMailbox<string>({ capacity: 4, maxMessageSize: 32, codec: 'utf8' }, async (mb, view, name) => {
+    using other = Mailbox.open<string>(name);
+    assert.equal(mb.tryReceive({ type: 5 }), null, 'an empty ring');
+    assert.equal(mb.trySend('a', { type: 5 }), true);
+    assert.equal(mb.trySend('b', { type: 6 }), true);
+    assert.deepEqual([mb.tryReceive({ type: 5 })?.data, mb.tryReceive({ notType: 5, from: process.pid })?.data], ['a', 'b']);
+    // maxType: only a head of type 0 is surely the lowest.
+    assert.equal(mb.trySend('c', { type: 0 }), true);
+    assert.equal(mb.tryReceive({ maxType: 3 })?.data, 'c');
+    // A receiver by type asleep on the empty ring is served by the ring.
+    const waiting = other.receive({ type: 7, timeout: 10_000 });
+    await waitingReceivers(mb, 1);
+    assert.equal(mb.trySend('d', { type: 7 }), true);
+    assert.equal((await waiting).data, 'd');
+    assert.equal(mode(view), 'ring', 'no receive had to look past the head');
+    assert.deepEqual([mb.stats().totalSent, mb.stats().totalReceived], [4, 4]);
+    assert.equal(mb.trySend('e', { type: 1 }), true);
+    assert.equal(mb.trySend('f', { type: 2 }), true);
+    assert.equal(mb.tryReceive({ maxType: 2 })?.data, 'e', 'the head, but a lower type might follow: the list');
+    assert.equal(mode(view), 'list');
+    assert.equal(mb.tryReceive()?.seq, 5);
+  });
+});
+
+test('back to RING mode once the list is empty and unused: receivers and senders asleep in LIST mode go on through the ring', T, async () => {
+  await withMailbox<string>({ capacity: 2, maxMessageSize: 32, codec: 'utf8' }, async (mb, view, name) => {
+    using other = Mailbox.open<string>(name);
+    assert.equal(mb.trySend('a', { type: 1 }), true);
+    assert.equal(mb.tryReceive({ type: 2 }), null, 'past the head: switches');
+    assert.equal(mode(view), 'list');
+    assert.equal(mb.tryReceive()?.data, 'a');
+    assert.equal(mode(view), 'list', 'held: the list was needed a moment ago');
+    // A selective receiver waiting keeps the store in LIST mode.
+    const selective = other.receive({ type: 9, timeout: 10_000 });
+    const plain = other.receive({ timeout: 10_000 });
+    await waitingReceivers(mb, 2);
+    view.f64[L.F_LIST_USED_AT] = 0; // the hold waived
+    assert.equal(mb.trySend('b'), true);
+    assert.equal((await plain).data, 'b');
+    assert.equal(mode(view), 'list', 'the list emptied, but a selective receiver waits');
+    // Its own take empties the list and returns the store; a plain receiver asleep in LIST
+    // mode then takes from the ring.
+    const later = other.receive({ timeout: 10_000 });
+    await waitingReceivers(mb, 2);
+    // (Woken by 'b', the selective receiver found a head it does not take: a use of the list.)
+    view.f64[L.F_LIST_USED_AT] = 0;
+    assert.equal(mb.trySend('c', { type: 9 }), true);
+    assert.equal((await selective).data, 'c');
+    assert.equal(mode(view), 'ring', 'the take that emptied the list returned the store');
+    assert.equal(mb.trySend('d'), true);
+    assert.equal((await later).data, 'd');
+    // Asleep in LIST mode for room, and for a message: both go on through the ring.
+    assert.equal(mb.trySend('x', { type: 1 }), true);
+    assert.equal(mb.tryReceive({ type: 2 }), null);
+    assert.equal(mode(view), 'list');
+    assert.equal(mb.trySend('y'), true);
+    const sending = other.send('z', { timeout: 10_000 });
+    await waitingSenders(mb, 1);
+    view.f64[L.F_LIST_USED_AT] = 0;
+    assert.deepEqual([mb.tryReceive()?.data, mb.tryReceive()?.data], ['x', 'y']);
+    assert.equal(mode(view), 'ring');
+    await sending;
+    const z = mb.tryReceive();
+    assert.deepEqual([z?.data, z?.seq], ['z', 6], 'seq goes on from the list (a-c 0-2, d 3, x 4, y 5)');
+    const receiving = other.receive({ timeout: 10_000 });
+    await waitingReceivers(mb, 1);
+    assert.equal(mb.trySend('w'), true);
+    assert.deepEqual((await receiving).seq, 7);
+    assert.equal(mode(view), 'ring');
+    const stats = mb.stats();
+    assert.deepEqual([stats.messages, stats.totalSent, stats.totalReceived, stats.waitingReceivers, stats.waitingSenders], [0, 8, 8, 0, 0]);
+  });
+});
+
 test('a sync send switches to LIST mode and resolves once its message, behind the queued ones, is taken', T, async () => {
   await withMailbox<string>({ capacity: 4, maxMessageSize: 32, codec: 'utf8' }, async (mb, view, name) => {
     using other = Mailbox.open<string>(name);

@@ -48,8 +48,8 @@ export type TransportId =
   | 'mailbox-try-into'
   | 'mailbox-async-into'
   | 'mailbox-async-sleep'
-  | 'mailbox-try-typed'
-  | 'mailbox-try-after-typed'
+  | 'mailbox-typed'
+  | 'mailbox-after-typed'
   | 'queue-async'
   | 'port-try'
   | 'port-async'
@@ -100,7 +100,7 @@ export const SCENARIOS: Scenario[] = [
     size: 64,
     side: 'process',
     helpers: 1,
-    transports: ['mailbox-try', 'mailbox-async', 'mailbox-try-typed', 'mailbox-try-after-typed', 'port-try', 'port-async', 'queue-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-msgqueue'],
+    transports: ['mailbox-try', 'mailbox-async', 'mailbox-typed', 'mailbox-after-typed', 'port-try', 'port-async', 'queue-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'c-msgqueue'],
   },
   {
     id: 'fanin64',
@@ -204,8 +204,8 @@ export const LABELS: Record<TransportId, string> = {
   'mailbox-async-sleep': 'Mailbox · async, spin: 0 (always sleeps)',
   'mailbox-try-into': 'Mailbox · try, into a reused buffer',
   'mailbox-async-into': 'Mailbox · async, into a reused buffer',
-  'mailbox-try-typed': 'Mailbox · try, by type (trySend / tryReceive({ type }))',
-  'mailbox-try-after-typed': 'Mailbox · try, after a receive by type left the ring',
+  'mailbox-typed': 'Mailbox · try, by type (trySend / tryReceive({ type }))',
+  'mailbox-after-typed': 'Mailbox · try, after a receive by type left the ring',
   'queue-async': 'MessageQueue · async (await send / receive)',
   'port-try': 'Port · try (Port.trySend / tryReceive loop)',
   'port-async': 'Port · async (await Port.send / receive)',
@@ -430,10 +430,10 @@ export class Bench {
         this.#mailboxes.add(name);
         boxes.push(Mailbox.create<Uint8Array>(name, options));
       }
-      if (transport === 'mailbox-try-after-typed') for (const box of boxes) serveTypedReceive(box);
+      if (transport === 'mailbox-after-typed') for (const box of boxes) serveTypedReceive(box);
       const m = mode(transport);
       const into = receivesInto(transport);
-      const typed = transport === 'mailbox-try-typed';
+      const typed = transport === 'mailbox-typed';
       if (typed && pattern !== 'one-way') throw new Error(`${transport} takes part in one-way scenarios only`);
       const parent = typed
         ? new TypedMailboxEndpoint({ out: toHelper, in: null }, size)

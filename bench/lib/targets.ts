@@ -176,8 +176,8 @@ export function judgeTargets(results: Result[]): TargetVerdict[] {
  */
 function typedTargets(results: Result[]): Array<[string, string, string | null, number | null, boolean | null]> {
   const fresh = rate(find(results, 'msg64', 'mailbox-try'));
-  const after = rate(find(results, 'msg64', 'mailbox-try-after-typed'));
-  const typed = rate(find(results, 'msg64', 'mailbox-try-typed'));
+  const after = rate(find(results, 'msg64', 'mailbox-after-typed'));
+  const typed = rate(find(results, 'msg64', 'mailbox-typed'));
   const share = fresh !== null && after !== null ? after / fresh : null;
   return [
     [

@@ -1,6 +1,6 @@
 // Typed traffic through a Mailbox: the rows of the 64 B one-way scenario that show what a
-// selective receive costs. 'mailbox-try-typed' sends every message with one type and
-// receives by that type (tryReceive({ type })); 'mailbox-try-after-typed' is plain try
+// selective receive costs. 'mailbox-typed' sends every message with one type and
+// receives by that type (tryReceive({ type })); 'mailbox-after-typed' is plain try
 // traffic on a mailbox that first served a selective receive the ring could not (one that
 // looked past the head), so that its store switched to the list: it goes back to the ring
 // once the list is empty and unused (docs/DECISIONS.md §26).

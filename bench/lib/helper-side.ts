@@ -21,11 +21,13 @@ import {
 } from './endpoints.ts';
 import { loadNodeIpc, NodeIpcClientEndpoint } from './node-ipc.ts';
 import type { Command, ControlChannel, OpenSpec } from './protocol.ts';
+import { TypedMailboxEndpoint } from './typed-mailbox.ts';
 
 /** The endpoint a command asks for, and what to close with it (a socket, a pipe end). */
 async function open(spec: OpenSpec): Promise<{ endpoint: Endpoint; release: (() => void) | null }> {
   switch (spec.transport) {
     case 'mailbox':
+      if (spec.typed === true) return { endpoint: new TypedMailboxEndpoint(spec.names, spec.size), release: null };
       return { endpoint: new MailboxEndpoint(spec.names, spec.mode, spec.size, spec.into), release: null };
     case 'mailbox-batch':
       return { endpoint: new MailboxBatchEndpoint(spec.names, spec.size), release: null };

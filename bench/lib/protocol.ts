@@ -4,7 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { MailboxNames, PipeForm, PortNumbers, WaitMode } from './endpoints.ts';
 
 export type OpenSpec =
-  | { transport: 'mailbox'; names: MailboxNames; mode: WaitMode; size: number; into: boolean }
+  | { transport: 'mailbox'; names: MailboxNames; mode: WaitMode; size: number; into: boolean; typed?: boolean }
   /** The Mailbox's batch forms (lib/batch-endpoint.ts). */
   | { transport: 'mailbox-batch'; names: MailboxNames; size: number }
   /** interproc's MessageQueue of this key, made by the bench. */

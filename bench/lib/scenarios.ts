@@ -27,6 +27,7 @@ import { FIRST_INHERITED_FD, startProcessHelper, startThreadHelper, type Helper 
 import { CDF_POINTS, latencyRun, quantile, summarize, type LatencyRun, type Summary } from './measure.ts';
 import { runNative, type NativeBuild } from './native.ts';
 import { loadNodeIpc, NodeIpcServerEndpoint } from './node-ipc.ts';
+import { serveTypedReceive, TypedMailboxEndpoint } from './typed-mailbox.ts';
 import type { OpenSpec } from './protocol.ts';
 
 export type ScenarioId =
@@ -50,6 +51,8 @@ export type TransportId =
   | 'mailbox-batch'
   | 'mailbox-async-into'
   | 'mailbox-async-sleep'
+  | 'mailbox-typed'
+  | 'mailbox-after-typed'
   | 'queue-async'
   | 'port-try'
   | 'port-async'
@@ -102,7 +105,7 @@ export const SCENARIOS: Scenario[] = [
     size: 64,
     side: 'process',
     helpers: 1,
-    transports: ['mailbox-try', 'mailbox-batch', 'mailbox-async', 'port-try', 'port-async', 'queue-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'node-ipc', 'node-ipc-raw', 'c-msgqueue'],
+    transports: ['mailbox-try', 'mailbox-batch', 'mailbox-async', 'mailbox-typed', 'mailbox-after-typed', 'port-try', 'port-async', 'queue-async', 'cp-json', 'cp-advanced', 'unix', 'pipe', 'node-ipc', 'node-ipc-raw', 'c-msgqueue'],
   },
   {
     id: 'fanin64',
@@ -207,6 +210,8 @@ export const LABELS: Record<TransportId, string> = {
   'mailbox-try-into': 'Mailbox · try, into a reused buffer',
   'mailbox-batch': `Mailbox · batches of ${BATCH} (trySendMany / tryReceiveMany into a buffer)`,
   'mailbox-async-into': 'Mailbox · async, into a reused buffer',
+  'mailbox-typed': 'Mailbox · try, by type (trySend / tryReceive({ type }))',
+  'mailbox-after-typed': 'Mailbox · try, after a receive by type left the ring',
   'queue-async': 'MessageQueue · async (await send / receive)',
   'port-try': 'Port · try (Port.trySend / tryReceive loop)',
   'port-async': 'Port · async (await Port.send / receive)',
@@ -440,6 +445,7 @@ export class Bench {
         this.#mailboxes.add(name);
         boxes.push(Mailbox.create<Uint8Array>(name, options));
       }
+      if (transport === 'mailbox-after-typed') for (const box of boxes) serveTypedReceive(box);
       const m = mode(transport);
       const into = receivesInto(transport);
       if (transport === 'mailbox-batch') {
@@ -460,15 +466,18 @@ export class Bench {
           },
         };
       }
-      const parent =
-        pattern === 'round-trip'
+      const typed = transport === 'mailbox-typed';
+      if (typed && pattern !== 'one-way') throw new Error(`${transport} takes part in one-way scenarios only`);
+      const parent = typed
+        ? new TypedMailboxEndpoint({ out: toHelper, in: null }, size)
+        : pattern === 'round-trip'
           ? new MailboxEndpoint({ out: toHelper, in: fromHelper }, m, size)
           : pattern === 'one-way'
             ? new MailboxEndpoint({ out: toHelper, in: null }, m, size)
             : new MailboxEndpoint({ out: null, in: fromHelper }, m, size, into);
       const helperNames =
         pattern === 'round-trip' ? { out: fromHelper, in: toHelper } : pattern === 'one-way' ? { out: null, in: toHelper } : { out: fromHelper, in: null };
-      await opened(helpers.map(() => ({ transport: 'mailbox', names: helperNames, mode: m, size, into })));
+      await opened(helpers.map(() => ({ transport: 'mailbox', names: helperNames, mode: m, size, into, typed })));
       return {
         parents: [parent],
         helpers,

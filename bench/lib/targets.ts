@@ -175,5 +175,34 @@ export function judgeTargets(results: Result[]): TargetVerdict[] {
       ratio === null ? null : ratio >= 2,
     );
   }
+  for (const verdict of typedTargets(results)) add(...verdict);
   return verdicts;
+}
+
+/**
+ * Typed traffic: plain try traffic on a mailbox whose store once left the ring for a
+ * typed receive ≥ 80% of the plain try row's rate, and receives by type ≥ 1.5 M msg/s.
+ * Each as the arguments of judgeTargets' add().
+ */
+function typedTargets(results: Result[]): Array<[string, string, string | null, number | null, boolean | null]> {
+  const fresh = rate(find(results, 'msg64', 'mailbox-try'));
+  const after = rate(find(results, 'msg64', 'mailbox-after-typed'));
+  const typed = rate(find(results, 'msg64', 'mailbox-typed'));
+  const share = fresh !== null && after !== null ? after / fresh : null;
+  return [
+    [
+      'msg64-after-typed',
+      '64 B 1→1 process, Mailbox try after a typed receive: ≥ 80% of a fresh mailbox',
+      share === null ? null : `${Math.round(share * 100)}% (${formatRate(after!)} vs ${formatRate(fresh!)})`,
+      share === null ? null : share / 0.8,
+      share === null ? null : share >= 0.8,
+    ],
+    [
+      'msg64-typed',
+      '64 B 1→1 process, Mailbox try by type: ≥ 1.5 M msg/s',
+      typed === null ? null : formatRate(typed),
+      typed === null ? null : typed / 1.5e6,
+      typed === null ? null : typed >= 1.5e6,
+    ],
+  ];
 }

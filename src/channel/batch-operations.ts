@@ -49,20 +49,29 @@ export function trySendMany(store: MessageStore, payloads: readonly Uint8Array[]
     return sent - from;
   }
   const before = sent;
+  let pushedToRing = false;
   try {
     store.checkRemoved();
-    for (; sent < payloads.length; sent++) {
-      const payload = payloads[sent]!;
-      if (!store.hasRoom(payload.length)) break;
-      if (store.config.capacity === 0 && !store.handToWaitingReceiver(types[sent]!)) break;
-      store.enqueue(payload, types[sent]!, now);
+    if (store.inRingMode) {
+      // Back in RING mode since the look above: the list is empty and must stay so.
+      const pushed = (ring as Ring).tryPushMany(payloads, types, sent);
+      if (pushed > 0) sent += pushed;
+      pushedToRing = true;
+    } else {
+      for (; sent < payloads.length; sent++) {
+        const payload = payloads[sent]!;
+        if (!store.hasRoom(payload.length)) break;
+        if (store.config.capacity === 0 && !store.handToWaitingReceiver(types[sent]!)) break;
+        store.enqueue(payload, types[sent]!, now);
+      }
     }
   } finally {
     store.unlock();
   }
   if (sent > before) {
     store.sendFoundNoRoom = sent < payloads.length;
-    store.wakeReceiversAfterSend(now);
+    if (pushedToRing) store.wakeReceiversAfterPublish();
+    else store.wakeReceiversAfterSend(now);
   }
   return sent - from;
 }
@@ -113,9 +122,18 @@ export function tryReceiveMany(store: MessageStore, selector: Selector, max: num
   }
   let taken = 0;
   let end = 0;
+  let poppedFromRing = false;
   try {
     store.checkRemoved();
-    for (; taken < max; taken++) {
+    // As tryReceive under the lock: a selective receive needs the list (unless its head is
+    // what it takes), and a store back in RING mode keeps its list empty: the ring serves.
+    if (!isPlain(selector)) store.ensureListFor(selector);
+    if (store.inRingMode) {
+      const popped = (ring as Ring).tryPopMany(max, into, out);
+      if (popped > 0) taken = popped;
+      poppedFromRing = true;
+    }
+    for (; !poppedFromRing && taken < max; taken++) {
       const rest = into === null ? null : into.subarray(end);
       if (taken > 0 && rest !== null && rest.length === 0) break;
       try {
@@ -134,7 +152,10 @@ export function tryReceiveMany(store: MessageStore, selector: Selector, max: num
     store.unlock();
   }
   store.receiveFoundNone = taken === 0;
-  if (taken > 0) store.wakeSenders();
+  if (taken > 0) {
+    if (poppedFromRing) store.wakeSendersForRoom();
+    else store.wakeSenders();
+  }
   return taken;
 }
 

@@ -41,7 +41,11 @@
 //    marked (BELL_RUNG), senders announce their sleep (C_SENDERS_ASLEEP), receivers count
 //    their registrations (C_RECEIVER_REGISTRATIONS); asynchronous senders sleep on their
 //    doorbells (C_SENDER_BELLS). A version-3 sleeper would do none of it.
-export const STORE_VERSION = 4;
+// 5: the store goes back from LIST to RING mode once the list is empty and unused
+//    (C_SWITCHED = SWITCH_RETURNING while it does, C_RING_SEQ_BASE, F_RING_BASE,
+//    F_LIST_USED_AT), and under the lock a sender looks at MODE before it uses the list; a
+//    version-4 handle takes MODE = LIST as for good and would append to an unused list.
+export const STORE_VERSION = 5;
 export const CONTROL_BYTES = 2048;
 export const NONE = -1;
 
@@ -187,9 +191,11 @@ export function cellsFor(length: number, cellBytes: number): number {
 // ---- The ring: a lock-free FIFO for plain traffic (channel/ring.ts) ----------------------
 // A store whose every message fits a fixed slot starts in RING mode: senders and
 // receivers without selectors pass messages through a ring of slots (Vyukov's bounded
-// MPMC queue) and never take the lock. The first operation that needs the list (a
-// selective receive, a synchronous send) switches the store to LIST mode for good, moving
-// what the ring holds into the list in order.
+// MPMC queue) and never take the lock. An operation that needs the list (a selective
+// receive that the ring's head does not satisfy, a synchronous send) switches the store to
+// LIST mode, moving what the ring holds into the list in order; once the list is empty and
+// no selective receiver waits nor has the list been needed for RETURN_HOLD_MS, the store
+// goes back to RING mode (ring-switch.ts).
 //
 // Lines 8-10 of the control block:
 //   line 8   ENQUEUE (next position to claim; senders CAS it), ACTIVE_SENDERS, BYTES_IN,
@@ -221,7 +227,13 @@ export const C_RING_DEQUEUE_HALF_LAPS = 293; // half laps of DEQUEUE, as for ENQ
 export const C_MODE = 320;
 export const C_RING_SLOTS = 321; // power of two, >= capacity; 0 = no ring (MODE is then LIST)
 export const C_RING_SLOT_BYTES = 322;
-export const C_SWITCHED = 323; // 1 once a switch to LIST has finished (MODE alone may be a switch cut short)
+export const C_SWITCHED = 323; // SWITCHED_LIST once a switch to LIST has finished (MODE alone may be a switch cut short)
+/** C_SWITCHED: in RING mode, or a switch to LIST under way (MODE = LIST). */
+export const SWITCHED_NONE = 0;
+/** C_SWITCHED: the switch to LIST has finished; the list holds the traffic. */
+export const SWITCHED_LIST = 1;
+/** C_SWITCHED: going back to RING mode (ring-switch.ts); the next holder of the lock finishes it. */
+export const SWITCH_RETURNING = 2;
 // The move of one message from the ring into the list (store lock held, LIST mode), recorded
 // before the move claims the ring position, so that the next holder of the lock can finish a
 // move cut short by its mover's death without losing or duplicating the message.
@@ -230,6 +242,11 @@ export const C_MOVE_POSITION = 325; // the ring position being moved
 export const C_MOVE_TAIL = 326; // C_TAIL before the message is linked: another tail means it was
 export const C_MOVE_SEQ = 327; // the seq the message gets in the list
 export const F_MOVE_TOTAL_SENT = 164; // byte 1312: F_TOTAL_SENT before the move (a straggler counts once)
+// Going back to RING mode (store lock held, list and ring empty): what the ring's positions
+// lack, so that seqs and totals go on from the list's where the ring's left off.
+export const C_RING_SEQ_BASE = 334; // added to a ring position to give its message's seq (words 328-333 are F_MOVE_TOTAL_SENT and the two below)
+export const F_RING_BASE = 165; // byte 1320: messages that never passed through the ring (list only), as of the last return
+export const F_LIST_USED_AT = 166; // byte 1328: Date.now() of the last operation that needed the list
 export const MOVE_NONE = 0;
 /** A move of the switch: the message keeps its ring position as seq; totals are set after the last one. */
 export const MOVE_SWITCH = 1;

@@ -23,7 +23,7 @@ import { IpcError } from '../core/errors.ts';
 import { newBellToken, waitBell } from '../core/doorbell.ts';
 import { timeLeft, waitAsync, waitSync, WAIT_TIMED_OUT, type WaitResult } from '../core/wait.ts';
 import * as L from './layout.ts';
-import { FULL, HEAD_SKIPPED, HEAD_STALLED, HEAD_STUCK, NOT_RING, PUSHED } from './ring.ts';
+import { FULL, HEAD_SKIPPED, HEAD_STALLED, HEAD_STUCK, NOT_RING, NOT_WANTED, PUSHED, type Ring } from './ring.ts';
 import { ANY, type Selector } from './selector.ts';
 import { LOCK_SLICE_MS, NOT_WAITING, type Envelope, type MessageStore, type Ticket } from './store.ts';
 
@@ -163,11 +163,24 @@ function switchAndUnlock(store: MessageStore): void {
   }
 }
 
+/**
+ * A plain send that took the lock to use the list and found the store back in RING mode
+ * (lock held, so MODE stays RING): into the ring. false when the ring is full. Rare (just
+ * after a return to RING mode), so it wakes receivers with the lock still held.
+ */
+function pushUnderLock(store: MessageStore, payload: Uint8Array, type: number): boolean {
+  if ((store.ring as Ring).tryPush(payload, type) !== PUSHED) return false;
+  store.sendFoundNoRoom = false;
+  // As after any ring publish: tryPush changes no wake word itself (store-wake.ts).
+  store.wakeReceiversAfterPublish();
+  return true;
+}
+
 /** Enqueues now, if there is room (and, with zero capacity, a receiver waiting). */
 export function trySend(store: MessageStore, payload: Uint8Array, type: number): boolean {
   const ring = store.ring;
   // (tryPush looks at MODE itself: NOT_RING goes on to the list below.)
-  if (ring !== null && ring.notLeftYet) {
+  if (ring !== null && ring.maybeActive) {
     store.checkRemoved();
     const pushed = ring.tryPush(payload, type);
     if (pushed === PUSHED) {
@@ -195,6 +208,8 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
   }
   try {
     store.checkRemoved();
+    // Back in RING mode since the look above: the list is empty and must stay so.
+    if (store.inRingMode) return pushUnderLock(store, payload, type);
     if (!store.hasRoom(payload.length)) return false;
     if (store.config.capacity === 0 && !store.handToWaitingReceiver(type)) return false;
     store.enqueue(payload, type, now);
@@ -207,11 +222,11 @@ export function trySend(store: MessageStore, payload: Uint8Array, type: number):
 }
 
 export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
-  // Waiting for delivery needs the list (a ticket); plain sends use the ring while it lasts.
-  if (plan.untilTaken) yield* leaveRingSteps(store, plan.deadline, nothingSent(store.what));
-  else if (yield* ringSendSteps(store, plan)) return;
+  // Waiting for delivery needs the list (a ticket): the store switches to LIST mode under
+  // the lock that enqueues. Plain sends use the ring while the store is in RING mode.
   let ticket: Ticket | undefined;
   while (ticket === undefined) {
+    if (!plan.untilTaken && (yield* ringSendSteps(store, plan))) return;
     let seen: number;
     let sender: number;
     let bell: number;
@@ -223,6 +238,14 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
       // changes it, so the wait below cannot sleep through that unlink's wake-up.
       seen = Atomics.load(store.words, L.C_SPACE_SEQ);
       store.checkRemoved();
+      if (plan.untilTaken) {
+        store.ensureList();
+      } else if (store.inRingMode) {
+        // Back in RING mode since the ring was looked at: the list must stay empty. The
+        // ring takes the message, or ringSendSteps waits for its room.
+        if (pushUnderLock(store, plan.payload, plan.type)) return;
+        continue;
+      }
       if (store.hasRoom(plan.payload.length)) {
         ticket = store.ticketFor(store.enqueue(plan.payload, plan.type, now));
         break;
@@ -390,30 +413,28 @@ function* giveUp(store: MessageStore, ticket: Ticket, failure: unknown): Steps<v
  */
 export function tryReceive(store: MessageStore, selector: Selector, into: Uint8Array | null = null, target: Envelope | null = null): Envelope | null {
   const ring = store.ring;
+  const plain = isPlain(selector);
   // (tryPop looks at MODE itself, leaveRingBriefly too: a stale hint costs nothing.)
-  if (ring !== null && ring.notLeftYet) {
-    if (isPlain(selector)) {
-      store.checkRemoved();
-      let popped = ring.tryPop(into, target);
-      // A head slot whose sender died before publishing hides what follows it: pollers
-      // that never block must get past it too.
-      if (popped === null) {
-        const head = ring.recoverHeadWhilePolling();
-        if (head === HEAD_SKIPPED) {
-          store.wakeSenders();
-          popped = ring.tryPop(into, target);
-        } else if (head === HEAD_STUCK) {
-          // A stopped sender's claim hides what follows it: the list gets past it.
-          popped = leaveRingBriefly(store) ? NOT_RING : null;
-        }
+  if (ring !== null && ring.maybeActive) {
+    store.checkRemoved();
+    // A selective receive takes from the ring too while the ring's head is what it wants
+    // (or the ring is empty); past a head it does not want, only the list can look.
+    let popped = plain ? ring.tryPop(into, target) : ring.tryPopMatching(selector, into, target);
+    // A head slot whose sender died before publishing hides what follows it: pollers
+    // that never block must get past it too.
+    if (popped === null) {
+      const head = ring.recoverHeadWhilePolling();
+      if (head === HEAD_SKIPPED) {
+        store.wakeSenders();
+        popped = plain ? ring.tryPop(into, target) : ring.tryPopMatching(selector, into, target);
+      } else if (head === HEAD_STUCK) {
+        // A stopped sender's claim hides what follows it: the list gets past it.
+        popped = leaveRingBriefly(store) ? NOT_RING : null;
       }
-      if (popped !== NOT_RING) {
-        if (popped !== null) store.wakeSendersForRoom();
-        return popped;
-      }
-    } else if (!leaveRingBriefly(store)) {
-      store.checkRemoved();
-      return null;
+    }
+    if (popped !== NOT_RING && popped !== NOT_WANTED) {
+      if (popped !== null) store.wakeSendersForRoom();
+      return popped;
     }
   }
   // An empty queue needs no lock: a receiver polling an empty store must not slow senders.
@@ -433,16 +454,34 @@ export function tryReceive(store: MessageStore, selector: Selector, into: Uint8A
     store.checkRemoved();
     return null;
   }
+  let popped: Envelope | null = null;
   try {
     store.checkRemoved();
-    taken = store.take(selector, null, into, now);
+    if (!plain) store.ensureListFor(selector);
+    // Back in RING mode (a plain receive, lock held): the list is empty, the ring is not.
+    if (store.inRingMode) popped = popUnderLock(store, into);
+    taken = popped === null && store.take(selector, null, into, now);
   } finally {
     store.unlock();
+  }
+  if (popped !== null) {
+    store.receiveFoundNone = false;
+    store.wakeSenders();
+    return popped;
   }
   store.receiveFoundNone = !taken;
   if (!taken) return null;
   store.wakeSenders();
   return store.taken();
+}
+
+/**
+ * A plain receive that took the lock to use the list and found the store back in RING
+ * mode (lock held, so MODE stays RING): from the ring, or null if it holds nothing.
+ */
+function popUnderLock(store: MessageStore, into: Uint8Array | null): Envelope | null {
+  const popped = (store.ring as Ring).tryPop(into);
+  return popped === NOT_RING ? null : popped;
 }
 
 export interface ReceivePlan {
@@ -541,13 +580,24 @@ function spinWhile(words: Int32Array, index: number, seen: number, end: number):
 const POLL_SPINS = 32;
 
 export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelope> {
-  const { selector, deadline, into } = plan;
-  if (!isPlain(selector)) {
-    yield* leaveRingSteps(store, deadline, noMessage(store.what));
-  } else {
+  // The ring while the store is in RING mode (for a selective receive, while the ring's
+  // head is what it wants); the list otherwise, until the store goes back to RING mode.
+  for (;;) {
     const popped = yield* ringReceiveSteps(store, plan);
     if (popped !== null) return popped;
+    const received = yield* listReceiveSteps(store, plan);
+    if (received !== null) return received;
   }
+}
+
+/**
+ * A receive through the list: the message, or null when a plain receive finds the store
+ * back in RING mode (the caller goes on with the ring). A selective one switches the
+ * store to LIST mode (if it is not there) under the lock it takes with.
+ */
+function* listReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelope | null> {
+  const { selector, deadline, into } = plan;
+  const plain = isPlain(selector);
   // While blocked, the receiver is counted as waiting and (if the table has room) holds a
   // slot; both are given up together under the lock when it next takes the lock, so that
   // a receiver that dies asleep can be found (dead slot) and uncounted exactly once.
@@ -565,6 +615,9 @@ export function* receiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Env
         const handedOver = store.releaseReceiver(waiter, selector);
         waiter = NOT_WAITING;
         store.checkRemoved();
+        if (!plain) store.ensureListFor(selector);
+        // Back in RING mode: the list is empty and stays so (its registration is released).
+        else if (store.inRingMode) return null;
         taken = store.take(selector, handedOver, into, now);
         if (taken) break;
         if (timeLeft(deadline) === 0) throw timedOut(noMessage(store.what));
@@ -664,8 +717,9 @@ function* release(store: MessageStore, waiter: number, selector: Selector, deadl
 
 
 /**
- * A receive through the ring: the message, or null when the store has left RING mode (the
- * caller goes on with the list). A blocked receiver registers as in the list (under the
+ * A receive through the ring: the message, or null when the store has left RING mode or,
+ * for a selective receive, the ring's head is a message it does not want (the caller goes
+ * on with the list). A blocked receiver registers as in the list (under the
  * lock, so that a receiver that dies asleep is found and uncounted), then loads the word
  * and tries once more before it sleeps; a sender bumps the word before it checks for
  * waiting receivers. A head slot its sender claimed but never published is waited out
@@ -674,10 +728,11 @@ function* release(store: MessageStore, waiter: number, selector: Selector, deadl
 function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelope | null> {
   const { selector, deadline, into } = plan;
   const ring = store.ring;
+  const plain = isPlain(selector);
   while (ring !== null && ring.active) {
     store.checkRemoved();
-    const popped = ring.tryPop(into);
-    if (popped === NOT_RING) break;
+    const popped = plain ? ring.tryPop(into) : ring.tryPopMatching(selector, into);
+    if (popped === NOT_RING || popped === NOT_WANTED) break;
     if (popped !== null) {
       store.wakeSendersForRoom();
       return popped;
@@ -711,8 +766,8 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
     try {
       const seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
       store.checkRemoved();
-      const again = ring.tryPop(into);
-      if (again === NOT_RING) break;
+      const again = plain ? ring.tryPop(into) : ring.tryPopMatching(selector, into);
+      if (again === NOT_RING || again === NOT_WANTED) break;
       if (again !== null) {
         store.wakeSendersForRoom();
         return again;

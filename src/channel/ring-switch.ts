@@ -2,7 +2,9 @@
 // ring's messages and figures over into the list: every message the ring holds is moved
 // into the list in order, the list's seq and totals continue from the ring's, and a
 // straggler (a sender that published into the ring after the switch) is moved when the
-// next holder of the lock finds it. Every method runs with the store's lock held.
+// next holder of the lock finds it. And the return to RING mode once the list is empty and
+// unused, the ring's seqs and totals then going on from the list's. Every method runs with
+// the store's lock held.
 //
 // Invariant: a move is recorded (C_MOVE_*) before it claims its ring position, and the
 // slot keeps the message until the list has it, so whatever step a mover dies at, the next
@@ -38,15 +40,17 @@ export class RingSwitch {
    */
   catchUp(): void {
     const ring = this.#ring;
+    if (ring.returning) this.#finishReturn();
     if (ring.active) return;
     if (!ring.switched) this.ensureList();
     else if (ring.count !== 0) this.#moveFromRing(L.MOVE_STRAGGLER);
   }
 
   /**
-   * Leaves RING mode for good, moving what the ring holds into the list, in order. Every
-   * operation that needs the list (a selective receive, a send that waits for delivery)
-   * calls this first. Waiters asleep in RING mode are woken to look again.
+   * Leaves RING mode, moving what the ring holds into the list, in order. Every operation
+   * that needs the list (a selective receive the ring's head does not satisfy, a send that
+   * waits for delivery) calls this first, with the lock held until it is done with the
+   * list. Waiters asleep in RING mode are woken to look again.
    */
   ensureList(): void {
     const ring = this.#ring;
@@ -61,8 +65,10 @@ export class RingSwitch {
     // taking it finishes a switch first), so the totals are set, not added to: a switch cut
     // short by its switcher's death and finished by the next holder counts each message
     // once. Positions skipped (claimed, never published) were no messages.
-    const { sent } = ring.totals;
-    words[L.C_NEXT_SEQ] = ring.end | 0;
+    // F_RING_BASE: what the list alone carried before the store last went back to RING mode
+    // (0 if it never did); C_RING_SEQ_BASE likewise for the seqs.
+    const sent = f64[L.F_RING_BASE]! + ring.totals.sent;
+    words[L.C_NEXT_SEQ] = (ring.end + words[L.C_RING_SEQ_BASE]!) | 0;
     f64[L.F_TOTAL_SENT] = sent;
     f64[L.F_TOTAL_RECEIVED] = sent - words[L.C_COUNT]!;
     const { lastSend, lastReceive } = ring;
@@ -72,6 +78,66 @@ export class RingSwitch {
     f64[L.F_LAST_RECEIVE_TIME] = lastReceive.time;
     crashPoint('switch:counted');
     ring.markSwitched();
+    this.#wakeAll();
+  }
+
+  /**
+   * Whether the store may go back to RING mode now (lock held): LIST mode with the switch
+   * finished, nothing in the list nor in the ring (no straggler, no move pending). The
+   * caller decides whether the list is still in use (MessageStore.#mayReturnToRing).
+   */
+  get canReturn(): boolean {
+    const ring = this.#ring;
+    return ring.switched && Atomics.load(this.#arena.words, L.C_COUNT) === 0 && ring.count === 0;
+  }
+
+  /**
+   * Goes back to RING mode (lock held, canReturn true): the list is empty, so nothing can
+   * be out of order between the two, and every sender that uses the list looks at MODE
+   * under the lock first, so none appends to it once MODE is RING. Steps:
+   *   1. record the bases: messages and seqs the list numbered beyond the ring's positions
+   *      (F_RING_BASE, C_RING_SEQ_BASE), computed from the finished switch's words;
+   *   2. C_SWITCHED = SWITCH_RETURNING: from here the next holder of the lock finishes;
+   *   3-5. (#finishReturn) the list's totals become the base the ring's are added to, the
+   *      last sender and receiver go over to the ring's words, MODE = RING, C_SWITCHED = 0.
+   * A switcher that dies before step 2 leaves LIST mode as it was (the bases are written
+   * again next time); after it, every later step sets values from the record, so finishing
+   * it twice changes nothing. Waiters asleep in LIST mode are woken to look again.
+   */
+  returnToRing(): void {
+    const ring = this.#ring;
+    const words = this.#arena.words;
+    const f64 = this.#arena.f64;
+    // The list is empty: every message it counted as sent was received, and the ring's
+    // positions counted those moved into the list.
+    f64[L.F_RING_BASE] = f64[L.F_TOTAL_SENT]! - ring.totals.sent;
+    words[L.C_RING_SEQ_BASE] = (words[L.C_NEXT_SEQ]! - ring.end) | 0;
+    crashPoint('return:recorded');
+    Atomics.store(words, L.C_SWITCHED, L.SWITCH_RETURNING);
+    crashPoint('return:marked');
+    this.#finishReturn();
+  }
+
+  // Steps 3-5 of returnToRing(), for the switcher or the next holder of the lock.
+  #finishReturn(): void {
+    const ring = this.#ring;
+    const words = this.#arena.words;
+    const f64 = this.#arena.f64;
+    // In RING mode the figures are the list's plus the ring's (store-stats.ts).
+    f64[L.F_TOTAL_SENT] = f64[L.F_RING_BASE]!;
+    f64[L.F_TOTAL_RECEIVED] = f64[L.F_RING_BASE]!;
+    // (Already in RING mode — a return cut short after its MODE store — the ring's own
+    // words may name later traffic.)
+    if (!ring.active) {
+      ring.setLasts(
+        { pid: words[L.C_LAST_SEND_PID]!, time: f64[L.F_LAST_SEND_TIME]! },
+        { pid: words[L.C_LAST_RECEIVE_PID]!, time: f64[L.F_LAST_RECEIVE_TIME]! },
+      );
+    }
+    crashPoint('return:counted');
+    ring.enterRingMode();
+    crashPoint('return:mode');
+    Atomics.store(words, L.C_SWITCHED, L.SWITCHED_NONE);
     this.#wakeAll();
   }
 
@@ -114,7 +180,7 @@ export class RingSwitch {
     const f64 = this.#arena.f64;
     words[L.C_MOVE_POSITION] = position;
     words[L.C_MOVE_TAIL] = words[L.C_TAIL]!;
-    words[L.C_MOVE_SEQ] = kind === L.MOVE_SWITCH ? position : words[L.C_NEXT_SEQ]!;
+    words[L.C_MOVE_SEQ] = kind === L.MOVE_SWITCH ? (position + words[L.C_RING_SEQ_BASE]!) | 0 : words[L.C_NEXT_SEQ]!;
     f64[L.F_MOVE_TOTAL_SENT] = f64[L.F_TOTAL_SENT]!;
     // Last: a record is valid once it names its kind.
     Atomics.store(words, L.C_MOVE_KIND, kind);

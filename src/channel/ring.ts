@@ -26,7 +26,11 @@
 //   looks at liveness (a system call) only when a position stays stuck for LOOK_MS.
 // - C_RING_ABANDONED counts the positions skipped, so that totals count only real messages;
 //   C_SWITCHED says the switch to LIST mode is complete, so that a switch cut short by its
-//   switcher's death is finished by the next holder of the store's lock.
+//   switcher's death is finished by the next holder of the store's lock (and likewise a
+//   return to RING mode, see ring-switch.ts). MODE changes only under the store's lock; a
+//   return to RING mode needs nothing of the ring, whose moves released every slot.
+// - A message's seq is its position plus C_RING_SEQ_BASE, so that seqs go on from the
+//   list's after a return to RING mode.
 // - In LIST mode the store moves what the ring holds into the list one message at a time
 //   (claimForMove, then releaseMoved once the message is linked): the slot stays held, its
 //   message intact, until the list has it, so a mover that dies in between loses nothing
@@ -47,11 +51,14 @@ import { threadId } from 'node:worker_threads';
 import * as L from './layout.ts';
 import { checkFits } from './receive-buffer.ts';
 import type { Envelope } from './cell-arena.ts';
+import { takesOldest, type Selector } from './selector.ts';
 
 export const PUSHED = 1;
 export const FULL = 0;
 /** The store is (now) in LIST mode: use the locked path. */
 export const NOT_RING = -1;
+/** tryPopMatching(): the oldest message is not one the selector takes (only the list can look past it). */
+export const NOT_WANTED = -2;
 
 /**
  * How long a switch waits, under the store's lock and blocking its thread, for ring
@@ -150,7 +157,7 @@ export class Ring {
   #stalledHeadLook = 0;
   /** Empty non-blocking polls, to look at the head only every HEAD_POLLS of them. */
   #emptyPolls = 0;
-  /** Whether tryPush() or tryPop() found the store out of RING mode (for good). */
+  /** Whether a ring operation of this handle last found the store out of RING mode. */
   #seenLeft = false;
   /**
    * Views this handle made to copy a receive `into` a caller's buffer, kept so that the next
@@ -201,18 +208,23 @@ export class Ring {
     }
   }
 
-  /** Whether plain traffic still goes through the ring (a hint: MODE only ever leaves RING). */
+  /** Whether plain traffic goes through the ring now (a hint: MODE changes under the store's lock). */
   get active(): boolean {
     return Atomics.load(this.#i32, L.C_MODE) === L.MODE_RING;
   }
 
   /**
-   * false once this handle has seen the store out of RING mode (MODE only ever leaves RING):
-   * the try paths go to the ring while this is true, without a load of their own, since
-   * tryPush() and tryPop() look at MODE anyway (and answer NOT_RING).
+   * Whether the try paths should go to the ring: true unless this handle's last ring
+   * operation found the store out of RING mode and it still is. While the store stays in
+   * RING mode this costs no load of MODE, since tryPush() and tryPop() look at it anyway
+   * (and answer NOT_RING); after a switch to the list, one load tells when the store has
+   * gone back to RING (ring-switch.ts).
    */
-  get notLeftYet(): boolean {
-    return !this.#seenLeft;
+  get maybeActive(): boolean {
+    if (!this.#seenLeft) return true;
+    if (Atomics.load(this.#i32, L.C_MODE) !== L.MODE_RING) return false;
+    this.#seenLeft = false;
+    return true;
   }
 
   /**
@@ -270,12 +282,35 @@ export class Ring {
 
   /** Whether a switch to LIST mode has completed (MODE may be LIST before this is true). */
   get switched(): boolean {
-    return Atomics.load(this.#i32, L.C_SWITCHED) === 1;
+    return Atomics.load(this.#i32, L.C_SWITCHED) === L.SWITCHED_LIST;
+  }
+
+  /** Whether a return to RING mode is under way (or was cut short by its switcher's death). */
+  get returning(): boolean {
+    return Atomics.load(this.#i32, L.C_SWITCHED) === L.SWITCH_RETURNING;
   }
 
   /** Records that the switch is complete (store lock held, after its bookkeeping). */
   markSwitched(): void {
-    Atomics.store(this.#i32, L.C_SWITCHED, 1);
+    Atomics.store(this.#i32, L.C_SWITCHED, L.SWITCHED_LIST);
+  }
+
+  /**
+   * Puts plain traffic back on the ring (store lock held, the ring and the list empty, the
+   * store's bookkeeping of the return done): from this store on, senders claim positions
+   * again. The slots need nothing: every move released its slot for the next lap.
+   */
+  enterRingMode(): void {
+    Atomics.store(this.#i32, L.C_MODE, L.MODE_RING);
+  }
+
+  /** Carries the list's last sender and receiver over to the ring's words (going back to RING mode). */
+  setLasts(send: { pid: number; time: number }, receive: { pid: number; time: number }): void {
+    const i32 = this.#i32;
+    i32[L.C_RING_LAST_SEND_PID] = send.pid;
+    this.#f64[L.F_RING_LAST_SEND_TIME] = send.time;
+    i32[L.C_RING_LAST_RECEIVE_PID] = receive.pid;
+    this.#f64[L.F_RING_LAST_RECEIVE_TIME] = receive.time;
   }
 
   /**
@@ -540,6 +575,57 @@ export class Ring {
   }
 
   /**
+   * tryPop() for a selective receive: takes the oldest message only if `selector` takes
+   * it, NOT_WANTED if it does not (the first message the selector takes, if any, is behind
+   * it: only the list can take from the middle). The type and pid of a published slot are
+   * fixed until it is claimed, so they are checked before the claim, as the length is.
+   */
+  tryPopMatching(selector: Selector, into: Uint8Array | null = null, target: Envelope | null = null): Envelope | null | typeof NOT_RING | typeof NOT_WANTED {
+    const i32 = this.#i32;
+    Atomics.add(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
+    try {
+      if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return this.#left();
+      let position = Atomics.load(i32, L.C_RING_DEQUEUE);
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const at = this.#slotWord(position);
+        const difference = (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) - ((position + 1) | 0)) | 0;
+        if (difference === 0) {
+          const length = this.#checkLength(position, at);
+          if (!takesOldest(selector, i32[at + L.RING_SLOT_TYPE]!, i32[at + L.RING_SLOT_PID]!)) {
+            // Read before the claim: a stale look (the slot taken and refilled meanwhile)
+            // shows as DEQUEUE having moved on.
+            if (Atomics.load(i32, L.C_RING_DEQUEUE) !== position) {
+              position = Atomics.load(i32, L.C_RING_DEQUEUE);
+              continue;
+            }
+            return NOT_WANTED;
+          }
+          if (into !== null) checkFits(length, into);
+          const seen = Atomics.compareExchange(i32, L.C_RING_DEQUEUE, position, (position + 1) | 0);
+          if (seen === position) {
+            i32[at + L.RING_SLOT_HOLDER] = THREAD_ID;
+            i32[L.C_RING_LAST_RECEIVE_PID] = PID;
+            this.#f64[L.F_RING_LAST_RECEIVE_TIME] = Date.now();
+            if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
+            return this.#take(position, at, into, target);
+          }
+          position = seen;
+        } else if (difference === -1 || difference === -this.slots) {
+          return null;
+        } else if (difference === this.slots - 1) {
+          position = this.#passTaken(position);
+        } else {
+          position = this.#reloadOrCorrupt(L.C_RING_DEQUEUE, position, at);
+        }
+      }
+      this.#span();
+      return null;
+    } finally {
+      Atomics.sub(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
+    }
+  }
+
+  /**
    * For a receiver that found nothing (tryPop() returned null): whether the head is a slot
    * its sender claimed and has not published (HEAD_STALLED), and if this handle has seen it
    * so for LOOK_MS and that sender is dead (or unknown, for STALL_MS), skips it
@@ -586,7 +672,7 @@ export class Ring {
   }
 
   /**
-   * Leaves RING mode for good (store lock held): stores MODE, then waits for ring operations
+   * Leaves RING mode (store lock held): stores MODE, then waits for ring operations
    * in flight, so that the store's moves (nextToMove ... releaseMoved) overlap none of them
    * (but those of a party stopped for longer than QUIESCE_MS: the moves allow for them).
    */
@@ -681,7 +767,7 @@ export class Ring {
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
   }
 
-  // NOT_RING, remembered: MODE never goes back to RING.
+  // NOT_RING, remembered until maybeActive sees RING mode again.
   #left(): typeof NOT_RING {
     this.#seenLeft = true;
     return NOT_RING;
@@ -918,7 +1004,7 @@ export class Ring {
       target.type = i32[at + L.RING_SLOT_TYPE]!;
       target.pid = i32[at + L.RING_SLOT_PID]!;
       target.threadId = i32[at + L.RING_SLOT_THREAD]!;
-      target.seq = position >>> 0;
+      target.seq = (position + i32[L.C_RING_SEQ_BASE]!) >>> 0;
       target.sentAt = this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8]!;
       return target;
     }
@@ -927,7 +1013,7 @@ export class Ring {
       type: i32[at + L.RING_SLOT_TYPE]!,
       pid: i32[at + L.RING_SLOT_PID]!,
       threadId: i32[at + L.RING_SLOT_THREAD]!,
-      seq: position >>> 0,
+      seq: (position + i32[L.C_RING_SEQ_BASE]!) >>> 0,
       sentAt: this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8]!,
     };
   }
@@ -964,7 +1050,8 @@ export class Ring {
       type: i32[at + L.RING_SLOT_TYPE]!,
       pid: i32[at + L.RING_SLOT_PID]!,
       threadId: i32[at + L.RING_SLOT_THREAD]!,
-      seq: position >>> 0,
+      // The ring's positions lag the seqs once the list has numbered messages of its own.
+      seq: (position + i32[L.C_RING_SEQ_BASE]!) >>> 0,
       sentAt: this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8]!,
     };
   }

@@ -66,3 +66,12 @@ export function matches(selector: Selector, type: number, pid: number): boolean 
       return false;
   }
 }
+
+/**
+ * Whether the selector takes the oldest queued message, knowing only that message (its
+ * `type` and `pid`): it must match, and for maxType, whose lowest type wins, be of type
+ * 0, the lowest there is; any later message of a lower type would come first otherwise.
+ */
+export function takesOldest(selector: Selector, type: number, pid: number): boolean {
+  return matches(selector, type, pid) && (selector.kind !== MAX_TYPE || type === 0);
+}

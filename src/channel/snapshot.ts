@@ -42,7 +42,7 @@ export interface StoreSnapshot extends StoreStats {
   messageSize: number;
   whenFull: 'block' | 'fail';
   codec: CodecLabel;
-  /** Where plain traffic goes now: the lock-free ring, or the list (for good, once left the ring). */
+  /** Where plain traffic goes now: the lock-free ring, or the list (until it is empty and unused again). */
   queue: 'ring' | 'list';
   /** Cells in the arena now, and the bytes of the body they make. */
   cells: number;

@@ -88,10 +88,12 @@ function checkRing(words: Int32Array, config: StoreConfig): string | null {
   if (slots === 0) return mode === L.MODE_LIST ? null : 'it has no ring and is in ring mode';
   const move = Atomics.load(words, L.C_MOVE_KIND);
   if (move !== L.MOVE_NONE && move !== L.MOVE_SWITCH && move !== L.MOVE_STRAGGLER) return `it records a move of kind ${move}`;
-  // Moves into the list start only once the store has left RING mode for good.
+  // Moves into the list start only once the store has left RING mode.
   if (move !== L.MOVE_NONE && mode !== L.MODE_LIST) return 'it records a move into the list while in ring mode';
   const switched = Atomics.load(words, L.C_SWITCHED);
-  if (switched !== 0 && (switched !== 1 || mode !== L.MODE_LIST)) return `its ring's switched word is ${switched} in mode ${mode}`;
+  // SWITCHED_LIST only in LIST mode; SWITCH_RETURNING in either (a return cut short before or after its MODE store).
+  const switchedFits = switched === L.SWITCHED_NONE || switched === L.SWITCH_RETURNING || (switched === L.SWITCHED_LIST && mode === L.MODE_LIST);
+  if (!switchedFits) return `its ring's switched word is ${switched} in mode ${mode}`;
   const mask = slots - 1;
   const capacity = config.capacity;
   const slotWords = config.ringSlotBytes / 4;

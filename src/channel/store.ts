@@ -1,7 +1,8 @@
 // The message store shared by Mailbox, MessageQueue and Port: variable- or fixed-length
 // messages in a cell arena, kept in send order in a linked list, taken from the head or
-// from anywhere by a selector; plain traffic passes through a lock-free ring until the
-// first operation that needs the list. Layout: channel/layout.ts and docs/LAYOUT.md.
+// from anywhere by a selector; plain traffic (and selective receives the ring's head
+// satisfies) passes through a lock-free ring until an operation needs the list, and again
+// once the list is empty and unused. Layout: channel/layout.ts and docs/LAYOUT.md.
 //
 // MessageStore is the one handle the facades and operations.ts hold: a thin class that
 // composes the store's parts and says in which order they run, while each part keeps one
@@ -31,7 +32,7 @@ import { MessageList, type Ticket } from './message-list.ts';
 import { ReceiverSlots } from './receiver-slots.ts';
 import { Ring } from './ring.ts';
 import { RingSwitch } from './ring-switch.ts';
-import type { Selector } from './selector.ts';
+import { takesOldest, type Selector } from './selector.ts';
 import { senderDone, senderWaits, sweepDeadSenders } from './sender-slots.ts';
 import { readStoreConfig, writeStoreConfig, type StoreConfig } from './store-config.ts';
 import { StoreLock } from './store-lock.ts';
@@ -49,6 +50,16 @@ export { wakeEveryWaiter } from './store-wake.ts';
 
 /** Longest a waker trusts that nobody is left to wake without looking (see wakeReceiversAfterSend). */
 const IDLE_LOOK_MS = 1000;
+/**
+ * How long after the last operation that needed the list (a selective receive that looked
+ * past the ring's head, a synchronous send) the store stays in LIST mode, once the list is
+ * empty: without it, traffic that needs the list now and then would move the store back
+ * and forth, each switch to LIST costing a wait for the ring's parties and a wake of every
+ * waiter.
+ */
+export const RETURN_HOLD_MS = 100;
+/** How often a handle looks at the receiver slots for dead selective receivers that keep the store in LIST mode. */
+const SELECTIVE_LOOK_MS = 100;
 
 export class MessageStore {
   readonly config: StoreConfig;
@@ -64,6 +75,8 @@ export class MessageStore {
   // count of registrations, and at what time (Date.now(); -Infinity: it did not).
   #idleRegistrations = 0;
   #idleSince = -Infinity;
+  /** When (Date.now()) this handle may next look for dead selective receivers (see #mayReturnToRing). */
+  #nextSelectiveLook = 0;
 
   private constructor(
     body: SharedArrayBuffer,
@@ -243,7 +256,9 @@ export class MessageStore {
    * `now`: Date.now(), read before the lock was taken.
    */
   take(selector: Selector, handedOver: number | null, into: Uint8Array | null, now: number): boolean {
-    return this.#list.take(selector, handedOver, into, now);
+    const taken = this.#list.take(selector, handedOver, into, now);
+    if (taken && this.#switch !== null && this.#mayReturnToRing(now)) this.#switch.returnToRing();
+    return taken;
   }
 
   /** The Envelope of the message take() took last: call it once, after the lock is released. */
@@ -254,12 +269,69 @@ export class MessageStore {
   // ---- leaving RING mode (ring-switch.ts) ----------------------------------------------
 
   /**
-   * Leaves RING mode for good (lock held), moving what the ring holds into the list, in
-   * order. Every operation that needs the list (a selective receive, a send that waits for
-   * delivery) calls this first. Waiters asleep in RING mode are woken to look again.
+   * Leaves RING mode (lock held), moving what the ring holds into the list, in order, and
+   * records the use of the list (the store stays in LIST mode for RETURN_HOLD_MS at
+   * least). Every operation that needs the list (a selective receive the ring's head does
+   * not satisfy, a send that waits for delivery) calls this, under the lock it then uses
+   * the list with. Waiters asleep in RING mode are woken to look again.
    */
   ensureList(): void {
-    this.#switch?.ensureList();
+    if (this.#switch === null) return;
+    this.#arena.f64[L.F_LIST_USED_AT] = Date.now();
+    this.#switch.ensureList();
+  }
+
+  /**
+   * A selective receive about to use the list (lock held): in RING mode the ring's head
+   * was not what it takes, so the store leaves RING mode (ensureList). In LIST mode it
+   * counts as a use of the list only when the list's head is not what it takes either
+   * (the ring could not have served it): typed traffic that the ring could carry lets the
+   * store go back to it.
+   */
+  ensureListFor(selector: Selector): void {
+    if (this.#switch === null) return;
+    if (this.inRingMode || !this.#takesHead(selector)) this.ensureList();
+  }
+
+  // Whether the selector takes the list's first message, or the list is empty (lock held).
+  #takesHead(selector: Selector): boolean {
+    const arena = this.#arena;
+    const head = arena.words[L.C_HEAD]!;
+    if (head === L.NONE) return true;
+    const base = arena.wordOf(arena.checkCell(head, 'head'));
+    return takesOldest(selector, arena.words[base + L.MSG_TYPE]!, arena.words[base + L.MSG_PID]!);
+  }
+
+  /**
+   * Whether plain traffic goes through the ring now (lock held, so that MODE stays as it
+   * is until unlock): then a plain send or receive must not use the list, which is empty.
+   */
+  get inRingMode(): boolean {
+    return this.ring !== null && this.ring.active;
+  }
+
+  /**
+   * After a take from the list (lock held): whether the store may go back to RING mode —
+   * the list and ring are empty, the list has not been needed for RETURN_HOLD_MS, and no
+   * selective receiver waits (it would need the list again at once). A selective receiver
+   * that died asleep stays counted until its slot is found dead: this handle looks for
+   * such slots at most every SELECTIVE_LOOK_MS, so a dead one keeps the store in LIST mode
+   * no longer than that (one that found no slot keeps it there until a receiver slot frees;
+   * see receiver-slots.ts).
+   */
+  #mayReturnToRing(now: number): boolean {
+    const words = this.#arena.words;
+    if (Atomics.load(words, L.C_COUNT) !== 0 || !this.#switch!.canReturn) return false;
+    const usedAt = this.#arena.f64[L.F_LIST_USED_AT]!;
+    // A clock that went back (or a bad word) holds the return off for RETURN_HOLD_MS at most.
+    if (now - usedAt < RETURN_HOLD_MS && now >= usedAt - RETURN_HOLD_MS) return false;
+    if (Atomics.load(words, L.C_SELECTIVE_RECEIVERS) > 0) {
+      if (now < this.#nextSelectiveLook) return false;
+      this.#nextSelectiveLook = now + SELECTIVE_LOOK_MS;
+      this.#receivers.dropDead();
+      if (Atomics.load(words, L.C_SELECTIVE_RECEIVERS) > 0) return false;
+    }
+    return true;
   }
 
   // ---- waking (store-wake.ts) ----------------------------------------------------------

@@ -1,11 +1,14 @@
 // Model-based property test of the ring (src/channel/ring.ts): random sequences of plain
 // trySend / send (timeout 0) / tryReceive / receive (timeout 0) run against a Mailbox whose
 // store is in RING mode and against an array that says what the mailbox must do; then,
-// in most runs, one operation that needs the list — a selective tryReceive or a sync send —
-// switches the store to LIST mode mid-stream, and random operations with selectors and sync
-// sends go on. After every step both must agree on the result (message contents, type,
-// seq, sender; accepted, full or which error), on stats() (messages, bytes, totals, nobody
-// waiting) and on the mode (RING before the switch, LIST after, looked up white-box).
+// in most runs, one operation that may need the list — a selective tryReceive or receive,
+// which needs it only when the ring's head is not what it takes, or a sync send — switches
+// the store to LIST mode mid-stream, and random operations with selectors and sync sends
+// go on; then the list is drained, the store goes back to RING mode (the hold after the
+// last use of the list waived white-box) and the plain sequence runs again. After every
+// step both must agree on the result (message contents, type, seq, sender; accepted, full
+// or which error), on stats() (messages, bytes, totals, nobody waiting) and on the mode
+// (RING before the switch, LIST after it, RING again once back, looked up white-box).
 //
 // Configurations: capacities that are and are not powers of two (the ring has a power-of-
 // two number of slots, the capacity must hold exactly), capacity 1, fixed-size messages,
@@ -16,6 +19,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import * as L from '../../src/channel/layout.ts';
+import { parseSelector, takesOldest } from '../../src/channel/selector.ts';
 import { mode, openRingView, startAt } from '../helpers/ring-white-box.ts';
 import {
   commandArbitrary,
@@ -154,7 +159,16 @@ function scenarioArbitrary(config: Config): fc.Arbitrary<Scenario> {
   });
 }
 
-const seen = { switches: 0, wraps: 0, fullRings: 0 };
+const seen = { switches: 0, returns: 0, wraps: 0, fullRings: 0 };
+
+/** Whether `command` needs the list, the model holding what it does before the command. */
+function needsList(command: Command, model: Model): boolean {
+  if (command.kind === 'send') return command.sync && !model.tooLarge(command.size);
+  if (command.kind !== 'tryReceive' && command.kind !== 'receive') return false;
+  // The ring serves a selective receive whose selector takes its head (or finds it empty).
+  const head = model.queue[0];
+  return head !== undefined && !takesOldest(parseSelector(command.selector), head.type, process.pid);
+}
 
 /** Sends alternate by message number: every other one that need not wait goes without a timeout. */
 function untimed(run: ModelRun): boolean {
@@ -178,13 +192,29 @@ for (const config of CONFIGS) {
           }
           if (scenario.below >= 0 && state.model.next > scenario.below) seen.wraps++;
           if (scenario.switch !== null) {
-            await state.step(scenario.switch, `switch: ${JSON.stringify(scenario.switch)}`, untimed(state));
             // A sync send that was too large never got as far as the switch.
-            const tooLarge = scenario.switch.kind === 'send' && state.model.tooLarge(scenario.switch.size);
-            assert.equal(mode(view), tooLarge ? 'ring' : 'list', 'the switch');
-            if (!tooLarge) seen.switches++;
+            const switches = needsList(scenario.switch, state.model);
+            await state.step(scenario.switch, `switch: ${JSON.stringify(scenario.switch)}`, untimed(state));
+            assert.equal(mode(view), switches ? 'list' : 'ring', 'the switch');
+            if (switches) seen.switches++;
             for (let i = 0; i < scenario.list.length; i++) {
               await state.step(scenario.list[i]!, `list step ${i}: ${JSON.stringify(scenario.list[i])}`, untimed(state));
+            }
+            if (mode(view) === 'list') {
+              // Back to RING mode: the take that empties the list returns the store to the
+              // ring once RETURN_HOLD_MS has passed since the list was last needed (waived).
+              view.f64[L.F_LIST_USED_AT] = 0;
+              if (state.model.queue.length === 0) {
+                const size = config.options.messageSize ?? 0;
+                await state.step({ kind: 'trySend', size, type: 0 }, 'a message to take from the list', false);
+              }
+              state.drain();
+              assert.equal(mode(view), 'ring', 'back in RING mode once the list is empty');
+              seen.returns++;
+              for (let i = 0; i < scenario.ring.length; i++) {
+                await state.step(scenario.ring[i]!, `ring step ${i} again: ${JSON.stringify(scenario.ring[i])}`, untimed(state));
+                assert.equal(mode(view), 'ring', `plain traffic stays in RING mode (ring step ${i} again)`);
+              }
             }
           }
           state.drain();
@@ -197,6 +227,7 @@ for (const config of CONFIGS) {
 
 test('coverage: runs switched, crossed the 2^32 wrap and filled the ring', () => {
   assert.ok(seen.switches >= 100, `only ${seen.switches} runs switched to LIST mode`);
+  assert.ok(seen.returns >= 100, `only ${seen.returns} runs went back to RING mode`);
   assert.ok(seen.wraps >= 20, `only ${seen.wraps} runs crossed the wrap`);
   assert.ok(seen.fullRings >= 100, `the ring was full after only ${seen.fullRings} steps`);
 });

@@ -2,13 +2,13 @@
 // Mailbox's) on one mailbox that has a ring (capacity 256, messages up to 4 KiB, maxBytes
 // 1 MiB: 256 × 4 KiB fits, so the byte budget never binds), plain traffic only, so that the
 // store stays in RING mode for the whole run — or, with a receiver in mode 'switch', leaves
-// it mid-run while everybody is busy in the ring. One message in eight is short (1-23
+// it mid-run while everybody is busy in the ring, and goes back to it, in turns. One message in eight is short (1-23
 // bytes, sender and seq in its type).
 //
 // Beyond the checks of every stress run, those of the ring, from a white-box view of the
 // store: it has a ring at the start, stats().messages is never above the capacity, the mode
 // at the end is as planned, and a switch happened while senders were still sending (and
-// not late).
+// not late), and so did a return to RING mode after it.
 //
 // Environment: STRESS_MESSAGES (messages per sender, default 100,000; the plan may ask for
 // a fraction of it), STRESS_SEED (every failure message names the seed it ran with).
@@ -45,20 +45,26 @@ function ringWatch(plan: RingStressPlan, name: string): StoreWatch {
   if (view.slots !== 256 || mode(view) !== 'ring') throw new Error(`the mailbox has no ring (${view.slots} slots, ${mode(view)} mode)`);
   const switching = plan.receivers.some((receiver) => receiver.mode === 'switch');
   let switchedMidRun = false;
+  let returnedMidRun = false;
   return {
     sample(sending) {
-      if (sending && mode(view) === 'list') switchedMidRun = true;
+      if (!sending) return;
+      const now = mode(view);
+      if (now === 'list') switchedMidRun = true;
+      else if (switchedMidRun) returnedMidRun = true;
     },
     check(receiverReports: ReceiverReport[], peak: Peak, total: number): string[] {
       const failures: string[] = [];
       if (peak.messages > RING_OPTIONS.capacity!) failures.push(`stats().messages reached ${peak.messages}, above the capacity ${RING_OPTIONS.capacity}`);
+      // A switching run may end in either mode (its turns of plain receives bring it back).
       const finalMode = mode(view);
-      if (finalMode !== (switching ? 'list' : 'ring')) failures.push(`the store ended in ${finalMode.toUpperCase()} mode`);
+      if (!switching && finalMode !== 'ring') failures.push(`the store ended in ${finalMode.toUpperCase()} mode`);
       if (switching) {
         const switcher = receiverReports.find((report) => plan.receivers[report.receiver]!.mode === 'switch')!;
         if (switcher.switchedAfterSeq < 0) failures.push(`the switching receiver never switched`);
         else if (switcher.switchedAfterSeq >= total - total / 10) failures.push(`the switch came late: after seq ${switcher.switchedAfterSeq} of ${total}`);
         if (!switchedMidRun) failures.push('the store was not seen in LIST mode while senders were still sending');
+        else if (!returnedMidRun) failures.push('the store was not seen back in RING mode while senders were still sending');
       }
       return failures;
     },

@@ -26,11 +26,17 @@
 //                         receiver (every send then wakes all sleepers) that still takes
 //                         every message, first come first served
 //     switch              as async until it takes a message whose mailbox seq is >=
-//                         switchAt, then tryReceive({ notType }) / receive({ notType }):
-//                         selective, so it switches a ring to LIST mode; takes everything
+//                         switchAt, then in turns of SWITCH_TURN_MS: selective — a probe
+//                         tryReceive({ type }) for a type no message has, which looks past
+//                         the ring's head and so switches a ring to LIST mode, then
+//                         tryReceive({ notType }) / receive({ notType }), which take
+//                         everything — and plain, as async (a store whose list is empty
+//                         and unused then goes back to RING mode); and again
 // Conversation: says "ready" once the mailbox is open, waits for "go", then says
 // "done <SenderReport JSON>" or "report <ReceiverReport JSON>".
 import { threadId } from 'node:worker_threads';
+/** Mode 'switch': how long each turn of selective, then plain, receives lasts. */
+const SWITCH_TURN_MS = 250;
 import { IpcError, Mailbox, type Message } from '../../src/index.ts';
 import { args, hear, say } from './stress-channel.ts';
 import {
@@ -205,14 +211,22 @@ async function runReceiver(
   const started = performance.now();
   const timeout = traffic.opTimeoutMs;
   const selector = { notType: UNUSED_TYPE };
+  const probe = { type: UNUSED_TYPE };
+  let switchedAt = 0;
+  /** Mode 'switch', once it has begun: whether this is a turn of selecting (else of plain receives). */
+  const selecting = (): boolean => Math.floor((performance.now() - switchedAt) / SWITCH_TURN_MS) % 2 === 0;
   switch (mode) {
     case 'async':
     case 'sync':
     case 'switch':
       for (let n = 1; ; n++) {
         let message: Message<Uint8Array>;
-        if (report.switchedAfterSeq >= 0) {
+        if (report.switchedAfterSeq >= 0 && selecting()) {
           report.selective++;
+          if (mailbox.tryReceive(probe) !== null) {
+            report.corrupt++;
+            problem(`a message of type ${UNUSED_TYPE}`);
+          }
           message = mailbox.tryReceive(selector) ?? (await mailbox.receive({ ...selector, timeout }));
           if (!take(message)) break;
           continue;
@@ -231,7 +245,10 @@ async function runReceiver(
           continue;
         }
         if (!take(message)) break;
-        if (mode === 'switch' && message.seq >= switchAt) report.switchedAfterSeq = message.seq;
+        if (mode === 'switch' && report.switchedAfterSeq < 0 && message.seq >= switchAt) {
+          report.switchedAfterSeq = message.seq;
+          switchedAt = performance.now();
+        }
       }
       break;
     case 'iterate':

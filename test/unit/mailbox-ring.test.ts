@@ -291,7 +291,7 @@ test('stats() in RING mode and after the switch: messages, bytes, totals, last s
       [0, 0, 0, 0, 0, 0, 0, 0],
     );
     const t0 = Date.now();
-    for (let n = 0; n < 5; n++) assert.equal(mb.trySend(payload(n, 10 + n)), true);
+    for (let n = 0; n < 5; n++) assert.equal(mb.trySend(payload(n, 10 + n), { type: n === 2 ? 1 : 0 }), true);
     const t1 = Date.now();
     let stats = mb.stats();
     assert.equal(stats.messages, 5);
@@ -318,14 +318,15 @@ test('stats() in RING mode and after the switch: messages, bytes, totals, last s
     assert.ok(stats.lastReceiveTime >= t2 && stats.lastReceiveTime <= t3);
     assert.equal(mode(view), 'ring');
 
-    // The switch: a selective receive that takes the 4th message (type 0 like all).
+    // The switch: a selective receive that looks past the head (type 1) and takes the 4th
+    // message (type 0).
     const before = mb.stats();
-    const taken = mb.tryReceive({ notType: 9 });
+    const taken = mb.tryReceive({ notType: 1 });
     assert.equal(mode(view), 'list');
-    assert.equal(taken?.seq, 2);
+    assert.equal(taken?.seq, 3);
     stats = mb.stats();
     assert.equal(stats.messages, 2);
-    assert.equal(stats.bytes, 13 + 14);
+    assert.equal(stats.bytes, 12 + 14);
     assert.equal(stats.totalSent, 5);
     assert.equal(stats.totalReceived, 3);
     assert.equal(stats.lastSendPid, process.pid);
@@ -336,10 +337,10 @@ test('stats() in RING mode and after the switch: messages, bytes, totals, last s
     assert.equal(mb.trySend(payload(5, 50)), true);
     stats = mb.stats();
     assert.equal(stats.messages, 3);
-    assert.equal(stats.bytes, 13 + 14 + 50);
+    assert.equal(stats.bytes, 12 + 14 + 50);
     assert.equal(stats.totalSent, 6);
     assert.ok(stats.lastSendTime >= t4);
-    for (let n = 3; n < 6; n++) assert.equal(mb.tryReceive()?.seq, n);
+    for (const seq of [2, 4, 5]) assert.equal(mb.tryReceive()?.seq, seq);
     stats = mb.stats();
     assert.deepEqual([stats.messages, stats.bytes, stats.totalSent, stats.totalReceived], [0, 0, 6, 6]);
   });
@@ -388,7 +389,9 @@ test('the switch wakes receivers and senders asleep in RING mode; they go on thr
     // A plain receiver asleep on an empty ring.
     const receiving = other.receive({ timeout: 10_000 });
     await waitingReceivers(mb, 1);
-    assert.equal(mb.tryReceive({ type: 5 }), null, 'switch, nothing of type 5');
+    // A sync send switches (a selective receive of an empty ring does not); it gives up at
+    // once and withdraws its message before this thread's receiver runs.
+    assert.throws(() => mb.sendSync('x', { sync: true, timeout: 0 }), code('ETIMEDOUT'));
     assert.equal(mode(view), 'list');
     assert.equal(await state(receiving), 'pending');
     assert.equal(mb.trySend('a'), true);
@@ -407,18 +410,94 @@ test('the switch wakes receivers and senders asleep in RING mode; they go on thr
     using other = Mailbox.open<string>(name);
     assert.equal(mb.trySend('a'), true);
     assert.equal(mb.trySend('b'), true);
-    // Asleep in RING mode on a full ring when a selective receive switches the store.
+    // Asleep in RING mode on a full ring when a sync send (no room: it times out) switches the store.
     const sending = other.send('c', { timeout: 10_000 });
     await waitingSenders(mb, 1);
     assert.equal(mode(view), 'ring');
-    const taken = mb.tryReceive({ type: 0 });
+    assert.throws(() => mb.sendSync('x', { sync: true, timeout: 0 }), code('ETIMEDOUT'));
     assert.equal(mode(view), 'list');
+    const taken = mb.tryReceive({ type: 0 });
     assert.equal(taken?.data, 'a');
     await sending;
     const rest = [mb.tryReceive(), mb.tryReceive()];
     assert.deepEqual(rest.map((m) => [m?.data, m?.seq]), [['b', 1], ['c', 2]]);
     const stats = mb.stats();
     assert.deepEqual([stats.messages, stats.totalSent, stats.totalReceived, stats.waitingSenders], [0, 3, 3, 0]);
+  });
+});
+
+test('a receive by type takes from the ring while the head is what it selects; one past the head switches', T, async () => {
+  await withMailbox<string>({ capacity: 4, maxMessageSize: 32, codec: 'utf8' }, async (mb, view, name) => {
+    using other = Mailbox.open<string>(name);
+    assert.equal(mb.tryReceive({ type: 5 }), null, 'an empty ring');
+    assert.equal(mb.trySend('a', { type: 5 }), true);
+    assert.equal(mb.trySend('b', { type: 6 }), true);
+    assert.deepEqual([mb.tryReceive({ type: 5 })?.data, mb.tryReceive({ notType: 5, from: process.pid })?.data], ['a', 'b']);
+    // maxType: only a head of type 0 is surely the lowest.
+    assert.equal(mb.trySend('c', { type: 0 }), true);
+    assert.equal(mb.tryReceive({ maxType: 3 })?.data, 'c');
+    // A receiver by type asleep on the empty ring is served by the ring.
+    const waiting = other.receive({ type: 7, timeout: 10_000 });
+    await waitingReceivers(mb, 1);
+    assert.equal(mb.trySend('d', { type: 7 }), true);
+    assert.equal((await waiting).data, 'd');
+    assert.equal(mode(view), 'ring', 'no receive had to look past the head');
+    assert.deepEqual([mb.stats().totalSent, mb.stats().totalReceived], [4, 4]);
+    assert.equal(mb.trySend('e', { type: 1 }), true);
+    assert.equal(mb.trySend('f', { type: 2 }), true);
+    assert.equal(mb.tryReceive({ maxType: 2 })?.data, 'e', 'the head, but a lower type might follow: the list');
+    assert.equal(mode(view), 'list');
+    assert.equal(mb.tryReceive()?.seq, 5);
+  });
+});
+
+test('back to RING mode once the list is empty and unused: receivers and senders asleep in LIST mode go on through the ring', T, async () => {
+  await withMailbox<string>({ capacity: 2, maxMessageSize: 32, codec: 'utf8' }, async (mb, view, name) => {
+    using other = Mailbox.open<string>(name);
+    assert.equal(mb.trySend('a', { type: 1 }), true);
+    assert.equal(mb.tryReceive({ type: 2 }), null, 'past the head: switches');
+    assert.equal(mode(view), 'list');
+    assert.equal(mb.tryReceive()?.data, 'a');
+    assert.equal(mode(view), 'list', 'held: the list was needed a moment ago');
+    // A selective receiver waiting keeps the store in LIST mode.
+    const selective = other.receive({ type: 9, timeout: 10_000 });
+    const plain = other.receive({ timeout: 10_000 });
+    await waitingReceivers(mb, 2);
+    view.f64[L.F_LIST_USED_AT] = 0; // the hold waived
+    assert.equal(mb.trySend('b'), true);
+    assert.equal((await plain).data, 'b');
+    assert.equal(mode(view), 'list', 'the list emptied, but a selective receiver waits');
+    // Its own take empties the list and returns the store; a plain receiver asleep in LIST
+    // mode then takes from the ring.
+    const later = other.receive({ timeout: 10_000 });
+    await waitingReceivers(mb, 2);
+    // (Woken by 'b', the selective receiver found a head it does not take: a use of the list.)
+    view.f64[L.F_LIST_USED_AT] = 0;
+    assert.equal(mb.trySend('c', { type: 9 }), true);
+    assert.equal((await selective).data, 'c');
+    assert.equal(mode(view), 'ring', 'the take that emptied the list returned the store');
+    assert.equal(mb.trySend('d'), true);
+    assert.equal((await later).data, 'd');
+    // Asleep in LIST mode for room, and for a message: both go on through the ring.
+    assert.equal(mb.trySend('x', { type: 1 }), true);
+    assert.equal(mb.tryReceive({ type: 2 }), null);
+    assert.equal(mode(view), 'list');
+    assert.equal(mb.trySend('y'), true);
+    const sending = other.send('z', { timeout: 10_000 });
+    await waitingSenders(mb, 1);
+    view.f64[L.F_LIST_USED_AT] = 0;
+    assert.deepEqual([mb.tryReceive()?.data, mb.tryReceive()?.data], ['x', 'y']);
+    assert.equal(mode(view), 'ring');
+    await sending;
+    const z = mb.tryReceive();
+    assert.deepEqual([z?.data, z?.seq], ['z', 6], 'seq goes on from the list (a-c 0-2, d 3, x 4, y 5)');
+    const receiving = other.receive({ timeout: 10_000 });
+    await waitingReceivers(mb, 1);
+    assert.equal(mb.trySend('w'), true);
+    assert.deepEqual((await receiving).seq, 7);
+    assert.equal(mode(view), 'ring');
+    const stats = mb.stats();
+    assert.deepEqual([stats.messages, stats.totalSent, stats.totalReceived, stats.waitingReceivers, stats.waitingSenders], [0, 8, 8, 0, 0]);
   });
 });
 
@@ -487,19 +566,19 @@ test('a switch cut short (its switcher died right after storing MODE) is finishe
 test('senders still in the ring when the switch stops waiting for them: a claim is given up, a late message joins the list', T, async () => {
   await withMailbox<string>({ capacity: 4, maxMessageSize: 16, codec: 'utf8' }, (mb, view) => {
     assert.equal(mb.trySend('a'), true);
-    assert.equal(mb.trySend('b'), true);
+    assert.equal(mb.trySend('b', { type: 1 }), true);
     // Two senders in flight (as a sender stopped by a debugger, or swapped out, would be):
     // one has claimed position 2 and not published, the other has not claimed yet.
     Atomics.add(view.i32, L.C_RING_ACTIVE_SENDERS, 2);
     const slow = claimWithoutPublishing(view, process.pid);
     // The switch waits QUIESCE_MS for them, then goes on without them.
-    assert.equal(mb.tryReceive({ type: 0 })?.data, 'a');
+    assert.equal(mb.tryReceive({ type: 1 })?.data, 'b', 'a selective receive past the head switches');
     assert.equal(mode(view), 'list');
     // The slow sender finds its claim given up and sends again, through the list.
     assert.equal(publishClaimed(view, slow, new TextEncoder().encode('slow')), false);
     Atomics.sub(view.i32, L.C_RING_ACTIVE_SENDERS, 1);
     assert.equal(mb.trySend('slow'), true);
-    assert.deepEqual([mb.tryReceive()?.seq, mb.tryReceive()?.seq], [1, 3], 'position 2 was never a message');
+    assert.deepEqual([mb.tryReceive()?.seq, mb.tryReceive()?.seq], [0, 3], 'position 2 was never a message');
     // The other sender claims and publishes into the ring after the switch.
     const late = claimWithoutPublishing(view, process.pid);
     assert.equal(publishClaimed(view, late, new TextEncoder().encode('late')), true);

@@ -1,6 +1,7 @@
 // A process killed (SIGKILL) at each step of each multi-step change to a message store —
-// the ring → list switch, moving a straggler, appending, unlinking, growing and shrinking
-// the arena, repairing after a dead lock holder — loses nothing and duplicates nothing.
+// the ring → list switch, moving a straggler, the return from the list to the ring,
+// appending, unlinking, growing and shrinking the arena, repairing after a dead lock
+// holder — loses nothing and duplicates nothing.
 //
 // For every step in turn, a real helper process (test/helpers/store-crash-step.ts) runs an
 // operation on a mailbox holding known messages with INTERPROC_CRASH_AT naming the step
@@ -15,6 +16,7 @@
 // a switch, on an arena that has grown already unless the step is the growth itself.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import * as L from '../../src/channel/layout.ts';
 import { Mailbox } from '../../src/index.ts';
 import { claimWithoutPublishing, mode, openRingView, publishClaimed } from '../helpers/ring-white-box.ts';
 import { crashMessage, readCrashMessage } from '../helpers/crash-message.ts';
@@ -257,6 +259,39 @@ for (const step of ['linked', 'head', 'counted', 'published', 'counted-shrinks']
         for (let n = 0; n < 100; n++) assert.deepEqual(mb.tryReceive()?.data, crashMessage(TEST, 1000 + n, SIZE), `${step}: receive ${n}`);
       }
       assert.equal(mb.stats().messages, 0);
+    });
+  });
+}
+
+// ---- the return to the ring: the receiver that empties the list dies on the way back --------
+
+for (const step of ['recorded', 'marked', 'counted', 'mode'].map((s) => `return:${s}`)) {
+  test(`a receiver killed at ${step} (taking the last message, the store going back to the ring): the next lock holder finishes, seq and totals go on`, T, async () => {
+    await withSwitched(100, async (mb, name, ledger) => {
+      const view = openRingView(name);
+      // The store returns once the list has not been needed for RETURN_HOLD_MS: waived.
+      view.f64[L.F_LIST_USED_AT] = 0;
+      const { lines } = await run(step, ['receive', name, '100'], true);
+      book(ledger, lines);
+      assert.equal(lines.filter((line) => line.startsWith('received')).length, 99, 'it died taking the last one');
+      ledger.queued.delete(key(TEST, 99));
+      ledger.maybe.add(key(TEST, 99));
+      // Past the mark, the return is the next lock holder's to finish; before it, nothing changed.
+      assert.equal(Atomics.load(view.i32, L.C_SWITCHED), step === 'return:recorded' ? L.SWITCHED_LIST : L.SWITCH_RETURNING);
+      assert.equal(mode(view), step === 'return:mode' ? 'ring' : 'list');
+      const before = mb.stats();
+      assert.deepEqual([before.messages, before.totalSent, before.totalReceived], [0, 100, 100], `${step}: the 100th message was taken`);
+      assert.equal(mode(view), step === 'return:recorded' ? 'list' : 'ring', `${step}: the lock holder finished the return`);
+      assert.equal(Atomics.load(view.i32, L.C_SWITCHED), step === 'return:recorded' ? L.SWITCHED_LIST : L.SWITCHED_NONE);
+      check(name, ledger, step);
+      // Both ways again, plain traffic through the ring: seqs go on from the list's, totals too.
+      assert.equal(mode(view), 'ring', `${step}: the fresh receive emptied the list`);
+      const seqs: number[] = [];
+      for (let n = 0; n < 3; n++) assert.equal(mb.trySend(crashMessage(TEST, 2000 + n, SIZE)), true);
+      for (let n = 0; n < 3; n++) seqs.push(mb.tryReceive()!.seq);
+      assert.deepEqual(seqs, [101, 102, 103], `${step}: after the 100 and check()'s fresh one (seq 100)`);
+      const stats = mb.stats();
+      assert.deepEqual([stats.messages, stats.totalSent, stats.totalReceived], [0, 104, 104], step);
     });
   });
 }

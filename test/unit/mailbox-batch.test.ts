@@ -3,10 +3,11 @@
 // order; bad input anywhere sends nothing; receives take up to max in order, packing into
 // one buffer when given `into`; the awaited forms wait for a first message or for room
 // for the first value, with timeout and signal as the single forms; the same in LIST mode
-// (after a selective receive) as in RING mode; a batch is one claim of ring positions.
+// (after a receive by type left the ring) as in RING mode; a batch is one claim of ring
+// positions.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IpcError, MessageQueue, Port, type Codec } from '../../src/index.ts';
+import { IpcError, MessageQueue, Port, type Codec, type Mailbox } from '../../src/index.ts';
 import { mode, openRingView, positions } from '../helpers/ring-white-box.ts';
 import { abortError, ipcError, rangeError, typeError } from '../support/errors.ts';
 import { withMailbox } from '../support/mailbox.ts';
@@ -17,13 +18,32 @@ usePortNamespace('mailbox-batch');
 const bytes = (n: number, size = 3): Uint8Array => new Uint8Array(size).fill(n);
 const firsts = (messages: Array<{ data: Uint8Array }>): number[] => messages.map((m) => m.data[0]!);
 
+/**
+ * Switches the store to LIST mode — a sync send needs the list (here it times out, nothing
+ * queued) — and keeps it there until the returned function is called: a selective receiver
+ * waiting holds off the store's return to RING mode.
+ */
+function intoListMode(mb: Mailbox<Uint8Array>): () => Promise<void> {
+  assert.throws(() => mb.sendSync(bytes(0), { sync: true, timeout: 0 }), ipcError('ETIMEDOUT'));
+  const abort = new AbortController();
+  const pin = mb.receive({ type: 77, signal: abort.signal }).then(
+    () => assert.fail('nothing of type 77 is sent'),
+    (error: unknown) => assert.equal((error as Error).name, 'AbortError'),
+  );
+  return async () => {
+    abort.abort();
+    await pin;
+  };
+}
+const stayInRingMode = async (): Promise<void> => {};
+
 for (const listMode of [false, true]) {
   const where = listMode ? 'LIST mode' : 'RING mode';
 
   test(`${where}: trySendMany sends the prefix that fits, in order; tryReceiveMany takes up to max, in order`, async () => {
-    await withMailbox<Uint8Array>('order', { capacity: 16, maxMessageSize: 64, codec: 'bytes' }, (mb, name) => {
+    await withMailbox<Uint8Array>('order', { capacity: 16, maxMessageSize: 64, codec: 'bytes' }, async (mb, name) => {
       const view = openRingView(name);
-      if (listMode) assert.equal(mb.tryReceive({ type: 9 }), null);
+      const unpin = listMode ? intoListMode(mb) : stayInRingMode;
       assert.equal(mode(view), listMode ? 'list' : 'ring');
       const start = positions(view).enqueue;
       assert.equal(mb.trySendMany(Array.from({ length: 20 }, (_, n) => bytes(n)), { type: 3 }), 16, 'the 16 that fit');
@@ -39,12 +59,13 @@ for (const listMode of [false, true]) {
       const stats = mb.stats();
       assert.deepEqual([stats.messages, stats.bytes, stats.totalSent, stats.totalReceived], [0, 0, 16, 16]);
       assert.equal(mode(view), listMode ? 'list' : 'ring');
+      await unpin();
     });
   });
 
   test(`${where}: with into, payloads are packed at multiples of 8 bytes and the batch ends before one that does not fit`, async () => {
-    await withMailbox<Uint8Array>('into', { capacity: 16, maxMessageSize: 64, codec: 'bytes' }, (mb) => {
-      if (listMode) mb.tryReceive({ type: 9 });
+    await withMailbox<Uint8Array>('into', { capacity: 16, maxMessageSize: 64, codec: 'bytes' }, async (mb) => {
+      const unpin = listMode ? intoListMode(mb) : stayInRingMode;
       mb.trySendMany([bytes(1, 5), bytes(2, 8), bytes(3, 1), bytes(4, 20), bytes(5, 2)]);
       const into = new Uint8Array(30);
       const batch = mb.tryReceiveMany(10, { into });
@@ -62,12 +83,13 @@ for (const listMode of [false, true]) {
       const rest = mb.tryReceiveMany(10, { into: new Uint8Array(24) });
       assert.deepEqual(rest.map((m) => [m.data[0], m.data.length]), [[4, 20]]);
       assert.deepEqual(firsts(mb.tryReceiveMany(10, { into: new Uint8Array(2) })), [5]);
+      await unpin();
     });
   });
 
   test(`${where}: receiveMany waits for a first message, then takes what is there; sendMany waits for room for the first`, async () => {
     await withMailbox<Uint8Array>('await', { capacity: 4, maxMessageSize: 64, codec: 'bytes' }, async (mb) => {
-      if (listMode) mb.tryReceive({ type: 9 });
+      const unpin = listMode ? intoListMode(mb) : stayInRingMode;
       const waiting = mb.receiveMany(3, { timeout: 10_000 });
       assert.equal(mb.trySendMany([bytes(1), bytes(2), bytes(3), bytes(4)]), 4);
       const got = await waiting;
@@ -80,6 +102,7 @@ for (const listMode of [false, true]) {
       const sent = await sending;
       assert.ok(sent >= 1 && sent <= 2, `sent ${sent}`);
       assert.deepEqual(firsts(mb.tryReceiveMany(10)), [7, 8, 9, 10].slice(0, 2 + sent));
+      await unpin();
     });
   });
 }

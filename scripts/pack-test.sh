@@ -18,7 +18,8 @@
 #      d. every example under the installed node_modules/interproc/examples/;
 #      e. nothing of the namespace left in /dev/shm, and `interproc ls --json` agrees.
 #
-# Usage: scripts/pack-test.sh [--with-install-scripts]
+# Usage: scripts/pack-test.sh [--with-install-scripts] [--tarball FILE]
+#   --tarball FILE          tests FILE (made by `npm pack` of this checkout) instead of packing
 #   --with-install-scripts  installs with the package's install script and the full PATH
 #                           (the compiler allowed): only for trying the other checks on a
 #                           tree that has no prebuilds yet. It is NOT the packed-package
@@ -32,11 +33,19 @@ STEP_TIMEOUT=300 # seconds for an install or a pack, the slowest steps
 RUN_TIMEOUT=120  # seconds for each check in the consumer project
 
 WITH_INSTALL_SCRIPTS=0
-case "${1:-}" in
-  '') ;;
-  --with-install-scripts) WITH_INSTALL_SCRIPTS=1 ;;
-  *) echo "usage: $0 [--with-install-scripts]" >&2; exit 2 ;;
-esac
+GIVEN_TARBALL=
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --with-install-scripts) WITH_INSTALL_SCRIPTS=1 ;;
+    --tarball)
+      [ "$#" -ge 2 ] || { echo "usage: $0 [--with-install-scripts] [--tarball FILE]" >&2; exit 2; }
+      GIVEN_TARBALL=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+      shift
+      ;;
+    *) echo "usage: $0 [--with-install-scripts] [--tarball FILE]" >&2; exit 2 ;;
+  esac
+  shift
+done
 
 started=$SECONDS
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/interproc-pack-test.XXXXXX")
@@ -76,15 +85,22 @@ PLATFORM=$(node -p '`${process.platform}-${process.arch}`')
 echo "== interproc packed-package test: Node $NODE_VERSION (ABI $ABI, $PLATFORM), npm $(npm --version), node at $(command -v node)"
 
 # -- 1. The tarball -------------------------------------------------------------------
-check "npm pack (runs the package's prepare: tsc builds dist/)"
-mkdir -p "$WORK/pack"
-if ! (cd "$ROOT" && timeout "$STEP_TIMEOUT" npm pack --json --pack-destination "$WORK/pack" >"$WORK/pack.json" 2>"$WORK/pack.log"); then
-  cat "$WORK/pack.log" >&2
-  fail "npm pack failed"
+if [ -n "$GIVEN_TARBALL" ]; then
+  # One tarball for several runs (CI packs once and tests it on every Node line).
+  check "the tarball given: $GIVEN_TARBALL"
+  [ -f "$GIVEN_TARBALL" ] || fail "$GIVEN_TARBALL does not exist"
+  TARBALL=$GIVEN_TARBALL
+else
+  check "npm pack (runs the package's prepare: tsc builds dist/)"
+  mkdir -p "$WORK/pack"
+  if ! (cd "$ROOT" && timeout "$STEP_TIMEOUT" npm pack --json --pack-destination "$WORK/pack" >"$WORK/pack.json" 2>"$WORK/pack.log"); then
+    cat "$WORK/pack.log" >&2
+    fail "npm pack failed"
+  fi
+  TARBALL="$WORK/pack/$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[0].filename)' "$WORK/pack.json")"
+  [ -f "$TARBALL" ] || fail "npm pack reported $TARBALL, which does not exist"
+  node -e 'const [p] = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`   ${p.filename}: ${p.entryCount} files, ${p.size} bytes packed, ${p.unpackedSize} unpacked`)' "$WORK/pack.json"
 fi
-TARBALL="$WORK/pack/$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[0].filename)' "$WORK/pack.json")"
-[ -f "$TARBALL" ] || fail "npm pack reported $TARBALL, which does not exist"
-node -e 'const [p] = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`   ${p.filename}: ${p.entryCount} files, ${p.size} bytes packed, ${p.unpackedSize} unpacked`)' "$WORK/pack.json"
 tar -tzf "$TARBALL" | sed 's#^package/##' | sort >"$WORK/contents"
 for needed in package.json dist/index.js dist/index.d.ts dist/cli/main.js; do
   grep -qx "$needed" "$WORK/contents" || fail "the tarball has no $needed"

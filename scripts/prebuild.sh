@@ -45,6 +45,10 @@ case "$arch_choice" in
 esac
 [ "${#MAJORS[@]}" -gt 0 ] || MAJORS=(20 22 24 26)
 
+# Under `npm run prebuilds`, npm exports its own settings as npm_config_* — a nodedir set in
+# ~/.npmrc among them — and node-gyp takes npm_config_nodedir over --nodedir: every addon
+# would be built against that one Node's headers. Each build below names its own.
+unset npm_config_nodedir
 NODE_GYP="$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js"
 [ -f "$NODE_GYP" ] || { echo "npm's bundled node-gyp not found at $NODE_GYP" >&2; exit 2; }
 mkdir -p "$WORK"

@@ -7,6 +7,7 @@
 // doorbells; the one to die is killed at the step by INTERPROC_CRASH_AT
 // (src/core/crash-point.ts).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Mailbox } from '../../src/index.ts';
 import { PEER_TIMEOUT_MS, startPeer, stopAll, waitingSenders, type Peer } from '../helpers/mailbox-client.ts';
@@ -20,6 +21,25 @@ const CAPACITY = 8;
 const QUARTER = 2;
 /** How long the survivors may take to send: many sleep slices (100 ms), for a loaded machine. */
 const SEND_WITHIN_MS = 15_000;
+
+/**
+ * Resolves once process `pid`'s main thread sleeps. Called after the process announced
+ * itself as a sender asleep: its announcement, its last look for room and its going to
+ * sleep run in one turn of its event loop, so once that thread sleeps the last look is
+ * behind it and only a wake brings it back. (Announced is not enough: on a loaded machine
+ * the takes below could come before its last look, which would then find the room and
+ * send without sleeping, and the step would never be reached.)
+ */
+async function sleeping(pid: number): Promise<void> {
+  const deadline = Date.now() + SEND_WITHIN_MS;
+  while (Date.now() < deadline) {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    // The state follows the command name, which is in parentheses and may hold anything.
+    if (stat[stat.lastIndexOf(')') + 2] === 'S') return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`process ${pid} did not go to sleep within ${SEND_WITHIN_MS} ms`);
+}
 
 test('a woken sender killed before it sends leaves none of the other senders asleep beside the room', T, async () => {
   const name = 'fanin';
@@ -36,6 +56,7 @@ test('a woken sender killed before it sends leaves none of the other senders asl
     // Last, so that its first sleep slice ends as late as it can: it is to die of the wake.
     victim.call('send', name, 'from the victim').catch(() => undefined);
     await waitingSenders(mailbox, 3);
+    await sleeping(victim.pid);
 
     // A quarter free: every sender asleep is woken; the victim dies before it sends.
     for (let taken = 0; taken < QUARTER; taken++) assert.equal(mailbox.tryReceive()?.data, `queued ${taken}`);

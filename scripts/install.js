@@ -49,10 +49,23 @@ function usablePrebuild() {
     // Into a module of its own that is then dropped: only whether it loads matters here.
     process.dlopen({ exports: {} }, prebuilt);
   } catch (error) {
-    log(`${prebuilt} does not load here: ${String(error?.message ?? error).split('\n', 1)[0]}`);
+    log(`${prebuilt} does not load here: ${whyNotLoaded(error)}`);
     return undefined;
   }
   return prebuilt;
+}
+
+/**
+ * Why dlopen refused an addon, in one line. Node's words for another ABI take several lines
+ * and name the versions only after the first ("The module '<path>'\nwas compiled against a
+ * different Node.js version using\nNODE_MODULE_VERSION 127. ..."), so that case is told
+ * from the versions; dlopen's own words ("<path>: file too short") are one line already.
+ */
+export function whyNotLoaded(error) {
+  const text = String(error?.message ?? error);
+  const built = /NODE_MODULE_VERSION (\d+)/.exec(text)?.[1];
+  if (built !== undefined) return `built for another Node.js (ABI ${built}, not ${process.versions.modules})`;
+  return text.split('\n', 1)[0];
 }
 
 /** Runs node-gyp rebuild in the package; its exit status. */

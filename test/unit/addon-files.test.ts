@@ -10,6 +10,7 @@ useNamespace('addon-files');
 interface InstallScript {
   prebuildPath(packageRoot: string, target?: AddonTarget): string;
   runsOnGlibc(): boolean;
+  whyNotLoaded(error: unknown): string;
 }
 
 const installScript = (await import(new URL('../../scripts/install.js', import.meta.url).href)) as InstallScript;
@@ -33,6 +34,23 @@ test('the install step looks for the same prebuild as the loader', () => {
   // Its default is this process's target.
   assert.equal(installScript.prebuildPath('/p'), prebuildPath('/p', currentTarget()));
   assert.equal(installScript.runsOnGlibc(), runsOnGlibc());
+});
+
+test('the install step says why a prebuild does not load in one line, naming the ABI of one built for another Node.js', () => {
+  // Node's own message for an addon of another ABI (Node 24 loading one built for Node 22).
+  const otherAbi = Object.assign(
+    new Error(
+      "The module '/p/prebuilds/linux-x64/node.abi127.glibc.node'\nwas compiled against a different Node.js version using\n" +
+        'NODE_MODULE_VERSION 127. This version of Node.js requires\nNODE_MODULE_VERSION 137. Please try re-compiling or re-installing\n' +
+        'the module (for instance, using `npm rebuild` or `npm install`).',
+    ),
+    { code: 'ERR_DLOPEN_FAILED' },
+  );
+  assert.equal(installScript.whyNotLoaded(otherAbi), `built for another Node.js (ABI 127, not ${process.versions.modules})`);
+  // dlopen's own words are one line already.
+  const short = Object.assign(new Error('/p/x.node: file too short'), { code: 'ERR_DLOPEN_FAILED' });
+  assert.equal(installScript.whyNotLoaded(short), '/p/x.node: file too short');
+  assert.equal(installScript.whyNotLoaded(new Error('first\nsecond')), 'first');
 });
 
 test('glibc is told from the mapped C library: libc.so.6 (also replaced since), not musl nor a look-alike name', () => {

@@ -2,7 +2,9 @@
 // no prebuild fits. Plain JavaScript, because it runs where nothing is compiled yet and
 // a consumer has no tsx.
 //
-// - INTERPROC_BUILD_FROM_SOURCE=1: always compile.
+// - INTERPROC_BUILD_FROM_SOURCE=1, or a checkout of the repository (it has src/, which the
+//   package does not ship): always compile — a checkout's native/ may be newer than its
+//   prebuilds/, and its tests must run the addon its sources make.
 // - Otherwise, when the package holds a prebuild for this platform, architecture and
 //   Node.js ABI, this process runs on glibc (the prebuilds are built against it), and the
 //   file loads here (it may need a newer glibc than this machine's): nothing to do, the
@@ -91,6 +93,10 @@ function log(line) {
 
 function main() {
   if (process.env.INTERPROC_BUILD_FROM_SOURCE === '1') return buildFromSource();
+  if (existsSync(join(PACKAGE_ROOT, 'src'))) {
+    log('a checkout (it has src/): compiling, whatever prebuilds/ holds');
+    return buildFromSource();
+  }
   const prebuilt = usablePrebuild();
   if (prebuilt !== undefined) {
     log(`using the prebuilt addon ${prebuilt} (INTERPROC_BUILD_FROM_SOURCE=1 compiles instead)`);

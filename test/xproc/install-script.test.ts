@@ -84,6 +84,15 @@ test('INTERPROC_BUILD_FROM_SOURCE=1 compiles even with a prebuild that fits, wit
   assert.deepEqual(run.nodeGyp, { args: ['rebuild'], cwd: root });
 });
 
+test('a checkout (src/ beside scripts/) compiles even with a prebuild that fits: its native/ may be newer', async () => {
+  const root = packageCopy('loads');
+  mkdirSync(join(root, 'src'));
+  const run = await install(root, { npm_config_node_gyp: fakeNodeGyp });
+  assert.equal(run.code, NODE_GYP_STATUS, run.stderr);
+  assert.deepEqual(run.nodeGyp, { args: ['rebuild'], cwd: root });
+  assert.ok(run.stderr.includes('a checkout'), run.stderr);
+});
+
 test('no prebuilds/: compiles, as the install step always did', async () => {
   const root = packageCopy('none');
   const run = await install(root, { npm_config_node_gyp: fakeNodeGyp });

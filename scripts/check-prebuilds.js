@@ -5,7 +5,7 @@
 // one would ship an addon its sources no longer make. Exits 1 naming what is missing.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { URL, fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** process.versions.modules of Node.js 20, 22, 24 and 26: the lines package.json's engines names. */

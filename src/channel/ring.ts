@@ -392,46 +392,9 @@ export class Ring {
    * be done with the last one) instead of a new one.
    */
   tryPop(into: Uint8Array | null = null, target: Envelope | null = null): Envelope | null | typeof NOT_RING {
-    const i32 = this.#i32;
-    Atomics.add(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
-    try {
-      if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return this.#left();
-      let position = Atomics.load(i32, L.C_RING_DEQUEUE);
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const at = this.#slotWord(position);
-        const difference = (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) - ((position + 1) | 0)) | 0;
-        if (difference === 0) {
-          // A published slot's length is fixed until it is claimed: checked before the
-          // claim, so that a bad one consumes nothing.
-          const length = this.#checkLength(position, at);
-          if (into !== null) checkFits(length, into);
-          const seen = Atomics.compareExchange(i32, L.C_RING_DEQUEUE, position, (position + 1) | 0);
-          if (seen === position) {
-            // Ours until released: a sender that finds it unreleased can tell whether we died.
-            i32[at + L.RING_SLOT_HOLDER] = THREAD_ID;
-            i32[L.C_RING_LAST_RECEIVE_PID] = PID;
-            this.#f64[L.F_RING_LAST_RECEIVE_TIME] = Date.now();
-            if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
-            return this.#take(position, at, into, target);
-          }
-          position = seen;
-        } else if (difference === -1 || difference === -this.slots) {
-          // Free for this position's sender (empty, or claimed and not yet published), or
-          // still holding the previous lap's message, taken and not yet released: nothing here.
-          return null;
-        } else if (difference === this.slots - 1) {
-          position = this.#passTaken(position);
-        } else {
-          // Another lap's value: DEQUEUE has moved on since we read it, or the word is corrupt.
-          position = this.#reloadOrCorrupt(L.C_RING_DEQUEUE, position, at);
-        }
-      }
-      this.#span();
-      return null;
-    } finally {
-      Atomics.sub(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
-    }
+    return this.#pop(null, into, target) as Envelope | null | typeof NOT_RING;
   }
+
 
   /**
    * Whether the slot at the head holds a published message now: what a polling receiver
@@ -581,6 +544,11 @@ export class Ring {
    * fixed until it is claimed, so they are checked before the claim, as the length is.
    */
   tryPopMatching(selector: Selector, into: Uint8Array | null = null, target: Envelope | null = null): Envelope | null | typeof NOT_RING | typeof NOT_WANTED {
+    return this.#pop(selector, into, target);
+  }
+
+  // tryPop() (selector null) and tryPopMatching().
+  #pop(selector: Selector | null, into: Uint8Array | null, target: Envelope | null): Envelope | null | typeof NOT_RING | typeof NOT_WANTED {
     const i32 = this.#i32;
     Atomics.add(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
     try {
@@ -590,8 +558,10 @@ export class Ring {
         const at = this.#slotWord(position);
         const difference = (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) - ((position + 1) | 0)) | 0;
         if (difference === 0) {
+          // A published slot's length, type and pid are fixed until it is claimed: checked
+          // before the claim, so that a bad one (or one the selector does not take) consumes nothing.
           const length = this.#checkLength(position, at);
-          if (!takesOldest(selector, i32[at + L.RING_SLOT_TYPE]!, i32[at + L.RING_SLOT_PID]!)) {
+          if (selector !== null && !takesOldest(selector, i32[at + L.RING_SLOT_TYPE]!, i32[at + L.RING_SLOT_PID]!)) {
             // Read before the claim: a stale look (the slot taken and refilled meanwhile)
             // shows as DEQUEUE having moved on.
             if (Atomics.load(i32, L.C_RING_DEQUEUE) !== position) {
@@ -603,6 +573,7 @@ export class Ring {
           if (into !== null) checkFits(length, into);
           const seen = Atomics.compareExchange(i32, L.C_RING_DEQUEUE, position, (position + 1) | 0);
           if (seen === position) {
+            // Ours until released: a sender that finds it unreleased can tell whether we died.
             i32[at + L.RING_SLOT_HOLDER] = THREAD_ID;
             i32[L.C_RING_LAST_RECEIVE_PID] = PID;
             this.#f64[L.F_RING_LAST_RECEIVE_TIME] = Date.now();
@@ -611,10 +582,13 @@ export class Ring {
           }
           position = seen;
         } else if (difference === -1 || difference === -this.slots) {
+          // Free for this position's sender (empty, or claimed and not yet published), or
+          // still holding the previous lap's message, taken and not yet released: nothing here.
           return null;
         } else if (difference === this.slots - 1) {
           position = this.#passTaken(position);
         } else {
+          // Another lap's value: DEQUEUE has moved on since we read it, or the word is corrupt.
           position = this.#reloadOrCorrupt(L.C_RING_DEQUEUE, position, at);
         }
       }
@@ -624,6 +598,7 @@ export class Ring {
       Atomics.sub(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
     }
   }
+
 
   /**
    * For a receiver that found nothing (tryPop() returned null): whether the head is a slot

@@ -4,7 +4,7 @@
 // word's current value. Protocol:
 //   -> "waiting {pending, waiterThreads, threads}"   (every wait registered)
 //   <- "measure"
-//   -> "idle {cpuMs, threads, waiterThreads, settled}" (after a 500 ms quiet window)
+//   -> "idle {cpuMs, threads, waiterThreads, settled}" (the quietest of three 500 ms windows)
 //   ... the test (or another process) changes and wakes the words ...
 //   -> "resolved {settled, woken, changed, other, pending}" and exits
 import { SharedMemory } from '../../src/index.ts';
@@ -33,7 +33,11 @@ for (let i = 0; i < waits; i++) {
 }
 say(`waiting ${JSON.stringify({ pending: pendingAsyncWaits(), waiterThreads: waiterThreadCount(), threads: threadCount() })}`);
 await hear();
-const cpuMs = await idleCpuMs(500);
+// The quietest of three windows: a wait that spins or polls costs CPU in every window,
+// while V8's own work after start-up (background compiles, a late GC), which a loaded
+// machine can push into the first window, comes once.
+let cpuMs = Infinity;
+for (let window = 0; window < 3; window++) cpuMs = Math.min(cpuMs, await idleCpuMs(500));
 say(`idle ${JSON.stringify({ cpuMs, threads: threadCount(), waiterThreads: waiterThreadCount(), settled: outcome.settled })}`);
 await Promise.all(all);
 say(`resolved ${JSON.stringify({ ...outcome, pending: pendingAsyncWaits() })}`);

@@ -9,12 +9,14 @@
 //   dies asleep is uncounted when its dead slot is found (zero-capacity trySend, stats(),
 //   repair), so the counts stay true.
 // - Counted first, slot second; slot freed first, uncounted second: a party that dies in
-//   between is over-counted (a spare wake-up), never uncounted twice (a lost one).
+//   between is over-counted (a spare wake-up), never uncounted twice (a lost one); it died
+//   holding the lock, so the repair that follows recounts from the table (recount()).
 // - A receiver that found no slot is counted in C_UNSLOTTED_RECEIVERS too, for as long as
 //   it is counted waiting: wakers see no slot of it, and wake the futex for it by this count.
 // - Zero capacity: a message handed to a blocked receiver (RECEIVER_HANDED) may still be
 //   taken by another receiver; taking it ends the hand-over (endHandOver), so the first
 //   receiver stays reachable for the next trySend.
+import { crashPoint } from '../core/crash-point.ts';
 import { currentThreadStartTime, isThreadAlive } from '../core/liveness.ts';
 import { PID, THREAD_ID } from '../core/thread-id.ts';
 import type { CellArena } from './cell-arena.ts';
@@ -66,6 +68,7 @@ export class ReceiverSlots {
     Atomics.add(words, L.C_WAITING_RECEIVERS, 1);
     Atomics.add(words, L.C_RECEIVER_REGISTRATIONS, 1);
     if (isSelective(selector.kind, selector.from)) Atomics.add(words, L.C_SELECTIVE_RECEIVERS, 1);
+    crashPoint('receiver:counted');
     let slot = this.#freeSlot();
     if (slot === NO_SLOT) {
       // A full table may be full of receivers that died asleep: free theirs and look again.
@@ -93,6 +96,31 @@ export class ReceiverSlots {
       if (words[slotAt(slot) + L.RECEIVER_TID] === 0) return slot;
     }
     return NO_SLOT;
+  }
+
+  /**
+   * After a lock holder died (lock held, dead slots dropped): sets the waiting counts from
+   * the table. Whenever the lock is free, every counted receiver is either in a slot or
+   * counted unslotted, so the counts are the slots' plus the unslotted; a holder that died
+   * in register() between counting itself and taking its slot breaks that, and only here
+   * is it found. The unslotted are not told apart by selector, so the selective count is
+   * kept within what the table allows.
+   */
+  recount(): void {
+    const words = this.#arena.words;
+    let slotted = 0;
+    let selective = 0;
+    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
+      const at = slotAt(slot);
+      if (words[at + L.RECEIVER_TID] === 0) continue;
+      slotted++;
+      if (isSelective(words[at + L.RECEIVER_KIND]!, words[at + L.RECEIVER_FROM]!)) selective++;
+    }
+    const unslotted = Math.max(0, Atomics.load(words, L.C_UNSLOTTED_RECEIVERS));
+    Atomics.store(words, L.C_UNSLOTTED_RECEIVERS, unslotted);
+    Atomics.store(words, L.C_WAITING_RECEIVERS, slotted + unslotted);
+    const counted = Atomics.load(words, L.C_SELECTIVE_RECEIVERS);
+    Atomics.store(words, L.C_SELECTIVE_RECEIVERS, Math.min(Math.max(counted, selective), selective + unslotted));
   }
 
   /** Frees the slots of every receiver that died while blocked, and uncounts them. */

@@ -82,6 +82,7 @@ export function repairStore(arena: CellArena, receivers: ReceiverSlots): void {
   // A grower or shrinker that died may have left memory allocated beyond the arena.
   arena.releaseBeyondArena();
   receivers.dropDead();
+  receivers.recount();
   sweepDeadSenders(words);
   words[L.C_REPAIRS] = words[L.C_REPAIRS]! + 1;
   crashPoint('repair:counted-repairs');

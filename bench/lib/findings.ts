@@ -9,8 +9,9 @@ const HOT_PATH =
   'less N = 0; docs/DECISIONS.md §23). 2,490 of them are its 22 Atomics calls: on Node 20 none is inlined, each is ' +
   'a builtin of 100–200 instructions; besides the claim and publish compare-exchanges they count the active ' +
   'senders and receivers (the switch to LIST mode waits for them) and the bytes in and out (stats()). The payload ' +
-  'copies (TypedArray.set, one per side) 445, the two Date.now() (sentAt, the last-receive time) 380. Across processes each side ' +
-  'runs on a core of its own and the slot\'s cache lines move between them: any other load on 2 vCPUs takes a side\'s core'
+  'copies (TypedArray.set, one per side) 445, the two Date.now() (sentAt, the last-receive time) 380. Across ' +
+  'processes each side runs on a core of its own and the slot\'s cache lines move between them: any other load on ' +
+  '2 vCPUs takes a side\'s core'
 
 export const WHY: Record<string, string> = {
   'msg64-rate':
@@ -35,8 +36,8 @@ export const WHY: Record<string, string> = {
     'busy 2-vCPU machine the two figures swing by more than that difference from run to run, so compare several runs.',
   'msg64-vs-postmessage':
     'worker.postMessage of 64 B measured 656 k/s (idle) and 669 k/s (loaded) in the full runs of 2026-12-05, so 12x asks ' +
-    '~8 M/s of the Mailbox, ~125 ns per message on each side, where the single-message path costs ~2,600 instructions ' +
-    'per side (see the 3 M/s target).',
+    '~8 M/s of the Mailbox, ~125 ns per message on each side; the idle run\'s 3.74 M/s is ~270 ns, for a ' +
+    'single-message path of ~2,600 instructions per side (see the 3 M/s target).',
   'msg64-vs-cp-json':
     "child_process.send 'json' of a 64-character string is fast (251 k/s idle, 157 k/s loaded in the full runs of " +
     '2026-12-05: Node batches queued messages into one writev), so 50x asks 7.9–12.6 M/s of the Mailbox, 80–130 ns per ' +

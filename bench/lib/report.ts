@@ -125,11 +125,29 @@ function ratioTable(results: Result[], scenario: Scenario): string[] {
   return lines;
 }
 
-function targetsTable(verdicts: TargetVerdict[]): string[] {
-  const lines = ['| target | measured | status |', '|---|---|---|'];
-  for (const verdict of verdicts) {
-    const status = verdict.met === null ? '— not measured' : verdict.met ? '✅ met' : '❌ missed';
-    lines.push(`| ${verdict.target} | ${verdict.measured} | ${status} |`);
+/** The status column of a target's row. */
+export function targetStatus(verdict: TargetVerdict): string {
+  if (verdict.ratio === null) return '— not measured';
+  if (verdict.informational === true) return 'ℹ️ informational';
+  return verdict.met === true ? '✅ met' : '❌ missed';
+}
+
+function targetsTable(verdicts: TargetVerdict[], loaded: boolean): string[] {
+  const lines = [
+    loaded
+      ? "Judged on this run's figures, measured beside a CPU-bound process (the same targets as a run on an idle machine)."
+      : "Judged on this run's figures (see --loaded for the same targets beside a CPU-bound process).",
+    '',
+    '| target | measured | status |',
+    '|---|---|---|',
+  ];
+  for (const verdict of verdicts) lines.push(`| ${verdict.target} | ${verdict.measured} | ${targetStatus(verdict)} |`);
+  if (verdicts.some((verdict) => verdict.informational === true)) {
+    lines.push(
+      '',
+      'Informational rows require no number; the ratio in brackets is how many times better interproc is ' +
+        "(its rate ÷ the peer's, or the peer's p50 ÷ its own).",
+    );
   }
   const missed = verdicts.filter((verdict) => verdict.met === false);
   if (missed.length > 0) {
@@ -184,7 +202,7 @@ export function markdown(report: Report, verdicts: TargetVerdict[], svgName: str
     '',
     '## Targets',
     '',
-    ...targetsTable(verdicts),
+    ...targetsTable(verdicts, loaded),
   ];
   for (const scenario of SCENARIOS) {
     const figures = figuresTable(report.results, scenario);

@@ -18,8 +18,11 @@ export interface TargetVerdict {
   measured: string;
   /** measured ÷ required (rates: higher is better) or required ÷ measured (latency bounds), null when not measured. */
   ratio: number | null;
+  /** Null when not measured, and for a comparison shown for information (no number is required). */
   met: boolean | null;
   why: string | null;
+  /** A comparison with no required number (e.g. with node-ipc): its ratio is interproc ÷ the peer, above 1 better. */
+  informational?: true;
 }
 
 export function find(results: Result[], scenario: ScenarioId, transport: TransportId): Result | undefined {
@@ -79,7 +82,7 @@ export function judgeTargets(results: Result[]): TargetVerdict[] {
   }
 
   const peersOfTry: Array<[string, TransportId, number]> = [
-    ['msg64-vs-postmessage', 'postmessage', 10],
+    ['msg64-vs-postmessage', 'postmessage', 12],
     ['msg64-vs-cp-json', 'cp-json', 50],
     ['msg64-vs-cp-advanced', 'cp-advanced', 50],
   ];
@@ -95,6 +98,8 @@ export function judgeTargets(results: Result[]): TargetVerdict[] {
       ratio === null ? null : ratio >= needed,
     );
   }
+
+  for (const verdict of fanInTargets(results)) add(...verdict);
 
   const bounds: Array<[string, TransportId, TransportId, number, string]> = [
     ['rtt-spin', 'mailbox-spin', 'c-spin', 2, 'Round trip, spin: p50 ≤ 2x the C spin ping-pong'],
@@ -113,24 +118,7 @@ export function judgeTargets(results: Result[]): TargetVerdict[] {
     );
   }
 
-  // With the receive's defaults (it polls briefly before it sleeps); the figure of a
-  // receive that always sleeps (spin: 0) is shown beside it.
-  const asyncP50 = p50(find(results, 'rtt', 'mailbox-async'));
-  const sleepP50 = p50(find(results, 'rtt', 'mailbox-async-sleep'));
-  const sleeping = sleepP50 === null ? '' : ` (with spin: 0, always sleeping: ${formatTime(sleepP50)})`;
-  for (const [id, peer, name] of [
-    ['rtt-async-postmessage', 'postmessage', 'worker.postMessage'],
-    ['rtt-async-unix', 'unix', 'a Unix socket'],
-  ] as Array<[string, TransportId, string]>) {
-    const other = p50(find(results, 'rtt', peer));
-    add(
-      id,
-      `Round trip, async: p50 below ${name}'s`,
-      both(asyncP50, other) ? `${formatTime(asyncP50)} vs ${formatTime(other!)}${sleeping}` : null,
-      both(asyncP50, other) ? other! / asyncP50 : null,
-      both(asyncP50, other) ? asyncP50 < other! : null,
-    );
-  }
+  for (const verdict of roundTripTargets(results)) add(...verdict);
 
   // 1 MiB: the best of the Mailbox's ways of waiting and receiving.
   const candidates = (['mailbox-try', 'mailbox-async', 'mailbox-try-into', 'mailbox-async-into'] as TransportId[])
@@ -176,7 +164,97 @@ export function judgeTargets(results: Result[]): TargetVerdict[] {
     );
   }
   for (const verdict of typedTargets(results)) add(...verdict);
+  for (const comparison of nodeIpcComparisons(results)) {
+    verdicts.push({ ...comparison, measured: comparison.measured ?? 'not measured', met: null, why: null, informational: true });
+  }
   return verdicts;
+}
+
+/** The arguments of judgeTargets' add(): id, target, measured, ratio, met. */
+type Verdict = [string, string, string | null, number | null, boolean | null];
+
+/** A p50 that must be below a peer's: the peer's p50 ÷ ours, above 1 met. */
+function below(id: string, target: string, ours: number | null, other: number | null): Verdict {
+  if (ours === null || other === null) return [id, target, null, null, null];
+  return [id, target, `${formatTime(ours)} vs ${formatTime(other)}`, other / ours, ours < other];
+}
+
+/**
+ * The async round trip, 64 B process to process: p50 below worker.postMessage's and a Unix
+ * socket's, with the receive's defaults (it polls briefly before it sleeps) and with
+ * spin: 0 (it always sleeps), each a target of its own.
+ */
+function roundTripTargets(results: Result[]): Verdict[] {
+  const verdicts: Verdict[] = [];
+  const ways: Array<[string, TransportId, string]> = [
+    ['rtt-async', 'mailbox-async', 'Round trip, Mailbox async (default options)'],
+    ['rtt-sleep', 'mailbox-async-sleep', 'Round trip, Mailbox async with spin: 0 (always sleeping)'],
+  ];
+  const peers: Array<[string, TransportId, string]> = [
+    ['postmessage', 'postmessage', "worker.postMessage's"],
+    ['unix', 'unix', "a Unix socket's"],
+  ];
+  for (const [id, ours, text] of ways) {
+    for (const [peerId, peer, name] of peers) {
+      verdicts.push(below(`${id}-${peerId}`, `${text}: p50 below ${name}`, p50(find(results, 'rtt', ours)), p50(find(results, 'rtt', peer))));
+    }
+  }
+  return verdicts;
+}
+
+/** 4 sender processes → 1 receiver, async: ≥ 2x a Unix socket and ≥ 2x a pipe in the same run. */
+function fanInTargets(results: Result[]): Verdict[] {
+  const ours = rate(find(results, 'fanin64', 'mailbox-async'));
+  return (
+    [
+      ['fanin-vs-unix', 'unix', 'a Unix socket'],
+      ['fanin-vs-pipe', 'pipe', 'a pipe (child stdio)'],
+    ] as Array<[string, TransportId, string]>
+  ).map(([id, peer, name]): Verdict => {
+    const other = rate(find(results, 'fanin64', peer));
+    const target = `64 B 4→1 processes, Mailbox async ≥ 2x ${name}`;
+    if (ours === null || other === null) return [id, target, null, null, null];
+    const ratio = ours / other;
+    return [id, target, `${formatRatio(ratio)} (${formatRate(ours)} vs ${formatRate(other)})`, ratio / 2, ratio >= 2];
+  });
+}
+
+interface Comparison {
+  id: string;
+  target: string;
+  measured: string | null;
+  ratio: number | null;
+}
+
+/**
+ * The Mailbox beside node-ipc (the npm package users pick for local IPC) in each scenario
+ * it runs in, in both of its profiles: for information, no number is required. The ratio
+ * is against the faster profile (rates: ours ÷ its; round trips: its p50 ÷ ours).
+ */
+function nodeIpcComparisons(results: Result[]): Comparison[] {
+  const rows: Array<[string, ScenarioId, TransportId, string]> = [
+    ['msg64-vs-node-ipc', 'msg64', 'mailbox-try', '64 B 1→1 process, Mailbox try vs node-ipc'],
+    ['fanin-vs-node-ipc', 'fanin64', 'mailbox-async', '64 B 4→1 processes, Mailbox async vs node-ipc'],
+    ['rtt-async-vs-node-ipc', 'rtt', 'mailbox-async', 'Round trip, Mailbox async (default options) vs node-ipc'],
+    ['rtt-sleep-vs-node-ipc', 'rtt', 'mailbox-async-sleep', 'Round trip, Mailbox async with spin: 0 vs node-ipc'],
+  ];
+  return rows.map(([id, scenario, ours, text]) => {
+    const target = `${text} (informational: no number set)`;
+    const latency = scenario === 'rtt';
+    const figure = (transport: TransportId): number | null => (latency ? p50 : rate)(find(results, scenario, transport));
+    const format = latency ? formatTime : formatRate;
+    const mine = figure(ours);
+    const json = figure('node-ipc');
+    const raw = figure('node-ipc-raw');
+    if (mine === null || (json === null && raw === null)) return { id, target, measured: null, ratio: null };
+    const times = (other: number): number => (latency ? other / mine : mine / other);
+    const profiles = [
+      ...(json === null ? [] : [`its JSON events ${format(json)} (${formatRatio(times(json))})`]),
+      ...(raw === null ? [] : [`rawBuffer ${format(raw)} (${formatRatio(times(raw))})`]),
+    ];
+    const ratios = [json, raw].filter((other): other is number => other !== null).map(times);
+    return { id, target, measured: `${format(mine)} vs ${profiles.join(', ')}`, ratio: Math.min(...ratios) };
+  });
 }
 
 /**
@@ -184,7 +262,7 @@ export function judgeTargets(results: Result[]): TargetVerdict[] {
  * typed receive ≥ 80% of the plain try row's rate, and receives by type ≥ 1.5 M msg/s.
  * Each as the arguments of judgeTargets' add().
  */
-function typedTargets(results: Result[]): Array<[string, string, string | null, number | null, boolean | null]> {
+function typedTargets(results: Result[]): Verdict[] {
   const fresh = rate(find(results, 'msg64', 'mailbox-try'));
   const after = rate(find(results, 'msg64', 'mailbox-after-typed'));
   const typed = rate(find(results, 'msg64', 'mailbox-typed'));

@@ -5,9 +5,11 @@
 // over the send and receive loops). Unlike the rate, these do not depend on the machine's
 // load much, so they compare wake protocols on a busy machine:
 //
-//   node --import tsx bench/micro/fanin-wakes.ts [messages per sender, default 200000] [senders, default 4] [threads]
+//   node --import tsx bench/micro/fanin-wakes.ts [messages per sender, default 200000] [senders, default 4] [threads] [new]
 //
 // With `threads`, the senders are worker threads of this process (the bench's thread-fanin64).
+// With `new`, each receive takes a new buffer (receive() without options, as the bench's
+// fanin64 does) instead of receiving into one reused buffer.
 //
 // For the senders' side, run it under `strace -f -c -e trace=sendto,recvfrom,futex,epoll_wait`.
 import { fork } from 'node:child_process';
@@ -17,7 +19,8 @@ import { Mailbox } from '../../src/index.ts';
 import { addon } from '../../src/native/addon.ts';
 
 const SENDERS = Number(process.argv[2] === 'send' ? 1 : (process.argv[3] ?? 4));
-const THREADS = process.argv[4] === 'threads';
+const THREADS = process.argv.slice(4).includes('threads');
+const NEW_BUFFERS = process.argv.slice(4).includes('new');
 const SIZE = 64;
 const CAPACITY = 4096;
 
@@ -66,12 +69,12 @@ async function receiver(count: number): Promise<void> {
     const senderCpu = children.map((child) => new Promise<number>((resolve) => child.once('message', (used) => resolve(Number(used)))));
     const exits = children.map((child) => new Promise((resolve) => child.on('exit', resolve)));
     const total = SENDERS * count;
-    const into = new Uint8Array(SIZE);
+    const options = NEW_BUFFERS ? undefined : { into: new Uint8Array(SIZE) };
     // Timed from the first message on: the senders' start-up is not the fan-in's.
-    await box.receive({ into });
+    await box.receive(options);
     const started = performance.now();
     const cpu = process.cpuUsage();
-    for (let received = 1; received < total; received++) await box.receive({ into });
+    for (let received = 1; received < total; received++) await box.receive(options);
     const seconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
     const sendersUs = (await Promise.all(senderCpu)).reduce((sum, us) => sum + us, 0);

@@ -15,7 +15,7 @@ import { validateBoolean, validateObject, validateSignal, validateTimeout } from
 import { deadlineAfter } from '../core/wait.ts';
 import { codecById, encodeWith, type Codec } from '../channel/codec.ts';
 import * as L from '../channel/layout.ts';
-import { selectorFrom, type SelectorOptions } from '../channel/selector.ts';
+import { ANY_SELECTOR, selectorFrom, type SelectorOptions } from '../channel/selector.ts';
 import { type Envelope, type StoreStats } from '../channel/store.ts';
 import { decodeEnvelope, decodeEnvelopeInto } from '../channel/decode-envelope.ts';
 import { decodeBatch, validateMax, validateValues } from '../channel/batch-options.ts';
@@ -168,6 +168,15 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    * once a receiver has taken it. On ETIMEDOUT or abort nothing stays enqueued.
    */
   async send(value: T, options?: SendOptions): Promise<void> {
+    if (options === undefined) {
+      // A stream's send, which finds room almost every time: room now needs no plan
+      // (deadline, request) and no second async step. Otherwise the whole send, which
+      // looks once more, polls and sleeps.
+      const payload = this.#encode(value);
+      if (this.#trySendPlain(payload)) return;
+      await this.#handle.send(payload, this.#plainRequest(), undefined);
+      return;
+    }
     const { type, timeout, signal, sync } = validateObject<SendOptions>(options, 'options');
     const { payload, request } = this.#sendPlan(value, type, timeout, sync);
     await this.#handle.send(payload, request, validateSignal(signal));
@@ -188,6 +197,13 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
 
   /** Receives the first message the selectors take, waiting for one. */
   async receive(options?: ReceiveOptions): Promise<Message<T>> {
+    if (options === undefined) {
+      // A message there now needs no request (deadline, selector, options): what a
+      // receiver behind busy senders finds almost every time. Otherwise the whole receive,
+      // which looks once more, polls and sleeps.
+      const ready = this.#handle.tryReceive(ANY_SELECTOR, null);
+      if (ready !== null) return this.#decode(ready, null);
+    }
     const request = receiveRequestFrom(options);
     const signal = validateSignal(options?.signal);
     return this.#decode(await this.#handle.receive(request, signal), request.into);
@@ -303,6 +319,17 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
 
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** send() without options, if there is room now (zero capacity: never, the send waits for a receiver). */
+  #trySendPlain(payload: Uint8Array): boolean {
+    return this.#handle.config.capacity !== 0 && this.#handle.trySend(payload, 0);
+  }
+
+  /** The request of a send() without options. */
+  #plainRequest(): SendRequest {
+    const { config } = this.#handle;
+    return { type: 0, deadline: Infinity, untilTaken: config.capacity === 0, failWhenFull: config.failWhenFull };
   }
 
   #sendPlan(value: T, type: unknown, timeout: unknown, sync: unknown): { payload: Uint8Array; request: SendRequest } {

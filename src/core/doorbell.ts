@@ -61,11 +61,14 @@ let wastedBudget = WASTED_BURST;
 let wastedAt = 0;
 const stats = { drains: 0, wasted: 0, pauses: 0 };
 
-/** The bell's callback: ends the waits its drain concerns; returns how long to pause (ms). */
-function onRing(tokens: Uint32Array, overflowed: boolean): number {
+/**
+ * The bell's callback: ends the waits its drain concerns (the first `count` of `tokens`, an
+ * array the addon reuses); returns how long to pause (ms).
+ */
+function onRing(tokens: Uint32Array, count: number, overflowed: boolean): number {
   stats.drains++;
   let ended = 0;
-  for (let i = 0; i < tokens.length; i++) {
+  for (let i = 0; i < count; i++) {
     if (waits.resolve(tokens[i]!, WAIT_WOKEN)) ended++;
   }
   if (overflowed) {

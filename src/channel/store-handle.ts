@@ -10,7 +10,6 @@
 //   with EBADF; the file stays open until the last of them has settled, because each
 //   still finishes under the store's lock and may map an arena other processes grew.
 // - Every error names the object by its description (`what`: 'mailbox "x"').
-import { setMaxListeners } from 'node:events';
 import { lstatSync } from 'node:fs';
 import { IpcError } from '../core/errors.ts';
 import { SHM_DIR } from '../core/names.ts';
@@ -19,7 +18,7 @@ import { GrowableFile } from '../core/growable-file.ts';
 import { abandonCreate, createShm, initializeObject, mapObject, openShm, unlinkObject, type MappedObject } from '../core/shared-file.ts';
 import { type TrustedUids } from '../core/trust.ts';
 import { openDoorbell } from '../core/doorbell.ts';
-import { abortError, deadlineAfter, timeLeft } from '../core/wait.ts';
+import { abortError, AbortGroup, deadlineAfter, timeLeft } from '../core/wait.ts';
 import * as L from './layout.ts';
 import { roundUp8 } from './layout.ts';
 import { changeSteps, pollReceive, pollSend, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
@@ -87,9 +86,8 @@ export class StoreHandle implements Disposable {
   readonly #userSlot: number;
   readonly #file: GrowableFile;
   // Aborted by close(): pending waits of this handle end with EBADF. Each pending wait
-  // listens on it until it settles (then the listener is removed), so it has as many
-  // listeners as the handle has pending calls: that is no leak, and no limit applies.
-  readonly #closing = new AbortController();
+  // is in it until it settles (a group, not an AbortSignal: see core/wait.ts AbortGroup).
+  readonly #closing = new AbortGroup();
   // The same fact as a plain field, for the hot paths (an AbortSignal's getter is slower).
   #closed = false;
   // Sends and receives of this handle waiting on the event loop. close() ends them, but they
@@ -110,7 +108,6 @@ export class StoreHandle implements Disposable {
     this.#header = mapped.header;
     this.#file = file;
     this.#userSlot = mapped.header.addUser();
-    setMaxListeners(0, this.#closing.signal);
   }
 
   /** Creates the object with a store of `config` in a body of `bodyBytes`. EEXIST if its file exists. */
@@ -527,10 +524,9 @@ export class StoreHandle implements Disposable {
 
   // Runs a blocking protocol on the event loop; close() ends it with EBADF.
   async #runAsync<R>(steps: Steps<R>, signal: AbortSignal | undefined): Promise<R> {
-    const closing = this.#closing.signal;
-    const combined = signal === undefined ? closing : AbortSignal.any([signal, closing]);
+    const closing = this.#closing;
     try {
-      return await runAsync(this.#store, steps, combined);
+      return await runAsync(this.#store, steps, signal, closing);
     } catch (error) {
       if (closing.aborted && (error as { code?: unknown }).code === 'ABORT_ERR') throw closing.reason;
       throw error;

@@ -124,7 +124,7 @@ export function newBellToken(): number {
 
 /**
  * Waits on the event loop for a ring of `token` at this thread's bell, with waitAsync's
- * contract: rejects with AbortError when the signal aborts (or already has); resolves
+ * contract: rejects with AbortError when the signal or the group aborts (or already has); resolves
  * WAIT_CHANGED at once when words[index] !== expected, WAIT_TIMED_OUT at once when
  * timeoutMs <= 0, otherwise WAIT_WOKEN when the token is rung, WAIT_CHANGED when the
  * word was seen changed after rings were refused, or WAIT_TIMED_OUT. Only after
@@ -135,15 +135,16 @@ export function waitBell(
   words: Int32Array,
   index: number,
   expected: number,
-  { timeoutMs = Infinity, signal, ref = true }: AsyncWaitOptions = {},
+  { timeoutMs = Infinity, signal, group, ref = true }: AsyncWaitOptions = {},
 ): Promise<WaitResult> {
   if (bell == null) throw new Error('waitBell() without a doorbell: openDoorbell() must have returned a tid');
   validateInteger(token, 'token', 1, 0xffffffff);
   if (waits.has(token)) throw new IpcError('EEXIST', `a bell wait with token ${token} is pending`);
   if (signal?.aborted) return Promise.reject(abortError(signal));
+  if (group?.aborted) return Promise.reject(abortError(group));
   if (Atomics.load(words, index) !== expected) return Promise.resolve(WAIT_CHANGED);
   if (timeoutMs <= 0) return Promise.resolve(WAIT_TIMED_OUT);
-  return waits.add(token, { words, index, expected }, timeoutMs, signal, ref);
+  return waits.add(token, { words, index, expected }, timeoutMs, signal, ref, group);
 }
 
 /**

@@ -226,7 +226,7 @@ export class StoreHandle implements Disposable {
     const sleptAt = performance.now();
     // Waiting on the event loop: sleep on this thread's doorbell where there is one.
     const plan = { ...request, payload, bells: openDoorbell() !== null };
-    await this.#whilePending(this.#runAsync(sendSteps(this.#store, plan), signal));
+    await this.#runAsync(sendSteps(this.#store, plan), signal);
     if (!request.untilTaken && !request.failWhenFull) this.#sendSpin.slept((performance.now() - sleptAt) * 1000);
   }
 
@@ -248,7 +248,8 @@ export class StoreHandle implements Disposable {
     this.checkOpen();
     const ready = this.#receiveNow(request.selector, request.into, request.spin, request.deadline);
     if (ready !== null) return ready;
-    return this.receiveAfterPoll(request, signal);
+    // Awaited: an async function that returns a promise settles two microtask turns later.
+    return await this.receiveAfterPoll(request, signal);
   }
 
   /**
@@ -268,7 +269,7 @@ export class StoreHandle implements Disposable {
     // Waiting on the event loop: sleep on this thread's doorbell where there is one.
     const sleptAt = performance.now();
     const plan = { selector, deadline, into, bells: openDoorbell() !== null };
-    const envelope = await this.#whilePending(this.#runAsync(receiveSteps(this.#store, plan), signal));
+    const envelope = await this.#runAsync(receiveSteps(this.#store, plan), signal);
     this.#slept(spin, sleptAt);
     return envelope;
   }
@@ -492,16 +493,6 @@ export class StoreHandle implements Disposable {
     if (spin === undefined) this.#spin.slept((performance.now() - sleptAt) * 1000);
   }
 
-  /** Counts `operation` as pending until it settles (see #pending). */
-  async #whilePending<R>(operation: Promise<R>): Promise<R> {
-    this.#pending++;
-    try {
-      return await operation;
-    } finally {
-      if (--this.#pending === 0 && this.#closed) this.#closeFile();
-    }
-  }
-
   /**
    * Closes the file once this handle leaves nothing in the store. A receive that gave up
    * while the lock was out of reach (its holder stopped) left its registration for this
@@ -522,14 +513,19 @@ export class StoreHandle implements Disposable {
     else setTimeout(() => this.#closeFile(), LOCK_SLICE_MS).unref();
   }
 
-  // Runs a blocking protocol on the event loop; close() ends it with EBADF.
+  // Runs a blocking protocol on the event loop, counted as pending until it settles (see
+  // #pending); close() ends it with EBADF. One async layer for both: each layer a sleeping
+  // call's result passes through costs its wake-up a microtask turn.
   async #runAsync<R>(steps: Steps<R>, signal: AbortSignal | undefined): Promise<R> {
     const closing = this.#closing;
+    this.#pending++;
     try {
       return await runAsync(this.#store, steps, signal, closing);
     } catch (error) {
       if (closing.aborted && (error as { code?: unknown }).code === 'ABORT_ERR') throw closing.reason;
       throw error;
+    } finally {
+      if (--this.#pending === 0 && this.#closed) this.#closeFile();
     }
   }
 }

@@ -495,6 +495,13 @@ export interface ReceivePlan {
   into: Uint8Array | null;
   /** Sleep on this thread's doorbell while holding a receiver slot (asynchronous drivers only). */
   bells: boolean;
+  /**
+   * The caller found no message a moment ago (tryReceive, pollReceive): the ring's first
+   * look before registering is skipped. The look after registering is the one the wake
+   * protocol needs (store-wake.ts); the one before only spares a registration, and right
+   * after a miss it finds nothing but costs five Atomics calls on a sleeping receive's path.
+   */
+  polled?: boolean;
 }
 
 /**
@@ -733,14 +740,18 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
   const { selector, deadline, into } = plan;
   const ring = store.ring;
   const plain = isPlain(selector);
+  let looked = plan.polled === true;
   while (ring !== null && ring.active) {
     store.checkRemoved();
-    const popped = plain ? ring.tryPop(into) : ring.tryPopMatching(selector, into);
-    if (popped === NOT_RING || popped === NOT_WANTED) break;
-    if (popped !== null) {
-      store.wakeSendersForRoom();
-      return popped;
+    if (!looked) {
+      const popped = plain ? ring.tryPop(into) : ring.tryPopMatching(selector, into);
+      if (popped === NOT_RING || popped === NOT_WANTED) break;
+      if (popped !== null) {
+        store.wakeSendersForRoom();
+        return popped;
+      }
     }
+    looked = false;
     const head = ring.recoverHead();
     if (head === HEAD_STUCK) {
       // A stopped sender's claim hides what follows it: the list gets past it.

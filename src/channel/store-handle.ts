@@ -21,7 +21,7 @@ import { openDoorbell } from '../core/doorbell.ts';
 import { abortError, AbortGroup, deadlineAfter, timeLeft } from '../core/wait.ts';
 import * as L from './layout.ts';
 import { roundUp8 } from './layout.ts';
-import { changeSteps, pollReceive, pollSend, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
+import { changeSteps, isPlain, pollReceive, pollSend, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
 import { trySendMany, tryReceiveMany } from './batch-operations.ts';
 import { AdaptiveSpin } from './spin-policy.ts';
 import { type Selector } from './selector.ts';
@@ -268,7 +268,7 @@ export class StoreHandle implements Disposable {
     const { selector, deadline, into, spin } = request;
     // Waiting on the event loop: sleep on this thread's doorbell where there is one.
     const sleptAt = performance.now();
-    const plan = { selector, deadline, into, bells: openDoorbell() !== null };
+    const plan = { selector, deadline, into, bells: openDoorbell() !== null, polled: isPlain(selector) };
     const envelope = await this.#runAsync(receiveSteps(this.#store, plan), signal);
     this.#slept(spin, sleptAt);
     return envelope;
@@ -290,7 +290,7 @@ export class StoreHandle implements Disposable {
     const ready = this.#receiveNow(selector, into, spin, deadline);
     if (ready !== null) return ready;
     const sleptAt = performance.now();
-    const envelope = runSync(this.#store, receiveSteps(this.#store, { selector, deadline, into, bells: false }));
+    const envelope = runSync(this.#store, receiveSteps(this.#store, { selector, deadline, into, bells: false, polled: isPlain(selector) }));
     this.#slept(spin, sleptAt);
     return envelope;
   }

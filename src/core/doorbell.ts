@@ -54,7 +54,8 @@ interface Watched {
 // Referenced exactly while referenced bell waits are pending.
 const waits = new PendingWaits<Watched>({ refChanged: (on) => addon.doorbellRef(on) });
 let bell: number | null | undefined; // undefined: not tried yet
-const randomTokens = new Uint32Array(64);
+// Drawn 1,024 at a time: each draw is a call into the runtime, made once per 1,024 sleeps.
+const randomTokens = new Uint32Array(1024);
 let nextRandomToken = randomTokens.length;
 /** Wasted wake-ups the bell may still take at full speed (below 0: paused), as of `wastedAt`. */
 let wastedBudget = WASTED_BURST;

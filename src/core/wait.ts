@@ -40,16 +40,24 @@ export function wake(words: Int32Array, index: number, count: number): number {
 
 export const WAKE_ALL = 0x7fffffff;
 
+/** A wait's place in an AbortGroup: a node of its list. */
+export interface GroupMember {
+  cancel: () => void;
+  previous: GroupMember | null;
+  next: GroupMember | null;
+}
+
 /**
  * Waits that one event ends together — a handle's close() ends every wait of its pending
  * calls — without an 'abort' listener per wait. An AbortSignal's listener is an EventTarget
  * listener, added and removed once per sleep: about 3,000 instructions of a sleeping
- * receive (docs/DECISIONS.md §31). A group holds its waits' cancellers in a Set instead.
- * abort() ends every wait in the group, and any wait added later, with an AbortError whose
- * cause is the reason, as an aborted signal would.
+ * receive (docs/DECISIONS.md §31). A group keeps its waits' cancellers in a doubly linked
+ * list instead (no hashing: a Set of closures cost each wait an identity hash). abort()
+ * ends every wait in the group, and any wait added later, with an AbortError whose cause
+ * is the reason, as an aborted signal would.
  */
 export class AbortGroup {
-  readonly #members = new Set<() => void>();
+  #first: GroupMember | null = null;
   #aborted = false;
   #reason: unknown = undefined;
 
@@ -66,18 +74,31 @@ export class AbortGroup {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#reason = reason;
-    // Each canceller takes itself out of the set: iterate over a copy.
-    for (const cancel of [...this.#members]) cancel();
-    this.#members.clear();
+    // Each canceller takes its own node out (delete): take the first until none is left.
+    // Bounded: a wait added now is refused (aborted), so the list only shrinks.
+    while (this.#first !== null) {
+      const member = this.#first;
+      this.delete(member);
+      member.cancel();
+    }
   }
 
-  /** For PendingWaits: `cancel` runs on abort() until it is taken out again. */
-  add(cancel: () => void): void {
-    this.#members.add(cancel);
+  /** For PendingWaits: `cancel` runs on abort() until its node is deleted. */
+  add(cancel: () => void): GroupMember {
+    const member: GroupMember = { cancel, previous: null, next: this.#first };
+    if (this.#first !== null) this.#first.previous = member;
+    this.#first = member;
+    return member;
   }
 
-  delete(cancel: () => void): void {
-    this.#members.delete(cancel);
+  /** Takes a node out of the list; a node already out is left alone. */
+  delete(member: GroupMember): void {
+    if (member.previous !== null) member.previous.next = member.next;
+    else if (this.#first === member) this.#first = member.next;
+    else return;
+    if (member.next !== null) member.next.previous = member.previous;
+    member.previous = null;
+    member.next = null;
   }
 }
 
@@ -89,7 +110,7 @@ interface PendingWait<Extra> {
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   group: AbortGroup | undefined;
-  onGroupAbort: (() => void) | undefined;
+  member: GroupMember | undefined;
   ref: boolean;
   extra: Extra;
 }
@@ -145,7 +166,7 @@ export class PendingWaits<Extra = undefined> {
   add(id: number, extra: Extra, timeoutMs: number, signal: AbortSignal | undefined, ref: boolean, group?: AbortGroup): Promise<WaitResult> {
     return new Promise<WaitResult>((resolve, reject) => {
       const deadline = timeoutMs === Infinity ? Infinity : performance.now() + timeoutMs;
-      const wait: PendingWait<Extra> = { resolve, reject, deadline, signal, onAbort: undefined, group, onGroupAbort: undefined, ref, extra };
+      const wait: PendingWait<Extra> = { resolve, reject, deadline, signal, onAbort: undefined, group, member: undefined, ref, extra };
       this.#waits.set(id, wait);
       if (ref && this.#refs++ === 0) this.#hooks.refChanged?.(true);
       if (deadline < this.#sweepAt) this.#armSweep(deadline);
@@ -157,11 +178,10 @@ export class PendingWaits<Extra = undefined> {
         signal.addEventListener('abort', wait.onAbort, { once: true });
       }
       if (group !== undefined) {
-        wait.onGroupAbort = () => {
+        wait.member = group.add(() => {
           this.#hooks.cancel?.(id);
           this.#settle(id)?.reject(abortError(group));
-        };
-        group.add(wait.onGroupAbort);
+        });
       }
     });
   }
@@ -184,7 +204,7 @@ export class PendingWaits<Extra = undefined> {
     if (wait === undefined) return undefined;
     this.#waits.delete(id);
     if (wait.onAbort !== undefined) wait.signal!.removeEventListener('abort', wait.onAbort);
-    if (wait.onGroupAbort !== undefined) wait.group!.delete(wait.onGroupAbort);
+    if (wait.member !== undefined) wait.group!.delete(wait.member);
     if (wait.ref && --this.#refs === 0) this.#hooks.refChanged?.(false);
     return wait;
   }

@@ -36,6 +36,15 @@ export interface StoreObject {
   what: string;
 }
 
+/**
+ * A signal of one call's own that follows the caller's (undefined without one): its waits
+ * listen on it, one at a time. Calls that share a signal would otherwise each add a
+ * listener to it, and a thousand pending calls would trip Node's MaxListenersExceededWarning.
+ */
+function ownSignal(signal: AbortSignal | undefined): AbortSignal | undefined {
+  return signal === undefined ? undefined : AbortSignal.any([signal]);
+}
+
 /** The store's layout version every store-backed kind is made with and opened at. */
 const LAYOUT_VERSION = L.STORE_VERSION;
 
@@ -242,14 +251,21 @@ export class StoreHandle implements Disposable {
     runSync(this.#store, sendSteps(this.#store, { ...request, payload, bells: false }));
   }
 
-  /** Receives the first message the selector takes, waiting for one; `signal` aborts the wait. */
-  async receive(request: ReceiveRequest, signal: AbortSignal | undefined): Promise<Envelope> {
-    if (signal?.aborted) throw abortError(signal);
-    this.checkOpen();
-    const ready = this.#receiveNow(request.selector, request.into, request.spin, request.deadline);
-    if (ready !== null) return ready;
-    // Awaited: an async function that returns a promise settles two microtask turns later.
-    return await this.receiveAfterPoll(request, signal);
+  /**
+   * Receives the first message the selector takes, waiting for one; `signal` aborts the
+   * wait. Not an async function: a sleeping receive's result reaches the caller through
+   * receiveAfterPoll's promise itself, a microtask turn earlier (errors still reject).
+   */
+  receive(request: ReceiveRequest, signal: AbortSignal | undefined): Promise<Envelope> {
+    let ready: Envelope | null;
+    try {
+      if (signal?.aborted) throw abortError(signal);
+      this.checkOpen();
+      ready = this.#receiveNow(request.selector, request.into, request.spin, request.deadline);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return ready !== null ? Promise.resolve(ready) : this.receiveAfterPoll(request, signal);
   }
 
   /**
@@ -269,9 +285,18 @@ export class StoreHandle implements Disposable {
     // Waiting on the event loop: sleep on this thread's doorbell where there is one.
     const sleptAt = performance.now();
     const plan = { selector, deadline, into, bells: openDoorbell() !== null, polled: isPlain(selector) };
-    const envelope = await this.#runAsync(receiveSteps(this.#store, plan), signal);
-    this.#slept(spin, sleptAt);
-    return envelope;
+    // #runAsync's work, in this function's one async layer (see there).
+    const closing = this.#closing;
+    this.#pending++;
+    try {
+      const envelope = await runAsync(this.#store, receiveSteps(this.#store, plan), ownSignal(signal), closing);
+      this.#slept(spin, sleptAt);
+      return envelope;
+    } catch (error) {
+      throw this.#closedOr(error);
+    } finally {
+      this.#settled();
+    }
   }
 
   /**
@@ -520,12 +545,21 @@ export class StoreHandle implements Disposable {
     const closing = this.#closing;
     this.#pending++;
     try {
-      return await runAsync(this.#store, steps, signal, closing);
+      return await runAsync(this.#store, steps, ownSignal(signal), closing);
     } catch (error) {
-      if (closing.aborted && (error as { code?: unknown }).code === 'ABORT_ERR') throw closing.reason;
-      throw error;
+      throw this.#closedOr(error);
     } finally {
-      if (--this.#pending === 0 && this.#closed) this.#closeFile();
+      this.#settled();
     }
+  }
+
+  /** What a blocking call that failed with `error` rejects with: EBADF when close() ended it. */
+  #closedOr(error: unknown): unknown {
+    return this.#closing.aborted && (error as { code?: unknown }).code === 'ABORT_ERR' ? this.#closing.reason : error;
+  }
+
+  /** A blocking call counted in #pending has settled: the last one after close() closes the file. */
+  #settled(): void {
+    if (--this.#pending === 0 && this.#closed) this.#closeFile();
   }
 }

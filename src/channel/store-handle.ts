@@ -282,8 +282,9 @@ export class StoreHandle implements Disposable {
   async receiveAfterPoll(request: ReceiveRequest, signal: AbortSignal | undefined): Promise<Envelope> {
     this.checkOpen();
     const { selector, deadline, into, spin } = request;
+    // Only the adaptive window (spin undefined) learns from how long the sleep took.
+    const sleptAt = spin === undefined ? performance.now() : 0;
     // Waiting on the event loop: sleep on this thread's doorbell where there is one.
-    const sleptAt = performance.now();
     const plan = { selector, deadline, into, bells: openDoorbell() !== null, polled: isPlain(selector) };
     // #runAsync's work, in this function's one async layer (see there).
     const closing = this.#closing;

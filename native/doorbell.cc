@@ -77,6 +77,9 @@ namespace {
 
 constexpr size_t kBatch = 64;        // datagrams per recvmmsg
 constexpr size_t kMaxPerTurn = 256;  // datagrams per poll callback
+// A drain reads whole batches until one comes back short, so it never holds more than
+// kMaxPerTurn tokens (the size of Bell::tokens_) only if this holds.
+static_assert(kMaxPerTurn % kBatch == 0, "a drain's batches must fill tokens_ exactly");
 constexpr double kMaxPauseMs = 1000;  // longest pause the callback may ask for
 constexpr char kAddressPrefix[] = "interproc.bell.";
 

@@ -66,7 +66,8 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
-#include <vector>
+#include <cstring>
+#include <memory>
 
 #include "common.h"
 
@@ -76,6 +77,9 @@ namespace {
 
 constexpr size_t kBatch = 64;        // datagrams per recvmmsg
 constexpr size_t kMaxPerTurn = 256;  // datagrams per poll callback
+// A drain reads whole batches until one comes back short, so it never holds more than
+// kMaxPerTurn tokens (the size of Bell::tokens_) only if this holds.
+static_assert(kMaxPerTurn % kBatch == 0, "a drain's batches must fill tokens_ exactly");
 constexpr double kMaxPauseMs = 1000;  // longest pause the callback may ask for
 constexpr char kAddressPrefix[] = "interproc.bell.";
 
@@ -149,6 +153,14 @@ class Bell {
     }
     fd_ = fd;
     callback_.Reset(isolate_, callback);
+    SetUpReceiveBuffers();
+    // V8's own memory (no external pointer, which a sandboxed V8 would refuse); this state
+    // keeps its backing store to write into, and lets both go at cleanup, while the
+    // isolate that allocated them is still there.
+    v8::HandleScope scope(isolate_);
+    v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate_, sizeof(tokens_));
+    token_store_ = buffer->GetBackingStore();
+    token_array_.Reset(isolate_, v8::Uint32Array::New(buffer, 0, kMaxPerTurn));
     return 0;
   }
 
@@ -168,8 +180,14 @@ class Bell {
   // Sends `token` to thread `tid`'s bell. Returns 0 or the errno of the failure; EAGAIN
   // only when the bell's queue is full (see the header).
   int Ring(uint32_t tid, uint32_t token) {
-    sockaddr_un addr;
-    socklen_t length = BellAddress(tid, &addr);
+    // The address of the last bell rung, kept: a waker rings the same few threads again
+    // and again, and formatting the name costs more than the rest of the call's user time.
+    if (ring_tid_ != tid) {
+      ring_address_length_ = BellAddress(tid, &ring_address_);
+      ring_tid_ = tid;
+    }
+    const sockaddr_un& addr = ring_address_;
+    socklen_t length = ring_address_length_;
     bool fresh = false;
     for (;;) {
       if (send_fd_ < 0) {
@@ -179,7 +197,7 @@ class Bell {
         fresh = true;
       }
       ssize_t sent = sendto(send_fd_, &token, sizeof(token), MSG_DONTWAIT | MSG_NOSIGNAL,
-                            reinterpret_cast<sockaddr*>(&addr), length);
+                            reinterpret_cast<const sockaddr*>(&addr), length);
       if (sent == static_cast<ssize_t>(sizeof(token))) return 0;
       if (sent >= 0) return EMSGSIZE;  // a datagram is sent whole or not at all
       if (errno == EINTR) continue;
@@ -241,48 +259,50 @@ class Bell {
     return threshold < kBatch ? threshold : kBatch;
   }
 
+  // The receive buffers: each message header points at its own cell, once and for all
+  // (recvmmsg writes only the lengths and flags, which are read after each call).
+  void SetUpReceiveBuffers() {
+    for (size_t i = 0; i < kBatch; ++i) {
+      iov_[i] = {cells_[i], sizeof(cells_[i])};
+      messages_[i] = {};
+      messages_[i].msg_hdr.msg_iov = &iov_[i];
+      messages_[i].msg_hdr.msg_iovlen = 1;
+    }
+  }
+
   void Drain() {
-    tokens_.clear();
+    size_t count = 0;
     bool overflowed = false;
-    uint32_t cells[kBatch][2];  // 8 bytes each, so a longer datagram shows as msg_len != 4
-    iovec iov[kBatch];
-    mmsghdr messages[kBatch];
-    while (tokens_.size() < kMaxPerTurn) {
-      for (size_t i = 0; i < kBatch; ++i) {
-        iov[i] = {cells[i], sizeof(cells[i])};
-        messages[i] = {};
-        messages[i].msg_hdr.msg_iov = &iov[i];
-        messages[i].msg_hdr.msg_iovlen = 1;
-      }
-      int count = recvmmsg(fd_, messages, kBatch, MSG_DONTWAIT, nullptr);
-      if (count < 0) {
+    while (count < kMaxPerTurn) {
+      int received = recvmmsg(fd_, messages_, kBatch, MSG_DONTWAIT, nullptr);
+      if (received < 0) {
         if (errno == EINTR) continue;
         break;  // EAGAIN: drained
       }
-      if (static_cast<size_t>(count) >= overflow_at_) overflowed = true;
-      for (int i = 0; i < count; ++i) {
-        tokens_.push_back(messages[i].msg_len == sizeof(uint32_t) ? cells[i][0] : 0);
+      if (static_cast<size_t>(received) >= overflow_at_) overflowed = true;
+      for (int i = 0; i < received; ++i) {
+        tokens_[count++] = messages_[i].msg_len == sizeof(uint32_t) ? cells_[i][0] : 0;
       }
       // Fewer than asked for: the queue was empty. A datagram arriving after that keeps
       // the socket readable, and the level-triggered poll reports it again.
-      if (static_cast<size_t>(count) < kBatch) break;
+      if (static_cast<size_t>(received) < kBatch) break;
     }
-    if ((tokens_.empty() && !overflowed) || callback_.IsEmpty()) return;
+    if ((count == 0 && !overflowed) || callback_.IsEmpty() || token_array_.IsEmpty()) return;
     v8::HandleScope scope(isolate_);
     v8::Local<v8::Context> context = context_.Get(isolate_);
     v8::Context::Scope context_scope(context);
-    // Filled from C++ without running JavaScript, so nothing here can fail (or abort on a
-    // Check()) once a worker is terminating.
-    size_t count = tokens_.size();
-    v8::Local<v8::ArrayBuffer> storage = v8::ArrayBuffer::New(isolate_, count * 4);
-    uint32_t* cells_out = static_cast<uint32_t*>(storage->Data());
-    for (size_t i = 0; i < count; ++i) cells_out[i] = tokens_[i];
-    v8::Local<v8::Value> argv[] = {v8::Uint32Array::New(storage, 0, count),
+    // The tokens go out in one Uint32Array made at Open (JavaScript reads the first `count`
+    // during the call and keeps nothing), so a drain allocates nothing; filled without
+    // running JavaScript, so nothing here can fail (or abort on a Check()) once a worker is
+    // terminating.
+    std::memcpy(token_store_->Data(), tokens_, count * sizeof(uint32_t));
+    v8::Local<v8::Value> argv[] = {token_array_.Get(isolate_),
+                                   v8::Integer::NewFromUnsigned(isolate_, static_cast<uint32_t>(count)),
                                    v8::Boolean::New(isolate_, overflowed)};
     // MakeCallback runs microtasks afterwards, so awaiting code resumes in this turn. It
     // returns an empty handle when the callback threw or the thread is stopping: no pause.
     v8::Local<v8::Value> result;
-    if (!node::MakeCallback(isolate_, context->Global(), callback_.Get(isolate_), 2, argv,
+    if (!node::MakeCallback(isolate_, context->Global(), callback_.Get(isolate_), 3, argv,
                             node::async_context{0, 0})
              .ToLocal(&result) ||
         !result->IsNumber() || fd_ < 0) {
@@ -308,6 +328,8 @@ class Bell {
     Bell* self = static_cast<Bell*>(data);
     self->torn_down_ = true;
     self->callback_.Reset();
+    self->token_array_.Reset();
+    self->token_store_.reset();
     self->context_.Reset();
     if (self->send_fd_ >= 0) close(self->send_fd_);
     self->send_fd_ = -1;
@@ -336,7 +358,17 @@ class Bell {
   bool paused_ = false;     // polling is stopped until pause_ fires
   int send_fd_ = -1;      // unbound socket for rings, made on the first one
   size_t overflow_at_ = 1;         // see OverflowThreshold
-  std::vector<uint32_t> tokens_;  // one drain's tokens, kept to reuse its memory
+  uint32_t tokens_[kMaxPerTurn] = {};  // one drain's tokens, copied into token_store_
+  v8::Global<v8::Uint32Array> token_array_;  // what the callback is given (made at Open)
+  std::shared_ptr<v8::BackingStore> token_store_;  // token_array_'s memory
+  // recvmmsg's buffers (SetUpReceiveBuffers): a cell of 8 bytes per datagram, so that a
+  // longer one shows as msg_len != 4.
+  uint32_t cells_[kBatch][2] = {};
+  iovec iov_[kBatch] = {};
+  mmsghdr messages_[kBatch] = {};
+  uint32_t ring_tid_ = 0;  // whose address ring_address_ is (0: none yet; no thread has id 0)
+  sockaddr_un ring_address_ = {};
+  socklen_t ring_address_length_ = 0;
 };
 
 Bell* GetBell(const Args& args) {
@@ -349,8 +381,10 @@ void* CreateDoorbellEnvironment(v8::Isolate* isolate, v8::Local<v8::Context> con
   return new Bell(isolate, context);
 }
 
-// doorbellOpen(callback: (tokens: Uint32Array, overflowed: boolean) => number): tid, the
-// callback returning the milliseconds to pause the bell for (see the header). Throws
+// doorbellOpen(callback: (tokens: Uint32Array, count: number, overflowed: boolean) => number):
+// tid, the callback returning the milliseconds to pause the bell for (see the header). A
+// drain's tokens are the first `count` of `tokens`, which is the same array at every call
+// and valid only during it. Throws
 // EEXIST when this environment already has a bell, EADDRINUSE when another socket holds
 // its address.
 void DoorbellOpen(const Args& args) {

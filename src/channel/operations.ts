@@ -21,7 +21,7 @@
 import { crashPoint } from '../core/crash-point.ts';
 import { IpcError } from '../core/errors.ts';
 import { newBellToken, waitBell } from '../core/doorbell.ts';
-import { timeLeft, waitAsync, waitSync, WAIT_TIMED_OUT, type WaitResult } from '../core/wait.ts';
+import { timeLeft, waitAsync, waitSync, WAIT_TIMED_OUT, type AbortGroup, type WaitResult } from '../core/wait.ts';
 import * as L from './layout.ts';
 import { FULL, HEAD_SKIPPED, HEAD_STALLED, HEAD_STUCK, NOT_RING, NOT_WANTED, PUSHED, type Ring } from './ring.ts';
 import { ANY, type Selector } from './selector.ts';
@@ -63,17 +63,21 @@ export function runSync<T>(store: MessageStore, steps: Steps<T>): T {
   return step.value;
 }
 
-export async function runAsync<T>(store: MessageStore, steps: Steps<T>, signal: AbortSignal | undefined): Promise<T> {
+/**
+ * Drives `steps` on the event loop. `signal` (the caller's) and `group` (its handle's close)
+ * both abort every wait but a cleanup's.
+ */
+export async function runAsync<T>(store: MessageStore, steps: Steps<T>, signal: AbortSignal | undefined, group?: AbortGroup): Promise<T> {
   let step = steps.next();
   while (!step.done) {
     const { word, expected, timeoutMs, bell, cleanup } = step.value;
-    const waitSignal = cleanup === true ? undefined : signal;
+    const options = cleanup === true ? { timeoutMs } : { timeoutMs, signal, group };
     let result: WaitResult;
     try {
       result =
         bell === 0
-          ? await waitAsync(store.words, word, expected, { timeoutMs, signal: waitSignal })
-          : await waitBell(bell, store.words, word, expected, { timeoutMs, signal: waitSignal });
+          ? await waitAsync(store.words, word, expected, options)
+          : await waitBell(bell, store.words, word, expected, options);
     } catch (error) {
       step = steps.throw(error);
       continue;
@@ -491,6 +495,13 @@ export interface ReceivePlan {
   into: Uint8Array | null;
   /** Sleep on this thread's doorbell while holding a receiver slot (asynchronous drivers only). */
   bells: boolean;
+  /**
+   * The caller found no message a moment ago (tryReceive, pollReceive): the ring's first
+   * look before registering is skipped. The look after registering is the one the wake
+   * protocol needs (store-wake.ts); the one before only spares a registration, and right
+   * after a miss it finds nothing but costs five Atomics calls on a sleeping receive's path.
+   */
+  polled?: boolean;
 }
 
 /**
@@ -729,14 +740,18 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
   const { selector, deadline, into } = plan;
   const ring = store.ring;
   const plain = isPlain(selector);
+  let looked = plan.polled === true;
   while (ring !== null && ring.active) {
     store.checkRemoved();
-    const popped = plain ? ring.tryPop(into) : ring.tryPopMatching(selector, into);
-    if (popped === NOT_RING || popped === NOT_WANTED) break;
-    if (popped !== null) {
-      store.wakeSendersForRoom();
-      return popped;
+    if (!looked) {
+      const popped = plain ? ring.tryPop(into) : ring.tryPopMatching(selector, into);
+      if (popped === NOT_RING || popped === NOT_WANTED) break;
+      if (popped !== null) {
+        store.wakeSendersForRoom();
+        return popped;
+      }
     }
+    looked = false;
     const head = ring.recoverHead();
     if (head === HEAD_STUCK) {
       // A stopped sender's claim hides what follows it: the list gets past it.

@@ -10,7 +10,6 @@
 //   with EBADF; the file stays open until the last of them has settled, because each
 //   still finishes under the store's lock and may map an arena other processes grew.
 // - Every error names the object by its description (`what`: 'mailbox "x"').
-import { setMaxListeners } from 'node:events';
 import { lstatSync } from 'node:fs';
 import { IpcError } from '../core/errors.ts';
 import { SHM_DIR } from '../core/names.ts';
@@ -19,10 +18,10 @@ import { GrowableFile } from '../core/growable-file.ts';
 import { abandonCreate, createShm, initializeObject, mapObject, openShm, unlinkObject, type MappedObject } from '../core/shared-file.ts';
 import { type TrustedUids } from '../core/trust.ts';
 import { openDoorbell } from '../core/doorbell.ts';
-import { abortError, deadlineAfter, timeLeft } from '../core/wait.ts';
+import { abortError, AbortGroup, deadlineAfter, timeLeft } from '../core/wait.ts';
 import * as L from './layout.ts';
 import { roundUp8 } from './layout.ts';
-import { changeSteps, pollReceive, pollSend, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
+import { changeSteps, isPlain, pollReceive, pollSend, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
 import { trySendMany, tryReceiveMany } from './batch-operations.ts';
 import { AdaptiveSpin } from './spin-policy.ts';
 import { type Selector } from './selector.ts';
@@ -35,6 +34,15 @@ export interface StoreObject {
   path: string;
   /** How every error names it: 'mailbox "x"', 'message queue 0x0000002a', 'port 7'. */
   what: string;
+}
+
+/**
+ * A signal of one call's own that follows the caller's (undefined without one): its waits
+ * listen on it, one at a time. Calls that share a signal would otherwise each add a
+ * listener to it, and a thousand pending calls would trip Node's MaxListenersExceededWarning.
+ */
+function ownSignal(signal: AbortSignal | undefined): AbortSignal | undefined {
+  return signal === undefined ? undefined : AbortSignal.any([signal]);
 }
 
 /** The store's layout version every store-backed kind is made with and opened at. */
@@ -87,9 +95,8 @@ export class StoreHandle implements Disposable {
   readonly #userSlot: number;
   readonly #file: GrowableFile;
   // Aborted by close(): pending waits of this handle end with EBADF. Each pending wait
-  // listens on it until it settles (then the listener is removed), so it has as many
-  // listeners as the handle has pending calls: that is no leak, and no limit applies.
-  readonly #closing = new AbortController();
+  // is in it until it settles (a group, not an AbortSignal: see core/wait.ts AbortGroup).
+  readonly #closing = new AbortGroup();
   // The same fact as a plain field, for the hot paths (an AbortSignal's getter is slower).
   #closed = false;
   // Sends and receives of this handle waiting on the event loop. close() ends them, but they
@@ -110,7 +117,6 @@ export class StoreHandle implements Disposable {
     this.#header = mapped.header;
     this.#file = file;
     this.#userSlot = mapped.header.addUser();
-    setMaxListeners(0, this.#closing.signal);
   }
 
   /** Creates the object with a store of `config` in a body of `bodyBytes`. EEXIST if its file exists. */
@@ -229,7 +235,7 @@ export class StoreHandle implements Disposable {
     const sleptAt = performance.now();
     // Waiting on the event loop: sleep on this thread's doorbell where there is one.
     const plan = { ...request, payload, bells: openDoorbell() !== null };
-    await this.#whilePending(this.#runAsync(sendSteps(this.#store, plan), signal));
+    await this.#runAsync(sendSteps(this.#store, plan), signal);
     if (!request.untilTaken && !request.failWhenFull) this.#sendSpin.slept((performance.now() - sleptAt) * 1000);
   }
 
@@ -245,13 +251,21 @@ export class StoreHandle implements Disposable {
     runSync(this.#store, sendSteps(this.#store, { ...request, payload, bells: false }));
   }
 
-  /** Receives the first message the selector takes, waiting for one; `signal` aborts the wait. */
-  async receive(request: ReceiveRequest, signal: AbortSignal | undefined): Promise<Envelope> {
-    if (signal?.aborted) throw abortError(signal);
-    this.checkOpen();
-    const ready = this.#receiveNow(request.selector, request.into, request.spin, request.deadline);
-    if (ready !== null) return ready;
-    return this.receiveAfterPoll(request, signal);
+  /**
+   * Receives the first message the selector takes, waiting for one; `signal` aborts the
+   * wait. Not an async function: a sleeping receive's result reaches the caller through
+   * receiveAfterPoll's promise itself, a microtask turn earlier (errors still reject).
+   */
+  receive(request: ReceiveRequest, signal: AbortSignal | undefined): Promise<Envelope> {
+    let ready: Envelope | null;
+    try {
+      if (signal?.aborted) throw abortError(signal);
+      this.checkOpen();
+      ready = this.#receiveNow(request.selector, request.into, request.spin, request.deadline);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return ready !== null ? Promise.resolve(ready) : this.receiveAfterPoll(request, signal);
   }
 
   /**
@@ -268,12 +282,22 @@ export class StoreHandle implements Disposable {
   async receiveAfterPoll(request: ReceiveRequest, signal: AbortSignal | undefined): Promise<Envelope> {
     this.checkOpen();
     const { selector, deadline, into, spin } = request;
+    // Only the adaptive window (spin undefined) learns from how long the sleep took.
+    const sleptAt = spin === undefined ? performance.now() : 0;
     // Waiting on the event loop: sleep on this thread's doorbell where there is one.
-    const sleptAt = performance.now();
-    const plan = { selector, deadline, into, bells: openDoorbell() !== null };
-    const envelope = await this.#whilePending(this.#runAsync(receiveSteps(this.#store, plan), signal));
-    this.#slept(spin, sleptAt);
-    return envelope;
+    const plan = { selector, deadline, into, bells: openDoorbell() !== null, polled: isPlain(selector) };
+    // #runAsync's work, in this function's one async layer (see there).
+    const closing = this.#closing;
+    this.#pending++;
+    try {
+      const envelope = await runAsync(this.#store, receiveSteps(this.#store, plan), ownSignal(signal), closing);
+      this.#slept(spin, sleptAt);
+      return envelope;
+    } catch (error) {
+      throw this.#closedOr(error);
+    } finally {
+      this.#settled();
+    }
   }
 
   /**
@@ -292,7 +316,7 @@ export class StoreHandle implements Disposable {
     const ready = this.#receiveNow(selector, into, spin, deadline);
     if (ready !== null) return ready;
     const sleptAt = performance.now();
-    const envelope = runSync(this.#store, receiveSteps(this.#store, { selector, deadline, into, bells: false }));
+    const envelope = runSync(this.#store, receiveSteps(this.#store, { selector, deadline, into, bells: false, polled: isPlain(selector) }));
     this.#slept(spin, sleptAt);
     return envelope;
   }
@@ -495,16 +519,6 @@ export class StoreHandle implements Disposable {
     if (spin === undefined) this.#spin.slept((performance.now() - sleptAt) * 1000);
   }
 
-  /** Counts `operation` as pending until it settles (see #pending). */
-  async #whilePending<R>(operation: Promise<R>): Promise<R> {
-    this.#pending++;
-    try {
-      return await operation;
-    } finally {
-      if (--this.#pending === 0 && this.#closed) this.#closeFile();
-    }
-  }
-
   /**
    * Closes the file once this handle leaves nothing in the store. A receive that gave up
    * while the lock was out of reach (its holder stopped) left its registration for this
@@ -525,15 +539,28 @@ export class StoreHandle implements Disposable {
     else setTimeout(() => this.#closeFile(), LOCK_SLICE_MS).unref();
   }
 
-  // Runs a blocking protocol on the event loop; close() ends it with EBADF.
+  // Runs a blocking protocol on the event loop, counted as pending until it settles (see
+  // #pending); close() ends it with EBADF. One async layer for both: each layer a sleeping
+  // call's result passes through costs its wake-up a microtask turn.
   async #runAsync<R>(steps: Steps<R>, signal: AbortSignal | undefined): Promise<R> {
-    const closing = this.#closing.signal;
-    const combined = signal === undefined ? closing : AbortSignal.any([signal, closing]);
+    const closing = this.#closing;
+    this.#pending++;
     try {
-      return await runAsync(this.#store, steps, combined);
+      return await runAsync(this.#store, steps, ownSignal(signal), closing);
     } catch (error) {
-      if (closing.aborted && (error as { code?: unknown }).code === 'ABORT_ERR') throw closing.reason;
-      throw error;
+      throw this.#closedOr(error);
+    } finally {
+      this.#settled();
     }
+  }
+
+  /** What a blocking call that failed with `error` rejects with: EBADF when close() ended it. */
+  #closedOr(error: unknown): unknown {
+    return this.#closing.aborted && (error as { code?: unknown }).code === 'ABORT_ERR' ? this.#closing.reason : error;
+  }
+
+  /** A blocking call counted in #pending has settled: the last one after close() closes the file. */
+  #settled(): void {
+    if (--this.#pending === 0 && this.#closed) this.#closeFile();
   }
 }

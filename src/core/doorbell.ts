@@ -54,18 +54,22 @@ interface Watched {
 // Referenced exactly while referenced bell waits are pending.
 const waits = new PendingWaits<Watched>({ refChanged: (on) => addon.doorbellRef(on) });
 let bell: number | null | undefined; // undefined: not tried yet
-const randomTokens = new Uint32Array(64);
+// Drawn 1,024 at a time: each draw is a call into the runtime, made once per 1,024 sleeps.
+const randomTokens = new Uint32Array(1024);
 let nextRandomToken = randomTokens.length;
 /** Wasted wake-ups the bell may still take at full speed (below 0: paused), as of `wastedAt`. */
 let wastedBudget = WASTED_BURST;
 let wastedAt = 0;
 const stats = { drains: 0, wasted: 0, pauses: 0 };
 
-/** The bell's callback: ends the waits its drain concerns; returns how long to pause (ms). */
-function onRing(tokens: Uint32Array, overflowed: boolean): number {
+/**
+ * The bell's callback: ends the waits its drain concerns (the first `count` of `tokens`, an
+ * array the addon reuses); returns how long to pause (ms).
+ */
+function onRing(tokens: Uint32Array, count: number, overflowed: boolean): number {
   stats.drains++;
   let ended = 0;
-  for (let i = 0; i < tokens.length; i++) {
+  for (let i = 0; i < count; i++) {
     if (waits.resolve(tokens[i]!, WAIT_WOKEN)) ended++;
   }
   if (overflowed) {
@@ -121,7 +125,7 @@ export function newBellToken(): number {
 
 /**
  * Waits on the event loop for a ring of `token` at this thread's bell, with waitAsync's
- * contract: rejects with AbortError when the signal aborts (or already has); resolves
+ * contract: rejects with AbortError when the signal or the group aborts (or already has); resolves
  * WAIT_CHANGED at once when words[index] !== expected, WAIT_TIMED_OUT at once when
  * timeoutMs <= 0, otherwise WAIT_WOKEN when the token is rung, WAIT_CHANGED when the
  * word was seen changed after rings were refused, or WAIT_TIMED_OUT. Only after
@@ -132,15 +136,16 @@ export function waitBell(
   words: Int32Array,
   index: number,
   expected: number,
-  { timeoutMs = Infinity, signal, ref = true }: AsyncWaitOptions = {},
+  { timeoutMs = Infinity, signal, group, ref = true }: AsyncWaitOptions = {},
 ): Promise<WaitResult> {
   if (bell == null) throw new Error('waitBell() without a doorbell: openDoorbell() must have returned a tid');
   validateInteger(token, 'token', 1, 0xffffffff);
   if (waits.has(token)) throw new IpcError('EEXIST', `a bell wait with token ${token} is pending`);
   if (signal?.aborted) return Promise.reject(abortError(signal));
+  if (group?.aborted) return Promise.reject(abortError(group));
   if (Atomics.load(words, index) !== expected) return Promise.resolve(WAIT_CHANGED);
   if (timeoutMs <= 0) return Promise.resolve(WAIT_TIMED_OUT);
-  return waits.add(token, { words, index, expected }, timeoutMs, signal, ref);
+  return waits.add(token, { words, index, expected }, timeoutMs, signal, ref, group);
 }
 
 /**

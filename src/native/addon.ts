@@ -62,7 +62,8 @@ export interface Addon {
    * no number >= 1, for none. Throws an errno error: EEXIST when this thread already has a
    * bell, EADDRINUSE when another socket holds its address, or from socket/bind/uv_poll_start.
    */
-  doorbellOpen(callback: (tokens: Uint32Array, overflowed: boolean) => number | void): number;
+  /** The callback gets one drain's tokens: the first `count` of `tokens` (the same array each time, valid during the call). */
+  doorbellOpen(callback: (tokens: Uint32Array, count: number, overflowed: boolean) => number | void): number;
   /** Whether the bell (polling or paused) keeps the event loop alive (uv_ref/uv_unref). No-op without a bell. */
   doorbellRef(on: boolean): void;
   /**

@@ -18,8 +18,8 @@ const BODY = `
 const { parentPort, workerData } = require('node:worker_threads');
 const addon = require(${JSON.stringify(ADDON)});
 const gate = new Int32Array(workerData);
-const tid = addon.doorbellOpen((tokens, overflowed) => {
-  parentPort.postMessage('drained ' + tokens.length + '/' + overflowed);
+const tid = addon.doorbellOpen((tokens, count, overflowed) => {
+  parentPort.postMessage('drained ' + count + '/' + overflowed);
   addon.doorbellRef(false);
 });
 addon.doorbellRef(true);

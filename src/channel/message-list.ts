@@ -17,11 +17,12 @@ import { crashPoint } from '../core/crash-point.ts';
 import { corrupt, IpcError } from '../core/errors.ts';
 import { PID } from '../core/thread-id.ts';
 import { threadId } from 'node:worker_threads';
-import type { CellArena } from './cell-arena.ts';
+import type { CellArena, Envelope } from './cell-arena.ts';
 import * as L from './layout.ts';
 import { checkFits } from './receive-buffer.ts';
 import type { ReceiverSlots } from './receiver-slots.ts';
-import { ANY, MAX_TYPE, matches, type Selector } from './selector.ts';
+import { ORIGIN_FLAG, type StoredOrigin } from './origin.ts';
+import { ANY, MAX_MESSAGE_TYPE, MAX_TYPE, matches, type Selector } from './selector.ts';
 
 /** Identifies a message this sender enqueued, to learn whether it has been taken. */
 export interface Ticket {
@@ -150,6 +151,25 @@ export class MessageList {
     return first;
   }
 
+  /**
+   * enqueue() for a message sent on another machine (channel/origin.ts): `stored` is the
+   * host prefix and the data, whose length (`dataLength`) is what the limits count; the
+   * header names the remote sender and its sentAt. `now`: Date.now() (the last send's time).
+   */
+  enqueueFrom(stored: Uint8Array, dataLength: number, type: number, origin: StoredOrigin, now: number): number {
+    const arena = this.#arena;
+    const seq = arena.words[L.C_NEXT_SEQ]!;
+    const first = this.append(stored, type | ORIGIN_FLAG, origin.pid, origin.threadId, seq, origin.sentAt, dataLength);
+    const after = arena.words;
+    const f64 = arena.f64;
+    after[L.C_NEXT_SEQ] = (seq + 1) | 0;
+    after[L.C_LAST_SEND_PID] = PID;
+    f64[L.F_TOTAL_SENT] = f64[L.F_TOTAL_SENT]! + 1;
+    f64[L.F_LAST_SEND_TIME] = now;
+    Atomics.add(after, L.C_ITEMS_SEQ, 1);
+    return first;
+  }
+
   /** The ticket of the message enqueue() just put at `first` (before the lock is released). */
   ticketFor(first: number): Ticket {
     const words = this.#arena.words;
@@ -158,9 +178,10 @@ export class MessageList {
 
   /**
    * Links a new message at the tail; returns its first cell. Counts it in C_COUNT and
-   * C_BYTES; the totals and seq are the caller's (a send, or a move from the ring).
+   * C_BYTES (`counted` bytes: the data's, without a remote origin's prefix); the totals
+   * and seq are the caller's (a send, or a move from the ring).
    */
-  append(payload: Uint8Array, type: number, pid: number, thread: number, seq: number, sentAt: number): number {
+  append(payload: Uint8Array, type: number, pid: number, thread: number, seq: number, sentAt: number, counted = payload.length): number {
     const arena = this.#arena;
     const length = payload.length;
     // The message's chain is the first cells of the free list, already linked. Allocate
@@ -188,7 +209,7 @@ export class MessageList {
     words[L.C_TAIL] = first;
     crashPoint('append:tail');
     words[L.C_COUNT] = words[L.C_COUNT]! + 1;
-    words[L.C_BYTES] = words[L.C_BYTES]! + length;
+    words[L.C_BYTES] = words[L.C_BYTES]! + counted;
     return first;
   }
 
@@ -255,7 +276,8 @@ export class MessageList {
       arena.checkCell(message, 'queue');
       if (steps >= count) throw corrupt(`${arena.what}'s queue is longer than its count ${count}`);
       const base = arena.wordOf(message);
-      const type = words[base + L.MSG_TYPE]!;
+      // (Without the origin flag of a message from another machine: channel/origin.ts.)
+      const type = words[base + L.MSG_TYPE]! & MAX_MESSAGE_TYPE;
       if (plainHead) {
         chosen = message;
         chosenPrevious = previous;
@@ -291,6 +313,82 @@ export class MessageList {
     return true;
   }
 
+  // ---- peeking and discarding (an exporter that takes only what it has passed on) --------
+
+  /**
+   * Copies up to `max` queued messages out without taking them, in queue order, appending
+   * their Envelopes to `out` (each payload a copy of its own): those after the queued
+   * message whose seq is `afterSeq`, or from the head if none has it (or `afterSeq` is
+   * null). Returns how many. Nothing in the store changes.
+   */
+  peek(afterSeq: number | null, max: number, out: Envelope[]): number {
+    const arena = this.#arena;
+    const words = arena.words;
+    const count = words[L.C_COUNT]!;
+    if (count === 0) return 0;
+    const after = afterSeq === null ? L.NONE : this.#cellOfSeq(afterSeq, count);
+    let message = after === L.NONE ? words[L.C_HEAD]! : words[arena.wordOf(after) + L.MSG_NEXT]!;
+    let copied = 0;
+    // At most `count` messages follow the head, fewer follow `after`: a longer walk is a cycle.
+    for (let steps = 0; message !== L.NONE && copied < max; steps++) {
+      arena.checkCell(message, 'queue');
+      if (steps >= count) throw corrupt(`${arena.what}'s queue is longer than its count ${count}`);
+      arena.copyOut(message, null);
+      // (Under the lock: the next copyOut reuses the handle's scratch buffer.)
+      out.push(arena.copied());
+      copied++;
+      message = words[arena.wordOf(message) + L.MSG_NEXT]!;
+    }
+    return copied;
+  }
+
+  /**
+   * Removes the queued messages from the head up to and including the one whose seq is
+   * `seq`, if one is queued (none otherwise); returns how many. Each counts as received.
+   * One message at a time, each by #unlink (which crash repair completes or undoes): a
+   * holder that dies between two leaves the ones before removed and the rest queued, so
+   * the same call made again removes exactly the rest, and once they are gone nothing.
+   * `now`: Date.now(), read by the caller before it took the lock.
+   */
+  discardThrough(seq: number, now: number): number {
+    const arena = this.#arena;
+    const words = arena.words;
+    const count = words[L.C_COUNT]!;
+    if (count === 0) return 0;
+    const last = this.#cellOfSeq(seq, count);
+    if (last === L.NONE) return 0;
+    let removed = 0;
+    for (;;) {
+      // #findMessage's walk reached `last` from the head within `count` steps, and each
+      // step here removes the head: at most that many.
+      if (removed >= count) throw corrupt(`${arena.what}'s queue changed under its lock`);
+      const head = arena.checkCell(arena.words[L.C_HEAD]!, 'head');
+      const current = arena.words;
+      if (arena.config.capacity === 0) this.#receivers.endHandOver(current[arena.wordOf(head) + L.MSG_SEQ]!);
+      this.#unlink(L.NONE, head);
+      const after = arena.words;
+      after[L.C_LAST_RECEIVE_PID] = PID;
+      arena.f64[L.F_TOTAL_RECEIVED] = arena.f64[L.F_TOTAL_RECEIVED]! + 1;
+      arena.f64[L.F_LAST_RECEIVE_TIME] = now;
+      removed++;
+      if (head === last) return removed;
+      crashPoint('discard:one');
+    }
+  }
+
+  /** The first cell of the queued message whose seq is `seq` (unsigned), or NONE. */
+  #cellOfSeq(seq: number, count: number): number {
+    const arena = this.#arena;
+    const words = arena.words;
+    let message = words[L.C_HEAD]!;
+    for (let steps = 0; message !== L.NONE && steps < count; steps++) {
+      const base = arena.wordOf(arena.checkCell(message, 'queue'));
+      if (words[base + L.MSG_SEQ]! >>> 0 === seq) return message;
+      message = words[base + L.MSG_NEXT]!;
+    }
+    return L.NONE;
+  }
+
   /** The queued message with this seq: its first cell and its sender, or null. */
   #findMessage(seq: number, count: number): { cell: number; pid: number; thread: number } | null {
     const arena = this.#arena;
@@ -310,9 +408,10 @@ export class MessageList {
     const words = arena.words;
     const base = arena.wordOf(message);
     const next = words[base + L.MSG_NEXT]!;
-    const length = words[base + L.MSG_LENGTH]!;
     // The length bounds the chain walk below (a corrupt one must not walk millions of cells).
-    if (!(length >= 0 && length <= arena.config.maxMessageSize)) throw corrupt(`${arena.what} holds a message of length ${length}`);
+    const length = arena.storedLength(message);
+    // C_BYTES counts the data alone, not a remote origin's prefix (channel/origin.ts).
+    const counted = words[base + L.MSG_TYPE]! < 0 ? length - arena.originPrefix(message, length) : length;
     const cells = L.cellsFor(length, arena.config.cellBytes);
     let last = message;
     for (let i = 1; i < cells; i++) last = arena.checkCell(words[arena.wordOf(last) + L.CELL_NEXT]!, 'message chain');
@@ -322,7 +421,7 @@ export class MessageList {
     if (words[L.C_TAIL] === message) words[L.C_TAIL] = previous;
     crashPoint('unlink:tail');
     words[L.C_COUNT] = words[L.C_COUNT]! - 1;
-    words[L.C_BYTES] = words[L.C_BYTES]! - length;
+    words[L.C_BYTES] = words[L.C_BYTES]! - counted;
     crashPoint('unlink:counted');
     // Splice the whole chain onto the free list.
     words[arena.wordOf(last) + L.CELL_NEXT] = words[L.C_FREE_HEAD]!;

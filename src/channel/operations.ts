@@ -24,6 +24,7 @@ import { newBellToken, waitBell } from '../core/doorbell.ts';
 import { timeLeft, waitAsync, waitSync, WAIT_TIMED_OUT, type AbortGroup, type WaitResult } from '../core/wait.ts';
 import * as L from './layout.ts';
 import { FULL, HEAD_SKIPPED, HEAD_STALLED, HEAD_STUCK, NOT_RING, NOT_WANTED, PUSHED, type Ring } from './ring.ts';
+import { dataLengthOf, type StoredOrigin } from './origin.ts';
 import { ANY, type Selector } from './selector.ts';
 import { LOCK_SLICE_MS, NOT_WAITING, type Envelope, type MessageStore, type Ticket } from './store.ts';
 
@@ -87,7 +88,7 @@ export async function runAsync<T>(store: MessageStore, steps: Steps<T>, signal: 
   return step.value;
 }
 
-function timedOut(what: string): IpcError {
+export function timedOut(what: string): IpcError {
   return new IpcError('ETIMEDOUT', `timed out: ${what}`);
 }
 
@@ -123,7 +124,7 @@ function* lockSteps(store: MessageStore, deadline: number, cleanup = false): Ste
 }
 
 /** lockSteps() that fails with ETIMEDOUT when the deadline passes; `what` says what did not happen. */
-function* lockOrTimeOut(store: MessageStore, deadline: number, what: string): Steps<void> {
+export function* lockOrTimeOut(store: MessageStore, deadline: number, what: string): Steps<void> {
   if (!(yield* lockSteps(store, deadline))) throw timedOut(`${what}: ${LOCKED_OUT}`);
 }
 
@@ -137,6 +138,11 @@ export interface SendPlan {
   failWhenFull: boolean;
   /** Sleep on this thread's doorbell while holding a sender slot (asynchronous drivers only). */
   bells: boolean;
+  /**
+   * A sender on another machine (channel/origin.ts): `payload` then holds its host prefix
+   * before the data, and the message goes through the list (as with untilTaken).
+   */
+  origin?: StoredOrigin;
 }
 
 export function isPlain(selector: Selector): boolean {
@@ -229,8 +235,10 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
   // Waiting for delivery needs the list (a ticket): the store switches to LIST mode under
   // the lock that enqueues. Plain sends use the ring while the store is in RING mode.
   let ticket: Ticket | undefined;
+  const viaList = plan.untilTaken || plan.origin !== undefined;
+  const counted = plan.origin === undefined ? plan.payload.length : dataLengthOf(plan.payload, plan.origin);
   while (ticket === undefined) {
-    if (!plan.untilTaken && (yield* ringSendSteps(store, plan))) return;
+    if (!viaList && (yield* ringSendSteps(store, plan))) return;
     let seen: number;
     let sender: number;
     let bell: number;
@@ -242,7 +250,7 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
       // changes it, so the wait below cannot sleep through that unlink's wake-up.
       seen = Atomics.load(store.words, L.C_SPACE_SEQ);
       store.checkRemoved();
-      if (plan.untilTaken) {
+      if (viaList) {
         store.ensureList();
       } else if (store.inRingMode) {
         // Back in RING mode since the ring was looked at: the list must stay empty. The
@@ -250,8 +258,10 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
         if (pushUnderLock(store, plan.payload, plan.type)) return;
         continue;
       }
-      if (store.hasRoom(plan.payload.length)) {
-        ticket = store.ticketFor(store.enqueue(plan.payload, plan.type, now));
+      if (store.hasRoom(counted)) {
+        const first =
+          plan.origin === undefined ? store.enqueue(plan.payload, plan.type, now) : store.enqueueFrom(plan.payload, counted, plan.type, plan.origin, now);
+        ticket = store.ticketFor(first);
         break;
       }
       if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);
@@ -647,7 +657,7 @@ function* listReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
 }
 
 /** Why a receive failed, naming the object. */
-function noMessage(what: string): string {
+export function noMessage(what: string): string {
   return `no message arrived in ${what}`;
 }
 
@@ -665,7 +675,7 @@ const RING_LOCK_MS = 20;
 const BELL_SLICE_MS = 1000;
 
 /** A receiver's sleep on C_ITEMS_SEQ: on its doorbell if it armed one (bell != 0), else on the futex. */
-function sleepOnItems(seen: number, timeoutMs: number, bell: number): WaitRequest {
+export function sleepOnItems(seen: number, timeoutMs: number, bell: number): WaitRequest {
   return { word: L.C_ITEMS_SEQ, expected: seen, timeoutMs: bell === 0 ? timeoutMs : Math.min(timeoutMs, BELL_SLICE_MS), bell };
 }
 
@@ -703,7 +713,7 @@ function senderBell(store: MessageStore, plan: SendPlan): number {
  * A receiver giving up (abort, timeout, removal): stops waiting, and if it may have been
  * the one woken for a message it did not take, passes the wake on to another receiver.
  */
-function* leave(store: MessageStore, waiter: number, selector: Selector): Steps<void> {
+export function* leave(store: MessageStore, waiter: number, selector: Selector): Steps<void> {
   yield* release(store, waiter, selector, performance.now() + CLEANUP_LOCK_MS);
   store.passOnWake(Atomics.load(store.words, L.C_COUNT));
 }

@@ -11,9 +11,10 @@ import { IpcError } from '../core/errors.ts';
 import { objectFileName, validateName } from '../core/names.ts';
 import { ObjectKindCode } from '../core/object-header.ts';
 import { validateTrustedUids, type TrustedUids } from '../core/trust.ts';
-import { validateBoolean, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { validateBoolean, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
 import { deadlineAfter } from '../core/wait.ts';
 import { codecById, encodeWith, type Codec } from '../channel/codec.ts';
+import { validateOrigin, withOriginPrefix } from '../channel/origin.ts';
 import * as L from '../channel/layout.ts';
 import { ANY_SELECTOR, selectorFrom, type SelectorOptions } from '../channel/selector.ts';
 import { type Envelope, type StoreStats } from '../channel/store.ts';
@@ -38,7 +39,12 @@ export interface MailboxOpenOptions<T> {
 export interface Message<T> {
   data: T;
   type: number;
-  from: { pid: number; threadId: number };
+  /**
+   * Who sent it: its process and Node thread, and for a message a bridge passed on from
+   * another machine (SendOptions.origin) that machine's host name; `host` is absent for a
+   * message sent on this machine.
+   */
+  from: { pid: number; threadId: number; host?: string };
   /** The mailbox's sequence number of this message (wraps at 2^32). */
   seq: number;
   /** When it was sent, in ms since the epoch. */
@@ -53,6 +59,34 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Blocking send: resolve only once a receiver has taken the message. */
   sync?: boolean;
+  /**
+   * For bridges: the message was sent on another machine by this sender at this time, and
+   * receivers get these as `from` (with `host`) and `sentAt` instead of the caller's.
+   */
+  origin?: MessageOrigin;
+}
+
+/**
+ * A sender on another machine, for bridges that pass its messages on (SendOptions.origin):
+ * its host name (1 to 255 bytes of UTF-8), pid (1 to 2^31 − 1), Node threadId (0 to
+ * 2^31 − 1) and when it sent the message (ms since the epoch). The host name is stored
+ * with the message but not counted against maxMessageSize or maxBytes, which stay limits
+ * of your data; a message with an origin goes through the mailbox's locked list, not its
+ * ring (docs/SEMANTICS.md).
+ */
+export interface MessageOrigin {
+  host: string;
+  pid: number;
+  threadId: number;
+  sentAt: number;
+}
+
+/** The options of trySend(). */
+export interface TrySendOptions {
+  /** Message type, an integer >= 0 (default 0). */
+  type?: number;
+  /** For bridges: see SendOptions.origin. */
+  origin?: MessageOrigin;
 }
 
 export interface TryReceiveOptions extends SelectorOptions {
@@ -81,8 +115,23 @@ export interface ReceiveOptions extends TryReceiveOptions {
   spin?: number;
 }
 
-/** The options of sendMany(): as send()'s, without `sync`. */
-export type SendManyOptions = Omit<SendOptions, 'sync'>;
+export interface TryPeekOptions {
+  /**
+   * Peek at the messages after the queued message whose seq this is (from the head if no
+   * queued message has it): an exporter passes the seq of the last message it has passed
+   * on and not yet discarded.
+   */
+  afterSeq?: number;
+}
+
+export interface PeekOptions extends TryPeekOptions {
+  /** Milliseconds to wait for a message to peek at; then ETIMEDOUT. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+/** The options of sendMany(): as send()'s, without `sync` or `origin`. */
+export type SendManyOptions = Omit<SendOptions, 'sync' | 'origin'>;
 
 export interface MailboxStats extends StoreStats {
   capacity: number;
@@ -90,6 +139,17 @@ export interface MailboxStats extends StoreStats {
   maxMessageSize: number;
   messageSize: number;
   whenFull: 'block' | 'fail';
+}
+
+/** A message seq as a caller gives it: an integer 0..2^32 - 1. */
+function validateSeq(seq: unknown, name: string): number {
+  return validateInteger(seq, name, 0, 0xffffffff);
+}
+
+/** options.afterSeq of a peek, or null (from the head). */
+function peekAfterSeq(options: unknown): number | null {
+  const { afterSeq } = validateObject<TryPeekOptions>(options, 'options');
+  return afterSeq === undefined ? null : validateSeq(afterSeq, 'afterSeq');
 }
 
 /** The store-backed object a mailbox name stands for (in the current namespace). */
@@ -177,22 +237,31 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
       await this.#handle.send(payload, this.#plainRequest(), undefined);
       return;
     }
-    const { type, timeout, signal, sync } = validateObject<SendOptions>(options, 'options');
+    const { type, timeout, signal, sync, origin } = validateObject<SendOptions>(options, 'options');
+    const from = validateOrigin(origin);
     const { payload, request } = this.#sendPlan(value, type, timeout, sync);
-    await this.#handle.send(payload, request, validateSignal(signal));
+    const abortSignal = validateSignal(signal);
+    if (from === null) await this.#handle.send(payload, request, abortSignal);
+    else await this.#handle.sendFrom(withOriginPrefix(from, payload), request, from, abortSignal);
   }
 
   /** Sends only if that needs no waiting (with zero capacity: only if a receiver is waiting now). */
-  trySend(value: T, options?: { type?: number }): boolean {
-    const type = options === undefined ? 0 : validateMessageType(validateObject<{ type?: number }>(options, 'options').type);
-    return this.#handle.trySend(this.#encode(value), type);
+  trySend(value: T, options?: TrySendOptions): boolean {
+    if (options === undefined) return this.#handle.trySend(this.#encode(value), 0);
+    const given = validateObject<TrySendOptions>(options, 'options');
+    const type = validateMessageType(given.type);
+    const from = validateOrigin(given.origin);
+    const payload = this.#encode(value);
+    return from === null ? this.#handle.trySend(payload, type) : this.#handle.trySendFrom(withOriginPrefix(from, payload), type, from);
   }
 
   /** As send(), blocking the thread. */
   sendSync(value: T, options?: Omit<SendOptions, 'signal'>): void {
-    const { type, timeout, sync } = validateObject<SendOptions>(options, 'options');
+    const { type, timeout, sync, origin } = validateObject<SendOptions>(options, 'options');
+    const from = validateOrigin(origin);
     const { payload, request } = this.#sendPlan(value, type, timeout, sync);
-    this.#handle.sendSync(payload, request);
+    if (from === null) this.#handle.sendSync(payload, request);
+    else this.#handle.sendSyncFrom(withOriginPrefix(from, payload), request, from);
   }
 
   /** Receives the first message the selectors take, waiting for one. */
@@ -279,6 +348,58 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     const request = receiveRequestFrom(options);
     const signal = validateSignal(options?.signal);
     return this.#decodeAll(await this.#handle.receiveMany(request, count, signal));
+  }
+
+  /**
+   * Copies of up to `max` queued messages, in queue order, without taking them ([] when
+   * there is none): with `afterSeq`, those after the queued message whose seq it is (from
+   * the head if no queued message has that seq). With the bytes codec each `data` is a
+   * copy. For an exporter that passes messages on and removes them only once they are safe
+   * elsewhere (discardThrough): it must be the mailbox's only receiver, since another may
+   * take a message it has peeked at. Peeks are served from the locked list: the mailbox
+   * leaves its ring while peeked at, and returns to it once unused (docs/SEMANTICS.md).
+   */
+  tryPeekMany(max: number, options?: TryPeekOptions): Message<T>[] {
+    const count = validateMax(max);
+    const afterSeq = peekAfterSeq(options);
+    const envelopes: Envelope[] = [];
+    this.#handle.tryPeekMany(afterSeq, count, envelopes);
+    return this.#decodeAll(envelopes);
+  }
+
+  /**
+   * As tryPeekMany(), but when there is no message to peek at, waits for one (timeout and
+   * signal as for receive()). Resolves with at least one message, none of them taken.
+   */
+  async peekMany(max: number, options?: PeekOptions): Promise<Message<T>[]> {
+    const count = validateMax(max);
+    const afterSeq = peekAfterSeq(options);
+    const { timeout, signal } = validateObject<PeekOptions>(options, 'options');
+    const deadline = deadlineAfter(validateTimeout(timeout));
+    const envelopes = await this.#handle.peekMany(afterSeq, count, deadline, validateSignal(signal));
+    return this.#decodeAll(envelopes);
+  }
+
+  /**
+   * Removes the queued messages from the head up to and including the one whose seq is
+   * `seq`, if that one is queued (none otherwise); returns how many. Each counts as
+   * received. Safe to repeat: once they are gone, the same call removes nothing (an
+   * exporter that died after passing messages on and before discarding them does it
+   * again when it restarts). Waits for the mailbox's lock for 1 s at most (ETIMEDOUT,
+   * nothing removed).
+   */
+  discardThrough(seq: number): number {
+    return this.#handle.discardThrough(validateSeq(seq, 'seq'));
+  }
+
+  /**
+   * Which mailbox this is for its whole life: a string that differs when the mailbox is
+   * removed and made again under the same name (its creator's pid and creation time). With
+   * a message's seq it names that message, e.g. as the id of a message passed on to
+   * another machine.
+   */
+  get incarnation(): string {
+    return this.#handle.incarnation;
   }
 
   /** Receives messages until this handle is closed or the mailbox removed. */

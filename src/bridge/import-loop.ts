@@ -1,0 +1,127 @@
+// Import: a JetStream stream's messages for one mailbox → that local mailbox.
+//
+// A durable consumer delivers them in stream order; each is sent to the local mailbox and
+// acknowledged only once that send completed, so a message is never acknowledged and lost.
+// The send waits while the mailbox is full, and the consumer has at most `window` messages
+// delivered and unacknowledged: no buffering without bound in the bridge. A bridge killed
+// between a send and its acknowledgement gets those messages again from JetStream after a
+// restart: duplicates, at most `window` per kill (docs/BRIDGE.md).
+//
+// Within one run, a redelivery (JetStream's ack wait expired while the mailbox was full) of
+// a message already sent is recognized by its stream sequence and acknowledged, not sent again.
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { MsgHdrs } from '@nats-io/transport-node';
+import { AbortError, IpcError } from '../core/errors.ts';
+import { Mailbox, type SendOptions } from '../mailbox/mailbox.ts';
+import { Backoff, pause } from './backoff.ts';
+import type { BridgePlan } from './bridge-options.ts';
+import type { ImportStatus } from './bridge-events.ts';
+import { readHeaders, type BridgedMeta } from './message-headers.ts';
+import { ensureConsumer, ensureStream } from './stream-setup.ts';
+
+/** What a mailbox's loop uses of the connection. */
+export interface JetStreamContext {
+  client: JetStreamClient;
+  manager: JetStreamManager;
+  /** A new, empty set of message headers. */
+  headers: () => MsgHdrs;
+}
+
+/**
+ * The send options that carry a bridged message's metadata into the local mailbox. Only the
+ * type for now: the local mailbox records this bridge as the sender.
+ */
+export function sendOptionsFor(meta: BridgedMeta, signal: AbortSignal): SendOptions {
+  return { type: meta.type, signal };
+}
+
+/** How long a send waits on a mailbox that is full with whenFull 'fail' before trying again, ms. */
+const FULL_RETRY_MS = 10;
+
+export class MailboxImport {
+  readonly name: string;
+  readonly status: ImportStatus = { delivered: 0, redeliveriesSkipped: 0, rejected: 0, lag: 0 };
+  readonly #plan: BridgePlan;
+  /** The highest stream sequence sent to the mailbox in this run (redeliveries at or below it are skipped). */
+  #lastSent = 0;
+  readonly #onError: (error: Error) => void;
+
+  constructor(name: string, plan: BridgePlan, onError: (error: Error) => void) {
+    this.name = name;
+    this.#plan = plan;
+    this.#onError = onError;
+  }
+
+  /** Moves messages until `signal` aborts; failures are reported and the work redone after a back-off. */
+  async run(jetStream: () => JetStreamContext | null, signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff(this.#plan.initialDelay, this.#plan.maxDelay);
+    while (!signal.aborted) {
+      const context = jetStream();
+      try {
+        if (context === null) throw new IpcError('ECONNREFUSED', 'not connected to NATS');
+        await this.#runOnce(context, signal, backoff);
+      } catch (error) {
+        if (signal.aborted) return;
+        const delay = backoff.next();
+        const failure = error instanceof Error ? error : new Error(String(error));
+        this.#onError(failure);
+        this.#plan.onEvent({ kind: 'error', mailbox: this.name, direction: 'import', delay, error: failure });
+        await pause(delay, signal);
+      }
+    }
+  }
+
+  async #runOnce(context: JetStreamContext, signal: AbortSignal, backoff: Backoff): Promise<void> {
+    using mailbox = Mailbox.openEncoded(this.name).mailbox;
+    await ensureStream(context.manager, this.#plan);
+    const durable = await ensureConsumer(context.manager, this.#plan, this.name);
+    const consumer = await context.client.consumers.get(this.#plan.stream, durable);
+    const messages = await consumer.consume({ max_messages: this.#plan.window });
+    const stop = (): void => void messages.close();
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const message of messages) {
+        await this.#deliver(mailbox, message, signal);
+        backoff.reset();
+      }
+    } finally {
+      signal.removeEventListener('abort', stop);
+      await messages.close();
+    }
+  }
+
+  async #deliver(mailbox: Mailbox<Uint8Array>, message: JsMsg, signal: AbortSignal): Promise<void> {
+    const { streamSequence, pending } = message.info;
+    this.status.lag = pending;
+    if (streamSequence <= this.#lastSent) {
+      message.ack();
+      this.status.redeliveriesSkipped++;
+      return;
+    }
+    const meta = readHeaders(message.headers);
+    if (typeof meta === 'string') {
+      message.term(meta);
+      this.status.rejected++;
+      this.#plan.onEvent({ kind: 'rejected', mailbox: this.name, streamSequence, reason: meta });
+      return;
+    }
+    await this.#send(mailbox, message.data, meta, signal);
+    this.#lastSent = streamSequence;
+    message.ack();
+    this.status.delivered++;
+  }
+
+  /** Sends, waiting while the mailbox is full (also one made with whenFull 'fail'). */
+  async #send(mailbox: Mailbox<Uint8Array>, data: Uint8Array, meta: BridgedMeta, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      try {
+        await mailbox.send(data, sendOptionsFor(meta, signal));
+        return;
+      } catch (error) {
+        if (!(error instanceof IpcError && error.code === 'EAGAIN') || signal.aborted) throw error;
+      }
+      await pause(FULL_RETRY_MS, signal);
+      if (signal.aborted) throw new AbortError();
+    }
+  }
+}

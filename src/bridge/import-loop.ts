@@ -100,15 +100,28 @@ export class MailboxImport {
     }
     const meta = readHeaders(message.headers);
     if (typeof meta === 'string') {
-      message.term(meta);
-      this.status.rejected++;
-      this.#plan.onEvent({ kind: 'rejected', mailbox: this.name, streamSequence, reason: meta });
+      this.#reject(message, meta);
       return;
     }
-    await this.#send(mailbox, message.data, meta, signal);
+    try {
+      await this.#send(mailbox, message.data, meta, signal);
+    } catch (error) {
+      // A message the mailbox can never take (longer than its maxMessageSize, or not its
+      // fixed size) would stop the import for good: it is refused instead.
+      if (!(error instanceof IpcError && error.code === 'EMSGSIZE')) throw error;
+      this.#reject(message, error.message);
+      return;
+    }
     this.#lastSent = streamSequence;
     message.ack();
     this.status.delivered++;
+  }
+
+  /** Refuses a message for good: JetStream will not deliver it again. */
+  #reject(message: JsMsg, reason: string): void {
+    message.term(reason);
+    this.status.rejected++;
+    this.#plan.onEvent({ kind: 'rejected', mailbox: this.name, streamSequence: message.info.streamSequence, reason });
   }
 
   /** Sends, waiting while the mailbox is full (also one made with whenFull 'fail'). */

@@ -17,7 +17,7 @@ import { crashPoint } from '../core/crash-point.ts';
 import { corrupt, IpcError } from '../core/errors.ts';
 import { PID } from '../core/thread-id.ts';
 import { threadId } from 'node:worker_threads';
-import type { CellArena } from './cell-arena.ts';
+import type { CellArena, Envelope } from './cell-arena.ts';
 import * as L from './layout.ts';
 import { checkFits } from './receive-buffer.ts';
 import type { ReceiverSlots } from './receiver-slots.ts';
@@ -289,6 +289,82 @@ export class MessageList {
     arena.f64[L.F_TOTAL_RECEIVED] = arena.f64[L.F_TOTAL_RECEIVED]! + 1;
     arena.f64[L.F_LAST_RECEIVE_TIME] = now;
     return true;
+  }
+
+  // ---- peeking and discarding (an exporter that takes only what it has passed on) --------
+
+  /**
+   * Copies up to `max` queued messages out without taking them, in queue order, appending
+   * their Envelopes to `out` (each payload a copy of its own): those after the queued
+   * message whose seq is `afterSeq`, or from the head if none has it (or `afterSeq` is
+   * null). Returns how many. Nothing in the store changes.
+   */
+  peek(afterSeq: number | null, max: number, out: Envelope[]): number {
+    const arena = this.#arena;
+    const words = arena.words;
+    const count = words[L.C_COUNT]!;
+    if (count === 0) return 0;
+    const after = afterSeq === null ? L.NONE : this.#cellOfSeq(afterSeq, count);
+    let message = after === L.NONE ? words[L.C_HEAD]! : words[arena.wordOf(after) + L.MSG_NEXT]!;
+    let copied = 0;
+    // At most `count` messages follow the head, fewer follow `after`: a longer walk is a cycle.
+    for (let steps = 0; message !== L.NONE && copied < max; steps++) {
+      arena.checkCell(message, 'queue');
+      if (steps >= count) throw corrupt(`${arena.what}'s queue is longer than its count ${count}`);
+      arena.copyOut(message, null);
+      // (Under the lock: the next copyOut reuses the handle's scratch buffer.)
+      out.push(arena.copied());
+      copied++;
+      message = words[arena.wordOf(message) + L.MSG_NEXT]!;
+    }
+    return copied;
+  }
+
+  /**
+   * Removes the queued messages from the head up to and including the one whose seq is
+   * `seq`, if one is queued (none otherwise); returns how many. Each counts as received.
+   * One message at a time, each by #unlink (which crash repair completes or undoes): a
+   * holder that dies between two leaves the ones before removed and the rest queued, so
+   * the same call made again removes exactly the rest, and once they are gone nothing.
+   * `now`: Date.now(), read by the caller before it took the lock.
+   */
+  discardThrough(seq: number, now: number): number {
+    const arena = this.#arena;
+    const words = arena.words;
+    const count = words[L.C_COUNT]!;
+    if (count === 0) return 0;
+    const last = this.#cellOfSeq(seq, count);
+    if (last === L.NONE) return 0;
+    let removed = 0;
+    for (;;) {
+      // #findMessage's walk reached `last` from the head within `count` steps, and each
+      // step here removes the head: at most that many.
+      if (removed >= count) throw corrupt(`${arena.what}'s queue changed under its lock`);
+      const head = arena.checkCell(arena.words[L.C_HEAD]!, 'head');
+      const current = arena.words;
+      if (arena.config.capacity === 0) this.#receivers.endHandOver(current[arena.wordOf(head) + L.MSG_SEQ]!);
+      this.#unlink(L.NONE, head);
+      const after = arena.words;
+      after[L.C_LAST_RECEIVE_PID] = PID;
+      arena.f64[L.F_TOTAL_RECEIVED] = arena.f64[L.F_TOTAL_RECEIVED]! + 1;
+      arena.f64[L.F_LAST_RECEIVE_TIME] = now;
+      removed++;
+      if (head === last) return removed;
+      crashPoint('discard:one');
+    }
+  }
+
+  /** The first cell of the queued message whose seq is `seq` (unsigned), or NONE. */
+  #cellOfSeq(seq: number, count: number): number {
+    const arena = this.#arena;
+    const words = arena.words;
+    let message = words[L.C_HEAD]!;
+    for (let steps = 0; message !== L.NONE && steps < count; steps++) {
+      const base = arena.wordOf(arena.checkCell(message, 'queue'));
+      if (words[base + L.MSG_SEQ]! >>> 0 === seq) return message;
+      message = words[base + L.MSG_NEXT]!;
+    }
+    return L.NONE;
   }
 
   /** The queued message with this seq: its first cell and its sender, or null. */

@@ -83,7 +83,7 @@ export async function runAsync<T>(store: MessageStore, steps: Steps<T>, signal: 
   return step.value;
 }
 
-function timedOut(what: string): IpcError {
+export function timedOut(what: string): IpcError {
   return new IpcError('ETIMEDOUT', `timed out: ${what}`);
 }
 
@@ -119,7 +119,7 @@ function* lockSteps(store: MessageStore, deadline: number, cleanup = false): Ste
 }
 
 /** lockSteps() that fails with ETIMEDOUT when the deadline passes; `what` says what did not happen. */
-function* lockOrTimeOut(store: MessageStore, deadline: number, what: string): Steps<void> {
+export function* lockOrTimeOut(store: MessageStore, deadline: number, what: string): Steps<void> {
   if (!(yield* lockSteps(store, deadline))) throw timedOut(`${what}: ${LOCKED_OUT}`);
 }
 
@@ -636,7 +636,7 @@ function* listReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
 }
 
 /** Why a receive failed, naming the object. */
-function noMessage(what: string): string {
+export function noMessage(what: string): string {
   return `no message arrived in ${what}`;
 }
 
@@ -654,7 +654,7 @@ const RING_LOCK_MS = 20;
 const BELL_SLICE_MS = 1000;
 
 /** A receiver's sleep on C_ITEMS_SEQ: on its doorbell if it armed one (bell != 0), else on the futex. */
-function sleepOnItems(seen: number, timeoutMs: number, bell: number): WaitRequest {
+export function sleepOnItems(seen: number, timeoutMs: number, bell: number): WaitRequest {
   return { word: L.C_ITEMS_SEQ, expected: seen, timeoutMs: bell === 0 ? timeoutMs : Math.min(timeoutMs, BELL_SLICE_MS), bell };
 }
 
@@ -692,7 +692,7 @@ function senderBell(store: MessageStore, plan: SendPlan): number {
  * A receiver giving up (abort, timeout, removal): stops waiting, and if it may have been
  * the one woken for a message it did not take, passes the wake on to another receiver.
  */
-function* leave(store: MessageStore, waiter: number, selector: Selector): Steps<void> {
+export function* leave(store: MessageStore, waiter: number, selector: Selector): Steps<void> {
   yield* release(store, waiter, selector, performance.now() + CLEANUP_LOCK_MS);
   store.passOnWake(Atomics.load(store.words, L.C_COUNT));
 }

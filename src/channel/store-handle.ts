@@ -24,6 +24,7 @@ import * as L from './layout.ts';
 import { roundUp8 } from './layout.ts';
 import { changeSteps, pollReceive, pollSend, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
 import { trySendMany, tryReceiveMany } from './batch-operations.ts';
+import { discardSteps, peekSteps, tryPeekMany } from './peek-operations.ts';
 import { AdaptiveSpin } from './spin-policy.ts';
 import { type Selector } from './selector.ts';
 import { LOCK_SLICE_MS, MessageStore, wakeEveryWaiter, type Envelope, type StoreConfig, type StoreStats } from './store.ts';
@@ -84,6 +85,8 @@ export class StoreHandle implements Disposable {
   readonly object: StoreObject;
   readonly #store: MessageStore;
   readonly #header: ObjectHeader;
+  /** Who made the object and when (its header's creatorPid and createdAt): see incarnation. */
+  readonly #created: { pid: number; at: number };
   readonly #userSlot: number;
   readonly #file: GrowableFile;
   // Aborted by close(): pending waits of this handle end with EBADF. Each pending wait
@@ -108,6 +111,7 @@ export class StoreHandle implements Disposable {
     this.object = object;
     this.#store = MessageStore.attach(mapped.body, () => mapped.header.removed, object.what, file);
     this.#header = mapped.header;
+    this.#created = { pid: mapped.info.creatorPid, at: mapped.info.createdAt };
     this.#file = file;
     this.#userSlot = mapped.header.addUser();
     setMaxListeners(0, this.#closing.signal);
@@ -371,6 +375,45 @@ export class StoreHandle implements Disposable {
     } catch {
       // (see above)
     }
+  }
+
+  /**
+   * Copies up to `max` queued messages without taking them, in queue order, appending their
+   * Envelopes to `out`: those after the queued message whose seq is `afterSeq`, or from the
+   * head (see peek-operations.ts). How many.
+   */
+  tryPeekMany(afterSeq: number | null, max: number, out: Envelope[]): number {
+    this.checkOpen();
+    return tryPeekMany(this.#store, afterSeq, max, out);
+  }
+
+  /** As tryPeekMany(), waiting until `deadline` for at least one message; `signal` aborts the wait. */
+  async peekMany(afterSeq: number | null, max: number, deadline: number, signal: AbortSignal | undefined): Promise<Envelope[]> {
+    if (signal?.aborted) throw abortError(signal);
+    this.checkOpen();
+    const out: Envelope[] = [];
+    if (tryPeekMany(this.#store, afterSeq, max, out) > 0) return out;
+    const plan = { afterSeq, max, deadline, bells: openDoorbell() !== null };
+    return this.#whilePending(this.#runAsync(peekSteps(this.#store, plan), signal));
+  }
+
+  /**
+   * Removes the queued messages from the head through the one whose seq is `seq`, if it is
+   * queued; how many. Waits for the store's lock for CHANGE_LOCK_MS at most (ETIMEDOUT,
+   * nothing removed).
+   */
+  discardThrough(seq: number): number {
+    this.checkOpen();
+    return runSync(this.#store, discardSteps(this.#store, seq, deadlineAfter(CHANGE_LOCK_MS)));
+  }
+
+  /**
+   * Which store this is, for its whole life: its creator's pid and creation time (sub-
+   * millisecond: see ObjectHeader.recordCreator), so that an object removed and made again
+   * under the same name has another.
+   */
+  get incarnation(): string {
+    return `${this.#created.pid}@${this.#created.at}`;
   }
 
   /** The store's figures now. EBADF once closed, EIDRM once removed. */

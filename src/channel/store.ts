@@ -261,6 +261,26 @@ export class MessageStore {
     return taken;
   }
 
+  /**
+   * Copies up to `max` queued messages out without taking them (lock held, LIST mode: the
+   * caller called ensureList), appending their Envelopes to `out`: those after the queued
+   * message whose seq is `afterSeq`, or from the head (see MessageList.peek). How many.
+   */
+  peek(afterSeq: number | null, max: number, out: Envelope[]): number {
+    return this.#list.peek(afterSeq, max, out);
+  }
+
+  /**
+   * Removes the queued messages from the head through the one whose seq is `seq`, if it is
+   * queued (lock held); how many (see MessageList.discardThrough). As after a take, the
+   * store may go back to RING mode. After unlocking, wake the senders: room has come.
+   */
+  discardThrough(seq: number, now: number): number {
+    const removed = this.#list.discardThrough(seq, now);
+    if (removed > 0 && this.#switch !== null && this.#mayReturnToRing(now)) this.#switch.returnToRing();
+    return removed;
+  }
+
   /** The Envelope of the message take() took last: call it once, after the lock is released. */
   taken(): Envelope {
     return this.#arena.copied();

@@ -11,7 +11,7 @@ import { IpcError } from '../core/errors.ts';
 import { objectFileName, validateName } from '../core/names.ts';
 import { ObjectKindCode } from '../core/object-header.ts';
 import { validateTrustedUids, type TrustedUids } from '../core/trust.ts';
-import { validateBoolean, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { validateBoolean, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
 import { deadlineAfter } from '../core/wait.ts';
 import { codecById, codecByName, codecName, encodeWith, type Codec } from '../channel/codec.ts';
 import * as L from '../channel/layout.ts';
@@ -81,6 +81,21 @@ export interface ReceiveOptions extends TryReceiveOptions {
   spin?: number;
 }
 
+export interface TryPeekOptions {
+  /**
+   * Peek at the messages after the queued message whose seq this is (from the head if no
+   * queued message has it): an exporter passes the seq of the last message it has passed
+   * on and not yet discarded.
+   */
+  afterSeq?: number;
+}
+
+export interface PeekOptions extends TryPeekOptions {
+  /** Milliseconds to wait for a message to peek at; then ETIMEDOUT. */
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
 /** The options of sendMany(): as send()'s, without `sync`. */
 export type SendManyOptions = Omit<SendOptions, 'sync'>;
 
@@ -90,6 +105,17 @@ export interface MailboxStats extends StoreStats {
   maxMessageSize: number;
   messageSize: number;
   whenFull: 'block' | 'fail';
+}
+
+/** A message seq as a caller gives it: an integer 0..2^32 - 1. */
+function validateSeq(seq: unknown, name: string): number {
+  return validateInteger(seq, name, 0, 0xffffffff);
+}
+
+/** options.afterSeq of a peek, or null (from the head). */
+function peekAfterSeq(options: unknown): number | null {
+  const { afterSeq } = validateObject<TryPeekOptions>(options, 'options');
+  return afterSeq === undefined ? null : validateSeq(afterSeq, 'afterSeq');
 }
 
 /** The store-backed object a mailbox name stands for (in the current namespace). */
@@ -275,6 +301,58 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     const request = receiveRequestFrom(options);
     const signal = validateSignal(options?.signal);
     return this.#decodeAll(await this.#handle.receiveMany(request, count, signal));
+  }
+
+  /**
+   * Copies of up to `max` queued messages, in queue order, without taking them ([] when
+   * there is none): with `afterSeq`, those after the queued message whose seq it is (from
+   * the head if no queued message has that seq). With the bytes codec each `data` is a
+   * copy. For an exporter that passes messages on and removes them only once they are safe
+   * elsewhere (discardThrough): it must be the mailbox's only receiver, since another may
+   * take a message it has peeked at. Peeks are served from the locked list: the mailbox
+   * leaves its ring while peeked at, and returns to it once unused (docs/SEMANTICS.md).
+   */
+  tryPeekMany(max: number, options?: TryPeekOptions): Message<T>[] {
+    const count = validateMax(max);
+    const afterSeq = peekAfterSeq(options);
+    const envelopes: Envelope[] = [];
+    this.#handle.tryPeekMany(afterSeq, count, envelopes);
+    return this.#decodeAll(envelopes);
+  }
+
+  /**
+   * As tryPeekMany(), but when there is no message to peek at, waits for one (timeout and
+   * signal as for receive()). Resolves with at least one message, none of them taken.
+   */
+  async peekMany(max: number, options?: PeekOptions): Promise<Message<T>[]> {
+    const count = validateMax(max);
+    const afterSeq = peekAfterSeq(options);
+    const { timeout, signal } = validateObject<PeekOptions>(options, 'options');
+    const deadline = deadlineAfter(validateTimeout(timeout));
+    const envelopes = await this.#handle.peekMany(afterSeq, count, deadline, validateSignal(signal));
+    return this.#decodeAll(envelopes);
+  }
+
+  /**
+   * Removes the queued messages from the head up to and including the one whose seq is
+   * `seq`, if that one is queued (none otherwise); returns how many. Each counts as
+   * received. Safe to repeat: once they are gone, the same call removes nothing (an
+   * exporter that died after passing messages on and before discarding them does it
+   * again when it restarts). Waits for the mailbox's lock for 1 s at most (ETIMEDOUT,
+   * nothing removed).
+   */
+  discardThrough(seq: number): number {
+    return this.#handle.discardThrough(validateSeq(seq, 'seq'));
+  }
+
+  /**
+   * Which mailbox this is for its whole life: a string that differs when the mailbox is
+   * removed and made again under the same name (its creator's pid and creation time). With
+   * a message's seq it names that message, e.g. as the id of a message passed on to
+   * another machine.
+   */
+  get incarnation(): string {
+    return this.#handle.incarnation;
   }
 
   /** Receives messages until this handle is closed or the mailbox removed. */

@@ -18,13 +18,6 @@ import type { JetStreamContext } from './import-loop.ts';
 import { messageId, writeHeaders } from './message-headers.ts';
 import { ensureStream, subjectFor } from './stream-setup.ts';
 
-/** What export needs of a mailbox besides the usual (docs/SEMANTICS.md, peeking). */
-interface PeekableMailbox {
-  readonly incarnation: string | number;
-  peekMany(max: number, options?: { afterSeq?: number; timeout?: number; signal?: AbortSignal }): Promise<Message<Uint8Array>[]>;
-  discardThrough(seq: number): number;
-}
-
 /** A message's host: the one it came from when it was imported, else this machine. */
 function originHost(message: Message<Uint8Array>, host: string): string {
   const from = message.from as { host?: unknown };
@@ -62,15 +55,15 @@ export class MailboxExport {
   }
 
   async #runOnce(context: JetStreamContext, signal: AbortSignal, backoff: Backoff): Promise<void> {
-    const { mailbox, codec } = Mailbox.openEncoded(this.name);
-    using opened = mailbox;
-    const peekable = opened as unknown as PeekableMailbox;
+    const opened = Mailbox.openEncoded(this.name);
+    using mailbox = opened.mailbox;
+    const { codec } = opened;
     await ensureStream(context.manager, this.#plan);
     const subject = subjectFor(this.#plan, this.name);
     const { host, namespace } = this.#plan;
     while (!signal.aborted) {
       // From the head each time: what is still queued is exactly what is not yet acknowledged.
-      const batch = await peekable.peekMany(this.#plan.window, { signal });
+      const batch = await mailbox.peekMany(this.#plan.window, { signal });
       const acks = batch.map((message) => {
         const headers = context.headers();
         writeHeaders(headers, {
@@ -81,17 +74,17 @@ export class MailboxExport {
           sentAt: message.sentAt,
           codec,
         });
-        const id = messageId(host, namespace, this.name, peekable.incarnation, message.seq);
+        const id = messageId(host, namespace, this.name, mailbox.incarnation, message.seq);
         return context.client.publish(subject, message.data, { msgID: id, headers, expect: { streamName: this.#plan.stream } });
       });
       const { acknowledged, duplicates, failure } = await inOrder(acks);
       if (acknowledged > 0) {
-        peekable.discardThrough(batch[acknowledged - 1]!.seq);
+        mailbox.discardThrough(batch[acknowledged - 1]!.seq);
         this.status.published += acknowledged;
         this.status.duplicates += duplicates;
         backoff.reset();
       }
-      this.status.lag = opened.stats().messages;
+      this.status.lag = mailbox.stats().messages;
       if (failure !== null) throw failure;
     }
   }

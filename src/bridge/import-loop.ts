@@ -4,8 +4,10 @@
 // acknowledged only once that send completed, so a message is never acknowledged and lost.
 // The send waits while the mailbox is full, and the consumer has at most `window` messages
 // delivered and unacknowledged: no buffering without bound in the bridge. A bridge killed
-// between a send and its acknowledgement gets those messages again from JetStream after a
-// restart: duplicates, at most `window` per kill (docs/BRIDGE.md).
+// between a send and its acknowledgement gets those messages again after a restart:
+// duplicates, at most `window` per kill (docs/BRIDGE.md). Order holds across such restarts
+// and across deliveries lost with a server: the consumer is resumed from its ack floor
+// (stream-setup.ts, resumeConsumer), never left to redeliver behind newer messages.
 //
 // Within one run, a redelivery (JetStream's ack wait expired while the mailbox was full) of
 // a message already sent is recognized by its stream sequence and acknowledged, not sent again.
@@ -17,7 +19,7 @@ import { Backoff, pause } from './backoff.ts';
 import type { BridgePlan } from './bridge-options.ts';
 import type { ImportStatus } from './bridge-events.ts';
 import { readHeaders, type BridgedMeta } from './message-headers.ts';
-import { ensureConsumer, ensureStream } from './stream-setup.ts';
+import { ensureStream, resumeConsumer } from './stream-setup.ts';
 
 /** What a mailbox's loop uses of the connection. */
 export interface JetStreamContext {
@@ -74,19 +76,26 @@ export class MailboxImport {
   async #runOnce(context: JetStreamContext, signal: AbortSignal, backoff: Backoff): Promise<void> {
     using mailbox = Mailbox.openEncoded(this.name).mailbox;
     await ensureStream(context.manager, this.#plan);
-    const durable = await ensureConsumer(context.manager, this.#plan, this.name);
-    const consumer = await context.client.consumers.get(this.#plan.stream, durable);
-    const messages = await consumer.consume({ max_messages: this.#plan.window });
-    const stop = (): void => void messages.close();
-    signal.addEventListener('abort', stop, { once: true });
-    try {
-      for await (const message of messages) {
-        await this.#deliver(mailbox, message, signal);
-        backoff.reset();
+    while (!signal.aborted) {
+      const resumed = await resumeConsumer(context.manager, this.#plan, this.name, this.#lastSent);
+      const consumer = await context.client.consumers.get(this.#plan.stream, resumed.durable);
+      const messages = await consumer.consume({ max_messages: this.#plan.window });
+      const stop = (): void => void messages.close();
+      signal.addEventListener('abort', stop, { once: true });
+      let nextDelivery = resumed.nextDelivery;
+      try {
+        for await (const message of messages) {
+          // A delivery lost on the way (a server or the connection died with it in flight)
+          // would come again only after the ack wait, behind later ones: resume instead.
+          if (message.info.deliverySequence !== nextDelivery) break;
+          nextDelivery++;
+          await this.#deliver(mailbox, message, signal);
+          backoff.reset();
+        }
+      } finally {
+        signal.removeEventListener('abort', stop);
+        await messages.close();
       }
-    } finally {
-      signal.removeEventListener('abort', stop);
-      await messages.close();
     }
   }
 
@@ -98,30 +107,36 @@ export class MailboxImport {
       this.status.redeliveriesSkipped++;
       return;
     }
-    const meta = readHeaders(message.headers);
-    if (typeof meta === 'string') {
-      this.#reject(message, meta);
-      return;
-    }
-    try {
-      await this.#send(mailbox, message.data, meta, signal);
-    } catch (error) {
-      // A message the mailbox can never take (longer than its maxMessageSize, or not its
-      // fixed size) would stop the import for good: it is refused instead.
-      if (!(error instanceof IpcError && error.code === 'EMSGSIZE')) throw error;
-      this.#reject(message, error.message);
+    const refusal = await this.#accept(mailbox, message.headers, message.data, signal);
+    if (refusal !== null) {
+      // Refused for good: JetStream will not deliver it again.
+      message.term(refusal);
+      this.#refused(streamSequence, refusal);
       return;
     }
     this.#lastSent = streamSequence;
     message.ack();
-    this.status.delivered++;
   }
 
-  /** Refuses a message for good: JetStream will not deliver it again. */
-  #reject(message: JsMsg, reason: string): void {
-    message.term(reason);
+  /** Sends one message to the mailbox: null once sent, or why it is refused. */
+  async #accept(mailbox: Mailbox<Uint8Array>, headers: MsgHdrs | undefined, data: Uint8Array, signal: AbortSignal): Promise<string | null> {
+    const meta = readHeaders(headers);
+    if (typeof meta === 'string') return meta;
+    try {
+      await this.#send(mailbox, data, meta, signal);
+    } catch (error) {
+      // A message the mailbox can never take (longer than its maxMessageSize, or not its
+      // fixed size) would stop the import for good: it is refused instead.
+      if (!(error instanceof IpcError && error.code === 'EMSGSIZE')) throw error;
+      return error.message;
+    }
+    this.status.delivered++;
+    return null;
+  }
+
+  #refused(streamSequence: number, reason: string): void {
     this.status.rejected++;
-    this.#plan.onEvent({ kind: 'rejected', mailbox: this.name, streamSequence: message.info.streamSequence, reason });
+    this.#plan.onEvent({ kind: 'rejected', mailbox: this.name, streamSequence, reason });
   }
 
   /** Sends, waiting while the mailbox is full (also one made with whenFull 'fail'). */

@@ -19,8 +19,10 @@ export interface BridgeProcess {
   kill(): Promise<void>;
 }
 
-export async function startBridgeProcess(options: Omit<BridgeOptions, 'onEvent'>, timeoutMs = 120_000): Promise<BridgeProcess> {
-  const helper = startHelper('bridge-party.ts', [JSON.stringify(options)], { timeoutMs });
+/** Starts a bridge process; `namespace` is its "machine" (default: the test's namespace). */
+export async function startBridgeProcess(options: Omit<BridgeOptions, 'onEvent'>, namespace?: string, timeoutMs = 180_000): Promise<BridgeProcess> {
+  const env = namespace === undefined ? {} : { INTERPROC_NAMESPACE: namespace };
+  const helper = startHelper('bridge-party.ts', [JSON.stringify(options)], { timeoutMs, env });
   const events: EventLine[] = [];
   const statuses: Array<(status: BridgeStatus) => void> = [];
   // Lines are read in one place; event waiters look at what has arrived.

@@ -5,7 +5,7 @@ export { Mutex, type LockOptions, type LockSyncOptions } from './sync/mutex.ts';
 export { Semaphore, type SemaphoreWaitOptions } from './sync/semaphore.ts';
 export { Condition, type ConditionWaitOptions } from './sync/condition.ts';
 export type { LockResult } from './sync/lock-result.ts';
-export { Mailbox, type Message, type MailboxOptions, type MailboxStats, type SendOptions, type SendManyOptions, type ReceiveOptions, type TryReceiveOptions, type PeekOptions, type TryPeekOptions } from './mailbox/mailbox.ts';
+export { Mailbox, type Message, type MailboxOptions, type MailboxStats, type SendOptions, type SendManyOptions, type ReceiveOptions, type TryReceiveOptions, type PeekOptions, type TryPeekOptions, type MessageOrigin, type TrySendOptions } from './mailbox/mailbox.ts';
 export type { Codec, CodecName } from './channel/codec.ts';
 export {
   MessageQueue,

@@ -4,7 +4,7 @@ import { IpcError } from '../core/errors.ts';
 import { currentNamespace, validateName } from '../core/names.ts';
 import { invalidType, validateInteger, validateObject, validateString } from '../core/validate.ts';
 import { DEFAULT_INITIAL_DELAY_MS, DEFAULT_MAX_DELAY_MS, type BackoffOptions } from './backoff.ts';
-import { MAX_HOST_LENGTH } from './message-headers.ts';
+import { validHost } from './message-headers.ts';
 import type { BridgeEvent } from './bridge-events.ts';
 
 export interface BridgeOptions {
@@ -93,9 +93,7 @@ export function planBridge(options: unknown): BridgePlan {
   if (exports.length + imports.length === 0) throw new IpcError('EINVAL', 'a bridge needs at least one mailbox in options.exports or options.imports');
   const retry = validateObject<BackoffOptions>(given.retry, 'options.retry');
   const host = given.host === undefined ? hostname() : validateString(given.host, 'options.host');
-  if (host.length === 0 || host.length > MAX_HOST_LENGTH || host.includes('/')) {
-    throw new IpcError('EINVAL', `invalid options.host: 1-${MAX_HOST_LENGTH} characters, no "/"`);
-  }
+  if (!validHost(host) || host.includes('/')) throw new IpcError('EINVAL', 'invalid options.host: 1-255 bytes of UTF-8, no "/"');
   const onEvent = given.onEvent ?? ((): void => undefined);
   if (typeof onEvent !== 'function') throw invalidType('options.onEvent', 'a function', onEvent);
   return {

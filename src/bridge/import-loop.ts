@@ -30,11 +30,11 @@ export interface JetStreamContext {
 }
 
 /**
- * The send options that carry a bridged message's metadata into the local mailbox. Only the
- * type for now: the local mailbox records this bridge as the sender.
+ * The send options that carry a bridged message's metadata into the local mailbox: its
+ * type, and its remote sender and time as the origin receivers see in `from` and `sentAt`.
  */
 export function sendOptionsFor(meta: BridgedMeta, signal: AbortSignal): SendOptions {
-  return { type: meta.type, signal };
+  return { type: meta.type, origin: { host: meta.host, pid: meta.pid, threadId: meta.threadId, sentAt: meta.sentAt }, signal };
 }
 
 /** How long a send waits on a mailbox that is full with whenFull 'fail' before trying again, ms. */

@@ -5,6 +5,7 @@
 //
 // Headers come from the network: every field is validated before it is used, and a
 // message whose headers fail is refused (import-loop.ts), never half-delivered.
+import { MAX_HOST_BYTES } from '../channel/origin.ts';
 import { MAX_MESSAGE_TYPE } from '../channel/selector.ts';
 
 export const HEADER = {
@@ -16,10 +17,15 @@ export const HEADER = {
   codec: 'Interproc-Codec',
 } as const;
 
-/** The longest host name a header may carry (a DNS name is at most 253 characters). */
-export const MAX_HOST_LENGTH = 255;
-/** Process and thread ids are positive 32-bit integers on Linux. */
+/** Process and thread ids are 31-bit integers on Linux (a pid at least 1). */
 const MAX_ID = 0x7fffffff;
+const encoder = new TextEncoder();
+
+/** Whether `host` is a host name a send's origin takes: 1 to 255 bytes of UTF-8. */
+export function validHost(host: string): boolean {
+  const bytes = encoder.encode(host).length;
+  return bytes > 0 && bytes <= MAX_HOST_BYTES;
+}
 
 /** A bridged message's metadata: what a receiver's Message<T> says of it besides its data. */
 export interface BridgedMeta {
@@ -48,10 +54,14 @@ export function writeHeaders(headers: HeaderMap, meta: BridgedMeta): void {
   headers.set(HEADER.codec, meta.codec);
 }
 
-function integerHeader(headers: HeaderMap, key: string, min: number, max: number): number | string {
+const INTEGER = /^[0-9]{1,16}$/;
+/** sentAt: ms since the epoch, with a fraction when the clock gave one. */
+const TIME = /^[0-9]{1,16}(\.[0-9]{1,6})?$/;
+
+function numberHeader(headers: HeaderMap, key: string, min: number, max: number, pattern = INTEGER): number | string {
   const text = headers.get(key);
-  // Digits only: no sign, exponent, fraction or spaces that Number() would accept.
-  if (!/^[0-9]{1,16}$/.test(text)) return `${key} is ${text === '' ? 'missing' : `not an integer (${JSON.stringify(text.slice(0, 40))})`}`;
+  // Digits only: no sign, exponent or spaces that Number() would accept.
+  if (!pattern.test(text)) return `${key} is ${text === '' ? 'missing' : `not a number as expected (${JSON.stringify(text.slice(0, 40))})`}`;
   const value = Number(text);
   if (value < min || value > max) return `${key} ${value} is out of range ${min}..${max}`;
   return value;
@@ -60,13 +70,13 @@ function integerHeader(headers: HeaderMap, key: string, min: number, max: number
 /** The metadata in `headers`, or why they cannot be trusted (a string). */
 export function readHeaders(headers: HeaderMap | undefined): BridgedMeta | string {
   if (headers === undefined) return 'no interproc headers';
-  const type = integerHeader(headers, HEADER.type, 0, MAX_MESSAGE_TYPE);
-  const pid = integerHeader(headers, HEADER.pid, 0, MAX_ID);
-  const threadId = integerHeader(headers, HEADER.threadId, 0, MAX_ID);
-  const sentAt = integerHeader(headers, HEADER.sentAt, 0, Number.MAX_SAFE_INTEGER);
+  const type = numberHeader(headers, HEADER.type, 0, MAX_MESSAGE_TYPE);
+  const pid = numberHeader(headers, HEADER.pid, 1, MAX_ID);
+  const threadId = numberHeader(headers, HEADER.threadId, 0, MAX_ID);
+  const sentAt = numberHeader(headers, HEADER.sentAt, 0, Number.MAX_SAFE_INTEGER, TIME);
   for (const field of [type, pid, threadId, sentAt]) if (typeof field === 'string') return field;
   const host = headers.get(HEADER.host);
-  if (host === '' || host.length > MAX_HOST_LENGTH) return `${HEADER.host} is missing or longer than ${MAX_HOST_LENGTH} characters`;
+  if (!validHost(host)) return `${HEADER.host} is missing or longer than ${MAX_HOST_BYTES} bytes`;
   const codec = headers.get(HEADER.codec);
   return { type: type as number, host, pid: pid as number, threadId: threadId as number, sentAt: sentAt as number, codec };
 }

@@ -14,6 +14,7 @@ import { crashPoint } from '../core/crash-point.ts';
 import { corrupt, IpcError } from '../core/errors.ts';
 import type { BodyFile } from '../core/growable-file.ts';
 import * as L from './layout.ts';
+import { hostOf, MAX_ORIGIN_PREFIX, ORIGIN_FLAG as ORIGIN_TYPE_FLAG, originPrefixBytes } from './origin.ts';
 import { arenaStart, bodyBytesFor, type StoreConfig } from './store-config.ts';
 
 /** Messages up to this long are copied out through a handle's scratch buffer (CellArena.copyOut). */
@@ -27,6 +28,8 @@ export interface Envelope {
   threadId: number;
   seq: number;
   sentAt: number;
+  /** The host of a message sent on another machine (channel/origin.ts); absent for a local one. */
+  host?: string;
 }
 
 /** Links cells [from, to) into a chain in order, the last pointing at `then`. */
@@ -55,7 +58,17 @@ export class CellArena {
   readonly #scratch: Uint8Array;
   readonly #scratch32: Int32Array;
   /** The header of the message copyOut() copied last, and where its payload went. */
-  readonly #copied = { target: null as Uint8Array | null, into: false, length: 0, type: 0, pid: 0, threadId: 0, seq: 0, sentAt: 0 };
+  readonly #copied = {
+    target: null as Uint8Array | null,
+    into: false,
+    length: 0,
+    type: 0,
+    pid: 0,
+    threadId: 0,
+    seq: 0,
+    sentAt: 0,
+    host: undefined as string | undefined,
+  };
 
   constructor(body: SharedArrayBuffer, config: StoreConfig, what: string, file: BodyFile | undefined) {
     this.config = config;
@@ -236,11 +249,30 @@ export class CellArena {
    * allocate gigabytes) or compared with the caller's (E2BIG would blame the caller).
    */
   messageLength(first: number): number {
-    const length = this.words[this.wordOf(first) + L.MSG_LENGTH]!;
-    if (!(length >= 0 && length <= this.config.maxMessageSize) || L.cellsFor(length, this.config.cellBytes) > this.#cells) {
+    const length = this.storedLength(first);
+    // A message from another machine stores its host before its data (channel/origin.ts).
+    return this.words[this.wordOf(first) + L.MSG_TYPE]! < 0 ? length - this.originPrefix(first, length) : length;
+  }
+
+  /**
+   * The bytes the message at `first` stores (its data, and a remote origin's host before
+   * it), checked as messageLength() says: within the maximum (plus the prefix, for a
+   * message with an origin), in no more cells than the arena has.
+   */
+  storedLength(first: number): number {
+    const base = this.wordOf(first);
+    const length = this.words[base + L.MSG_LENGTH]!;
+    const limit = this.config.maxMessageSize + (this.words[base + L.MSG_TYPE]! < 0 ? MAX_ORIGIN_PREFIX : 0);
+    if (!(length >= 0 && length <= limit) || L.cellsFor(length, this.config.cellBytes) > this.#cells) {
       throw corrupt(`${this.what} holds a message of length ${length}`);
     }
     return length;
+  }
+
+  /** The length of the origin prefix of the message at `first`, which stores `stored` bytes (checked). */
+  originPrefix(first: number, stored: number): number {
+    const at = this.#start + first * this.config.cellBytes + L.MSG_HEADER_BYTES;
+    return originPrefixBytes(this.#u8[at]!, stored, (why) => corrupt(`${this.what} holds ${why}`));
   }
 
   /**
@@ -254,6 +286,10 @@ export class CellArena {
     const words = this.words;
     const { cellBytes } = this.config;
     const base = this.wordOf(first);
+    if (words[base + L.MSG_TYPE]! < 0) {
+      this.#copyOutWithOrigin(first, into);
+      return;
+    }
     const length = this.messageLength(first);
     let target = into;
     if (target === null) {
@@ -285,6 +321,46 @@ export class CellArena {
     copied.threadId = words[base + L.MSG_THREAD]!;
     copied.seq = words[base + L.MSG_SEQ]! >>> 0;
     copied.sentAt = this.f64[(base * 4 + L.MSG_SENT_AT_BYTE) / 8]!;
+    copied.host = undefined;
+  }
+
+  /**
+   * copyOut() for a message with a remote origin (channel/origin.ts): the stored bytes are
+   * copied out whole into a new array, then split into the host and the data (copied into
+   * `into` if given). Such messages come from a bridge, never from the ring's traffic, so
+   * the allocation under the lock is theirs alone.
+   */
+  #copyOutWithOrigin(first: number, into: Uint8Array | null): void {
+    const words = this.words;
+    const { cellBytes } = this.config;
+    const base = this.wordOf(first);
+    const stored = this.storedLength(first);
+    const prefix = this.originPrefix(first, stored);
+    const all = new Uint8Array(stored);
+    let at = this.#start + first * cellBytes + L.MSG_HEADER_BYTES;
+    let room = cellBytes - L.MSG_HEADER_BYTES;
+    let cell = first;
+    for (let done = 0; done < stored; ) {
+      const n = Math.min(room, stored - done);
+      all.set(this.#u8.subarray(at, at + n), done);
+      done += n;
+      if (done === stored) break;
+      cell = this.checkCell(words[this.wordOf(cell) + L.CELL_NEXT]!, 'message chain');
+      at = this.#start + cell * cellBytes + L.CELL_HEADER_BYTES;
+      room = cellBytes - L.CELL_HEADER_BYTES;
+    }
+    const data = all.subarray(prefix);
+    if (into !== null) into.set(data);
+    const copied = this.#copied;
+    copied.target = into ?? data;
+    copied.into = into !== null;
+    copied.length = data.length;
+    copied.type = words[base + L.MSG_TYPE]! & ~ORIGIN_TYPE_FLAG;
+    copied.pid = words[base + L.MSG_PID]!;
+    copied.threadId = words[base + L.MSG_THREAD]!;
+    copied.seq = words[base + L.MSG_SEQ]! >>> 0;
+    copied.sentAt = this.f64[(base * 4 + L.MSG_SENT_AT_BYTE) / 8]!;
+    copied.host = hostOf(all.subarray(0, prefix));
   }
 
   /** Copies `n` bytes from body offset `from` to scratch offset `to` (both multiples of 4). */
@@ -300,12 +376,14 @@ export class CellArena {
 
   /** The Envelope of the message copyOut() copied last (call once, after the lock is released). */
   copied(): Envelope {
-    const { target, into, length, type, pid, threadId, seq, sentAt } = this.#copied;
+    const { target, into, length, type, pid, threadId, seq, sentAt, host } = this.#copied;
     this.#copied.target = null;
     this.#copied.into = false;
     if (target === null) throw new Error('copied() without a copyOut() before it');
     // The caller's buffer: a view of the part filled; the scratch: a copy; a new array: itself.
     const data = into ? target.subarray(0, length) : target === this.#scratch ? target.slice(0, length) : target;
-    return { data, type, pid, threadId, seq, sentAt };
+    const envelope: Envelope = { data, type, pid, threadId, seq, sentAt };
+    if (host !== undefined) envelope.host = host;
+    return envelope;
   }
 }

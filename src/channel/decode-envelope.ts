@@ -10,7 +10,8 @@ export function envelopeMessage<D>(envelope: Envelope, data: D): Message<D> {
   return {
     data,
     type: envelope.type,
-    from: { pid: envelope.pid, threadId: envelope.threadId },
+    // A host only for a message sent on another machine (channel/origin.ts).
+    from: envelope.host === undefined ? { pid: envelope.pid, threadId: envelope.threadId } : { pid: envelope.pid, threadId: envelope.threadId, host: envelope.host },
     seq: envelope.seq,
     sentAt: envelope.sentAt,
   };
@@ -32,6 +33,8 @@ export function decodeEnvelopeInto<T>(envelope: Envelope, codec: Codec<T>, codec
   reused.type = envelope.type;
   reused.from.pid = envelope.pid;
   reused.from.threadId = envelope.threadId;
+  if (envelope.host !== undefined) reused.from.host = envelope.host;
+  else if (reused.from.host !== undefined) delete reused.from.host;
   reused.seq = envelope.seq;
   reused.sentAt = envelope.sentAt;
   return reused;

@@ -45,7 +45,10 @@
 //    (C_SWITCHED = SWITCH_RETURNING while it does, C_RING_SEQ_BASE, F_RING_BASE,
 //    F_LIST_USED_AT), and under the lock a sender looks at MODE before it uses the list; a
 //    version-4 handle takes MODE = LIST as for good and would append to an unused list.
-export const STORE_VERSION = 5;
+// 6: a message from another machine (channel/origin.ts) has bit 31 of MSG_TYPE set and stores
+//    its host before its data; MSG_LENGTH counts both, C_BYTES the data alone. A version-5
+//    handle would take the host for data and count C_BYTES wrong.
+export const STORE_VERSION = 6;
 export const CONTROL_BYTES = 2048;
 export const NONE = -1;
 
@@ -161,8 +164,8 @@ export const UNBOUNDED = -1;
 export const CELL_NEXT = 0;
 export const CELL_GENERATION = 1;
 export const MSG_NEXT = 2; // next message in queue order (first cell index) or NONE
-export const MSG_LENGTH = 3;
-export const MSG_TYPE = 4;
+export const MSG_LENGTH = 3; // bytes stored: a remote origin's host prefix and the data
+export const MSG_TYPE = 4; // bit 31: the message has a remote origin (channel/origin.ts)
 export const MSG_PID = 5;
 export const MSG_THREAD = 6; // Node's threadId of the sender
 export const MSG_SEQ = 7;

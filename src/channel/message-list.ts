@@ -21,7 +21,8 @@ import type { CellArena, Envelope } from './cell-arena.ts';
 import * as L from './layout.ts';
 import { checkFits } from './receive-buffer.ts';
 import type { ReceiverSlots } from './receiver-slots.ts';
-import { ANY, MAX_TYPE, matches, type Selector } from './selector.ts';
+import { ORIGIN_FLAG, type StoredOrigin } from './origin.ts';
+import { ANY, MAX_MESSAGE_TYPE, MAX_TYPE, matches, type Selector } from './selector.ts';
 
 /** Identifies a message this sender enqueued, to learn whether it has been taken. */
 export interface Ticket {
@@ -150,6 +151,25 @@ export class MessageList {
     return first;
   }
 
+  /**
+   * enqueue() for a message sent on another machine (channel/origin.ts): `stored` is the
+   * host prefix and the data, whose length (`dataLength`) is what the limits count; the
+   * header names the remote sender and its sentAt. `now`: Date.now() (the last send's time).
+   */
+  enqueueFrom(stored: Uint8Array, dataLength: number, type: number, origin: StoredOrigin, now: number): number {
+    const arena = this.#arena;
+    const seq = arena.words[L.C_NEXT_SEQ]!;
+    const first = this.append(stored, type | ORIGIN_FLAG, origin.pid, origin.threadId, seq, origin.sentAt, dataLength);
+    const after = arena.words;
+    const f64 = arena.f64;
+    after[L.C_NEXT_SEQ] = (seq + 1) | 0;
+    after[L.C_LAST_SEND_PID] = PID;
+    f64[L.F_TOTAL_SENT] = f64[L.F_TOTAL_SENT]! + 1;
+    f64[L.F_LAST_SEND_TIME] = now;
+    Atomics.add(after, L.C_ITEMS_SEQ, 1);
+    return first;
+  }
+
   /** The ticket of the message enqueue() just put at `first` (before the lock is released). */
   ticketFor(first: number): Ticket {
     const words = this.#arena.words;
@@ -158,9 +178,10 @@ export class MessageList {
 
   /**
    * Links a new message at the tail; returns its first cell. Counts it in C_COUNT and
-   * C_BYTES; the totals and seq are the caller's (a send, or a move from the ring).
+   * C_BYTES (`counted` bytes: the data's, without a remote origin's prefix); the totals
+   * and seq are the caller's (a send, or a move from the ring).
    */
-  append(payload: Uint8Array, type: number, pid: number, thread: number, seq: number, sentAt: number): number {
+  append(payload: Uint8Array, type: number, pid: number, thread: number, seq: number, sentAt: number, counted = payload.length): number {
     const arena = this.#arena;
     const length = payload.length;
     // The message's chain is the first cells of the free list, already linked. Allocate
@@ -188,7 +209,7 @@ export class MessageList {
     words[L.C_TAIL] = first;
     crashPoint('append:tail');
     words[L.C_COUNT] = words[L.C_COUNT]! + 1;
-    words[L.C_BYTES] = words[L.C_BYTES]! + length;
+    words[L.C_BYTES] = words[L.C_BYTES]! + counted;
     return first;
   }
 
@@ -255,7 +276,8 @@ export class MessageList {
       arena.checkCell(message, 'queue');
       if (steps >= count) throw corrupt(`${arena.what}'s queue is longer than its count ${count}`);
       const base = arena.wordOf(message);
-      const type = words[base + L.MSG_TYPE]!;
+      // (Without the origin flag of a message from another machine: channel/origin.ts.)
+      const type = words[base + L.MSG_TYPE]! & MAX_MESSAGE_TYPE;
       if (plainHead) {
         chosen = message;
         chosenPrevious = previous;
@@ -386,9 +408,10 @@ export class MessageList {
     const words = arena.words;
     const base = arena.wordOf(message);
     const next = words[base + L.MSG_NEXT]!;
-    const length = words[base + L.MSG_LENGTH]!;
     // The length bounds the chain walk below (a corrupt one must not walk millions of cells).
-    if (!(length >= 0 && length <= arena.config.maxMessageSize)) throw corrupt(`${arena.what} holds a message of length ${length}`);
+    const length = arena.storedLength(message);
+    // C_BYTES counts the data alone, not a remote origin's prefix (channel/origin.ts).
+    const counted = words[base + L.MSG_TYPE]! < 0 ? length - arena.originPrefix(message, length) : length;
     const cells = L.cellsFor(length, arena.config.cellBytes);
     let last = message;
     for (let i = 1; i < cells; i++) last = arena.checkCell(words[arena.wordOf(last) + L.CELL_NEXT]!, 'message chain');
@@ -398,7 +421,7 @@ export class MessageList {
     if (words[L.C_TAIL] === message) words[L.C_TAIL] = previous;
     crashPoint('unlink:tail');
     words[L.C_COUNT] = words[L.C_COUNT]! - 1;
-    words[L.C_BYTES] = words[L.C_BYTES]! - length;
+    words[L.C_BYTES] = words[L.C_BYTES]! - counted;
     crashPoint('unlink:counted');
     // Splice the whole chain onto the free list.
     words[arena.wordOf(last) + L.CELL_NEXT] = words[L.C_FREE_HEAD]!;

@@ -24,6 +24,7 @@ import { newBellToken, waitBell } from '../core/doorbell.ts';
 import { timeLeft, waitAsync, waitSync, WAIT_TIMED_OUT, type WaitResult } from '../core/wait.ts';
 import * as L from './layout.ts';
 import { FULL, HEAD_SKIPPED, HEAD_STALLED, HEAD_STUCK, NOT_RING, NOT_WANTED, PUSHED, type Ring } from './ring.ts';
+import { dataLengthOf, type StoredOrigin } from './origin.ts';
 import { ANY, type Selector } from './selector.ts';
 import { LOCK_SLICE_MS, NOT_WAITING, type Envelope, type MessageStore, type Ticket } from './store.ts';
 
@@ -133,6 +134,11 @@ export interface SendPlan {
   failWhenFull: boolean;
   /** Sleep on this thread's doorbell while holding a sender slot (asynchronous drivers only). */
   bells: boolean;
+  /**
+   * A sender on another machine (channel/origin.ts): `payload` then holds its host prefix
+   * before the data, and the message goes through the list (as with untilTaken).
+   */
+  origin?: StoredOrigin;
 }
 
 export function isPlain(selector: Selector): boolean {
@@ -225,8 +231,10 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
   // Waiting for delivery needs the list (a ticket): the store switches to LIST mode under
   // the lock that enqueues. Plain sends use the ring while the store is in RING mode.
   let ticket: Ticket | undefined;
+  const viaList = plan.untilTaken || plan.origin !== undefined;
+  const counted = plan.origin === undefined ? plan.payload.length : dataLengthOf(plan.payload, plan.origin);
   while (ticket === undefined) {
-    if (!plan.untilTaken && (yield* ringSendSteps(store, plan))) return;
+    if (!viaList && (yield* ringSendSteps(store, plan))) return;
     let seen: number;
     let sender: number;
     let bell: number;
@@ -238,7 +246,7 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
       // changes it, so the wait below cannot sleep through that unlink's wake-up.
       seen = Atomics.load(store.words, L.C_SPACE_SEQ);
       store.checkRemoved();
-      if (plan.untilTaken) {
+      if (viaList) {
         store.ensureList();
       } else if (store.inRingMode) {
         // Back in RING mode since the ring was looked at: the list must stay empty. The
@@ -246,8 +254,10 @@ export function* sendSteps(store: MessageStore, plan: SendPlan): Steps<void> {
         if (pushUnderLock(store, plan.payload, plan.type)) return;
         continue;
       }
-      if (store.hasRoom(plan.payload.length)) {
-        ticket = store.ticketFor(store.enqueue(plan.payload, plan.type, now));
+      if (store.hasRoom(counted)) {
+        const first =
+          plan.origin === undefined ? store.enqueue(plan.payload, plan.type, now) : store.enqueueFrom(plan.payload, counted, plan.type, plan.origin, now);
+        ticket = store.ticketFor(first);
         break;
       }
       if (plan.failWhenFull) throw new IpcError('EAGAIN', `${store.what} is full`);

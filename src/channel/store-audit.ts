@@ -24,6 +24,7 @@
 //   STABLE_TRIES walks is not judged on that part (nothing is reported for it).
 // - A list whose lock is held is not walked: its holder may be half-way through a change,
 //   and if it died there, the next locker repairs the list (store-repair.ts).
+import { MAX_HOST_BYTES } from './origin.ts';
 import * as L from './layout.ts';
 import { ANY, MAX_TYPE } from './selector.ts';
 import { arenaStart, type StoreConfig } from './store-config.ts';
@@ -177,7 +178,17 @@ function walkList(words: Int32Array, config: StoreConfig, cells: number, start: 
     if (!(message >= 0 && message < cells)) return `message ${n} of its queue is at cell ${message} (${cells} cells)`;
     if (used[message] === 1) return `its queue comes back to cell ${message}`;
     const length = words[cellWord(message) + L.MSG_LENGTH]!;
-    if (!(length >= 0 && length <= maxMessageSize) || (messageSize !== 0 && length !== messageSize)) {
+    // A message from another machine stores its host before its data (channel/origin.ts).
+    let prefix = 0;
+    if (words[cellWord(message) + L.MSG_TYPE]! < 0) {
+      const hostBytes = new Uint8Array(words.buffer, cellWord(message) * 4 + L.MSG_HEADER_BYTES, 1)[0]!;
+      prefix = 1 + hostBytes;
+      if (!(hostBytes >= 1 && hostBytes <= MAX_HOST_BYTES && prefix <= length)) {
+        return `message ${n} of its queue (cell ${message}) has a host name of ${hostBytes} bytes in ${length}`;
+      }
+    }
+    const data = length - prefix;
+    if (!(length >= 0 && data <= maxMessageSize) || (messageSize !== 0 && data !== messageSize)) {
       return `message ${n} of its queue (cell ${message}) has length ${length}`;
     }
     let cell = message;
@@ -188,7 +199,7 @@ function walkList(words: Int32Array, config: StoreConfig, cells: number, start: 
       used[cell] = 1;
     }
     usedCells += L.cellsFor(length, cellBytes);
-    total += length;
+    total += data;
     last = message;
     message = words[cellWord(message) + L.MSG_NEXT]!;
   }

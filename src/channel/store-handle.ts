@@ -25,6 +25,8 @@ import { roundUp8 } from './layout.ts';
 import { changeSteps, pollReceive, pollSend, receiveSteps, runAsync, runSync, sendSteps, trySend, tryReceive, type Steps } from './operations.ts';
 import { trySendMany, tryReceiveMany } from './batch-operations.ts';
 import { discardSteps, peekSteps, tryPeekMany } from './peek-operations.ts';
+import { trySendFrom } from './origin-operations.ts';
+import type { StoredOrigin } from './origin.ts';
 import { AdaptiveSpin } from './spin-policy.ts';
 import { type Selector } from './selector.ts';
 import { LOCK_SLICE_MS, MessageStore, wakeEveryWaiter, type Envelope, type StoreConfig, type StoreStats } from './store.ts';
@@ -247,6 +249,30 @@ export class StoreHandle implements Disposable {
   sendSync(payload: Uint8Array, request: SendRequest): void {
     this.checkOpen();
     runSync(this.#store, sendSteps(this.#store, { ...request, payload, bells: false }));
+  }
+
+  /**
+   * send() for a message sent on another machine (channel/origin.ts): `stored` holds the
+   * origin's host prefix and the data (checked with checkLength). Through the list.
+   */
+  async sendFrom(stored: Uint8Array, request: SendRequest, origin: StoredOrigin, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) throw abortError(signal);
+    this.checkOpen();
+    if (!request.untilTaken && trySendFrom(this.#store, stored, request.type, origin)) return;
+    const plan = { ...request, payload: stored, bells: openDoorbell() !== null, origin };
+    await this.#whilePending(this.#runAsync(sendSteps(this.#store, plan), signal));
+  }
+
+  /** trySend() for a message sent on another machine (see sendFrom). */
+  trySendFrom(stored: Uint8Array, type: number, origin: StoredOrigin): boolean {
+    this.checkOpen();
+    return trySendFrom(this.#store, stored, type, origin);
+  }
+
+  /** sendSync() for a message sent on another machine (see sendFrom). */
+  sendSyncFrom(stored: Uint8Array, request: SendRequest, origin: StoredOrigin): void {
+    this.checkOpen();
+    runSync(this.#store, sendSteps(this.#store, { ...request, payload: stored, bells: false, origin }));
   }
 
   /** Receives the first message the selector takes, waiting for one; `signal` aborts the wait. */

@@ -9,6 +9,7 @@
 import { crashPoint } from '../core/crash-point.ts';
 import type { CellArena } from './cell-arena.ts';
 import * as L from './layout.ts';
+import { MAX_ORIGIN_PREFIX } from './origin.ts';
 import type { ReceiverSlots } from './receiver-slots.ts';
 import { sweepDeadSenders } from './sender-slots.ts';
 import { wakeEveryWaiter } from './store-wake.ts';
@@ -31,7 +32,11 @@ export function repairStore(arena: CellArena, receivers: ReceiverSlots): void {
     if (!(message >= 0 && message < cellCount) || used[message]) break;
     const base = arena.wordOf(message);
     const length = words[base + L.MSG_LENGTH]!;
-    if (!(length >= 0 && length <= maxMessageSize)) break;
+    // A message from another machine stores its host before its data (channel/origin.ts).
+    const fromAfar = words[base + L.MSG_TYPE]! < 0;
+    if (!(length >= 0 && length <= maxMessageSize + (fromAfar ? MAX_ORIGIN_PREFIX : 0))) break;
+    const counted = fromAfar ? dataLength(arena, message, length) : length;
+    if (counted < 0) break;
     const chain: number[] = [message];
     let cell = message;
     let intact = true;
@@ -46,7 +51,7 @@ export function repairStore(arena: CellArena, receivers: ReceiverSlots): void {
     if (!intact) break;
     for (const c of chain) used[c] = 1;
     count++;
-    bytes += length;
+    bytes += counted;
     previous = message;
     message = words[base + L.MSG_NEXT]!;
   }
@@ -87,4 +92,13 @@ export function repairStore(arena: CellArena, receivers: ReceiverSlots): void {
   crashPoint('repair:counted-repairs');
   // Senders and receivers may have been waiting on the dead holder's progress.
   wakeEveryWaiter(words.buffer as SharedArrayBuffer);
+}
+
+/** The data length of a message with a remote origin that stores `length` bytes; -1 when its prefix is damaged. */
+function dataLength(arena: CellArena, message: number, length: number): number {
+  try {
+    return length - arena.originPrefix(message, length);
+  } catch {
+    return -1;
+  }
 }

@@ -32,7 +32,8 @@ import { MessageList, type Ticket } from './message-list.ts';
 import { ReceiverSlots } from './receiver-slots.ts';
 import { Ring } from './ring.ts';
 import { RingSwitch } from './ring-switch.ts';
-import { takesOldest, type Selector } from './selector.ts';
+import { MAX_MESSAGE_TYPE, takesOldest, type Selector } from './selector.ts';
+import type { StoredOrigin } from './origin.ts';
 import { senderDone, senderWaits, sweepDeadSenders } from './sender-slots.ts';
 import { readStoreConfig, writeStoreConfig, type StoreConfig } from './store-config.ts';
 import { StoreLock } from './store-lock.ts';
@@ -233,6 +234,14 @@ export class MessageStore {
     return this.#list.enqueue(payload, type, now);
   }
 
+  /**
+   * enqueue() for a message sent on another machine (lock held, LIST mode, hasRoom(dataLength)
+   * true): `stored` holds the host prefix and the data (channel/origin.ts).
+   */
+  enqueueFrom(stored: Uint8Array, dataLength: number, type: number, origin: StoredOrigin, now: number): number {
+    return this.#list.enqueueFrom(stored, dataLength, type, origin, now);
+  }
+
   /** The ticket of the message enqueue() just returned `first` for (lock still held). */
   ticketFor(first: number): Ticket {
     return this.#list.ticketFor(first);
@@ -319,7 +328,8 @@ export class MessageStore {
     const head = arena.words[L.C_HEAD]!;
     if (head === L.NONE) return true;
     const base = arena.wordOf(arena.checkCell(head, 'head'));
-    return takesOldest(selector, arena.words[base + L.MSG_TYPE]!, arena.words[base + L.MSG_PID]!);
+    // (Without the origin flag of a message from another machine: channel/origin.ts.)
+    return takesOldest(selector, arena.words[base + L.MSG_TYPE]! & MAX_MESSAGE_TYPE, arena.words[base + L.MSG_PID]!);
   }
 
   /**

@@ -2,6 +2,7 @@
 import { IpcError } from '../core/errors.ts';
 import { invalidType, outOfRange, validateInteger, validateMode, validateObject } from '../core/validate.ts';
 import { codecByName, type Codec, type CodecName } from '../channel/codec.ts';
+import { MAX_ORIGIN_PREFIX } from '../channel/origin.ts';
 import * as L from '../channel/layout.ts';
 import { ringSlotsFor } from '../channel/ring.ts';
 import { bodyBytesFor, type StoreConfig } from '../channel/store.ts';
@@ -79,9 +80,13 @@ function arenaFor(capacity: number, maxBytesGiven: number | undefined, messageSi
       ? L.roundUp8(L.MSG_HEADER_BYTES + messageSize)
       : Math.max(L.MIN_CELL_BYTES, Math.min(L.DEFAULT_CELL_BYTES, L.roundUp8(L.MSG_HEADER_BYTES + largest)));
   // A bounded arena may grow to the worst case its limits allow: each message takes at
-  // most 2 + length / (cellBytes - 8) cells, and the lengths add up to at most maxBytes.
+  // most 2 + (length + prefix) / (cellBytes - 8) cells, and the lengths add up to at most
+  // maxBytes (the prefix, up to MAX_ORIGIN_PREFIX, of a message from another machine).
   // An unbounded one may grow until one store reaches MAX_STORE_BYTES.
   const perMessage = L.cellsFor(largest, cellBytes);
+  // A message from another machine stores its host before its data (channel/origin.ts),
+  // which the limits do not count: its cells are in the worst case all the same.
+  const perMessageFromAfar = L.cellsFor(largest + MAX_ORIGIN_PREFIX, cellBytes);
   // Plain traffic goes through a lock-free ring when every message fits a slot and the
   // ring stays small (channel/ring.ts); the ring sits between control block and arena.
   const ring = capacity > 0 ? ringSlotsFor(capacity, maxMessageSize, maxBytes) : { slots: 0, slotBytes: 0 };
@@ -90,7 +95,10 @@ function arenaFor(capacity: number, maxBytesGiven: number | undefined, messageSi
   const worstCase =
     capacity === L.UNBOUNDED
       ? storeCells
-      : Math.max(perMessage, Math.min(slots * perMessage, 2 * slots + Math.floor(maxBytes / (cellBytes - L.CELL_HEADER_BYTES))));
+      : Math.max(
+          perMessageFromAfar,
+          Math.min(slots * perMessageFromAfar, 2 * slots + Math.floor((maxBytes + slots * MAX_ORIGIN_PREFIX) / (cellBytes - L.CELL_HEADER_BYTES))),
+        );
   return { maxBytes, cellBytes, perMessage, ring, worstCase, storeCells };
 }
 

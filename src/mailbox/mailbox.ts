@@ -14,6 +14,7 @@ import { validateTrustedUids, type TrustedUids } from '../core/trust.ts';
 import { validateBoolean, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
 import { deadlineAfter } from '../core/wait.ts';
 import { codecById, codecByName, codecName, encodeWith, type Codec } from '../channel/codec.ts';
+import { validateOrigin, withOriginPrefix } from '../channel/origin.ts';
 import * as L from '../channel/layout.ts';
 import { selectorFrom, type SelectorOptions } from '../channel/selector.ts';
 import { type Envelope, type StoreStats } from '../channel/store.ts';
@@ -38,7 +39,12 @@ export interface MailboxOpenOptions<T> {
 export interface Message<T> {
   data: T;
   type: number;
-  from: { pid: number; threadId: number };
+  /**
+   * Who sent it: its process and Node thread, and for a message a bridge passed on from
+   * another machine (SendOptions.origin) that machine's host name; `host` is absent for a
+   * message sent on this machine.
+   */
+  from: { pid: number; threadId: number; host?: string };
   /** The mailbox's sequence number of this message (wraps at 2^32). */
   seq: number;
   /** When it was sent, in ms since the epoch. */
@@ -53,6 +59,34 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Blocking send: resolve only once a receiver has taken the message. */
   sync?: boolean;
+  /**
+   * For bridges: the message was sent on another machine by this sender at this time, and
+   * receivers get these as `from` (with `host`) and `sentAt` instead of the caller's.
+   */
+  origin?: MessageOrigin;
+}
+
+/**
+ * A sender on another machine, for bridges that pass its messages on (SendOptions.origin):
+ * its host name (1 to 255 bytes of UTF-8), pid (1 to 2^31 − 1), Node threadId (0 to
+ * 2^31 − 1) and when it sent the message (ms since the epoch). The host name is stored
+ * with the message but not counted against maxMessageSize or maxBytes, which stay limits
+ * of your data; a message with an origin goes through the mailbox's locked list, not its
+ * ring (docs/SEMANTICS.md).
+ */
+export interface MessageOrigin {
+  host: string;
+  pid: number;
+  threadId: number;
+  sentAt: number;
+}
+
+/** The options of trySend(). */
+export interface TrySendOptions {
+  /** Message type, an integer >= 0 (default 0). */
+  type?: number;
+  /** For bridges: see SendOptions.origin. */
+  origin?: MessageOrigin;
 }
 
 export interface TryReceiveOptions extends SelectorOptions {
@@ -96,8 +130,8 @@ export interface PeekOptions extends TryPeekOptions {
   signal?: AbortSignal;
 }
 
-/** The options of sendMany(): as send()'s, without `sync`. */
-export type SendManyOptions = Omit<SendOptions, 'sync'>;
+/** The options of sendMany(): as send()'s, without `sync` or `origin`. */
+export type SendManyOptions = Omit<SendOptions, 'sync' | 'origin'>;
 
 export interface MailboxStats extends StoreStats {
   capacity: number;
@@ -206,22 +240,31 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    * once a receiver has taken it. On ETIMEDOUT or abort nothing stays enqueued.
    */
   async send(value: T, options?: SendOptions): Promise<void> {
-    const { type, timeout, signal, sync } = validateObject<SendOptions>(options, 'options');
+    const { type, timeout, signal, sync, origin } = validateObject<SendOptions>(options, 'options');
+    const from = validateOrigin(origin);
     const { payload, request } = this.#sendPlan(value, type, timeout, sync);
-    await this.#handle.send(payload, request, validateSignal(signal));
+    const abortSignal = validateSignal(signal);
+    if (from === null) await this.#handle.send(payload, request, abortSignal);
+    else await this.#handle.sendFrom(withOriginPrefix(from, payload), request, from, abortSignal);
   }
 
   /** Sends only if that needs no waiting (with zero capacity: only if a receiver is waiting now). */
-  trySend(value: T, options?: { type?: number }): boolean {
-    const type = options === undefined ? 0 : validateMessageType(validateObject<{ type?: number }>(options, 'options').type);
-    return this.#handle.trySend(this.#encode(value), type);
+  trySend(value: T, options?: TrySendOptions): boolean {
+    if (options === undefined) return this.#handle.trySend(this.#encode(value), 0);
+    const given = validateObject<TrySendOptions>(options, 'options');
+    const type = validateMessageType(given.type);
+    const from = validateOrigin(given.origin);
+    const payload = this.#encode(value);
+    return from === null ? this.#handle.trySend(payload, type) : this.#handle.trySendFrom(withOriginPrefix(from, payload), type, from);
   }
 
   /** As send(), blocking the thread. */
   sendSync(value: T, options?: Omit<SendOptions, 'signal'>): void {
-    const { type, timeout, sync } = validateObject<SendOptions>(options, 'options');
+    const { type, timeout, sync, origin } = validateObject<SendOptions>(options, 'options');
+    const from = validateOrigin(origin);
     const { payload, request } = this.#sendPlan(value, type, timeout, sync);
-    this.#handle.sendSync(payload, request);
+    if (from === null) this.#handle.sendSync(payload, request);
+    else this.#handle.sendSyncFrom(withOriginPrefix(from, payload), request, from);
   }
 
   /** Receives the first message the selectors take, waiting for one. */

@@ -35,7 +35,7 @@ after(async () => {
 
 const REMOTE = { host: 'machine-a', pid: 4242, threadId: 4243, codec: 'structured' };
 
-test('messages from the stream reach the local mailbox in order, intact, with their type', T, async () => {
+test('messages from the stream reach the local mailbox in order, intact, with their type, remote sender and time', T, async () => {
   using mailbox = Mailbox.create<unknown>('orders', { maxMessageSize: 128 * 1024 });
   const bridge = await startBridgeProcess({ servers: server.url, imports: ['orders'] });
   try {
@@ -47,6 +47,9 @@ test('messages from the stream reach the local mailbox in order, intact, with th
       const message = await mailbox.receive({ timeout: 30_000 });
       assert.deepEqual(message.data, value);
       assert.equal(message.type, index * 10);
+      // The remote sender and time, as machine A's mailbox recorded them.
+      assert.deepEqual(message.from, { host: 'machine-a', pid: 4242, threadId: 4243 });
+      assert.equal(message.sentAt, 1_000 + index);
     }
     const status = await bridge.status();
     assert.equal(status.connected, true);
@@ -66,7 +69,7 @@ test('a message with bad headers, or too long for the mailbox, is refused and th
     await publishRemote(nats.client, 'interproc.strict', json(1), { ...good, type: 1 });
     const bad = await publishRemote(nats.client, 'interproc.strict', json(2), { ...good, type: '-1' });
     await publishRemote(nats.client, 'interproc.strict', json(3), { ...good, type: 2 ** 31 });
-    await publishRemote(nats.client, 'interproc.strict', json(4), { ...good, pid: '12abc' });
+    await publishRemote(nats.client, 'interproc.strict', json(4), { ...good, pid: 0 });
     await publishRemote(nats.client, 'interproc.strict', json(5), { type: 3 });
     const long = new TextEncoder().encode(JSON.stringify('x'.repeat(70_000)));
     const tooLong = await publishRemote(nats.client, 'interproc.strict', long, { ...good, type: 5 });

@@ -55,6 +55,8 @@ function startSender(mailbox: string, sender: string, count: number): Helper {
 /** What the receiver on B has seen, per sender. */
 class Ledger {
   readonly next = new Map<string, number>();
+  /** Each sender's pid on machine A, as its messages must say in `from`. */
+  readonly pids = new Map<string, number>();
   received = 0;
   duplicates = 0;
 
@@ -64,6 +66,8 @@ class Ledger {
     const expected = this.next.get(value.sender) ?? 0;
     assert.deepEqual(value, trafficValue(value.sender, value.n), `message ${value.sender}/${value.n} arrived intact`);
     assert.equal(message.type, trafficType(value.n), `message ${value.sender}/${value.n} kept its type`);
+    assert.equal(message.from.host, 'machine-a', 'the sender is on machine A');
+    assert.equal(message.from.pid, this.pids.get(value.sender), `message ${value.sender}/${value.n} names its sender's pid`);
     if (value.n < expected) {
       this.duplicates++;
       return;
@@ -85,6 +89,7 @@ test('mixed messages from three senders on machine A reach machine B intact, in 
   try {
     const running = senders.map((sender) => startSender(name, sender, perSender));
     const ledger = new Ledger();
+    for (const [index, sender] of senders.entries()) ledger.pids.set(sender, running[index]!.pid);
     while (ledger.received < perSender * senders.length) ledger.take(await boxB.receive({ timeout: 60_000 }));
     for (const sender of running) await expectSuccess(sender);
     assert.equal(ledger.duplicates, 0);
@@ -119,6 +124,7 @@ test('SIGKILL of the export bridge and of the import bridge, three times each mi
     const running = senders.map((sender) => startSender(name, sender, perSender));
     const total = perSender * senders.length;
     const ledger = new Ledger();
+    for (const [index, sender] of senders.entries()) ledger.pids.set(sender, running[index]!.pid);
     // A kill at each of these counts received, export and import in turn, while senders send.
     const killAt = Array.from({ length: kills * 2 }, (_, index) => Math.floor((total * (index + 1)) / (kills * 2 + 2)));
     let killed = 0;

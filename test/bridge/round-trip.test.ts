@@ -12,7 +12,7 @@ import { trafficType, trafficValue, type TrafficValue } from '../helpers/bridge-
 import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.ts';
 import { expectSuccess, startHelper, type Helper } from '../support/helper-process.ts';
 import { leftovers, useNamespace } from '../support/namespace.ts';
-import { natsSkip, startNatsServer, type NatsServer } from '../support/nats-server.ts';
+import { natsSkip, plannedNatsServer, startNatsServer, type NatsServer } from '../support/nats-server.ts';
 
 const namespace = useNamespace('bridge-rt');
 const MACHINE_A = `${namespace}-a`;
@@ -154,6 +154,59 @@ test('SIGKILL of the export bridge and of the import bridge, three times each mi
   } finally {
     await exporter.stop();
     await importer.stop();
+    onMachine(MACHINE_A, () => boxA.unlink());
+    onMachine(MACHINE_B, () => boxB.unlink());
+  }
+});
+
+test('NATS down when both bridges start, then killed and restarted mid-traffic: senders keep sending, nothing lost', { timeout: 600_000, skip }, async () => {
+  const name = 'outage';
+  const perSender = 1_500;
+  const senders = ['o1', 'o2'];
+  const total = perSender * senders.length;
+  const later = await plannedNatsServer();
+  using boxA = onMachine(MACHINE_A, () => Mailbox.create<unknown>(name));
+  using boxB = onMachine(MACHINE_B, () => Mailbox.create<unknown>(name));
+  const retry = { initialDelay: 50, maxDelay: 500 };
+  const importer = await startBridgeProcess({ servers: later.url, imports: [name], host: 'machine-b', retry }, MACHINE_B);
+  const exporter = await startBridgeProcess({ servers: later.url, exports: [name], host: 'machine-a', retry }, MACHINE_A);
+  try {
+    await exporter.waitForEvent('retrying');
+    await importer.waitForEvent('retrying');
+    // With NATS down the senders' messages wait in machine A's mailbox.
+    const running = senders.map((sender) => startSender(name, sender, perSender));
+    const ledger = new Ledger();
+    for (const [index, sender] of senders.entries()) ledger.pids.set(sender, running[index]!.pid);
+    // Until the mailbox is full (its byte budget), and then they wait for room.
+    const deadline = Date.now() + 60_000;
+    while (boxA.stats().waitingSenders < senders.length) {
+      assert.ok(Date.now() < deadline, `the senders fill machine A's mailbox (${boxA.stats().messages} queued)`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(exporter.events.filter((event) => event.kind === 'connected').length, 0, 'NATS is still down');
+    await later.start();
+    let restarted = false;
+    while (ledger.received < total) {
+      ledger.take(await boxB.receive({ timeout: 120_000 }));
+      if (!restarted && ledger.received >= total / 3) {
+        restarted = true;
+        await later.kill();
+        await later.start();
+      }
+    }
+    for (const sender of running) await expectSuccess(sender);
+    assert.ok(restarted);
+    for (let late = await boxB.receive({ timeout: 2_000 }).catch(() => null); late !== null; late = await boxB.receive({ timeout: 2_000 }).catch(() => null)) {
+      ledger.take(late);
+    }
+    assert.ok(ledger.duplicates <= 64 * 2, `${ledger.duplicates} duplicates`);
+    assert.equal(boxA.stats().messages, 0, 'the exported messages left machine A');
+    assert.ok(exporter.events.some((event) => event.kind === 'disconnected'), 'the export bridge saw the server go');
+    process.stdout.write(`# duplicates after a server restart: ${ledger.duplicates}\n`);
+  } finally {
+    await exporter.stop();
+    await importer.stop();
+    await later.stop();
     onMachine(MACHINE_A, () => boxA.unlink());
     onMachine(MACHINE_B, () => boxB.unlink());
   }

@@ -13,7 +13,7 @@ import { ObjectKindCode } from '../core/object-header.ts';
 import { validateTrustedUids, type TrustedUids } from '../core/trust.ts';
 import { validateBoolean, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
 import { deadlineAfter } from '../core/wait.ts';
-import { codecById, encodeWith, type Codec } from '../channel/codec.ts';
+import { codecById, codecByName, codecName, encodeWith, type Codec } from '../channel/codec.ts';
 import { validateOrigin, withOriginPrefix } from '../channel/origin.ts';
 import * as L from '../channel/layout.ts';
 import { ANY_SELECTOR, selectorFrom, type SelectorOptions } from '../channel/selector.ts';
@@ -201,6 +201,18 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
       handle.close();
       throw error;
     }
+  }
+
+  /**
+   * @internal For bridges, which carry a mailbox's messages elsewhere as the bytes its codec
+   * made and never decode them: opens `name` with a pass-through codec whatever codec it was
+   * created with (its `data` are those bytes; a send stores the bytes given), and names that codec.
+   */
+  static openEncoded(name: string, options?: Pick<MailboxOpenOptions<unknown>, 'trustedUids'>): { mailbox: Mailbox<Uint8Array>; codec: string } {
+    validateName(name);
+    const { trustedUids } = validateObject<MailboxOpenOptions<unknown>>(options, 'options');
+    const handle = StoreHandle.open(mailboxObject(name), validateTrustedUids(trustedUids));
+    return { mailbox: new Mailbox<Uint8Array>(name, handle, codecByName('bytes').codec as Codec<Uint8Array>), codec: codecName(handle.config.codecId) };
   }
 
   /**

@@ -22,7 +22,7 @@ test('help lists the commands that exist, the options and the exit codes', async
     assert.equal(code, 0, stderr);
     assert.equal(stderr, '');
     assert.match(stdout, /^Usage: interproc <command>/);
-    assert.deepEqual(listedCommands(stdout), ['ls', 'stat', 'rm', 'send', 'recv', 'top', 'bench', 'demo', 'help']);
+    assert.deepEqual(listedCommands(stdout), ['ls', 'stat', 'rm', 'send', 'recv', 'top', 'bridge', 'bench', 'demo', 'help']);
     assert.match(stdout, /--version/);
     assert.match(stdout, /Exit codes:\n\s+0\s+success\n\s+1\s+failure.*\n\s+2\s+usage error/);
   }

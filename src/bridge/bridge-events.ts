@@ -1,0 +1,45 @@
+// What a bridge reports as it runs: to options.onEvent as it happens, and as figures in
+// status(). The CLI prints the events on stderr.
+
+export type BridgeEvent =
+  /** An attempt to connect to NATS starts. */
+  | { kind: 'connecting'; servers: string[] }
+  /** NATS could not be reached: the next attempt is in `delay` ms. The local mailboxes keep working. */
+  | { kind: 'retrying'; attempt: number; delay: number; error: Error }
+  /** Connected (at start, or again after a loss). */
+  | { kind: 'connected'; server: string }
+  /** The connection was lost; the client reconnects by itself meanwhile. */
+  | { kind: 'disconnected'; server: string }
+  /** A mailbox's work failed and is redone after `delay` ms (messages are neither lost nor taken). */
+  | { kind: 'error'; mailbox: string; direction: 'export' | 'import'; delay: number; error: Error }
+  /** A message from the stream whose headers fail validation: not delivered, terminated in JetStream. */
+  | { kind: 'rejected'; mailbox: string; streamSequence: number; reason: string };
+
+export interface ExportStatus {
+  /** Messages published and acknowledged by JetStream, and removed from the local mailbox. */
+  published: number;
+  /** Of those, how many JetStream had already (a re-publish after a failure or a restart). */
+  duplicates: number;
+  /** Messages waiting in the local mailbox (at the last look). */
+  lag: number;
+}
+
+export interface ImportStatus {
+  /** Messages sent to the local mailbox and acknowledged. */
+  delivered: number;
+  /** Redeliveries of messages this bridge had already delivered, acknowledged and not sent again. */
+  redeliveriesSkipped: number;
+  /** Messages refused for bad headers. */
+  rejected: number;
+  /** Messages in the stream for this mailbox not yet delivered to it (JetStream's count at the last delivery). */
+  lag: number;
+}
+
+export interface BridgeStatus {
+  connected: boolean;
+  /** The server connected to, when connected. */
+  server: string | null;
+  lastError: { message: string; at: number } | null;
+  exports: Record<string, ExportStatus>;
+  imports: Record<string, ImportStatus>;
+}

@@ -1,0 +1,114 @@
+// startBridge()'s options: validated, with their defaults (docs/BRIDGE.md names them).
+import { hostname } from 'node:os';
+import { IpcError } from '../core/errors.ts';
+import { currentNamespace, validateName } from '../core/names.ts';
+import { invalidType, validateInteger, validateObject, validateString } from '../core/validate.ts';
+import { DEFAULT_INITIAL_DELAY_MS, DEFAULT_MAX_DELAY_MS, type BackoffOptions } from './backoff.ts';
+import { validHost } from './message-headers.ts';
+import type { BridgeEvent } from './bridge-events.ts';
+
+export interface BridgeOptions {
+  /** NATS server URL(s), e.g. 'nats://host:4222'; with several, the client fails over among them. */
+  servers: string | readonly string[];
+  /** Local mailboxes whose messages go to the stream (each must exist; this bridge must be its only receiver). */
+  exports?: readonly string[];
+  /** Local mailboxes that receive the stream's messages for their name (each must exist). */
+  imports?: readonly string[];
+  /** The JetStream stream (default 'INTERPROC'); created when missing, with subjects `<subjectPrefix>.>`. */
+  stream?: string;
+  /** Mailbox NAME travels on subject `<subjectPrefix>.NAME` (default 'interproc'). */
+  subjectPrefix?: string;
+  /** Replicas of the stream when this bridge creates it (default 1; 3 in a 3-server cluster). */
+  replicas?: number;
+  /** JetStream's duplicate window when this bridge creates the stream, ms (default 120000). */
+  duplicateWindow?: number;
+  /** This machine's name in message ids and in `from.host` (default os.hostname()). */
+  host?: string;
+  /** Messages of one mailbox in flight: published and not yet acknowledged, or delivered and not yet acknowledged (default 256). */
+  window?: number;
+  /** Delays between attempts to reach NATS and to redo a mailbox's work after a failure. */
+  retry?: BackoffOptions;
+  /** Called for every event: connecting, retrying, connected, disconnected, error, rejected. */
+  onEvent?: (event: BridgeEvent) => void;
+}
+
+export const DEFAULT_STREAM = 'INTERPROC';
+export const DEFAULT_SUBJECT_PREFIX = 'interproc';
+export const DEFAULT_WINDOW = 256;
+export const MAX_WINDOW = 65_536;
+export const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
+/** JetStream's replicas are 1 to 5. */
+const MAX_REPLICAS = 5;
+
+export interface BridgePlan {
+  servers: string[];
+  exports: string[];
+  imports: string[];
+  stream: string;
+  subjectPrefix: string;
+  replicas: number;
+  duplicateWindow: number;
+  host: string;
+  namespace: string;
+  window: number;
+  initialDelay: number;
+  maxDelay: number;
+  onEvent: (event: BridgeEvent) => void;
+}
+
+// A stream name and a subject token: no whitespace, dots, wildcards or path separators.
+const STREAM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const SUBJECT_PREFIX_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+function names(value: unknown, what: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw invalidType(what, 'an array of mailbox names', value);
+  const list = value.map((name, index) => validateName(name, `${what}[${index}]`));
+  if (new Set(list).size !== list.length) throw new IpcError('EINVAL', `${what} names a mailbox twice`);
+  return list;
+}
+
+function servers(value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0) throw invalidType('options.servers', 'a NATS URL or a non-empty array of them', value);
+  return list.map((url, index) => {
+    const text = validateString(url, `options.servers[${index}]`);
+    if (text.length === 0) throw new IpcError('EINVAL', `options.servers[${index}] is empty`);
+    return text;
+  });
+}
+
+function patterned(value: unknown, what: string, pattern: RegExp, fallback: string): string {
+  if (value === undefined) return fallback;
+  const text = validateString(value, what);
+  if (!pattern.test(text)) throw new IpcError('EINVAL', `invalid ${what} ${JSON.stringify(text.slice(0, 80))}`);
+  return text;
+}
+
+export function planBridge(options: unknown): BridgePlan {
+  if (options === undefined) throw invalidType('options', 'an object with servers', options);
+  const given = validateObject<BridgeOptions>(options, 'options');
+  const exports = names(given.exports, 'options.exports');
+  const imports = names(given.imports, 'options.imports');
+  if (exports.length + imports.length === 0) throw new IpcError('EINVAL', 'a bridge needs at least one mailbox in options.exports or options.imports');
+  const retry = validateObject<BackoffOptions>(given.retry, 'options.retry');
+  const host = given.host === undefined ? hostname() : validateString(given.host, 'options.host');
+  if (!validHost(host) || host.includes('/')) throw new IpcError('EINVAL', 'invalid options.host: 1-255 bytes of UTF-8, no "/"');
+  const onEvent = given.onEvent ?? ((): void => undefined);
+  if (typeof onEvent !== 'function') throw invalidType('options.onEvent', 'a function', onEvent);
+  return {
+    servers: servers(given.servers),
+    exports,
+    imports,
+    stream: patterned(given.stream, 'options.stream', STREAM_PATTERN, DEFAULT_STREAM),
+    subjectPrefix: patterned(given.subjectPrefix, 'options.subjectPrefix', SUBJECT_PREFIX_PATTERN, DEFAULT_SUBJECT_PREFIX),
+    replicas: given.replicas === undefined ? 1 : validateInteger(given.replicas, 'options.replicas', 1, MAX_REPLICAS),
+    duplicateWindow: given.duplicateWindow === undefined ? DEFAULT_DUPLICATE_WINDOW_MS : validateInteger(given.duplicateWindow, 'options.duplicateWindow', 1, 7 * 24 * 3600_000),
+    host,
+    namespace: currentNamespace(),
+    window: given.window === undefined ? DEFAULT_WINDOW : validateInteger(given.window, 'options.window', 1, MAX_WINDOW),
+    initialDelay: retry.initialDelay === undefined ? DEFAULT_INITIAL_DELAY_MS : validateInteger(retry.initialDelay, 'options.retry.initialDelay', 1, 3600_000),
+    maxDelay: retry.maxDelay === undefined ? DEFAULT_MAX_DELAY_MS : validateInteger(retry.maxDelay, 'options.retry.maxDelay', 1, 3600_000),
+    onEvent,
+  };
+}

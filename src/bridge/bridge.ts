@@ -1,0 +1,104 @@
+// startBridge(): a running bridge between local mailboxes and a NATS JetStream stream —
+// one connection, one loop per exported and per imported mailbox (export-loop.ts,
+// import-loop.ts). Starting does not wait for NATS: the bridge connects in the background,
+// retrying with back-off, and the local mailboxes work meanwhile.
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Mailbox } from '../mailbox/mailbox.ts';
+import { planBridge, type BridgeOptions, type BridgePlan } from './bridge-options.ts';
+import type { BridgeStatus } from './bridge-events.ts';
+import { connectWithRetry, type ConnectionState } from './connection.ts';
+import { MailboxExport } from './export-loop.ts';
+import { MailboxImport, type JetStreamContext } from './import-loop.ts';
+import { loadNatsModules, type NatsModules } from './nats-modules.ts';
+
+/** How long close() lets the connection flush its last acknowledgements, ms. */
+const CLOSE_FLUSH_TIMEOUT_MS = 2_000;
+
+export class Bridge implements AsyncDisposable {
+  readonly #plan: BridgePlan;
+  readonly #modules: NatsModules;
+  readonly #controller = new AbortController();
+  readonly #state: ConnectionState = { connected: false, server: null };
+  readonly #imports: MailboxImport[];
+  readonly #exports: MailboxExport[];
+  #lastError: { message: string; at: number } | null = null;
+  #connection: NatsConnection | null = null;
+  #context: JetStreamContext | null = null;
+  readonly #running: Promise<void>;
+  #closing: Promise<void> | null = null;
+
+  /** @internal Use startBridge(). */
+  constructor(plan: BridgePlan, modules: NatsModules) {
+    this.#plan = plan;
+    this.#modules = modules;
+    const onError = (error: Error): void => {
+      this.#lastError = { message: error.message, at: Date.now() };
+    };
+    this.#imports = plan.imports.map((name) => new MailboxImport(name, plan, onError));
+    this.#exports = plan.exports.map((name) => new MailboxExport(name, plan, onError));
+    this.#running = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#controller.signal;
+    const connection = await connectWithRetry(this.#plan, this.#modules, this.#state, signal);
+    if (connection === null) return;
+    this.#connection = connection;
+    const { jetstream, jetstreamManager } = this.#modules.jetstream;
+    // checkAPI false: JetStream may not be ready yet (a cluster electing its leader); the
+    // loops' first requests find out, and retry.
+    this.#context = {
+      client: jetstream(connection),
+      manager: await jetstreamManager(connection, { checkAPI: false }),
+      headers: () => this.#modules.transport.headers(),
+    };
+    const context = (): JetStreamContext | null => this.#context;
+    await Promise.all([...this.#imports.map((loop) => loop.run(context, signal)), ...this.#exports.map((loop) => loop.run(context, signal))]);
+  }
+
+  /** Connection, lag and counts per mailbox, last error. */
+  status(): BridgeStatus {
+    return {
+      connected: this.#state.connected,
+      server: this.#state.server,
+      lastError: this.#lastError,
+      exports: Object.fromEntries(this.#exports.map((loop) => [loop.name, { ...loop.status }])),
+      imports: Object.fromEntries(this.#imports.map((loop) => [loop.name, { ...loop.status }])),
+    };
+  }
+
+  /**
+   * Stops: the loops end (a message being published stays queued locally; one being
+   * delivered is either sent and acknowledged or left to JetStream), acknowledgements
+   * are flushed, and the connection closes. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#controller.abort();
+      await this.#running.catch(() => undefined);
+      const connection = this.#connection;
+      if (connection !== null) {
+        await connection.flush().catch(() => undefined);
+        await Promise.race([connection.close(), new Promise((resolve) => setTimeout(resolve, CLOSE_FLUSH_TIMEOUT_MS).unref())]).catch(() => undefined);
+      }
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Starts a bridge. Checks the options and that every mailbox named exists (ENOENT
+ * otherwise), loads the NATS client packages (ENOENT naming the npm command when they are
+ * missing), and resolves at once: the connection is made in the background, retried with
+ * back-off while NATS is unreachable (options.onEvent hears of each attempt).
+ */
+export async function startBridge(options: BridgeOptions): Promise<Bridge> {
+  const plan = planBridge(options);
+  for (const name of [...plan.exports, ...plan.imports]) Mailbox.openEncoded(name).mailbox.close();
+  const modules = await loadNatsModules();
+  return new Bridge(plan, modules);
+}

@@ -1,0 +1,75 @@
+// The bridge's one connection to NATS. Reaching NATS at start is retried with back-off for
+// as long as the bridge runs (saying so: 'retrying' events); once connected, the client
+// reconnects by itself after a loss, without end, and the connection's status becomes
+// 'disconnected' and 'connected' events.
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Backoff, pause } from './backoff.ts';
+import type { BridgePlan } from './bridge-options.ts';
+import type { NatsModules } from './nats-modules.ts';
+
+/** How long one attempt to connect may take, ms. */
+const CONNECT_TIMEOUT_MS = 5_000;
+/** The client's pause between reconnect attempts to one server, ms. */
+const RECONNECT_WAIT_MS = 250;
+
+export interface ConnectionState {
+  connected: boolean;
+  server: string | null;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Connects, retrying until it succeeds; null when `signal` aborts first. `state` follows
+ * the connection for as long as it lives.
+ */
+export async function connectWithRetry(plan: BridgePlan, modules: NatsModules, state: ConnectionState, signal: AbortSignal): Promise<NatsConnection | null> {
+  const backoff = new Backoff(plan.initialDelay, plan.maxDelay);
+  plan.onEvent({ kind: 'connecting', servers: plan.servers });
+  while (!signal.aborted) {
+    let connection: NatsConnection;
+    try {
+      connection = await modules.transport.connect({
+        servers: plan.servers,
+        name: `interproc-bridge ${plan.host} ${process.pid}`,
+        timeout: CONNECT_TIMEOUT_MS,
+        reconnect: true,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: RECONNECT_WAIT_MS,
+      });
+    } catch (error) {
+      const delay = backoff.next();
+      plan.onEvent({ kind: 'retrying', attempt: backoff.attempts, delay, error: asError(error) });
+      await pause(delay, signal);
+      continue;
+    }
+    if (signal.aborted) {
+      await connection.close().catch(() => undefined);
+      return null;
+    }
+    state.connected = true;
+    state.server = connection.getServer();
+    plan.onEvent({ kind: 'connected', server: state.server });
+    void followStatus(connection, plan, state);
+    return connection;
+  }
+  return null;
+}
+
+async function followStatus(connection: NatsConnection, plan: BridgePlan, state: ConnectionState): Promise<void> {
+  for await (const status of connection.status()) {
+    if (status.type === 'disconnect') {
+      state.connected = false;
+      state.server = null;
+      plan.onEvent({ kind: 'disconnected', server: status.server });
+    } else if (status.type === 'reconnect') {
+      state.connected = true;
+      state.server = status.server;
+      plan.onEvent({ kind: 'connected', server: status.server });
+    }
+  }
+  state.connected = false;
+  state.server = null;
+}

@@ -1,0 +1,116 @@
+// The stream and the import side's durable consumers, made when missing. What exists
+// already is used as it is: an operator's own stream (more replicas, limits, another
+// duplicate window) wins over the bridge's defaults.
+import { createHash } from 'node:crypto';
+import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
+import { IpcError } from '../core/errors.ts';
+import type { BridgePlan } from './bridge-options.ts';
+
+/** The subject a mailbox's messages travel on. */
+export function subjectFor(plan: BridgePlan, mailbox: string): string {
+  return `${plan.subjectPrefix}.${mailbox}`;
+}
+
+/**
+ * The durable consumers of one importing mailbox are named for (host, namespace, mailbox),
+ * so that each importing machine gets every message once: readable, then a hash of the
+ * exact triple (a consumer name has no dots; "a.b" and "a_b" must not share one), then a
+ * generation (see resumeConsumer).
+ */
+export function durablePrefix(plan: BridgePlan, mailbox: string): string {
+  const readable = `${plan.namespace}_${mailbox}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
+  const hash = createHash('sha256').update(`${plan.host}\0${plan.namespace}\0${mailbox}`).digest('hex').slice(0, 16);
+  return `interproc_${readable}_${hash}_g`;
+}
+
+/** JetStream's durations are nanoseconds. */
+function nanos(ms: number): number {
+  return ms * 1_000_000;
+}
+
+/** How long JetStream waits for an import's acknowledgement before delivering again, ms. */
+const ACK_WAIT_MS = 30_000;
+/** Generations of one mailbox's consumer that may exist at once (normally one; two after a crash mid-switch). */
+const MAX_GENERATIONS = 64;
+const MAX_GENERATION = 2 ** 40;
+
+async function addOrUse(add: () => Promise<unknown>, info: () => Promise<unknown>): Promise<void> {
+  try {
+    await add();
+  } catch (error) {
+    // Already there with another configuration: use it. Anything else was the add's failure.
+    try {
+      await info();
+    } catch {
+      throw error;
+    }
+  }
+}
+
+export async function ensureStream(manager: JetStreamManager, plan: BridgePlan): Promise<void> {
+  await addOrUse(
+    () =>
+      manager.streams.add({
+        name: plan.stream,
+        subjects: [`${plan.subjectPrefix}.>`],
+        num_replicas: plan.replicas,
+        duplicate_window: nanos(plan.duplicateWindow),
+      }),
+    () => manager.streams.info(plan.stream),
+  );
+}
+
+export interface ResumedConsumer {
+  durable: string;
+  /** The delivery sequence of its next delivery. */
+  nextDelivery: number;
+}
+
+/**
+ * The consumer to import from, delivering in stream order from the first message not yet
+ * acknowledged. JetStream (2.9) delivers what an earlier consumer's reader was given and
+ * never acknowledged — a killed bridge's, or deliveries lost with a dead server — again only
+ * after the ack wait, behind newer messages: out of order. So when the newest generation
+ * has such messages outstanding, a new generation is made that starts after the highest
+ * ack floor of all (and after `sentUpTo`, what this bridge sent already), and the older
+ * ones are deleted. A crash between the two steps leaves both; the next start takes the
+ * highest floor of all and deletes the rest. Acknowledgements go out in delivery order, so
+ * nothing above a floor was acknowledged: the new generation delivers again at most what
+ * was outstanding — at most `window` (its max_ack_pending) — the duplicates of a crash.
+ */
+export async function resumeConsumer(manager: JetStreamManager, plan: BridgePlan, mailbox: string, sentUpTo: number): Promise<ResumedConsumer> {
+  const prefix = durablePrefix(plan, mailbox);
+  const generations: Array<{ name: string; generation: number; info: ConsumerInfo }> = [];
+  for await (const info of manager.consumers.list(plan.stream)) {
+    const name = info.name;
+    if (typeof name !== 'string' || !name.startsWith(prefix)) continue;
+    const generation = Number(name.slice(prefix.length));
+    if (!Number.isSafeInteger(generation) || generation < 1 || generation > MAX_GENERATION) continue;
+    if (generations.length === MAX_GENERATIONS) throw new IpcError('E2BIG', `more than ${MAX_GENERATIONS} consumers named ${prefix}N in stream ${plan.stream}`);
+    generations.push({ name, generation, info });
+  }
+  generations.sort((a, b) => b.generation - a.generation);
+  const newest = generations[0];
+  if (newest !== undefined && newest.info.num_ack_pending === 0 && newest.info.delivered.stream_seq >= sentUpTo) {
+    await deleteAll(manager, plan, generations.slice(1));
+    return { durable: newest.name, nextDelivery: newest.info.delivered.consumer_seq + 1 };
+  }
+  const floor = Math.max(sentUpTo, ...generations.map((entry) => entry.info.ack_floor.stream_seq));
+  const durable = `${prefix}${(newest?.generation ?? 0) + 1}`;
+  await manager.consumers.add(plan.stream, {
+    durable_name: durable,
+    ack_policy: 'explicit',
+    ...(newest === undefined && floor === 0 ? { deliver_policy: 'all' } : { deliver_policy: 'by_start_sequence', opt_start_seq: floor + 1 }),
+    filter_subject: subjectFor(plan, mailbox),
+    // At most a window of messages delivered and not acknowledged: the bound on what a
+    // killed import bridge can deliver twice.
+    max_ack_pending: plan.window,
+    ack_wait: nanos(ACK_WAIT_MS),
+  });
+  await deleteAll(manager, plan, generations);
+  return { durable, nextDelivery: 1 };
+}
+
+async function deleteAll(manager: JetStreamManager, plan: BridgePlan, generations: Array<{ name: string }>): Promise<void> {
+  for (const { name } of generations) await manager.consumers.delete(plan.stream, name);
+}

@@ -1,0 +1,154 @@
+// Import (stream → local mailbox) on its own: what arrives from "another machine" (a plain
+// JetStream client here) reaches the local mailbox intact, in order, with its type; bad
+// headers are refused without stopping the flow; a full mailbox holds the bridge back with
+// no more than a window of messages unacknowledged; and NATS down at start is retried with
+// back-off while the local mailbox works on.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { serialize } from 'node:v8';
+import { Mailbox } from '../../src/index.ts';
+import { startBridgeProcess } from '../support/bridge-process.ts';
+import { useNamespace } from '../support/namespace.ts';
+import { addDefaultStream, connectTestClient, publishRemote, type TestClient } from '../support/nats-client.ts';
+import { natsSkip, plannedNatsServer, startNatsServer, type NatsServer } from '../support/nats-server.ts';
+
+useNamespace('bridge-import');
+
+const skip = natsSkip();
+const T = { timeout: 120_000, skip };
+
+let server: NatsServer;
+let nats: TestClient;
+
+before(async () => {
+  if (skip !== false) return;
+  server = await startNatsServer();
+  nats = await connectTestClient(server.url);
+  await addDefaultStream(nats.manager);
+});
+
+after(async () => {
+  if (skip !== false) return;
+  await nats.close();
+  await server.stop();
+});
+
+const REMOTE = { host: 'machine-a', pid: 4242, threadId: 4243, codec: 'structured' };
+
+test('messages from the stream reach the local mailbox in order, intact, with their type, remote sender and time', T, async () => {
+  using mailbox = Mailbox.create<unknown>('orders', { maxMessageSize: 128 * 1024 });
+  const bridge = await startBridgeProcess({ servers: server.url, imports: ['orders'] });
+  try {
+    const values: unknown[] = [{ n: 1 }, 'text', new Uint8Array(70_000).fill(7), [1, 2, 3], 2n ** 70n, null];
+    for (const [index, value] of values.entries()) {
+      await publishRemote(nats.client, 'interproc.orders', serialize(value), { ...REMOTE, type: index * 10, sentAt: 1_000 + index });
+    }
+    for (const [index, value] of values.entries()) {
+      const message = await mailbox.receive({ timeout: 30_000 });
+      assert.deepEqual(message.data, value);
+      assert.equal(message.type, index * 10);
+      // The remote sender and time, as machine A's mailbox recorded them.
+      assert.deepEqual(message.from, { host: 'machine-a', pid: 4242, threadId: 4243 });
+      assert.equal(message.sentAt, 1_000 + index);
+    }
+    const status = await bridge.status();
+    assert.equal(status.connected, true);
+    assert.equal(status.imports.orders?.delivered, values.length);
+  } finally {
+    await bridge.stop();
+    mailbox.unlink();
+  }
+});
+
+test('a message with bad headers, or too long for the mailbox, is refused and the ones after it still arrive', T, async () => {
+  using mailbox = Mailbox.create<number>('strict', { codec: 'json' });
+  const bridge = await startBridgeProcess({ servers: server.url, imports: ['strict'] });
+  try {
+    const good = { ...REMOTE, codec: 'json', sentAt: 5 };
+    const json = (value: number): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+    await publishRemote(nats.client, 'interproc.strict', json(1), { ...good, type: 1 });
+    const bad = await publishRemote(nats.client, 'interproc.strict', json(2), { ...good, type: '-1' });
+    await publishRemote(nats.client, 'interproc.strict', json(3), { ...good, type: 2 ** 31 });
+    await publishRemote(nats.client, 'interproc.strict', json(4), { ...good, pid: 0 });
+    await publishRemote(nats.client, 'interproc.strict', json(5), { type: 3 });
+    const long = new TextEncoder().encode(JSON.stringify('x'.repeat(70_000)));
+    const tooLong = await publishRemote(nats.client, 'interproc.strict', long, { ...good, type: 5 });
+    await publishRemote(nats.client, 'interproc.strict', json(6), { ...good, type: 6 });
+    assert.equal((await mailbox.receive({ timeout: 30_000 })).data, 1);
+    assert.equal((await mailbox.receive({ timeout: 30_000 })).data, 6);
+    const rejected = await bridge.waitForEvent('rejected', (event) => event.kind === 'rejected' && event.streamSequence === bad);
+    assert.ok(rejected.kind === 'rejected');
+    assert.match(rejected.reason, /Interproc-Type/);
+    const refusedLong = await bridge.waitForEvent('rejected', (event) => event.kind === 'rejected' && event.streamSequence === tooLong);
+    assert.ok(refusedLong.kind === 'rejected');
+    assert.match(refusedLong.reason, /EMSGSIZE/);
+    assert.equal((await bridge.status()).imports.strict?.rejected, 5);
+    assert.equal(mailbox.tryReceive(), null);
+  } finally {
+    await bridge.stop();
+    mailbox.unlink();
+  }
+});
+
+test('a full mailbox holds the import back: at most a window of messages unacknowledged, none lost', T, async () => {
+  const window = 8;
+  const total = 200;
+  using mailbox = Mailbox.create<number>('narrow', { capacity: 4, codec: 'json' });
+  const bridge = await startBridgeProcess({ servers: server.url, imports: ['narrow'], window });
+  try {
+    for (let n = 0; n < total; n++) {
+      await publishRemote(nats.client, 'interproc.narrow', new TextEncoder().encode(String(n)), { ...REMOTE, codec: 'json', type: 0, sentAt: n });
+    }
+    // Until the mailbox has room, the bridge waits: JetStream holds the rest.
+    await waitUntil(async () => mailbox.stats().messages === 4 && mailbox.stats().waitingSenders === 1);
+    const durable = (await nats.manager.consumers.list('INTERPROC').next()).find((info) => info.config.filter_subject === 'interproc.narrow');
+    assert.ok(durable !== undefined, 'the bridge made a durable consumer for the mailbox');
+    assert.ok(durable.num_ack_pending <= window, `${durable.num_ack_pending} unacknowledged > window ${window}`);
+    assert.ok(durable.num_pending >= total - 4 - window, `JetStream still holds the rest (${durable.num_pending} pending)`);
+    for (let n = 0; n < total; n++) assert.equal((await mailbox.receive({ timeout: 30_000 })).data, n);
+  } finally {
+    await bridge.stop();
+    mailbox.unlink();
+  }
+});
+
+test('NATS down at start: the bridge retries with back-off and says so, the mailbox works meanwhile, then delivers', T, async () => {
+  const later = await plannedNatsServer();
+  using mailbox = Mailbox.create<string>('patient', { codec: 'utf8' });
+  const bridge = await startBridgeProcess({ servers: later.url, imports: ['patient'], retry: { initialDelay: 50, maxDelay: 400 } });
+  try {
+    const third = await bridge.waitForEvent('retrying', (event) => event.kind === 'retrying' && event.attempt === 3);
+    assert.match(String(third.error), /ECONNREFUSED|CONNECTION_REFUSED|refused/i);
+    const delays = bridge.events.flatMap((event) => (event.kind === 'retrying' ? [event.delay] : []));
+    // Each delay is drawn from the upper half of a ceiling that doubles up to maxDelay.
+    assert.ok(delays[0]! >= 25 && delays[0]! <= 50 && delays[2]! >= 100 && delays[2]! <= 200, `delays ${delays.join(', ')}`);
+    // The local mailbox is untouched by the bridge's trouble.
+    await mailbox.send('local');
+    assert.equal((await mailbox.receive({ timeout: 5_000 })).data, 'local');
+    await later.start();
+    await bridge.waitForEvent('connected');
+    const client = await connectTestClient(later.url);
+    try {
+      await waitUntil(async () => (await client.manager.streams.names().next()).includes('INTERPROC'));
+      await publishRemote(client.client, 'interproc.patient', new TextEncoder().encode('from afar'), { ...REMOTE, codec: 'utf8', type: 9, sentAt: 1 });
+      const message = await mailbox.receive({ timeout: 30_000 });
+      assert.equal(message.data, 'from afar');
+      assert.equal(message.type, 9);
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await bridge.stop();
+    await later.stop();
+    mailbox.unlink();
+  }
+});
+
+/** Polls `condition` (state in another process) every 20 ms, failing after 30 s. */
+async function waitUntil(condition: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

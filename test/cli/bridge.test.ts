@@ -1,0 +1,83 @@
+// `interproc bridge`: a bad command line is exit code 2, a missing mailbox 1; NATS down
+// at start is retried and said on stderr; with a server it connects and imports; SIGTERM
+// stops it with 130.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Mailbox } from '../../src/index.ts';
+import { useNamespace } from '../support/namespace.ts';
+import { addDefaultStream, connectTestClient, publishRemote } from '../support/nats-client.ts';
+import { natsSkip, startNatsServer } from '../support/nats-server.ts';
+import { runCli, startCli, type StartedCli } from './run-cli.ts';
+
+useNamespace('cli-bridge');
+
+const T = { timeout: 60_000 };
+
+/** Resolves once the command's stderr holds `pattern` (polled every 20 ms, until its hard timeout). */
+async function stderrMatches(started: StartedCli, pattern: RegExp): Promise<string> {
+  let stderr = '';
+  started.child.stderr.on('data', (chunk: string) => (stderr += chunk));
+  let ended = false;
+  void started.done.finally(() => (ended = true));
+  while (!pattern.test(stderr)) {
+    if (ended) throw new Error(`the bridge ended before saying ${pattern}:\n${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return stderr;
+}
+
+test('usage errors are exit code 2, a missing mailbox 1', T, async () => {
+  const noServer = await runCli(['bridge', '--import', 'box']);
+  assert.equal(noServer.code, 2);
+  assert.match(noServer.stderr, /give --nats URL/);
+  const nothing = await runCli(['bridge', '--nats', 'nats://127.0.0.1:1']);
+  assert.equal(nothing.code, 2);
+  assert.match(nothing.stderr, /give --export NAME or --import NAME/);
+  const missing = await runCli(['bridge', '--nats', 'nats://127.0.0.1:1', '--export', 'absent']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^interproc bridge: ENOENT: open mailbox "absent"/);
+});
+
+test('NATS down: it says it retries, and SIGTERM stops it with 130', T, async () => {
+  using mailbox = Mailbox.create('waiting');
+  try {
+    const started = startCli(['bridge', '--nats', 'nats://127.0.0.1:1', '--import', 'waiting'], { timeoutMs: 30_000 });
+    const said = await stderrMatches(started, /attempt 2 failed, retrying in \d+ ms/);
+    assert.match(said, /^interproc bridge: connecting to nats:\/\/127\.0\.0\.1:1\ninterproc bridge: NATS unreachable \(/);
+    started.child.kill('SIGTERM');
+    const { code, stderr } = await started.done;
+    assert.equal(code, 130, stderr);
+  } finally {
+    mailbox.unlink();
+  }
+});
+
+test('with a server: it connects and imports into the mailbox', { ...T, skip: natsSkip() }, async () => {
+  const server = await startNatsServer();
+  using mailbox = Mailbox.create<string>('arrivals', { codec: 'utf8' });
+  try {
+    const nats = await connectTestClient(server.url);
+    try {
+      await addDefaultStream(nats.manager);
+      const started = startCli(['bridge', '--nats', server.url, '--import', 'arrivals'], { timeoutMs: 30_000 });
+      await stderrMatches(started, /connected to /);
+      await publishRemote(nats.client, 'interproc.arrivals', new TextEncoder().encode('hello'), {
+        type: 3,
+        host: 'elsewhere',
+        pid: 99,
+        threadId: 0,
+        sentAt: 7,
+        codec: 'utf8',
+      });
+      const message = await mailbox.receive({ timeout: 20_000 });
+      assert.deepEqual({ data: message.data, type: message.type, from: message.from }, { data: 'hello', type: 3, from: { host: 'elsewhere', pid: 99, threadId: 0 } });
+      started.child.kill('SIGTERM');
+      assert.equal((await started.done).code, 130);
+    } finally {
+      await nats.close();
+    }
+  } finally {
+    mailbox.unlink();
+    await server.stop();
+  }
+});

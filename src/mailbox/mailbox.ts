@@ -17,7 +17,7 @@ import { CODEC_IDS, codecById, encodeWith, type Codec } from '../channel/codec.t
 import * as L from '../channel/layout.ts';
 import { selectorFrom, type SelectorOptions } from '../channel/selector.ts';
 import { type Envelope, type StoreStats } from '../channel/store.ts';
-import { decodeEnvelope, decodeEnvelopeInto, envelopeMessage } from '../channel/decode-envelope.ts';
+import { decodeEnvelope, decodeEnvelopeInto, envelopeMessage, refillMessage } from '../channel/decode-envelope.ts';
 import { decodeBatch, validateMax, validateValues } from '../channel/batch-options.ts';
 import { receiveRequestFrom, validateInto, validateMessageType } from '../channel/receive-options.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
@@ -345,7 +345,8 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     const { codecId } = this.#handle.config;
     if (into === null) return decodeEnvelope(envelope, this.#codec, codecId, this.#handle.what);
     const reused = into === this.#intoBuffer ? this.#intoMessage : null;
-    const message = decodeEnvelopeInto(envelope, this.#codec, codecId, this.#handle.what, reused);
+    // The bytes codec's decoding is the payload itself (a view of `into`), which cannot fail.
+    const message = this.#bytes ? refillMessage(envelope, envelope.data as T, reused) : decodeEnvelopeInto(envelope, this.#codec, codecId, this.#handle.what, reused);
     this.#intoBuffer = into;
     this.#intoMessage = message;
     return message;

@@ -7,11 +7,16 @@
 //   perf stat -e instructions node --import tsx bench/micro/mailbox-loop.ts 2000000 into
 //   perf stat -e instructions node --import tsx bench/micro/mailbox-loop.ts 0 into
 //
-// Arguments: messages (default 2000000), then `into` (default) or `new`.
-import { Mailbox } from '../../src/index.ts';
+// Arguments: messages (default 2000000), then `into` (default) or `new`, then optionally the
+// module to take Mailbox from (default this checkout's src/index.ts; e.g. the absolute path of
+// a build's dist/index.js, to count the compiled package's code under any Node.js):
+//
+//   valgrind --tool=callgrind node --single-threaded --import tsx bench/micro/mailbox-loop.ts 200000 new $PWD/dist/index.js
+import type { Mailbox as MailboxClass } from '../../src/index.ts';
 
 const messages = Number(process.argv[2] ?? 2_000_000);
 const into = (process.argv[3] ?? 'into') === 'into';
+const { Mailbox } = (await import(process.argv[4] ?? '../../src/index.ts')) as { Mailbox: typeof MailboxClass };
 process.env.INTERPROC_NAMESPACE ??= `micro-${process.pid}`;
 const name = `loop-${process.pid}`;
 const mailbox = Mailbox.create<Uint8Array>(name, { codec: 'bytes', capacity: 64, maxMessageSize: 64 });

@@ -27,7 +27,11 @@ export function decodeEnvelope<T>(envelope: Envelope, codec: Codec<T>, codecId: 
  * returned (null: a new one): a receive with `into` allocates nothing of its own.
  */
 export function decodeEnvelopeInto<T>(envelope: Envelope, codec: Codec<T>, codecId: number, what: string, reused: Message<T> | null): Message<T> {
-  const data = decodeData(envelope, codec, codecId, what);
+  return refillMessage(envelope, decodeData(envelope, codec, codecId, what), reused);
+}
+
+/** The Message of `envelope` with decoded `data`: `reused`, refilled, or a new one if null. */
+export function refillMessage<D>(envelope: Envelope, data: D, reused: Message<D> | null): Message<D> {
   if (reused === null) return envelopeMessage(envelope, data);
   reused.data = data;
   reused.type = envelope.type;

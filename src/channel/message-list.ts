@@ -89,10 +89,23 @@ export class MessageList {
 
   /** EMSGSIZE when no message of `length` bytes can ever be stored (no lock needed). */
   checkLength(length: number): void {
+    // Every send checks this: the one live limit it needs, without building limits()' object.
+    this.#checkLengthAgainst(length, this.#maxBytes());
+  }
+
+  /**
+   * checkLength() for a store whose limits never change (a Mailbox's or a Port's: only a
+   * MessageQueue's set() writes the live words): the creator's maxBytes, from the
+   * configuration this handle validated when it opened the store, instead of a load of
+   * C_MAX_BYTES on every send.
+   */
+  checkLengthFixedLimits(length: number): void {
+    this.#checkLengthAgainst(length, this.#arena.config.maxBytes);
+  }
+
+  #checkLengthAgainst(length: number, maxBytes: number): void {
     const { config, what } = this.#arena;
     const { messageSize, maxMessageSize } = config;
-    // Every send checks this: the one live limit it needs, without building limits()' object.
-    const maxBytes = this.#maxBytes();
     if (messageSize !== 0 && length !== messageSize) {
       throw new IpcError('EMSGSIZE', `${what} takes messages of exactly ${messageSize} bytes, not ${length}`);
     }

@@ -969,7 +969,10 @@ export class Ring {
     const start = at * 4 + L.RING_SLOT_HEADER_BYTES;
     let data: Uint8Array;
     if (into === null) {
-      data = this.#u8.slice(start, start + length);
+      // A new array filled from the slot's kept view: cheaper than slice(), which looks up
+      // the species constructor and makes the slot's view anew on every call.
+      data = new Uint8Array(length);
+      data.set(this.#payloadView(position, start, length));
     } else {
       data = this.#intoView(into, length);
       data.set(this.#payloadView(position, start, length));

@@ -216,6 +216,14 @@ export class StoreHandle implements Disposable {
     this.#store.checkLength(length);
   }
 
+  /**
+   * checkLength() for an object whose limits never change (a Mailbox, a Port: only a
+   * MessageQueue changes its limits): no load of the live limit per send.
+   */
+  checkLengthFixedLimits(length: number): void {
+    this.#store.checkLengthFixedLimits(length);
+  }
+
   /** Sends `payload` (checked with checkLength), waiting as `request` says; `signal` aborts the wait. */
   async send(payload: Uint8Array, request: SendRequest, signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) throw abortError(signal);

@@ -191,6 +191,11 @@ export class MessageStore {
     this.#list.checkLength(length);
   }
 
+  /** checkLength() for a store whose limits never change (see MessageList.checkLengthFixedLimits). */
+  checkLengthFixedLimits(length: number): void {
+    this.#list.checkLengthFixedLimits(length);
+  }
+
   /** The capacity limits now (live words: see MessageList.limits); no lock needed. */
   limits(): { capacity: number; maxBytes: number } {
     return this.#list.limits();

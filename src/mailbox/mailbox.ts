@@ -13,12 +13,12 @@ import { ObjectKindCode } from '../core/object-header.ts';
 import { validateTrustedUids, type TrustedUids } from '../core/trust.ts';
 import { validateBoolean, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
 import { deadlineAfter } from '../core/wait.ts';
-import { codecById, codecByName, codecName, encodeWith, type Codec } from '../channel/codec.ts';
+import { CODEC_IDS, codecById, codecByName, codecName, encodeWith, type Codec } from '../channel/codec.ts';
 import { validateOrigin, withOriginPrefix } from '../channel/origin.ts';
 import * as L from '../channel/layout.ts';
 import { ANY_SELECTOR, selectorFrom, type SelectorOptions } from '../channel/selector.ts';
 import { type Envelope, type StoreStats } from '../channel/store.ts';
-import { decodeEnvelope, decodeEnvelopeInto } from '../channel/decode-envelope.ts';
+import { decodeEnvelope, decodeEnvelopeInto, envelopeMessage, refillMessage } from '../channel/decode-envelope.ts';
 import { decodeBatch, validateMax, validateValues } from '../channel/batch-options.ts';
 import { receiveRequestFrom, validateInto, validateMessageType } from '../channel/receive-options.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
@@ -169,11 +169,17 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   #intoBuffer: Uint8Array | null = null;
   #intoMessage: Message<T> | null = null;
   readonly #intoEnvelope: Envelope = { data: new Uint8Array(0), type: 0, pid: 0, threadId: 0, seq: 0, sentAt: 0 };
+  /**
+   * The bytes codec: a Uint8Array is its own encoding and every payload its own decoding,
+   * so the single-message path skips the codec's call (and the guard around it) for them.
+   */
+  readonly #bytes: boolean;
 
   private constructor(name: string, handle: StoreHandle, codec: Codec<T>) {
     this.name = name;
     this.#handle = handle;
     this.#codec = codec;
+    this.#bytes = handle.config.codecId === CODEC_IDS.bytes;
   }
 
   /** Creates a mailbox. EEXIST if the name is taken. */
@@ -294,8 +300,13 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   tryReceive(options?: TryReceiveOptions): Message<T> | null {
     const selector = selectorFrom(options);
     const into = options === undefined ? null : validateInto(options.into);
-    const envelope = this.#handle.tryReceive(selector, into, into === null ? null : this.#intoEnvelope);
-    return envelope === null ? null : this.#decode(envelope, into);
+    // The ring writes into the handle's Envelope whether or not `into` is given: it is
+    // decoded into the Message below before anything else can reuse it.
+    const envelope = this.#handle.tryReceive(selector, into, this.#intoEnvelope);
+    if (envelope === null) return null;
+    // The bytes codec's decoding is the payload itself, which cannot fail: no guard needed.
+    if (into === null && this.#bytes) return envelopeMessage(envelope, envelope.data as T);
+    return this.#decode(envelope, into);
   }
 
   /** As receive(), blocking the thread. */
@@ -475,8 +486,10 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   }
 
   #encode(value: T): Uint8Array {
-    const payload = encodeWith(this.#codec as Codec<unknown>, value, this.#handle.config.codecId);
-    this.#handle.checkLength(payload.length);
+    // A Uint8Array is the bytes codec's own encoding (codec.ts): no call, no guard.
+    const payload = this.#bytes && value instanceof Uint8Array ? value : encodeWith(this.#codec as Codec<unknown>, value, this.#handle.config.codecId);
+    // A Mailbox's limits are its creator's for good (only a MessageQueue's change): no live word to read.
+    this.#handle.checkLengthFixedLimits(payload.length);
     return payload;
   }
 
@@ -492,7 +505,8 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     const { codecId } = this.#handle.config;
     if (into === null) return decodeEnvelope(envelope, this.#codec, codecId, this.#handle.what);
     const reused = into === this.#intoBuffer ? this.#intoMessage : null;
-    const message = decodeEnvelopeInto(envelope, this.#codec, codecId, this.#handle.what, reused);
+    // The bytes codec's decoding is the payload itself (a view of `into`), which cannot fail.
+    const message = this.#bytes ? refillMessage(envelope, envelope.data as T, reused) : decodeEnvelopeInto(envelope, this.#codec, codecId, this.#handle.what, reused);
     this.#intoBuffer = into;
     this.#intoMessage = message;
     return message;

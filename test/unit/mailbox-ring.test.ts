@@ -138,6 +138,29 @@ test('FIFO through the ring: every API, contents, type, seq, sender and time, ov
   });
 });
 
+test('a message received without into is its own: later receives through the handle change none of it', T, async () => {
+  await withMailbox<Uint8Array>({ capacity: 4, maxMessageSize: 64, codec: BYTES }, async (mb) => {
+    const into = new Uint8Array(64);
+    const kept: Array<{ message: Message<Uint8Array>; seen: unknown }> = [];
+    for (let n = 0; n < 12; n++) {
+      assert.ok(mb.trySend(payload(n, 8 + n), { type: n }));
+      // Every third receive goes into the buffer: the handle's reused Message and Envelope.
+      const message = n % 3 === 2 ? mb.tryReceive({ into }) : mb.tryReceive();
+      assert.ok(message !== null);
+      if (n % 3 === 2) continue;
+      // Bytes of its own: not a view of the shared slot, nor of anything larger.
+      assert.ok(!(message.data.buffer instanceof SharedArrayBuffer), 'not a view of shared memory');
+      assert.equal(message.data.buffer.byteLength, 8 + n);
+      kept.push({ message, seen: structuredClone({ ...message }) });
+    }
+    for (const { message, seen } of kept) assert.deepEqual({ ...message }, seen);
+    assert.deepEqual(
+      kept.map(({ message }) => [message.seq, message.type, message.data]),
+      kept.map(({ message }) => [message.seq, message.seq, payload(message.seq, 8 + message.seq)]),
+    );
+  });
+});
+
 test('capacity is exact (not the power-of-two slot count), at every alignment of the ring, over many laps', T, async () => {
   for (const capacity of [1, 2, 3, 4, 5, 7]) {
     for (const whenFull of ['block', 'fail'] as const) {

@@ -13,12 +13,12 @@ import { ObjectKindCode } from '../core/object-header.ts';
 import { validateTrustedUids, type TrustedUids } from '../core/trust.ts';
 import { validateBoolean, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
 import { deadlineAfter } from '../core/wait.ts';
-import { codecById, encodeWith, type Codec } from '../channel/codec.ts';
+import { CODEC_IDS, codecById, encodeWith, type Codec } from '../channel/codec.ts';
 import * as L from '../channel/layout.ts';
 import { selectorFrom, type SelectorOptions } from '../channel/selector.ts';
 import { type Envelope, type StoreStats } from '../channel/store.ts';
 import { decodeEnvelope, decodeEnvelopeInto } from '../channel/decode-envelope.ts';
-import { decodeBatch, validateMax, validateValues } from '../channel/batch-options.ts';
+import { decodeBatch, decodeBatchInto, validateMax, validateValues } from '../channel/batch-options.ts';
 import { receiveRequestFrom, validateInto, validateMessageType } from '../channel/receive-options.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
 import { planMailbox, type MailboxOptions } from './mailbox-options.ts';
@@ -109,6 +109,16 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   #intoBuffer: Uint8Array | null = null;
   #intoMessage: Message<T> | null = null;
   readonly #intoEnvelope: Envelope = { data: new Uint8Array(0), type: 0, pid: 0, threadId: 0, seq: 0, sentAt: 0 };
+  /**
+   * The same for tryReceiveMany into a buffer: the Messages the last batch into #batchInto
+   * returned, refilled by the next batch into it, and the Envelopes the ring fills for them.
+   */
+  #batchInto: Uint8Array | null = null;
+  #batchMessages: Message<T>[] = [];
+  readonly #batchEnvelopes: Envelope[] = [];
+  /** trySendMany's types: `type` repeated, reused while the type stays the same. */
+  #batchTypes: number[] = [];
+  #batchType = 0;
 
   private constructor(name: string, handle: StoreHandle, codec: Codec<T>) {
     this.name = name;
@@ -214,8 +224,8 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    */
   trySendMany(values: readonly T[], options?: { type?: number }): number {
     const type = options === undefined ? 0 : validateMessageType(validateObject<{ type?: number }>(options, 'options').type);
-    const payloads = this.#encodeAll(values);
-    return this.#handle.trySendMany(payloads, payloads.map(() => type));
+    const payloads = this.#bytesAsTheyAre(values) ?? this.#encodeAll(values);
+    return this.#handle.trySendMany(payloads, this.#typesOf(payloads.length, type));
   }
 
   /**
@@ -249,8 +259,17 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     const selector = selectorFrom(options);
     const into = options === undefined ? null : validateInto(options.into);
     const envelopes: Envelope[] = [];
-    this.#handle.tryReceiveMany(selector, count, into, envelopes);
-    return this.#decodeAll(envelopes);
+    if (into === null) {
+      this.#handle.tryReceiveMany(selector, count, null, envelopes);
+      return this.#decodeAll(envelopes);
+    }
+    // Decoded before anything else can receive through this handle: the pools are free again.
+    this.#handle.tryReceiveMany(selector, count, into, envelopes, this.#batchEnvelopes);
+    if (into !== this.#batchInto) {
+      this.#batchInto = into;
+      this.#batchMessages = [];
+    }
+    return decodeBatchInto(envelopes, this.#codec, this.#handle.config.codecId, this.#handle.what, this.#batchMessages);
   }
 
   /**
@@ -318,6 +337,45 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     const payload = encodeWith(this.#codec as Codec<unknown>, value, this.#handle.config.codecId);
     this.#handle.checkLength(payload.length);
     return payload;
+  }
+
+  /**
+   * With the bytes codec, when every value is a Uint8Array (which that codec sends as it
+   * is): the values, with no call of the codec per value, and their lengths checked as a
+   * batch (the shortest and the longest: the limits are an exact size or upper bounds).
+   * Null otherwise: the values go through the codec one by one. (Read once, into an array
+   * of our own, so that what is sent is what was checked.)
+   */
+  #bytesAsTheyAre(values: readonly T[]): Uint8Array[] | null {
+    if (this.#handle.config.codecId !== CODEC_IDS.bytes || !Array.isArray(values)) return null;
+    const count = values.length;
+    const payloads = new Array<Uint8Array>(count);
+    let shortest = Infinity;
+    let longest = 0;
+    for (let k = 0; k < count; k++) {
+      const value: unknown = values[k];
+      if (!(value instanceof Uint8Array)) return null;
+      const length = value.length;
+      if (length < shortest) shortest = length;
+      if (length > longest) longest = length;
+      payloads[k] = value;
+    }
+    if (count > 0) {
+      this.#handle.checkLength(shortest);
+      this.#handle.checkLength(longest);
+    }
+    return payloads;
+  }
+
+  // `type` repeated `count` times, for a batch sent at once (the array is reused).
+  #typesOf(count: number, type: number): number[] {
+    const types = this.#batchTypes;
+    if (this.#batchType !== type) {
+      types.fill(type);
+      this.#batchType = type;
+    }
+    while (types.length < count) types.push(type);
+    return types;
   }
 
   #encodeAll(values: readonly T[]): Uint8Array[] {

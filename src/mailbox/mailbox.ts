@@ -249,9 +249,10 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    * Receives up to `max` messages the selectors take now, in order; [] when there is none.
    * With `into`, the payloads are copied into that one buffer, one after the other, each
    * starting at the next multiple of 8 bytes (with the bytes codec, each `data` is a view of
-   * `into`, valid until the next receive into it); the batch ends before the first message
-   * that does not fit in what is left, and a first message longer than all of `into` is not
-   * taken (E2BIG). A message the codec cannot decode: EBADMSG once the batch is taken, with
+   * `into`, valid until the next receive into it), and the Message objects are refilled and
+   * returned again by the next tryReceiveMany into the same buffer (copy what you keep); the
+   * batch ends before the first message that does not fit in what is left, and a first
+   * message longer than all of `into` is not taken (E2BIG). A message the codec cannot decode: EBADMSG once the batch is taken, with
    * every message of the batch in error.messages (undecodable ones as raw bytes).
    */
   tryReceiveMany(max: number, options?: TryReceiveOptions): Message<T>[] {

@@ -458,10 +458,11 @@ export class Ring {
         const at = this.#slotWord(position);
         i32[at + L.RING_SLOT_HOLDER] = 0;
         if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position, (position + 1) | 0) !== position) break;
-        bytes -= payloads[from + published]!.length;
         crashPoint('ring-batch:published');
       }
       if (published < count) {
+        // The bytes of the messages not published are counted out again.
+        for (let k = 0; k < published; k++) bytes -= payloads[from + k]!.length;
         // Recovery gave up on `first + published`: give up the rest of the claim as it
         // would (they hold no visible message), unless it did already.
         for (let k = published + 1; k < count; k++) {

@@ -9,7 +9,9 @@
 //   can only be stale low, i.e. conservative).
 // - A slot's sequence word alone says whose turn it is (see layout.ts); it is published
 //   with a CAS, never a plain store, so that a slot abandoned by recovery (its sender
-//   seemed dead) can never be published late over a newer lap.
+//   seemed dead) can never be published late over a newer lap. A release (free for the
+//   next lap) is a seq-cst store; a batch's later slots are released with plain stores
+//   before its first slot's, which no sender can get past without seeing (#takeMany).
 // - Every operation counts itself in ACTIVE_SENDERS / ACTIVE_RECEIVERS (each on its own
 //   side's cache line) and checks MODE inside that window. A switch to LIST mode stores
 //   MODE first, then waits for both counts to reach zero before it drains the ring, so no

@@ -92,6 +92,9 @@ export interface MailboxStats extends StoreStats {
   whenFull: 'block' | 'fail';
 }
 
+/** The longest array of message types a Mailbox handle keeps for its batch sends. */
+const MAX_REUSED_TYPES = 4096;
+
 /** The store-backed object a mailbox name stands for (in the current namespace). */
 function mailboxObject(name: string): StoreObject {
   return { kind: ObjectKindCode.Mailbox, path: `/${objectFileName('mailbox', name)}`, what: `mailbox "${name}"` };
@@ -252,8 +255,9 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    * `into`, valid until the next receive into it), and the Message objects are refilled and
    * returned again by the next tryReceiveMany into the same buffer (copy what you keep); the
    * batch ends before the first message that does not fit in what is left, and a first
-   * message longer than all of `into` is not taken (E2BIG). A message the codec cannot decode: EBADMSG once the batch is taken, with
-   * every message of the batch in error.messages (undecodable ones as raw bytes).
+   * message longer than all of `into` is not taken (E2BIG). A message the codec cannot
+   * decode: EBADMSG once the batch is taken, with every message of the batch in
+   * error.messages (undecodable ones as raw bytes).
    */
   tryReceiveMany(max: number, options?: TryReceiveOptions): Message<T>[] {
     const count = validateMax(max);
@@ -368,8 +372,10 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     return payloads;
   }
 
-  // `type` repeated `count` times, for a batch sent at once (the array is reused).
+  // `type` repeated `count` times, for a batch sent at once (the array is reused, up to
+  // MAX_REUSED_TYPES long: a handle keeps no array as long as the longest batch it sent).
   #typesOf(count: number, type: number): number[] {
+    if (count > MAX_REUSED_TYPES) return new Array<number>(count).fill(type);
     const types = this.#batchTypes;
     if (this.#batchType !== type) {
       types.fill(type);

@@ -81,26 +81,28 @@ export function trySendMany(store: MessageStore, payloads: readonly Uint8Array[]
  * Envelopes to `out`: the number taken. With `into`, payloads are copied into it one after
  * the other, each at the next multiple of 8 bytes from its start (Envelope.data is a view
  * of it); the batch ends before the first message that does not fit in what is left, and a
- * first message longer than the whole buffer is left queued (E2BIG).
+ * first message longer than the whole buffer is left queued (E2BIG). With `reuse` (the
+ * caller's pool of Envelopes, which it must be done with), messages taken from the ring
+ * come in its Envelopes, refilled (Ring.tryPopMany).
  */
-export function tryReceiveMany(store: MessageStore, selector: Selector, max: number, into: Uint8Array | null, out: Envelope[]): number {
+export function tryReceiveMany(store: MessageStore, selector: Selector, max: number, into: Uint8Array | null, out: Envelope[], reuse: Envelope[] | null = null): number {
   const ring = store.ring;
   if (ring !== null && ring.active) {
     if (isPlain(selector)) {
       store.checkRemoved();
-      let popped = ring.tryPopMany(max, into, out);
+      let popped = ring.tryPopMany(max, into, out, true, 0, reuse);
       if (popped === 0) {
         // As tryReceive: a head slot whose sender died before publishing hides what follows it.
         const head = ring.recoverHeadWhilePolling();
         if (head === HEAD_SKIPPED) {
           store.wakeSenders();
-          popped = ring.tryPopMany(max, into, out);
+          popped = ring.tryPopMany(max, into, out, true, 0, reuse);
         } else if (head === HEAD_STUCK) {
           popped = leaveRingBriefly(store) ? NOT_RING : 0;
         }
       }
       // More may have been published behind the first batch meanwhile: one more pass.
-      if (popped > 0 && popped < max) popped += popMore(ring, max - popped, into, packedEnd(out, popped), out);
+      if (popped > 0 && popped < max) popped += popMore(ring, max - popped, into, packedEnd(out, popped), out, reuse);
       if (popped !== NOT_RING) {
         if (popped > 0) store.wakeSendersForRoom();
         return popped;
@@ -162,9 +164,9 @@ export function tryReceiveMany(store: MessageStore, selector: Selector, max: num
 // A second pass over the ring after a batch of `count` ended: up to `max` more, packed from
 // `end` into `into`. Taken messages are the caller's already, so what ends this pass — the
 // next message does not fit what is left, the store left RING mode — only ends it.
-function popMore(ring: Ring, max: number, into: Uint8Array | null, end: number, out: Envelope[]): number {
+function popMore(ring: Ring, max: number, into: Uint8Array | null, end: number, out: Envelope[], reuse: Envelope[] | null): number {
   if (into !== null && end >= into.length) return 0;
-  return Math.max(0, ring.tryPopMany(max, into === null ? null : into.subarray(end), out, false));
+  return Math.max(0, ring.tryPopMany(max, into, out, false, into === null ? 0 : end, reuse));
 }
 
 // Where the payloads of the last `count` Envelopes of `out` end in the buffer they were

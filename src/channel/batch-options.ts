@@ -4,8 +4,8 @@
 import { IpcError } from '../core/errors.ts';
 import { invalidType, validateInteger } from '../core/validate.ts';
 import type { Message } from '../mailbox/mailbox.ts';
-import { type Codec } from './codec.ts';
-import { decodeEnvelope, envelopeMessage } from './decode-envelope.ts';
+import { CODEC_IDS, type Codec } from './codec.ts';
+import { decodeEnvelope, decodeEnvelopeInto, envelopeMessage } from './decode-envelope.ts';
 import type { Envelope } from './store.ts';
 
 /** The largest `max` a batch receive accepts (a bound on the array it returns, not an allocation). */
@@ -29,11 +29,22 @@ export function validateMax(max: unknown): number {
  * undecodable messages as raw bytes.
  */
 export function decodeBatch<T>(envelopes: readonly Envelope[], codec: Codec<T>, codecId: number, what: string): Message<T>[] {
+  return decodeBatchInto(envelopes, codec, codecId, what, null);
+}
+
+/**
+ * decodeBatch() into `reused`, the Messages an earlier batch received into the same buffer
+ * returned (one per index, kept there; null: new ones): the Message at index k of the batch
+ * is reused[k], refilled, so that a batch received into a buffer allocates no Message.
+ */
+export function decodeBatchInto<T>(envelopes: readonly Envelope[], codec: Codec<T>, codecId: number, what: string, reused: Message<T>[] | null): Message<T>[] {
+  if (codecId === CODEC_IDS.bytes && reused !== null) return refillRaw(envelopes, reused as Message<Uint8Array>[]) as Message<T>[];
   const messages: Message<T>[] = new Array<Message<T>>(envelopes.length);
   let failure: IpcError | undefined;
   for (let k = 0; k < envelopes.length; k++) {
     try {
-      messages[k] = decodeEnvelope(envelopes[k]!, codec, codecId, what);
+      if (reused === null) messages[k] = decodeEnvelope(envelopes[k]!, codec, codecId, what);
+      else messages[k] = reused[k] = decodeEnvelopeInto(envelopes[k]!, codec, codecId, what, reused[k] ?? null);
     } catch (error) {
       if (!(error instanceof IpcError) || error.code !== 'EBADMSG') throw error;
       failure ??= error;
@@ -43,6 +54,28 @@ export function decodeBatch<T>(envelopes: readonly Envelope[], codec: Codec<T>, 
   if (failure !== undefined) {
     failure.message += `; error.messages holds the whole batch of ${envelopes.length} (the undecodable as raw bytes)`;
     throw Object.assign(failure, { messages });
+  }
+  return messages;
+}
+
+// decodeBatchInto() for the bytes codec, whose decode hands the bytes over as they are and
+// cannot fail: the Messages refilled with no call of the codec per message.
+function refillRaw(envelopes: readonly Envelope[], reused: Message<Uint8Array>[]): Message<Uint8Array>[] {
+  const messages: Message<Uint8Array>[] = new Array<Message<Uint8Array>>(envelopes.length);
+  for (let k = 0; k < envelopes.length; k++) {
+    const envelope = envelopes[k]!;
+    const message = reused[k];
+    if (message === undefined) {
+      messages[k] = reused[k] = envelopeMessage(envelope, envelope.data);
+      continue;
+    }
+    message.data = envelope.data;
+    message.type = envelope.type;
+    message.from.pid = envelope.pid;
+    message.from.threadId = envelope.threadId;
+    message.seq = envelope.seq;
+    message.sentAt = envelope.sentAt;
+    messages[k] = message;
   }
   return messages;
 }

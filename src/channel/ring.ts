@@ -9,7 +9,9 @@
 //   can only be stale low, i.e. conservative).
 // - A slot's sequence word alone says whose turn it is (see layout.ts); it is published
 //   with a CAS, never a plain store, so that a slot abandoned by recovery (its sender
-//   seemed dead) can never be published late over a newer lap.
+//   seemed dead) can never be published late over a newer lap. A release (free for the
+//   next lap) is a seq-cst store; a batch's later slots are released with plain stores
+//   before its first slot's, which no sender can get past without seeing (#takeMany).
 // - Every operation counts itself in ACTIVE_SENDERS / ACTIVE_RECEIVERS (each on its own
 //   side's cache line) and checks MODE inside that window. A switch to LIST mode stores
 //   MODE first, then waits for both counts to reach zero before it drains the ring, so no
@@ -167,6 +169,13 @@ export class Ring {
   readonly #payloadViews: Array<Uint8Array | undefined>;
   #lastInto: Uint8Array | null = null;
   #lastIntoView: Uint8Array | null = null;
+  /**
+   * The same for a batch received `into` a buffer (tryPopMany): per index in the batch, the
+   * view of the buffer last made for it and where it starts, for the buffer last received into.
+   */
+  #packedInto: Uint8Array | null = null;
+  readonly #packedViews: Uint8Array[] = [];
+  readonly #packedOffsets: number[] = [];
 
   constructor(body: SharedArrayBuffer, capacity: number, maxMessageSize: number, what: string) {
     const i32 = new Int32Array(body, 0, L.CONTROL_BYTES / 4);
@@ -451,10 +460,11 @@ export class Ring {
         const at = this.#slotWord(position);
         i32[at + L.RING_SLOT_HOLDER] = 0;
         if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position, (position + 1) | 0) !== position) break;
-        bytes -= payloads[from + published]!.length;
         crashPoint('ring-batch:published');
       }
       if (published < count) {
+        // The bytes of the messages not published are counted out again.
+        for (let k = 0; k < published; k++) bytes -= payloads[from + k]!.length;
         // Recovery gave up on `first + published`: give up the rest of the claim as it
         // would (they hold no visible message), unless it did already.
         for (let k = published + 1; k < count; k++) {
@@ -485,8 +495,12 @@ export class Ring {
    * other, each at the next multiple of 8 bytes from its start; the batch ends before the
    * first message that does not fit in what is left. A first message longer than the whole
    * buffer is left in place: E2BIG, or 0 without `firstMustFit` (a call that continues a batch).
+   * `start` is where in `into` the packing begins (a call that continues a batch: where the
+   * last one ended). With `reuse` (the caller's pool, which it must be done with), the
+   * Envelope appended at index i of `out` is reuse[i], refilled (made and kept there the
+   * first time): with `into` and a pool, a batch allocates nothing per message.
    */
-  tryPopMany(max: number, into: Uint8Array | null, out: Envelope[], firstMustFit = true): number {
+  tryPopMany(max: number, into: Uint8Array | null, out: Envelope[], firstMustFit = true, start = 0, reuse: Envelope[] | null = null): number {
     const i32 = this.#i32;
     Atomics.add(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
     try {
@@ -506,8 +520,8 @@ export class Ring {
           // Checked before the claim, as in tryPop: a bad length consumes nothing.
           const length = this.#checkLength((position + count) | 0, at);
           if (into !== null) {
-            if (count === 0 && firstMustFit) checkFits(length, into);
-            else if (end + length > into.length) {
+            if (count === 0 && firstMustFit && start === 0) checkFits(length, into);
+            else if (start + end + length > into.length) {
               if (count === 0) return 0;
               break;
             }
@@ -523,7 +537,7 @@ export class Ring {
           }
           // Counted out first: a taker that dies while copying must not leave the bytes counted.
           Atomics.add(i32, L.C_RING_BYTES_OUT, bytes);
-          this.#takeMany(position, count, into, out);
+          this.#takeMany(position, count, into, start, out, reuse);
           return count;
         }
         if (stop === -1 || stop === -this.slots) return 0;
@@ -883,8 +897,16 @@ export class Ring {
   }
 
   // The `count` positions from `first` are this receiver's (DEQUEUE moved past them): names
-  // itself their holder, copies each out and releases its slot, then bumps SPACE_SEQ once.
-  #takeMany(first: number, count: number, into: Uint8Array | null, out: Envelope[]): void {
+  // itself their holder, copies them all out, releases their slots, then bumps SPACE_SEQ once.
+  //
+  // The slots are released last to first, each with a plain store but the first, whose
+  // release is a seq-cst store, the batch's only one: senders claim positions in order (a
+  // claim moves ENQUEUE over positions whose slots it saw free), so no sender reaches a later
+  // slot of the batch before the first is free, and that store orders every copy, holder
+  // word and release before it for whoever sees it (and, through ENQUEUE, for whoever claims
+  // after them). A taker killed part way leaves a run of taken slots from the first, holding
+  // its id: released together (#releaseStalledTake, #releaseRestOfDeadTake).
+  #takeMany(first: number, count: number, into: Uint8Array | null, start: number, out: Envelope[], reuse: Envelope[] | null): void {
     const i32 = this.#i32;
     // Ours until released: a sender that finds one unreleased can tell whether we died.
     for (let k = 0; k < count; k++) i32[this.#slotWord((first + k) | 0) + L.RING_SLOT_HOLDER] = THREAD_ID;
@@ -893,17 +915,28 @@ export class Ring {
     const end = (first + count) | 0;
     if ((end & (CHECKPOINT - 1)) < count) this.#catchUpHalfLaps(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
     crashPoint('ring-batch:taken');
-    let offset = 0;
+    let offset = start;
     for (let k = 0; k < count; k++) {
       const position = (first + k) | 0;
       const at = this.#slotWord(position);
       const length = i32[at + L.RING_SLOT_LENGTH]!;
-      out.push(into === null ? this.#read(position, at, length, null, null) : this.#readAt(position, at, length, into, offset));
+      if (into === null) out.push(this.#read(position, at, length, null, null));
+      else out.push(this.#readPacked(position, at, length, into, offset, out.length, reuse));
       offset += L.roundUp8(length);
+    }
+    crashPoint('ring-batch:copied');
+    const slots = this.slots;
+    for (let k = count - 1; k > 0; k--) {
+      const position = (first + k) | 0;
+      const at = this.#slotWord(position);
       i32[at + L.RING_SLOT_HOLDER] = 0;
-      Atomics.store(i32, at + L.RING_SLOT_SEQUENCE, (position + this.slots) | 0);
+      i32[at + L.RING_SLOT_SEQUENCE] = (position + slots) | 0;
       crashPoint('ring-batch:released');
     }
+    const at = this.#slotWord(first);
+    i32[at + L.RING_SLOT_HOLDER] = 0;
+    Atomics.store(i32, at + L.RING_SLOT_SEQUENCE, (first + slots) | 0);
+    crashPoint('ring-batch:released');
     // As #take: only while a sender is announced asleep (store-wake.ts header).
     if (Atomics.load(i32, L.C_SENDERS_ASLEEP) !== 0) Atomics.add(i32, L.C_SPACE_SEQ, 1);
   }
@@ -1017,21 +1050,50 @@ export class Ring {
     return view;
   }
 
-  // #read into `into` at byte `offset` (checked to fit): one view of `into` per message.
-  #readAt(position: number, at: number, length: number, into: Uint8Array, offset: number): Envelope {
+  // #read into `into` at byte `offset` (checked to fit), as the Envelope at `index` of a
+  // batch: the copy takes the slot's kept payload view and no view of `into`; `data` is the
+  // view of `into` this handle made for that index, offset and length last time, if any.
+  // With `reuse`, the Envelope is reuse[index], refilled.
+  #readPacked(position: number, at: number, length: number, into: Uint8Array, offset: number, index: number, reuse: Envelope[] | null): Envelope {
     const i32 = this.#i32;
     const start = at * 4 + L.RING_SLOT_HEADER_BYTES;
-    const data = into.subarray(offset, offset + length);
-    data.set(this.#u8.subarray(start, start + length));
-    return {
-      data,
-      type: i32[at + L.RING_SLOT_TYPE]!,
-      pid: i32[at + L.RING_SLOT_PID]!,
-      threadId: i32[at + L.RING_SLOT_THREAD]!,
-      // The ring's positions lag the seqs once the list has numbered messages of its own.
-      seq: (position + i32[L.C_RING_SEQ_BASE]!) >>> 0,
-      sentAt: this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8]!,
-    };
+    into.set(this.#payloadView(position, start, length), offset);
+    const data = this.#packedView(into, offset, length, index);
+    const type = i32[at + L.RING_SLOT_TYPE]!;
+    const pid = i32[at + L.RING_SLOT_PID]!;
+    const thread = i32[at + L.RING_SLOT_THREAD]!;
+    // The ring's positions lag the seqs once the list has numbered messages of its own.
+    const seq = (position + i32[L.C_RING_SEQ_BASE]!) >>> 0;
+    const sentAt = this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8]!;
+    const target = reuse === null ? undefined : reuse[index];
+    if (target === undefined) {
+      const envelope: Envelope = { data, type, pid, threadId: thread, seq, sentAt };
+      if (reuse !== null) reuse[index] = envelope;
+      return envelope;
+    }
+    target.data = data;
+    target.type = type;
+    target.pid = pid;
+    target.threadId = thread;
+    target.seq = seq;
+    target.sentAt = sentAt;
+    return target;
+  }
+
+  // The view of `into` at `offset`, `length` bytes long, for the message at `index` of a
+  // batch: the one made last time for that index, if it was of the same buffer, offset and length.
+  #packedView(into: Uint8Array, offset: number, length: number, index: number): Uint8Array {
+    if (this.#packedInto !== into) {
+      this.#packedInto = into;
+      this.#packedViews.length = 0;
+      this.#packedOffsets.length = 0;
+    }
+    const cached = this.#packedViews[index];
+    if (cached !== undefined && this.#packedOffsets[index] === offset && cached.length === length) return cached;
+    const view = into.subarray(offset, offset + length);
+    this.#packedViews[index] = view;
+    this.#packedOffsets[index] = offset;
+    return view;
   }
 
   #checkLength(position: number, at: number): number {

@@ -387,11 +387,12 @@ export class StoreHandle implements Disposable {
 
   /**
    * Takes up to `max` messages the selector takes now, in order, appending their Envelopes
-   * to `out`: how many. With `into` their payloads are packed into it (see batch-operations.ts).
+   * to `out`: how many. With `into` their payloads are packed into it (see batch-operations.ts);
+   * with `reuse`, a pool of Envelopes the caller is done with, messages from the ring come in those.
    */
-  tryReceiveMany(selector: Selector, max: number, into: Uint8Array | null, out: Envelope[]): number {
+  tryReceiveMany(selector: Selector, max: number, into: Uint8Array | null, out: Envelope[], reuse: Envelope[] | null = null): number {
     this.checkOpen();
-    return tryReceiveMany(this.#store, selector, max, into, out);
+    return tryReceiveMany(this.#store, selector, max, into, out, reuse);
   }
 
   /**

@@ -15,11 +15,13 @@ import { validateBoolean, validateInteger, validateObject, validateSignal, valid
 import { deadlineAfter } from '../core/wait.ts';
 import { CODEC_IDS, codecById, codecByName, codecName, encodeWith, type Codec } from '../channel/codec.ts';
 import { validateOrigin, withOriginPrefix } from '../channel/origin.ts';
+
 import * as L from '../channel/layout.ts';
 import { ANY_SELECTOR, selectorFrom, type SelectorOptions } from '../channel/selector.ts';
 import { type Envelope, type StoreStats } from '../channel/store.ts';
 import { decodeEnvelope, decodeEnvelopeInto, envelopeMessage, refillMessage } from '../channel/decode-envelope.ts';
-import { decodeBatch, validateMax, validateValues } from '../channel/batch-options.ts';
+
+import { decodeBatch, decodeBatchInto, validateMax, validateValues } from '../channel/batch-options.ts';
 import { receiveRequestFrom, validateInto, validateMessageType } from '../channel/receive-options.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
 import { planMailbox, type MailboxOptions } from './mailbox-options.ts';
@@ -152,6 +154,9 @@ function peekAfterSeq(options: unknown): number | null {
   return afterSeq === undefined ? null : validateSeq(afterSeq, 'afterSeq');
 }
 
+/** The longest array of message types a Mailbox handle keeps for its batch sends. */
+const MAX_REUSED_TYPES = 4096;
+
 /** The store-backed object a mailbox name stands for (in the current namespace). */
 function mailboxObject(name: string): StoreObject {
   return { kind: ObjectKindCode.Mailbox, path: `/${objectFileName('mailbox', name)}`, what: `mailbox "${name}"` };
@@ -174,6 +179,16 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    * so the single-message path skips the codec's call (and the guard around it) for them.
    */
   readonly #bytes: boolean;
+  /**
+   * The same for tryReceiveMany into a buffer: the Messages the last batch into #batchInto
+   * returned, refilled by the next batch into it, and the Envelopes the ring fills for them.
+   */
+  #batchInto: Uint8Array | null = null;
+  #batchMessages: Message<T>[] = [];
+  readonly #batchEnvelopes: Envelope[] = [];
+  /** trySendMany's types: `type` repeated, reused while the type stays the same. */
+  #batchTypes: number[] = [];
+  #batchType = 0;
 
   private constructor(name: string, handle: StoreHandle, codec: Codec<T>) {
     this.name = name;
@@ -322,8 +337,8 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    */
   trySendMany(values: readonly T[], options?: { type?: number }): number {
     const type = options === undefined ? 0 : validateMessageType(validateObject<{ type?: number }>(options, 'options').type);
-    const payloads = this.#encodeAll(values);
-    return this.#handle.trySendMany(payloads, payloads.map(() => type));
+    const payloads = this.#bytesAsTheyAre(values) ?? this.#encodeAll(values);
+    return this.#handle.trySendMany(payloads, this.#typesOf(payloads.length, type));
   }
 
   /**
@@ -347,18 +362,29 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    * Receives up to `max` messages the selectors take now, in order; [] when there is none.
    * With `into`, the payloads are copied into that one buffer, one after the other, each
    * starting at the next multiple of 8 bytes (with the bytes codec, each `data` is a view of
-   * `into`, valid until the next receive into it); the batch ends before the first message
-   * that does not fit in what is left, and a first message longer than all of `into` is not
-   * taken (E2BIG). A message the codec cannot decode: EBADMSG once the batch is taken, with
-   * every message of the batch in error.messages (undecodable ones as raw bytes).
+   * `into`, valid until the next receive into it), and the Message objects are refilled and
+   * returned again by the next tryReceiveMany into the same buffer (copy what you keep); the
+   * batch ends before the first message that does not fit in what is left, and a first
+   * message longer than all of `into` is not taken (E2BIG). A message the codec cannot
+   * decode: EBADMSG once the batch is taken, with every message of the batch in
+   * error.messages (undecodable ones as raw bytes).
    */
   tryReceiveMany(max: number, options?: TryReceiveOptions): Message<T>[] {
     const count = validateMax(max);
     const selector = selectorFrom(options);
     const into = options === undefined ? null : validateInto(options.into);
     const envelopes: Envelope[] = [];
-    this.#handle.tryReceiveMany(selector, count, into, envelopes);
-    return this.#decodeAll(envelopes);
+    if (into === null) {
+      this.#handle.tryReceiveMany(selector, count, null, envelopes);
+      return this.#decodeAll(envelopes);
+    }
+    // Decoded before anything else can receive through this handle: the pools are free again.
+    this.#handle.tryReceiveMany(selector, count, into, envelopes, this.#batchEnvelopes);
+    if (into !== this.#batchInto) {
+      this.#batchInto = into;
+      this.#batchMessages = [];
+    }
+    return decodeBatchInto(envelopes, this.#codec, this.#handle.config.codecId, this.#handle.what, this.#batchMessages);
   }
 
   /**
@@ -491,6 +517,47 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     // A Mailbox's limits are its creator's for good (only a MessageQueue's change): no live word to read.
     this.#handle.checkLengthFixedLimits(payload.length);
     return payload;
+  }
+
+  /**
+   * With the bytes codec, when every value is a Uint8Array (which that codec sends as it
+   * is): the values, with no call of the codec per value, and their lengths checked as a
+   * batch (the shortest and the longest: the limits are an exact size or upper bounds).
+   * Null otherwise: the values go through the codec one by one. (Read once, into an array
+   * of our own, so that what is sent is what was checked.)
+   */
+  #bytesAsTheyAre(values: readonly T[]): Uint8Array[] | null {
+    if (this.#handle.config.codecId !== CODEC_IDS.bytes || !Array.isArray(values)) return null;
+    const count = values.length;
+    const payloads = new Array<Uint8Array>(count);
+    let shortest = Infinity;
+    let longest = 0;
+    for (let k = 0; k < count; k++) {
+      const value: unknown = values[k];
+      if (!(value instanceof Uint8Array)) return null;
+      const length = value.length;
+      if (length < shortest) shortest = length;
+      if (length > longest) longest = length;
+      payloads[k] = value;
+    }
+    if (count > 0) {
+      this.#handle.checkLength(shortest);
+      this.#handle.checkLength(longest);
+    }
+    return payloads;
+  }
+
+  // `type` repeated `count` times, for a batch sent at once (the array is reused, up to
+  // MAX_REUSED_TYPES long: a handle keeps no array as long as the longest batch it sent).
+  #typesOf(count: number, type: number): number[] {
+    if (count > MAX_REUSED_TYPES) return new Array<number>(count).fill(type);
+    const types = this.#batchTypes;
+    if (this.#batchType !== type) {
+      types.fill(type);
+      this.#batchType = type;
+    }
+    while (types.length < count) types.push(type);
+    return types;
   }
 
   #encodeAll(values: readonly T[]): Uint8Array[] {

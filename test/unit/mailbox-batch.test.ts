@@ -87,6 +87,34 @@ for (const listMode of [false, true]) {
     });
   });
 
+  test(`${where}: a batch into a buffer refills the Messages the last batch into it returned; each data views its own place`, async () => {
+    await withMailbox<Uint8Array>('reuse', { capacity: 16, maxMessageSize: 64, codec: 'bytes' }, async (mb) => {
+      const unpin = listMode ? intoListMode(mb) : stayInRingMode;
+      const into = new Uint8Array(64);
+      const places = (batch: Array<{ data: Uint8Array }>): number[][] => batch.map((m) => [m.data[0]!, m.data.length, m.data.byteOffset]);
+      mb.trySendMany([bytes(1, 5), bytes(2, 8), bytes(3, 3)], { type: 1 });
+      const first = mb.tryReceiveMany(10, { into });
+      assert.deepEqual(places(first), [[1, 5, 0], [2, 8, 8], [3, 3, 16]]);
+      const kept = [...first];
+      const firstSeq = first[0]!.seq;
+      // Other lengths at the same indexes: each view is of its new offset and length.
+      mb.trySendMany([bytes(4, 8), bytes(5, 5), bytes(6, 3), bytes(7, 9)], { type: 2 });
+      const second = mb.tryReceiveMany(10, { into });
+      assert.deepEqual(places(second), [[4, 8, 0], [5, 5, 8], [6, 3, 16], [7, 9, 24]]);
+      assert.deepEqual(second.map((m) => m.type), [2, 2, 2, 2]);
+      assert.deepEqual(second.map((m) => m.seq - firstSeq), [3, 4, 5, 6]);
+      assert.ok(kept.every((message, k) => second[k] === message), 'the same Message objects, refilled');
+      assert.equal(kept[0]!.data[0], 4, 'what the first batch returned now holds the second');
+      // Another buffer: Messages of their own; those of the first buffer stay as they were.
+      mb.trySendMany([bytes(8, 4)]);
+      const other = mb.tryReceiveMany(10, { into: new Uint8Array(8) });
+      assert.deepEqual(places(other), [[8, 4, 0]]);
+      assert.notEqual(other[0], second[0]);
+      assert.deepEqual(places(second), [[4, 8, 0], [5, 5, 8], [6, 3, 16], [7, 9, 24]]);
+      await unpin();
+    });
+  });
+
   test(`${where}: receiveMany waits for a first message, then takes what is there; sendMany waits for room for the first`, async () => {
     await withMailbox<Uint8Array>('await', { capacity: 4, maxMessageSize: 64, codec: 'bytes' }, async (mb) => {
       const unpin = listMode ? intoListMode(mb) : stayInRingMode;
@@ -113,6 +141,8 @@ test('bad input anywhere in a batch sends nothing: TypeError, RangeError, EMSGSI
     assert.throws(() => mb.trySendMany([bytes(1), 'x' as never]), typeError);
     assert.throws(() => mb.trySendMany([bytes(1)], { type: -1 }), rangeError);
     assert.throws(() => mb.trySendMany([bytes(1), bytes(2, 9)]), ipcError('EMSGSIZE'));
+    assert.throws(() => mb.trySendMany([bytes(2, 9), bytes(1)]), ipcError('EMSGSIZE'));
+    assert.throws(() => mb.trySendMany([bytes(1), new Uint16Array(5) as never]), ipcError('EMSGSIZE'), 'a view of 10 bytes');
     await assert.rejects(mb.sendMany([bytes(1), null as never]), typeError);
     assert.equal(mb.stats().messages, 0, 'nothing was sent');
     assert.throws(() => mb.tryReceiveMany(0), rangeError);
@@ -120,6 +150,16 @@ test('bad input anywhere in a batch sends nothing: TypeError, RangeError, EMSGSI
     assert.throws(() => mb.tryReceiveMany('2' as never), typeError);
     assert.throws(() => mb.tryReceiveMany(2, { into: [] as never }), typeError);
     await assert.rejects(mb.receiveMany(0), rangeError);
+  });
+});
+
+test('bytes codec: a batch of Uint8Arrays is checked as a whole (an exact size, a maximum); other views go through the codec', async () => {
+  await withMailbox<Uint8Array>('exact', { capacity: 16, messageSize: 4, codec: 'bytes' }, async (mb) => {
+    assert.throws(() => mb.trySendMany([bytes(1, 4), bytes(2, 3), bytes(3, 4)]), ipcError('EMSGSIZE'), 'one shorter');
+    assert.throws(() => mb.trySendMany([bytes(1, 4), bytes(2, 5)]), ipcError('EMSGSIZE'), 'one longer');
+    assert.equal(mb.stats().messages, 0, 'nothing was sent');
+    assert.equal(mb.trySendMany([bytes(1, 4), new Uint16Array([0x0202, 0x0202]) as never, new DataView(new ArrayBuffer(4)) as never]), 3);
+    assert.deepEqual(mb.tryReceiveMany(10).map((m) => [m.data.length, m.data[0]]), [[4, 1], [4, 2], [4, 0]]);
   });
 });
 

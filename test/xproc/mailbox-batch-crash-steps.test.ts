@@ -126,7 +126,17 @@ for (const [step, published] of SEND_STEPS) {
   });
 }
 
-const RECEIVE_STEPS = ['ring-batch:taken', 'ring-batch:released@1', 'ring-batch:released@4', `ring-batch:released@${BATCH}`];
+// A receiver copies its whole batch out, then releases the slots last to first (the first
+// with the batch's one seq-cst store): killed after the copies, after the last slot's
+// release, in the middle, and after all but the first.
+const RECEIVE_STEPS = [
+  'ring-batch:taken',
+  'ring-batch:copied',
+  'ring-batch:released@1',
+  'ring-batch:released@4',
+  `ring-batch:released@${BATCH - 1}`,
+  `ring-batch:released@${BATCH}`,
+];
 
 for (const step of RECEIVE_STEPS) {
   test(`a receiver killed at ${step} inside a batch of ${BATCH}: what it took went with it, the rest stays queued, the ring laps again`, T, async () => {

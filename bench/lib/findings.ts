@@ -1,89 +1,120 @@
 // Why a target is missed: what was measured, and by which command, on the 2-vCPU AMD EPYC VM
 // (Node 20.20) the bench's results come from: instruction counts (callgrind),
 // CPU time per message (process.cpuUsage), CPU profiles (--cpu-prof) and page faults
-// (process.resourceUsage()); docs/DECISIONS.md §§23–27 give the details. Shown in the
+// (process.resourceUsage()); docs/DECISIONS.md §§23–31 give the details. Shown in the
 // results under any target that a run misses; the fixes belong in src/, not here.
+// "The full runs" are those of 2026-12-05: bench/results/2026-12-05-vm.md (`npm run bench`,
+// idle) and 2026-12-05-vm-loaded.md (`npm run bench -- --loaded`).
 const HOT_PATH =
-  'a 64 B trySend + tryReceive({ into }) costs 5,270 instructions per message in one thread, ~2,600 per side ' +
-  '(`valgrind --tool=callgrind node --single-threaded --import tsx bench/micro/mailbox-loop.ts N into`, N = 400,000 ' +
-  'less N = 0; docs/DECISIONS.md §23). 2,490 of them are its 22 Atomics calls: on Node 20 none is inlined, each is ' +
-  'a builtin of 100–200 instructions; besides the claim and publish compare-exchanges they count the active ' +
-  'senders and receivers (the switch to LIST mode waits for them) and the bytes in and out (stats()). The payload ' +
-  'copies (TypedArray.set, one per side) 445, the two Date.now() (sentAt, the last-receive time) 380. Across ' +
-  'processes each side runs on a core of its own and the slot\'s cache lines move between them: any other load on ' +
-  '2 vCPUs takes a side\'s core'
+  'a 64 B trySend + tryReceive costs 5,630–5,661 instructions per message in one thread (a receive without ' +
+  '`into`, as the bench\'s row; 5,317 with `into`), ~2,800 per side (`valgrind --tool=callgrind node ' +
+  '--single-threaded --import tsx bench/micro/mailbox-loop.ts N new $PWD/dist/index.js`, N = 200,000 less N = 0, ' +
+  'Node 20; docs/DECISIONS.md §28). ~2,300 of them are its 21 Atomics calls: no Node line (20, 22, 24, 26) inlines ' +
+  'them, each is a builtin of ~100 instructions (a load) to 115–125 (a read-modify-write); besides the claim, ' +
+  'publish and release of the slot they count the active senders and receivers (the switch to LIST mode waits for ' +
+  'them) and the bytes in and out (stats()), check the removed flag and look for sleepers. The two payload copies ' +
+  '(TypedArray.set) cost ~460, the two Date.now() (sentAt, the last-receive time) ~370. Across processes each ' +
+  'side runs on a core of its own and the slot\'s cache lines move between them: any other load on 2 vCPUs takes ' +
+  'a side\'s core';
 
 export const WHY: Record<string, string> = {
   'msg64-rate':
-    `${HOT_PATH}. The full runs of 2026-12-05 (\`npm run bench\`, then with \`-- --loaded\`) measured 3.74 M/s on the ` +
-    'idle machine and 1.22 M/s beside one CPU-bound process.',
+    `${HOT_PATH}. The full runs measured 4.25 M/s on the idle machine (met) and 1.15 M/s beside one CPU-bound ` +
+    'process, which takes one of the two cores from the sender or the receiver part of the time.',
   'port-rate':
     'a port moves its messages through the Mailbox\u2019s ring (a port of 4096 × 64 B runs in ring mode), so it pays the ' +
-    'single-message path described under the 3 M/s target, and 5 M/s leaves 200 ns per message on each side. A CPU ' +
-    'profile of a Port.trySend / tryReceive loop in one thread, compiled (taken before the changes of ' +
-    'docs/DECISIONS.md §23), put ~45 % in the ring\u2019s push and pop and ~5 % in what is the Port\u2019s own (the look-up ' +
-    'of the number\u2019s cached port, one load of its table entry per send).',
+    'single-message path described under the 3 M/s target, and 5 M/s leaves 200 ns per message on each side: ' +
+    'the builtins that path must call alone are ~1,550 instructions per side (docs/DECISIONS.md §28, and see the ' +
+    '12x postMessage target). A CPU profile of a Port.trySend / tryReceive loop in one thread, compiled (taken ' +
+    'before the changes of docs/DECISIONS.md §23), put ~45 % in the ring\u2019s push and pop and ~5 % in what is the ' +
+    'Port\u2019s own (the look-up of the number\u2019s cached port, one load of its table entry per send). The full runs: ' +
+    '4.03 M/s idle, 1.05 M/s loaded.',
   'batch-vs-try':
-    'a batch pays once per call what a single message pays each time (activity counts, the MODE check, the position ' +
-    'compare-exchange, the wake words, the look for sleepers): callgrind counts 4,059 instructions per 64 B message for ' +
-    'trySendMany(64) + tryReceiveMany(64, into) in one thread against 7,481 for trySend + tryReceive (1.84x). What stays ' +
-    'is per message: a Uint8Array view per received message and one of the slot, the Envelope and Message objects and ' +
-    'their garbage, each value\'s encode and length check, and per slot the header writes, the publish CAS and the ' +
-    'release; a CPU profile of the batch loop puts ~40 % in the copy-out and release, 6–8 % in the collector ' +
-    '(docs/DECISIONS.md §24).',
+    'met on the idle machine (3.23x: 13.8 M/s against 4.25 M/s in the full run). Beside a CPU-bound process the ' +
+    'sender and the receiver no longer each run on a core of their own: they take turns with it, and the rate is ' +
+    'bounded by the CPU both sides spend per message, not by the slower side (docs/DECISIONS.md §29). In one ' +
+    'thread a batch message costs 2,133–2,160 instructions against 5,580–5,593 for the single form, 2.6x ' +
+    '(`valgrind --tool=callgrind node --single-threaded batch-loop.mjs N 64`, bench/micro/batch-loop.ts bundled, ' +
+    'Node 20, §29): below 3x even when nothing else is lost. What stays per message is one Atomics.load of the ' +
+    'slot\'s sequence on each side, the publish compare-exchange per slot (crash recovery stands on it) and one copy ' +
+    'in and one out (a slot\'s header lies between payloads). And when the two take turns, a receiver\'s call finds ' +
+    'nothing or a full batch (§29, bench/micro/batch-xproc.ts on a loaded VM). Loaded run: 1.84 M/s against ' +
+    '1.15 M/s (1.60x), the batch row swinging 1.49–2.81 M/s over its 7 runs.',
   'port-vs-mailbox':
     'the Port and the Mailbox share the ring, and the Port adds its number\u2019s look-up per send (see the 5 M/s target): on a ' +
-    'busy 2-vCPU machine the two figures swing by more than that difference from run to run, so compare several runs.',
+    'busy 2-vCPU machine the two figures swing by more than that difference from run to run (the full runs: 0.95x ' +
+    'idle, 4.03 M/s against 4.25 M/s; 0.91x loaded), so compare several runs.',
   'msg64-vs-postmessage':
-    'worker.postMessage of 64 B measured 656 k/s (idle) and 669 k/s (loaded) in the full runs of 2026-12-05, so 12x asks ' +
-    '~8 M/s of the Mailbox, ~125 ns per message on each side; the idle run\'s 3.74 M/s is ~270 ns, for a ' +
-    'single-message path of ~2,600 instructions per side (see the 3 M/s target).',
+    'worker.postMessage of 64 B measured 622 k/s (idle) and 642 k/s (loaded) in the full runs, so 12x asks 7.5–7.7 M/s ' +
+    'of the Mailbox; the idle run gave 4.25 M/s. That is beyond the single-message path\'s floor ' +
+    '(docs/DECISIONS.md §28): per message it calls ~3,100 instructions of builtins before any of its own JavaScript ' +
+    'runs — the ring\'s 10 Atomics calls ~1,100, the activity counts ~470, the byte counters ~240, the removed flag ' +
+    'and the looks for sleepers ~500, the two Date.now() ~370, the two copies ~460 — and Atomics are not inlined on ' +
+    'any Node line (see the 3 M/s target). 6 M/s leaves ~1,850 instructions per side, ~300 beyond those builtins, ' +
+    'where the path\'s JIT code is ~1,050 (§28). It needs an engine that inlines Atomics or fewer atomic operations ' +
+    'per message, which is what batches are (13.8 M/s idle).',
   'msg64-vs-cp-json':
-    "child_process.send 'json' of a 64-character string is fast (251 k/s idle, 157 k/s loaded in the full runs of " +
-    '2026-12-05: Node batches queued messages into one writev), so 50x asks 7.9–12.6 M/s of the Mailbox, 80–130 ns per ' +
-    'message per side: less than the single-message path costs on one core alone (see the 3 M/s target).',
+    "child_process.send 'json' of a 64-character string is fast (365 k/s idle, 179 k/s loaded in the full runs: Node " +
+    'batches queued messages into one writev), so 50x asks 8.9–18.3 M/s of the Mailbox: beyond the single-message ' +
+    'path\'s floor, which puts even 6 M/s out of reach (see the 12x postMessage target).',
   'msg64-vs-cp-advanced':
-    "as for 'json': 50x of child_process.send 'advanced' (103 k/s idle, 58.8 k/s loaded, 2026-12-05) asks 2.9–5.2 M/s of " +
-    'the Mailbox; see the 3 M/s target.',
+    "as for 'json': 50x of child_process.send 'advanced' (144 k/s idle, 89.4 k/s loaded, the full runs) asks " +
+    '4.5–7.2 M/s of the Mailbox, which measured 4.25 M/s idle and 1.15 M/s loaded; see the 3 M/s and 12x ' +
+    'postMessage targets.',
   'fanin-vs-unix':
-    'the wakes are no longer the cost: senders asleep wish for a quarter of the ring and a take wakes them once ' +
-    '(docs/DECISIONS.md §25), and the receiver\'s doorbell rings fell from 2,558–4,414 to 308–949 per 400,000 takes ' +
-    '(`node --import tsx bench/micro/fanin-wakes.ts 100000 4`, four runs each on the loaded VM). The same command ' +
-    'measured the CPU per message: 0.80–1.03 µs in the receiver (the awaited receive), 1.43–1.72 µs in the four ' +
-    'senders together (the send path, and their contention on the claim of ENQUEUE). On 2 CPUs that allows ' +
-    '~0.85 M/s when they do nothing else (CPU time runs high on a loaded VM): about a socket\'s rate, not twice it. ' +
-    'What is left is the cost of each send and receive (see the 3 M/s target).',
-  'fanin-vs-pipe': 'see the target against a Unix socket: the same per-message cost of the sends and the awaited receive.',
+    'met on the idle machine (2.47x: 2.31 M/s against 937 k/s in the full run). Fan-in is bound by CPU per message, ' +
+    'not by wakes: the receiver\'s first tryReceive found a message in all but 35–89 of 400,000–1,200,000 receives, ' +
+    'a sender\'s first trySend found room in 99.7–99.95 % of its sends, 0.005 system calls per message on the ' +
+    'receiver\'s thread; a message costs the receiver 0.43–0.48 µs and the four senders together 0.70–0.73 µs of ' +
+    'CPU (`node --import tsx bench/micro/fanin-wakes.ts`, 4 × 300,000, on the loaded VM; docs/DECISIONS.md §30). ' +
+    'Five processes that keep both CPUs busy give a CPU-bound process beside them its share straight off the rate, ' +
+    'and a woken sender preempts the receiver that woke it (23 % of the receiver\'s samples in a CPU profile, §30). ' +
+    'Loaded run: ' +
+    '1.42 M/s (−39 %) against a socket\'s 734 k/s (−22 %), 1.94x.',
+  'fanin-vs-pipe':
+    'see the target against a Unix socket: the same CPU per message on five processes beside a CPU-bound one. Met ' +
+    'idle (2.41x, against 957 k/s), loaded 1.98x (1.42 M/s against 720 k/s).',
   'rtt-spin':
-    'a C hop is one cache-line store seen by a spinning load; a Mailbox hop is a trySend and a tryReceive of ' +
-    '~2,600 instructions each (see the 3 M/s target) plus the slot\'s lines moving between cores, and each empty ' +
-    'poll of tryReceive makes 5 Atomics calls (the active-receivers add and sub, MODE, DEQUEUE, the head slot\'s ' +
-    'sequence; 100–200 instructions each on Node 20, docs/DECISIONS.md §23), which delays noticing the message. The ' +
-    'timing itself costs 2 performance.now() per round trip (see Clock).',
+    'a C hop is one cache-line store seen by a spinning load; a Mailbox hop is a trySend and a tryReceive, ' +
+    '~5,600 instructions together, 21 of them Atomics calls (see the 3 M/s target), plus the slot\'s lines moving ' +
+    'between cores, and each empty poll of tryReceive makes 5 Atomics calls (the active-receivers add and sub, ' +
+    'MODE, DEQUEUE, the head slot\'s sequence; ~100–125 instructions each, docs/DECISIONS.md §28), which delays ' +
+    'noticing the message. The timing itself costs 2 performance.now() per round trip (see Clock). The full runs: ' +
+    '1.98 µs idle (952 ns – 2.03 µs over its 7 runs) and 911 ns loaded, against 110–120 ns for C.',
   'rtt-park':
     'each blocking hop of receiveSync goes through the generator driver, takes the store lock to register as a ' +
     'waiting receiver and again to release the slot after waking, and makes its futex calls through N-API, where the ' +
     'C ping-pong does one FUTEX_WAIT and one FUTEX_WAKE. The wake-up itself is common to both: on the idle VM two ' +
-    'wake-ups of a halted vCPU per round trip, 15–20 µs each (docs/DECISIONS.md §27). Beside a CPU-bound process the ' +
-    'Mailbox\'s sync round trip measured p50 15.2–16.4 µs and 10.8–19.0 µs of CPU per round trip in each process ' +
-    '(`node --import tsx bench/micro/rtt-wake.ts`, its futex path, §27): that CPU, not the wake, is the gap there.',
+    'wake-ups of a halted vCPU per round trip, 15–20 µs each (docs/DECISIONS.md §27), which is why the target is met ' +
+    'there (54.7 µs against 38.9 µs, 1.41x, the idle full run). Beside a CPU-bound process the Mailbox\'s sync round ' +
+    'trip measured p50 15.2–16.4 µs and 10.8–19.0 µs of CPU per round trip in each process ' +
+    '(`node --import tsx bench/micro/rtt-wake.ts`, its futex path, §27): that CPU, not the wake, is the gap there ' +
+    '(loaded run: 14.9 µs against 4.51 µs).',
   'rtt-async-postmessage':
-    'by default a receive polls up to 10 µs before it sleeps; on an idle machine two processes catch each other\'s ' +
-    'answers while polling. On a loaded one the answer comes 20–40 µs after the request, the poll never catches it, and ' +
-    'after 8 futile polls in a row the receive halves its window at each such sleep, down to nothing ' +
-    '(src/channel/spin-policy.ts): it then sleeps as with spin: 0 and misses for the reason given there. `npm run bench -- --quick --only rtt/mailbox-async` on the loaded ' +
-    'VM: p50 23.1–27.0 µs by default, 22.8–29.5 µs with spin: 0 in the same runs (docs/DECISIONS.md §27).',
+    'met on the idle machine (1.66 µs: by default a receive polls up to 10 µs before it sleeps, and two processes ' +
+    'catch each other\'s answers while polling). On a loaded one the answer comes later than the poll, and after 8 ' +
+    'futile polls in a row the receive halves its window at each such sleep, down to nothing ' +
+    '(src/channel/spin-policy.ts, docs/DECISIONS.md §27): it then sleeps as with spin: 0 and misses for the reasons ' +
+    'given there. The loaded run: 19.6 µs by default, 18.9 µs with spin: 0, against 15.7 µs for postMessage and ' +
+    '19.0 µs for a Unix socket; quick runs with `--loaded` (`node --import tsx bench/run.ts --quick --loaded --only ' +
+    'rtt/mailbox-async,rtt/unix,thread-rtt/postmessage`, §31) gave the default 16.2–20.9 µs, the socket 17.6–19.9 µs ' +
+    'and postMessage 16.2–16.3 µs: within each other\'s swing.',
   'rtt-async-unix': 'see the target against postMessage: the same polls and sleeps, the same reasons.',
   'rtt-sleep-postmessage':
-    'the wake path is not the gap: the doorbell alone round trips as fast as a Unix socket (17.5–19.0 µs against ' +
-    '17.6–18.6 µs p50, `node --import tsx bench/micro/rtt-wake.ts` on the loaded VM) and the Mailbox makes no syscall ' +
-    'per message beyond it (strace -c). The gap is the CPU around each wake-up, on the critical path: a sleeping ' +
-    'receive, the send that wakes it and the delivery cost 12.0–12.6 µs of CPU against 6.5–6.7 µs for the doorbell ' +
-    'alone (`node --import tsx bench/micro/sleep-cycle.ts 100000`), spread over the store\'s sleep protocol (lock, ' +
-    'register a receiver slot, unlock, look again; after the wake lock, release the slot, unlock), the generator and ' +
-    'promise layers of receive() and the sender\'s look for sleepers, none above ~1 µs in a CPU profile. A round trip ' +
-    'has two of them, ~11–12 µs; receiving `into` a buffer does not change it. On the idle VM every sleeping round ' +
-    'trip, of any transport, also pays two wake-ups of a halted vCPU, 15–20 µs each (docs/DECISIONS.md §27).',
+    'the wake path is not the gap: the doorbell alone round trips as fast as a Unix socket and the Mailbox makes the ' +
+    'same syscalls per sleep as the doorbell alone (one sendto, one recvmmsg, 1.07–1.13 epoll_pwait; strace -f -c, ' +
+    'docs/DECISIONS.md §27, §31). The gap is the CPU around each wake-up, on the critical path, twice per round trip. ' +
+    'After §31\'s cuts (a timer and an abort listener per sleep, the drain\'s allocations, two promise layers, a ' +
+    'look that could not find anything) a sleep cycle costs 32,726 instructions against 10,538 for the doorbell alone ' +
+    '(callgrind over bench/micro/sleep-count.ts, Node 20) and 8.3–9.0 µs of CPU against 5.0–5.5 µs ' +
+    '(`node --import tsx bench/micro/sleep-cycle.ts`, loaded VM). What remains is the store\'s sleep protocol: two ' +
+    'rounds of the store lock (register the receiver slot, release it after the wake), ~48 Atomics.load and ~30 ' +
+    'other Atomics calls per cycle, and the generator driver; registering without the lock and keeping the slot ' +
+    'across wake-ups would change the wake protocol and were not attempted (§31). On the idle VM every sleeping ' +
+    'round trip, of any transport, also pays two wake-ups of a halted vCPU, 15–20 µs each (§27); the idle run\'s gap ' +
+    '(73.4 µs against 49.3 µs for postMessage and 55.9 µs for a Unix socket) is wider than the CPU difference, and ' +
+    'no idle measurement has split it yet. Loaded run: 18.9 µs against 15.7 µs for postMessage (missed) and 19.0 µs ' +
+    'for a socket (met).',
   'rtt-sleep-unix': 'see the target against postMessage: the same CPU around each wake-up.',
   'bw-memcpy':
     'the best Mailbox rows receive into a reused buffer: one copy into shared memory by the sender and one out by ' +
@@ -131,11 +162,12 @@ export const WHY: Record<string, string> = {
     'once the list is empty, no selective receiver waits and the list has not been needed for 100 ms, the store goes ' +
     'back to RING mode (docs/DECISIONS.md §26) and this row runs the path of a fresh mailbox: in one thread 2.09–2.11 M ' +
     'messages per CPU-second against 1.99–2.24 M fresh (a 64 B trySend + tryReceive loop, process.cpuUsage). The two ' +
-    'rows swing with the load by more than 20 % (loaded, 2026-12-05: this row 791 k/s – 1.27 M/s, the fresh one ' +
-    '1.02–1.65 M/s): compare runs.',
+    'rows swing with the load by more than 20 % (the loaded full run: this row 770 k/s – 1.12 M/s over its 7 runs, ' +
+    'the fresh one 967 k/s – 1.40 M/s): compare runs.',
   'msg64-typed':
     'a receive by type is served by the ring while its head is of that type (docs/DECISIONS.md §26): in one thread ' +
     '1.96–1.97 M messages per CPU-second against 1.99–2.24 M for plain traffic (a 64 B trySend + tryReceive loop, ' +
     'process.cpuUsage), so across processes it is held back by what holds the plain try (see the 3 M/s target): ' +
-    '2.84 M/s on the idle machine, 920 k/s beside a CPU-bound process (full runs of 2026-12-05).',
+    'the full runs measured 3.51 M/s idle (met; the plain try 4.25 M/s) and 1.03 M/s beside a CPU-bound process ' +
+    '(the plain try 1.15 M/s, itself missing 3 M/s there).',
 };

@@ -23,7 +23,7 @@ export const WHY: Record<string, string> = {
     'process, which takes one of the two cores from the sender or the receiver part of the time.',
   'port-rate':
     'a port moves its messages through the Mailbox\u2019s ring (a port of 4096 × 64 B runs in ring mode), so it pays the ' +
-    'single-message path described under the 3 M/s target, and 5 M/s leaves 200 ns per message on each side: ' +
+    'single-message path described under the 3 M/s target (bench/lib/findings.ts), and 5 M/s leaves 200 ns per message on each side: ' +
     'the builtins that path must call alone are ~1,550 instructions per side (docs/DECISIONS.md §28, and see the ' +
     '12x postMessage target). A CPU profile of a Port.trySend / tryReceive loop in one thread, compiled (taken ' +
     'before the changes of docs/DECISIONS.md §23), put ~45 % in the ring\u2019s push and pop and ~5 % in what is the ' +
@@ -50,12 +50,12 @@ export const WHY: Record<string, string> = {
     '(docs/DECISIONS.md §28): per message it calls ~3,100 instructions of builtins before any of its own JavaScript ' +
     'runs — the ring\'s 10 Atomics calls ~1,100, the activity counts ~470, the byte counters ~240, the removed flag ' +
     'and the looks for sleepers ~500, the two Date.now() ~370, the two copies ~460 — and Atomics are not inlined on ' +
-    'any Node line (see the 3 M/s target). 6 M/s leaves ~1,850 instructions per side, ~300 beyond those builtins, ' +
+    'any Node line (20, 22, 24, 26). 6 M/s leaves ~1,850 instructions per side, ~300 beyond those builtins, ' +
     'where the path\'s JIT code is ~1,050 (§28). It needs an engine that inlines Atomics or fewer atomic operations ' +
     'per message, which is what batches are (13.8 M/s idle).',
   'msg64-vs-cp-json':
     "child_process.send 'json' of a 64-character string is fast (365 k/s idle, 179 k/s loaded in the full runs: Node " +
-    'batches queued messages into one writev), so 50x asks 8.9–18.3 M/s of the Mailbox: beyond the single-message ' +
+    'batches queued messages into one writev), so 50x asks 9.0–18.3 M/s of the Mailbox: beyond the single-message ' +
     'path\'s floor, which puts even 6 M/s out of reach (see the 12x postMessage target).',
   'msg64-vs-cp-advanced':
     "as for 'json': 50x of child_process.send 'advanced' (144 k/s idle, 89.4 k/s loaded, the full runs) asks " +
@@ -76,9 +76,9 @@ export const WHY: Record<string, string> = {
     'idle (2.41x, against 957 k/s), loaded 1.98x (1.42 M/s against 720 k/s).',
   'rtt-spin':
     'a C hop is one cache-line store seen by a spinning load; a Mailbox hop is a trySend and a tryReceive, ' +
-    '~5,600 instructions together, 21 of them Atomics calls (see the 3 M/s target), plus the slot\'s lines moving ' +
+    '~5,600 instructions together, 21 of them Atomics calls (docs/DECISIONS.md §28), plus the slot\'s lines moving ' +
     'between cores, and each empty poll of tryReceive makes 5 Atomics calls (the active-receivers add and sub, ' +
-    'MODE, DEQUEUE, the head slot\'s sequence; ~100–125 instructions each, docs/DECISIONS.md §28), which delays ' +
+    'MODE, DEQUEUE, the head slot\'s sequence; ~100–125 instructions each), which delays ' +
     'noticing the message. The timing itself costs 2 performance.now() per round trip (see Clock). The full runs: ' +
     '1.98 µs idle (952 ns – 2.03 µs over its 7 runs) and 911 ns loaded, against 110–120 ns for C.',
   'rtt-park':

@@ -35,8 +35,8 @@ export class BridgeStateWriter {
     for (const { direction, mailbox, source } of mailboxes) {
       const path = stateFilePath(namespace, direction, mailbox);
       // A name too long for a state file of its own: that mailbox's state is not shown.
-      if (path === null || tempFileName(namespace, process.pid, direction, mailbox).length > 255) continue;
-      this.#entries.push({ direction, mailbox, path, temp: `${SHM_DIR}/${tempFileName(namespace, process.pid, direction, mailbox)}`, source });
+      if (path === null) continue;
+      this.#entries.push({ direction, mailbox, path, temp: `${SHM_DIR}/${tempFileName(namespace, direction, mailbox)}`, source });
     }
     this.write();
     this.#timer = setInterval(() => this.write(), STATE_INTERVAL_MS).unref();

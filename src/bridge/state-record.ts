@@ -46,7 +46,8 @@ export interface BridgeStateRecord {
 /** The state file's name in SHM_DIR; null when it would be longer than a file name may be. */
 export function stateFileName(namespace: string, direction: BridgeDirection, mailbox: string): string | null {
   const name = `${PREFIX}.${namespace}.bridge.${direction}.${mailbox}`;
-  return name.length > MAX_FILE_NAME ? null : name;
+  // Its temporary name is longer by three: both must fit.
+  return tempFileName(namespace, direction, mailbox).length > MAX_FILE_NAME ? null : name;
 }
 
 export function stateFilePath(namespace: string, direction: BridgeDirection, mailbox: string): string | null {
@@ -56,18 +57,19 @@ export function stateFilePath(namespace: string, direction: BridgeDirection, mai
 
 /**
  * The name a record is written under before it is renamed over the state file (so that a
- * reader sees a whole record or the previous one): the writer's pid first, so that a dead
- * writer's leftover is recognized (`interproc rm --stale` removes it).
+ * reader sees a whole record or the previous one). One name per state file, not per
+ * writer: a bridge killed between the write and the rename leaves it, and its successor's
+ * next write reuses and renames it; `interproc rm --stale` removes it when no bridge runs.
  */
-export function tempFileName(namespace: string, pid: number, direction: BridgeDirection, mailbox: string): string {
-  return `${PREFIX}.${namespace}.bridgetmp.${pid}.${direction}.${mailbox}`;
+export function tempFileName(namespace: string, direction: BridgeDirection, mailbox: string): string {
+  return `${PREFIX}.${namespace}.bridgetmp.${direction}.${mailbox}`;
 }
 
-/** The parts of a state file's name (or of a temporary one's, with its pid); null when it is neither. */
-export function parseStateFileName(fileName: string): { namespace: string; direction: BridgeDirection; mailbox: string; tempPid: number | null } | null {
-  const match = /^interproc\.([A-Za-z0-9_-]{1,64})\.(?:bridge|bridgetmp\.([0-9]{1,10}))\.(export|import)\.([A-Za-z0-9_-][A-Za-z0-9._-]{0,199})$/.exec(fileName);
+/** The parts of a state file's name (or of its temporary one's: `temp`); null when it is neither. */
+export function parseStateFileName(fileName: string): { namespace: string; direction: BridgeDirection; mailbox: string; temp: boolean } | null {
+  const match = /^interproc\.([A-Za-z0-9_-]{1,64})\.(bridge|bridgetmp)\.(export|import)\.([A-Za-z0-9_-][A-Za-z0-9._-]{0,199})$/.exec(fileName);
   if (match === null) return null;
-  return { namespace: match[1]!, tempPid: match[2] === undefined ? null : Number(match[2]), direction: match[3] as BridgeDirection, mailbox: match[4]! };
+  return { namespace: match[1]!, temp: match[2] === 'bridgetmp', direction: match[3] as BridgeDirection, mailbox: match[4]! };
 }
 
 export function serializeState(record: BridgeStateRecord): string {

@@ -3,7 +3,7 @@
 // bridge's liveness checked by its pid and start time (a reused pid is not the bridge).
 // A record whose bridge has died is kept as "stopped" until the bridge restarts (it
 // rewrites the record) or `interproc rm --stale` removes it.
-import { closeSync, openSync, readdirSync, readSync, rmSync, constants } from 'node:fs';
+import { closeSync, constants, openSync, readdirSync, readSync, rmSync } from 'node:fs';
 import { isThreadAlive } from '../core/liveness.ts';
 import { SHM_DIR } from '../core/names.ts';
 import { MAX_STATE_BYTES, parseState, parseStateFileName, stateFilePath, type BridgeDirection } from '../bridge/state-record.ts';
@@ -102,22 +102,21 @@ export function readBridgeStates(namespace: string, name: string, queued: number
 }
 
 /**
- * Removes the state records of bridges that have died (and damaged ones, and a dead
- * writer's temporary files) in `namespace` (null: every namespace); with `dryRun`, only
- * says which. The names of the files removed.
+ * Removes the state records of bridges that have died (and damaged ones), and temporary
+ * files no running bridge writes (a bridge killed between writing one and renaming it), in
+ * `namespace` (null: every namespace); with `dryRun`, only says which. The names of the
+ * files removed. A running bridge whose temporary file is removed under it loses one
+ * rewrite, not its record.
  */
 export function removeDeadBridgeStates(namespace: string | null, dryRun: boolean): string[] {
   const removed: string[] = [];
   for (const fileName of readdirSync(SHM_DIR)) {
     const parts = parseStateFileName(fileName);
     if (parts === null || (namespace !== null && parts.namespace !== namespace)) continue;
-    let dead: boolean;
-    if (parts.tempPid !== null) dead = !isThreadAlive(parts.tempPid);
-    else {
-      const states = readBridgeStates(parts.namespace, parts.mailbox, null).filter((state) => state.direction === parts.direction);
-      dead = states.some((state) => state.state === 'stopped' || state.state === 'damaged');
-    }
-    if (!dead) continue;
+    const states = readBridgeStates(parts.namespace, parts.mailbox, null).filter((state) => state.direction === parts.direction);
+    const running = states.some((state) => state.state === 'connected' || state.state === 'disconnected');
+    // A state file: when its bridge is dead or the file damaged. A temporary one: when no bridge runs under its name.
+    if (running || (!parts.temp && states.length === 0)) continue;
     if (!dryRun) rmSync(`${SHM_DIR}/${fileName}`, { force: true });
     removed.push(fileName);
   }

@@ -1,10 +1,11 @@
 // A bridged mailbox's bridge state in `interproc ls` (--json and the table), `stat` and
 // `top`: direction, connected or not, lag, the last error and when, the bridge's pid; a
 // killed bridge shown stopped, never connected, until `rm --stale` removes its record; a
-// record that cannot be believed shown damaged. Real bridge processes (`interproc bridge`)
+// record that cannot be believed shown damaged, and removed by `rm --stale` with a killed
+// bridge's half-written one. Real bridge processes (`interproc bridge`)
 // and a real nats-server.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Mailbox } from '../../src/index.ts';
 import { listObjects, type BridgeState, type ObjectRecord } from '../../src/registry/index.ts';
@@ -143,9 +144,13 @@ test('a state record that cannot be believed is shown damaged, and rm --stale re
       mailboxRecord('odd').bridges.map((state) => [state.state, state.problem]),
       [['damaged', 'longer than 4096 bytes']],
     );
+    // What a bridge killed between writing its record and renaming it leaves behind.
+    const temp = `/dev/shm/interproc.${namespace}.bridgetmp.import.odd`;
+    writeFileSync(temp, '{');
     const removal = await runCli(['rm', '--stale']);
     assert.equal(removal.code, 0, removal.stderr);
     assert.deepEqual(mailboxRecord('odd').bridges, []);
+    assert.equal(existsSync(temp), false);
   } finally {
     mailbox.unlink();
   }

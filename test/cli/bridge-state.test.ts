@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { Mailbox } from '../../src/index.ts';
 import { listObjects, type BridgeState, type ObjectRecord } from '../../src/registry/index.ts';
 import { useNamespace } from '../support/namespace.ts';
-import { connectTestClient } from '../support/nats-client.ts';
+import { addDefaultStream, connectTestClient, publishRemote } from '../support/nats-client.ts';
 import { natsSkip, startNatsServer } from '../support/nats-server.ts';
 import { runCli, startCli, type StartedCli } from './run-cli.ts';
 
@@ -124,6 +124,34 @@ test('a running export bridge shows connected with its lag and last error; kille
     assert.equal(removal.code, 0, removal.stderr);
     assert.match(removal.stdout, new RegExp(`removed the state of a stopped bridge, interproc\\.${namespace}\\.bridge\\.export\\.held\\n`));
     assert.deepEqual(mailboxRecord('held').bridges, []);
+  } finally {
+    mailbox.unlink();
+    await server.stop();
+  }
+});
+
+test('an import bridge held back by a full mailbox shows its lag: the messages pending in the stream', { ...T, skip: natsSkip() }, async () => {
+  const server = await startNatsServer();
+  using mailbox = Mailbox.create<string>('narrow', { codec: 'utf8', capacity: 2 });
+  try {
+    const nats = await connectTestClient(server.url);
+    try {
+      await addDefaultStream(nats.manager);
+      for (let n = 0; n < 10; n++) {
+        await publishRemote(nats.client, 'interproc.narrow', new TextEncoder().encode(`m${n}`), { type: 0, host: 'elsewhere', pid: 7, threadId: 0, sentAt: 1, codec: 'utf8' });
+      }
+    } finally {
+      await nats.close();
+    }
+    const started = startCli(['bridge', '--nats', server.url, '--import', 'narrow'], { timeoutMs: 90_000 });
+    // Two delivered fill the mailbox; the third waits for room: seven are pending behind it.
+    const [state] = await bridgesWhen('narrow', ([first]) => first?.state === 'connected' && first.lag === 7, started);
+    assert.deepEqual({ direction: state!.direction, pid: state!.pid, moved: state!.moved, lastError: state!.lastError }, { direction: 'import', pid: started.child.pid, moved: 2, lastError: null });
+    const table = await runCli(['ls']);
+    assert.match(table.stdout, new RegExp(`\\nnarrow +import +${started.child.pid} +connected +7 +-\\n`));
+    started.child.kill('SIGTERM');
+    assert.equal((await started.done).code, 130);
+    assert.deepEqual(mailboxRecord('narrow').bridges, []);
   } finally {
     mailbox.unlink();
     await server.stop();

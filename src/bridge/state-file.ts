@@ -4,7 +4,8 @@
 // state file, so that a reader sees a whole record, never half of one. A restarted bridge's
 // records replace its dead predecessor's under the same names.
 //
-// The records are advisory: a failure to write one (a full /dev/shm) is not the bridge's
+// The records are private to the bridge's user (mode 0600, as a mailbox's default): error
+// texts may name servers and accounts. The records are advisory: a failure to write one (a full /dev/shm) is not the bridge's
 // failure, and is dropped.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { SHM_DIR } from '../core/names.ts';
@@ -49,7 +50,7 @@ export class BridgeStateWriter {
     for (const entry of this.#entries) {
       const record: BridgeStateRecord = { version: BRIDGE_STATE_VERSION, pid: process.pid, startTime: this.#startTime, updatedAt: now, ...entry.source() };
       try {
-        writeFileSync(entry.temp, serializeState(record), { mode: 0o644 });
+        writeFileSync(entry.temp, serializeState(record), { mode: 0o600 });
         renameSync(entry.temp, entry.path);
       } catch {
         rmSync(entry.temp, { force: true });

@@ -21,7 +21,8 @@ export function bridgeStateWords(state: BridgeState): string {
     case 'stopped':
       return `stopped (pid ${state.pid} died)`;
     case 'damaged':
-      return `damaged (${printable(state.problem ?? 'unreadable')})`;
+    case 'unreadable':
+      return `${state.state} (${printable(state.problem ?? 'unknown')})`;
     default:
       return state.state;
   }

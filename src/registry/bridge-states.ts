@@ -13,9 +13,10 @@ export interface BridgeState {
   /**
    * connected: the bridge runs and is connected to NATS; disconnected: it runs and is not
    * (connecting, retrying, reconnecting); stopped: its process has died; damaged: the record
-   * cannot be read or believed (`problem` says why).
+   * cannot be believed; unreadable: this user may not read it (another user's bridge);
+   * `problem` says why for the last two.
    */
-  state: 'connected' | 'disconnected' | 'stopped' | 'damaged';
+  state: 'connected' | 'disconnected' | 'stopped' | 'damaged' | 'unreadable';
   /** The bridge process; null when damaged. */
   pid: number | null;
   /** The NATS server it is connected to, when connected. */
@@ -62,8 +63,8 @@ function readBounded(path: string): string | null {
   }
 }
 
-function damaged(direction: BridgeDirection, problem: string): BridgeState {
-  return { direction, state: 'damaged', pid: null, server: null, lag: null, moved: null, lastError: null, updatedAt: null, problem };
+function damaged(direction: BridgeDirection, problem: string, state: 'damaged' | 'unreadable' = 'damaged'): BridgeState {
+  return { direction, state, pid: null, server: null, lag: null, moved: null, lastError: null, updatedAt: null, problem };
 }
 
 /** The bridge states of mailbox `name`; `queued`: its messages now (an export's lag), null when unknown. */
@@ -76,7 +77,8 @@ export function readBridgeStates(namespace: string, name: string, queued: number
     try {
       text = readBounded(path);
     } catch (error) {
-      states.push(damaged(direction, `cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`));
+      const code = (error as NodeJS.ErrnoException).code;
+      states.push(damaged(direction, `cannot be read: ${code ?? String(error)}`, code === 'EACCES' || code === 'EPERM' ? 'unreadable' : 'damaged'));
       continue;
     }
     if (text === null) continue;
@@ -114,10 +116,18 @@ export function removeDeadBridgeStates(namespace: string | null, dryRun: boolean
     const parts = parseStateFileName(fileName);
     if (parts === null || (namespace !== null && parts.namespace !== namespace)) continue;
     const states = readBridgeStates(parts.namespace, parts.mailbox, null).filter((state) => state.direction === parts.direction);
-    const running = states.some((state) => state.state === 'connected' || state.state === 'disconnected');
+    // Kept: a running bridge's, and one this user may not read (another user's bridge may run).
+    const kept = states.some((state) => state.state === 'connected' || state.state === 'disconnected' || state.state === 'unreadable');
     // A state file: when its bridge is dead or the file damaged. A temporary one: when no bridge runs under its name.
-    if (running || (!parts.temp && states.length === 0)) continue;
-    if (!dryRun) rmSync(`${SHM_DIR}/${fileName}`, { force: true });
+    if (kept || (!parts.temp && states.length === 0)) continue;
+    if (!dryRun) {
+      try {
+        rmSync(`${SHM_DIR}/${fileName}`, { force: true });
+      } catch {
+        // Not this user's to remove (sticky /dev/shm): left as it is.
+        continue;
+      }
+    }
     removed.push(fileName);
   }
   return removed;

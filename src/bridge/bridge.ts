@@ -10,6 +10,8 @@ import { connectWithRetry, type ConnectionState } from './connection.ts';
 import { MailboxExport } from './export-loop.ts';
 import { MailboxImport, type JetStreamContext } from './import-loop.ts';
 import { loadNatsModules, type NatsModules } from './nats-modules.ts';
+import { BridgeStateWriter } from './state-file.ts';
+import { MAX_ERROR_CHARS } from './state-record.ts';
 
 /** How long close() lets the connection flush its last acknowledgements, ms. */
 const CLOSE_FLUSH_TIMEOUT_MS = 2_000;
@@ -22,21 +24,63 @@ export class Bridge implements AsyncDisposable {
   readonly #imports: MailboxImport[];
   readonly #exports: MailboxExport[];
   #lastError: { message: string; at: number } | null = null;
+  /** Each mailbox's last failure (keyed "export NAME", "import NAME"), for its state record. */
+  readonly #mailboxErrors = new Map<string, { message: string; at: number }>();
+  /** The last failure to reach NATS at start: every mailbox's state shows it. */
+  #connectError: { message: string; at: number } | null = null;
+  readonly #stateWriter: BridgeStateWriter;
   #connection: NatsConnection | null = null;
   #context: JetStreamContext | null = null;
   readonly #running: Promise<void>;
   #closing: Promise<void> | null = null;
 
   /** @internal Use startBridge(). */
-  constructor(plan: BridgePlan, modules: NatsModules) {
+  constructor(given: BridgePlan, modules: NatsModules) {
+    // The state records follow the connection's changes and the failures as they happen.
+    const plan: BridgePlan = {
+      ...given,
+      onEvent: (event) => {
+        if (event.kind === 'retrying') {
+          this.#lastError = { message: event.error.message, at: Date.now() };
+          this.#connectError = this.#lastError;
+        }
+        if (event.kind !== 'rejected') this.#stateWriter?.write();
+        given.onEvent(event);
+      },
+    };
     this.#plan = plan;
     this.#modules = modules;
-    const onError = (error: Error): void => {
+    const onError = (key: string) => (error: Error): void => {
       this.#lastError = { message: error.message, at: Date.now() };
+      this.#mailboxErrors.set(key, this.#lastError);
     };
-    this.#imports = plan.imports.map((name) => new MailboxImport(name, plan, onError));
-    this.#exports = plan.exports.map((name) => new MailboxExport(name, plan, onError));
+    this.#imports = plan.imports.map((name) => new MailboxImport(name, plan, onError(`import ${name}`)));
+    this.#exports = plan.exports.map((name) => new MailboxExport(name, plan, onError(`export ${name}`)));
+    this.#stateWriter = new BridgeStateWriter(plan.namespace, [
+      ...this.#exports.map((loop) => ({
+        direction: 'export' as const,
+        mailbox: loop.name,
+        source: () => ({ direction: 'export' as const, ...this.#stateOf(`export ${loop.name}`), pending: null, moved: loop.status.published }),
+      })),
+      ...this.#imports.map((loop) => ({
+        direction: 'import' as const,
+        mailbox: loop.name,
+        source: () => ({ direction: 'import' as const, ...this.#stateOf(`import ${loop.name}`), pending: loop.status.lag, moved: loop.status.delivered }),
+      })),
+    ]);
     this.#running = this.#run();
+  }
+
+  /** The connection and the latest failure (the connection's, or this mailbox's) for one mailbox's state record. */
+  #stateOf(key: string): { connected: boolean; server: string | null; lastError: { message: string; at: number } | null } {
+    const own = this.#mailboxErrors.get(key) ?? null;
+    const connecting = this.#connectError;
+    const latest = own === null || (connecting !== null && connecting.at > own.at) ? connecting : own;
+    return {
+      connected: this.#state.connected,
+      server: this.#state.server,
+      lastError: latest === null ? null : { message: latest.message.slice(0, MAX_ERROR_CHARS), at: latest.at },
+    };
   }
 
   async #run(): Promise<void> {
@@ -75,6 +119,7 @@ export class Bridge implements AsyncDisposable {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#controller.abort();
+      this.#stateWriter.close();
       await this.#running.catch(() => undefined);
       const connection = this.#connection;
       if (connection !== null) {

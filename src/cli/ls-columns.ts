@@ -5,6 +5,7 @@
 import type { ObjectRecord } from '../registry/index.ts';
 import type { StoreSnapshot } from '../channel/snapshot.ts';
 import { UsageError } from './command.ts';
+import { bridgesCell } from './bridge-text.ts';
 import { capacityText, statusWords } from './object-text.ts';
 import { formatTable } from './table.ts';
 import { userName } from './user-names.ts';
@@ -55,6 +56,7 @@ export const LS_COLUMNS: readonly LsColumn[] = [
   { name: 'codec', right: false, value: (record) => record.store?.codec ?? NONE },
   { name: 'users', right: true, value: (record) => (record.creatorPid === null ? NONE : String(record.users.length)) },
   { name: 'status', right: false, value: (record) => statusWords(record) },
+  { name: 'bridge', right: false, value: (record) => bridgesCell(record) },
 ];
 
 /** The columns of `spec` ("kind,name,messages"), in its order. UsageError for a name that is no column. */

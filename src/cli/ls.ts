@@ -15,7 +15,9 @@ payload bytes it holds, its capacity and the senders and receivers waiting on it
 queues follow in a table of their own, like ipcs -q: key, mode, owner, messages, bytes,
 maxBytes, the last sender's and receiver's pids (LSPID, LRPID), waiting senders and
 receivers; then ports: number, owner pid, whether the owner is alive or dead, messages,
-bytes, capacity, waiting senders. Nothing is changed: listing does not open objects as a user would, takes no lock
+bytes, capacity, waiting senders; then the mailboxes bridged to NATS (interproc bridge): mailbox,
+direction, the bridge's pid, its state (connected, disconnected, "stopped (pid N died)"), its
+lag and its last error. Nothing is changed: listing does not open objects as a user would, takes no lock
 and repairs nothing.
 
 STATUS is "ok", or says what is special: "stale" (its creator and every user have exited, or

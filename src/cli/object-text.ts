@@ -3,6 +3,7 @@
 // their fields.)
 import type { ObjectRecord } from '../registry/index.ts';
 import type { StoreSnapshot } from '../channel/snapshot.ts';
+import { bridgeLines, bridgeTable } from './bridge-text.ts';
 import { formatTable, type Column } from './table.ts';
 import { userName } from './user-names.ts';
 
@@ -38,6 +39,8 @@ export function formatListing(records: readonly ObjectRecord[], withNamespace: b
   if (others.length > 0 || queues.length + ports.length === 0) tables.push(objectTable(others, withNamespace));
   if (queues.length > 0) tables.push(`MESSAGE QUEUES\n${queueTable(queues, withNamespace)}`);
   if (ports.length > 0) tables.push(`PORTS\n${portTable(ports, withNamespace)}`);
+  const bridged = records.filter((record) => record.bridges.length > 0);
+  if (bridged.length > 0) tables.push(`BRIDGES\n${bridgeTable(bridged, withNamespace)}`);
   return tables.join('\n');
 }
 
@@ -197,6 +200,7 @@ export function formatDetails(record: ObjectRecord): string {
     if (queue.changeTime !== null) lines.push(['changed', time(queue.changeTime)]);
   }
   if (record.store !== null) lines.push(...storeLines(record.store));
+  lines.push(...bridgeLines(record));
   const width = Math.max(...lines.map(([key]) => key.length)) + 2;
   return `${record.kind}/${record.name}\n${lines.map(([key, value]) => `  ${key.padEnd(width)}${value}\n`).join('')}`;
 }

@@ -101,6 +101,7 @@ function removeStale(registry: Registry, namespace: string | null, dryRun: boole
     `${registry.formatRef(record)}${namespace === null ? ` (namespace ${record.namespace})` : ''}`;
   const outcome = registry.removeStale(namespace, dryRun);
   for (const record of outcome.removed) process.stdout.write(`${dryRun ? 'would remove' : 'removed'} ${name(record)}\n`);
+  for (const file of outcome.bridgeStates) process.stdout.write(`${dryRun ? 'would remove' : 'removed'} the state of a stopped bridge, ${file}\n`);
   for (const { record, reason } of outcome.kept) process.stderr.write(`interproc rm: kept ${name(record)}: ${reason}\n`);
   for (const { record, error } of outcome.failed) {
     process.stderr.write(`interproc rm: ${name(record)}: ${error.message}\n`);

@@ -3,6 +3,7 @@
 // width, and rows that do not fit its height are left out with a line that says how many.
 // The same frame is printed by --once, uncut when stdout is not a terminal.
 import type { ObjectRecord } from '../registry/index.ts';
+import { bridgesCell, printable } from './bridge-text.ts';
 import { statusWords } from './object-text.ts';
 import { formatTable, type Column } from './table.ts';
 import { SORT_KEYS, type SortKey, type TopRow } from './top-rows.ts';
@@ -63,6 +64,7 @@ function columns(withNamespace: boolean): Column[] {
     { title: 'RECEIVERS', right: true },
     { title: 'CREATOR' },
     { title: 'STATUS' },
+    { title: 'BRIDGE' },
   ];
 }
 
@@ -82,6 +84,7 @@ function cells(row: TopRow, withNamespace: boolean): string[] {
     store === null ? NONE : String(store.waitingReceivers),
     creatorText(record),
     statusWords(record),
+    bridgesCell(record),
   ];
 }
 
@@ -118,14 +121,6 @@ function creatorText(record: ObjectRecord): string {
   const alive = record.port?.ownerAlive ?? record.creatorAlive;
   if (pid === null) return NONE;
   return alive === null ? String(pid) : `${pid} ${alive ? 'alive' : 'dead'}`;
-}
-
-/** A name as it may be written to a terminal: control characters would move its cursor. */
-function printable(text: string): string {
-  return Array.from(text, (char) => {
-    const code = char.codePointAt(0)!;
-    return code < 0x20 || (code >= 0x7f && code <= 0x9f) ? '?' : char;
-  }).join('');
 }
 
 function seconds(ms: number): string {

@@ -24,7 +24,8 @@ and name, how full it is (FILL: a bar of messages/capacity or bytes/maxBytes, wh
 fuller; "unbounded" when it has neither bound, "rendezvous" for a capacity of 0), the
 messages and payload bytes it holds, messages sent and received per second since the
 previous frame (SEND/s, RECV/s), the senders and receivers waiting on it, its creator's pid
-and whether it runs (a port's owner), and its status as ls shows it. Nothing is changed:
+and whether it runs (a port's owner), its status as ls shows it, and for a mailbox bridged to
+NATS its bridge: direction, state, lag, pid, last error. Nothing is changed:
 top reads objects as ls does.
 
 Keys: q or Ctrl-C quits, s sorts by the next key. The terminal is restored on quitting,

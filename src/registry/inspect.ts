@@ -33,6 +33,7 @@ import * as L from '../channel/layout.ts';
 import { MAX_DATE_MS, readStoreConfig, readStoreSnapshot, validPid, type StoreSnapshot } from '../channel/snapshot.ts';
 import { auditStore } from '../channel/store-audit.ts';
 import { PORT_TABLE_NAME, PORT_TABLE_VERSION } from '../port/port-table.ts';
+import { readBridgeStates } from './bridge-states.ts';
 import { readObjectFile, type ObjectFile } from './object-file.ts';
 import type { ObjectRecord, ObjectRef, ObjectStatus } from './object-record.ts';
 import { parsePortName, PortOwnerCache, type PortOwners } from './port-owners.ts';
@@ -124,6 +125,7 @@ export function inspectObject(ref: ObjectRef, ports = new PortOwnerCache()): Obj
     store: null,
     queue: null,
     port: null,
+    bridges: [],
   };
   const layout = expectedLayout(ref);
   // A message store's whole file: its ring and cells are audited too.
@@ -138,6 +140,7 @@ export function inspectObject(ref: ObjectRef, ports = new PortOwnerCache()): Obj
   }
   if ('unreadable' in result) return fail(record, 'unreadable', result.unreadable);
   readHeader(record, result.file, layout, ports);
+  if (ref.kind === 'mailbox') record.bridges = readBridgeStates(ref.namespace, ref.name, record.store?.messages ?? null);
   return record;
 }
 

@@ -4,6 +4,7 @@
 // repurpose one.
 import type { ObjectKind } from '../core/names.ts';
 import type { StoreSnapshot } from '../channel/snapshot.ts';
+import type { BridgeState } from './bridge-states.ts';
 
 /** A named object: the file /dev/shm/interproc.<namespace>.<kind>.<name>. */
 export interface ObjectRef {
@@ -71,6 +72,8 @@ export interface ObjectRecord extends ObjectRef {
   queue: QueueFacts | null;
   /** A port's own facts (its figures are `store`'s); null for other kinds and for the port table. */
   port: PortFacts | null;
+  /** A mailbox's NATS bridges, running or dead, as their state records say (registry/bridge-states.ts); [] for other kinds. */
+  bridges: BridgeState[];
 }
 
 export interface QueueFacts {

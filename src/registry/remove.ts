@@ -16,6 +16,7 @@ import { StoreHandle } from '../channel/store-handle.ts';
 import { Mailbox } from '../mailbox/mailbox.ts';
 import { PortTable } from '../port/port-table.ts';
 import { SharedMemory } from '../shm/shared-memory.ts';
+import { removeDeadBridgeStates } from './bridge-states.ts';
 import { inspectObject } from './inspect.ts';
 import { listObjects } from './list.ts';
 import type { ObjectRecord, ObjectRef } from './object-record.ts';
@@ -76,6 +77,8 @@ export interface StaleRemoval {
   /** Stale when listed, but not by the time they were to be removed: kept, and why. */
   kept: Array<{ record: ObjectRecord; reason: string }>;
   failed: Array<{ record: ObjectRecord; error: Error }>;
+  /** State files of bridges that have died (and damaged ones) removed (with --dry-run: that would be). */
+  bridgeStates: string[];
 }
 
 /**
@@ -86,7 +89,7 @@ export interface StaleRemoval {
  * name, so the window is narrowed, not closed.
  */
 export function removeStale(namespace: string | null, dryRun: boolean): StaleRemoval {
-  const outcome: StaleRemoval = { removed: [], kept: [], failed: [] };
+  const outcome: StaleRemoval = { removed: [], kept: [], failed: [], bridgeStates: [] };
   // A port table goes after the ports in it: their files are named by its entries.
   const records = listObjects(namespace).sort((a, b) => Number(isTable(a)) - Number(isTable(b)));
   for (const record of records) {
@@ -116,6 +119,7 @@ export function removeStale(namespace: string | null, dryRun: boolean): StaleRem
       else outcome.failed.push({ record, error: error instanceof Error ? error : new Error(String(error)) });
     }
   }
+  outcome.bridgeStates = removeDeadBridgeStates(namespace, dryRun);
   return outcome;
 }
 

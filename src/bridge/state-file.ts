@@ -1,0 +1,75 @@
+// Writes a bridge's state records (state-record.ts): one per bridged mailbox, rewritten
+// every STATE_INTERVAL_MS and at once when the connection changes or an error is recorded;
+// removed on a clean close. A record is written to a temporary file and renamed over the
+// state file, so that a reader sees a whole record, never half of one. A restarted bridge's
+// records replace its dead predecessor's under the same names.
+//
+// The records are private to the bridge's user (mode 0600, as a mailbox's default): error
+// texts may name servers and accounts. The records are advisory: a failure to write one (a full /dev/shm) is not the bridge's
+// failure, and is dropped.
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { SHM_DIR } from '../core/names.ts';
+import { currentThreadStartTime } from '../core/liveness.ts';
+import { BRIDGE_STATE_VERSION, parseState, serializeState, stateFilePath, tempFileName, type BridgeDirection, type BridgeStateRecord } from './state-record.ts';
+
+/** How often a running bridge rewrites its records, ms: what `ls` and `top` may lag behind. */
+export const STATE_INTERVAL_MS = 250;
+
+/** What the writer asks of a bridge for one mailbox's record. */
+export type StateSource = () => Omit<BridgeStateRecord, 'version' | 'pid' | 'startTime' | 'updatedAt'>;
+
+interface Entry {
+  direction: BridgeDirection;
+  mailbox: string;
+  path: string;
+  temp: string;
+  source: StateSource;
+}
+
+export class BridgeStateWriter {
+  readonly #entries: Entry[] = [];
+  readonly #timer: NodeJS.Timeout;
+  readonly #startTime = currentThreadStartTime();
+  #closed = false;
+
+  constructor(namespace: string, mailboxes: ReadonlyArray<{ direction: BridgeDirection; mailbox: string; source: StateSource }>) {
+    for (const { direction, mailbox, source } of mailboxes) {
+      const path = stateFilePath(namespace, direction, mailbox);
+      // A name too long for a state file of its own: that mailbox's state is not shown.
+      if (path === null) continue;
+      this.#entries.push({ direction, mailbox, path, temp: `${SHM_DIR}/${tempFileName(namespace, direction, mailbox)}`, source });
+    }
+    this.write();
+    this.#timer = setInterval(() => this.write(), STATE_INTERVAL_MS).unref();
+  }
+
+  /** Rewrites every record now. */
+  write(): void {
+    if (this.#closed) return;
+    const now = Date.now();
+    for (const entry of this.#entries) {
+      const record: BridgeStateRecord = { version: BRIDGE_STATE_VERSION, pid: process.pid, startTime: this.#startTime, updatedAt: now, ...entry.source() };
+      try {
+        writeFileSync(entry.temp, serializeState(record), { mode: 0o600 });
+        renameSync(entry.temp, entry.path);
+      } catch {
+        rmSync(entry.temp, { force: true });
+      }
+    }
+  }
+
+  /** Stops rewriting and removes this process's records (one another bridge wrote since is left to it). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const entry of this.#entries) {
+      try {
+        const record = parseState(readFileSync(entry.path, 'utf8'), entry.direction);
+        if (typeof record === 'string' || record.pid === process.pid) rmSync(entry.path, { force: true });
+      } catch {
+        // Not there (any more): nothing to remove.
+      }
+    }
+  }
+}

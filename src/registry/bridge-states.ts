@@ -1,0 +1,134 @@
+// The bridge states of a mailbox (bridge/state-record.ts), as ls and top show them: read
+// without changing anything, each file bounded and validated as untrusted input, and the
+// bridge's liveness checked by its pid and start time (a reused pid is not the bridge).
+// A record whose bridge has died is kept as "stopped" until the bridge restarts (it
+// rewrites the record) or `interproc rm --stale` removes it.
+import { closeSync, constants, openSync, readdirSync, readSync, rmSync } from 'node:fs';
+import { isThreadAlive } from '../core/liveness.ts';
+import { SHM_DIR } from '../core/names.ts';
+import { MAX_STATE_BYTES, parseState, parseStateFileName, stateFilePath, type BridgeDirection } from '../bridge/state-record.ts';
+
+export interface BridgeState {
+  direction: BridgeDirection;
+  /**
+   * connected: the bridge runs and is connected to NATS; disconnected: it runs and is not
+   * (connecting, retrying, reconnecting); stopped: its process has died; damaged: the record
+   * cannot be believed; unreadable: this user may not read it (another user's bridge);
+   * `problem` says why for the last two.
+   */
+  state: 'connected' | 'disconnected' | 'stopped' | 'damaged' | 'unreadable';
+  /** The bridge process; null when damaged. */
+  pid: number | null;
+  /** The NATS server it is connected to, when connected. */
+  server: string | null;
+  /**
+   * Export: messages queued in the mailbox, not yet published and acknowledged by JetStream
+   * (the mailbox's count now). Import: messages in the stream for the mailbox not yet
+   * delivered to it (JetStream's pending count at the bridge's last delivery, not counting
+   * those delivered and not yet acknowledged). null when not known.
+   */
+  lag: number | null;
+  /** Export: messages published and acknowledged; import: delivered and acknowledged — by this bridge process. */
+  moved: number | null;
+  lastError: { message: string; at: number } | null;
+  /** When the bridge last rewrote the record, ms since the epoch. */
+  updatedAt: number | null;
+  problem: string | null;
+}
+
+const DIRECTIONS: readonly BridgeDirection[] = ['export', 'import'];
+
+/** At most MAX_STATE_BYTES + 1 bytes of the file (one more tells it is too long); null when it is not there. */
+function readBounded(path: string): string | null {
+  let fd: number;
+  try {
+    // O_NOFOLLOW: a link planted under the name is not followed; O_NONBLOCK: a FIFO does not hang the reader.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const buffer = Buffer.alloc(MAX_STATE_BYTES + 1);
+    let length = 0;
+    // Bounded: each read adds at least one byte until the buffer is full or the file ends.
+    while (length < buffer.length) {
+      const got = readSync(fd, buffer, length, buffer.length - length, null);
+      if (got === 0) break;
+      length += got;
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function damaged(direction: BridgeDirection, problem: string, state: 'damaged' | 'unreadable' = 'damaged'): BridgeState {
+  return { direction, state, pid: null, server: null, lag: null, moved: null, lastError: null, updatedAt: null, problem };
+}
+
+/** The bridge states of mailbox `name`; `queued`: its messages now (an export's lag), null when unknown. */
+export function readBridgeStates(namespace: string, name: string, queued: number | null): BridgeState[] {
+  const states: BridgeState[] = [];
+  for (const direction of DIRECTIONS) {
+    const path = stateFilePath(namespace, direction, name);
+    if (path === null) continue;
+    let text: string | null;
+    try {
+      text = readBounded(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      states.push(damaged(direction, `cannot be read: ${code ?? String(error)}`, code === 'EACCES' || code === 'EPERM' ? 'unreadable' : 'damaged'));
+      continue;
+    }
+    if (text === null) continue;
+    const record = parseState(text, direction);
+    if (typeof record === 'string') {
+      states.push(damaged(direction, record));
+      continue;
+    }
+    const running = isThreadAlive(record.pid, (startTime) => record.startTime === null || startTime === record.startTime);
+    states.push({
+      direction,
+      state: !running ? 'stopped' : record.connected ? 'connected' : 'disconnected',
+      pid: record.pid,
+      server: running && record.connected ? record.server : null,
+      lag: direction === 'export' ? queued : record.pending,
+      moved: record.moved,
+      lastError: record.lastError,
+      updatedAt: record.updatedAt,
+      problem: null,
+    });
+  }
+  return states;
+}
+
+/**
+ * Removes the state records of bridges that have died (and damaged ones), and temporary
+ * files no running bridge writes (a bridge killed between writing one and renaming it), in
+ * `namespace` (null: every namespace); with `dryRun`, only says which. The names of the
+ * files removed. A running bridge whose temporary file is removed under it loses one
+ * rewrite, not its record.
+ */
+export function removeDeadBridgeStates(namespace: string | null, dryRun: boolean): string[] {
+  const removed: string[] = [];
+  for (const fileName of readdirSync(SHM_DIR)) {
+    const parts = parseStateFileName(fileName);
+    if (parts === null || (namespace !== null && parts.namespace !== namespace)) continue;
+    const states = readBridgeStates(parts.namespace, parts.mailbox, null).filter((state) => state.direction === parts.direction);
+    // Kept: a running bridge's, and one this user may not read (another user's bridge may run).
+    const kept = states.some((state) => state.state === 'connected' || state.state === 'disconnected' || state.state === 'unreadable');
+    // A state file: when its bridge is dead or the file damaged. A temporary one: when no bridge runs under its name.
+    if (kept || (!parts.temp && states.length === 0)) continue;
+    if (!dryRun) {
+      try {
+        rmSync(`${SHM_DIR}/${fileName}`, { force: true });
+      } catch {
+        // Not this user's to remove (sticky /dev/shm): left as it is.
+        continue;
+      }
+    }
+    removed.push(fileName);
+  }
+  return removed;
+}

@@ -11,6 +11,7 @@ import { Mailbox, type Message } from '../../src/index.ts';
 import { trafficType, trafficValue, type TrafficValue } from '../helpers/bridge-traffic.ts';
 import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.ts';
 import { expectSuccess, startHelper, type Helper } from '../support/helper-process.ts';
+import { drained } from '../support/mailbox.ts';
 import { leftovers, useNamespace } from '../support/namespace.ts';
 import { natsSkip, plannedNatsServer, startNatsServer, type NatsServer } from '../support/nats-server.ts';
 
@@ -94,7 +95,7 @@ test('mixed messages from three senders on machine A reach machine B intact, in 
     assert.equal(ledger.duplicates, 0);
     assert.deepEqual([...ledger.next.values()], senders.map(() => perSender));
     assert.equal(boxB.tryReceive(), null, 'nothing more arrives');
-    assert.equal(boxA.stats().messages, 0, 'the exported messages left machine A');
+    assert.equal(await drained(boxA), 0, 'the exported messages left machine A');
     const exported = (await exporter.status()).exports[name]!;
     const imported = (await importer.status()).imports[name]!;
     assert.equal(exported.published, perSender * senders.length);
@@ -148,7 +149,7 @@ test('SIGKILL of the export bridge and of the import bridge, three times each mi
     }
     assert.ok(ledger.duplicates <= kills * window, `${ledger.duplicates} duplicates > ${kills} import kills × window ${window}`);
     assert.deepEqual([...ledger.next.values()], senders.map(() => perSender));
-    assert.equal(boxA.stats().messages, 0, 'the exported messages left machine A');
+    assert.equal(await drained(boxA), 0, 'the exported messages left machine A');
     process.stdout.write(`# duplicates after ${kills} import kills (window ${window}): ${ledger.duplicates}\n`);
   } finally {
     await exporter.stop();
@@ -199,7 +200,7 @@ test('NATS down when both bridges start, then killed and restarted mid-traffic: 
       ledger.take(late);
     }
     assert.ok(ledger.duplicates <= 64 * 2, `${ledger.duplicates} duplicates`);
-    assert.equal(boxA.stats().messages, 0, 'the exported messages left machine A');
+    assert.equal(await drained(boxA), 0, 'the exported messages left machine A');
     assert.ok(exporter.events.some((event) => event.kind === 'disconnected'), 'the export bridge saw the server go');
     process.stdout.write(`# duplicates after a server restart: ${ledger.duplicates}\n`);
   } finally {

@@ -30,3 +30,17 @@ export async function withMailbox<T>(
     unlinkIfPresent(name);
   }
 }
+
+/**
+ * Resolves with the mailbox's message count once it is 0, or with the count at the deadline:
+ * for a mailbox another process drains (an exporting bridge removes a window only after its
+ * acknowledgement, so its last messages may stay a moment after they arrived elsewhere).
+ */
+export async function drained(mailbox: { stats(): { messages: number } }, withinMs = 30_000): Promise<number> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const { messages } = mailbox.stats();
+    if (messages === 0 || Date.now() > deadline) return messages;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -89,7 +89,9 @@ async function conditionRace(giveUp: 'abort' | 'timeout'): Promise<void> {
   const condition = new Condition(buffer, HANDOFF.condition);
   const words = new Int32Array(buffer, 0, 16);
   const controller = new AbortController();
-  const timeout = 300;
+  // A's timeout must outlast B's start of its wait (releaseB): on a loaded machine that took
+  // more than 300 ms, A timed out first and the race was never set up.
+  const timeout = 1500;
   const b = await startB('condition', buffer);
   await mutex.lock();
   const started = performance.now();

@@ -17,6 +17,18 @@ export function validateValues<T>(values: unknown): readonly T[] {
   return values as readonly T[];
 }
 
+/**
+ * The payloads of a batch send: each value encoded, index by index. A hole of a sparse array
+ * is read as undefined and goes to `encode` as such (Array.prototype.map would skip it and
+ * leave the batch with no payload there, which the ring would find only after its claim).
+ */
+export function encodeEach<T>(values: readonly T[], encode: (value: T) => Uint8Array): Uint8Array[] {
+  const count = values.length;
+  const payloads = new Array<Uint8Array>(count);
+  for (let k = 0; k < count; k++) payloads[k] = encode(values[k]!);
+  return payloads;
+}
+
 /** The `max` of a batch receive: an integer 1..MAX_BATCH. */
 export function validateMax(max: unknown): number {
   return validateInteger(max, 'max', 1, MAX_BATCH);

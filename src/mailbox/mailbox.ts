@@ -21,7 +21,7 @@ import { ANY_SELECTOR, selectorFrom, type SelectorOptions } from '../channel/sel
 import { type Envelope, type StoreStats } from '../channel/store.ts';
 import { decodeEnvelope, decodeEnvelopeInto, envelopeMessage, refillMessage } from '../channel/decode-envelope.ts';
 
-import { decodeBatch, decodeBatchInto, validateMax, validateValues } from '../channel/batch-options.ts';
+import { decodeBatch, decodeBatchInto, encodeEach, validateMax, validateValues } from '../channel/batch-options.ts';
 import { receiveRequestFrom, validateInto, validateMessageType } from '../channel/receive-options.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
 import { planMailbox, type MailboxOptions } from './mailbox-options.ts';
@@ -561,7 +561,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   }
 
   #encodeAll(values: readonly T[]): Uint8Array[] {
-    return validateValues<T>(values).map((value) => this.#encode(value));
+    return encodeEach(validateValues<T>(values), (value) => this.#encode(value));
   }
 
   #decodeAll(envelopes: Envelope[]): Message<T>[] {

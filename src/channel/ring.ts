@@ -919,7 +919,12 @@ export class Ring {
     for (let k = 0; k < count; k++) {
       const position = (first + k) | 0;
       const at = this.#slotWord(position);
-      const length = i32[at + L.RING_SLOT_LENGTH]!;
+      // Read again, so checked again: a length changed since the look before the claim
+      // (shared memory is untrusted) must not copy beyond the slot or beyond `into`.
+      const length = this.#checkLength(position, at);
+      if (into !== null && offset + length > into.length) {
+        throw corrupt(`ring slot ${position & this.#mask} changed its length to ${length} while it was taken`);
+      }
       if (into === null) out.push(this.#read(position, at, length, null, null));
       else out.push(this.#readPacked(position, at, length, into, offset, out.length, reuse));
       offset += L.roundUp8(length);

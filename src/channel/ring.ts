@@ -990,6 +990,10 @@ export class Ring {
   #take(position: number, at: number, into: Uint8Array | null, target: Envelope | null): Envelope {
     const i32 = this.#i32;
     const length = this.#checkLength(position, at);
+    // Read again since the fit was checked before the claim (shared memory is untrusted).
+    if (into !== null && length > into.length) {
+      throw corrupt(`ring slot ${position & this.#mask} changed its length to ${length} while it was taken`);
+    }
     // Counted out first: a taker that dies while copying must not leave the bytes counted.
     Atomics.add(i32, L.C_RING_BYTES_OUT, length);
     const envelope = this.#read(position, at, length, into, target);

@@ -1,7 +1,8 @@
-// A batch receive from the ring whose slot another process damages while the receive runs:
-// a length changed after the receiver checked it, before the claim, is ECORRUPT when the
-// slot is read again after the claim — never a copy beyond the slot (other slots' headers
-// and payloads handed out as a message) or beyond the caller's buffer (a RangeError).
+// A receive from the ring — a batch, or one message into a buffer — whose slot another
+// process damages while the receive runs: a length changed after the receiver checked it,
+// before the claim, is ECORRUPT when the slot is read again after the claim — never a copy
+// beyond the slot (other slots' headers and payloads handed out as a message) or beyond the
+// caller's buffer (a RangeError).
 //
 // The damage has to land between the receiver's look and its copy. A buffer whose `length`
 // getter does the damage puts it there, deterministically: the receive reads the length of
@@ -18,7 +19,7 @@ import { withMailbox } from '../support/mailbox.ts';
 import { useNamespace } from '../support/namespace.ts';
 import { mode, openRingView, slotWord, type RingView } from '../helpers/ring-white-box.ts';
 
-useNamespace('ring-batch-damage');
+useNamespace('ring-receive-damage');
 
 const MAX_MESSAGE_SIZE = 64;
 const SENT = [1, 2, 3];
@@ -81,6 +82,27 @@ test('a length within the maximum that no longer fits into: ECORRUPT, not a Rang
     const outcome = await receiveWhileDamaged(3 * 8, at, MAX_MESSAGE_SIZE);
     if (outcome.damaged) damagedInTime++;
     assertClean(outcome, `damaged at read ${at}`);
+  }
+  assert.ok(damagedInTime > 0, 'the receive read the length of into');
+});
+
+test('one message into a buffer, its length grown past the buffer after the fit was checked: ECORRUPT, not a RangeError', async () => {
+  let damagedInTime = 0;
+  for (let at = 1; at <= 4; at++) {
+    await withMailbox<Uint8Array>('single', { capacity: 8, maxMessageSize: MAX_MESSAGE_SIZE, codec: 'bytes' }, (mb, name) => {
+      const view = openRingView(name);
+      assert.equal(mb.trySend(new Uint8Array(8).fill(1)), true);
+      const { into, damaged } = damagingBuffer(8, view, at, MAX_MESSAGE_SIZE);
+      let received: Message<Uint8Array> | null = null;
+      try {
+        received = mb.tryReceive({ into });
+      } catch (error) {
+        assert.ok(error instanceof IpcError, `damaged at read ${at}: ${String(error)}`);
+        if (error.code !== 'E2BIG') ipcError('ECORRUPT')(error);
+      }
+      if (received !== null) assert.deepEqual([received.data.length, received.data[0]], [8, 1], `damaged at read ${at}: the message as sent`);
+      if (damaged()) damagedInTime++;
+    });
   }
   assert.ok(damagedInTime > 0, 'the receive read the length of into');
 });

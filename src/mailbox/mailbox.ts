@@ -97,8 +97,9 @@ export interface TryReceiveOptions extends SelectorOptions {
    * buffer saves the allocation (and its page faults) per receive. With the bytes codec,
    * `data` is then a view of `into` (the first message-length bytes), valid until the next
    * receive into the same buffer; other codecs decode from it. The Message object itself is
-   * reused too: the next receive into the same buffer through this handle refills and
-   * returns the same object (copy what you keep), so that such a receive allocates nothing.
+   * reused too: the next receive into the same buffer through this Mailbox handle refills
+   * and returns the same object (copy what you keep), so that such a receive allocates
+   * nothing (a Port's receives return a new Message each time).
    * A message longer than the buffer is not taken: E2BIG, and it stays queued.
    */
   into?: Uint8Array;

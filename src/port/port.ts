@@ -442,7 +442,10 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
     return this.#decode(this.#handle.receiveSync(receiveRequestFrom(options)));
   }
 
-  /** Receives up to `max` messages the selectors take now, in order; [] when there is none. `into` as Mailbox.tryReceiveMany(). */
+  /**
+   * Receives up to `max` messages the selectors take now, in order; [] when there is none.
+   * `into` as Mailbox.tryReceiveMany(), except that the Messages are new ones each time.
+   */
   tryReceiveMany(max: number, options?: TryReceiveOptions): Message<T>[] {
     const count = validateMax(max);
     const selector = selectorFrom(options);

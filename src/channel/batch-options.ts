@@ -5,7 +5,7 @@ import { IpcError } from '../core/errors.ts';
 import { invalidType, validateInteger } from '../core/validate.ts';
 import type { Message } from '../mailbox/mailbox.ts';
 import { CODEC_IDS, type Codec } from './codec.ts';
-import { decodeEnvelope, decodeEnvelopeInto, envelopeMessage } from './decode-envelope.ts';
+import { decodeEnvelope, decodeEnvelopeInto, envelopeMessage, refillMessage } from './decode-envelope.ts';
 import type { Envelope } from './store.ts';
 
 /** The largest `max` a batch receive accepts (a bound on the array it returns, not an allocation). */
@@ -15,6 +15,18 @@ export const MAX_BATCH = 2 ** 31 - 1;
 export function validateValues<T>(values: unknown): readonly T[] {
   if (!Array.isArray(values)) throw invalidType('values', 'an Array', values);
   return values as readonly T[];
+}
+
+/**
+ * The payloads of a batch send: each value encoded, index by index. A hole of a sparse array
+ * is read as undefined and goes to `encode` as such (Array.prototype.map would skip it and
+ * leave the batch with no payload there, which the ring would find only after its claim).
+ */
+export function encodeEach<T>(values: readonly T[], encode: (value: T) => Uint8Array): Uint8Array[] {
+  const count = values.length;
+  const payloads = new Array<Uint8Array>(count);
+  for (let k = 0; k < count; k++) payloads[k] = encode(values[k]!);
+  return payloads;
 }
 
 /** The `max` of a batch receive: an integer 1..MAX_BATCH. */
@@ -64,18 +76,9 @@ function refillRaw(envelopes: readonly Envelope[], reused: Message<Uint8Array>[]
   const messages: Message<Uint8Array>[] = new Array<Message<Uint8Array>>(envelopes.length);
   for (let k = 0; k < envelopes.length; k++) {
     const envelope = envelopes[k]!;
-    const message = reused[k];
-    if (message === undefined) {
-      messages[k] = reused[k] = envelopeMessage(envelope, envelope.data);
-      continue;
-    }
-    message.data = envelope.data;
-    message.type = envelope.type;
-    message.from.pid = envelope.pid;
-    message.from.threadId = envelope.threadId;
-    message.seq = envelope.seq;
-    message.sentAt = envelope.sentAt;
-    messages[k] = message;
+    // refillMessage() also gives `from` the host of a message from another machine, and
+    // takes away the host an earlier message at this index left there.
+    messages[k] = reused[k] = refillMessage(envelope, envelope.data, reused[k] ?? null);
   }
   return messages;
 }

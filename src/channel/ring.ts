@@ -652,11 +652,15 @@ export class Ring {
   /**
    * recoverHead() for non-blocking receivers, which may poll an empty ring in a tight loop:
    * only every HEAD_POLLS-th empty poll looks (its load of ENQUEUE would otherwise pull the
-   * senders' line to the poller every time).
+   * senders' line to the poller every time) — unless this handle is following a claimed,
+   * unpublished head already: then every poll looks, so that a slow poller (one poll a
+   * second, say) gets past a dead sender's claim after LOOK_MS, not after HEAD_POLLS polls.
+   * (A take forgets the head it followed: a stream whose receiver outruns its sender keeps
+   * looking only every HEAD_POLLS-th empty poll.)
    */
   recoverHeadWhilePolling(): number {
     // The first empty poll of a handle looks too: a one-off tryReceive sees a bad position.
-    if ((this.#emptyPolls++ & (HEAD_POLLS - 1)) !== 0) return HEAD_EMPTY;
+    if ((this.#emptyPolls++ & (HEAD_POLLS - 1)) !== 0 && this.#stalledHead === null) return HEAD_EMPTY;
     return this.recoverHead();
   }
 
@@ -908,6 +912,7 @@ export class Ring {
   // its id: released together (#releaseStalledTake, #releaseRestOfDeadTake).
   #takeMany(first: number, count: number, into: Uint8Array | null, start: number, out: Envelope[], reuse: Envelope[] | null): void {
     const i32 = this.#i32;
+    this.#stalledHead = null;
     // Ours until released: a sender that finds one unreleased can tell whether we died.
     for (let k = 0; k < count; k++) i32[this.#slotWord((first + k) | 0) + L.RING_SLOT_HOLDER] = THREAD_ID;
     i32[L.C_RING_LAST_RECEIVE_PID] = PID;
@@ -919,7 +924,12 @@ export class Ring {
     for (let k = 0; k < count; k++) {
       const position = (first + k) | 0;
       const at = this.#slotWord(position);
-      const length = i32[at + L.RING_SLOT_LENGTH]!;
+      // Read again, so checked again: a length changed since the look before the claim
+      // (shared memory is untrusted) must not copy beyond the slot or beyond `into`.
+      const length = this.#checkLength(position, at);
+      if (into !== null && offset + length > into.length) {
+        throw corrupt(`ring slot ${position & this.#mask} changed its length to ${length} while it was taken`);
+      }
       if (into === null) out.push(this.#read(position, at, length, null, null));
       else out.push(this.#readPacked(position, at, length, into, offset, out.length, reuse));
       offset += L.roundUp8(length);
@@ -984,7 +994,12 @@ export class Ring {
 
   #take(position: number, at: number, into: Uint8Array | null, target: Envelope | null): Envelope {
     const i32 = this.#i32;
+    this.#stalledHead = null;
     const length = this.#checkLength(position, at);
+    // Read again since the fit was checked before the claim (shared memory is untrusted).
+    if (into !== null && length > into.length) {
+      throw corrupt(`ring slot ${position & this.#mask} changed its length to ${length} while it was taken`);
+    }
     // Counted out first: a taker that dies while copying must not leave the bytes counted.
     Atomics.add(i32, L.C_RING_BYTES_OUT, length);
     const envelope = this.#read(position, at, length, into, target);

@@ -25,10 +25,11 @@ export const BENCH_USAGE = `Usage: interproc bench [--quick] [--loaded] [--runs 
        interproc bench --render FILE.json [--out DIR]
 
 Measures interproc's Mailbox beside what a program would otherwise use (worker.postMessage,
-child_process.send with 'json' and 'advanced' serialization, Unix domain sockets, pipes) and
-beside the hardware's limit (small C programs), in one run on this machine, and writes a
-report (.md), the figures (.json) and a chart (.svg). Progress goes to stderr; the paths of
-the files written go to stdout. A full run takes several minutes: run it on an idle machine.
+child_process.send with 'json' and 'advanced' serialization, Unix domain sockets, pipes, the
+node-ipc package) and beside the hardware's limit (small C programs), in one run on this
+machine, and writes a report (.md), the figures (.json) and a chart (.svg). Progress goes to
+stderr; the paths of the files written go to stdout. A full run takes several minutes: run
+it on an idle machine.
 
 Options:
   --quick              fewer, shorter runs (under a minute); results get a "-quick" suffix
@@ -44,6 +45,14 @@ Options:
   --render FILE.json   measure nothing: write the .md and .svg of an earlier run again
                        (into --out, by default the directory of FILE.json)
   -h, --help           show this text
+
+Scenarios (the first part of an ID; --only with an ID that matches nothing lists them all):
+  msg64                64 B one-way, 1 -> 1 process (single messages, batches, typed, Port, queue)
+  fanin64              64 B, 4 sender processes -> 1 receiver
+  rtt                  round trip of 64 B between two processes (spinning and sleeping forms)
+  bw1m                 1 MiB one-way between two processes (bandwidth)
+  thread-msg64, thread-fanin64, thread-rtt, thread-bw1m   the same between threads
+  stream64k, stream4k  64 KiB and 4 KiB writes into a byte stream (Pipe, Unix socket, OS pipe)
 
 The C baselines are compiled at run time with the machine's \`cc\`; without one they are
 skipped, and the report says so.

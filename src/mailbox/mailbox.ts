@@ -21,7 +21,7 @@ import { ANY_SELECTOR, selectorFrom, type SelectorOptions } from '../channel/sel
 import { type Envelope, type StoreStats } from '../channel/store.ts';
 import { decodeEnvelope, decodeEnvelopeInto, envelopeMessage, refillMessage } from '../channel/decode-envelope.ts';
 
-import { decodeBatch, decodeBatchInto, validateMax, validateValues } from '../channel/batch-options.ts';
+import { decodeBatch, decodeBatchInto, encodeEach, validateMax, validateValues } from '../channel/batch-options.ts';
 import { receiveRequestFrom, validateInto, validateMessageType } from '../channel/receive-options.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
 import { planMailbox, type MailboxOptions } from './mailbox-options.ts';
@@ -97,8 +97,9 @@ export interface TryReceiveOptions extends SelectorOptions {
    * buffer saves the allocation (and its page faults) per receive. With the bytes codec,
    * `data` is then a view of `into` (the first message-length bytes), valid until the next
    * receive into the same buffer; other codecs decode from it. The Message object itself is
-   * reused too: the next receive into the same buffer through this handle refills and
-   * returns the same object (copy what you keep), so that such a receive allocates nothing.
+   * reused too: the next receive into the same buffer through this Mailbox handle refills
+   * and returns the same object (copy what you keep), so that such a receive allocates
+   * nothing (a Port's receives return a new Message each time).
    * A message longer than the buffer is not taken: E2BIG, and it stays queued.
    */
   into?: Uint8Array;
@@ -561,7 +562,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   }
 
   #encodeAll(values: readonly T[]): Uint8Array[] {
-    return validateValues<T>(values).map((value) => this.#encode(value));
+    return encodeEach(validateValues<T>(values), (value) => this.#encode(value));
   }
 
   #decodeAll(envelopes: Envelope[]): Message<T>[] {

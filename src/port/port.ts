@@ -28,7 +28,7 @@ import { validateInteger, validateObject, validateSignal, validateTimeout } from
 import { abortError, deadlineAfter } from '../core/wait.ts';
 import { codecById, encodeWith, type Codec, type CodecName } from '../channel/codec.ts';
 import { decodeEnvelope } from '../channel/decode-envelope.ts';
-import { decodeBatch, validateMax, validateValues } from '../channel/batch-options.ts';
+import { decodeBatch, encodeEach, validateMax, validateValues } from '../channel/batch-options.ts';
 import type { Envelope } from '../channel/store.ts';
 import { receiveRequestFrom, validateInto, validateMessageType } from '../channel/receive-options.ts';
 import { selectorFrom } from '../channel/selector.ts';
@@ -373,7 +373,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
     const given = validateValues<unknown>(values);
     const target = targetFor(validateNumber(number));
     try {
-      const payloads = given.map((value) => encodeFor(target, value, codec));
+      const payloads = encodeEach(given, (value) => encodeFor(target, value, codec));
       return target.handle.trySendMany(payloads, payloads.map(() => messageType));
     } catch (error) {
       throw asSendError(target, error);
@@ -394,7 +394,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
     if (abortSignal?.aborted) throw abortError(abortSignal);
     const target = targetFor(validateNumber(number));
     try {
-      const payloads = given.map((value) => encodeFor(target, value, codec));
+      const payloads = encodeEach(given, (value) => encodeFor(target, value, codec));
       const types = payloads.map(() => messageType);
       const now = target.handle.trySendMany(payloads, types);
       if (now > 0 || payloads.length === 0) return now;
@@ -442,7 +442,10 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
     return this.#decode(this.#handle.receiveSync(receiveRequestFrom(options)));
   }
 
-  /** Receives up to `max` messages the selectors take now, in order; [] when there is none. `into` as Mailbox.tryReceiveMany(). */
+  /**
+   * Receives up to `max` messages the selectors take now, in order; [] when there is none.
+   * `into` as Mailbox.tryReceiveMany(), except that the Messages are new ones each time.
+   */
   tryReceiveMany(max: number, options?: TryReceiveOptions): Message<T>[] {
     const count = validateMax(max);
     const selector = selectorFrom(options);

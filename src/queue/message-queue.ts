@@ -13,7 +13,7 @@ import { abortError, deadlineAfter } from '../core/wait.ts';
 import { ANY_SELECTOR, MAX_MESSAGE_TYPE, MAX_TYPE, NOT_TYPE, TYPE, type Selector } from '../channel/selector.ts';
 import { type Envelope } from '../channel/store.ts';
 import { StoreHandle } from '../channel/store-handle.ts';
-import { validateMax, validateValues } from '../channel/batch-options.ts';
+import { encodeEach, validateMax, validateValues } from '../channel/batch-options.ts';
 import { queueObject, validateQueueKey, type QueueKey } from './queue-key.ts';
 import { MAX_MESSAGE_BYTES, planQueueOpen, validateQueueBytes, type MessageQueueOpenOptions } from './queue-options.ts';
 
@@ -219,7 +219,7 @@ export class MessageQueue implements Disposable {
    */
   async sendMany(type: number, data: readonly (Uint8Array | string)[], options?: QueueSendOptions): Promise<number> {
     const messageType = this.#validateSendType(type);
-    const payloads = validateValues<unknown>(data).map((item) => payloadOf(item));
+    const payloads = encodeEach(validateValues<unknown>(data), (item) => payloadOf(item));
     const given: Partial<QueueSendOptions> = options === undefined ? NO_OPTIONS : validateObject<QueueSendOptions>(options, 'options');
     const nowait = optionalBoolean(given.nowait, 'nowait');
     const deadline = deadlineAfter(validateTimeout(given.timeout));

@@ -153,6 +153,32 @@ test('bad input anywhere in a batch sends nothing: TypeError, RangeError, EMSGSI
   });
 });
 
+test('a batch with a hole reads it as undefined (a TypeError where the codec refuses undefined), and the mailbox keeps working', async () => {
+  // A hole is skipped by Array.prototype.map: a batch encoded that way would reach the ring
+  // with no payload at an index, fail after claiming its slots and leave them claimed for good.
+  for (const codec of ['bytes', 'json'] as const) {
+    await withMailbox<unknown>(`hole-${codec}`, { capacity: 4, maxMessageSize: 8, codec }, async (mb) => {
+      const value = codec === 'bytes' ? bytes(1) : 1;
+      // eslint-disable-next-line no-sparse-arrays
+      assert.throws(() => mb.trySendMany([, value]), typeError, `${codec}: trySendMany`);
+      // eslint-disable-next-line no-sparse-arrays
+      await assert.rejects(mb.sendMany([value, ,]), typeError, `${codec}: sendMany`);
+      assert.equal(mb.stats().messages, 0, `${codec}: nothing was sent`);
+      assert.equal(mb.trySendMany([value, value, value, value]), 4, `${codec}: every slot is free`);
+      assert.equal(mb.tryReceiveMany(10).length, 4, `${codec}: and every message arrives`);
+    });
+  }
+  // The structured codec encodes undefined: the hole is sent as undefined, as send(undefined) would be.
+  using port = Port.create<number | undefined>({ number: 7102, capacity: 4 });
+  // eslint-disable-next-line no-sparse-arrays
+  assert.equal(Port.trySendMany(7102, [1, , 3]), 3, 'Port.trySendMany');
+  // eslint-disable-next-line no-sparse-arrays
+  assert.equal(await Port.sendMany(7102, [, 5]), 1, 'Port.sendMany: one slot left');
+  assert.deepEqual(port.tryReceiveMany(10).map((m) => m.data), [1, undefined, 3, undefined]);
+  assert.equal(Port.trySendMany(7102, [1, 2, 3, 4]), 4, 'every slot is free again');
+  assert.deepEqual(port.tryReceiveMany(10).map((m) => m.data), [1, 2, 3, 4]);
+});
+
 test('bytes codec: a batch of Uint8Arrays is checked as a whole (an exact size, a maximum); other views go through the codec', async () => {
   await withMailbox<Uint8Array>('exact', { capacity: 16, messageSize: 4, codec: 'bytes' }, async (mb) => {
     assert.throws(() => mb.trySendMany([bytes(1, 4), bytes(2, 3), bytes(3, 4)]), ipcError('EMSGSIZE'), 'one shorter');
@@ -238,6 +264,8 @@ test('MessageQueue: sendMany and receiveMany by type, nowait as EAGAIN / ENOMSG'
     );
     await assert.rejects(queue.receiveMany(10, { type: 3, nowait: true }), ipcError('ENOMSG'));
     await assert.rejects(queue.sendMany(0, ['x']), ipcError('EINVAL'));
+    // eslint-disable-next-line no-sparse-arrays
+    await assert.rejects(queue.sendMany(1, ['x', , 'y'] as never), typeError, 'a hole is undefined, which is no payload');
     assert.deepEqual((await queue.receiveMany(10)).map((m) => new TextDecoder().decode(m.data)), ['aaaa', 'bbbb']);
   } finally {
     queue.remove();

@@ -75,6 +75,17 @@ test('every receive and peek gives the remote sender, host and sentAt; local mes
     assertRemote(batch[1], 9);
     assertRemote((await mb.receiveMany(5))[0], 10);
     assert.deepEqual(mb.stats().messages, 0);
+
+    // A batch into the same buffer refills those Messages: a local message at an index a
+    // remote one had loses the host, a remote one at an index a local one had gets it.
+    assert.equal(mb.trySend(bytes(11)), true);
+    assert.equal(mb.trySend(bytes(12), { origin: origin(12) }), true);
+    const refilled = mb.tryReceiveMany(2, { into });
+    assert.equal(refilled[0], batch[0], 'the same Message object');
+    assertLocal(refilled[0], 11);
+    assertRemote(refilled[1], 12);
+    assert.equal(mb.trySend(bytes(13), { origin: origin(13) }), true);
+    assertRemote(mb.tryReceiveMany(1, { into })[0], 13);
   });
 });
 

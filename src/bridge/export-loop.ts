@@ -9,9 +9,9 @@
 // bridge must be the mailbox's only receiver: a message another receiver takes is not
 // exported.
 import type { PubAck } from '@nats-io/jetstream';
-import { IpcError } from '../core/errors.ts';
 import { Mailbox, type Message } from '../mailbox/mailbox.ts';
-import { Backoff, pause } from './backoff.ts';
+import type { Backoff } from './backoff.ts';
+import { runMailboxLoop, type MailboxLoop } from './mailbox-loop.ts';
 import type { BridgePlan } from './bridge-options.ts';
 import type { ExportStatus } from './bridge-events.ts';
 import type { JetStreamContext } from './import-loop.ts';
@@ -24,7 +24,8 @@ function originHost(message: Message<Uint8Array>, host: string): string {
   return typeof from.host === 'string' && from.host !== '' ? from.host : host;
 }
 
-export class MailboxExport {
+export class MailboxExport implements MailboxLoop {
+  readonly direction = 'export';
   readonly name: string;
   readonly status: ExportStatus = { published: 0, duplicates: 0, lag: 0 };
   readonly #plan: BridgePlan;
@@ -36,25 +37,13 @@ export class MailboxExport {
     this.#onError = onError;
   }
 
-  async run(jetStream: () => JetStreamContext | null, signal: AbortSignal): Promise<void> {
-    const backoff = new Backoff(this.#plan.initialDelay, this.#plan.maxDelay);
-    while (!signal.aborted) {
-      const context = jetStream();
-      try {
-        if (context === null) throw new IpcError('ECONNREFUSED', 'not connected to NATS');
-        await this.#runOnce(context, signal, backoff);
-      } catch (error) {
-        if (signal.aborted) return;
-        const delay = backoff.next();
-        const failure = error instanceof Error ? error : new Error(String(error));
-        this.#onError(failure);
-        this.#plan.onEvent({ kind: 'error', mailbox: this.name, direction: 'export', delay, error: failure });
-        await pause(delay, signal);
-      }
-    }
+  /** Moves messages until `signal` aborts; failures are reported and the work redone after a back-off. */
+  run(jetStream: () => JetStreamContext | null, signal: AbortSignal): Promise<void> {
+    return runMailboxLoop(this, this.#plan, this.#onError, jetStream, signal);
   }
 
-  async #runOnce(context: JetStreamContext, signal: AbortSignal, backoff: Backoff): Promise<void> {
+  /** One connected run (see MailboxLoop.runOnce). */
+  async runOnce(context: JetStreamContext, signal: AbortSignal, backoff: Backoff): Promise<void> {
     const opened = Mailbox.openEncoded(this.name);
     using mailbox = opened.mailbox;
     const { codec } = opened;

@@ -15,7 +15,8 @@ import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstrea
 import type { MsgHdrs } from '@nats-io/transport-node';
 import { AbortError, IpcError } from '../core/errors.ts';
 import { Mailbox, type SendOptions } from '../mailbox/mailbox.ts';
-import { Backoff, pause } from './backoff.ts';
+import { type Backoff, pause } from './backoff.ts';
+import { runMailboxLoop, type MailboxLoop } from './mailbox-loop.ts';
 import type { BridgePlan } from './bridge-options.ts';
 import type { ImportStatus } from './bridge-events.ts';
 import { readHeaders, type BridgedMeta } from './message-headers.ts';
@@ -40,7 +41,8 @@ export function sendOptionsFor(meta: BridgedMeta, signal: AbortSignal): SendOpti
 /** How long a send waits on a mailbox that is full with whenFull 'fail' before trying again, ms. */
 const FULL_RETRY_MS = 10;
 
-export class MailboxImport {
+export class MailboxImport implements MailboxLoop {
+  readonly direction = 'import';
   readonly name: string;
   readonly status: ImportStatus = { delivered: 0, redeliveriesSkipped: 0, rejected: 0, lag: 0 };
   readonly #plan: BridgePlan;
@@ -55,25 +57,12 @@ export class MailboxImport {
   }
 
   /** Moves messages until `signal` aborts; failures are reported and the work redone after a back-off. */
-  async run(jetStream: () => JetStreamContext | null, signal: AbortSignal): Promise<void> {
-    const backoff = new Backoff(this.#plan.initialDelay, this.#plan.maxDelay);
-    while (!signal.aborted) {
-      const context = jetStream();
-      try {
-        if (context === null) throw new IpcError('ECONNREFUSED', 'not connected to NATS');
-        await this.#runOnce(context, signal, backoff);
-      } catch (error) {
-        if (signal.aborted) return;
-        const delay = backoff.next();
-        const failure = error instanceof Error ? error : new Error(String(error));
-        this.#onError(failure);
-        this.#plan.onEvent({ kind: 'error', mailbox: this.name, direction: 'import', delay, error: failure });
-        await pause(delay, signal);
-      }
-    }
+  run(jetStream: () => JetStreamContext | null, signal: AbortSignal): Promise<void> {
+    return runMailboxLoop(this, this.#plan, this.#onError, jetStream, signal);
   }
 
-  async #runOnce(context: JetStreamContext, signal: AbortSignal, backoff: Backoff): Promise<void> {
+  /** One connected run (see MailboxLoop.runOnce). */
+  async runOnce(context: JetStreamContext, signal: AbortSignal, backoff: Backoff): Promise<void> {
     using mailbox = Mailbox.openEncoded(this.name).mailbox;
     await ensureStream(context.manager, this.#plan);
     while (!signal.aborted) {

@@ -2,38 +2,18 @@
 // is SIGKILLed mid-traffic between machine A and machine B (two namespaces), and traffic
 // goes on through the other two — nothing lost, in order per sender.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { Mailbox } from '../../src/index.ts';
 import { trafficType, trafficValue, type TrafficValue } from '../helpers/bridge-traffic.ts';
 import { startBridgeProcess } from '../support/bridge-process.ts';
 import { expectSuccess, startHelper } from '../support/helper-process.ts';
 import { drained } from '../support/mailbox.ts';
-import { leftovers, useNamespace } from '../support/namespace.ts';
+import { onMachine, useTwoMachines } from '../support/two-machines.ts';
 import { natsSkip, startNatsCluster } from '../support/nats-server.ts';
 
-const namespace = useNamespace('bridge-cluster');
-const MACHINE_A = `${namespace}-a`;
-const MACHINE_B = `${namespace}-b`;
+const { a: MACHINE_A, b: MACHINE_B } = useTwoMachines('bridge-cluster');
 
 const skip = natsSkip();
-
-after(() => {
-  // Both machines are cleaned before either is judged, so that one failure leaves nothing behind.
-  const files = [MACHINE_A, MACHINE_B].flatMap((machine) => leftovers(machine));
-  for (const file of files) rmSync(`/dev/shm/${file}`, { force: true });
-  assert.deepEqual(files, [], 'the machines left shared objects');
-});
-
-function onMachine<R>(machine: string, make: () => R): R {
-  const saved = process.env.INTERPROC_NAMESPACE;
-  process.env.INTERPROC_NAMESPACE = machine;
-  try {
-    return make();
-  } finally {
-    process.env.INTERPROC_NAMESPACE = saved;
-  }
-}
 
 test('one server of a 3-server cluster killed mid-traffic: nothing lost, traffic continues', { timeout: 600_000, skip }, async () => {
   const cluster = await startNatsCluster();

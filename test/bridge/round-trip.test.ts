@@ -5,19 +5,16 @@
 // restarted mid-traffic, when duplicates may appear, at most a window per killed import
 // bridge (docs/BRIDGE.md), and are counted.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { Mailbox, type Message } from '../../src/index.ts';
 import { trafficType, trafficValue, type TrafficValue } from '../helpers/bridge-traffic.ts';
 import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.ts';
 import { expectSuccess, startHelper, type Helper } from '../support/helper-process.ts';
 import { drained } from '../support/mailbox.ts';
-import { leftovers, useNamespace } from '../support/namespace.ts';
+import { onMachine, useTwoMachines } from '../support/two-machines.ts';
 import { natsSkip, plannedNatsServer, startNatsServer, type NatsServer } from '../support/nats-server.ts';
 
-const namespace = useNamespace('bridge-rt');
-const MACHINE_A = `${namespace}-a`;
-const MACHINE_B = `${namespace}-b`;
+const { a: MACHINE_A, b: MACHINE_B } = useTwoMachines('bridge-rt');
 
 const skip = natsSkip();
 
@@ -31,22 +28,7 @@ before(async () => {
 after(async () => {
   if (skip !== false) return;
   await server.stop();
-  // Both machines are cleaned before either is judged, so that one failure leaves nothing behind.
-  const files = [MACHINE_A, MACHINE_B].flatMap((machine) => leftovers(machine));
-  for (const file of files) rmSync(`/dev/shm/${file}`, { force: true });
-  assert.deepEqual(files, [], 'the machines left shared objects');
 });
-
-/** Runs `make` with INTERPROC_NAMESPACE set to `machine` (a handle keeps the namespace it was opened in). */
-function onMachine<R>(machine: string, make: () => R): R {
-  const saved = process.env.INTERPROC_NAMESPACE;
-  process.env.INTERPROC_NAMESPACE = machine;
-  try {
-    return make();
-  } finally {
-    process.env.INTERPROC_NAMESPACE = saved;
-  }
-}
 
 function startSender(mailbox: string, sender: string, count: number): Helper {
   return startHelper('bridge-sender.ts', [mailbox, sender, String(count)], { env: { INTERPROC_NAMESPACE: MACHINE_A }, timeoutMs: 300_000 });

@@ -2,18 +2,15 @@
 // receiver on machine B (two namespaces), through one NATS server: every one intact, in
 // order per sender, none lost or duplicated, with its remote sender.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { Mailbox } from '../../src/index.ts';
 import { trafficType, trafficValue, type TrafficValue } from '../helpers/bridge-traffic.ts';
 import { startBridgeProcess } from '../support/bridge-process.ts';
 import { expectSuccess, startHelper } from '../support/helper-process.ts';
-import { leftovers, useNamespace } from '../support/namespace.ts';
+import { onMachine, useTwoMachines } from '../support/two-machines.ts';
 import { natsSkip, startNatsServer, type NatsServer } from '../support/nats-server.ts';
 
-const namespace = useNamespace('bridge-volume');
-const MACHINE_A = `${namespace}-a`;
-const MACHINE_B = `${namespace}-b`;
+const { a: MACHINE_A, b: MACHINE_B } = useTwoMachines('bridge-volume');
 
 const skip = natsSkip();
 let server: NatsServer;
@@ -26,21 +23,7 @@ before(async () => {
 after(async () => {
   if (skip !== false) return;
   await server.stop();
-  // Both machines are cleaned before either is judged, so that one failure leaves nothing behind.
-  const files = [MACHINE_A, MACHINE_B].flatMap((machine) => leftovers(machine));
-  for (const file of files) rmSync(`/dev/shm/${file}`, { force: true });
-  assert.deepEqual(files, [], 'the machines left shared objects');
 });
-
-function onMachine<R>(machine: string, make: () => R): R {
-  const saved = process.env.INTERPROC_NAMESPACE;
-  process.env.INTERPROC_NAMESPACE = machine;
-  try {
-    return make();
-  } finally {
-    process.env.INTERPROC_NAMESPACE = saved;
-  }
-}
 
 test('100,000 mixed messages from four senders on machine A reach machine B intact, in order, once each', { timeout: 900_000, skip }, async () => {
   const name = 'volume';

@@ -5,30 +5,20 @@
 // restarted mid-traffic, when duplicates may appear, at most a window per killed import
 // bridge (docs/BRIDGE.md), and are counted.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Mailbox, type Message } from '../../src/index.ts';
 import { trafficType, trafficValue, type TrafficValue } from '../helpers/bridge-traffic.ts';
 import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.ts';
 import { expectSuccess, startHelper, type Helper } from '../support/helper-process.ts';
 import { drained } from '../support/mailbox.ts';
 import { onMachine, useTwoMachines } from '../support/two-machines.ts';
-import { natsSkip, plannedNatsServer, startNatsServer, type NatsServer } from '../support/nats-server.ts';
+import { natsSkip, plannedNatsServer, useNatsServer } from '../support/nats-server.ts';
 
 const { a: MACHINE_A, b: MACHINE_B } = useTwoMachines('bridge-rt');
 
 const skip = natsSkip();
 
-let server: NatsServer;
-
-before(async () => {
-  if (skip !== false) return;
-  server = await startNatsServer();
-});
-
-after(async () => {
-  if (skip !== false) return;
-  await server.stop();
-});
+const natsServer = useNatsServer();
 
 function startSender(mailbox: string, sender: string, count: number): Helper {
   return startHelper('bridge-sender.ts', [mailbox, sender, String(count)], { env: { INTERPROC_NAMESPACE: MACHINE_A }, timeoutMs: 300_000 });
@@ -66,8 +56,8 @@ test('mixed messages from three senders on machine A reach machine B intact, in 
   const senders = ['s1', 's2', 's3'];
   using boxA = onMachine(MACHINE_A, () => Mailbox.create<unknown>(name));
   using boxB = onMachine(MACHINE_B, () => Mailbox.create<unknown>(name));
-  const importer = await startBridgeProcess({ servers: server.url, imports: [name], host: 'machine-b' }, MACHINE_B);
-  const exporter = await startBridgeProcess({ servers: server.url, exports: [name], host: 'machine-a' }, MACHINE_A);
+  const importer = await startBridgeProcess({ servers: natsServer().url, imports: [name], host: 'machine-b' }, MACHINE_B);
+  const exporter = await startBridgeProcess({ servers: natsServer().url, exports: [name], host: 'machine-a' }, MACHINE_A);
   try {
     const running = senders.map((sender) => startSender(name, sender, perSender));
     const ledger = new Ledger();
@@ -98,8 +88,8 @@ test('SIGKILL of the export bridge and of the import bridge, three times each mi
   const kills = 3;
   using boxA = onMachine(MACHINE_A, () => Mailbox.create<unknown>(name));
   using boxB = onMachine(MACHINE_B, () => Mailbox.create<unknown>(name));
-  const exportOptions = { servers: server.url, exports: [name], host: 'machine-a', window };
-  const importOptions = { servers: server.url, imports: [name], host: 'machine-b', window };
+  const exportOptions = { servers: natsServer().url, exports: [name], host: 'machine-a', window };
+  const importOptions = { servers: natsServer().url, imports: [name], host: 'machine-b', window };
   let importer: BridgeProcess = await startBridgeProcess(importOptions, MACHINE_B);
   let exporter: BridgeProcess = await startBridgeProcess(exportOptions, MACHINE_A);
   try {

@@ -2,28 +2,18 @@
 // receiver on machine B (two namespaces), through one NATS server: every one intact, in
 // order per sender, none lost or duplicated, with its remote sender.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Mailbox } from '../../src/index.ts';
 import { trafficType, trafficValue, type TrafficValue } from '../helpers/bridge-traffic.ts';
 import { startBridgeProcess } from '../support/bridge-process.ts';
 import { expectSuccess, startHelper } from '../support/helper-process.ts';
 import { onMachine, useTwoMachines } from '../support/two-machines.ts';
-import { natsSkip, startNatsServer, type NatsServer } from '../support/nats-server.ts';
+import { natsSkip, useNatsServer } from '../support/nats-server.ts';
 
 const { a: MACHINE_A, b: MACHINE_B } = useTwoMachines('bridge-volume');
 
 const skip = natsSkip();
-let server: NatsServer;
-
-before(async () => {
-  if (skip !== false) return;
-  server = await startNatsServer();
-});
-
-after(async () => {
-  if (skip !== false) return;
-  await server.stop();
-});
+const natsServer = useNatsServer();
 
 test('100,000 mixed messages from four senders on machine A reach machine B intact, in order, once each', { timeout: 900_000, skip }, async () => {
   const name = 'volume';
@@ -32,8 +22,8 @@ test('100,000 mixed messages from four senders on machine A reach machine B inta
   const total = perSender * senders.length;
   using boxA = onMachine(MACHINE_A, () => Mailbox.create<unknown>(name));
   using boxB = onMachine(MACHINE_B, () => Mailbox.create<unknown>(name));
-  const importer = await startBridgeProcess({ servers: server.url, imports: [name], host: 'machine-b' }, MACHINE_B, 900_000);
-  const exporter = await startBridgeProcess({ servers: server.url, exports: [name], host: 'machine-a' }, MACHINE_A, 900_000);
+  const importer = await startBridgeProcess({ servers: natsServer().url, imports: [name], host: 'machine-b' }, MACHINE_B, 900_000);
+  const exporter = await startBridgeProcess({ servers: natsServer().url, exports: [name], host: 'machine-a' }, MACHINE_A, 900_000);
   try {
     const began = performance.now();
     const running = senders.map((sender) =>

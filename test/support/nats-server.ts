@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 
 const STOP_GRACE_MS = 5_000;
 const READY_TIMEOUT_MS = 30_000;
@@ -207,4 +208,22 @@ export async function startNatsCluster(): Promise<NatsCluster> {
     throw error;
   }
   return { servers, urls: servers.map((server) => server.url), stop };
+}
+
+/**
+ * One server for this test file: started before its tests, stopped after them; none where
+ * the tests are skipped (natsSkip). The returned function gives it to a running test.
+ */
+export function useNatsServer(): () => NatsServer {
+  let server: NatsServer | undefined;
+  before(async () => {
+    if (natsSkip() === false) server = await startNatsServer();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (server === undefined) throw new Error('no NATS server: the test should have been skipped');
+    return server;
+  };
 }

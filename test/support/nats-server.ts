@@ -152,8 +152,30 @@ function serverFor(plan: ServerPlan, waitHealthy: boolean): NatsServer {
   return server;
 }
 
+/** How many sets of ports a start tries before it gives up. */
+const PORT_ATTEMPTS = 5;
+
+/**
+ * Runs `start` until it does not fail for a port taken: a port free when freePort() looked
+ * may be bound by another process (another test file, another CI line) before the server
+ * binds it. Each attempt picks its ports afresh.
+ */
+async function withFreshPorts<R>(start: () => Promise<R>): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= PORT_ATTEMPTS || !String((error as Error).message).includes('address already in use')) throw error;
+    }
+  }
+}
+
 /** Starts one nats-server with JetStream on a free loopback port; stop() it at the end. */
 export async function startNatsServer(): Promise<NatsServer> {
+  return withFreshPorts(startServerOnce);
+}
+
+async function startServerOnce(): Promise<NatsServer> {
   const plan: ServerPlan = {
     name: 'interproc-test',
     port: await freePort(),
@@ -184,6 +206,10 @@ export interface NatsCluster {
 
 /** Starts three clustered nats-servers with JetStream on loopback (streams may have 3 replicas). */
 export async function startNatsCluster(): Promise<NatsCluster> {
+  return withFreshPorts(startClusterOnce);
+}
+
+async function startClusterOnce(): Promise<NatsCluster> {
   const routePorts = [await freePort(), await freePort(), await freePort()];
   const routes = routePorts.map((port) => `nats://127.0.0.1:${port}`);
   const plans: ServerPlan[] = [];

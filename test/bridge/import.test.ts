@@ -130,7 +130,17 @@ test('NATS down at start: the bridge retries with back-off and says so, the mail
     const client = await connectTestClient(later.url);
     try {
       await waitUntil(async () => (await client.manager.streams.names().next()).includes('INTERPROC'));
-      await publishRemote(client.client, 'interproc.patient', new TextEncoder().encode('from afar'), { ...REMOTE, codec: 'utf8', type: 9, sentAt: 1 });
+      // A stream just made may not answer publishes for a moment (the client reports that as
+      // JetStreamNotEnabled): publish until it is acknowledged.
+      await waitUntil(async () => {
+        try {
+          await publishRemote(client.client, 'interproc.patient', new TextEncoder().encode('from afar'), { ...REMOTE, codec: 'utf8', type: 9, sentAt: 1 });
+          return true;
+        } catch (error) {
+          if ((error as Error).name !== 'JetStreamNotEnabled') throw error;
+          return false;
+        }
+      });
       const message = await mailbox.receive({ timeout: 30_000 });
       assert.equal(message.data, 'from afar');
       assert.equal(message.type, 9);

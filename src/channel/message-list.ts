@@ -154,13 +154,7 @@ export class MessageList {
     const arena = this.#arena;
     const seq = arena.words[L.C_NEXT_SEQ]!;
     const first = this.append(payload, type, PID, threadId, seq, now);
-    const after = arena.words; // append may have grown the arena onto a new mapping
-    const f64 = arena.f64;
-    after[L.C_NEXT_SEQ] = (seq + 1) | 0;
-    after[L.C_LAST_SEND_PID] = PID;
-    f64[L.F_TOTAL_SENT] = f64[L.F_TOTAL_SENT]! + 1;
-    f64[L.F_LAST_SEND_TIME] = now;
-    Atomics.add(after, L.C_ITEMS_SEQ, 1);
+    this.#countSent(seq, now);
     return first;
   }
 
@@ -173,14 +167,19 @@ export class MessageList {
     const arena = this.#arena;
     const seq = arena.words[L.C_NEXT_SEQ]!;
     const first = this.append(stored, type | ORIGIN_FLAG, origin.pid, origin.threadId, seq, origin.sentAt, dataLength);
-    const after = arena.words;
-    const f64 = arena.f64;
-    after[L.C_NEXT_SEQ] = (seq + 1) | 0;
-    after[L.C_LAST_SEND_PID] = PID;
+    this.#countSent(seq, now);
+    return first;
+  }
+
+  /** Counts the send of the message appended with `seq` at `now` (the caller's Date.now()). */
+  #countSent(seq: number, now: number): void {
+    const words = this.#arena.words; // append may have grown the arena onto a new mapping
+    const f64 = this.#arena.f64;
+    words[L.C_NEXT_SEQ] = (seq + 1) | 0;
+    words[L.C_LAST_SEND_PID] = PID;
     f64[L.F_TOTAL_SENT] = f64[L.F_TOTAL_SENT]! + 1;
     f64[L.F_LAST_SEND_TIME] = now;
-    Atomics.add(after, L.C_ITEMS_SEQ, 1);
-    return first;
+    Atomics.add(words, L.C_ITEMS_SEQ, 1);
   }
 
   /** The ticket of the message enqueue() just put at `first` (before the lock is released). */

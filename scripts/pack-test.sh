@@ -8,14 +8,16 @@
 #      the tarball there with --ignore-scripts, with PATH reduced to a directory of links
 #      to node, npm, npx and sh, where no cc, gcc, g++, c++ or make is found. The
 #      consumer's dev tools (typescript, @types/node, tsx, at this checkout's locked
-#      versions) come from the npm registry in the same install.
+#      versions) and the NATS clients the bridge's optional peer dependencies name come
+#      from the npm registry in the same install.
 #   3. In that project, with that PATH and a namespace of its own:
 #      a. a two-process Mailbox exchange in plain JavaScript (test/pack/mailbox-exchange.mjs),
 #      b. which also runs `npx interproc ls --json` while its mailboxes exist;
 #      c. tsc --noEmit on a strict NodeNext TypeScript consumer (Mailbox<T>, `using`,
 #         IpcError codes), which then runs; and tsc must report exactly the errors
 #         test/pack/type-error.ts marks;
-#      d. every example under the installed node_modules/interproc/examples/;
+#      d. every example under the installed node_modules/interproc/examples/ (the bridge's
+#         against a nats-server of its own, as two machines in two namespaces);
 #      e. nothing of the namespace left in /dev/shm, and `interproc ls --json` agrees.
 #
 # Usage: scripts/pack-test.sh [--with-install-scripts] [--tarball FILE]
@@ -50,10 +52,14 @@ done
 started=$SECONDS
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/interproc-pack-test.XXXXXX")
 NAMESPACE="pack-test-$$-$RANDOM"
+# The NATS server the bridge example runs against (section 3), if started.
+NATS_PID=
+stop_nats() { [ -z "$NATS_PID" ] || { kill "$NATS_PID" 2>/dev/null || true; wait "$NATS_PID" 2>/dev/null || true; NATS_PID=; }; }
 cleanup() {
   status=$?
+  stop_nats
   rm -rf "$WORK"
-  rm -f /dev/shm/interproc."$NAMESPACE".* # only after a failure can there be any
+  rm -f /dev/shm/interproc."$NAMESPACE".* /dev/shm/interproc."$NAMESPACE"-[ab].* # only after a failure can there be any
   exit "$status"
 }
 trap cleanup EXIT
@@ -136,6 +142,9 @@ cp "$FIXTURES"/package.json "$FIXTURES"/tsconfig.json "$FIXTURES"/tsconfig.type-
 # The consumer's dev tools at the versions this checkout's lock file holds.
 locked() { node -e 'console.log(require(process.argv[1]).packages["node_modules/" + process.argv[2]].version)' "$ROOT/package-lock.json" "$1"; }
 DEV_TOOLS=("typescript@$(locked typescript)" "@types/node@$(locked @types/node)" "tsx@$(locked tsx)")
+# The NATS clients, optional peer dependencies, as a user who bridges installs them (for
+# examples/bridge-two-machines.ts, below).
+DEV_TOOLS+=("@nats-io/transport-node@$(locked @nats-io/transport-node)" "@nats-io/jetstream@$(locked @nats-io/jetstream)")
 
 if [ "$WITH_INSTALL_SCRIPTS" = 1 ]; then
   check "npm install the tarball WITH its install script and the full PATH (--with-install-scripts: not the packed-package test), plus ${DEV_TOOLS[*]}"
@@ -181,8 +190,45 @@ if [ "$reported" != "$expected" ]; then
 fi
 echo "   tsc exit non-zero, reported (line code): $(echo "$expected" | paste -sd, -)"
 
+# The bridge example needs a NATS server with JetStream: Debian's nats-server, started here on
+# a free loopback port with its store under $WORK (required when INTERPROC_REQUIRE_NATS=1, as
+# in CI; skipped with a reason otherwise). Its two roles run as two machines would, in two
+# namespaces; the receiver must print the sender's three orders.
+run_bridge_example() {
+  local server
+  server=$(command -v nats-server || { [ -x /usr/sbin/nats-server ] && echo /usr/sbin/nats-server; } || true)
+  if [ -z "$server" ]; then
+    [ "${INTERPROC_REQUIRE_NATS:-}" != 1 ] || fail "nats-server is not installed, and INTERPROC_REQUIRE_NATS=1 requires it"
+    echo "   skipped: nats-server is not installed (apt-get install nats-server)"
+    return
+  fi
+  local port
+  port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+  mkdir -p "$WORK/nats"
+  "$server" -js -sd "$WORK/nats" -a 127.0.0.1 -p "$port" >"$WORK/nats.log" 2>&1 &
+  NATS_PID=$!
+  local url="nats://127.0.0.1:$port" tries=0
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 100 ] || { cat "$WORK/nats.log" >&2; fail "nats-server did not listen on $port in 10 s"; }
+    sleep 0.1
+  done
+  (cd "$CONSUMER" && timeout "$RUN_TIMEOUT" env PATH="$SAFE_PATH" INTERPROC_NAMESPACE="$NAMESPACE-b" \
+    node --import tsx node_modules/interproc/examples/bridge-two-machines.ts receive "$url") >"$WORK/receive.out" 2>&1 &
+  local receiver=$!
+  (cd "$CONSUMER" && timeout "$RUN_TIMEOUT" env PATH="$SAFE_PATH" INTERPROC_NAMESPACE="$NAMESPACE-a" \
+    node --import tsx node_modules/interproc/examples/bridge-two-machines.ts send "$url") >"$WORK/send.out" 2>&1 ||
+    { cat "$WORK/send.out" >&2; stop_nats; fail "examples/bridge-two-machines.ts send failed"; }
+  wait "$receiver" || { cat "$WORK/receive.out" >&2; stop_nats; fail "examples/bridge-two-machines.ts receive failed"; }
+  stop_nats
+  sed 's/^/   send: /' "$WORK/send.out"
+  sed 's/^/   receive: /' "$WORK/receive.out"
+  [ "$(grep -c ' from ' "$WORK/receive.out")" = 3 ] || fail "examples/bridge-two-machines.ts: the receiver did not print three orders"
+  [ "$(tail -n 1 "$WORK/send.out")" = "sent 3 orders; JetStream has them all" ] || fail "examples/bridge-two-machines.ts send did not confirm its orders"
+}
+
 # What each example must print last (its last line); an example without an entry fails, so
-# a new one cannot go unchecked.
+# a new one cannot go unchecked (the bridge example is checked by run_bridge_example).
 declare -A EXAMPLE_ARGS=([pipe-to-child.ts]='hello from the packed package')
 declare -A EXAMPLE_LAST_LINE=(
   [mailbox-two-processes.ts]='child exited with code 0'
@@ -192,6 +238,10 @@ declare -A EXAMPLE_LAST_LINE=(
 examples=$(cd "$CONSUMER/node_modules/interproc/examples" && ls -- *.ts)
 for example in $examples; do
   check "d. example $example from the installed package (node --import tsx node_modules/interproc/examples/$example)"
+  if [ "$example" = bridge-two-machines.ts ]; then
+    run_bridge_example
+    continue
+  fi
   [ -n "${EXAMPLE_LAST_LINE[$example]:-}" ] || fail "no expected output known for examples/$example: add it to ${BASH_SOURCE[0]}"
   args=()
   [ -z "${EXAMPLE_ARGS[$example]:-}" ] || args=("${EXAMPLE_ARGS[$example]}")
@@ -201,7 +251,7 @@ for example in $examples; do
 done
 
 check "e. nothing left in /dev/shm (namespace $NAMESPACE)"
-left=$(ls /dev/shm | grep -F "interproc.$NAMESPACE." || true)
+left=$(ls /dev/shm | grep -E "^interproc\.$NAMESPACE(-[ab])?\." || true)
 [ -z "$left" ] || fail "left in /dev/shm: $left"
 listing=$(in_consumer npx --no-install interproc ls --json) || fail "npx interproc ls --json failed"
 count=$(node -e 'const l = JSON.parse(process.argv[1]); if (!Array.isArray(l)) throw new Error("not an array"); console.log(l.length)' "$listing") ||

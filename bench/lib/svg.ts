@@ -77,6 +77,8 @@ const COLORS: Record<TransportId, string> = {
   'port-async': '#2da44e',
   'pipe-stream': '#8250df',
   'pipe-bytes': '#c297ff',
+  bridge: '#1a7f37',
+  'nats-raw': '#6e7781',
   postmessage: '#d1242f',
   'cp-json': '#bc4c00',
   'cp-advanced': '#e6a23c',

@@ -25,7 +25,7 @@ export function bridgedMailboxOptions(size: number): MailboxOptions<Uint8Array> 
 }
 
 /** Payloads numbered 0, 1, 2... and the check of what arrives. */
-class Sequence {
+export class Sequence {
   readonly size: number;
   readonly #template: Uint8Array;
   /** The template after the sequence word: what every payload's tail must equal. */

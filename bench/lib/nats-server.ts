@@ -50,6 +50,8 @@ export interface NatsServer {
   port: number;
   /** Whether the process is running (false after stop() or a kill). */
   readonly running: boolean;
+  /** The process's id while it runs (null before start()). */
+  readonly pid: number | null;
   /** SIGKILL, leaving the store in place (a crash; start() brings it back with its data). */
   kill(): Promise<void>;
   /** Starts it again on the same ports and store, after kill() or stop({ keepStore }). */
@@ -106,6 +108,9 @@ function serverFor(plan: ServerPlan, waitHealthy: boolean): NatsServer {
     port: plan.port,
     get running() {
       return running();
+    },
+    get pid() {
+      return child?.pid ?? null;
     },
     log: () => output,
     async start() {

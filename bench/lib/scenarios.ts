@@ -33,6 +33,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_WINDOW } from '../../src/bridge/bridge-options.js';
 import { loadNatsClients } from './nats-clients.ts';
+import { CpuMeter } from './process-cpu.ts';
 import { BridgedMailboxSender, bridgedMailboxOptions, NatsPublishEndpoint } from './nats-endpoints.ts';
 import { natsServerPath, startNatsServer, type NatsServer } from './nats-server.ts';
 
@@ -338,6 +339,8 @@ export interface Result {
   count: number;
   runs: number;
   skipped?: string;
+  /** CPU time per message of each process taking part, µs, over the measured runs (the NATS rows). */
+  cpuPerMessage?: Array<{ part: string; us: number }>;
 }
 
 export interface BenchConfig {
@@ -364,6 +367,8 @@ interface Link {
   helpers: Helper[];
   /** Called after every run, measured or not (the NATS rows empty their stream). */
   afterRun?: () => Promise<void>;
+  /** Processes whose CPU time per message the result reports (the NATS rows: every party, the server too). */
+  parties?: Array<{ part: string; pid: number }>;
   close(): Promise<void>;
 }
 
@@ -857,6 +862,11 @@ export class Bench {
     return {
       parents: [parent],
       helpers,
+      parties: partiesOf([
+        ['publisher (the bench\'s process)', process.pid],
+        ['nats-server', nats.server.pid],
+        ['consumer', helpers[0]!.child!.pid],
+      ]),
       afterRun: async () => void (await nats.manager.streams.purge(stream)),
       close: async () => {
         await this.#close(helpers).catch(() => undefined);
@@ -908,6 +918,13 @@ export class Bench {
       parents: [parent],
       // The receiver first: it is the one the runs wait for.
       helpers: [helpers[0]!],
+      parties: partiesOf([
+        ['sender (the bench\'s process)', process.pid],
+        ['export bridge', helpers[1]!.child!.pid],
+        ['nats-server', nats.server.pid],
+        ['import bridge', helpers[2]!.child!.pid],
+        ['receiver', helpers[0]!.child!.pid],
+      ]),
       afterRun: async () => void (await nats.manager.streams.purge(stream)),
       close: async () => {
         // The bridges stop before the receiver removes their mailbox.
@@ -942,7 +959,7 @@ export class Bench {
     }
   }
 
-  async #throughput(scenario: Scenario, link: Link, transport: TransportId): Promise<Pick<Result, 'value' | 'count' | 'runs'>> {
+  async #throughput(scenario: Scenario, link: Link, transport: TransportId): Promise<Pick<Result, 'value' | 'count' | 'runs' | 'cpuPerMessage'>> {
     const { runs, runSeconds, runTimeoutMs } = this.config;
     const large = scenario.size >= 64 * 1024;
     const fanIn = scenario.pattern === 'fan-in';
@@ -978,8 +995,11 @@ export class Bench {
     const perRun = await calibrate(once, initial, runSeconds, Math.max(fewest, initial / 4), large ? 20_000 : 20_000_000);
     const figures: number[] = [];
     const unit = scenario.metric === 'bandwidth' ? scenario.size : 1;
+    const meter = link.parties === undefined ? null : new CpuMeter(link.parties);
+    meter?.start();
     for (let i = 0; i < runs; i++) figures.push((perRun * senders * unit) / (await once(perRun)));
-    return { value: summarize(figures), count: perRun * senders, runs };
+    const cpuPerMessage = meter?.stop(perRun * senders * runs);
+    return { value: summarize(figures), count: perRun * senders, runs, ...(cpuPerMessage === undefined ? {} : { cpuPerMessage }) };
   }
 
   async #roundTrips(link: Link, transport: TransportId): Promise<Pick<Result, 'latency' | 'count' | 'runs'>> {
@@ -1075,6 +1095,11 @@ export class Bench {
     for (const helper of [...this.#processes.json, ...this.#processes.advanced, ...this.#threads, ...this.#pipeHelpers, ...this.#natsHelpers]) helper.kill();
     this.#natsServer?.discard();
   }
+}
+
+/** The processes of a row that have a pid (a helper that failed to start has none). */
+function partiesOf(entries: Array<[string, number | null | undefined]>): Array<{ part: string; pid: number }> {
+  return entries.flatMap(([part, pid]) => (pid === null || pid === undefined ? [] : [{ part, pid }]));
 }
 
 /** Removes whatever this run's namespaces (its own, and the bridge rows' importing one) left in /dev/shm. */

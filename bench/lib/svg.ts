@@ -288,6 +288,14 @@ export function chart(results: Result[], subtitle: string): string {
     'linear',
     formatBandwidth,
   );
+  y = barPanel(
+    svg,
+    y,
+    "Through NATS JetStream on loopback: interproc's bridge beside the raw client (messages/s; bar = median, whisker = min–max)",
+    (['bridge64', 'bridge4k'] as ScenarioId[]).map(groupOf).filter((group) => group.rows.length > 0),
+    'linear',
+    formatRate,
+  );
   const series = results
     .filter((result) => (result.scenario === 'rtt' || result.scenario === 'thread-rtt') && result.latency !== undefined)
     .map((result) => ({

@@ -42,55 +42,91 @@ function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** Marks a publish's rejection as handled until the loop awaits it in its turn. */
-function awaitedLater(): void {}
+/** A publish's state in the ring. */
+const PENDING = 0;
+const ACKNOWLEDGED = 1;
+const DUPLICATE = 2;
+const FAILED = 3;
+
+function ignore(): void {}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /**
- * The publishes outstanding, oldest first: a ring of `window` entries (seq, the ack to
- * come, the connection generation it was published in).
+ * The publishes outstanding, oldest first: a ring of `window` entries (seq, the connection
+ * generation it was published in, its ack and, once that settled, whether it was taken as a
+ * duplicate or failed). Each ack's settlement is recorded as it happens, so that the loop
+ * takes every acknowledgement that has arrived at once, not one per turn.
  */
 class Outstanding {
   readonly #seqs: number[];
-  readonly #acks: Array<Promise<PubAck> | undefined>;
   readonly #generations: number[];
+  readonly #acks: Array<Promise<PubAck> | undefined>;
+  readonly #states: Uint8Array;
+  readonly #errors: unknown[];
   #head = 0;
   size = 0;
 
   constructor(window: number) {
     this.#seqs = new Array<number>(window).fill(0);
-    this.#acks = new Array<Promise<PubAck> | undefined>(window).fill(undefined);
     this.#generations = new Array<number>(window).fill(0);
+    this.#acks = new Array<Promise<PubAck> | undefined>(window).fill(undefined);
+    this.#states = new Uint8Array(window);
+    this.#errors = new Array<unknown>(window).fill(undefined);
   }
 
   push(seq: number, ack: Promise<PubAck>, generation: number): void {
+    // A slot is reused only after its ack settled and was taken (or all were awaited by
+    // settleAll): its handlers below have run by then.
     const at = (this.#head + this.size) % this.#seqs.length;
     this.#seqs[at] = seq;
-    this.#acks[at] = ack;
     this.#generations[at] = generation;
+    this.#acks[at] = ack;
+    this.#states[at] = PENDING;
+    ack.then(
+      (pubAck) => {
+        this.#states[at] = pubAck.duplicate ? DUPLICATE : ACKNOWLEDGED;
+      },
+      (error: unknown) => {
+        this.#states[at] = FAILED;
+        this.#errors[at] = error;
+      },
+    );
     this.size++;
-  }
-
-  get oldestSeq(): number {
-    return this.#seqs[this.#head]!;
   }
 
   get oldestGeneration(): number {
     return this.#generations[this.#head]!;
   }
 
-  /** Removes the oldest entry and gives its ack. */
-  shift(): Promise<PubAck> {
-    const ack = this.#acks[this.#head]!;
-    this.#acks[this.#head] = undefined;
-    this.#head = (this.#head + 1) % this.#seqs.length;
-    this.size--;
-    return ack;
+  /** Resolves once the oldest publish is acknowledged or failed. */
+  oldestSettled(): Promise<unknown> {
+    return this.#acks[this.#head]!.then(ignore, ignore);
   }
 
-  /** Waits until every outstanding publish has been acknowledged or has failed (each has the client's timeout), and forgets them. */
+  /**
+   * Takes the leading run of acknowledged publishes, oldest first, calling `taken` for each;
+   * returns the error of the publish that stopped the run if it failed (left in place).
+   */
+  takeAcknowledged(taken: (seq: number, duplicate: boolean) => void): unknown {
+    while (this.size > 0) {
+      const state = this.#states[this.#head]!;
+      if (state === PENDING) return null;
+      if (state === FAILED) return this.#errors[this.#head] ?? new Error('publish failed');
+      taken(this.#seqs[this.#head]!, state === DUPLICATE);
+      this.#acks[this.#head] = undefined;
+      this.#head = (this.#head + 1) % this.#seqs.length;
+      this.size--;
+    }
+    return null;
+  }
+
+  /** Waits until every outstanding publish has been acknowledged or has failed (each has the client's timeout). */
   async settleAll(): Promise<void> {
     const acks: Array<Promise<PubAck>> = [];
-    while (this.size > 0) acks.push(this.shift());
+    for (let index = 0; index < this.size; index++) acks.push(this.#acks[(this.#head + index) % this.#seqs.length]!);
     await Promise.allSettled(acks);
   }
 }
@@ -158,10 +194,14 @@ export class MailboxExport implements MailboxLoop {
         const ack = client.publish(subject, message.data, {
           headers: headers.headersFor(message.type, originHost(message, host), from.pid, from.threadId, message.sentAt, message.seq),
         });
-        ack.catch(awaitedLater);
         outstanding.push(message.seq, ack, now);
       }
       if (messages.length > 0) lastPublished = messages[messages.length - 1]!.seq;
+    };
+    const taken = (seq: number, duplicate: boolean): void => {
+      acknowledgedThrough = seq;
+      acknowledged++;
+      if (duplicate) duplicates++;
     };
 
     while (!signal.aborted) {
@@ -172,35 +212,24 @@ export class MailboxExport implements MailboxLoop {
       } else if (window - outstanding.size >= batch && outstanding.oldestGeneration === generation()) {
         publish(mailbox.tryPeekMany(window - outstanding.size, { afterSeq: lastPublished }));
       }
-      if (outstanding.size === 0) continue;
-      const seq = outstanding.oldestSeq;
-      let ack: PubAck;
-      try {
-        ack = await outstanding.shift();
-      } catch (error) {
+      // The oldest publish settles; the acknowledgements that arrived with it settle in the
+      // same turn: all of them are taken at once, and the room they free is filled by one
+      // peek and goes out in one write.
+      await outstanding.oldestSettled();
+      await nextTurn();
+      const failure = outstanding.takeAcknowledged(taken);
+      if (failure !== null) {
         // Before the next run publishes from the head again, nothing of this one may
         // still be on its way; what was acknowledged before the failure is discarded.
         await outstanding.settleAll();
         discardAcknowledged();
-        throw asError(error);
+        throw asError(failure);
       }
-      acknowledgedThrough = seq;
-      acknowledged++;
-      if (ack.duplicate) duplicates++;
       if (acknowledged >= batch) discardAcknowledged();
     }
     // Closing: the acknowledgements still to come are taken in order up to the first failure.
-    while (outstanding.size > 0) {
-      const seq = outstanding.oldestSeq;
-      try {
-        const ack = await outstanding.shift();
-        acknowledgedThrough = seq;
-        acknowledged++;
-        if (ack.duplicate) duplicates++;
-      } catch {
-        await outstanding.settleAll();
-      }
-    }
+    await outstanding.settleAll();
+    outstanding.takeAcknowledged(taken);
     discardAcknowledged();
   }
 }

@@ -48,7 +48,7 @@ export class ExportHeaderWriter {
   constructor(codec: string, idPrefix: string, stream: string, make: () => MsgHdrs) {
     this.#codecLine = `${HEADER.codec}: ${headerValue(codec, 'codec')}${LINE_END}`;
     // The client trims the whole id; only its start can have spaces (a seq ends it).
-    this.#idPrefix = `${MSG_ID}: ${headerValue(idPrefix, 'message id').trimStart()}`;
+    this.#idPrefix = `${MSG_ID}: ${headerValue(idPrefix, 'message id')}`;
     this.#tail = `${LINE_END}${EXPECTED_STREAM}: ${headerValue(stream, 'stream')}${LINE_END}${LINE_END}`;
     this.#make = make;
   }

@@ -13,10 +13,10 @@
 // as acknowledgements free room, taken in publish order. Invariants:
 // - Everything queued up to the last discarded message was acknowledged: discards go
 //   through the last of a leading run of acknowledgements, never past an outstanding one.
-// - Publishes go out in queue order, and a failure publishes again from the head of the
-//   mailbox: nothing newer is published until everything already published has settled,
-//   so no first publish of a message can reach the stream after a re-publish of an older
-//   one. On one connection the server keeps a client's publishes in order.
+// - Publishes go out in queue order; on one connection the server keeps a client's
+//   publishes in order. After a failure the next run publishes again from the head of the
+//   mailbox, and only once everything the failed run published has settled: no first
+//   publish of a message can reach the stream after a re-publish of an older one.
 // - After the connection was lost or made again (its generation changed), nothing is
 //   published until everything published before the change has settled: a publish lost
 //   with the old connection must not be overtaken by a newer one on the new connection

@@ -20,7 +20,7 @@ export class Bridge implements AsyncDisposable {
   readonly #plan: BridgePlan;
   readonly #modules: NatsModules;
   readonly #controller = new AbortController();
-  readonly #state: ConnectionState = { connected: false, server: null };
+  readonly #state: ConnectionState = { connected: false, server: null, generation: 0 };
   readonly #imports: MailboxImport[];
   readonly #exports: MailboxExport[];
   #lastError: { message: string; at: number } | null = null;
@@ -55,7 +55,7 @@ export class Bridge implements AsyncDisposable {
       this.#mailboxErrors.set(key, this.#lastError);
     };
     this.#imports = plan.imports.map((name) => new MailboxImport(name, plan, onError(`import ${name}`)));
-    this.#exports = plan.exports.map((name) => new MailboxExport(name, plan, onError(`export ${name}`)));
+    this.#exports = plan.exports.map((name) => new MailboxExport(name, plan, onError(`export ${name}`), () => this.#state.generation));
     this.#stateWriter = new BridgeStateWriter(plan.namespace, [
       ...this.#exports.map((loop) => ({
         direction: 'export' as const,

@@ -15,6 +15,11 @@ const RECONNECT_WAIT_MS = 250;
 export interface ConnectionState {
   connected: boolean;
   server: string | null;
+  /**
+   * Changes each time the connection is lost and each time it is made again: what was
+   * published before a change may be lost while what is published after it is not.
+   */
+  generation: number;
 }
 
 function asError(error: unknown): Error {
@@ -38,6 +43,10 @@ export async function connectWithRetry(plan: BridgePlan, modules: NatsModules, s
         reconnect: true,
         maxReconnectAttempts: -1,
         reconnectTimeWait: RECONNECT_WAIT_MS,
+        // No stack captured per request for an error that almost never happens: those two
+        // captures per publish (its request's context and its timer's error) were a third
+        // of the export's CPU time.
+        noAsyncTraces: true,
       });
     } catch (error) {
       const delay = backoff.next();
@@ -61,10 +70,12 @@ export async function connectWithRetry(plan: BridgePlan, modules: NatsModules, s
 async function followStatus(connection: NatsConnection, plan: BridgePlan, state: ConnectionState): Promise<void> {
   for await (const status of connection.status()) {
     if (status.type === 'disconnect') {
+      state.generation++;
       state.connected = false;
       state.server = null;
       plan.onEvent({ kind: 'disconnected', server: status.server });
     } else if (status.type === 'reconnect') {
+      state.generation++;
       state.connected = true;
       state.server = status.server;
       plan.onEvent({ kind: 'connected', server: status.server });

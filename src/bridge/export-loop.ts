@@ -1,21 +1,35 @@
 // Export: one local mailbox → its subject in the JetStream stream, losing nothing when the
 // bridge, a server or the connection dies.
 //
-// Messages are read without being taken (peek), published as a window with JetStream
-// message ids from (host, namespace, mailbox, incarnation, seq), their acknowledgements
-// awaited in order, and only then removed from the mailbox (discardThrough the last
-// acknowledged seq). A bridge killed in between leaves them queued; its successor publishes
-// them again under the same ids, and JetStream's duplicate window drops the copies. The
-// bridge must be the mailbox's only receiver: a message another receiver takes is not
-// exported.
+// Messages are read without being taken (peek), published with JetStream message ids from
+// (host, namespace, mailbox, incarnation, seq), and removed from the mailbox only once
+// acknowledged (discardThrough the last of a leading run of acknowledgements). A bridge
+// killed in between leaves them queued; its successor publishes them again under the same
+// ids, and JetStream's duplicate window drops the copies. The bridge must be the mailbox's
+// only receiver: a message another receiver takes is not exported.
+//
+// Publishing is pipelined: up to `window` publishes are outstanding at all times. The
+// mailbox is peeked after the last message published (afterSeq), and more are published
+// as acknowledgements free room, taken in publish order. Invariants:
+// - Everything queued up to the last discarded message was acknowledged: discards go
+//   through the last of a leading run of acknowledgements, never past an outstanding one.
+// - Publishes go out in queue order; on one connection the server keeps a client's
+//   publishes in order. After a failure the next run publishes again from the head of the
+//   mailbox, and only once everything the failed run published has settled: no first
+//   publish of a message can reach the stream after a re-publish of an older one.
+// - After the connection was lost or made again (its generation changed), nothing is
+//   published until everything published before the change has settled: a publish lost
+//   with the old connection must not be overtaken by a newer one on the new connection
+//   (an acknowledgement of an older publish can still arrive there and free room).
 import type { PubAck } from '@nats-io/jetstream';
 import { Mailbox, type Message } from '../mailbox/mailbox.ts';
 import type { Backoff } from './backoff.ts';
 import { runMailboxLoop, type MailboxLoop } from './mailbox-loop.ts';
 import type { BridgePlan } from './bridge-options.ts';
 import type { ExportStatus } from './bridge-events.ts';
+import { ExportHeaderWriter } from './export-headers.ts';
 import type { JetStreamContext } from './import-loop.ts';
-import { messageId, writeHeaders } from './message-headers.ts';
+import { messageId } from './message-headers.ts';
 import { ensureStream, subjectFor } from './stream-setup.ts';
 
 /** A message's host: the one it came from when it was imported, else this machine. */
@@ -24,17 +38,113 @@ function originHost(message: Message<Uint8Array>, host: string): string {
   return typeof from.host === 'string' && from.host !== '' ? from.host : host;
 }
 
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A publish's state in the ring. */
+const PENDING = 0;
+const ACKNOWLEDGED = 1;
+const DUPLICATE = 2;
+const FAILED = 3;
+
+function ignore(): void {}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * The publishes outstanding, oldest first: a ring of `window` entries (seq, the connection
+ * generation it was published in, its ack and, once that settled, whether it was taken as a
+ * duplicate or failed). Each ack's settlement is recorded as it happens, so that the loop
+ * takes every acknowledgement that has arrived at once, not one per turn.
+ */
+class Outstanding {
+  readonly #seqs: number[];
+  readonly #generations: number[];
+  readonly #acks: Array<Promise<PubAck> | undefined>;
+  readonly #states: Uint8Array;
+  readonly #errors: unknown[];
+  #head = 0;
+  size = 0;
+
+  constructor(window: number) {
+    this.#seqs = new Array<number>(window).fill(0);
+    this.#generations = new Array<number>(window).fill(0);
+    this.#acks = new Array<Promise<PubAck> | undefined>(window).fill(undefined);
+    this.#states = new Uint8Array(window);
+    this.#errors = new Array<unknown>(window).fill(undefined);
+  }
+
+  push(seq: number, ack: Promise<PubAck>, generation: number): void {
+    // A slot is reused only after its ack settled and was taken (or all were awaited by
+    // settleAll): its handlers below have run by then.
+    const at = (this.#head + this.size) % this.#seqs.length;
+    this.#seqs[at] = seq;
+    this.#generations[at] = generation;
+    this.#acks[at] = ack;
+    this.#states[at] = PENDING;
+    ack.then(
+      (pubAck) => {
+        this.#states[at] = pubAck.duplicate ? DUPLICATE : ACKNOWLEDGED;
+      },
+      (error: unknown) => {
+        this.#states[at] = FAILED;
+        this.#errors[at] = error;
+      },
+    );
+    this.size++;
+  }
+
+  get oldestGeneration(): number {
+    return this.#generations[this.#head]!;
+  }
+
+  /** Resolves once the oldest publish is acknowledged or failed. */
+  oldestSettled(): Promise<unknown> {
+    return this.#acks[this.#head]!.then(ignore, ignore);
+  }
+
+  /**
+   * Takes the leading run of acknowledged publishes, oldest first, calling `taken` for each;
+   * returns the error of the publish that stopped the run if it failed (left in place).
+   */
+  takeAcknowledged(taken: (seq: number, duplicate: boolean) => void): unknown {
+    while (this.size > 0) {
+      const state = this.#states[this.#head]!;
+      if (state === PENDING) return null;
+      if (state === FAILED) return this.#errors[this.#head] ?? new Error('publish failed');
+      taken(this.#seqs[this.#head]!, state === DUPLICATE);
+      this.#acks[this.#head] = undefined;
+      this.#head = (this.#head + 1) % this.#seqs.length;
+      this.size--;
+    }
+    return null;
+  }
+
+  /** Waits until every outstanding publish has been acknowledged or has failed (each has the client's timeout). */
+  async settleAll(): Promise<void> {
+    const acks: Array<Promise<PubAck>> = [];
+    for (let index = 0; index < this.size; index++) acks.push(this.#acks[(this.#head + index) % this.#seqs.length]!);
+    await Promise.allSettled(acks);
+  }
+}
+
 export class MailboxExport implements MailboxLoop {
   readonly direction = 'export';
   readonly name: string;
   readonly status: ExportStatus = { published: 0, duplicates: 0, lag: 0 };
   readonly #plan: BridgePlan;
   readonly #onError: (error: Error) => void;
+  readonly #generation: () => number;
 
-  constructor(name: string, plan: BridgePlan, onError: (error: Error) => void) {
+  /** `generation()` is the connection's (ConnectionState.generation). */
+  constructor(name: string, plan: BridgePlan, onError: (error: Error) => void, generation: () => number) {
     this.name = name;
     this.#plan = plan;
     this.#onError = onError;
+    this.#generation = generation;
   }
 
   /** Moves messages until `signal` aborts; failures are reported and the work redone after a back-off. */
@@ -46,58 +156,80 @@ export class MailboxExport implements MailboxLoop {
   async runOnce(context: JetStreamContext, signal: AbortSignal, backoff: Backoff): Promise<void> {
     const opened = Mailbox.openEncoded(this.name);
     using mailbox = opened.mailbox;
-    const { codec } = opened;
     await ensureStream(context.manager, this.#plan);
+    const { host, namespace, window, stream } = this.#plan;
     const subject = subjectFor(this.#plan, this.name);
-    const { host, namespace } = this.#plan;
-    while (!signal.aborted) {
-      // From the head each time: what is still queued is exactly what is not yet acknowledged.
-      const batch = await mailbox.peekMany(this.#plan.window, { signal });
-      const acks = batch.map((message) => {
-        const headers = context.headers();
-        writeHeaders(headers, {
-          type: message.type,
-          host: originHost(message, host),
-          pid: message.from.pid,
-          threadId: message.from.threadId,
-          sentAt: message.sentAt,
-          codec,
-        });
-        const id = messageId(host, namespace, this.name, mailbox.incarnation, message.seq);
-        return context.client.publish(subject, message.data, { msgID: id, headers, expect: { streamName: this.#plan.stream } });
-      });
-      const { acknowledged, duplicates, failure } = await inOrder(acks);
+    const id = messageId(host, namespace, this.name, mailbox.incarnation, 0);
+    const headers = new ExportHeaderWriter(opened.codec, id.slice(0, id.lastIndexOf('/') + 1), stream, context.headers);
+    const client = context.client;
+    const generation = this.#generation;
+    // Peeks and discards are batched: a peek while publishes are outstanding waits for
+    // this much room, a discard for this many acknowledgements (each takes the mailbox's
+    // lock); the pipe stays at least 7/8 full while the mailbox has messages.
+    const batch = Math.max(1, window >> 3);
+    const outstanding = new Outstanding(window);
+    /** The seq of the last message published: the next peek starts after it. */
+    let lastPublished: number | undefined;
+    /** The last of the leading run of acknowledged messages not yet discarded, how many, and how many were duplicates. */
+    let acknowledgedThrough = 0;
+    let acknowledged = 0;
+    let duplicates = 0;
+
+    const discardAcknowledged = (): void => {
       if (acknowledged > 0) {
-        mailbox.discardThrough(batch[acknowledged - 1]!.seq);
+        mailbox.discardThrough(acknowledgedThrough);
         this.status.published += acknowledged;
         this.status.duplicates += duplicates;
+        acknowledged = 0;
+        duplicates = 0;
         backoff.reset();
       }
       this.status.lag = mailbox.stats().messages;
-      if (failure !== null) throw failure;
-    }
-  }
-}
+    };
 
-/**
- * How many of the leading acknowledgements arrived before the first failure (if any), and
- * how many of those JetStream reported as duplicates of a message it had.
- */
-async function inOrder(acks: Promise<PubAck>[]): Promise<{ acknowledged: number; duplicates: number; failure: Error | null }> {
-  let acknowledged = 0;
-  let duplicates = 0;
-  let failure: Error | null = null;
-  for (const ack of acks) {
-    if (failure !== null) {
-      ack.catch(() => undefined);
-      continue;
-    }
-    try {
-      if ((await ack).duplicate) duplicates++;
+    const publish = (messages: Array<Message<Uint8Array>>): void => {
+      const now = generation();
+      for (const message of messages) {
+        const from = message.from;
+        const ack = client.publish(subject, message.data, {
+          headers: headers.headersFor(message.type, originHost(message, host), from.pid, from.threadId, message.sentAt, message.seq),
+        });
+        outstanding.push(message.seq, ack, now);
+      }
+      if (messages.length > 0) lastPublished = messages[messages.length - 1]!.seq;
+    };
+    const taken = (seq: number, duplicate: boolean): void => {
+      acknowledgedThrough = seq;
       acknowledged++;
-    } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
+      if (duplicate) duplicates++;
+    };
+
+    while (!signal.aborted) {
+      if (outstanding.size === 0) {
+        // Nothing in flight: what is acknowledged leaves the mailbox before the wait.
+        discardAcknowledged();
+        publish(await mailbox.peekMany(window, { afterSeq: lastPublished, signal }));
+      } else if (window - outstanding.size >= batch && outstanding.oldestGeneration === generation()) {
+        publish(mailbox.tryPeekMany(window - outstanding.size, { afterSeq: lastPublished }));
+      }
+      // The oldest publish settles; the acknowledgements that arrived with it settle in the
+      // same turn: all of them are taken at once, and the room they free is filled by one
+      // peek and goes out in one write.
+      await outstanding.oldestSettled();
+      await nextTurn();
+      const failure = outstanding.takeAcknowledged(taken);
+      if (failure !== null) {
+        // Before the next run publishes from the head again, nothing of this one may
+        // still be on its way; what was acknowledged before the failure is discarded.
+        await outstanding.settleAll();
+        discardAcknowledged();
+        throw asError(failure);
+      }
+      if (acknowledged >= batch) discardAcknowledged();
     }
+    // Closing: the acknowledgements still to come are taken in order up to the first failure.
+    await outstanding.settleAll();
+    outstanding.takeAcknowledged(taken);
+    discardAcknowledged();
   }
-  return { acknowledged, duplicates, failure };
 }

@@ -3,10 +3,10 @@
 // bridge's liveness checked by its pid and start time (a reused pid is not the bridge).
 // A record whose bridge has died is kept as "stopped" until the bridge restarts (it
 // rewrites the record) or `interproc rm --stale` removes it.
-import { closeSync, constants, openSync, readdirSync, readSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { isThreadAlive } from '../core/liveness.ts';
 import { SHM_DIR } from '../core/names.ts';
-import { MAX_STATE_BYTES, parseState, parseStateFileName, stateFilePath, type BridgeDirection } from '../bridge/state-record.ts';
+import { parseState, parseStateFileName, readStateText, stateFilePath, type BridgeDirection } from '../bridge/state-record.ts';
 
 export interface BridgeState {
   direction: BridgeDirection;
@@ -38,31 +38,6 @@ export interface BridgeState {
 
 const DIRECTIONS: readonly BridgeDirection[] = ['export', 'import'];
 
-/** At most MAX_STATE_BYTES + 1 bytes of the file (one more tells it is too long); null when it is not there. */
-function readBounded(path: string): string | null {
-  let fd: number;
-  try {
-    // O_NOFOLLOW: a link planted under the name is not followed; O_NONBLOCK: a FIFO does not hang the reader.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  try {
-    const buffer = Buffer.alloc(MAX_STATE_BYTES + 1);
-    let length = 0;
-    // Bounded: each read adds at least one byte until the buffer is full or the file ends.
-    while (length < buffer.length) {
-      const got = readSync(fd, buffer, length, buffer.length - length, null);
-      if (got === 0) break;
-      length += got;
-    }
-    return buffer.toString('utf8', 0, length);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function damaged(direction: BridgeDirection, problem: string, state: 'damaged' | 'unreadable' = 'damaged'): BridgeState {
   return { direction, state, pid: null, server: null, lag: null, moved: null, lastError: null, updatedAt: null, problem };
 }
@@ -75,7 +50,7 @@ export function readBridgeStates(namespace: string, name: string, queued: number
     if (path === null) continue;
     let text: string | null;
     try {
-      text = readBounded(path);
+      text = readStateText(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       states.push(damaged(direction, `cannot be read: ${code ?? String(error)}`, code === 'EACCES' || code === 'EPERM' ? 'unreadable' : 'damaged'));

@@ -23,6 +23,11 @@ test('bad options are TypeError, RangeError or EINVAL, before anything starts', 
   assert.throws(() => planBridge({ servers, imports: 'a' }), typeError);
   assert.throws(() => planBridge({ servers, imports: ['a', 'a'] }), ipcError('EINVAL'));
   assert.throws(() => planBridge({ servers, imports: ['.hidden'] }), ipcError('EINVAL'));
+  // Valid mailbox names that make no valid NATS subject.
+  assert.throws(() => planBridge({ servers, imports: ['a..b'] }), ipcError('EINVAL'));
+  assert.throws(() => planBridge({ servers, exports: ['a.'] }), ipcError('EINVAL'));
+  // One mailbox both ways on one subject: an echo without end.
+  assert.throws(() => planBridge({ servers, exports: ['a'], imports: ['a'] }), ipcError('EINVAL'));
   assert.throws(() => planBridge({ servers, imports: ['a'], stream: 'has.dot' }), ipcError('EINVAL'));
   assert.throws(() => planBridge({ servers, imports: ['a'], subjectPrefix: 'a.>' }), ipcError('EINVAL'));
   assert.throws(() => planBridge({ servers, imports: ['a'], replicas: 6 }), rangeError);

@@ -15,7 +15,7 @@
 // without following links.
 import { closeSync, constants, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { SHM_DIR } from '../core/names.ts';
-import { currentThreadStartTime } from '../core/liveness.ts';
+import { currentThreadStartTime, isThreadAlive } from '../core/liveness.ts';
 import { BRIDGE_STATE_VERSION, parseState, readStateText, serializeState, stateFilePath, tempFileName, type BridgeDirection, type BridgeStateRecord } from './state-record.ts';
 
 /**
@@ -39,6 +39,25 @@ function removeIfAllowed(path: string): void {
   } catch {
     // A directory, or another user's file in the sticky /dev/shm: not this bridge's to remove.
   }
+}
+
+/**
+ * The pid of a running bridge that moves `mailbox` in `direction` (this process included),
+ * by its state record; null when none runs, or its record cannot be read or believed.
+ */
+export function runningBridgePid(namespace: string, direction: BridgeDirection, mailbox: string): number | null {
+  const path = stateFilePath(namespace, direction, mailbox);
+  if (path === null) return null;
+  let text: string | null;
+  try {
+    text = readStateText(path);
+  } catch {
+    return null;
+  }
+  if (text === null) return null;
+  const record = parseState(text, direction);
+  if (typeof record === 'string') return null;
+  return isThreadAlive(record.pid, (startTime) => record.startTime === null || startTime === record.startTime) ? record.pid : null;
 }
 
 /** How often a running bridge rewrites its records, ms: what `ls` and `top` may lag behind. */

@@ -54,6 +54,33 @@ test('startBridge rejects a mailbox that does not exist with ENOENT', async () =
   }
 });
 
+test('a second bridge of a mailbox in the same direction is refused with EBUSY while the first runs', async () => {
+  using mailbox = Mailbox.create('busy');
+  // Nothing listens there: the bridges keep retrying in the background, which is enough.
+  const unreachable = 'nats://127.0.0.1:1';
+  const retry = { initialDelay: 1_000, maxDelay: 1_000 };
+  try {
+    const first = await startBridge({ servers: unreachable, exports: ['busy'], retry });
+    try {
+      await assert.rejects(startBridge({ servers: unreachable, exports: ['busy'], retry }), (error: Error) => {
+        ipcError('EBUSY')(error);
+        assert.match(error.message, new RegExp(`pid ${process.pid}`));
+        return true;
+      });
+      // The other direction is another bridge's to take.
+      const importer = await startBridge({ servers: unreachable, imports: ['busy'], retry });
+      await importer.close();
+    } finally {
+      await first.close();
+    }
+    // Once the first has stopped, the mailbox may be bridged again.
+    const again = await startBridge({ servers: unreachable, exports: ['busy'], retry });
+    await again.close();
+  } finally {
+    mailbox.unlink();
+  }
+});
+
 /** Headers as a plain map (NATS's MsgHdrs has the same get/set). */
 function headerMap(entries: Record<string, string> = {}): { get(key: string): string; set(key: string, value: string): void } {
   const map = new Map(Object.entries(entries));

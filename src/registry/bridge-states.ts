@@ -12,11 +12,13 @@ export interface BridgeState {
   direction: BridgeDirection;
   /**
    * connected: the bridge runs and is connected to NATS; disconnected: it runs and is not
-   * (connecting, retrying, reconnecting); stopped: its process has died; damaged: the record
-   * cannot be believed; unreadable: this user may not read it (another user's bridge);
-   * `problem` says why for the last two.
+   * (connecting, retrying, reconnecting); unresponsive: its process lives but has not
+   * rewritten the record for UNRESPONSIVE_AFTER_MS (stopped by a signal or a debugger, or its
+   * event loop blocked), so what the record says is old; stopped: its process has died;
+   * damaged: the record cannot be believed; unreadable: this user may not read it (another
+   * user's bridge); `problem` says why for the last three.
    */
-  state: 'connected' | 'disconnected' | 'stopped' | 'damaged' | 'unreadable';
+  state: 'connected' | 'disconnected' | 'unresponsive' | 'stopped' | 'damaged' | 'unreadable';
   /** The bridge process; null when damaged. */
   pid: number | null;
   /** The NATS server it is connected to, when connected. */
@@ -38,12 +40,24 @@ export interface BridgeState {
 
 const DIRECTIONS: readonly BridgeDirection[] = ['export', 'import'];
 
+/**
+ * How long a running bridge may leave its record unwritten before it is shown unresponsive:
+ * 40 of its rewrites (STATE_INTERVAL_MS), room for a loaded machine's late timers.
+ */
+export const UNRESPONSIVE_AFTER_MS = 10_000;
+
+/** Whether a bridge process that lives and wrote its record at `updatedAt` still runs as it should. */
+export function isRunningState(state: BridgeState['state']): boolean {
+  return state === 'connected' || state === 'disconnected' || state === 'unresponsive';
+}
+
 function damaged(direction: BridgeDirection, problem: string, state: 'damaged' | 'unreadable' = 'damaged'): BridgeState {
   return { direction, state, pid: null, server: null, lag: null, moved: null, lastError: null, updatedAt: null, problem };
 }
 
 /** The bridge states of mailbox `name`; `queued`: its messages now (an export's lag), null when unknown. */
 export function readBridgeStates(namespace: string, name: string, queued: number | null): BridgeState[] {
+  const now = Date.now();
   const states: BridgeState[] = [];
   for (const direction of DIRECTIONS) {
     const path = stateFilePath(namespace, direction, name);
@@ -63,16 +77,18 @@ export function readBridgeStates(namespace: string, name: string, queued: number
       continue;
     }
     const running = isThreadAlive(record.pid, (startTime) => record.startTime === null || startTime === record.startTime);
+    const silentMs = now - record.updatedAt;
+    const unresponsive = running && silentMs > UNRESPONSIVE_AFTER_MS;
     states.push({
       direction,
-      state: !running ? 'stopped' : record.connected ? 'connected' : 'disconnected',
+      state: !running ? 'stopped' : unresponsive ? 'unresponsive' : record.connected ? 'connected' : 'disconnected',
       pid: record.pid,
-      server: running && record.connected ? record.server : null,
+      server: running && !unresponsive && record.connected ? record.server : null,
       lag: direction === 'export' ? queued : record.pending,
       moved: record.moved,
       lastError: record.lastError,
       updatedAt: record.updatedAt,
-      problem: null,
+      problem: unresponsive ? `its record was last written ${Math.round(silentMs / 1000)} s ago` : null,
     });
   }
   return states;
@@ -92,7 +108,7 @@ export function removeDeadBridgeStates(namespace: string | null, dryRun: boolean
     if (parts === null || (namespace !== null && parts.namespace !== namespace)) continue;
     const states = readBridgeStates(parts.namespace, parts.mailbox, null).filter((state) => state.direction === parts.direction);
     // Kept: a running bridge's, and one this user may not read (another user's bridge may run).
-    const kept = states.some((state) => state.state === 'connected' || state.state === 'disconnected' || state.state === 'unreadable');
+    const kept = states.some((state) => isRunningState(state.state) || state.state === 'unreadable');
     // A state file: when its bridge is dead or the file damaged. A temporary one: when no bridge runs under its name.
     if (kept || (!parts.temp && states.length === 0)) continue;
     if (!dryRun) {

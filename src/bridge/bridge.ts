@@ -124,8 +124,10 @@ export class Bridge implements AsyncDisposable {
       await this.#running.catch(() => undefined);
       const connection = this.#connection;
       if (connection !== null) {
-        await connection.flush().catch(() => undefined);
-        await Promise.race([connection.close(), new Promise((resolve) => setTimeout(resolve, CLOSE_FLUSH_TIMEOUT_MS).unref())]).catch(() => undefined);
+        // Both within a deadline: a server that stopped answering (stopped by a signal, or
+        // behind a network that drops packets) never answers the flush's PING.
+        await withDeadline(connection.flush(), CLOSE_FLUSH_TIMEOUT_MS);
+        await withDeadline(connection.close(), CLOSE_FLUSH_TIMEOUT_MS);
       }
     })();
     return this.#closing;
@@ -133,6 +135,17 @@ export class Bridge implements AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+}
+
+/** Waits for `promise` at most `ms`; its failure, or its being late, is not the caller's concern. */
+async function withDeadline(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  try {
+    await Promise.race([promise.then(() => undefined, () => undefined), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

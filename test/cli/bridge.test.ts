@@ -97,6 +97,22 @@ test('a server that stops answering does not keep SIGTERM from stopping it with 
   }
 });
 
+test('a server that stops answering is said to be lost within a minute, not after the client\'s default of minutes', { timeout: 120_000 }, async () => {
+  const silent = await silentNatsServer();
+  using mailbox = Mailbox.create('unheard');
+  try {
+    const started = startCli(['bridge', '--nats', silent.url, '--import', 'unheard'], { timeoutMs: 60_000 });
+    const said = await stderrMatches(started, /disconnected from /);
+    assert.match(said, /connected to 127\.0\.0\.1:\d+\ninterproc bridge: (.*\n)*interproc bridge: disconnected from /);
+    started.child.kill('SIGTERM');
+    const { code, stderr } = await started.done;
+    assert.equal(code, 130, stderr);
+  } finally {
+    await silent.close();
+    mailbox.unlink();
+  }
+});
+
 test('with a server: it connects and imports into the mailbox', { ...T, skip: natsSkip() }, async () => {
   const server = await startNatsServer();
   using mailbox = Mailbox.create<string>('arrivals', { codec: 'utf8' });

@@ -86,8 +86,26 @@ function servers(value: unknown): string[] {
   return list.map((url, index) => {
     const text = validateString(url, `options.servers[${index}]`);
     if (text.length === 0) throw new IpcError('EINVAL', `options.servers[${index}] is empty`);
+    // Not echoed: a URL may hold a user and a password.
+    if (!isServerUrl(text)) throw new IpcError('EINVAL', `options.servers[${index}] is not a NATS server URL ([nats://][user:password@]host[:port], a port 1 to 65535)`);
     return text;
   });
+}
+
+/**
+ * Whether the NATS client can make a server of `url`, read as it reads one: any scheme
+ * dropped, a bare IPv6 address bracketed, and the rest parsed as an http URL. One it cannot
+ * read it fails at every attempt to connect, as "Invalid URL", for as long as the bridge
+ * runs: it is refused at start instead.
+ */
+function isServerUrl(url: string): boolean {
+  let rest = url.trim().replace(/^.*:\/\//, '');
+  if (!rest.includes('[') && !rest.includes('@') && rest.split(':').length > 2) rest = `[${rest}]`;
+  try {
+    return new URL(`http://${rest}`).hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function patterned(value: unknown, what: string, pattern: RegExp, fallback: string): string {

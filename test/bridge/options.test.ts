@@ -23,6 +23,17 @@ test('bad options are TypeError, RangeError or EINVAL, before anything starts', 
   assert.throws(() => planBridge({ servers, imports: 'a' }), typeError);
   assert.throws(() => planBridge({ servers, imports: ['a', 'a'] }), ipcError('EINVAL'));
   assert.throws(() => planBridge({ servers, imports: ['.hidden'] }), ipcError('EINVAL'));
+  // URLs the NATS client cannot read, which it would fail to connect to at every retry.
+  for (const url of ['nats://127.0.0.1:99999', 'nats://', '::::', 'nats://user:secret@:4222']) {
+    assert.throws(() => planBridge({ servers: url, imports: ['a'] }), (error: Error) => {
+      ipcError('EINVAL')(error);
+      assert.doesNotMatch(error.message, /secret/, 'a password is not repeated');
+      return true;
+    }, url);
+  }
+  for (const url of ['nats://127.0.0.1:4222', 'localhost', 'broker:4222', 'tls://broker:4443', 'nats://user:secret@broker:4222', '::1', '[::1]:4222']) {
+    assert.doesNotThrow(() => planBridge({ servers: url, imports: ['a'] }), url);
+  }
   // Valid mailbox names that make no valid NATS subject.
   assert.throws(() => planBridge({ servers, imports: ['a..b'] }), ipcError('EINVAL'));
   assert.throws(() => planBridge({ servers, exports: ['a.'] }), ipcError('EINVAL'));

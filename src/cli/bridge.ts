@@ -39,11 +39,16 @@ bridge of it running, NATS clients not installed), 2 usage error, 130 stopped by
 SIGTERM (after closing).
 `;
 
+/** A server URL as it may be logged: a user and password in it replaced by "***". */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([^/@]*:\/\/)?[^/@]*@/, (_whole, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}
+
 /** One line on stderr for an event. */
 export function describeEvent(event: BridgeEvent): string {
   switch (event.kind) {
     case 'connecting':
-      return `connecting to ${event.servers.join(', ')}`;
+      return `connecting to ${event.servers.map(withoutCredentials).join(', ')}`;
     case 'retrying':
       return `NATS unreachable (${event.error.message}); attempt ${event.attempt} failed, retrying in ${event.delay} ms`;
     case 'connected':

@@ -8,6 +8,7 @@ import { Mailbox } from '../../src/index.ts';
 import { useNamespace } from '../support/namespace.ts';
 import { addDefaultStream, connectTestClient, publishRemote } from '../support/nats-client.ts';
 import { natsSkip, startNatsServer } from '../support/nats-server.ts';
+import { describeEvent } from '../../src/cli/bridge.ts';
 import { runCli, startCli, type StartedCli } from './run-cli.ts';
 
 useNamespace('cli-bridge');
@@ -37,6 +38,11 @@ test('usage errors are exit code 2, a missing mailbox 1', T, async () => {
   const missing = await runCli(['bridge', '--nats', 'nats://127.0.0.1:1', '--export', 'absent']);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^interproc bridge: ENOENT: open mailbox "absent"/);
+});
+
+test('a user and password in a server URL are not written to stderr', () => {
+  const line = describeEvent({ kind: 'connecting', servers: ['nats://alice:s3cret@broker:4222', 'bob:pw@10.0.0.2', 'tls://broker-2:4443'] });
+  assert.equal(line, 'connecting to nats://***@broker:4222, ***@10.0.0.2, tls://broker-2:4443');
 });
 
 test('NATS down: it says it retries, and SIGTERM stops it with 130', T, async () => {

@@ -92,6 +92,9 @@ export async function resumeConsumer(manager: JetStreamManager, plan: BridgePlan
   generations.sort((a, b) => b.generation - a.generation);
   const newest = generations[0];
   if (newest !== undefined && newest.info.num_ack_pending === 0 && newest.info.delivered.stream_seq >= sentUpTo) {
+    // A bridge started again with another window: the bound on what is in flight, and on
+    // what a crash delivers twice, is the window it runs with now.
+    if (newest.info.config.max_ack_pending !== plan.window) await manager.consumers.update(plan.stream, newest.name, { max_ack_pending: plan.window });
     await deleteAll(manager, plan, generations.slice(1));
     return { durable: newest.name, nextDelivery: newest.info.delivered.consumer_seq + 1 };
   }

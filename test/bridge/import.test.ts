@@ -197,6 +197,27 @@ test('an import bridge killed twice while its mailbox is full delivers again at 
   }
 });
 
+test('a bridge started again with another window holds the consumer to the new window', T, async () => {
+  using mailbox = Mailbox.create<number>('rewindowed', { codec: 'json' });
+  const consumer = async (): Promise<ConsumerInfo | undefined> =>
+    (await nats.manager.consumers.list('INTERPROC').next()).find((info) => info.config.filter_subject === 'interproc.rewindowed');
+  try {
+    for (const window of [4, 16, 2]) {
+      const bridge = await startBridgeProcess({ servers: server.url, imports: ['rewindowed'], window });
+      try {
+        // Once a message published now has arrived, the bridge has resumed its consumer.
+        await publishRemote(nats.client, 'interproc.rewindowed', new TextEncoder().encode(String(window)), { ...REMOTE, codec: 'json', type: 0, sentAt: window });
+        assert.equal((await mailbox.receive({ timeout: 30_000 })).data, window);
+        assert.equal((await consumer())?.config.max_ack_pending, window);
+      } finally {
+        await bridge.stop();
+      }
+    }
+  } finally {
+    mailbox.unlink();
+  }
+});
+
 async function waitUntil(condition: () => Promise<boolean> | boolean): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!(await condition())) {

@@ -63,9 +63,21 @@ const SUBJECT_PREFIX_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 function names(value: unknown, what: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw invalidType(what, 'an array of mailbox names', value);
-  const list = value.map((name, index) => validateName(name, `${what}[${index}]`));
+  const list = value.map((name, index) => subjectToken(validateName(name, `${what}[${index}]`), `${what}[${index}]`));
   if (new Set(list).size !== list.length) throw new IpcError('EINVAL', `${what} names a mailbox twice`);
   return list;
+}
+
+/**
+ * A mailbox name travels as the last tokens of its subject: a name that ends with "." or
+ * holds ".." (valid for a mailbox) would make a subject with an empty token, which NATS
+ * refuses with errors that do not say so ("jetstream is not enabled"), again at every retry.
+ */
+function subjectToken(name: string, what: string): string {
+  if (name.endsWith('.') || name.includes('..')) {
+    throw new IpcError('EINVAL', `${what} ${JSON.stringify(name)} cannot be bridged: a NATS subject has no empty tokens (no trailing "." or "..")`);
+  }
+  return name;
 }
 
 function servers(value: unknown): string[] {
@@ -74,8 +86,26 @@ function servers(value: unknown): string[] {
   return list.map((url, index) => {
     const text = validateString(url, `options.servers[${index}]`);
     if (text.length === 0) throw new IpcError('EINVAL', `options.servers[${index}] is empty`);
+    // Not echoed: a URL may hold a user and a password.
+    if (!isServerUrl(text)) throw new IpcError('EINVAL', `options.servers[${index}] is not a NATS server URL ([nats://][user:password@]host[:port], a port 1 to 65535)`);
     return text;
   });
+}
+
+/**
+ * Whether the NATS client can make a server of `url`, read as it reads one: any scheme
+ * dropped, a bare IPv6 address bracketed, and the rest parsed as an http URL. One it cannot
+ * read it fails at every attempt to connect, as "Invalid URL", for as long as the bridge
+ * runs: it is refused at start instead.
+ */
+function isServerUrl(url: string): boolean {
+  let rest = url.trim().replace(/^.*:\/\//, '');
+  if (!rest.includes('[') && !rest.includes('@') && rest.split(':').length > 2) rest = `[${rest}]`;
+  try {
+    return new URL(`http://${rest}`).hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function patterned(value: unknown, what: string, pattern: RegExp, fallback: string): string {
@@ -91,6 +121,10 @@ export function planBridge(options: unknown): BridgePlan {
   const exports = names(given.exports, 'options.exports');
   const imports = names(given.imports, 'options.imports');
   if (exports.length + imports.length === 0) throw new IpcError('EINVAL', 'a bridge needs at least one mailbox in options.exports or options.imports');
+  // Exported and imported on one subject, each message would come back, be exported again
+  // under a new id, and so on without end.
+  const both = exports.find((name) => imports.includes(name));
+  if (both !== undefined) throw new IpcError('EINVAL', `mailbox ${JSON.stringify(both)} is in both options.exports and options.imports: its messages would come back to it without end`);
   const retry = validateObject<BackoffOptions>(given.retry, 'options.retry');
   const host = given.host === undefined ? hostname() : validateString(given.host, 'options.host');
   if (!validHost(host) || host.includes('/')) throw new IpcError('EINVAL', 'invalid options.host: 1-255 bytes of UTF-8, no "/"');

@@ -3,6 +3,7 @@
 // import-loop.ts). Starting does not wait for NATS: the bridge connects in the background,
 // retrying with back-off, and the local mailboxes work meanwhile.
 import type { NatsConnection } from '@nats-io/transport-node';
+import { IpcError } from '../core/errors.ts';
 import { Mailbox } from '../mailbox/mailbox.ts';
 import { planBridge, type BridgeOptions, type BridgePlan } from './bridge-options.ts';
 import type { BridgeStatus } from './bridge-events.ts';
@@ -10,7 +11,7 @@ import { connectWithRetry, type ConnectionState } from './connection.ts';
 import { MailboxExport } from './export-loop.ts';
 import { MailboxImport, type JetStreamContext } from './import-loop.ts';
 import { loadNatsModules, type NatsModules } from './nats-modules.ts';
-import { BridgeStateWriter } from './state-file.ts';
+import { BridgeStateWriter, runningBridgePid } from './state-file.ts';
 import { MAX_ERROR_CHARS } from './state-record.ts';
 
 /** How long close() lets the connection flush its last acknowledgements, ms. */
@@ -123,8 +124,10 @@ export class Bridge implements AsyncDisposable {
       await this.#running.catch(() => undefined);
       const connection = this.#connection;
       if (connection !== null) {
-        await connection.flush().catch(() => undefined);
-        await Promise.race([connection.close(), new Promise((resolve) => setTimeout(resolve, CLOSE_FLUSH_TIMEOUT_MS).unref())]).catch(() => undefined);
+        // Both within a deadline: a server that stopped answering (stopped by a signal, or
+        // behind a network that drops packets) never answers the flush's PING.
+        await withDeadline(connection.flush(), CLOSE_FLUSH_TIMEOUT_MS);
+        await withDeadline(connection.close(), CLOSE_FLUSH_TIMEOUT_MS);
       }
     })();
     return this.#closing;
@@ -132,6 +135,17 @@ export class Bridge implements AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+}
+
+/** Waits for `promise` at most `ms`; its failure, or its being late, is not the caller's concern. */
+async function withDeadline(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  try {
+    await Promise.race([promise.then(() => undefined, () => undefined), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -144,6 +158,24 @@ export class Bridge implements AsyncDisposable {
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const plan = planBridge(options);
   for (const name of [...plan.exports, ...plan.imports]) Mailbox.openEncoded(name).mailbox.close();
+  refuseSecondBridge(plan);
   const modules = await loadNatsModules();
   return new Bridge(plan, modules);
+}
+
+/**
+ * One bridge per mailbox and direction: two exporters of a mailbox publish its messages
+ * twice (under each one's host) and out of order; two importers share its durable
+ * consumers and take them from each other, delivering some twice and out of order. A bridge
+ * already running says so in its state record (state-file.ts). Two bridges started at the
+ * same moment may both pass this check: it catches a second bridge started by mistake, it
+ * is not a lock.
+ */
+function refuseSecondBridge(plan: BridgePlan): void {
+  for (const [direction, names] of [['export', plan.exports], ['import', plan.imports]] as const) {
+    for (const name of names) {
+      const pid = runningBridgePid(plan.namespace, direction, name);
+      if (pid !== null) throw new IpcError('EBUSY', `mailbox "${name}" is ${direction}ed by a bridge already (pid ${pid}): one bridge per mailbox and direction`);
+    }
+  }
 }

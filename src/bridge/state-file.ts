@@ -7,10 +7,58 @@
 // The records are private to the bridge's user (mode 0600, as a mailbox's default): error
 // texts may name servers and accounts. The records are advisory: a failure to write one (a full /dev/shm) is not the bridge's
 // failure, and is dropped.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+//
+// /dev/shm is writable by every user: whatever another process left under a record's names
+// (a directory, a link, a FIFO, another user's file) must neither stop the bridge nor be
+// written through. The temporary file is always made anew by this process (O_EXCL: never a
+// link followed, never another's file reused), and the record is read back bounded and
+// without following links.
+import { closeSync, constants, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { SHM_DIR } from '../core/names.ts';
-import { currentThreadStartTime } from '../core/liveness.ts';
-import { BRIDGE_STATE_VERSION, parseState, serializeState, stateFilePath, tempFileName, type BridgeDirection, type BridgeStateRecord } from './state-record.ts';
+import { currentThreadStartTime, isThreadAlive } from '../core/liveness.ts';
+import { BRIDGE_STATE_VERSION, parseState, readStateText, serializeState, stateFilePath, tempFileName, type BridgeDirection, type BridgeStateRecord } from './state-record.ts';
+
+/**
+ * Writes `text` to a file this process makes under `path` (mode 0600). What was there is
+ * removed first (a killed predecessor's half-written record); should that fail (a directory,
+ * another user's file), the exclusive create fails too, and nothing is written.
+ */
+function writeNewFile(path: string, text: string): void {
+  rmSync(path, { force: true });
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function removeIfAllowed(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // A directory, or another user's file in the sticky /dev/shm: not this bridge's to remove.
+  }
+}
+
+/**
+ * The pid of a running bridge that moves `mailbox` in `direction` (this process included),
+ * by its state record; null when none runs, or its record cannot be read or believed.
+ */
+export function runningBridgePid(namespace: string, direction: BridgeDirection, mailbox: string): number | null {
+  const path = stateFilePath(namespace, direction, mailbox);
+  if (path === null) return null;
+  let text: string | null;
+  try {
+    text = readStateText(path);
+  } catch {
+    return null;
+  }
+  if (text === null) return null;
+  const record = parseState(text, direction);
+  if (typeof record === 'string') return null;
+  return isThreadAlive(record.pid, (startTime) => record.startTime === null || startTime === record.startTime) ? record.pid : null;
+}
 
 /** How often a running bridge rewrites its records, ms: what `ls` and `top` may lag behind. */
 export const STATE_INTERVAL_MS = 250;
@@ -50,10 +98,10 @@ export class BridgeStateWriter {
     for (const entry of this.#entries) {
       const record: BridgeStateRecord = { version: BRIDGE_STATE_VERSION, pid: process.pid, startTime: this.#startTime, updatedAt: now, ...entry.source() };
       try {
-        writeFileSync(entry.temp, serializeState(record), { mode: 0o600 });
+        writeNewFile(entry.temp, serializeState(record));
         renameSync(entry.temp, entry.path);
       } catch {
-        rmSync(entry.temp, { force: true });
+        removeIfAllowed(entry.temp);
       }
     }
   }
@@ -65,7 +113,9 @@ export class BridgeStateWriter {
     clearInterval(this.#timer);
     for (const entry of this.#entries) {
       try {
-        const record = parseState(readFileSync(entry.path, 'utf8'), entry.direction);
+        const text = readStateText(entry.path);
+        if (text === null) continue;
+        const record = parseState(text, entry.direction);
         if (typeof record === 'string' || record.pid === process.pid) rmSync(entry.path, { force: true });
       } catch {
         // Not there (any more): nothing to remove.

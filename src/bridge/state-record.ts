@@ -1,13 +1,15 @@
 // A running bridge's state for one of its mailboxes, as `interproc ls` and `top` show it: a
 // small JSON file beside the mailbox in /dev/shm,
 //   interproc.<namespace>.bridge.<direction>.<mailbox>
-// rewritten by the bridge (state-file.ts) and read by the registry (registry/bridge-states.ts).
+// rewritten by the bridge (state-file.ts) and read by the registry (registry/bridge-states.ts)
+// and by the bridge's close, both through readStateText.
 // It is advisory: nothing in the bridge depends on it. Its kind "bridge" is none of the
 // object kinds, so listings do not take it for an object.
 //
 // The file is written by another process and is read as untrusted input: bounded in size,
 // every field checked; a file that fails is reported as damaged, never believed in part.
 // This module loads no NATS client: the registry imports it.
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { PREFIX, SHM_DIR } from '../core/names.ts';
 
 export type BridgeDirection = 'export' | 'import';
@@ -70,6 +72,31 @@ export function parseStateFileName(fileName: string): { namespace: string; direc
   const match = /^interproc\.([A-Za-z0-9_-]{1,64})\.(bridge|bridgetmp)\.(export|import)\.([A-Za-z0-9_-][A-Za-z0-9._-]{0,199})$/.exec(fileName);
   if (match === null) return null;
   return { namespace: match[1]!, temp: match[2] === 'bridgetmp', direction: match[3] as BridgeDirection, mailbox: match[4]! };
+}
+
+/** At most MAX_STATE_BYTES + 1 bytes of the file (one more tells it is too long); null when it is not there. */
+export function readStateText(path: string): string | null {
+  let fd: number;
+  try {
+    // O_NOFOLLOW: a link planted under the name is not followed; O_NONBLOCK: a FIFO does not hang the reader.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const buffer = Buffer.alloc(MAX_STATE_BYTES + 1);
+    let length = 0;
+    // Bounded: each read adds at least one byte until the buffer is full or the file ends.
+    while (length < buffer.length) {
+      const got = readSync(fd, buffer, length, buffer.length - length, null);
+      if (got === 0) break;
+      length += got;
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function serializeState(record: BridgeStateRecord): string {

@@ -92,10 +92,13 @@ export async function resumeConsumer(manager: JetStreamManager, plan: BridgePlan
   generations.sort((a, b) => b.generation - a.generation);
   const newest = generations[0];
   if (newest !== undefined && newest.info.num_ack_pending === 0 && newest.info.delivered.stream_seq >= sentUpTo) {
+    // A bridge started again with another window: the bound on what is in flight, and on
+    // what a crash delivers twice, is the window it runs with now.
+    if (newest.info.config.max_ack_pending !== plan.window) await manager.consumers.update(plan.stream, newest.name, { max_ack_pending: plan.window });
     await deleteAll(manager, plan, generations.slice(1));
     return { durable: newest.name, nextDelivery: newest.info.delivered.consumer_seq + 1 };
   }
-  const floor = Math.max(sentUpTo, ...generations.map((entry) => entry.info.ack_floor.stream_seq));
+  const floor = Math.max(sentUpTo, ...generations.map((entry) => generationFloor(entry.info)));
   const durable = `${prefix}${(newest?.generation ?? 0) + 1}`;
   await manager.consumers.add(plan.stream, {
     durable_name: durable,
@@ -109,6 +112,19 @@ export async function resumeConsumer(manager: JetStreamManager, plan: BridgePlan
   });
   await deleteAll(manager, plan, generations);
   return { durable, nextDelivery: 1 };
+}
+
+/**
+ * What a generation stands for as acknowledged: its ack floor, and at least everything
+ * before its first message. JetStream reports the ack floor of a consumer that has
+ * acknowledged nothing yet as 0, not as its start: a generation made after a crash and
+ * killed before its first acknowledgement (its mailbox full) would otherwise send the next
+ * start back to the stream's first message, every message in it delivered again.
+ */
+function generationFloor(info: ConsumerInfo): number {
+  const { deliver_policy: policy, opt_start_seq: start } = info.config;
+  const before = policy === 'by_start_sequence' && typeof start === 'number' && Number.isSafeInteger(start) && start > 0 ? start - 1 : 0;
+  return Math.max(info.ack_floor.stream_seq, before);
 }
 
 async function deleteAll(manager: JetStreamManager, plan: BridgePlan, generations: Array<{ name: string }>): Promise<void> {

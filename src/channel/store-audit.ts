@@ -181,7 +181,8 @@ function walkList(words: Int32Array, config: StoreConfig, cells: number, start: 
     // A message from another machine stores its host before its data (channel/origin.ts).
     let prefix = 0;
     if (words[cellWord(message) + L.MSG_TYPE]! < 0) {
-      const hostBytes = new Uint8Array(words.buffer, cellWord(message) * 4 + L.MSG_HEADER_BYTES, 1)[0]!;
+      // `words` may start inside its buffer (the registry's view begins after the object header).
+      const hostBytes = new Uint8Array(words.buffer, words.byteOffset + cellWord(message) * 4 + L.MSG_HEADER_BYTES, 1)[0]!;
       prefix = 1 + hostBytes;
       if (!(hostBytes >= 1 && hostBytes <= MAX_HOST_BYTES && prefix <= length)) {
         return `message ${n} of its queue (cell ${message}) has a host name of ${hostBytes} bytes in ${length}`;

@@ -2,7 +2,7 @@
 // table of `interproc ls`, the BRIDGE column of `ls -o` and `top`, and the lines of `stat`.
 // The texts come from files another process wrote: control characters are replaced before
 // they reach the terminal.
-import type { BridgeState, ObjectRecord } from '../registry/index.ts';
+import { isRunningState, type BridgeState, type ObjectRecord } from '../registry/index.ts';
 import { formatTable, type Column } from './table.ts';
 
 const NONE = '-';
@@ -15,11 +15,12 @@ export function printable(text: string): string {
   }).join('');
 }
 
-/** "connected", "disconnected", "stopped (pid 123 died)", "damaged (why)". */
+/** "connected", "disconnected", "unresponsive (why)", "stopped (pid 123 died)", "damaged (why)". */
 export function bridgeStateWords(state: BridgeState): string {
   switch (state.state) {
     case 'stopped':
       return `stopped (pid ${state.pid} died)`;
+    case 'unresponsive':
     case 'damaged':
     case 'unreadable':
       return `${state.state} (${printable(state.problem ?? 'unknown')})`;
@@ -33,7 +34,7 @@ export function bridgeStateWords(state: BridgeState): string {
  * error 4s ago: connection refused", "export stopped (pid 123 died) error ...".
  */
 export function bridgeSummary(state: BridgeState, now = Date.now()): string {
-  const running = state.state === 'connected' || state.state === 'disconnected';
+  const running = isRunningState(state.state);
   const lag = running ? ` lag ${state.lag ?? NONE} pid ${state.pid}` : '';
   const error = state.lastError === null ? '' : ` error ${lastErrorText(state, now)}`;
   return `${state.direction} ${bridgeStateWords(state)}${lag}${error}`;

@@ -16,9 +16,10 @@ Moves messages between local mailboxes and a NATS JetStream stream until SIGINT 
                   the mailbox's only receiver)
   --import NAME   the stream's messages on subject <prefix>.NAME are sent to the mailbox,
                   each acknowledged once the mailbox holds it
-Each mailbox must exist. Message type, sender (host, pid, thread) and time travel with the
-codec's bytes; give the importing mailbox the exporting one's codec. While NATS cannot be
-reached the bridge retries with back-off and says so on stderr; the mailboxes work on.
+Each mailbox must exist, with no other bridge of it in the same direction. Message type,
+sender (host, pid, thread) and time travel with the codec's bytes; give the importing
+mailbox the exporting one's codec. While NATS cannot be reached the bridge retries with
+back-off and says so on stderr; the mailboxes work on.
 Needs the NATS client packages: npm install @nats-io/transport-node@3 @nats-io/jetstream@3
 
 Options:
@@ -33,15 +34,21 @@ Options:
   -n, --namespace NS      the namespace (default: INTERPROC_NAMESPACE, else "default")
   -h, --help              show this text
 
-Exit codes: 0 never (it runs until stopped), 1 failed to start (no such mailbox, NATS
-clients not installed), 2 usage error, 130 stopped by SIGINT or SIGTERM (after closing).
+Exit codes: 0 never (it runs until stopped), 1 failed to start (no such mailbox, another
+bridge of it running, NATS clients not installed), 2 usage error, 130 stopped by SIGINT or
+SIGTERM (after closing).
 `;
+
+/** A server URL as it may be logged: a user and password in it replaced by "***". */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([^/@]*:\/\/)?[^/@]*@/, (_whole, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}
 
 /** One line on stderr for an event. */
 export function describeEvent(event: BridgeEvent): string {
   switch (event.kind) {
     case 'connecting':
-      return `connecting to ${event.servers.join(', ')}`;
+      return `connecting to ${event.servers.map(withoutCredentials).join(', ')}`;
     case 'retrying':
       return `NATS unreachable (${event.error.message}); attempt ${event.attempt} failed, retrying in ${event.delay} ms`;
     case 'connected':

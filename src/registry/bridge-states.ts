@@ -3,20 +3,22 @@
 // bridge's liveness checked by its pid and start time (a reused pid is not the bridge).
 // A record whose bridge has died is kept as "stopped" until the bridge restarts (it
 // rewrites the record) or `interproc rm --stale` removes it.
-import { closeSync, constants, openSync, readdirSync, readSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { isThreadAlive } from '../core/liveness.ts';
 import { SHM_DIR } from '../core/names.ts';
-import { MAX_STATE_BYTES, parseState, parseStateFileName, stateFilePath, type BridgeDirection } from '../bridge/state-record.ts';
+import { parseState, parseStateFileName, readStateText, stateFilePath, type BridgeDirection } from '../bridge/state-record.ts';
 
 export interface BridgeState {
   direction: BridgeDirection;
   /**
    * connected: the bridge runs and is connected to NATS; disconnected: it runs and is not
-   * (connecting, retrying, reconnecting); stopped: its process has died; damaged: the record
-   * cannot be believed; unreadable: this user may not read it (another user's bridge);
-   * `problem` says why for the last two.
+   * (connecting, retrying, reconnecting); unresponsive: its process lives but has not
+   * rewritten the record for UNRESPONSIVE_AFTER_MS (stopped by a signal or a debugger, or its
+   * event loop blocked), so what the record says is old; stopped: its process has died;
+   * damaged: the record cannot be believed; unreadable: this user may not read it (another
+   * user's bridge); `problem` says why for the last three.
    */
-  state: 'connected' | 'disconnected' | 'stopped' | 'damaged' | 'unreadable';
+  state: 'connected' | 'disconnected' | 'unresponsive' | 'stopped' | 'damaged' | 'unreadable';
   /** The bridge process; null when damaged. */
   pid: number | null;
   /** The NATS server it is connected to, when connected. */
@@ -38,29 +40,15 @@ export interface BridgeState {
 
 const DIRECTIONS: readonly BridgeDirection[] = ['export', 'import'];
 
-/** At most MAX_STATE_BYTES + 1 bytes of the file (one more tells it is too long); null when it is not there. */
-function readBounded(path: string): string | null {
-  let fd: number;
-  try {
-    // O_NOFOLLOW: a link planted under the name is not followed; O_NONBLOCK: a FIFO does not hang the reader.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-  try {
-    const buffer = Buffer.alloc(MAX_STATE_BYTES + 1);
-    let length = 0;
-    // Bounded: each read adds at least one byte until the buffer is full or the file ends.
-    while (length < buffer.length) {
-      const got = readSync(fd, buffer, length, buffer.length - length, null);
-      if (got === 0) break;
-      length += got;
-    }
-    return buffer.toString('utf8', 0, length);
-  } finally {
-    closeSync(fd);
-  }
+/**
+ * How long a running bridge may leave its record unwritten before it is shown unresponsive:
+ * 40 of its rewrites (STATE_INTERVAL_MS), room for a loaded machine's late timers.
+ */
+export const UNRESPONSIVE_AFTER_MS = 10_000;
+
+/** Whether a bridge process that lives and wrote its record at `updatedAt` still runs as it should. */
+export function isRunningState(state: BridgeState['state']): boolean {
+  return state === 'connected' || state === 'disconnected' || state === 'unresponsive';
 }
 
 function damaged(direction: BridgeDirection, problem: string, state: 'damaged' | 'unreadable' = 'damaged'): BridgeState {
@@ -69,13 +57,14 @@ function damaged(direction: BridgeDirection, problem: string, state: 'damaged' |
 
 /** The bridge states of mailbox `name`; `queued`: its messages now (an export's lag), null when unknown. */
 export function readBridgeStates(namespace: string, name: string, queued: number | null): BridgeState[] {
+  const now = Date.now();
   const states: BridgeState[] = [];
   for (const direction of DIRECTIONS) {
     const path = stateFilePath(namespace, direction, name);
     if (path === null) continue;
     let text: string | null;
     try {
-      text = readBounded(path);
+      text = readStateText(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       states.push(damaged(direction, `cannot be read: ${code ?? String(error)}`, code === 'EACCES' || code === 'EPERM' ? 'unreadable' : 'damaged'));
@@ -88,16 +77,18 @@ export function readBridgeStates(namespace: string, name: string, queued: number
       continue;
     }
     const running = isThreadAlive(record.pid, (startTime) => record.startTime === null || startTime === record.startTime);
+    const silentMs = now - record.updatedAt;
+    const unresponsive = running && silentMs > UNRESPONSIVE_AFTER_MS;
     states.push({
       direction,
-      state: !running ? 'stopped' : record.connected ? 'connected' : 'disconnected',
+      state: !running ? 'stopped' : unresponsive ? 'unresponsive' : record.connected ? 'connected' : 'disconnected',
       pid: record.pid,
-      server: running && record.connected ? record.server : null,
+      server: running && !unresponsive && record.connected ? record.server : null,
       lag: direction === 'export' ? queued : record.pending,
       moved: record.moved,
       lastError: record.lastError,
       updatedAt: record.updatedAt,
-      problem: null,
+      problem: unresponsive ? `its record was last written ${Math.round(silentMs / 1000)} s ago` : null,
     });
   }
   return states;
@@ -117,7 +108,7 @@ export function removeDeadBridgeStates(namespace: string | null, dryRun: boolean
     if (parts === null || (namespace !== null && parts.namespace !== namespace)) continue;
     const states = readBridgeStates(parts.namespace, parts.mailbox, null).filter((state) => state.direction === parts.direction);
     // Kept: a running bridge's, and one this user may not read (another user's bridge may run).
-    const kept = states.some((state) => state.state === 'connected' || state.state === 'disconnected' || state.state === 'unreadable');
+    const kept = states.some((state) => isRunningState(state.state) || state.state === 'unreadable');
     // A state file: when its bridge is dead or the file damaged. A temporary one: when no bridge runs under its name.
     if (kept || (!parts.temp && states.length === 0)) continue;
     if (!dryRun) {

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { serialize } from 'node:v8';
 import { Mailbox } from '../../src/index.ts';
-import { startBridgeProcess } from '../support/bridge-process.ts';
+import type { ConsumerInfo } from '@nats-io/jetstream';
+import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.ts';
 import { useNamespace } from '../support/namespace.ts';
 import { addDefaultStream, connectTestClient, publishRemote, type TestClient } from '../support/nats-client.ts';
 import { natsSkip, plannedNatsServer, startNatsServer, type NatsServer } from '../support/nats-server.ts';
@@ -155,6 +156,68 @@ test('NATS down at start: the bridge retries with back-off and says so, the mail
 });
 
 /** Polls `condition` (state in another process) every 20 ms, failing after 30 s. */
+test('an import bridge killed twice while its mailbox is full delivers again at most a window per kill, not the stream from its start', T, async () => {
+  const window = 8;
+  const capacity = 40;
+  const total = 200;
+  using mailbox = Mailbox.create<number>('refilled', { capacity, codec: 'json' });
+  const consumers = async (): Promise<ConsumerInfo[]> =>
+    (await nats.manager.consumers.list('INTERPROC').next()).filter((info) => info.config.filter_subject === 'interproc.refilled');
+  let bridge: BridgeProcess | null = null;
+  try {
+    for (let n = 0; n < total; n++) {
+      await publishRemote(nats.client, 'interproc.refilled', new TextEncoder().encode(String(n)), { ...REMOTE, codec: 'json', type: 0, sentAt: n });
+    }
+    // The first bridge fills the mailbox, has all it sent acknowledged, and waits for room.
+    bridge = await startBridgeProcess({ servers: server.url, imports: ['refilled'], window });
+    await waitUntil(async () => mailbox.stats().messages === capacity && (await consumers()).some((info) => info.ack_floor.stream_seq >= capacity && info.num_ack_pending > 0));
+    await bridge.kill();
+    // The second makes a consumer that starts after what the first had acknowledged, is
+    // given messages, and can send none of them: nothing is acknowledged in its generation.
+    const before = new Set((await consumers()).map((info) => info.name));
+    bridge = await startBridgeProcess({ servers: server.url, imports: ['refilled'], window });
+    await waitUntil(async () => (await consumers()).some((info) => !before.has(info.name) && info.num_ack_pending > 0));
+    await bridge.kill();
+    // The third must start where the second started, not at the stream's first message.
+    bridge = await startBridgeProcess({ servers: server.url, imports: ['refilled'], window });
+    const received: number[] = [];
+    const seen = new Set<number>();
+    while (seen.size < total) {
+      const { data } = await mailbox.receive({ timeout: 30_000 });
+      received.push(data);
+      seen.add(data);
+    }
+    const firsts = received.filter((n, index) => received.indexOf(n) === index);
+    assert.deepEqual(firsts, Array.from({ length: total }, (_, n) => n), 'in order, none lost');
+    const duplicates = received.length - total;
+    assert.ok(duplicates <= 2 * window, `${duplicates} duplicates from 2 kills, more than 2 × window ${window}`);
+  } finally {
+    await bridge?.stop();
+    mailbox.unlink();
+  }
+});
+
+test('a bridge started again with another window holds the consumer to the new window', T, async () => {
+  using mailbox = Mailbox.create<number>('rewindowed', { codec: 'json' });
+  const consumer = async (): Promise<ConsumerInfo | undefined> =>
+    (await nats.manager.consumers.list('INTERPROC').next()).find((info) => info.config.filter_subject === 'interproc.rewindowed');
+  try {
+    for (const window of [4, 16, 2]) {
+      const bridge = await startBridgeProcess({ servers: server.url, imports: ['rewindowed'], window });
+      try {
+        // Once a message published now has arrived, the bridge has resumed its consumer.
+        await publishRemote(nats.client, 'interproc.rewindowed', new TextEncoder().encode(String(window)), { ...REMOTE, codec: 'json', type: 0, sentAt: window });
+        assert.equal((await mailbox.receive({ timeout: 30_000 })).data, window);
+        assert.equal((await consumer())?.config.max_ack_pending, window);
+      } finally {
+        await bridge.stop();
+      }
+    }
+  } finally {
+    mailbox.unlink();
+  }
+});
+
 async function waitUntil(condition: () => Promise<boolean> | boolean): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!(await condition())) {

@@ -23,6 +23,22 @@ test('bad options are TypeError, RangeError or EINVAL, before anything starts', 
   assert.throws(() => planBridge({ servers, imports: 'a' }), typeError);
   assert.throws(() => planBridge({ servers, imports: ['a', 'a'] }), ipcError('EINVAL'));
   assert.throws(() => planBridge({ servers, imports: ['.hidden'] }), ipcError('EINVAL'));
+  // URLs the NATS client cannot read, which it would fail to connect to at every retry.
+  for (const url of ['nats://127.0.0.1:99999', 'nats://', '::::', 'nats://user:secret@:4222']) {
+    assert.throws(() => planBridge({ servers: url, imports: ['a'] }), (error: Error) => {
+      ipcError('EINVAL')(error);
+      assert.doesNotMatch(error.message, /secret/, 'a password is not repeated');
+      return true;
+    }, url);
+  }
+  for (const url of ['nats://127.0.0.1:4222', 'localhost', 'broker:4222', 'tls://broker:4443', 'nats://user:secret@broker:4222', '::1', '[::1]:4222']) {
+    assert.doesNotThrow(() => planBridge({ servers: url, imports: ['a'] }), url);
+  }
+  // Valid mailbox names that make no valid NATS subject.
+  assert.throws(() => planBridge({ servers, imports: ['a..b'] }), ipcError('EINVAL'));
+  assert.throws(() => planBridge({ servers, exports: ['a.'] }), ipcError('EINVAL'));
+  // One mailbox both ways on one subject: an echo without end.
+  assert.throws(() => planBridge({ servers, exports: ['a'], imports: ['a'] }), ipcError('EINVAL'));
   assert.throws(() => planBridge({ servers, imports: ['a'], stream: 'has.dot' }), ipcError('EINVAL'));
   assert.throws(() => planBridge({ servers, imports: ['a'], subjectPrefix: 'a.>' }), ipcError('EINVAL'));
   assert.throws(() => planBridge({ servers, imports: ['a'], replicas: 6 }), rangeError);
@@ -44,6 +60,33 @@ test('startBridge rejects a mailbox that does not exist with ENOENT', async () =
   using mailbox = Mailbox.create('somewhere');
   try {
     await assert.rejects(startBridge({ servers, imports: ['somewhere'], exports: ['nowhere'] }), ipcError('ENOENT'));
+  } finally {
+    mailbox.unlink();
+  }
+});
+
+test('a second bridge of a mailbox in the same direction is refused with EBUSY while the first runs', async () => {
+  using mailbox = Mailbox.create('busy');
+  // Nothing listens there: the bridges keep retrying in the background, which is enough.
+  const unreachable = 'nats://127.0.0.1:1';
+  const retry = { initialDelay: 1_000, maxDelay: 1_000 };
+  try {
+    const first = await startBridge({ servers: unreachable, exports: ['busy'], retry });
+    try {
+      await assert.rejects(startBridge({ servers: unreachable, exports: ['busy'], retry }), (error: Error) => {
+        ipcError('EBUSY')(error);
+        assert.match(error.message, new RegExp(`pid ${process.pid}`));
+        return true;
+      });
+      // The other direction is another bridge's to take.
+      const importer = await startBridge({ servers: unreachable, imports: ['busy'], retry });
+      await importer.close();
+    } finally {
+      await first.close();
+    }
+    // Once the first has stopped, the mailbox may be bridged again.
+    const again = await startBridge({ servers: unreachable, exports: ['busy'], retry });
+    await again.close();
   } finally {
     mailbox.unlink();
   }

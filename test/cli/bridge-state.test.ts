@@ -5,8 +5,9 @@
 // bridge's half-written one. Real bridge processes (`interproc bridge`)
 // and a real nats-server.
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { currentThreadStartTime } from '../../src/core/liveness.ts';
 import { Mailbox } from '../../src/index.ts';
 import { listObjects, type BridgeState, type ObjectRecord } from '../../src/registry/index.ts';
 import { useNamespace } from '../support/namespace.ts';
@@ -180,6 +181,35 @@ test('a state record that cannot be believed is shown damaged, and rm --stale re
     assert.deepEqual(mailboxRecord('odd').bridges, []);
     assert.equal(existsSync(temp), false);
   } finally {
+    mailbox.unlink();
+  }
+});
+
+test('a bridge whose process lives but has not rewritten its record for long is shown unresponsive, not connected, and rm --stale keeps it', T, async () => {
+  using mailbox = Mailbox.create<string>('frozen', { codec: 'utf8' });
+  try {
+    await mailbox.send('waiting');
+    const path = `/dev/shm/interproc.${namespace}.bridge.export.frozen`;
+    // What a bridge stopped by SIGSTOP (or with its event loop blocked) leaves: a record of a
+    // live process, saying connected, last written a minute ago.
+    const record = (updatedAt: number): string =>
+      JSON.stringify({ version: 1, direction: 'export', pid: process.pid, startTime: currentThreadStartTime(), connected: true, server: '127.0.0.1:4222', pending: null, moved: 3, lastError: null, updatedAt });
+    writeFileSync(path, record(Date.now()));
+    assert.deepEqual(mailboxRecord('frozen').bridges.map((state) => state.state), ['connected']);
+    writeFileSync(path, record(Date.now() - 60_000));
+    const [state] = mailboxRecord('frozen').bridges;
+    assert.equal(state?.state, 'unresponsive');
+    assert.equal(state.server, null);
+    assert.equal(state.lag, 1);
+    assert.match(state.problem ?? '', /last written 6\d s ago/);
+    const table = await runCli(['ls']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /frozen +export +\d+ +unresponsive \(its record was last written 6\d s ago\) +1 /);
+    const removal = await runCli(['rm', '--stale']);
+    assert.equal(removal.code, 0, removal.stderr);
+    assert.equal(existsSync(path), true);
+  } finally {
+    rmSync(`/dev/shm/interproc.${namespace}.bridge.export.frozen`, { force: true });
     mailbox.unlink();
   }
 });

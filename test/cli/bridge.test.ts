@@ -2,11 +2,13 @@
 // at start is retried and said on stderr; with a server it connects and imports; SIGTERM
 // stops it with 130.
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { Mailbox } from '../../src/index.ts';
 import { useNamespace } from '../support/namespace.ts';
 import { addDefaultStream, connectTestClient, publishRemote } from '../support/nats-client.ts';
 import { natsSkip, startNatsServer } from '../support/nats-server.ts';
+import { describeEvent } from '../../src/cli/bridge.ts';
 import { runCli, startCli, type StartedCli } from './run-cli.ts';
 
 useNamespace('cli-bridge');
@@ -38,6 +40,11 @@ test('usage errors are exit code 2, a missing mailbox 1', T, async () => {
   assert.match(missing.stderr, /^interproc bridge: ENOENT: open mailbox "absent"/);
 });
 
+test('a user and password in a server URL are not written to stderr', () => {
+  const line = describeEvent({ kind: 'connecting', servers: ['nats://alice:s3cret@broker:4222', 'bob:pw@10.0.0.2', 'tls://broker-2:4443'] });
+  assert.equal(line, 'connecting to nats://***@broker:4222, ***@10.0.0.2, tls://broker-2:4443');
+});
+
 test('NATS down: it says it retries, and SIGTERM stops it with 130', T, async () => {
   using mailbox = Mailbox.create('waiting');
   try {
@@ -48,6 +55,66 @@ test('NATS down: it says it retries, and SIGTERM stops it with 130', T, async ()
     const { code, stderr } = await started.done;
     assert.equal(code, 130, stderr);
   } finally {
+    mailbox.unlink();
+  }
+});
+
+/**
+ * A NATS server that answers a client's handshake (INFO, then the PONG to its first PING)
+ * and then nothing more: a server stopped by SIGSTOP, or behind a network that drops packets.
+ */
+async function silentNatsServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.write(`INFO ${JSON.stringify({ server_id: 'silent', version: '2.9.10', proto: 1, headers: true, max_payload: 1_048_576 })}\r\n`);
+    let answered = false;
+    socket.on('data', (chunk: Buffer) => {
+      if (!answered && chunk.toString('latin1').includes('PING\r\n')) {
+        answered = true;
+        socket.write('PONG\r\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+test('a server that stops answering does not keep SIGTERM from stopping it with 130', T, async () => {
+  const silent = await silentNatsServer();
+  using mailbox = Mailbox.create('unanswered');
+  try {
+    const started = startCli(['bridge', '--nats', silent.url, '--export', 'unanswered'], { timeoutMs: 40_000 });
+    await stderrMatches(started, /connected to /);
+    started.child.kill('SIGTERM');
+    const { code, stderr } = await started.done;
+    assert.equal(code, 130, stderr);
+  } finally {
+    await silent.close();
+    mailbox.unlink();
+  }
+});
+
+test('a server that stops answering is said to be lost within a minute, not after the client\'s default of minutes', { timeout: 120_000 }, async () => {
+  const silent = await silentNatsServer();
+  using mailbox = Mailbox.create('unheard');
+  try {
+    const started = startCli(['bridge', '--nats', silent.url, '--import', 'unheard'], { timeoutMs: 60_000 });
+    const said = await stderrMatches(started, /disconnected from /);
+    assert.match(said, /connected to 127\.0\.0\.1:\d+\ninterproc bridge: (.*\n)*interproc bridge: disconnected from /);
+    started.child.kill('SIGTERM');
+    const { code, stderr } = await started.done;
+    assert.equal(code, 130, stderr);
+  } finally {
+    await silent.close();
     mailbox.unlink();
   }
 });

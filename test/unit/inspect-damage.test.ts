@@ -246,6 +246,14 @@ test('sound mailboxes of every shape are ok, and so are the states killed partie
       while (mb.tryReceive() !== null);
     }],
     ['zero capacity, empty', { capacity: 0, codec: 'bytes' }, () => undefined],
+    // A bridge's import: each message's host is stored before its data, in the list's cells.
+    ['messages from another machine queued in the list', LIST, (mb) => {
+      fill(mb, 2);
+      for (const host of ['b.example', 'h'.repeat(255)]) {
+        assert.ok(mb.trySend(new Uint8Array(30).fill(7), { origin: { host, pid: 4242, threadId: 3, sentAt: Date.now() } }));
+      }
+      fill(mb, 1);
+    }],
     ['a sender killed between claiming and publishing', RING, (mb, name) => {
       fill(mb, 2);
       claimWithoutPublishing(openRingView(name), 0);

@@ -56,7 +56,6 @@ export async function connectWithRetry(plan: BridgePlan, modules: NatsModules, s
         // captures per publish (its request's context and its timer's error) were a third
         // of the export's CPU time.
         noAsyncTraces: true,
-
         pingInterval: PING_INTERVAL_MS,
         maxPingOut: MAX_PINGS_OUTSTANDING,
       });

@@ -29,9 +29,11 @@
 // INTERPROC_CHAOS_SEED (repeats the victims, roles and operations drawn; the moments of
 // the kills are the machine's).
 import { randomInt } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { IpcError, Mailbox, type MailboxOptions, type MailboxStats } from '../../src/index.ts';
 import { STALL_MS } from '../../src/channel/ring.ts';
+import { objectFileName } from '../../src/core/names.ts';
 import { startCompiledHelper, type CompiledHelper } from '../support/compiled-helper.ts';
 import type { Helper } from '../support/helper-process.ts';
 import { checkChaosMessage } from './chaos-message.ts';
@@ -107,6 +109,9 @@ export interface ChaosOutcome {
   /** Changes of the store's mode seen by sampling it between kills: to LIST, back to RING. */
   toList: number;
   toRing: number;
+  /** The most messages seen queued, and whether the mailbox's file was seen bigger than at first (its arena grown). */
+  mostQueued: number;
+  grown: boolean;
   /** `chaos <traffic>: <k> kills survived, <n> messages checked, <l> lost (bound <b>), <d> duplicated` */
   summary: string;
 }
@@ -173,6 +178,10 @@ export async function runChaos(plan: ChaosPlan, party: CompiledHelper, log: (lin
   let lastMode = view === null ? 'ring' : mode(view);
   let stops = 0;
   let nextStopAt = 0;
+  // Sampled between kills: the most messages queued (within the limits), and the mailbox's file size (its arena grows in LIST mode).
+  const file = `/dev/shm/${objectFileName('mailbox', plan.mailbox)}`;
+  let mostQueued = 0;
+  const fileBytes = { first: statSync(file).size, most: 0 };
   const problems: string[] = [];
   const spares: Helper[] = [];
   const everyHelper = new Set<Helper>();
@@ -314,6 +323,12 @@ export async function runChaos(plan: ChaosPlan, party: CompiledHelper, log: (lin
         stops++;
       }
     }
+    const stats = mailbox.stats();
+    mostQueued = Math.max(mostQueued, stats.messages);
+    if (stats.messages > stats.capacity || stats.bytes > stats.maxBytes) {
+      problems.push(`stats() counts ${stats.messages} messages of ${stats.bytes} bytes queued, beyond the capacity ${stats.capacity} or ${stats.maxBytes} bytes`);
+    }
+    fileBytes.most = Math.max(fileBytes.most, statSync(file).size);
     if (view !== null) {
       const current = mode(view);
       if (current !== lastMode) {
@@ -457,11 +472,28 @@ export async function runChaos(plan: ChaosPlan, party: CompiledHelper, log: (lin
       `chaos ${traffic}: ${chaosMs} ms of chaos (${phases}), ${kills} kills (${receiversKilled} receivers, ${suspects.length} of them inside a receive), ${ticksWithoutSpare} of the ${KILL_EVERY_MS} ms ticks found no fresh process ready; ` +
         (plan.stops === true ? `${stops} stops; ` : '') +
         (view === null ? '' : `${toList} switches to LIST mode and ${toRing} returns to RING mode seen; `) +
+        `at most ${mostQueued} messages queued (capacity ${plan.options.capacity}) and a file of ${fileBytes.most} bytes (${fileBytes.first} at first) seen; ` +
         `${drained} messages drained; after the drain: ${JSON.stringify({ messages: stats.messages, waitingSenders: stats.waitingSenders, waitingReceivers: stats.waitingReceivers, totalSent: stats.totalSent, totalReceived: stats.totalReceived, repairs: stats.repairs })}` +
         (verdict.lostExamples.length > 0 ? `; lost: ${verdict.lostExamples.join(', ')}` : ''),
     );
     log(summary);
-    return { seed, kills, receiversKilled, checked: verdict.checked, lost: verdict.lost, bound, duplicated: verdict.duplicated, problems, exported, stops, toList, toRing, summary };
+    return {
+      seed,
+      kills,
+      receiversKilled,
+      checked: verdict.checked,
+      lost: verdict.lost,
+      bound,
+      duplicated: verdict.duplicated,
+      problems,
+      exported,
+      stops,
+      toList,
+      toRing,
+      mostQueued,
+      grown: fileBytes.most > fileBytes.first,
+      summary,
+    };
   } finally {
     ending = true;
     for (const helper of everyHelper) helper.kill('SIGKILL');

@@ -18,7 +18,8 @@
 // at a time it could have taken it; nothing excused on the exporting side), each receiver
 // and peeker took each sender's messages in order, stats() agrees with what was seen, no
 // call hung (a receiver or peeker silent for 15 s, a call 10 s past its timeout, a
-// survivor that does not stop), stats() never counts more than the limits allow and, after
+// survivor that does not stop), stats() never counts more than the limits allow (but for a
+// single send's straggler per sender: see chaos-run.ts) and, after
 // the drain, agrees with what was seen, a fresh sender and receiver get a message across
 // within 1 s, and /dev/shm is clean. Method: test/helpers/chaos-run.ts and
 // chaos-mixed-traffic.ts; INTERPROC_CHAOS_SEED repeats a run's draws.
@@ -48,7 +49,7 @@ test('chaos, mixed paths (batches, receives into a buffer, selective phases, an 
   assert.ok(outcome.stops > 0, 'no process was stopped');
   assert.ok(outcome.checked > 0 && outcome.exported > 0, 'no message was received or passed on');
   assert.ok(outcome.toList > 0 && outcome.toRing > 0, `the store went to LIST mode ${outcome.toList} times and back ${outcome.toRing} times`);
-  assert.equal(outcome.mostQueued, PLAN.options.capacity, 'the mailbox was seen full');
+  assert.ok(outcome.mostQueued >= PLAN.options.capacity!, 'the mailbox was seen full');
   assert.ok(outcome.grown, "the mailbox's arena was seen grown");
   assert.ok(outcome.lost <= outcome.bound);
   assert.equal(outcome.duplicated, 0);

@@ -431,9 +431,20 @@ export class Ring {
     Atomics.add(i32, L.C_RING_ACTIVE_SENDERS, 1);
     try {
       if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return NOT_RING;
+      crashPoint('ring-batch:checked');
       const first = this.#claimMany(payloads.length - from);
       if (first === null) return 0;
       const count = this.#claimedCount;
+      // MODE again, now that the positions are claimed. A sender stopped between the look
+      // above and its claim for longer than a switch waits (QUIESCE_MS) would claim room in
+      // a ring the store has left — empty then — and publish a whole batch of stragglers,
+      // moved into a list that may be full: up to a ring's worth beyond the capacity. Seen
+      // RING after the claim, the switch comes after it, and its moves take or abandon each
+      // claimed position (a publish after an abandon fails: the rest go to the list).
+      if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) {
+        this.#giveUpClaim(first, 0, count);
+        return NOT_RING;
+      }
       // Holder words first: a receiver that finds one of these slots unpublished can then
       // tell whether this sender died (until then it is unknown, as for a single claim).
       for (let k = 0; k < count; k++) i32[this.#slotWord((first + k) | 0) + L.RING_SLOT_HOLDER] = THREAD_ID;
@@ -467,14 +478,7 @@ export class Ring {
         for (let k = 0; k < published; k++) bytes -= payloads[from + k]!.length;
         // Recovery gave up on `first + published`: give up the rest of the claim as it
         // would (they hold no visible message), unless it did already.
-        for (let k = published + 1; k < count; k++) {
-          const position = (first + k) | 0;
-          const at = this.#slotWord(position);
-          Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
-          if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position, (position + this.slots) | 0) === position) {
-            Atomics.add(i32, L.C_RING_ABANDONED, 1);
-          }
-        }
+        this.#giveUpClaim(first, published + 1, count);
         Atomics.sub(i32, L.C_RING_BYTES_IN, bytes);
       }
       if (published > 0) {
@@ -810,6 +814,21 @@ export class Ring {
     }
     this.#span();
     return null;
+  }
+
+  // Gives up positions first + from .. first + count - 1 of a claim (nothing published in
+  // them) as recovery would, unless it did already: free for the next lap, counted
+  // abandoned; receivers and moves pass them.
+  #giveUpClaim(first: number, from: number, count: number): void {
+    const i32 = this.#i32;
+    for (let k = from; k < count; k++) {
+      const position = (first + k) | 0;
+      const at = this.#slotWord(position);
+      Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
+      if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position, (position + this.slots) | 0) === position) {
+        Atomics.add(i32, L.C_RING_ABANDONED, 1);
+      }
+    }
   }
 
   /** How many positions the last #claimMany() claimed. */

@@ -10,9 +10,13 @@
 // test can stop a real process between any two writes and check that the next process to
 // take the lock finishes or undoes the operation and loses nothing.
 //
-// Without the variable crashPoint is an empty function: the steps cost nothing in use.
-// A test checks that its process really died of SIGKILL, so a misspelt step fails the
-// test instead of never firing.
+// A process started with INTERPROC_STOP_AT=<operation>:<step>[@<n>] instead stops itself
+// there with SIGSTOP (as a debugger or Ctrl-Z would stop it), so that a test can let the
+// others act while it is stopped at that step, then continue it (SIGCONT) from there.
+//
+// Without the variables crashPoint is an empty function: the steps cost nothing in use.
+// A test checks that its process really died of SIGKILL (or stopped), so a misspelt step
+// fails the test instead of never firing.
 
 function parse(spec: string): { point: string; nth: number } {
   const at = spec.lastIndexOf('@');
@@ -22,17 +26,20 @@ function parse(spec: string): { point: string; nth: number } {
   return { point: spec.slice(0, at), nth };
 }
 
-function crasher(spec: string): (point: string) => void {
+function crasher(spec: string, signal: 'SIGKILL' | 'SIGSTOP'): (point: string) => void {
   const { point: target, nth } = parse(spec);
   let reached = 0;
   return (point) => {
-    if (point !== target || ++reached < nth) return;
-    // SIGKILL, not an exception: nothing of the process may run after this step.
-    process.kill(process.pid, 'SIGKILL');
+    if (point !== target || ++reached !== nth) return;
+    // SIGKILL, not an exception: nothing of the process may run after this step. SIGSTOP:
+    // nothing runs until the test continues it.
+    process.kill(process.pid, signal);
   };
 }
 
-const spec = process.env.INTERPROC_CRASH_AT;
+const crashAt = process.env.INTERPROC_CRASH_AT;
+const stopAt = process.env.INTERPROC_STOP_AT;
 
 /** Marks a step of a multi-step operation on shared memory (see the header). */
-export const crashPoint: (point: string) => void = spec === undefined || spec === '' ? () => {} : crasher(spec);
+export const crashPoint: (point: string) => void =
+  stopAt !== undefined && stopAt !== '' ? crasher(stopAt, 'SIGSTOP') : crashAt !== undefined && crashAt !== '' ? crasher(crashAt, 'SIGKILL') : () => {};

@@ -4,18 +4,27 @@
 // A sender says "sent <seq>" only after that send resolved, so the seqs a sender reports
 // are 0, 1, ..., sent - 1, and those messages were promised (but for any it reported
 // "unsure": a send that gave up without withdrawing its message, which may arrive or
-// not). Of its next one, `sent`, the send may have been under way when it was killed: it
-// may or may not arrive. Nothing above it was ever sent.
+// not). A batch send reports its last message that was sent, covering the batch. Of the
+// messages after `sent`, those of the send (or batch, up to `inFlight` messages) under way
+// when the sender was killed may or may not arrive. Nothing above them was ever sent.
 //
 // A receiver says what it got only after receive() returned, so a receiver killed inside
-// a receive (after the store gave the message up, before its report) may lose one
-// message. Such a receiver is a suspect, with the time its last receive began and the
-// time it was killed. A lost message is excused only by a suspect of its own that may have
-// taken it: the store hands each sender's messages out in the order they were sent (its
-// list and ring are FIFO, every selector of the run takes every message, and a sender
-// has one send under way at a time), so message q was taken after its send began (after
-// the sender reported q - 1, or was started) and before any later message of the same
-// sender was received. A loss no suspect can account for is a broken promise.
+// a receive (after the store gave the messages up, before its report) may lose what that
+// receive took: one message, or up to a batch's size. Such a receiver is a suspect, with
+// the time its last receive began, the time it was killed and how many it may have lost.
+// A lost message is excused only by a suspect of its own that may have taken it: the store
+// hands each sender's messages out in the order they were sent (its list and ring are
+// FIFO, every selector of the run takes all of a sender's messages or none of them, and a
+// sender has one send or batch under way at a time), so message q was taken after its send
+// began (after the sender's report before the one that covers q, or its start) and before
+// any later message of the same sender was received. A loss no suspect can account for is a
+// broken promise.
+//
+// A peeker (the export pattern: peek, pass on, discard what was passed on) is the only
+// taker of its mailbox: a message it passed on counts as received, and one it discarded as
+// consumed. A message it passed on and had not discarded when it was killed stays queued:
+// the next peeker passes it on again (or the drain takes it), which is no duplicate if that
+// first peeker was killed; a message passed on or received after its discard is one.
 //
 // Verdict: what was lost (and what of it is unexplained) and duplicated, and every other
 // failure: a corrupt message, one that was never sent (or whose send gave up), one a
@@ -36,11 +45,12 @@ export interface ChaosVerdict {
   problems: string[];
 }
 
-/** A receiver killed inside a receive: it may have taken, and lost, one message taken between `from` and `to` (ms since the epoch). */
+/** A receiver killed inside a receive: it may have taken, and lost, up to `count` (default 1) messages taken between `from` and `to` (ms since the epoch). */
 export interface Suspect {
   receiver: string;
   from: number;
   to: number;
+  count?: number;
 }
 
 interface SenderAccount {
@@ -48,14 +58,21 @@ interface SenderAccount {
   sent: number;
   /** When its first send may have begun (it was given its role). */
   startedAt: number;
-  /** Per seq below `sent`: when the sender reported it (by the sender's clock). */
-  reportedAt: number[];
+  /** Per seq below `sent`: when its send may have begun, the sender's report before the one that covered it (by the sender's clock). */
+  beganAt: number[];
+  /** When the sender last reported (its start before its first report). */
+  lastReportAt: number;
   /** Sends that gave up without withdrawing their message: it may or may not arrive. */
   unsure: Set<number>;
-  /** Killed: its message number `sent` may have been delivered without being reported. */
+  /** Killed: its messages `sent` .. `sent + inFlight - 1` may have been delivered without being reported. */
   killed: boolean;
-  /** Per seq received: when its receiver's report was read. */
+  inFlight: number;
+  /** Per seq received (or passed on by a peeker): when its receiver's report was read. */
   received: Map<number, number>;
+  /** Per seq passed on by a peeker and not yet discarded: that peeker. */
+  passedBy: Map<number, string>;
+  /** Seqs a peeker reported discarded. */
+  discarded: Set<number>;
 }
 
 interface LostMessage {
@@ -73,24 +90,49 @@ export class ChaosLedger {
   /** Per receiver, per sender: the last seq it took. */
   readonly #lastTaken = new Map<string, Map<number, number>>();
   readonly #problems = new Map<string, { count: number; examples: string[] }>();
+  /** Messages passed on, or received, again after the peeker that passed them on last: checked in the verdict (that peeker must have been killed). */
+  readonly #again: Array<{ peeker: string; text: string }> = [];
+  readonly #killedReceivers = new Set<string>();
   #checked = 0;
   #duplicated = 0;
 
   /** A sender process was given id `sender` at `at`. */
   addSender(sender: number, at: number): void {
     if (this.#senders.has(sender)) throw new Error(`sender id ${sender} handed out twice`);
-    this.#senders.set(sender, { sent: 0, startedAt: at, reportedAt: [], unsure: new Set(), killed: false, received: new Map() });
+    this.#senders.set(sender, {
+      sent: 0,
+      startedAt: at,
+      beganAt: [],
+      lastReportAt: at,
+      unsure: new Set(),
+      killed: false,
+      inFlight: 1,
+      received: new Map(),
+      passedBy: new Map(),
+      discarded: new Set(),
+    });
   }
 
-  senderKilled(sender: number): void {
-    this.#account(sender).killed = true;
-  }
-
-  /** Sender `sender` reports at `at` (its clock) that its send of `seq` resolved. */
-  sent(sender: number, seq: number, at: number): void {
+  /** Sender `sender` was killed, with up to `inFlight` messages (a batch) under way. */
+  senderKilled(sender: number, inFlight = 1): void {
     const account = this.#account(sender);
-    if (seq !== account.sent) this.#problem('report', `sender ${sender} reported seq ${seq} after ${account.sent - 1}`);
-    while (account.sent <= seq) account.reportedAt[account.sent++] = at;
+    account.killed = true;
+    account.inFlight = inFlight;
+  }
+
+  /** Receiver (or peeker) `receiver` was killed: what it passed on and did not discard may be passed on again. */
+  receiverKilled(receiver: string): void {
+    this.#killedReceivers.add(receiver);
+  }
+
+  /** Sender `sender` reports at `at` (its clock) that its send of `seq` (or its batch `first` .. `seq`) resolved. */
+  sent(sender: number, seq: number, at: number, first = seq): void {
+    const account = this.#account(sender);
+    if (first !== account.sent || seq < first) {
+      this.#problem('report', `sender ${sender} reported seq ${first === seq ? seq : `${first}..${seq}`} after ${account.sent - 1}`);
+    }
+    while (account.sent <= seq) account.beganAt[account.sent++] = account.lastReportAt;
+    account.lastReportAt = at;
   }
 
   /** Sender `sender` reports at `at` that its send of `seq` gave up and could not withdraw the message. */
@@ -101,6 +143,33 @@ export class ChaosLedger {
 
   /** `receiver` (a participant's id, or "drain") took message (sender, seq), intact or not; its report was read at `at`. */
   received(receiver: string, sender: number, seq: number, intact: boolean, at: number, detail = ''): void {
+    this.#take(receiver, sender, seq, intact, at, detail, false);
+  }
+
+  /** Peeker `peeker` passed message (sender, seq) on without taking it; its report was read at `at`. */
+  passed(peeker: string, sender: number, seq: number, intact: boolean, at: number, detail = ''): void {
+    this.#take(peeker, sender, seq, intact, at, detail, true);
+  }
+
+  /** Peeker `peeker` discarded message (sender, seq), which it had passed on. */
+  discarded(peeker: string, sender: number, seq: number): void {
+    const account = this.#senders.get(sender);
+    if (account?.passedBy.get(seq) !== peeker) {
+      this.#problem('discard', `peeker ${peeker} discarded message (sender ${sender}, seq ${seq}), which it had not passed on`);
+      return;
+    }
+    account.passedBy.delete(seq);
+    account.discarded.add(seq);
+  }
+
+  /** Distinct messages received, passed on or drained. */
+  get distinct(): number {
+    let count = 0;
+    for (const account of this.#senders.values()) count += account.received.size;
+    return count;
+  }
+
+  #take(receiver: string, sender: number, seq: number, intact: boolean, at: number, detail: string, pass: boolean): void {
     this.#checked++;
     if (!intact) {
       this.#problem('corrupt', `receiver ${receiver} took a corrupt message (header: sender ${sender}, seq ${seq}${detail})`);
@@ -111,11 +180,19 @@ export class ChaosLedger {
       this.#problem('unknown', `receiver ${receiver} took a message from sender ${sender}, which never existed`);
       return;
     }
-    if (account.received.has(seq)) {
-      this.#duplicated++;
-      this.#problem('duplicate', `receiver ${receiver} took message (sender ${sender}, seq ${seq}) a second time`);
-    } else {
+    const passedBy = account.passedBy.get(seq);
+    if (!account.received.has(seq)) {
       account.received.set(seq, at);
+      if (pass) account.passedBy.set(seq, receiver);
+    } else if (passedBy !== undefined && passedBy !== receiver) {
+      // Passed on and never discarded: still queued, it is passed on again (or drained).
+      this.#again.push({ peeker: passedBy, text: `message (sender ${sender}, seq ${seq}) was passed on by peeker ${passedBy}, not discarded, and taken again by ${receiver}` });
+      if (pass) account.passedBy.set(seq, receiver);
+      else account.passedBy.delete(seq);
+    } else {
+      this.#duplicated++;
+      const after = account.discarded.has(seq) ? ' after its discard' : '';
+      this.#problem('duplicate', `receiver ${receiver} took message (sender ${sender}, seq ${seq}) a second time${after}`);
     }
     let last = this.#lastTaken.get(receiver);
     if (last === undefined) this.#lastTaken.set(receiver, (last = new Map()));
@@ -128,6 +205,13 @@ export class ChaosLedger {
   verdict(suspects: Suspect[]): ChaosVerdict {
     const found = new Map([...this.#problems].map(([kind, { count, examples }]) => [kind, { count, examples: [...examples] }]));
     const problem = (kind: string, text: string): void => record(found, kind, text);
+    let duplicated = this.#duplicated;
+    for (const { peeker, text } of this.#again) {
+      if (!this.#killedReceivers.has(peeker)) {
+        duplicated++;
+        problem('duplicate', `${text}, though peeker ${peeker} was not killed`);
+      }
+    }
     const lost: LostMessage[] = [];
     for (const [sender, account] of this.#senders) {
       // Walking down, `latest` is the earliest report of a later message of this sender.
@@ -140,14 +224,14 @@ export class ChaosLedger {
         if (receivedAt !== undefined) {
           latest = Math.min(latest, receivedAt);
         } else if (seq < account.sent && !account.unsure.has(seq)) {
-          const earliest = seq === 0 ? account.startedAt : account.reportedAt[seq - 1]!;
+          const earliest = account.beganAt[seq]!;
           lostOfSender.push({ label: `(sender ${sender}, seq ${seq} of ${account.sent})`, earliest, latest });
         }
       }
       lost.push(...lostOfSender.reverse());
       for (const seq of account.received.keys()) {
         // Its send was never made, or it gave up (ETIMEDOUT or abort: nothing may stay queued).
-        if (seq > account.sent || (seq === account.sent && !account.killed)) {
+        if (seq >= account.sent + account.inFlight || (seq >= account.sent && !account.killed)) {
           problem('phantom', `message (sender ${sender}, seq ${seq}) was received though its sender reported ${account.sent} sends and ${account.killed ? 'was killed' : 'stopped'}`);
         }
       }
@@ -165,7 +249,7 @@ export class ChaosLedger {
       lost: lost.length,
       lostExamples: lost.slice(0, EXAMPLES).map((message) => message.label),
       unexplained: found.get('unexplained')?.count ?? 0,
-      duplicated: this.#duplicated,
+      duplicated,
       problems,
     };
   }
@@ -195,10 +279,11 @@ function iso(ms: number): string {
 
 /**
  * The lost messages left over by a largest matching of lost messages to suspects (each
- * suspect loses at most one message, and only one taken while it was inside its receive):
- * Kuhn's augmenting paths, a few hundred nodes at most.
+ * suspect loses at most its `count` messages, and only ones taken while it was inside its
+ * receive): Kuhn's augmenting paths, a suspect being `count` nodes, a few thousand at most.
  */
-function unexplained(lost: LostMessage[], suspects: Suspect[]): LostMessage[] {
+function unexplained(lost: LostMessage[], bySuspect: Suspect[]): LostMessage[] {
+  const suspects = bySuspect.flatMap((suspect) => new Array<Suspect>(suspect.count ?? 1).fill(suspect));
   const candidates = lost.map((message) =>
     suspects.flatMap((suspect, index) => (suspect.from <= message.latest && suspect.to >= message.earliest ? [index] : [])),
   );

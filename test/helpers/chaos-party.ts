@@ -14,6 +14,8 @@
 //     returned "got <sender> <seq> ok" (or "... bad" for one that is not byte for byte
 //     what its header names), or "none" when it gave up: killed after "take" and before
 //     the answer, it may have lost one message; killed after the answer, none
+//   peeker   <mailbox> export <maxLength> <id> <seed>
+//     the export pattern (chaos-mixed-traffic.ts): peeks, passes on, discards
 //   probe-sender <mailbox> <traffic> <maxLength> <id>, probe-receiver <mailbox> <traffic> <maxLength>
 //     say "open", wait for "go", then make one send / receive with a 1 s timeout
 // and, for senders and receivers, later "stop": it ends its current operation and exits
@@ -27,10 +29,15 @@
 //   ring   plain sends and receives only: a store with a ring stays in RING mode
 //   list   also selective receives (that take every message) and sends with sync: true
 //   zero   the mailbox has zero capacity: every send waits for its receiver
+//   mixed  batches, receives into a buffer, selective phases: see chaos-mixed-traffic.ts,
+//          which has its own lines for batches
+//   export the exporting side beside mixed traffic: its senders (as mixed, without sync
+//          sends) and its peeker
 import { writeSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { IpcError, Mailbox, type Message, type TryReceiveOptions } from '../../src/index.ts';
 import { chaosMessage, checkChaosMessage } from './chaos-message.ts';
+import { mixedReceiver, mixedSender, peeker, type Participation } from './chaos-mixed-traffic.ts';
 import { hear, sayNow as say } from './protocol.ts';
 import { generator } from './stress-message.ts';
 
@@ -154,7 +161,11 @@ try {
         stopping = true;
       });
       const random = generator((Number(seedText) ^ Math.imul(id + 1, 0x27d4eb2d)) >>> 0);
-      if (role === 'sender') await sender(mailbox, traffic!, maxLength, id, random);
+      const run: Participation = { stopping: () => stopping, pause: yieldNowAndThen };
+      if ((traffic === 'mixed' || traffic === 'export') && role === 'sender') await mixedSender(mailbox, maxLength, id, random, run, traffic === 'mixed');
+      else if (traffic === 'mixed' && role === 'receiver') await mixedReceiver(mailbox, maxLength, random, run);
+      else if (traffic === 'export' && role === 'peeker') await peeker(mailbox, maxLength, random, run);
+      else if (role === 'sender') await sender(mailbox, traffic!, maxLength, id, random);
       else if (role === 'receiver') await receiver(mailbox, traffic!, maxLength, random);
       else throw new Error(`unknown role ${role}`);
       say('stopped');

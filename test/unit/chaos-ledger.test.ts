@@ -124,3 +124,71 @@ test('a message is checked byte for byte against the one its header names', () =
     }
   }
 });
+
+test('a batch report covers its messages: each may have been taken from the report before it; a killed sender may deliver its batch under way, nothing beyond', () => {
+  const ledger = new ChaosLedger();
+  ledger.addSender(1, 0);
+  ledger.sent(1, 3, 10, 0);
+  ledger.sent(1, 7, 20, 4);
+  ledger.senderKilled(1, 5);
+  // 5 was taken and lost by a receiver killed at 15: after the batch 4..7 began (10), before its report.
+  for (const seq of [0, 1, 2, 3, 4, 6, 7, 8, 12]) ledger.received('7', 1, seq, true, 1000);
+  const verdict = ledger.verdict([{ receiver: '5', from: 12, to: 15 }]);
+  assert.equal(verdict.lost, 1);
+  assert.equal(verdict.unexplained, 0, 'message 5 could be taken from 10, when its batch began');
+  assert.deepEqual(verdict.problems, [], 'messages 8 to 12 were the batch under way');
+  ledger.received('7', 1, 13, true, 1000);
+  assert.deepEqual(ledger.verdict([{ receiver: '5', from: 12, to: 15 }]).problems, ['message (sender 1, seq 13) was received though its sender reported 8 sends and was killed']);
+
+  const outOfTurn = new ChaosLedger();
+  outOfTurn.addSender(1, 0);
+  outOfTurn.sent(1, 3, 10, 0);
+  outOfTurn.sent(1, 6, 20, 5);
+  assert.deepEqual(outOfTurn.verdict([]).problems.slice(0, 1), ['sender 1 reported seq 5..6 after 3']);
+});
+
+test('a receiver killed inside a batch receive excuses up to its count of lost messages', () => {
+  const ledger = ledgerWith(6);
+  ledger.received('7', 1, 5, true, 100);
+  assert.equal(ledger.verdict([{ receiver: '5', from: 0, to: 100, count: 3 }]).unexplained, 2);
+  assert.equal(ledger.verdict([{ receiver: '5', from: 0, to: 100, count: 5 }]).unexplained, 0);
+  assert.equal(ledger.verdict([{ receiver: '5', from: 0, to: 100, count: 3 }, { receiver: '6', from: 0, to: 100, count: 2 }]).unexplained, 0);
+});
+
+test('a peeker: passed on counts as received, discarded as consumed; passed on again only after a killed peeker, never after a discard', () => {
+  const ledger = ledgerWith(7);
+  // Peeker 7 passes 0..3 on and discards 0..1; it is killed; peeker 8 passes 2..5 on,
+  // discards 2..4 and is killed; the drain takes 5, still queued.
+  for (const seq of [0, 1, 2, 3]) ledger.passed('7', 1, seq, true, 100);
+  ledger.discarded('7', 1, 0);
+  ledger.discarded('7', 1, 1);
+  ledger.receiverKilled('7');
+  for (const seq of [2, 3, 4, 5]) ledger.passed('8', 1, seq, true, 200);
+  for (const seq of [2, 3, 4]) ledger.discarded('8', 1, seq);
+  ledger.receiverKilled('8');
+  ledger.received('drain', 1, 5, true, 300);
+  ledger.passed('9', 1, 6, true, 300);
+  ledger.discarded('9', 1, 6);
+  const clean = ledger.verdict([]);
+  assert.deepEqual(clean.problems, []);
+  assert.deepEqual([clean.lost, clean.duplicated, ledger.distinct], [0, 0, 7]);
+
+  // A discarded message again; a message discarded by another; one passed on by a peeker
+  // that was not killed, taken again.
+  ledger.passed('9', 1, 1, true, 400);
+  ledger.received('drain', 1, 4, true, 400);
+  ledger.discarded('9', 1, 3);
+  const tenth = ledgerWith(1);
+  tenth.passed('10', 1, 0, true, 100);
+  tenth.received('drain', 1, 0, true, 200);
+  assert.deepEqual(tenth.verdict([]).problems, ['message (sender 1, seq 0) was passed on by peeker 10, not discarded, and taken again by drain, though peeker 10 was not killed']);
+  const broken = ledger.verdict([]);
+  assert.equal(broken.duplicated, 2);
+  assert.deepEqual(broken.problems, [
+    'receiver 9 took message (sender 1, seq 1) a second time after its discard',
+    'receiver drain took message (sender 1, seq 4) a second time after its discard',
+    'receiver 9 took (sender 1, seq 1) after seq 6',
+    'receiver drain took (sender 1, seq 4) after seq 5',
+    'peeker 9 discarded message (sender 1, seq 3), which it had not passed on',
+  ]);
+});

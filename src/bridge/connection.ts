@@ -1,10 +1,12 @@
 // The bridge's one connection to NATS. Reaching NATS at start is retried with back-off for
 // as long as the bridge runs (saying so: 'retrying' events); once connected, the client
 // reconnects by itself after a loss, without end, and the connection's status becomes
-// 'disconnected' and 'connected' events.
+// 'disconnected' and 'connected' events — and 'retrying' ones while a server refuses the
+// credentials.
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Backoff, pause } from './backoff.ts';
 import type { BridgePlan } from './bridge-options.ts';
+import { clientOptions, isCredentialsRefused } from './connection-options.ts';
 import type { NatsModules } from './nats-modules.ts';
 
 /** How long one attempt to connect may take, ms. */
@@ -31,14 +33,19 @@ export async function connectWithRetry(plan: BridgePlan, modules: NatsModules, s
   while (!signal.aborted) {
     let connection: NatsConnection;
     try {
-      connection = await modules.transport.connect({
-        servers: plan.servers,
-        name: `interproc-bridge ${plan.host} ${process.pid}`,
-        timeout: CONNECT_TIMEOUT_MS,
-        reconnect: true,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: RECONNECT_WAIT_MS,
-      });
+      connection = await modules.transport.connect(
+        clientOptions(plan.connection, {
+          servers: plan.servers,
+          name: `interproc-bridge ${plan.host} ${process.pid}`,
+          timeout: CONNECT_TIMEOUT_MS,
+          reconnect: true,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: RECONNECT_WAIT_MS,
+          // Reconnecting without end holds when a server refuses the credentials for a while
+          // (a rotation): by default the client would give up after two refusals in a row.
+          ignoreAuthErrorAbort: true,
+        }),
+      );
     } catch (error) {
       const delay = backoff.next();
       plan.onEvent({ kind: 'retrying', attempt: backoff.attempts, delay, error: asError(error) });
@@ -59,12 +66,19 @@ export async function connectWithRetry(plan: BridgePlan, modules: NatsModules, s
 }
 
 async function followStatus(connection: NatsConnection, plan: BridgePlan, state: ConnectionState): Promise<void> {
+  /** Refusals of the credentials since the connection was last up. */
+  let refusals = 0;
   for await (const status of connection.status()) {
-    if (status.type === 'disconnect') {
+    if (status.type === 'error' && isCredentialsRefused(status.error)) {
+      // The client tries again by itself, in about RECONNECT_WAIT_MS: said as at start.
+      refusals++;
+      plan.onEvent({ kind: 'retrying', attempt: refusals, delay: RECONNECT_WAIT_MS, error: status.error });
+    } else if (status.type === 'disconnect') {
       state.connected = false;
       state.server = null;
       plan.onEvent({ kind: 'disconnected', server: status.server });
     } else if (status.type === 'reconnect') {
+      refusals = 0;
       state.connected = true;
       state.server = status.server;
       plan.onEvent({ kind: 'connected', server: status.server });

@@ -1,6 +1,6 @@
 // `interproc bridge` with credentials and TLS against a real nats-server: a token from a
-// file or NATS_TOKEN, a user with NATS_PASSWORD, a CA and a client certificate, each
-// bridging a message; wrong credentials said on stderr and retried, with no secret on
+// file or NATS_TOKEN, a user with NATS_PASSWORD, a credentials file, a CA and a client
+// certificate, each bridging a message; wrong credentials said on stderr and retried, with no secret on
 // stderr, in the state record or in `ls`; and usage errors (exit 2) for files that cannot
 // be read, options that go together, and credentials in a URL — none showing a secret.
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { addDefaultStream, connectTestClient, publishRemote } from '../support/n
 import { natsSkip, startNatsServer, type NatsServerOptions } from '../support/nats-server.ts';
 import { makeTestCertificates, tlsSkip } from '../support/tls-certificates.ts';
 import { runCli, startCli, type StartedCli } from './run-cli.ts';
-import type { ConnectionOptions } from '@nats-io/transport-node';
+import { nkeyAuthenticator, nkeys, type ConnectionOptions } from '@nats-io/transport-node';
 
 const namespace = useNamespace('cli-bridge-credentials');
 
@@ -122,6 +122,19 @@ test('a token from --token-file or NATS_TOKEN, and a user with NATS_PASSWORD: it
   await bridgesOne({ auth: { token: TOKEN } }, { token: TOKEN }, ['--token-file', tokenFile]);
   await bridgesOne({ auth: { token: TOKEN } }, { token: TOKEN }, [], { NATS_TOKEN: TOKEN });
   await bridgesOne({ auth: { user: USER, pass: PASSWORD } }, { user: USER, pass: PASSWORD }, ['--user', USER], { NATS_PASSWORD: PASSWORD });
+});
+
+test('--creds: the credentials file\'s nkey answers the server\'s challenge', { ...T, skip }, async () => {
+  // A server with an nkey user and no operator checks the signature made with the file's
+  // seed, not the JWT (a placeholder here): what --creds takes from the file is tested.
+  const user = nkeys.createUser();
+  const seed = new TextDecoder().decode(user.getSeed());
+  const creds = fileWith(
+    'user.creds',
+    `-----BEGIN NATS USER JWT-----\neyJhbGciOiJlZDI1NTE5In0.e30.c2ln\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${seed}\n------END USER NKEY SEED------\n`,
+  );
+  const security = { config: `authorization { users = [ { nkey: "${user.getPublicKey()}" } ] }` };
+  await bridgesOne(security, { authenticator: nkeyAuthenticator(user.getSeed()) }, ['--creds', creds]);
 });
 
 test('a wrong password: stderr says the server refused it and that it retries; no secret on stderr, in the state record or in ls', { ...T, skip }, async () => {

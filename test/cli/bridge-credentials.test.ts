@@ -1,8 +1,9 @@
 // `interproc bridge` with credentials and TLS against a real nats-server: a token from a
 // file or NATS_TOKEN, a user with NATS_PASSWORD, a credentials file, a CA and a client
-// certificate, each bridging a message; wrong credentials said on stderr and retried, with no secret on
-// stderr, in the state record or in `ls`; and usage errors (exit 2) for files that cannot
-// be read, options that go together, and credentials in a URL — none showing a secret.
+// certificate, each bridging a message; wrong credentials said on stderr and retried, with
+// no secret on stderr, in the state record or in `ls`; and usage errors (exit 2) for files
+// that cannot be read, options that go together, and credentials in a URL — none showing
+// a secret.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -153,7 +153,10 @@ test("a user and password, as fields or as the client's authenticator; an nkey a
 
 test('wrong credentials: retried with back-off, the events and the state record say refused, and hold no secret', T, async () => {
   const wrong = 'pw-wrong-71c3e9';
-  await withServer({ auth: { user: USER, pass: PASSWORD } }, { user: USER, pass: PASSWORD }, async (server) => {
+  // A client without credentials is let in as "guest": only credentials the bridge really
+  // presents, and wrong, are refused.
+  const users = `authorization { users = [ { user: "${USER}", password: "${PASSWORD}" }, { user: "guest", password: "guest-0a1b" } ] }\nno_auth_user: "guest"`;
+  await withServer({ config: users }, { user: USER, pass: PASSWORD }, async (server) => {
     await withImportBridge({ servers: server.url, connection: { user: USER, pass: wrong } }, async (_mailbox, events) => {
       const retries = (): Array<Extract<BridgeEvent, { kind: 'retrying' }>> => events.flatMap((event) => (event.kind === 'retrying' ? [event] : []));
       await waitUntil(() => retries().length >= 3, () => eventsText(events));

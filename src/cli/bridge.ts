@@ -38,11 +38,12 @@ Options:
 Credentials and TLS (secrets never on the command line: every user sees it in ps):
   --creds FILE            a NATS credentials file (user JWT and seed), read at each connect
   --user NAME             a user name; its password from the environment, NATS_PASSWORD
-  --token-file FILE       a token, from the file (else from NATS_TOKEN, when set)
+  --token-file FILE       a token, from the file
   --tls                   require TLS, verifying the server with the system's CAs
   --tls-ca FILE           require TLS, verifying the server with this CA certificate (PEM)
   --tls-cert FILE         this client's certificate (PEM), for servers that verify clients
   --tls-key FILE          its private key (PEM); --tls-cert and --tls-key go together
+At most one of --creds, --user, --token-file; with none, the token in NATS_TOKEN if set.
 A server URL with credentials in it (nats://user:pass@host) is refused: it would be shown.
 A server refusing the credentials is said on stderr and retried with back-off.
 

@@ -66,13 +66,20 @@ export async function connectWithRetry(plan: BridgePlan, modules: NatsModules, s
 }
 
 async function followStatus(connection: NatsConnection, plan: BridgePlan, state: ConnectionState): Promise<void> {
-  /** Refusals of the credentials since the connection was last up. */
+  /** Refusals of the credentials since the connection was last up, and when one was last said. */
   let refusals = 0;
+  let saidAt = 0;
   for await (const status of connection.status()) {
     if (status.type === 'error' && isCredentialsRefused(status.error)) {
-      // The client tries again by itself, in about RECONNECT_WAIT_MS: said as at start.
+      // The client tries again by itself, every RECONNECT_WAIT_MS or so: said as at start,
+      // the first refusal and then at most one per maxDelay, so that a long refusal does
+      // not flood the log with a line every quarter second.
       refusals++;
-      plan.onEvent({ kind: 'retrying', attempt: refusals, delay: RECONNECT_WAIT_MS, error: status.error });
+      const now = Date.now();
+      if (refusals === 1 || now - saidAt >= plan.maxDelay) {
+        saidAt = now;
+        plan.onEvent({ kind: 'retrying', attempt: refusals, delay: RECONNECT_WAIT_MS, error: status.error });
+      }
     } else if (status.type === 'disconnect') {
       state.connected = false;
       state.server = null;

@@ -82,17 +82,21 @@ function eventsText(events: BridgeEvent[]): string {
   return JSON.stringify(events, (key, value: unknown) => (value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value));
 }
 
+function isTypeError(error: unknown): boolean {
+  return error instanceof TypeError && (error as { code?: string }).code === typeError.code;
+}
+
 test('bad connection options are refused before anything starts, never showing a secret', () => {
   const servers = 'nats://127.0.0.1:4222';
   const plan = (connection: unknown): unknown => planBridge({ servers, imports: ['a'], connection });
   const refusals: Array<[unknown, (error: unknown) => boolean]> = [
-    [TOKEN, (error) => typeError.code === (error as { code?: string }).code],
-    [{ token: 48_151_623 }, (error) => typeError.code === (error as { code?: string }).code],
-    [{ user: USER, pass: 84_265_731 }, (error) => typeError.code === (error as { code?: string }).code],
+    [TOKEN, isTypeError],
+    [{ token: 48_151_623 }, isTypeError],
+    [{ user: USER, pass: 84_265_731 }, isTypeError],
     [{ pass: PASSWORD }, ipcError('EINVAL')],
     [{ user: USER, pass: PASSWORD, token: TOKEN }, ipcError('EINVAL')],
-    [{ authenticator: TOKEN }, (error) => typeError.code === (error as { code?: string }).code],
-    [{ tls: `-----BEGIN ${PASSWORD}` }, (error) => typeError.code === (error as { code?: string }).code],
+    [{ authenticator: TOKEN }, isTypeError],
+    [{ tls: `-----BEGIN ${PASSWORD}` }, isTypeError],
     [{ tls: { cert: 'PEM' } }, ipcError('EINVAL')],
     [{ tls: { keyFile: '/etc/hostname' } }, ipcError('EINVAL')],
     [{ tls: { caFile: '/nonexistent/ca.pem' } }, ipcError('ENOENT')],

@@ -4,7 +4,7 @@
 // The tests' side (skip where it is missing, one server per test file) is
 // test/support/nats-server.ts; the bench ships in dist/bench and must not import test/.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,14 +58,60 @@ export interface NatsServer {
   start(): Promise<void>;
   /** SIGTERM, then SIGKILL after a grace period; removes the store unless keepStore. */
   stop(options?: { keepStore?: boolean }): Promise<void>;
+  /** Rewrites its configuration text (options.config) and has it read again (SIGHUP): it closes the clients it no longer admits. */
+  reconfigure(text: string): void;
   /** What it printed, for a failing test's message. */
   log(): string;
   /** SIGKILL now and remove the store, without waiting (a bench stopped by a signal). */
   discard(): void;
 }
 
+/** How a server asks its clients to authenticate and secure their connections (the tests' secrets are made up). */
+export interface NatsServerOptions {
+  /** --auth TOKEN, or --user and --pass. */
+  auth?: { token: string } | { user: string; pass: string };
+  /** TLS with this certificate and key (PEM files); `verifyClientsWith`: require client certificates signed by this CA. */
+  tls?: { cert: string; key: string; verifyClientsWith?: string };
+  /** Configuration text (e.g. an `authorization` block), for what has no command-line flag (nkey users) or is to change while it runs (reconfigure()); not with auth or tls. */
+  config?: string;
+}
+
+/**
+ * The configuration file of a server given options.config: everything its flags would say
+ * (a reload refuses to change the name, the ports or the store), then the text.
+ */
+function configFile(plan: ServerPlan): string {
+  return join(plan.storeDir, 'server.conf');
+}
+
+function writeConfig(plan: ServerPlan, text: string): void {
+  const own = [
+    `server_name: ${JSON.stringify(plan.name)}`,
+    `listen: "127.0.0.1:${plan.port}"`,
+    `http: "127.0.0.1:${plan.httpPort}"`,
+    `jetstream { store_dir: ${JSON.stringify(plan.storeDir)} }`,
+  ];
+  writeFileSync(configFile(plan), `${own.join('\n')}\n${text}\n`);
+}
+
+/** The flags for options.auth and options.tls. */
+function securityArgs(options: NatsServerOptions): string[] {
+  const args: string[] = [];
+  const { auth, tls } = options;
+  if (auth !== undefined) args.push(...('token' in auth ? ['--auth', auth.token] : ['--user', auth.user, '--pass', auth.pass]));
+  if (tls !== undefined) {
+    args.push('--tlscert', tls.cert, '--tlskey', tls.key);
+    args.push(...(tls.verifyClientsWith === undefined ? ['--tls'] : ['--tlsverify', '--tlscacert', tls.verifyClientsWith]));
+  }
+  return args;
+}
+
 interface ServerPlan {
   name: string;
+  /** Flags for authentication and TLS. */
+  security?: string[];
+  /** Configuration text: the server reads a file (configFile) in place of flags. */
+  config?: string;
   port: number;
   httpPort: number;
   storeDir: string;
@@ -96,7 +142,11 @@ function serverFor(plan: ServerPlan, waitHealthy: boolean): NatsServer {
   if (path === null) throw new Error('nats-server not found (on PATH or at /usr/sbin/nats-server)');
   let child: ChildProcess | null = null;
   let output = '';
-  const args = ['-js', '-sd', plan.storeDir, '-a', '127.0.0.1', '-p', String(plan.port), '-m', String(plan.httpPort), '-n', plan.name];
+  let args = ['-js', '-sd', plan.storeDir, '-a', '127.0.0.1', '-p', String(plan.port), '-m', String(plan.httpPort), '-n', plan.name, ...(plan.security ?? [])];
+  if (plan.config !== undefined) {
+    writeConfig(plan, plan.config);
+    args = ['-c', configFile(plan)];
+  }
   if (plan.cluster !== undefined) {
     args.push('--cluster_name', plan.cluster.name, '--cluster', `nats://127.0.0.1:${plan.cluster.port}`, '--routes', plan.cluster.routes.join(','));
   }
@@ -113,6 +163,12 @@ function serverFor(plan: ServerPlan, waitHealthy: boolean): NatsServer {
       return child?.pid ?? null;
     },
     log: () => output,
+    reconfigure(text) {
+      if (child === null || !running()) throw new Error(`nats-server ${plan.name} is not running`);
+      if (plan.config === undefined) throw new Error(`nats-server ${plan.name} was started without options.config`);
+      writeConfig(plan, text);
+      child.kill('SIGHUP');
+    },
     async start() {
       if (running()) return;
       const started = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -173,14 +229,17 @@ async function withFreshPorts<R>(start: () => Promise<R>): Promise<R> {
   }
 }
 
-/** Starts one nats-server with JetStream on a free loopback port; stop() it at the end. */
-export async function startNatsServer(): Promise<NatsServer> {
-  return withFreshPorts(startServerOnce);
+/** Starts one nats-server with JetStream on a free loopback port (asking for credentials or TLS as `options` say); stop() it at the end. */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
+  return withFreshPorts(() => startServerOnce(options));
 }
 
-async function startServerOnce(): Promise<NatsServer> {
+async function startServerOnce(options: NatsServerOptions): Promise<NatsServer> {
+  if (options.config !== undefined && (options.auth !== undefined || options.tls !== undefined)) throw new Error('options.config takes the place of options.auth and options.tls: say them in it');
   const plan: ServerPlan = {
     name: 'interproc-test',
+    security: securityArgs(options),
+    ...(options.config === undefined ? {} : { config: options.config }),
     port: await freePort(),
     httpPort: await freePort(),
     storeDir: mkdtempSync(join(tmpdir(), 'interproc-nats-')),

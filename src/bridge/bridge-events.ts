@@ -4,7 +4,7 @@
 export type BridgeEvent =
   /** An attempt to connect to NATS starts. */
   | { kind: 'connecting'; servers: string[] }
-  /** NATS could not be reached: the next attempt is in `delay` ms. The local mailboxes keep working. */
+  /** NATS could not be reached, or refused the credentials (error.name 'AuthorizationError'): the next attempt is in `delay` ms. The local mailboxes keep working. */
   | { kind: 'retrying'; attempt: number; delay: number; error: Error }
   /** Connected (at start, or again after a loss). */
   | { kind: 'connected'; server: string }

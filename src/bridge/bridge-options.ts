@@ -5,6 +5,7 @@ import { currentNamespace, validateName } from '../core/names.ts';
 import { invalidType, validateInteger, validateObject, validateString } from '../core/validate.ts';
 import { DEFAULT_INITIAL_DELAY_MS, DEFAULT_MAX_DELAY_MS, type BackoffOptions } from './backoff.ts';
 import { validHost } from './message-headers.ts';
+import { maskedCredentials, validateConnection, type BridgeConnectionOptions } from './connection-options.ts';
 import type { BridgeEvent } from './bridge-events.ts';
 
 export interface BridgeOptions {
@@ -28,6 +29,8 @@ export interface BridgeOptions {
   window?: number;
   /** Delays between attempts to reach NATS and to redo a mailbox's work after a failure. */
   retry?: BackoffOptions;
+  /** Authentication and TLS for the connection to NATS: user and pass, token, authenticator, tls (docs/BRIDGE.md, "Credentials and TLS"). */
+  connection?: BridgeConnectionOptions;
   /** Called for every event: connecting, retrying, connected, disconnected, error, rejected. */
   onEvent?: (event: BridgeEvent) => void;
 }
@@ -53,6 +56,7 @@ export interface BridgePlan {
   window: number;
   initialDelay: number;
   maxDelay: number;
+  connection: BridgeConnectionOptions;
   onEvent: (event: BridgeEvent) => void;
 }
 
@@ -86,8 +90,12 @@ function servers(value: unknown): string[] {
   return list.map((url, index) => {
     const text = validateString(url, `options.servers[${index}]`);
     if (text.length === 0) throw new IpcError('EINVAL', `options.servers[${index}] is empty`);
+    const masked = maskedCredentials(text);
+    if (masked !== null) {
+      throw new IpcError('EINVAL', `options.servers[${index}] (${masked}) holds credentials, which the NATS client ignores and events would print: give them in options.connection`);
+    }
     // Not echoed: a URL may hold a user and a password.
-    if (!isServerUrl(text)) throw new IpcError('EINVAL', `options.servers[${index}] is not a NATS server URL ([nats://][user:password@]host[:port], a port 1 to 65535)`);
+    if (!isServerUrl(text)) throw new IpcError('EINVAL', `options.servers[${index}] is not a NATS server URL ([nats://]host[:port], a port 1 to 65535)`);
     return text;
   });
 }
@@ -143,6 +151,7 @@ export function planBridge(options: unknown): BridgePlan {
     window: given.window === undefined ? DEFAULT_WINDOW : validateInteger(given.window, 'options.window', 1, MAX_WINDOW),
     initialDelay: retry.initialDelay === undefined ? DEFAULT_INITIAL_DELAY_MS : validateInteger(retry.initialDelay, 'options.retry.initialDelay', 1, 3600_000),
     maxDelay: retry.maxDelay === undefined ? DEFAULT_MAX_DELAY_MS : validateInteger(retry.maxDelay, 'options.retry.maxDelay', 1, 3600_000),
+    connection: validateConnection(given.connection),
     onEvent,
   };
 }

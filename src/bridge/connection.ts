@@ -1,10 +1,12 @@
 // The bridge's one connection to NATS. Reaching NATS at start is retried with back-off for
 // as long as the bridge runs (saying so: 'retrying' events); once connected, the client
 // reconnects by itself after a loss, without end, and the connection's status becomes
-// 'disconnected' and 'connected' events.
+// 'disconnected' and 'connected' events — and 'retrying' ones while a server refuses the
+// credentials.
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Backoff, pause } from './backoff.ts';
 import type { BridgePlan } from './bridge-options.ts';
+import { clientOptions, isCredentialsRefused } from './connection-options.ts';
 import type { NatsModules } from './nats-modules.ts';
 
 /** How long one attempt to connect may take, ms. */
@@ -45,20 +47,25 @@ export async function connectWithRetry(plan: BridgePlan, modules: NatsModules, s
   while (!signal.aborted) {
     let connection: NatsConnection;
     try {
-      connection = await modules.transport.connect({
-        servers: plan.servers,
-        name: `interproc-bridge ${plan.host} ${process.pid}`,
-        timeout: CONNECT_TIMEOUT_MS,
-        reconnect: true,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: RECONNECT_WAIT_MS,
-        // No stack captured per request for an error that almost never happens: those two
-        // captures per publish (its request's context and its timer's error) were a third
-        // of the export's CPU time.
-        noAsyncTraces: true,
-        pingInterval: PING_INTERVAL_MS,
-        maxPingOut: MAX_PINGS_OUTSTANDING,
-      });
+      connection = await modules.transport.connect(
+        clientOptions(plan.connection, {
+          servers: plan.servers,
+          name: `interproc-bridge ${plan.host} ${process.pid}`,
+          timeout: CONNECT_TIMEOUT_MS,
+          reconnect: true,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: RECONNECT_WAIT_MS,
+          // Reconnecting without end holds when a server refuses the credentials for a while
+          // (a rotation): by default the client would give up after two refusals in a row.
+          ignoreAuthErrorAbort: true,
+          // No stack captured per request for an error that almost never happens: those two
+          // captures per publish (its request's context and its timer's error) were a third
+          // of the export's CPU time.
+          noAsyncTraces: true,
+          pingInterval: PING_INTERVAL_MS,
+          maxPingOut: MAX_PINGS_OUTSTANDING,
+        }),
+      );
     } catch (error) {
       const delay = backoff.next();
       plan.onEvent({ kind: 'retrying', attempt: backoff.attempts, delay, error: asError(error) });
@@ -79,14 +86,28 @@ export async function connectWithRetry(plan: BridgePlan, modules: NatsModules, s
 }
 
 async function followStatus(connection: NatsConnection, plan: BridgePlan, state: ConnectionState): Promise<void> {
+  /** Refusals of the credentials since the connection was last up, and when one was last said. */
+  let refusals = 0;
+  let saidAt = 0;
   for await (const status of connection.status()) {
-    if (status.type === 'disconnect') {
+    if (status.type === 'error' && isCredentialsRefused(status.error)) {
+      // The client tries again by itself, every RECONNECT_WAIT_MS or so: said as at start,
+      // the first refusal and then at most one per maxDelay, so that a long refusal does
+      // not flood the log with a line every quarter second.
+      refusals++;
+      const now = Date.now();
+      if (refusals === 1 || now - saidAt >= plan.maxDelay) {
+        saidAt = now;
+        plan.onEvent({ kind: 'retrying', attempt: refusals, delay: RECONNECT_WAIT_MS, error: status.error });
+      }
+    } else if (status.type === 'disconnect') {
       state.generation++;
       state.connected = false;
       state.server = null;
       plan.onEvent({ kind: 'disconnected', server: status.server });
     } else if (status.type === 'reconnect') {
       state.generation++;
+      refusals = 0;
       state.connected = true;
       state.server = status.server;
       plan.onEvent({ kind: 'connected', server: status.server });

@@ -2,6 +2,8 @@
 // bridge (src/bridge/) until SIGINT or SIGTERM, saying on stderr what it does: connecting,
 // retrying while NATS is unreachable, connected, disconnected, a mailbox's failures.
 import type { BridgeEvent } from '../bridge/index.ts';
+import { isCredentialsRefused, maskedCredentials } from '../bridge/connection-options.ts';
+import { connectionFor, CREDENTIAL_OPTIONS, planCredentials } from './bridge-credentials.ts';
 import { EXIT_INTERRUPTED, EXIT_SUCCESS, UsageError, type Command } from './command.ts';
 import { abortOnInterrupt } from './interrupt.ts';
 import { loadRegistry } from './load-registry.ts';
@@ -34,22 +36,30 @@ Options:
   -n, --namespace NS      the namespace (default: INTERPROC_NAMESPACE, else "default")
   -h, --help              show this text
 
+Credentials and TLS (secrets never on the command line: every user sees it in ps):
+  --creds FILE            a NATS credentials file (user JWT and seed), read at each connect
+  --user NAME             a user name; its password from the environment, NATS_PASSWORD
+  --token-file FILE       a token, from the file
+  --tls                   require TLS, verifying the server with the system's CAs
+  --tls-ca FILE           require TLS, verifying the server with this CA certificate (PEM)
+  --tls-cert FILE         this client's certificate (PEM), for servers that verify clients
+  --tls-key FILE          its private key (PEM); --tls-cert and --tls-key go together
+At most one of --creds, --user, --token-file; with none, the token in NATS_TOKEN if set.
+A server URL with credentials in it (nats://user:pass@host) is refused: it would be shown.
+A server refusing the credentials is said on stderr and retried with back-off.
+
 Exit codes: 0 never (it runs until stopped), 1 failed to start (no such mailbox, another
 bridge of it running, NATS clients not installed), 2 usage error, 130 stopped by SIGINT or
 SIGTERM (after closing).
 `;
 
-/** A server URL as it may be logged: a user and password in it replaced by "***". */
-export function withoutCredentials(url: string): string {
-  return url.replace(/^([^/@]*:\/\/)?[^/@]*@/, (_whole, scheme: string | undefined) => `${scheme ?? ''}***@`);
-}
-
 /** One line on stderr for an event. */
 export function describeEvent(event: BridgeEvent): string {
   switch (event.kind) {
     case 'connecting':
-      return `connecting to ${event.servers.map(withoutCredentials).join(', ')}`;
+      return `connecting to ${event.servers.map((url) => maskedCredentials(url) ?? url).join(', ')}`;
     case 'retrying':
+      if (isCredentialsRefused(event.error)) return `NATS refused the credentials (${event.error.message}); attempt ${event.attempt} failed, retrying in ${event.delay} ms`;
       return `NATS unreachable (${event.error.message}); attempt ${event.attempt} failed, retrying in ${event.delay} ms`;
     case 'connected':
       return `connected to ${event.server}`;
@@ -79,6 +89,7 @@ export const bridge: Command = {
         replicas: { type: 'string' },
         window: { type: 'string' },
         host: { type: 'string' },
+        ...CREDENTIAL_OPTIONS,
         ...NAMESPACE_OPTION,
         help: { type: 'boolean', short: 'h' },
       },
@@ -89,15 +100,22 @@ export const bridge: Command = {
     }
     const servers = values.nats ?? [];
     if (servers.length === 0) throw new UsageError('which NATS? give --nats URL');
+    for (const url of servers) {
+      const masked = maskedCredentials(url);
+      if (masked !== null) throw new UsageError(`--nats ${masked}: no credentials in the URL (every user sees it in ps, and the client ignores them): give --user with NATS_PASSWORD, --token-file or --creds`);
+    }
     const exports = values.export ?? [];
     const imports = values.import ?? [];
     if (exports.length + imports.length === 0) throw new UsageError('nothing to bridge: give --export NAME or --import NAME');
     const replicas = values.replicas === undefined ? undefined : integerOption(values.replicas, '--replicas', 1, 5);
     const window = values.window === undefined ? undefined : integerOption(values.window, '--window', 1, 65_536);
+    const credentials = planCredentials(values);
     const registry = await loadRegistry();
     // The library finds mailboxes in INTERPROC_NAMESPACE.
     process.env.INTERPROC_NAMESPACE = chooseNamespace(registry, values.namespace);
     const { startBridge } = await import('../bridge/index.ts');
+    const { loadNatsModules } = await import('../bridge/nats-modules.ts');
+    const connection = connectionFor(credentials, (await loadNatsModules()).transport);
     const say = (event: BridgeEvent): void => void process.stderr.write(`interproc bridge: ${describeEvent(event)}\n`);
     const interruption = abortOnInterrupt();
     try {
@@ -110,6 +128,7 @@ export const bridge: Command = {
         ...(replicas === undefined ? {} : { replicas }),
         ...(window === undefined ? {} : { window }),
         ...(values.host === undefined ? {} : { host: values.host }),
+        connection,
         onEvent: say,
       });
       await new Promise<void>((resolve) => {

@@ -32,6 +32,12 @@ export function invalidType(name: string, expected: string, value: unknown, opti
   return new NodeTypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`, options);
 }
 
+/** As invalidType, for a value that may be a secret (a password, a token, a key): only its type is named. */
+export function invalidSecretType(name: string, expected: string, value: unknown): TypeError {
+  const shown = value === null || typeof value === 'object' || typeof value === 'function' ? describe(value) : `type ${typeof value}`;
+  return new NodeTypeError(`The "${name}" argument must be ${expected}. Received ${shown}`);
+}
+
 /** A function the caller supplied (a custom codec's) returned the wrong kind of value, as Node says it. */
 export function invalidReturnValue(expected: string, functionName: string, value: unknown): TypeError {
   return new NodeReturnValueError(`Expected ${expected} to be returned from the "${functionName}" function but got ${describe(value)}.`);

@@ -31,12 +31,13 @@ export interface StartedCli {
  * closed at once). `done` resolves when it has exited; rejects (after killing it) on the
  * hard timeout.
  */
-export function startCli(args: string[], options: { input?: Uint8Array; keepStdinOpen?: boolean; timeoutMs?: number } = {}): StartedCli {
+export function startCli(args: string[], options: { input?: Uint8Array; keepStdinOpen?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): StartedCli {
   const timeoutMs = options.timeoutMs ?? 20_000;
-  // The namespace of the test file (useNamespace put it in process.env) goes to the child.
+  // The namespace of the test file (useNamespace put it in process.env) goes to the child;
+  // `env` adds to the environment (a password, as a user would give it).
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, INTERPROC_NAMESPACE: process.env.INTERPROC_NAMESPACE },
+    env: { ...process.env, ...options.env, INTERPROC_NAMESPACE: process.env.INTERPROC_NAMESPACE },
   });
   // A command that exits without reading its stdin must not fail the test with EPIPE.
   child.stdin.on('error', () => undefined);

@@ -1,7 +1,7 @@
 // A plain NATS JetStream client for the bridge's tests: what a remote machine's export
 // side puts on the wire, made by hand (headers valid or not), and what JetStream holds.
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 
 export interface TestClient {
   connection: NatsConnection;
@@ -10,8 +10,9 @@ export interface TestClient {
   close(): Promise<void>;
 }
 
-export async function connectTestClient(servers: string | string[]): Promise<TestClient> {
-  const connection = await connect({ servers, timeout: 10_000 });
+/** Connects to `servers`; `options` adds the client's own connect() options (credentials, TLS). */
+export async function connectTestClient(servers: string | string[], options: Omit<ConnectionOptions, 'servers'> = {}): Promise<TestClient> {
+  const connection = await connect({ ...options, servers, timeout: 10_000 });
   return {
     connection,
     client: jetstream(connection),

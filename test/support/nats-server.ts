@@ -7,7 +7,7 @@
 import { after, before } from 'node:test';
 import { natsServerPath, startNatsServer, type NatsServer } from '../../bench/lib/nats-server.ts';
 
-export { plannedNatsServer, startNatsCluster, startNatsServer, type NatsCluster, type NatsServer } from '../../bench/lib/nats-server.ts';
+export { plannedNatsServer, startNatsCluster, startNatsServer, type NatsCluster, type NatsServer, type NatsServerOptions } from '../../bench/lib/nats-server.ts';
 
 /**
  * For `test(name, { skip: natsSkip() }, ...)`: false when nats-server is available, a reason

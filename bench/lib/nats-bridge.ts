@@ -7,9 +7,15 @@
 // node_modules from the bench's compiled copy under the temporary directory. The plan,
 // the loops and their defaults are startBridge()'s own.
 import { Bridge } from '../../src/bridge/bridge.js';
-import { planBridge } from '../../src/bridge/bridge-options.js';
+import { planBridge, type BridgePlan } from '../../src/bridge/bridge-options.js';
 import type { BridgeEvent } from '../../src/bridge/bridge-events.js';
 import type { NatsModules } from '../../src/bridge/nats-modules.js';
+
+/**
+ * Bridge's constructor, which startBridge() calls: internal, so the package's declarations
+ * leave it out (stripInternal) and the shipped bench, compiled against them, names it here.
+ */
+type BridgeConstructor = new (plan: BridgePlan, modules: NatsModules) => Bridge;
 
 export interface BridgeSpec {
   servers: string[];
@@ -51,7 +57,7 @@ export async function startBenchBridge(modules: NatsModules, spec: BridgeSpec): 
       if (text !== null) process.stderr.write(`bench bridge (pid ${process.pid}): ${text}\n`);
     },
   });
-  const bridge = new Bridge(plan, modules);
+  const bridge = new (Bridge as unknown as BridgeConstructor)(plan, modules);
   await connection;
   return { close: () => bridge.close() };
 }

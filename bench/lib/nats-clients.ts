@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { NatsModules } from '../../src/bridge/nats-modules.js';
+import { NATS_INSTALL_COMMAND, type NatsModules } from '../../src/bridge/nats-modules.js';
 import { ROOT } from './paths.ts';
 
 let loaded: Promise<NatsModules | { missing: string }> | null = null;
@@ -22,7 +22,7 @@ export function loadNatsClients(): Promise<NatsModules | { missing: string }> {
       transportEntry = require.resolve('@nats-io/transport-node');
       jetstreamEntry = require.resolve('@nats-io/jetstream');
     } catch {
-      return { missing: 'the NATS client packages are not installed (devDependencies: npm ci in a checkout)' };
+      return { missing: `the NATS client packages are not installed (${NATS_INSTALL_COMMAND}; in a checkout they are devDependencies: npm ci)` };
     }
     try {
       const [transport, jetstream] = await Promise.all([

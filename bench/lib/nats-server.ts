@@ -195,7 +195,14 @@ function serverFor(plan: ServerPlan, waitHealthy: boolean): NatsServer {
     },
     discard() {
       child?.kill('SIGKILL');
-      rmSync(plan.storeDir, { recursive: true, force: true });
+      // The server may still be writing in the moment before the signal takes it: a
+      // directory that gains a file while it is removed fails with ENOTEMPTY, and is
+      // tried again. Never throws: it runs in a signal handler that has more to clean.
+      try {
+        rmSync(plan.storeDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
+      } catch {
+        // Left in the temporary directory.
+      }
     },
     async stop(options = {}) {
       if (child !== null && running()) {

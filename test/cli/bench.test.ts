@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import { isThreadAlive } from '../../src/core/liveness.ts';
 import { natsSkip } from '../support/nats-server.ts';
 import { useNamespace } from '../support/namespace.ts';
-import { runCli } from './run-cli.ts';
+import { runCli, startCli } from './run-cli.ts';
 
 useNamespace('cli-bench');
 
@@ -149,6 +149,55 @@ test('bench measures the bridge beside the raw NATS client through a nats-server
 
   // The server's store went with it (it is made in the bench's temporary directory), and
   // neither namespace kept anything.
+  assert.deepEqual(readdirSync(benchTmp).filter((name) => name.startsWith('interproc-nats-')), []);
+  const leaked = [...deadBenchObjects()].filter((name) => !before.has(name));
+  assert.deepEqual(leaked, []);
+});
+
+/** Processes whose command line names `text` (a nats-server with its store under the test's temporary directory). */
+function processesNaming(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+test('a bench stopped by SIGTERM in its NATS rows leaves no server, no store and nothing in either namespace', { skip: natsSkip() }, async () => {
+  const before = deadBenchObjects();
+  const { child, done } = startCli(['bench', '--quick', '--only', 'bridge64/bridge', '--runs', '50', '--out', out], { timeoutMs: 180_000 });
+  let ended = false;
+  void done.finally(() => (ended = true));
+  // Stopped while the server writes the row's messages into its store (the stream's first
+  // message block is there): the store must go even so.
+  const blocks = (): string[] =>
+    readdirSync(benchTmp)
+      .filter((name) => name.startsWith('interproc-nats-'))
+      .flatMap((store) => {
+        try {
+          const streams = join(benchTmp, store, 'jetstream', '$G', 'streams');
+          return readdirSync(streams).flatMap((stream) => readdirSync(join(streams, stream, 'msgs')).filter((file) => file.endsWith('.blk')));
+        } catch {
+          return [];
+        }
+      });
+  const deadline = Date.now() + 120_000;
+  while (blocks().length === 0) {
+    assert.ok(!ended, 'the bench ended before the bridge row wrote to the stream');
+    assert.ok(Date.now() < deadline, 'the bridge row wrote nothing to the stream within 120 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  child.kill('SIGTERM');
+  const { code, stderr } = await done;
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /SIGTERM: stopping helpers and cleaning up/);
+  // (The store is made in the bench's temporary directory: the server is named by it.)
+  assert.deepEqual(processesNaming(`${benchTmp}/interproc-nats-`), [], 'nats-server still runs');
   assert.deepEqual(readdirSync(benchTmp).filter((name) => name.startsWith('interproc-nats-')), []);
   const leaked = [...deadBenchObjects()].filter((name) => !before.has(name));
   assert.deepEqual(leaked, []);

@@ -31,6 +31,7 @@ import { type Backoff, pause } from './backoff.ts';
 import { runMailboxLoop, type MailboxLoop } from './mailbox-loop.ts';
 import type { BridgePlan } from './bridge-options.ts';
 import type { ImportStatus } from './bridge-events.ts';
+import { HeaderFields } from './header-fields.ts';
 import { readHeaders, type BridgedMeta } from './message-headers.ts';
 import { ensureStream, resumeConsumer } from './stream-setup.ts';
 
@@ -74,6 +75,8 @@ export class MailboxImport implements MailboxLoop {
   #heldBackCount = 0;
   /** Whether an acknowledgement at the end of the current run is scheduled. */
   #runEndScheduled = false;
+  /** The headers of the message being delivered (one view, refilled per message). */
+  readonly #fields = new HeaderFields();
   /**
    * The options of the synchronous send, refilled per message: trySend() validates them
    * and copies what it keeps (the origin's host as bytes) before it returns.
@@ -146,7 +149,8 @@ export class MailboxImport implements MailboxLoop {
       this.status.redeliveriesSkipped++;
       return null;
     }
-    const meta = readHeaders(message.headers);
+    const headers = message.headers;
+    const meta = readHeaders(headers === undefined ? undefined : this.#fields.readFrom(headers));
     if (typeof meta === 'string') {
       this.#refuse(message, meta);
       return null;

@@ -24,7 +24,8 @@ export interface Endpoint {
   ping(count: number, deadline: Deadline, samples: Float64Array | null): Promise<void>;
   /** Answers `count` messages with one each; calls `armed` once it is ready. */
   echo(count: number, deadline: Deadline, armed?: () => void): Promise<void>;
-  close(): void;
+  /** (A NATS endpoint's connection closes asynchronously: lib/nats-endpoints.ts.) */
+  close(): void | Promise<void>;
 }
 
 /** How the Mailbox side waits: spin (try* in a loop), park (the *Sync calls), async (await). */

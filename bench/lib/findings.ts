@@ -17,7 +17,31 @@ const HOT_PATH =
   'side runs on a core of its own and the slot\'s cache lines move between them: any other load on 2 vCPUs takes ' +
   'a side\'s core';
 
+/** The bridge rows: where a message's CPU goes, process by process (docs/DECISIONS.md §34). */
+const BRIDGE_CPU =
+  'the bridge row has five processes where the raw client has three, and on 2 vCPUs the rate follows the CPU all of ' +
+  'them spend per message. The rows print it per process (`npm run bench -- --only bridge64,bridge4k`, three full ' +
+  'runs on this VM at load 16–22, before the export and import loops were tuned): 64 B, bridge 125–147 µs against ' +
+  '83–98 µs raw; 4 KiB, 201–218 µs against 124–134 µs. The export bridge costs about what the raw publisher does ' +
+  '(45–57 µs against 41–51 µs at 64 B; 68–82 µs against 53–57 µs at 4 KiB: it also peeks each message out of the ' +
+  'mailbox, sets six headers and discards after the acks), and both pay the client\'s JetStream publish, a request ' +
+  'whose two Error objects made up front (RequestError, TimeoutError, for the caller\'s stack) took 17 % of the ' +
+  'export\'s samples, idle ones included (`--profile-helpers`); nats-server spends 0–14 µs more (the message ' +
+  'id\'s duplicate check, the headers). What the raw client does not pay is the import bridge\'s extra work — 33–51 µs against the raw ' +
+  'consumer\'s 15–22 µs: reading the headers, one awaited send per message into a mailbox that runs in list mode ' +
+  '(a message with a remote origin always goes through the list: the store\'s lock, cells, memory given back with ' +
+  'punched holes) and a ring of the receiver\'s doorbell for nearly every message (10 % of its samples) — and the ' +
+  'receiving process itself, 13.5–22 µs per message, woken for each one as they arrive one by one';
+
 export const WHY: Record<string, string> = {
+  'bridge64-vs-raw':
+    `${BRIDGE_CPU}. By CPU the 64 B bridge reaches 0.56–0.78 of the raw client; the rates under that load swung ` +
+    'from run to run more than the difference (bridge ÷ raw of the medians 0.53–1.27; 3.1–11.3 k/s against 5.9–11.3 k/s). Fewer wake-ups and ' +
+    'sends per message on the import side (a batch per delivery) are where the rest is.',
+  'bridge4k-vs-raw':
+    `${BRIDGE_CPU}. At 4 KiB the copies add to it (the export peeks each message out of shared memory, the import ` +
+    'sends it into the list\'s cells, the receiver copies it out): by CPU the bridge reaches 0.58–0.65 of the raw ' +
+    'client, and the rates agreed (bridge ÷ raw of the medians 0.42–0.72; 1.7–4.8 k/s against 4.1–6.7 k/s).',
   'msg64-rate':
     `${HOT_PATH}. The full runs measured 4.25 M/s on the idle machine (met) and 1.15 M/s beside one CPU-bound ` +
     'process, which takes one of the two cores from the sender or the receiver part of the time.',

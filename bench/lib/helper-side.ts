@@ -21,10 +21,14 @@ import {
 } from './endpoints.ts';
 import { loadNodeIpc, NodeIpcClientEndpoint } from './node-ipc.ts';
 import type { Command, ControlChannel, OpenSpec } from './protocol.ts';
+import type { NatsModules } from '../../src/bridge/nats-modules.js';
+import { startBenchBridge } from './nats-bridge.ts';
+import { loadNatsClients } from './nats-clients.ts';
+import { BridgedMailboxReceiver, NatsConsumeEndpoint, NoEndpoint } from './nats-endpoints.ts';
 import { TypedMailboxEndpoint } from './typed-mailbox.ts';
 
 /** The endpoint a command asks for, and what to close with it (a socket, a pipe end). */
-async function open(spec: OpenSpec): Promise<{ endpoint: Endpoint; release: (() => void) | null }> {
+async function open(spec: OpenSpec): Promise<{ endpoint: Endpoint; release: (() => void | Promise<void>) | null }> {
   switch (spec.transport) {
     case 'mailbox':
       if (spec.typed === true) return { endpoint: new TypedMailboxEndpoint(spec.names, spec.size), release: null };
@@ -39,7 +43,12 @@ async function open(spec: OpenSpec): Promise<{ endpoint: Endpoint; release: (() 
       const socket = connect(spec.path);
       await once(socket, 'connect');
       const endpoint = spec.raw ? new RawStreamEndpoint(socket, null, spec.size) : new StreamEndpoint(socket, socket, spec.size);
-      return { endpoint, release: () => socket.destroy() };
+      return {
+        endpoint,
+        release: () => {
+          socket.destroy();
+        },
+      };
     }
     case 'pipe':
       return {
@@ -61,30 +70,46 @@ async function open(spec: OpenSpec): Promise<{ endpoint: Endpoint; release: (() 
       if ('missing' in nodeIpc) throw new Error(nodeIpc.missing);
       return { endpoint: await NodeIpcClientEndpoint.connect(nodeIpc.module, spec.path, spec.size, spec.raw), release: null };
     }
+    case 'nats-consume':
+      return { endpoint: await NatsConsumeEndpoint.open(await natsClients(), spec.servers, spec.stream, spec.durable, spec.size, spec.window), release: null };
+    case 'nats-bridge': {
+      const bridge = await startBenchBridge(await natsClients(), spec.bridge);
+      return { endpoint: new NoEndpoint('a bridge process'), release: () => bridge.close() };
+    }
+    case 'bridged-mailbox':
+      return { endpoint: new BridgedMailboxReceiver(spec.name, spec.size), release: null };
   }
+}
+
+async function natsClients(): Promise<NatsModules> {
+  const clients = await loadNatsClients();
+  if ('missing' in clients) throw new Error(clients.missing);
+  return clients;
 }
 
 export async function serve(channel: ControlChannel): Promise<void> {
   let endpoint: Endpoint | null = null;
-  let release: (() => void) | null = null;
-  const closeEndpoint = (): void => {
-    endpoint?.close();
-    release?.();
+  let release: (() => void | Promise<void>) | null = null;
+  // (A NATS endpoint or bridge closes asynchronously: its connection flushes.)
+  const closeEndpoint = async (): Promise<void> => {
+    const [closing, releasing] = [endpoint, release];
     endpoint = null;
     release = null;
+    await closing?.close();
+    await releasing?.();
   };
   for (;;) {
     const command: Command | null = await channel.next();
     if (command === null || command.op === 'exit') {
-      closeEndpoint();
+      await closeEndpoint();
       return;
     }
     try {
       if (command.op === 'open') {
-        closeEndpoint();
+        await closeEndpoint();
         ({ endpoint, release } = await open(command.spec));
       } else if (command.op === 'close') {
-        closeEndpoint();
+        await closeEndpoint();
       } else {
         if (endpoint === null) throw new Error(`${command.op} before open`);
         const deadline = new Deadline(command.timeoutMs, `helper ${process.pid} ${command.op} ${command.count}`);

@@ -54,7 +54,8 @@ function brief(result: Result): string {
   }
   const value = result.value!;
   const format = result.metric === 'bandwidth' ? formatBandwidth : formatRate;
-  return `${format(value.median)} (${format(value.min)} – ${format(value.max)})`;
+  const cpu = result.cpuPerMessage === undefined ? '' : ` · CPU ${result.cpuPerMessage.reduce((sum, { us }) => sum + us, 0).toFixed(0)} µs/message`;
+  return `${format(value.median)} (${format(value.min)} – ${format(value.max)})${cpu}`;
 }
 
 export async function main(): Promise<number> {

@@ -2,6 +2,7 @@
 // what they answer: one command at a time, answered in order.
 import type { MessagePort } from 'node:worker_threads';
 import type { MailboxNames, PipeForm, PortNumbers, WaitMode } from './endpoints.ts';
+import type { BridgeSpec } from './nats-bridge.ts';
 
 export type OpenSpec =
   | { transport: 'mailbox'; names: MailboxNames; mode: WaitMode; size: number; into: boolean; typed?: boolean }
@@ -22,7 +23,13 @@ export type OpenSpec =
   /** A MessagePort handed to a worker thread with the command. */
   | { transport: 'port'; port: MessagePort; size: number }
   /** A node-ipc client of the bench's node-ipc server at `path` (raw: its rawBuffer profile). */
-  | { transport: 'node-ipc'; path: string; size: number; raw: boolean };
+  | { transport: 'node-ipc'; path: string; size: number; raw: boolean }
+  /** The raw NATS consumer: durable consumer `durable` of `stream` (made by the bench), consume() with `window` pulled. */
+  | { transport: 'nats-consume'; servers: string[]; stream: string; durable: string; size: number; window: number }
+  /** interproc's bridge of this helper process's namespace (lib/nats-bridge.ts): it neither sends nor receives. */
+  | { transport: 'nats-bridge'; bridge: BridgeSpec }
+  /** The bridge row's receiver: creates mailbox `name` in this helper process's namespace, receives from it. */
+  | { transport: 'bridged-mailbox'; name: string; size: number };
 
 export type Command =
   | { op: 'open'; spec: OpenSpec }

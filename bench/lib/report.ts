@@ -157,6 +157,33 @@ function targetsTable(verdicts: TargetVerdict[], loaded: boolean): string[] {
   return lines;
 }
 
+/** CPU time per message of each process of a row (the NATS rows), over its measured runs. */
+function cpuLines(results: Result[], scenario: Scenario): string[] {
+  const rows = results.filter((result) => result.scenario === scenario.id && result.cpuPerMessage !== undefined && result.cpuPerMessage.length > 0);
+  if (rows.length === 0) return [];
+  const lines = ['', 'CPU time per message over the measured runs (user + system, every thread of each process; it depends on the load far less than the rate):', ''];
+  for (const result of rows) {
+    const parts = result.cpuPerMessage!;
+    const total = parts.reduce((sum, { us }) => sum + us, 0);
+    lines.push(`- ${LABELS[result.transport].replace(/ \(.*\)$/, '')}: ${total.toFixed(0)} µs in all — ${parts.map(({ part, us }) => `${part} ${us.toFixed(1)} µs`).join(', ')}`);
+  }
+  return lines;
+}
+
+/** Under the NATS tables: what each row runs (docs/DECISIONS.md §34). */
+const NATS_NOTE = [
+  'One nats-server (JetStream, file store in a temporary directory, loopback) that the bench starts; each row has a',
+  'stream of its own, emptied after every run. Raw client: the bench\'s process publishes with @nats-io/jetstream',
+  '`publish()`, keeping the bridge\'s window of acks outstanding (waiting for the oldest before adding one), to a',
+  'stream configured as the bridge makes its own; a helper process consumes with a durable consumer',
+  '(`consume()`, max_ack_pending and max_messages the same window) and acknowledges each message. Bridge: the',
+  'bench\'s process sends (await `send()`) into mailbox M of its namespace, an export bridge process and an import',
+  'bridge process (the library\'s Bridge with `interproc bridge`\'s defaults) move it through the stream into mailbox',
+  'M of a second namespace, where a helper process receives (await `receive()`). Rate: messages from the first',
+  'publish or send until the receiving process has counted the last; each message is checked (length, a',
+  'sequence number in order across all runs, its other bytes) on both rows.',
+];
+
 export function markdown(report: Report, verdicts: TargetVerdict[], svgName: string): string {
   const { machine, config, native } = report;
   const mode = config.quick ? 'quick' : 'full';
@@ -236,6 +263,7 @@ export function markdown(report: Report, verdicts: TargetVerdict[], svgName: str
           "into one reused 64 KiB buffer. The OS pipe is the helper's stdin, the socket a Unix domain socket, both as Node streams.",
       );
     }
+    if (scenario.id === 'bridge64' || scenario.id === 'bridge4k') lines.push(...cpuLines(report.results, scenario), '', ...NATS_NOTE);
     const ratios = ratioTable(report.results, scenario);
     if (ratios.length > 0) lines.push('', ...ratios);
   }
@@ -257,6 +285,8 @@ export function markdown(report: Report, verdicts: TargetVerdict[], svgName: str
     '  queue with the default limit (16384 bytes), a parent sending 64 B messages with msgsnd',
     '  to a forked child taking them with msgrcv; timed from the first msgsnd to the last',
     '  msgrcv, one unrecorded run first.',
+    '- NATS rows: see the note under their tables; the bench starts and removes its own nats-server, and',
+    '  without one on PATH or at /usr/sbin/nats-server these rows are skipped and say so.',
     '- Every run has a hard timeout; helpers that do not answer are killed.',
     '',
   );

@@ -29,6 +29,13 @@ import { runNative, type NativeBuild } from './native.ts';
 import { loadNodeIpc, NodeIpcServerEndpoint } from './node-ipc.ts';
 import { serveTypedReceive, TypedMailboxEndpoint } from './typed-mailbox.ts';
 import type { OpenSpec } from './protocol.ts';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_WINDOW } from '../../src/bridge/bridge-options.js';
+import { loadNatsClients } from './nats-clients.ts';
+import { CpuMeter } from './process-cpu.ts';
+import { BridgedMailboxSender, bridgedMailboxOptions, NatsPublishEndpoint } from './nats-endpoints.ts';
+import { natsServerPath, startNatsServer, type NatsServer } from './nats-server.ts';
 
 export type ScenarioId =
   | 'msg64'
@@ -40,7 +47,9 @@ export type ScenarioId =
   | 'thread-rtt'
   | 'thread-bw1m'
   | 'stream64k'
-  | 'stream4k';
+  | 'stream4k'
+  | 'bridge64'
+  | 'bridge4k';
 
 export type TransportId =
   | 'mailbox-try'
@@ -65,6 +74,8 @@ export type TransportId =
   | 'pipe'
   | 'node-ipc'
   | 'node-ipc-raw'
+  | 'nats-raw'
+  | 'bridge'
   | 'c-spin'
   | 'c-futex'
   | 'c-memcpy'
@@ -199,6 +210,26 @@ export const SCENARIOS: Scenario[] = [
     transports: ['pipe-stream', 'pipe-bytes', 'pipe', 'unix'],
     raw: true,
   },
+  {
+    id: 'bridge64',
+    title: '64 B through NATS JetStream on loopback: interproc\'s bridge beside the raw client',
+    metric: 'rate',
+    pattern: 'one-way',
+    size: 64,
+    side: 'process',
+    helpers: 1,
+    transports: ['bridge', 'nats-raw'],
+  },
+  {
+    id: 'bridge4k',
+    title: '4 KiB through NATS JetStream on loopback: interproc\'s bridge beside the raw client',
+    metric: 'rate',
+    pattern: 'one-way',
+    size: 4096,
+    side: 'process',
+    helpers: 1,
+    transports: ['bridge', 'nats-raw'],
+  },
 ];
 
 export const LABELS: Record<TransportId, string> = {
@@ -224,6 +255,8 @@ export const LABELS: Record<TransportId, string> = {
   pipe: 'pipe (child stdio)',
   'node-ipc': "node-ipc · emit('message', …) (its default profile: JSON events, Unix socket)",
   'node-ipc-raw': 'node-ipc · rawBuffer (bytes, no framing, Unix socket)',
+  'nats-raw': `NATS client · JetStream publish() (${DEFAULT_WINDOW} acks outstanding) → durable consume()`,
+  bridge: `Bridge · mailbox → export bridge → JetStream → import bridge → mailbox (window ${DEFAULT_WINDOW})`,
   'c-spin': 'C: spinning shared-memory ping-pong',
   'c-futex': 'C: futex ping-pong',
   'c-memcpy': 'C: memcpy, 1 core, 128 MiB buffers',
@@ -235,9 +268,22 @@ export function isMailbox(transport: TransportId): boolean {
   return transport.startsWith('mailbox-');
 }
 
-/** One of interproc's own: a Mailbox, MessageQueue, Port or Pipe row. */
+/** One of interproc's own: a Mailbox, MessageQueue, Port, Pipe or bridge row. */
 export function isInterproc(transport: TransportId): boolean {
-  return isMailbox(transport) || isQueue(transport) || isPort(transport) || isPipe(transport);
+  return isMailbox(transport) || isQueue(transport) || isPort(transport) || isPipe(transport) || transport === 'bridge';
+}
+
+/** Through a NATS server the bench starts: interproc's bridge, or the raw NATS client beside it. */
+export function isNats(transport: TransportId): boolean {
+  return transport === 'bridge' || transport === 'nats-raw';
+}
+
+/**
+ * The namespace of the bridge rows' importing side ("the other machine"): the bench's own
+ * with a suffix, so that sweepShm() and sweepStaleShm() find its objects too.
+ */
+export function importNamespace(namespace: string): string {
+  return `${namespace}-b`;
 }
 
 /** interproc's Pipe (not the OS pipe of the 'pipe' rows). */
@@ -293,6 +339,8 @@ export interface Result {
   count: number;
   runs: number;
   skipped?: string;
+  /** CPU time per message of each process taking part, µs, over the measured runs (the NATS rows). */
+  cpuPerMessage?: Array<{ part: string; us: number }>;
 }
 
 export interface BenchConfig {
@@ -317,8 +365,23 @@ interface Link {
   /** The main process's endpoints: one, or one per helper (fan-in over separate channels). */
   parents: Endpoint[];
   helpers: Helper[];
+  /** Called after every run, measured or not (the NATS rows empty their stream). */
+  afterRun?: () => Promise<void>;
+  /** Processes whose CPU time per message the result reports (the NATS rows: every party, the server too). */
+  parties?: Array<{ part: string; pid: number }>;
   close(): Promise<void>;
 }
+
+/** The bench's NATS server and its own connection to it (to make and empty streams, and to publish in the raw row). */
+interface NatsSetup {
+  server: NatsServer;
+  connection: NatsConnection;
+  client: JetStreamClient;
+  manager: JetStreamManager;
+}
+
+/** JetStream's durations are nanoseconds. */
+const NANOS_PER_MS = 1_000_000;
 
 function mode(transport: TransportId): WaitMode {
   switch (transport) {
@@ -352,6 +415,11 @@ export class Bench {
   readonly #mailboxes = new Set<string>();
   readonly #queues = new Set<string>();
   readonly #sockets = new Set<string>();
+  /** Helper processes started for one NATS row each (each in the namespace its part needs). */
+  readonly #natsHelpers = new Set<Helper>();
+  /** The NATS server, started for the first NATS row: the setup, or why the rows are skipped. */
+  #nats: Promise<NatsSetup | { skipped: string }> | null = null;
+  #natsServer: NatsServer | null = null;
   #serial = 0;
 
   constructor(config: BenchConfig, namespace: string) {
@@ -391,7 +459,7 @@ export class Bench {
   async prestart(plan: Array<{ scenario: Scenario; transport: TransportId }>): Promise<void> {
     const need = { json: 0, advanced: 0, threads: 0 };
     for (const { scenario, transport } of plan) {
-      if (isNative(transport) || isPipe(transport)) continue;
+      if (isNative(transport) || isPipe(transport) || isNats(transport)) continue;
       if (scenario.side === 'thread') need.threads = Math.max(need.threads, scenario.helpers);
       else if (transport === 'cp-advanced') need.advanced = Math.max(need.advanced, scenario.helpers);
       else need.json = Math.max(need.json, scenario.helpers);
@@ -413,6 +481,11 @@ export class Bench {
 
   async #link(scenario: Scenario, transport: TransportId): Promise<Link> {
     if (isPipe(transport)) return this.#pipeLink(scenario, transport);
+    if (isNats(transport)) {
+      const nats = await this.#natsSetup();
+      if ('skipped' in nats) throw new Error(nats.skipped);
+      return transport === 'bridge' ? this.#bridgeLink(scenario, nats) : this.#natsRawLink(scenario, nats);
+    }
     const { size, pattern } = scenario;
     const raw = scenario.raw === true;
     const timeout = this.config.runTimeoutMs;
@@ -695,6 +768,174 @@ export class Bench {
     };
   }
 
+  // ---- NATS ---------------------------------------------------------------------------------
+
+  /**
+   * Starts the NATS server (JetStream, loopback, a free port, its store in a temporary
+   * directory) for the first NATS row, and connects to it; every later row uses the same.
+   * Skipped, saying why, where nats-server or the client packages are missing.
+   */
+  #natsSetup(): Promise<NatsSetup | { skipped: string }> {
+    this.#nats ??= (async () => {
+      if (natsServerPath() === null) return { skipped: 'nats-server not found (on PATH or at /usr/sbin/nats-server)' };
+      const clients = await loadNatsClients();
+      if ('missing' in clients) return { skipped: clients.missing };
+      const server = await startNatsServer();
+      this.#natsServer = server;
+      const connection = await clients.transport.connect({ servers: server.url, timeout: 10_000 });
+      return { server, connection, client: clients.jetstream.jetstream(connection), manager: await clients.jetstream.jetstreamManager(connection) };
+    })();
+    return this.#nats;
+  }
+
+  /** Helper processes of their own for one NATS row, each with INTERPROC_NAMESPACE set to its namespace. */
+  async #startNatsHelpers(parts: Array<{ name: string; namespace: string }>): Promise<Helper[]> {
+    const helpers = parts.map(({ name, namespace }) => {
+      const helper = startProcessHelper(name, { serialization: 'json', execArgv: this.config.helperExecArgv, env: { INTERPROC_NAMESPACE: namespace } });
+      this.#natsHelpers.add(helper);
+      return helper;
+    });
+    await this.#ready(helpers);
+    return helpers;
+  }
+
+  async #stopNatsHelpers(helpers: Helper[]): Promise<void> {
+    await Promise.allSettled(helpers.map((helper) => helper.stop()));
+    for (const helper of helpers) this.#natsHelpers.delete(helper);
+  }
+
+  async #open(helper: Helper, spec: OpenSpec): Promise<void> {
+    helper.command({ op: 'open', spec });
+    await helper.expect('ok', this.config.runTimeoutMs, `open ${spec.transport}`);
+  }
+
+  async #close(helpers: Helper[]): Promise<void> {
+    for (const helper of helpers) helper.command({ op: 'close' });
+    await Promise.all(helpers.map((helper) => helper.expect('ok', this.config.runTimeoutMs, 'close')));
+  }
+
+  /** A stream of this row's own (subjects `<prefix>.>`), emptied after every run: a run's messages were all received by then. */
+  #natsNames(): { stream: string; prefix: string; mailbox: string } {
+    const id = ++this.#serial;
+    return { stream: `BENCH_${id}`, prefix: `bench${id}`, mailbox: `b${id}-bridged` };
+  }
+
+  async #removeStream(nats: NatsSetup, stream: string): Promise<void> {
+    try {
+      await nats.manager.streams.delete(stream);
+    } catch {
+      // Not made (the row failed before), or gone with the server.
+    }
+  }
+
+  /**
+   * The raw client: a stream configured as the bridge makes its own (stream-setup.ts), a
+   * durable consumer with the bridge's window as its max_ack_pending; the bench's process
+   * publishes, a helper process consumes.
+   */
+  async #natsRawLink(scenario: Scenario, nats: NatsSetup): Promise<Link> {
+    const { size } = scenario;
+    const { stream, prefix } = this.#natsNames();
+    const subject = `${prefix}.M`;
+    const durable = 'bench';
+    let helpers: Helper[] = [];
+    const close = async (): Promise<void> => {
+      await this.#stopNatsHelpers(helpers);
+      await this.#removeStream(nats, stream);
+    };
+    try {
+      await nats.manager.streams.add({ name: stream, subjects: [`${prefix}.>`], num_replicas: 1, duplicate_window: DEFAULT_DUPLICATE_WINDOW_MS * NANOS_PER_MS });
+      await nats.manager.consumers.add(stream, {
+        durable_name: durable,
+        ack_policy: 'explicit',
+        deliver_policy: 'all',
+        filter_subject: subject,
+        max_ack_pending: DEFAULT_WINDOW,
+      });
+      helpers = await this.#startNatsHelpers([{ name: 'NATS consumer process', namespace: this.namespace }]);
+      await this.#open(helpers[0]!, { transport: 'nats-consume', servers: [nats.server.url], stream, durable, size, window: DEFAULT_WINDOW });
+    } catch (error) {
+      await close();
+      throw error;
+    }
+    const parent = new NatsPublishEndpoint(nats.client, subject, size, DEFAULT_WINDOW);
+    return {
+      parents: [parent],
+      helpers,
+      parties: partiesOf([
+        ['publisher (the bench\'s process)', process.pid],
+        ['nats-server', nats.server.pid],
+        ['consumer', helpers[0]!.child!.pid],
+      ]),
+      afterRun: async () => void (await nats.manager.streams.purge(stream)),
+      close: async () => {
+        await this.#close(helpers).catch(() => undefined);
+        await close();
+      },
+    };
+  }
+
+  /**
+   * interproc's bridge: mailbox M in the bench's namespace ("machine A"), which the bench's
+   * process sends into; an export bridge process there; an import bridge process and a
+   * receiver process in a second namespace ("machine B"), the receiver's mailbox M made
+   * by the receiver. The bridges make the stream, as they do by default.
+   */
+  async #bridgeLink(scenario: Scenario, nats: NatsSetup): Promise<Link> {
+    const { size } = scenario;
+    const { stream, prefix, mailbox } = this.#natsNames();
+    const other = importNamespace(this.namespace);
+    const box = Mailbox.create<Uint8Array>(mailbox, bridgedMailboxOptions(size));
+    this.#mailboxes.add(mailbox);
+    let helpers: Helper[] = [];
+    const close = async (): Promise<void> => {
+      await this.#stopNatsHelpers(helpers);
+      await this.#removeStream(nats, stream);
+      box.unlink();
+      box.close();
+      this.#mailboxes.delete(mailbox);
+    };
+    const bridge = { servers: [nats.server.url], stream, subjectPrefix: prefix };
+    try {
+      helpers = await this.#startNatsHelpers([
+        { name: 'bridge receiver process', namespace: other },
+        { name: 'export bridge process', namespace: this.namespace },
+        { name: 'import bridge process', namespace: other },
+      ]);
+      const [receiver, exporter, importer] = helpers as [Helper, Helper, Helper];
+      // The import bridge needs its mailbox: the receiver makes it first.
+      await this.#open(receiver, { transport: 'bridged-mailbox', name: mailbox, size });
+      await Promise.all([
+        this.#open(exporter, { transport: 'nats-bridge', bridge: { ...bridge, exports: [mailbox], imports: [] } }),
+        this.#open(importer, { transport: 'nats-bridge', bridge: { ...bridge, exports: [], imports: [mailbox] } }),
+      ]);
+    } catch (error) {
+      await close();
+      throw error;
+    }
+    const parent = new BridgedMailboxSender(mailbox, size);
+    return {
+      parents: [parent],
+      // The receiver first: it is the one the runs wait for.
+      helpers: [helpers[0]!],
+      parties: partiesOf([
+        ['sender (the bench\'s process)', process.pid],
+        ['export bridge', helpers[1]!.child!.pid],
+        ['nats-server', nats.server.pid],
+        ['import bridge', helpers[2]!.child!.pid],
+        ['receiver', helpers[0]!.child!.pid],
+      ]),
+      afterRun: async () => void (await nats.manager.streams.purge(stream)),
+      close: async () => {
+        // The bridges stop before the receiver removes their mailbox.
+        await this.#close(helpers.slice(1)).catch(() => undefined);
+        await this.#close(helpers.slice(0, 1)).catch(() => undefined);
+        parent.close();
+        await close();
+      },
+    };
+  }
+
   // ---- measurement --------------------------------------------------------------------------
 
   /** Runs one figure: a scenario through one transport. */
@@ -705,6 +946,10 @@ export class Bench {
       const nodeIpc = await loadNodeIpc();
       if ('missing' in nodeIpc) return { ...base, skipped: nodeIpc.missing, count: 0, runs: 0 };
     }
+    if (isNats(transport)) {
+      const nats = await this.#natsSetup();
+      if ('skipped' in nats) return { ...base, skipped: nats.skipped, count: 0, runs: 0 };
+    }
     const link = await this.#link(scenario, transport);
     try {
       if (scenario.pattern === 'round-trip') return { ...base, ...(await this.#roundTrips(link, transport)) };
@@ -714,7 +959,7 @@ export class Bench {
     }
   }
 
-  async #throughput(scenario: Scenario, link: Link, transport: TransportId): Promise<Pick<Result, 'value' | 'count' | 'runs'>> {
+  async #throughput(scenario: Scenario, link: Link, transport: TransportId): Promise<Pick<Result, 'value' | 'count' | 'runs' | 'cpuPerMessage'>> {
     const { runs, runSeconds, runTimeoutMs } = this.config;
     const large = scenario.size >= 64 * 1024;
     const fanIn = scenario.pattern === 'fan-in';
@@ -730,7 +975,9 @@ export class Bench {
         const started = performance.now();
         await link.parents[0]!.send(count, deadline);
         await helper!.expect('done', runTimeoutMs, 'receive');
-        return (performance.now() - started) / 1000;
+        const elapsed = (performance.now() - started) / 1000;
+        await link.afterRun?.();
+        return elapsed;
       }
       const started = performance.now();
       for (const helper of link.helpers) helper.command({ op: 'send', count, timeoutMs: runTimeoutMs });
@@ -743,12 +990,16 @@ export class Bench {
 
     // Calibration and warm-up: runs sized from the one before until one lasts about runSeconds.
     const fewest = scenario.raw === true ? Math.ceil(STREAM_RUN_BYTES / scenario.size) : 0;
-    const initial = Math.max(fewest, large ? 64 : fanIn ? 5_000 : 20_000);
+    // (Through NATS a message costs tens of microseconds: a first run of 5,000 is long enough.)
+    const initial = Math.max(fewest, large ? 64 : fanIn || isNats(transport) ? 5_000 : 20_000);
     const perRun = await calibrate(once, initial, runSeconds, Math.max(fewest, initial / 4), large ? 20_000 : 20_000_000);
     const figures: number[] = [];
     const unit = scenario.metric === 'bandwidth' ? scenario.size : 1;
+    const meter = link.parties === undefined ? null : new CpuMeter(link.parties);
+    meter?.start();
     for (let i = 0; i < runs; i++) figures.push((perRun * senders * unit) / (await once(perRun)));
-    return { value: summarize(figures), count: perRun * senders, runs };
+    const cpuPerMessage = meter?.stop(perRun * senders * runs);
+    return { value: summarize(figures), count: perRun * senders, runs, ...(cpuPerMessage === undefined ? {} : { cpuPerMessage }) };
   }
 
   async #roundTrips(link: Link, transport: TransportId): Promise<Pick<Result, 'latency' | 'count' | 'runs'>> {
@@ -808,8 +1059,14 @@ export class Bench {
 
   /** Stops every helper, removes every mailbox, queue and socket this run made; safe to call twice. */
   async cleanup(): Promise<void> {
-    const helpers = [...this.#processes.json, ...this.#processes.advanced, ...this.#threads, ...this.#pipeHelpers];
+    const helpers = [...this.#processes.json, ...this.#processes.advanced, ...this.#threads, ...this.#pipeHelpers, ...this.#natsHelpers];
     await Promise.allSettled(helpers.map((helper) => helper.stop()));
+    this.#natsHelpers.clear();
+    const nats = await this.#nats?.catch(() => null);
+    if (nats != null && !('skipped' in nats)) await nats.connection.close().catch(() => undefined);
+    await this.#natsServer?.stop();
+    this.#natsServer = null;
+    this.#nats = null;
     for (const name of this.#mailboxes) {
       try {
         Mailbox.unlink(name);
@@ -835,11 +1092,17 @@ export class Bench {
 
   /** Kills every helper at once (on a signal or a fatal error). */
   killAll(): void {
-    for (const helper of [...this.#processes.json, ...this.#processes.advanced, ...this.#threads, ...this.#pipeHelpers]) helper.kill();
+    for (const helper of [...this.#processes.json, ...this.#processes.advanced, ...this.#threads, ...this.#pipeHelpers, ...this.#natsHelpers]) helper.kill();
+    this.#natsServer?.discard();
   }
 }
 
-/** Removes whatever this run's namespace left in /dev/shm. */
+/** The processes of a row that have a pid (a helper that failed to start has none). */
+function partiesOf(entries: Array<[string, number | null | undefined]>): Array<{ part: string; pid: number }> {
+  return entries.flatMap(([part, pid]) => (pid === null || pid === undefined ? [] : [{ part, pid }]));
+}
+
+/** Removes whatever this run's namespaces (its own, and the bridge rows' importing one) left in /dev/shm. */
 export function sweepShm(namespace: string): void {
   let names: string[];
   try {
@@ -847,7 +1110,8 @@ export function sweepShm(namespace: string): void {
   } catch {
     return;
   }
-  for (const name of names) if (name.startsWith(`interproc.${namespace}.`)) rmSync(join('/dev/shm', name), { force: true });
+  const prefixes = [`interproc.${namespace}.`, `interproc.${importNamespace(namespace)}.`];
+  for (const name of names) if (prefixes.some((prefix) => name.startsWith(prefix))) rmSync(join('/dev/shm', name), { force: true });
 }
 
 /**
@@ -877,7 +1141,7 @@ export function sweepStaleShm(): number {
   }
   let removed = 0;
   for (const name of names) {
-    const match = /^interproc\.bench-(\d+)\./.exec(name);
+    const match = /^interproc\.bench-(\d+)(?:-b)?\./.exec(name);
     if (match === null || isThreadAlive(Number(match[1]))) continue;
     rmSync(join('/dev/shm', name), { force: true });
     removed++;

@@ -77,6 +77,8 @@ const COLORS: Record<TransportId, string> = {
   'port-async': '#2da44e',
   'pipe-stream': '#8250df',
   'pipe-bytes': '#c297ff',
+  bridge: '#1a7f37',
+  'nats-raw': '#6e7781',
   postmessage: '#d1242f',
   'cp-json': '#bc4c00',
   'cp-advanced': '#e6a23c',
@@ -285,6 +287,14 @@ export function chart(results: Result[], subtitle: string): string {
     (['stream64k', 'stream4k'] as ScenarioId[]).map(groupOf).filter((group) => group.rows.length > 0),
     'linear',
     formatBandwidth,
+  );
+  y = barPanel(
+    svg,
+    y,
+    "Through NATS JetStream on loopback: interproc's bridge beside the raw client (messages/s; bar = median, whisker = min–max)",
+    (['bridge64', 'bridge4k'] as ScenarioId[]).map(groupOf).filter((group) => group.rows.length > 0),
+    'linear',
+    formatRate,
   );
   const series = results
     .filter((result) => (result.scenario === 'rtt' || result.scenario === 'thread-rtt') && result.latency !== undefined)

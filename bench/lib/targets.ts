@@ -164,6 +164,7 @@ export function judgeTargets(results: Result[]): TargetVerdict[] {
     );
   }
   for (const verdict of typedTargets(results)) add(...verdict);
+  for (const verdict of bridgeTargets(results)) add(...verdict);
   for (const comparison of nodeIpcComparisons(results)) {
     verdicts.push({ ...comparison, measured: comparison.measured ?? 'not measured', met: null, why: null, informational: true });
   }
@@ -283,4 +284,25 @@ function typedTargets(results: Result[]): Verdict[] {
       typed === null ? null : typed >= 1.5e6,
     ],
   ];
+}
+
+/**
+ * The NATS bridge (export bridge → JetStream → import bridge, mailbox to mailbox) ≥ 75% of
+ * the raw NATS client's rate (publish with the same window of acks, a durable consume) in
+ * the same run, for 64 B and for 4 KiB messages: the bridge costs at most a quarter.
+ */
+function bridgeTargets(results: Result[]): Verdict[] {
+  return (
+    [
+      ['bridge64-vs-raw', 'bridge64', '64 B'],
+      ['bridge4k-vs-raw', 'bridge4k', '4 KiB'],
+    ] as Array<[string, ScenarioId, string]>
+  ).map(([id, scenario, size]): Verdict => {
+    const bridge = rate(find(results, scenario, 'bridge'));
+    const raw = rate(find(results, scenario, 'nats-raw'));
+    const target = `${size} through NATS JetStream, mailbox to mailbox: the bridge ≥ 75% of the raw NATS client`;
+    if (bridge === null || raw === null) return [id, target, null, null, null];
+    const share = bridge / raw;
+    return [id, target, `${Math.round(share * 100)}% (${formatRate(bridge)} vs ${formatRate(raw)})`, share / 0.75, share >= 0.75];
+  });
 }

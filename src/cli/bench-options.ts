@@ -53,6 +53,10 @@ Scenarios (the first part of an ID; --only with an ID that matches nothing lists
   bw1m                 1 MiB one-way between two processes (bandwidth)
   thread-msg64, thread-fanin64, thread-rtt, thread-bw1m   the same between threads
   stream64k, stream4k  64 KiB and 4 KiB writes into a byte stream (Pipe, Unix socket, OS pipe)
+  bridge64, bridge4k   64 B and 4 KiB through NATS JetStream on loopback: interproc's bridge
+                       (mailbox -> export bridge -> stream -> import bridge -> mailbox) beside
+                       the raw NATS client; the bench starts its own nats-server, and where
+                       none is installed these rows say they were skipped
 
 The C baselines are compiled at run time with the machine's \`cc\`; without one they are
 skipped, and the report says so.

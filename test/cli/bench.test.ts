@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { isThreadAlive } from '../../src/core/liveness.ts';
+import { natsSkip } from '../support/nats-server.ts';
 import { useNamespace } from '../support/namespace.ts';
 import { runCli } from './run-cli.ts';
 
@@ -43,11 +44,14 @@ function deadMessageQueues(): Set<string> {
   );
 }
 
-/** The shared objects of bench runs that have ended: the bench names them interproc.bench-<pid>.* after its process. */
+/**
+ * The shared objects of bench runs that have ended: the bench names them interproc.bench-<pid>.* after its process
+ * (interproc.bench-<pid>-b.* in the bridge rows' second namespace).
+ */
 function deadBenchObjects(): Set<string> {
   return new Set(
     readdirSync('/dev/shm').filter((name) => {
-      const match = /^interproc\.bench-(\d+)\./.exec(name);
+      const match = /^interproc\.bench-(\d+)(?:-b)?\./.exec(name);
       return match !== null && !isThreadAlive(Number(match[1]));
     }),
   );
@@ -116,4 +120,36 @@ test('bench --loaded measures beside a CPU-bound process it kills at the end; no
     const median = figure.scenario === 'rtt' ? figure.latency?.p50.median : figure.value?.median;
     assert.ok(median !== undefined && Number.isFinite(median) && median > 0, `${figure.scenario}/${figure.transport}: ${median}`);
   }
+});
+
+test('bench measures the bridge beside the raw NATS client through a nats-server it starts and removes', { skip: natsSkip() }, async () => {
+  const before = deadBenchObjects();
+  const { code, stdout, stderr } = await runCli(['bench', '--quick', '--only', 'bridge64,bridge4k', '--runs', '1', '--out', out], 180_000);
+  assert.equal(code, 0, stderr);
+  const paths = stdout.trim().split('\n');
+  const json = JSON.parse(readFileSync(paths.find((path) => path.endsWith('.json'))!, 'utf8')) as {
+    results: Array<Figure & { skipped?: string }>;
+    targets: Array<{ id: string; measured: string; ratio: number | null }>;
+  };
+  const figures = json.results.map(({ scenario, transport }) => `${scenario}/${transport}`).sort();
+  assert.deepEqual(figures, ['bridge4k/bridge', 'bridge4k/nats-raw', 'bridge64/bridge', 'bridge64/nats-raw']);
+  for (const figure of json.results) {
+    assert.equal(figure.skipped, undefined, `${figure.scenario}/${figure.transport} skipped: ${figure.skipped}`);
+    assert.equal(figure.value?.runs.length, 1);
+    assert.ok(Number.isFinite(figure.value.median) && figure.value.median > 0, `${figure.scenario}/${figure.transport}: ${figure.value.median}`);
+  }
+  // Both targets judged on this run's figures (met or not: timing is the machine's).
+  for (const id of ['bridge64-vs-raw', 'bridge4k-vs-raw']) {
+    const target = json.targets.find((candidate) => candidate.id === id);
+    assert.ok(target !== undefined && target.ratio !== null && target.ratio > 0, `${id}: ${target?.measured}`);
+  }
+  const markdown = readFileSync(paths.find((path) => path.endsWith('.md'))!, 'utf8');
+  assert.match(markdown, /## 64 B through NATS JetStream/);
+  assert.match(markdown, /## 4 KiB through NATS JetStream/);
+
+  // The server's store went with it (it is made in the bench's temporary directory), and
+  // neither namespace kept anything.
+  assert.deepEqual(readdirSync(benchTmp).filter((name) => name.startsWith('interproc-nats-')), []);
+  const leaked = [...deadBenchObjects()].filter((name) => !before.has(name));
+  assert.deepEqual(leaked, []);
 });

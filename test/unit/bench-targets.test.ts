@@ -150,6 +150,10 @@ function everythingMissed(): Result[] {
     { ...rate('stream64k', 'pipe-stream', 1e8), metric: 'bandwidth' },
     { ...rate('stream64k', 'pipe-bytes', 1e8), metric: 'bandwidth' },
     { ...rate('stream64k', 'unix', 1e9), metric: 'bandwidth' },
+    rate('bridge64', 'bridge', 1_000),
+    rate('bridge64', 'nats-raw', 10_000),
+    rate('bridge4k', 'bridge', 1_000),
+    rate('bridge4k', 'nats-raw', 10_000),
   ];
 }
 
@@ -163,6 +167,7 @@ test('every missed target gives its profiled reason', () => {
       ...['msg64-vs-postmessage', 'msg64-vs-cp-json', 'msg64-vs-cp-advanced', 'fanin-vs-unix', 'fanin-vs-pipe'],
       ...['rtt-spin', 'rtt-park', 'rtt-async-postmessage', 'rtt-async-unix', 'rtt-sleep-postmessage', 'rtt-sleep-unix'],
       ...['bw-memcpy', 'bw-unix', 'pipe-stream-vs-os', 'pipe-bytes-vs-os', 'msg64-after-typed', 'msg64-typed'],
+      ...['bridge64-vs-raw', 'bridge4k-vs-raw'],
     ],
   );
   for (const missed of required) {
@@ -206,4 +211,22 @@ test("a --loaded run's report has the same targets table, said to be judged besi
   assert.ok(rows(loaded).some((line) => line.includes('spin: 0 (always sleeping): p50 below a Unix socket')), 'the spin: 0 row');
   assert.match(loaded, /Judged on this run's figures, measured beside a CPU-bound process/);
   assert.doesNotMatch(idle, /measured beside a CPU-bound process/);
+});
+
+test('the bridge must reach 75% of the raw NATS client, for 64 B and for 4 KiB, each a target of its own', () => {
+  const verdicts = judgeTargets([
+    rate('bridge64', 'bridge', 7_500),
+    rate('bridge64', 'nats-raw', 10_000),
+    rate('bridge4k', 'bridge', 7_400),
+    rate('bridge4k', 'nats-raw', 10_000),
+  ]);
+  const small = verdict(verdicts, 'bridge64-vs-raw');
+  assert.equal(small.met, true);
+  assert.equal(small.measured, '75% (7.50 k/s vs 10.0 k/s)');
+  assert.match(small.target, /64 B .*≥ 75% of the raw NATS client/);
+  const large = verdict(verdicts, 'bridge4k-vs-raw');
+  assert.equal(large.met, false);
+  assert.ok(large.why !== null && large.why !== 'not analysed yet', 'a missed bridge target says why');
+  const unmeasured = verdict(judgeTargets([rate('bridge64', 'bridge', 7_500)]), 'bridge64-vs-raw');
+  assert.equal(unmeasured.met, null, 'without the raw row in the same run there is nothing to judge');
 });

@@ -64,7 +64,7 @@ export class MailboxImport implements MailboxLoop {
   readonly name: string;
   readonly status: ImportStatus = { delivered: 0, redeliveriesSkipped: 0, rejected: 0, lag: 0 };
   readonly #plan: BridgePlan;
-  /** The highest stream sequence sent to the mailbox in this run (redeliveries at or below it are skipped). */
+  /** The highest stream sequence this bridge sent to the mailbox (redeliveries at or below it are skipped). */
   #lastSent = 0;
   /**
    * The last message sent whose acknowledgement is held back (null: none). Every message

@@ -67,16 +67,26 @@ export interface ResumedConsumer {
 }
 
 /**
+ * How the import's consumers acknowledge: an acknowledgement covers every message up to
+ * the one it names, so the import acknowledges the last message of a run of sends only
+ * (import-loop.ts). Consumers made by earlier versions acknowledge each message
+ * ('explicit'): one of those is replaced by a new generation, as an interrupted one is.
+ */
+export const IMPORT_ACK_POLICY = 'all';
+
+/**
  * The consumer to import from, delivering in stream order from the first message not yet
  * acknowledged. JetStream (2.9) delivers what an earlier consumer's reader was given and
  * never acknowledged — a killed bridge's, or deliveries lost with a dead server — again only
  * after the ack wait, behind newer messages: out of order. So when the newest generation
- * has such messages outstanding, a new generation is made that starts after the highest
- * ack floor of all (and after `sentUpTo`, what this bridge sent already), and the older
- * ones are deleted. A crash between the two steps leaves both; the next start takes the
- * highest floor of all and deletes the rest. Acknowledgements go out in delivery order, so
- * nothing above a floor was acknowledged: the new generation delivers again at most what
- * was outstanding — at most `window` (its max_ack_pending) — the duplicates of a crash.
+ * has such messages outstanding, or acknowledges otherwise than IMPORT_ACK_POLICY, a new
+ * generation is made that starts after the highest ack floor of all (and after `sentUpTo`,
+ * what this bridge sent already), and the older ones are deleted. A crash between the two
+ * steps leaves both; the next start takes the highest floor of all and deletes the rest.
+ * Messages are sent in delivery order and an acknowledgement names a message already sent,
+ * so nothing above a floor was sent and acknowledged: the new generation delivers again at
+ * most what was outstanding — at most `window` (its max_ack_pending) — the duplicates of a
+ * crash.
  */
 export async function resumeConsumer(manager: JetStreamManager, plan: BridgePlan, mailbox: string, sentUpTo: number): Promise<ResumedConsumer> {
   const prefix = durablePrefix(plan, mailbox);
@@ -91,7 +101,12 @@ export async function resumeConsumer(manager: JetStreamManager, plan: BridgePlan
   }
   generations.sort((a, b) => b.generation - a.generation);
   const newest = generations[0];
-  if (newest !== undefined && newest.info.num_ack_pending === 0 && newest.info.delivered.stream_seq >= sentUpTo) {
+  if (
+    newest !== undefined &&
+    newest.info.config.ack_policy === IMPORT_ACK_POLICY &&
+    newest.info.num_ack_pending === 0 &&
+    newest.info.delivered.stream_seq >= sentUpTo
+  ) {
     // A bridge started again with another window: the bound on what is in flight, and on
     // what a crash delivers twice, is the window it runs with now.
     if (newest.info.config.max_ack_pending !== plan.window) await manager.consumers.update(plan.stream, newest.name, { max_ack_pending: plan.window });
@@ -102,7 +117,7 @@ export async function resumeConsumer(manager: JetStreamManager, plan: BridgePlan
   const durable = `${prefix}${(newest?.generation ?? 0) + 1}`;
   await manager.consumers.add(plan.stream, {
     durable_name: durable,
-    ack_policy: 'explicit',
+    ack_policy: IMPORT_ACK_POLICY,
     ...(newest === undefined && floor === 0 ? { deliver_policy: 'all' } : { deliver_policy: 'by_start_sequence', opt_start_seq: floor + 1 }),
     filter_subject: subjectFor(plan, mailbox),
     // At most a window of messages delivered and not acknowledged: the bound on what a

@@ -63,7 +63,7 @@ export class MailboxImport implements MailboxLoop {
 
   /** One connected run (see MailboxLoop.runOnce). */
   async runOnce(context: JetStreamContext, signal: AbortSignal, backoff: Backoff): Promise<void> {
-    using mailbox = Mailbox.openEncoded(this.name).mailbox;
+    using mailbox = Mailbox.openEncoded(this.name, { namespace: this.#plan.namespace }).mailbox;
     await ensureStream(context.manager, this.#plan);
     while (!signal.aborted) {
       const resumed = await resumeConsumer(context.manager, this.#plan, this.name, this.#lastSent);

@@ -244,9 +244,10 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   }
 
   /**
-   * Removes the mailbox: every blocked sender and receiver fails with EIDRM, and so does later
-   * use. Nothing changes when the name cannot be removed (EACCES). A damaged or unfinished
-   * mailbox is removed by name.
+   * Removes the mailbox of this name in the current namespace (INTERPROC_NAMESPACE now):
+   * every blocked sender and receiver fails with EIDRM, and so does later use. Nothing
+   * changes when the name cannot be removed (EACCES). A damaged or unfinished mailbox is
+   * removed by name.
    */
   static unlink(name: string): void {
     validateName(name);
@@ -484,9 +485,13 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     };
   }
 
-  /** Removes the mailbox by name (see Mailbox.unlink). */
+  /**
+   * Removes the mailbox of this handle's name in the namespace this handle was opened in
+   * (see Mailbox.unlink), whatever INTERPROC_NAMESPACE says now: a handle names its own
+   * namespace's mailbox, never another namespace's of the same name.
+   */
   unlink(): void {
-    Mailbox.unlink(this.name);
+    StoreHandle.unlink(this.#handle.object);
   }
 
   /** Releases this handle: its pending sends and receives reject with EBADF. Idempotent. */

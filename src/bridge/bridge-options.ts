@@ -1,7 +1,7 @@
 // startBridge()'s options: validated, with their defaults (docs/BRIDGE.md names them).
 import { hostname } from 'node:os';
 import { IpcError } from '../core/errors.ts';
-import { currentNamespace, validateName } from '../core/names.ts';
+import { currentNamespace, validateName, validateNamespace } from '../core/names.ts';
 import { invalidType, validateInteger, validateObject, validateString } from '../core/validate.ts';
 import { DEFAULT_INITIAL_DELAY_MS, DEFAULT_MAX_DELAY_MS, type BackoffOptions } from './backoff.ts';
 import { validHost } from './message-headers.ts';
@@ -23,6 +23,11 @@ export interface BridgeOptions {
   replicas?: number;
   /** JetStream's duplicate window when this bridge creates the stream, ms (default 120000). */
   duplicateWindow?: number;
+  /**
+   * The namespace of the mailboxes (default: INTERPROC_NAMESPACE when startBridge() is
+   * called, else 'default'). The bridge keeps to it whatever INTERPROC_NAMESPACE says later.
+   */
+  namespace?: string;
   /** This machine's name in message ids and in `from.host` (default os.hostname()). */
   host?: string;
   /** Messages of one mailbox in flight: published and not yet acknowledged, or delivered and not yet acknowledged (default 256). */
@@ -147,7 +152,7 @@ export function planBridge(options: unknown): BridgePlan {
     replicas: given.replicas === undefined ? 1 : validateInteger(given.replicas, 'options.replicas', 1, MAX_REPLICAS),
     duplicateWindow: given.duplicateWindow === undefined ? DEFAULT_DUPLICATE_WINDOW_MS : validateInteger(given.duplicateWindow, 'options.duplicateWindow', 1, 7 * 24 * 3600_000),
     host,
-    namespace: currentNamespace(),
+    namespace: given.namespace === undefined ? currentNamespace() : validateNamespace(given.namespace, 'options.namespace'),
     window: given.window === undefined ? DEFAULT_WINDOW : validateInteger(given.window, 'options.window', 1, MAX_WINDOW),
     initialDelay: retry.initialDelay === undefined ? DEFAULT_INITIAL_DELAY_MS : validateInteger(retry.initialDelay, 'options.retry.initialDelay', 1, 3600_000),
     maxDelay: retry.maxDelay === undefined ? DEFAULT_MAX_DELAY_MS : validateInteger(retry.maxDelay, 'options.retry.maxDelay', 1, 3600_000),

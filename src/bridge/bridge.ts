@@ -157,7 +157,7 @@ async function withDeadline(promise: Promise<unknown>, ms: number): Promise<void
  */
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const plan = planBridge(options);
-  for (const name of [...plan.exports, ...plan.imports]) Mailbox.openEncoded(name).mailbox.close();
+  for (const name of [...plan.exports, ...plan.imports]) Mailbox.openEncoded(name, { namespace: plan.namespace }).mailbox.close();
   refuseSecondBridge(plan);
   const modules = await loadNatsModules();
   return new Bridge(plan, modules);

@@ -154,7 +154,7 @@ export class MailboxExport implements MailboxLoop {
 
   /** One connected run (see MailboxLoop.runOnce). */
   async runOnce(context: JetStreamContext, signal: AbortSignal, backoff: Backoff): Promise<void> {
-    const opened = Mailbox.openEncoded(this.name);
+    const opened = Mailbox.openEncoded(this.name, { namespace: this.#plan.namespace });
     using mailbox = opened.mailbox;
     await ensureStream(context.manager, this.#plan);
     const { host, namespace, window, stream } = this.#plan;

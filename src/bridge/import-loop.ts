@@ -98,7 +98,7 @@ export class MailboxImport implements MailboxLoop {
 
   /** One connected run (see MailboxLoop.runOnce). */
   async runOnce(context: JetStreamContext, signal: AbortSignal, backoff: Backoff): Promise<void> {
-    using mailbox = Mailbox.openEncoded(this.name).mailbox;
+    using mailbox = Mailbox.openEncoded(this.name, { namespace: this.#plan.namespace }).mailbox;
     await ensureStream(context.manager, this.#plan);
     const every = acknowledgeEvery(this.#plan.window);
     while (!signal.aborted) {

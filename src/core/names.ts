@@ -42,6 +42,15 @@ export function currentNamespace(): string {
   return fromEnv;
 }
 
+/** A namespace given as an argument (not read from INTERPROC_NAMESPACE). EINVAL if it is not one. */
+export function validateNamespace(value: unknown, what = 'namespace'): string {
+  const namespace = validateString(value, what);
+  if (!NAMESPACE_PATTERN.test(namespace)) {
+    throw new IpcError('EINVAL', `invalid ${what} ${JSON.stringify(namespace.slice(0, 80))}: use 1-64 characters of [A-Za-z0-9_-]`);
+  }
+  return namespace;
+}
+
 /** The file name in /dev/shm of a named object (no directory). */
 export function objectFileName(kind: ObjectKind, name: string, namespace = currentNamespace()): string {
   const fileName = `${PREFIX}.${namespace}.${kind}.${validateName(name)}`;

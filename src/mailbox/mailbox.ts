@@ -8,7 +8,7 @@
 // semantics (options, codecs, the Message shape, undecodable messages) and none of the
 // machinery.
 import { IpcError } from '../core/errors.ts';
-import { objectFileName, validateName } from '../core/names.ts';
+import { currentNamespace, objectFileName, validateName, validateNamespace } from '../core/names.ts';
 import { ObjectKindCode } from '../core/object-header.ts';
 import { validateTrustedUids, type TrustedUids } from '../core/trust.ts';
 import { validateBoolean, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
@@ -158,9 +158,9 @@ function peekAfterSeq(options: unknown): number | null {
 /** The longest array of message types a Mailbox handle keeps for its batch sends. */
 const MAX_REUSED_TYPES = 4096;
 
-/** The store-backed object a mailbox name stands for (in the current namespace). */
-function mailboxObject(name: string): StoreObject {
-  return { kind: ObjectKindCode.Mailbox, path: `/${objectFileName('mailbox', name)}`, what: `mailbox "${name}"` };
+/** The store-backed object a mailbox name stands for in `namespace` (by default the current one). */
+function mailboxObject(name: string, namespace = currentNamespace()): StoreObject {
+  return { kind: ObjectKindCode.Mailbox, path: `/${objectFileName('mailbox', name, namespace)}`, what: `mailbox "${name}"` };
 }
 
 export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T>> {
@@ -229,18 +229,25 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    * @internal For bridges, which carry a mailbox's messages elsewhere as the bytes its codec
    * made and never decode them: opens `name` with a pass-through codec whatever codec it was
    * created with (its `data` are those bytes; a send stores the bytes given), and names that codec.
+   * `options.namespace` (default: the current one) lets a bridge keep to the namespace it
+   * started in, whatever INTERPROC_NAMESPACE says when its loops open their mailboxes.
    */
-  static openEncoded(name: string, options?: Pick<MailboxOpenOptions<unknown>, 'trustedUids'>): { mailbox: Mailbox<Uint8Array>; codec: string } {
+  static openEncoded(
+    name: string,
+    options?: Pick<MailboxOpenOptions<unknown>, 'trustedUids'> & { namespace?: string },
+  ): { mailbox: Mailbox<Uint8Array>; codec: string } {
     validateName(name);
-    const { trustedUids } = validateObject<MailboxOpenOptions<unknown>>(options, 'options');
-    const handle = StoreHandle.open(mailboxObject(name), validateTrustedUids(trustedUids));
+    const { trustedUids, namespace } = validateObject<MailboxOpenOptions<unknown> & { namespace?: string }>(options, 'options');
+    const space = namespace === undefined ? currentNamespace() : validateNamespace(namespace, 'options.namespace');
+    const handle = StoreHandle.open(mailboxObject(name, space), validateTrustedUids(trustedUids));
     return { mailbox: new Mailbox<Uint8Array>(name, handle, codecByName('bytes').codec as Codec<Uint8Array>), codec: codecName(handle.config.codecId) };
   }
 
   /**
-   * Removes the mailbox: every blocked sender and receiver fails with EIDRM, and so does later
-   * use. Nothing changes when the name cannot be removed (EACCES). A damaged or unfinished
-   * mailbox is removed by name.
+   * Removes the mailbox of this name in the current namespace (INTERPROC_NAMESPACE now):
+   * every blocked sender and receiver fails with EIDRM, and so does later use. Nothing
+   * changes when the name cannot be removed (EACCES). A damaged or unfinished mailbox is
+   * removed by name.
    */
   static unlink(name: string): void {
     validateName(name);
@@ -478,9 +485,13 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     };
   }
 
-  /** Removes the mailbox by name (see Mailbox.unlink). */
+  /**
+   * Removes the mailbox of this handle's name in the namespace this handle was opened in
+   * (see Mailbox.unlink), whatever INTERPROC_NAMESPACE says now: a handle names its own
+   * namespace's mailbox, never another namespace's of the same name.
+   */
   unlink(): void {
-    Mailbox.unlink(this.name);
+    StoreHandle.unlink(this.#handle.object);
   }
 
   /** Releases this handle: its pending sends and receives reject with EBADF. Idempotent. */

@@ -478,7 +478,8 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
 
   /**
    * Closes the port: its pending receives reject with EBADF, senders waiting for room and
-   * every later send get ECONNREFUSED, its store is removed and its number freed.
+   * every later send get ECONNREFUSED, its store is removed and its number freed (in the
+   * namespace the port was made in, whatever INTERPROC_NAMESPACE says now).
    * Idempotent; a close that could not free the number (the table locked by a stopped
    * process: EAGAIN) frees it when called again.
    */

@@ -295,6 +295,8 @@ export class MessageQueue implements Disposable {
   /**
    * Removes the queue (msgctl IPC_RMID): every blocked sender and receiver, in every
    * process, fails with EIDRM, and so does later use. Only its owner (or root) may: EPERM.
+   * The queue removed is this handle's, in the namespace it was opened in, whatever
+   * INTERPROC_NAMESPACE says now.
    */
   remove(): void {
     this.#checkOwner('remove');

@@ -79,13 +79,16 @@ export class SharedMemory implements Disposable {
   /** Owner (uid) of the segment's file. */
   readonly uid: number;
 
+  /** The segment's file, in the namespace it was opened in (what unlink() removes); null for an anonymous segment. */
+  readonly #path: string | null;
   #buffer: SharedArrayBuffer | null;
   #header: ObjectHeader;
   #userSlot: number;
   #fd: number;
 
-  private constructor(name: string | null, mapped: MappedObject, fd: number) {
+  private constructor(name: string | null, path: string | null, mapped: MappedObject, fd: number) {
     this.name = name;
+    this.#path = path;
     this.size = mapped.info.bodyBytes;
     this.creatorPid = mapped.info.creatorPid;
     this.createdAt = mapped.info.createdAt;
@@ -106,7 +109,7 @@ export class SharedMemory implements Disposable {
     const path = shmPath(name);
     const fd = createShm(path, mode, describe(name));
     try {
-      return new SharedMemory(name, initializeObject(fd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, bytes, mode, undefined, describe(name)), -1);
+      return new SharedMemory(name, path, initializeObject(fd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, bytes, mode, undefined, describe(name)), -1);
     } catch (error) {
       // Never leave a half-made segment behind under the name.
       abandonCreate(path, error);
@@ -123,9 +126,10 @@ export class SharedMemory implements Disposable {
   static open(name: string, options?: SharedMemoryOpenOptions): SharedMemory {
     validateName(name);
     const trusted = validateTrustedUids(validateObject<SharedMemoryOpenOptions>(options, 'options').trustedUids);
-    const fd = openShm(shmPath(name), false, 0, describe(name));
+    const path = shmPath(name);
+    const fd = openShm(path, false, 0, describe(name));
     try {
-      return new SharedMemory(name, mapObject(fd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, describe(name), trusted), -1);
+      return new SharedMemory(name, path, mapObject(fd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, describe(name), trusted), -1);
     } finally {
       closeFd(fd);
     }
@@ -182,7 +186,7 @@ export class SharedMemory implements Disposable {
       // Every process this descriptor reaches could otherwise shrink the file and kill the
       // others with SIGBUS; sealed, nobody can.
       addon.sealShrink(fd);
-      return new SharedMemory(null, mapped, fd);
+      return new SharedMemory(null, null, mapped, fd);
     } catch (error) {
       closeFd(fd);
       throw error;
@@ -192,12 +196,13 @@ export class SharedMemory implements Disposable {
   /** Maps an anonymous segment inherited as file descriptor `fd` (see anonymous()). */
   static fromFd(fd: number): SharedMemory {
     validateInteger(fd, 'fd', 0, 0x7fffffff);
-    return new SharedMemory(null, mapObject(fd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, describe(null)), fd);
+    return new SharedMemory(null, null, mapObject(fd, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, describe(null)), fd);
   }
 
   /**
-   * Removes the name, then marks the segment removed (as `interproc ls` shows). Processes
-   * that have it open keep it until they close it.
+   * Removes the name in the current namespace (INTERPROC_NAMESPACE now), then marks the
+   * segment removed (as `interproc ls` shows). Processes that have it open keep it until
+   * they close it.
    */
   static unlink(name: string): void {
     validateName(name);
@@ -224,10 +229,13 @@ export class SharedMemory implements Disposable {
     return this.#header.users();
   }
 
-  /** Removes this segment's name (see SharedMemory.unlink). EINVAL for an anonymous segment. */
+  /**
+   * Removes this segment's name in the namespace it was opened in (see SharedMemory.unlink),
+   * whatever INTERPROC_NAMESPACE says now. EINVAL for an anonymous segment.
+   */
   unlink(): void {
-    if (this.name === null) throw new IpcError('EINVAL', 'an anonymous segment has no name to unlink');
-    SharedMemory.unlink(this.name);
+    if (this.#path === null) throw new IpcError('EINVAL', 'an anonymous segment has no name to unlink');
+    unlinkObject(this.#path, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, 0, describe(this.name));
   }
 
   /** Releases this handle. Idempotent. */

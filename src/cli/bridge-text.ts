@@ -2,7 +2,8 @@
 // table of `interproc ls`, the BRIDGE column of `ls -o` and `top`, and the lines of `stat`.
 // The texts come from files another process wrote: control characters are replaced before
 // they reach the terminal.
-import { isRunningState, type BridgeState, type ObjectRecord } from '../registry/index.ts';
+import { isRunningState } from '../registry/bridge-states.ts';
+import type { BridgeState, ObjectRecord } from '../registry/index.ts';
 import { formatTable, type Column } from './table.ts';
 
 const NONE = '-';

@@ -802,7 +802,10 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
       failed = true;
       failure = error;
     } finally {
-      yield* release(store, waiter, selector, performance.now() + (failed ? CLEANUP_LOCK_MS : RING_LOCK_MS));
+      // A plain receiver that slept on its bell releases its slot off the path to its
+      // message (store.releaseAfterBell): the lock is taken once per sleep, not twice.
+      if (!failed && plain && waiter >= 0 && bell > 0) store.releaseAfterBell(waiter, selector, bell);
+      else yield* release(store, waiter, selector, performance.now() + (failed ? CLEANUP_LOCK_MS : RING_LOCK_MS));
     }
     if (failed) {
       // Woken for a message and gone without it: pass the wake on (to others: this

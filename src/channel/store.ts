@@ -24,6 +24,7 @@
 // Whenever the lock is free the parts' invariants hold (see each file). Every index read
 // from shared memory is range-checked before it is used; a value that fails is ECORRUPT,
 // never an out-of-bounds access or an endless walk.
+import { crashPoint } from '../core/crash-point.ts';
 import { IpcError } from '../core/errors.ts';
 import type { BodyFile } from '../core/growable-file.ts';
 import { CellArena, type Envelope } from './cell-arena.ts';
@@ -497,6 +498,44 @@ export class MessageStore {
    */
   deferRelease(waiter: number, selector: Selector): void {
     this.#receivers.deferRelease(waiter, selector);
+  }
+
+  /**
+   * A receiver woken on its bell (no lock): its slot can no longer be rung (disarmBell), and
+   * the slot and its count are released the next time this handle takes the lock — the
+   * next sleep's registration, which then takes the lock once instead of twice per sleep —
+   * or at the end of this event-loop turn if that comes first (releaseDeferredSoon).
+   * Until then the receiver counts as waiting, as one woken and not yet released does: a
+   * sender bumps ITEMS_SEQ and finds no token to ring, a spare cost, never a lost wake-up.
+   */
+  releaseAfterBell(waiter: number, selector: Selector, bell: number): void {
+    this.#receivers.disarmBell(waiter, bell);
+    // Dead here, the receiver leaves a slot that names it (token BELL_RUNG) and its count:
+    // a dead receiver's slot, dropped as any other (dropDead); the message stays queued.
+    crashPoint('receiver:disarmed');
+    this.#receivers.deferRelease(waiter, selector);
+    this.#releaseDeferredSoon();
+  }
+
+  /** Whether a release of deferred registrations is scheduled for the end of this turn. */
+  #releaseScheduled = false;
+
+  // Releases deferred registrations once the receive's caller has run on (setImmediate runs
+  // after the microtasks of this turn: a caller that answers and receives again has taken
+  // the lock by then, and nothing is left to do). One attempt at the lock; a held lock leaves
+  // them for this handle's next lock or its close (#closeFile in store-handle.ts).
+  #releaseDeferredSoon(): void {
+    if (this.#releaseScheduled) return;
+    this.#releaseScheduled = true;
+    setImmediate(() => {
+      this.#releaseScheduled = false;
+      if (!this.#receivers.hasDeferred) return;
+      try {
+        if (this.attemptLock(false) === true) this.unlock();
+      } catch {
+        // A damaged or removed store: its receivers are woken and leave it; nothing sound to release into.
+      }
+    });
   }
 
   /**

@@ -27,6 +27,7 @@
 //   retry id, after the publishes already outstanding: the real messages published in the
 //   same window behind it reach the stream before it (at most window - 1; DECISIONS §38).
 import type { PubAck } from '@nats-io/jetstream';
+import { crashPoint } from '../core/crash-point.ts';
 import { IpcError } from '../core/errors.ts';
 import { Mailbox, type Message } from '../mailbox/mailbox.ts';
 import type { Backoff } from './backoff.ts';
@@ -228,6 +229,9 @@ export class MailboxExport implements MailboxLoop {
 
     const discardAcknowledged = (): void => {
       if (acknowledged > 0) {
+        // Killed here, a bridge leaves acknowledged messages queued: its successor's
+        // publishes of them are duplicates.
+        crashPoint('export:acknowledged');
         mailbox.discardThrough(acknowledgedThrough);
         this.status.published += acknowledged;
         this.status.duplicates += duplicates;

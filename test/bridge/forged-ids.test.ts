@@ -171,3 +171,50 @@ test('a forged message deleted from the stream before the export: its id still c
   assert.deepEqual(run.forgedReasons, ['gone']);
   assert.equal(run.published, total);
 });
+
+test('forged ids, and the bridge SIGKILLed after its retries were acknowledged and before it discarded: its successor finds each retry\'s copy, a true duplicate', { timeout: 300_000, skip }, async () => {
+  const name = 'forged-killed';
+  const total = 3;
+  using boxA = onMachine(MACHINE_A, () => Mailbox.create<number>(name, { codec: 'json' }));
+  using boxB = onMachine(MACHINE_B, () => Mailbox.create<number>(name, { codec: 'json' }));
+  const nats = await connectTestClient(natsServer().url);
+  try {
+    await addDefaultStream(nats.manager).catch(() => undefined);
+    const before = (await nats.manager.streams.info('INTERPROC')).state.messages;
+    for (let n = 0; n < total; n++) boxA.trySend(n);
+    for (const message of boxA.tryPeekMany(total)) {
+      await publishUnder(nats, name, messageId('machine-a', MACHINE_A, name, boxA.incarnation, message.seq), -1, 'forger');
+    }
+    const options = { servers: natsServer().url, exports: [name], host: 'machine-a' };
+    const killed = await startBridgeProcess(options, MACHINE_A, 180_000, { INTERPROC_CRASH_AT: 'export:acknowledged' });
+    const { signal } = await killed.helper.exited;
+    assert.equal(signal, 'SIGKILL', 'killed at its first discard');
+    assert.equal(killed.events.filter((event) => event.kind === 'forged').length, total, 'each forged id found and the message published again');
+    assert.equal(boxA.stats().messages, total, 'nothing discarded before the kill');
+    const exporter = await startBridgeProcess(options, MACHINE_A);
+    const importer = await startBridgeProcess({ servers: natsServer().url, imports: [name], host: 'machine-b' }, MACHINE_B);
+    try {
+      assert.equal(await drained(boxA), 0, 'the successor drained machine A');
+      const real: number[] = [];
+      let forged = 0;
+      while (real.length < total || forged < total) {
+        const message = await boxB.receive({ timeout: 60_000 });
+        if (message.from.host === 'machine-a') real.push(message.data);
+        else forged++;
+      }
+      assert.deepEqual(real, numbers(total), 'each real message once, in order');
+      const status = (await exporter.status()).exports[name]!;
+      assert.equal(status.forged, total, 'the forged ids are found again');
+      assert.equal(status.duplicates, total, 'each retry id holds the message: true duplicates');
+      assert.equal(status.published, total);
+      assert.equal((await nats.manager.streams.info('INTERPROC')).state.messages - before, 2 * total, 'the forgeries and each message once');
+    } finally {
+      await exporter.stop();
+      await importer.stop();
+    }
+  } finally {
+    await nats.close();
+    onMachine(MACHINE_A, () => boxA.unlink());
+    onMachine(MACHINE_B, () => boxB.unlink());
+  }
+});

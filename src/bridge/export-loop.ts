@@ -141,10 +141,14 @@ class Outstanding {
     this.#states[this.#head] = VERIFIED_DUPLICATE;
   }
 
-  /** The oldest message was published again (under its next retry id): it waits for that ack now. */
-  republishOldest(ack: Promise<PubAck>, generation: number): void {
+  /**
+   * The oldest message was published again (under its next retry id): it waits for that ack
+   * now. It keeps the generation of its first publish: the publishes behind it may be from
+   * a connection since changed, and nothing new may go out before they settled.
+   */
+  republishOldest(ack: Promise<PubAck>): void {
     this.#retries[this.#head]!++;
-    this.#track(this.#head, ack, generation);
+    this.#track(this.#head, ack, this.#generations[this.#head]!);
   }
 
   get oldestGeneration(): number {
@@ -271,7 +275,7 @@ export class MailboxExport implements MailboxLoop {
       }
       this.status.forged++;
       this.#plan.onEvent({ kind: 'forged', mailbox: this.name, seq: message.seq, streamSequence, reason: verdict });
-      outstanding.republishOldest(client.publish(subject, message.data, { headers: headersOf(message, retries + 1) }), generation());
+      outstanding.republishOldest(client.publish(subject, message.data, { headers: headersOf(message, retries + 1) }));
     };
     const taken = (seq: number, duplicate: boolean): void => {
       acknowledgedThrough = seq;

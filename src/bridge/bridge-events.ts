@@ -13,13 +13,21 @@ export type BridgeEvent =
   /** A mailbox's work failed and is redone after `delay` ms (messages are neither lost nor taken). */
   | { kind: 'error'; mailbox: string; direction: 'export' | 'import'; delay: number; error: Error }
   /** A message from the stream whose headers fail validation: not delivered, terminated in JetStream. */
-  | { kind: 'rejected'; mailbox: string; streamSequence: number; reason: string };
+  | { kind: 'rejected'; mailbox: string; streamSequence: number; reason: string }
+  /**
+   * An export's publish was acknowledged as a duplicate, but what the stream holds under its
+   * id (at `streamSequence`) is another message ('mismatch': a peer published under that id)
+   * or nothing any more ('gone'): the message `seq` is published again under a retry id.
+   */
+  | { kind: 'forged'; mailbox: string; seq: number; streamSequence: number; reason: 'mismatch' | 'gone' };
 
 export interface ExportStatus {
   /** Messages published and acknowledged by JetStream, and removed from the local mailbox. */
   published: number;
   /** Of those, how many JetStream had already (a re-publish after a failure or a restart). */
   duplicates: number;
+  /** Duplicate acknowledgements whose stored message was another one or gone: published again under a retry id. */
+  forged: number;
   /** Messages waiting in the local mailbox (at the last look). */
   lag: number;
 }

@@ -45,7 +45,7 @@ export class Bridge implements AsyncDisposable {
           this.#lastError = { message: event.error.message, at: Date.now() };
           this.#connectError = this.#lastError;
         }
-        if (event.kind !== 'rejected') this.#stateWriter?.write();
+        if (event.kind !== 'rejected' && event.kind !== 'forged') this.#stateWriter?.write();
         given.onEvent(event);
       },
     };

@@ -53,8 +53,11 @@ export class ExportHeaderWriter {
     this.#make = make;
   }
 
-  /** The headers of one message, in the order writeHeaders() sets them, then the id and the stream. */
-  headersFor(type: number, host: string, pid: number, threadId: number, sentAt: number, seq: number): WireHeaders {
+  /**
+   * The headers of one message, in the order writeHeaders() sets them, then the id and the
+   * stream. `idSuffix` ends the id of a publish again under a retry id (forgery-check.ts).
+   */
+  headersFor(type: number, host: string, pid: number, threadId: number, sentAt: number, seq: number, idSuffix = ''): WireHeaders {
     if (host !== this.#lastHost) {
       this.#lastHostValue = headerValue(host, 'host');
       this.#lastHost = host;
@@ -62,7 +65,7 @@ export class ExportHeaderWriter {
     const text =
       `${VERSION_LINE}${LINE_END}${HEADER.type}: ${type}${LINE_END}${HEADER.host}: ${this.#lastHostValue}${LINE_END}` +
       `${HEADER.pid}: ${pid}${LINE_END}${HEADER.threadId}: ${threadId}${LINE_END}${HEADER.sentAt}: ${sentAt}${LINE_END}` +
-      `${this.#codecLine}${this.#idPrefix}${seq}${this.#tail}`;
+      `${this.#codecLine}${this.#idPrefix}${seq}${idSuffix}${this.#tail}`;
     return new WireHeaders(text, this.#make);
   }
 }

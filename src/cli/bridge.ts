@@ -69,6 +69,8 @@ export function describeEvent(event: BridgeEvent): string {
       return `${event.direction} of mailbox ${event.mailbox}: ${event.error.message}; retrying in ${event.delay} ms`;
     case 'rejected':
       return `import of mailbox ${event.mailbox}: stream message ${event.streamSequence} refused: ${event.reason}`;
+    case 'forged':
+      return `export of mailbox ${event.mailbox}: message ${event.seq} was taken as a duplicate of stream message ${event.streamSequence}, which is ${event.reason === 'gone' ? 'gone' : 'another message'}; published again under a retry id`;
   }
 }
 

@@ -66,6 +66,19 @@ test('successive messages of one writer each get their own seq and sender', () =
   assert.equal(third.get('Nats-Expected-Stream'), 'S');
 });
 
+test('a retry id ends the message id; the rest of the headers is the first publish\'s', () => {
+  const writer = writerFor('machine-a', 'json', 'INTERPROC');
+  const plain = writer.headersFor(1, 'machine-a', 10, 0, 1, 100);
+  const retry = writer.headersFor(1, 'machine-a', 10, 0, 1, 100, '/f2');
+  assert.equal(retry.get('Nats-Msg-Id'), 'machine-a/ns-1/jobs/4242@1733390000000.25/100/f2');
+  const built = headers() as MsgHdrs & { encode(): Uint8Array };
+  writeHeaders(built, { ...META, type: 1, pid: 10, threadId: 0, sentAt: 1, codec: 'json' });
+  built.set('Nats-Msg-Id', `${messageId('machine-a', 'ns-1', 'jobs', '4242@1733390000000.25', 100)}/f2`);
+  built.set('Nats-Expected-Stream', 'INTERPROC');
+  assert.equal(new TextDecoder().decode(retry.encode()), new TextDecoder().decode(built.encode()));
+  assert.deepEqual(readHeaders(retry), readHeaders(plain));
+});
+
 test('the other header methods work on the same headers, and a change reaches the wire text', () => {
   const wire = writerFor('machine-a', 'utf8', 'INTERPROC').headersFor(4, 'machine-a', 5, 6, 7, 8);
   assert.equal(wire.has(HEADER.codec), true);

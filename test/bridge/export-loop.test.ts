@@ -19,12 +19,21 @@ interface Publish {
   id: string;
   settled: boolean;
   acknowledge(): void;
+  /** Acknowledges it as a duplicate of what the stream holds at `streamSeq`. */
+  duplicateOf(streamSeq: number): void;
   fail(): void;
 }
 
+/** A lookup of a stored message (streams.getMessage) the test answers. */
+interface Lookup {
+  seq: number;
+  answer(stored: { subject: string; data: Uint8Array; header: MsgHdrs } | null): void;
+}
+
 /** A JetStream stand-in: records each publish; the test settles them. */
-function fakeJetStream(): { context: JetStreamContext; publishes: Publish[] } {
+function fakeJetStream(): { context: JetStreamContext; publishes: Publish[]; lookups: Lookup[] } {
   const publishes: Publish[] = [];
+  const lookups: Lookup[] = [];
   let streamSeq = 0;
   const client = {
     publish(_subject: string, data: Uint8Array, options: { headers: MsgHdrs }) {
@@ -37,6 +46,10 @@ function fakeJetStream(): { context: JetStreamContext; publishes: Publish[] } {
             entry.settled = true;
             resolve({ stream: 'INTERPROC', seq: ++streamSeq, duplicate: false });
           },
+          duplicateOf: (seq) => {
+            entry.settled = true;
+            resolve({ stream: 'INTERPROC', seq, duplicate: true });
+          },
           fail: () => {
             entry.settled = true;
             reject(Object.assign(new Error('timeout'), { name: 'TimeoutError' }));
@@ -46,8 +59,14 @@ function fakeJetStream(): { context: JetStreamContext; publishes: Publish[] } {
       });
     },
   };
-  const manager = { streams: { add: () => Promise.resolve({}), info: () => Promise.resolve({}) } };
-  return { context: { client, manager, headers } as unknown as JetStreamContext, publishes };
+  const manager = {
+    streams: {
+      add: () => Promise.resolve({}),
+      info: () => Promise.resolve({}),
+      getMessage: (_stream: string, query: { seq: number }) => new Promise((resolve) => lookups.push({ seq: query.seq, answer: resolve })),
+    },
+  };
+  return { context: { client, manager, headers } as unknown as JetStreamContext, publishes, lookups };
 }
 
 /** Lets the loop run, turn by turn, until `condition` holds (bounded: a hang fails). */
@@ -64,7 +83,7 @@ async function settleTurns(): Promise<void> {
 }
 
 function startExport(name: string, window: number, generation: () => number) {
-  const { context, publishes } = fakeJetStream();
+  const { context, publishes, lookups } = fakeJetStream();
   const errors: Error[] = [];
   const plan = planBridge({ servers: 'nats://unused', exports: [name], window, host: 'machine-a', retry: { initialDelay: 1, maxDelay: 1 } });
   const loop = new MailboxExport(name, plan, (error) => errors.push(error), generation);
@@ -74,6 +93,7 @@ function startExport(name: string, window: number, generation: () => number) {
   return {
     loop,
     publishes,
+    lookups,
     errors,
     /** Aborts, failing what is still outstanding (this client has no timeout of its own). */
     async stop() {
@@ -149,6 +169,40 @@ test('a failed publish: the next run starts only once every publish outstanding 
     // 0 and 1 were acknowledged before the failure and discarded; the rest again from the head (2).
     assert.equal(run.publishes[16]!.value, 2);
     assert.equal(box.stats().messages, 38);
+  } finally {
+    await run.stop();
+    box.unlink();
+  }
+});
+
+test('a duplicate acknowledgement: nothing behind it is discarded until the stored message is compared; another message there: published again under a retry id', { timeout: 60_000 }, async () => {
+  const name = 'forged-head';
+  using box = Mailbox.create<number>(name, { codec: 'json' });
+  box.trySendMany(Array.from({ length: 6 }, (_, n) => n));
+  const run = startExport(name, 4, () => 0);
+  try {
+    await until('a window published', () => run.publishes.length === 4);
+    run.publishes[0]!.duplicateOf(77);
+    for (const entry of run.publishes.slice(1)) entry.acknowledge();
+    await until('the stored message looked up', () => run.lookups.length === 1);
+    assert.equal(run.lookups[0]!.seq, 77, 'at the stream sequence the ack gave');
+    await settleTurns();
+    assert.equal(box.stats().messages, 6, 'nothing discarded while the duplicate is unverified');
+    // Another message under message 0's id (a peer's): same subject, other bytes.
+    const forged = headers();
+    run.lookups[0]!.answer({ subject: 'interproc.forged-head', data: new TextEncoder().encode('-1'), header: forged });
+    await until('message 0 published again', () => run.publishes.some((entry, index) => index >= 4 && entry.value === 0));
+    const retry = run.publishes.find((entry, index) => index >= 4 && entry.value === 0)!;
+    assert.equal(retry.id, `${run.publishes[0]!.id}/f1`);
+    assert.equal(run.loop.status.forged, 1);
+    for (;;) {
+      const open = run.publishes.filter((entry) => !entry.settled);
+      if (open.length === 0 && box.stats().messages === 0) break;
+      for (const entry of open) entry.acknowledge();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(run.loop.status.published, 6);
+    assert.equal(run.loop.status.duplicates, 0);
   } finally {
     await run.stop();
     box.unlink();

@@ -19,9 +19,14 @@ export interface BridgeProcess {
   kill(): Promise<void>;
 }
 
-/** Starts a bridge process; `namespace` is its "machine" (default: the test's namespace). */
-export async function startBridgeProcess(options: Omit<BridgeOptions, 'onEvent'>, namespace?: string, timeoutMs = 180_000): Promise<BridgeProcess> {
-  const env = namespace === undefined ? {} : { INTERPROC_NAMESPACE: namespace };
+/** Starts a bridge process; `namespace` is its "machine" (default: the test's namespace); `extraEnv` adds to its environment. */
+export async function startBridgeProcess(
+  options: Omit<BridgeOptions, 'onEvent'>,
+  namespace?: string,
+  timeoutMs = 180_000,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<BridgeProcess> {
+  const env = { ...(namespace === undefined ? {} : { INTERPROC_NAMESPACE: namespace }), ...extraEnv };
   const helper = startHelper('bridge-party.ts', [JSON.stringify(options)], { timeoutMs, env });
   const events: EventLine[] = [];
   const statuses: Array<(status: BridgeStatus) => void> = [];

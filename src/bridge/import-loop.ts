@@ -104,7 +104,10 @@ export class MailboxImport implements MailboxLoop {
     while (!signal.aborted) {
       const resumed = await resumeConsumer(context.manager, this.#plan, this.name, this.#lastSent);
       const consumer = await context.client.consumers.get(this.#plan.stream, resumed.durable);
-      const messages = await consumer.consume({ max_messages: this.#plan.window });
+      // A consumer (or stream) deleted under the loop would otherwise be waited for in
+      // silence for ever: the loop fails instead, says so, and the next run makes a new
+      // generation starting after what this bridge sent (resumeConsumer's `sentUpTo`).
+      const messages = await consumer.consume({ max_messages: this.#plan.window, abort_on_missing_resource: true });
       const stop = (): void => void messages.close();
       signal.addEventListener('abort', stop, { once: true });
       let nextDelivery = resumed.nextDelivery;

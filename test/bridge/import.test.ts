@@ -218,6 +218,43 @@ test('a bridge started again with another window holds the consumer to the new w
   }
 });
 
+test('the consumer deleted while the import runs: an error event, a new consumer after what was sent, every message arrives in order', T, async () => {
+  const window = 8;
+  const half = 50;
+  using mailbox = Mailbox.create<number>('orphaned', { codec: 'json' });
+  const consumers = async (): Promise<ConsumerInfo[]> =>
+    (await nats.manager.consumers.list('INTERPROC').next()).filter((info) => info.config.filter_subject === 'interproc.orphaned');
+  const bridge = await startBridgeProcess({ servers: server.url, imports: ['orphaned'], window, retry: { initialDelay: 50, maxDelay: 400 } });
+  const publish = (n: number): Promise<number> =>
+    publishRemote(nats.client, 'interproc.orphaned', new TextEncoder().encode(String(n)), { ...REMOTE, codec: 'json', type: 0, sentAt: n });
+  try {
+    const received: number[] = [];
+    for (let n = 0; n < half; n++) await publish(n);
+    while (received.length < half) received.push((await mailbox.receive({ timeout: 30_000 })).data);
+    for (const info of await consumers()) await nats.manager.consumers.delete('INTERPROC', info.name);
+    for (let n = half; n < 2 * half; n++) await publish(n);
+    const failed = await bridge.waitForEvent('error', (event) => event.kind === 'error' && event.mailbox === 'orphaned');
+    assert.ok(failed.kind === 'error');
+    assert.match(String(failed.error), /consumer/i);
+    const seen = new Set(received);
+    while (seen.size < 2 * half) {
+      const { data } = await mailbox.receive({ timeout: 30_000 });
+      received.push(data);
+      seen.add(data);
+    }
+    const firsts = received.filter((n, index) => received.indexOf(n) === index);
+    assert.deepEqual(firsts, Array.from({ length: 2 * half }, (_, n) => n), 'in order, none lost');
+    const duplicates = received.length - 2 * half;
+    assert.ok(duplicates <= window, `${duplicates} duplicates, more than the window ${window}`);
+    // The new generation started after what the bridge had sent, not at the stream's start.
+    const [resumed] = await consumers();
+    assert.ok(resumed !== undefined && resumed.config.opt_start_seq !== undefined && resumed.config.opt_start_seq > 1, 'a new consumer starting after what was sent');
+  } finally {
+    await bridge.stop();
+    mailbox.unlink();
+  }
+});
+
 async function waitUntil(condition: () => Promise<boolean> | boolean): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!(await condition())) {

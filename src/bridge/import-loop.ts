@@ -32,7 +32,7 @@ import { runMailboxLoop, type MailboxLoop } from './mailbox-loop.ts';
 import type { BridgePlan } from './bridge-options.ts';
 import type { ImportStatus } from './bridge-events.ts';
 import { HeaderFields } from './header-fields.ts';
-import { readHeaders, type BridgedMeta } from './message-headers.ts';
+import { HEADER, readHeaders, type BridgedMeta } from './message-headers.ts';
 import { ensureStream, resumeConsumer } from './stream-setup.ts';
 
 /** What a mailbox's loop uses of the connection. */
@@ -84,6 +84,8 @@ export class MailboxImport implements MailboxLoop {
   readonly #origin = { host: '', pid: 1, threadId: 0, sentAt: 0 };
   readonly #trySendOptions = { type: 0, origin: this.#origin };
   readonly #onError: (error: Error) => void;
+  /** The local mailbox's codec, as its name: a message encoded with another could never be decoded there. */
+  #codec = '';
 
   constructor(name: string, plan: BridgePlan, onError: (error: Error) => void) {
     this.name = name;
@@ -98,7 +100,9 @@ export class MailboxImport implements MailboxLoop {
 
   /** One connected run (see MailboxLoop.runOnce). */
   async runOnce(context: JetStreamContext, signal: AbortSignal, backoff: Backoff): Promise<void> {
-    using mailbox = Mailbox.openEncoded(this.name).mailbox;
+    const opened = Mailbox.openEncoded(this.name);
+    using mailbox = opened.mailbox;
+    this.#codec = opened.codec;
     await ensureStream(context.manager, this.#plan);
     const every = acknowledgeEvery(this.#plan.window);
     while (!signal.aborted) {
@@ -156,6 +160,12 @@ export class MailboxImport implements MailboxLoop {
     const meta = readHeaders(headers === undefined ? undefined : this.#fields.readFrom(headers));
     if (typeof meta === 'string') {
       this.#refuse(message, meta);
+      return null;
+    }
+    if (meta.codec !== this.#codec) {
+      // Sent, it would be taken by a receiver and fail there (EBADMSG), far from its cause.
+      const given = meta.codec === '' ? 'missing' : `"${meta.codec.slice(0, 40)}"`;
+      this.#refuse(message, `${HEADER.codec} is ${given}, not the local mailbox's codec "${this.#codec}"`);
       return null;
     }
     let sent: boolean;

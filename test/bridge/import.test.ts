@@ -91,6 +91,29 @@ test('a message with bad headers, or too long for the mailbox, is refused and th
   }
 });
 
+test("a message encoded with another codec than the local mailbox's is refused, naming both codecs, and the ones after it still arrive", T, async () => {
+  using mailbox = Mailbox.create<number>('coded', { codec: 'json' });
+  const bridge = await startBridgeProcess({ servers: server.url, imports: ['coded'] });
+  try {
+    const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
+    const foreign = await publishRemote(nats.client, 'interproc.coded', encode('not json'), { ...REMOTE, codec: 'utf8', type: 1, sentAt: 1 });
+    await publishRemote(nats.client, 'interproc.coded', encode('2'), { ...REMOTE, codec: 'json', type: 2, sentAt: 2 });
+    const message = await mailbox.receive({ timeout: 30_000 });
+    assert.equal(message.data, 2);
+    assert.equal(message.type, 2);
+    const rejected = await bridge.waitForEvent('rejected', (event) => event.kind === 'rejected' && event.streamSequence === foreign);
+    assert.ok(rejected.kind === 'rejected');
+    assert.match(rejected.reason, /Interproc-Codec/);
+    assert.match(rejected.reason, /utf8/);
+    assert.match(rejected.reason, /json/);
+    assert.equal((await bridge.status()).imports.coded?.rejected, 1);
+    assert.equal(mailbox.tryReceive(), null);
+  } finally {
+    await bridge.stop();
+    mailbox.unlink();
+  }
+});
+
 test('a full mailbox holds the import back: at most a window of messages unacknowledged, none lost', T, async () => {
   const window = 8;
   const total = 200;

@@ -103,7 +103,7 @@ export class MailboxImport implements MailboxLoop {
     const opened = Mailbox.openEncoded(this.name);
     using mailbox = opened.mailbox;
     this.#codec = opened.codec;
-    await ensureStream(context.manager, this.#plan);
+    await ensureStream(context.manager, this.#plan, this.name);
     const every = acknowledgeEvery(this.#plan.window);
     while (!signal.aborted) {
       const resumed = await resumeConsumer(context.manager, this.#plan, this.name, this.#lastSent);

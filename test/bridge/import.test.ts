@@ -114,6 +114,26 @@ test("a message encoded with another codec than the local mailbox's is refused, 
   }
 });
 
+test("a stream that exists without the mailbox's subject: an error that says so, retried until an operator adds it", T, async () => {
+  using mailbox = Mailbox.create<number>('astray', { codec: 'json' });
+  await nats.manager.streams.add({ name: 'ELSEWHERE', subjects: ['elsewhere.>'] });
+  const bridge = await startBridgeProcess({ servers: server.url, imports: ['astray'], stream: 'ELSEWHERE', subjectPrefix: 'faraway', retry: { initialDelay: 50, maxDelay: 400 } });
+  try {
+    const failed = await bridge.waitForEvent('error', (event) => event.kind === 'error' && event.mailbox === 'astray');
+    assert.ok(failed.kind === 'error');
+    assert.match(String(failed.error), /ELSEWHERE/);
+    assert.match(String(failed.error), /faraway\.astray/);
+    assert.match(String(failed.error), /elsewhere\.>/);
+    await nats.manager.streams.update('ELSEWHERE', { subjects: ['elsewhere.>', 'faraway.>'] });
+    await publishRemote(nats.client, 'faraway.astray', new TextEncoder().encode('7'), { ...REMOTE, codec: 'json', type: 7, sentAt: 7 });
+    assert.equal((await mailbox.receive({ timeout: 30_000 })).data, 7);
+  } finally {
+    await bridge.stop();
+    await nats.manager.streams.delete('ELSEWHERE');
+    mailbox.unlink();
+  }
+});
+
 test('a full mailbox holds the import back: at most a window of messages unacknowledged, none lost', T, async () => {
   const window = 8;
   const total = 200;

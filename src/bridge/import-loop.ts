@@ -66,6 +66,8 @@ export class MailboxImport implements MailboxLoop {
   readonly #plan: BridgePlan;
   /** The highest stream sequence this bridge sent to the mailbox (redeliveries at or below it are skipped). */
   #lastSent = 0;
+  /** When the stream #lastSent counts in was made (null: not known yet). */
+  #streamCreated: string | null = null;
   /**
    * The last message sent whose acknowledgement is held back (null: none). Every message
    * delivered before it was sent or refused: acknowledging it (AckPolicy "all") covers them.
@@ -103,7 +105,10 @@ export class MailboxImport implements MailboxLoop {
     const opened = Mailbox.openEncoded(this.name);
     using mailbox = opened.mailbox;
     this.#codec = opened.codec;
-    await ensureStream(context.manager, this.#plan, this.name);
+    const created = await ensureStream(context.manager, this.#plan, this.name);
+    // A stream deleted and made again numbers from 1: what was sent counts in the old one.
+    if (this.#streamCreated !== null && created !== this.#streamCreated) this.#lastSent = 0;
+    this.#streamCreated = created;
     const every = acknowledgeEvery(this.#plan.window);
     while (!signal.aborted) {
       const resumed = await resumeConsumer(context.manager, this.#plan, this.name, this.#lastSent);

@@ -66,8 +66,10 @@ export function subjectMatches(pattern: string, subject: string): boolean {
  * one may have been made otherwise) takes that mailbox's subject: NATS would refuse its
  * consumer with an error that names neither ("consumer filter subject is not a valid subset
  * of the interest subjects"). The failure is retried like any other: an operator may add it.
+ * Returns when the stream was made (JetStream's `created`): a stream deleted and made again
+ * under its name numbers its messages from 1 again.
  */
-export async function ensureStream(manager: JetStreamManager, plan: BridgePlan, mailbox?: string): Promise<void> {
+export async function ensureStream(manager: JetStreamManager, plan: BridgePlan, mailbox?: string): Promise<string> {
   const info = await addOrUse(
     () =>
       manager.streams.add({
@@ -78,11 +80,12 @@ export async function ensureStream(manager: JetStreamManager, plan: BridgePlan, 
       }),
     () => manager.streams.info(plan.stream),
   );
-  if (mailbox === undefined) return;
+  const created = String(info.created);
+  if (mailbox === undefined) return created;
   const subject = subjectFor(plan, mailbox);
   const subjects: unknown = info.config.subjects;
   const list = Array.isArray(subjects) ? subjects.slice(0, MAX_STREAM_SUBJECTS).filter((entry): entry is string => typeof entry === 'string') : [];
-  if (list.some((pattern) => subjectMatches(pattern, subject))) return;
+  if (list.some((pattern) => subjectMatches(pattern, subject))) return created;
   throw new IpcError(
     'EINVAL',
     `stream ${plan.stream} exists with subjects [${list.join(', ').slice(0, 200)}], which do not include ${subject}: add it to the stream's subjects, or bridge with another options.stream or options.subjectPrefix`,

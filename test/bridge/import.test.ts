@@ -134,6 +134,28 @@ test("a stream that exists without the mailbox's subject: an error that says so,
   }
 });
 
+test('the stream deleted while the import runs and made again: the new stream\'s messages arrive, from its first', T, async () => {
+  using mailbox = Mailbox.create<number>('reborn', { codec: 'json' });
+  const bridge = await startBridgeProcess({ servers: server.url, imports: ['reborn'], stream: 'REBORN', subjectPrefix: 'reborn', retry: { initialDelay: 50, maxDelay: 400 } });
+  const publish = (n: number): Promise<number> =>
+    publishRemote(nats.client, 'reborn.reborn', new TextEncoder().encode(String(n)), { ...REMOTE, codec: 'json', type: 0, sentAt: n });
+  try {
+    await waitUntil(async () => (await nats.manager.streams.names().next()).includes('REBORN'));
+    for (let n = 0; n < 10; n++) await publish(n);
+    for (let n = 0; n < 10; n++) assert.equal((await mailbox.receive({ timeout: 30_000 })).data, n);
+    await nats.manager.streams.delete('REBORN');
+    await bridge.waitForEvent('error', (event) => event.kind === 'error' && event.mailbox === 'reborn');
+    // The bridge makes the stream again; its sequences start over at 1.
+    await waitUntil(async () => (await nats.manager.streams.names().next()).includes('REBORN'));
+    for (let n = 10; n < 15; n++) await publish(n);
+    for (let n = 10; n < 15; n++) assert.equal((await mailbox.receive({ timeout: 30_000 })).data, n);
+  } finally {
+    await bridge.stop();
+    await nats.manager.streams.delete('REBORN').catch(() => undefined);
+    mailbox.unlink();
+  }
+});
+
 test('a full mailbox holds the import back: at most a window of messages unacknowledged, none lost', T, async () => {
   const window = 8;
   const total = 200;

@@ -33,11 +33,14 @@ export interface ExportStatus {
 }
 
 export interface ImportStatus {
-  /** Messages sent to the local mailbox and acknowledged. */
+  /**
+   * Messages sent to the local mailbox, counted at the send: their acknowledgement to
+   * JetStream may follow (one covers a run of sends), so a crash can deliver them again.
+   */
   delivered: number;
   /** Redeliveries of messages this bridge had already delivered, acknowledged and not sent again. */
   redeliveriesSkipped: number;
-  /** Messages refused for bad headers. */
+  /** Messages refused: bad headers, another codec than the mailbox's, or too long for it. */
   rejected: number;
   /** Messages in the stream for this mailbox not yet delivered to it (JetStream's count at the last delivery). */
   lag: number;

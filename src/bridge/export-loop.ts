@@ -212,7 +212,7 @@ export class MailboxExport implements MailboxLoop {
   async runOnce(context: JetStreamContext, signal: AbortSignal, backoff: Backoff): Promise<void> {
     const opened = Mailbox.openEncoded(this.name, { namespace: this.#plan.namespace });
     using mailbox = opened.mailbox;
-    await ensureStream(context.manager, this.#plan);
+    await ensureStream(context.manager, this.#plan, this.name);
     const { host, namespace, window, stream } = this.#plan;
     const subject = subjectFor(this.#plan, this.name);
     const id = messageId(host, namespace, this.name, mailbox.incarnation, 0);

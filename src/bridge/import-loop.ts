@@ -32,7 +32,7 @@ import { runMailboxLoop, type MailboxLoop } from './mailbox-loop.ts';
 import type { BridgePlan } from './bridge-options.ts';
 import type { ImportStatus } from './bridge-events.ts';
 import { HeaderFields } from './header-fields.ts';
-import { readHeaders, type BridgedMeta } from './message-headers.ts';
+import { HEADER, readHeaders, type BridgedMeta } from './message-headers.ts';
 import { ensureStream, resumeConsumer } from './stream-setup.ts';
 
 /** What a mailbox's loop uses of the connection. */
@@ -66,6 +66,8 @@ export class MailboxImport implements MailboxLoop {
   readonly #plan: BridgePlan;
   /** The highest stream sequence this bridge sent to the mailbox (redeliveries at or below it are skipped). */
   #lastSent = 0;
+  /** When the stream #lastSent counts in was made (null: not known yet). */
+  #streamCreated: string | null = null;
   /**
    * The last message sent whose acknowledgement is held back (null: none). Every message
    * delivered before it was sent or refused: acknowledging it (AckPolicy "all") covers them.
@@ -84,6 +86,8 @@ export class MailboxImport implements MailboxLoop {
   readonly #origin = { host: '', pid: 1, threadId: 0, sentAt: 0 };
   readonly #trySendOptions = { type: 0, origin: this.#origin };
   readonly #onError: (error: Error) => void;
+  /** The local mailbox's codec, as its name: a message encoded with another could never be decoded there. */
+  #codec = '';
 
   constructor(name: string, plan: BridgePlan, onError: (error: Error) => void) {
     this.name = name;
@@ -98,13 +102,21 @@ export class MailboxImport implements MailboxLoop {
 
   /** One connected run (see MailboxLoop.runOnce). */
   async runOnce(context: JetStreamContext, signal: AbortSignal, backoff: Backoff): Promise<void> {
-    using mailbox = Mailbox.openEncoded(this.name, { namespace: this.#plan.namespace }).mailbox;
-    await ensureStream(context.manager, this.#plan);
+    const opened = Mailbox.openEncoded(this.name, { namespace: this.#plan.namespace });
+    using mailbox = opened.mailbox;
+    this.#codec = opened.codec;
+    const created = await ensureStream(context.manager, this.#plan, this.name);
+    // A stream deleted and made again numbers from 1: what was sent counts in the old one.
+    if (this.#streamCreated !== null && created !== this.#streamCreated) this.#lastSent = 0;
+    this.#streamCreated = created;
     const every = acknowledgeEvery(this.#plan.window);
     while (!signal.aborted) {
       const resumed = await resumeConsumer(context.manager, this.#plan, this.name, this.#lastSent);
       const consumer = await context.client.consumers.get(this.#plan.stream, resumed.durable);
-      const messages = await consumer.consume({ max_messages: this.#plan.window });
+      // A consumer (or stream) deleted under the loop would otherwise be waited for in
+      // silence for ever: the loop fails instead, says so, and the next run makes a new
+      // generation starting after what this bridge sent (resumeConsumer's `sentUpTo`).
+      const messages = await consumer.consume({ max_messages: this.#plan.window, abort_on_missing_resource: true });
       const stop = (): void => void messages.close();
       signal.addEventListener('abort', stop, { once: true });
       let nextDelivery = resumed.nextDelivery;
@@ -153,6 +165,12 @@ export class MailboxImport implements MailboxLoop {
     const meta = readHeaders(headers === undefined ? undefined : this.#fields.readFrom(headers));
     if (typeof meta === 'string') {
       this.#refuse(message, meta);
+      return null;
+    }
+    if (meta.codec !== this.#codec) {
+      // Sent, it would be taken by a receiver and fail there (EBADMSG), far from its cause.
+      const given = meta.codec === '' ? 'missing' : `"${meta.codec.slice(0, 40)}"`;
+      this.#refuse(message, `${HEADER.codec} is ${given}, not the local mailbox's codec "${this.#codec}"`);
       return null;
     }
     let sent: boolean;

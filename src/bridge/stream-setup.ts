@@ -34,21 +34,43 @@ const ACK_WAIT_MS = 30_000;
 const MAX_GENERATIONS = 64;
 const MAX_GENERATION = 2 ** 40;
 
-async function addOrUse(add: () => Promise<unknown>, info: () => Promise<unknown>): Promise<void> {
+async function addOrUse<T>(add: () => Promise<T>, info: () => Promise<T>): Promise<T> {
   try {
-    await add();
+    return await add();
   } catch (error) {
     // Already there with another configuration: use it. Anything else was the add's failure.
     try {
-      await info();
+      return await info();
     } catch {
       throw error;
     }
   }
 }
 
-export async function ensureStream(manager: JetStreamManager, plan: BridgePlan): Promise<void> {
-  await addOrUse(
+/** The most subjects of a stream compared with a mailbox's (a stream has a handful). */
+const MAX_STREAM_SUBJECTS = 10_000;
+
+/** Whether NATS subject pattern `pattern` (tokens; `*` any one; `>` one or more, last) matches the literal `subject`. */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  const wanted = pattern.split('.');
+  const tokens = subject.split('.');
+  for (const [index, token] of wanted.entries()) {
+    if (token === '>') return index === wanted.length - 1 && tokens.length > index;
+    if (index >= tokens.length || (token !== '*' && token !== tokens[index])) return false;
+  }
+  return wanted.length === tokens.length;
+}
+
+/**
+ * Makes the stream when missing. With `mailbox`, also checks that the stream (an existing
+ * one may have been made otherwise) takes that mailbox's subject: NATS would refuse its
+ * consumer with an error that names neither ("consumer filter subject is not a valid subset
+ * of the interest subjects"). The failure is retried like any other: an operator may add it.
+ * Returns when the stream was made (JetStream's `created`): a stream deleted and made again
+ * under its name numbers its messages from 1 again.
+ */
+export async function ensureStream(manager: JetStreamManager, plan: BridgePlan, mailbox?: string): Promise<string> {
+  const info = await addOrUse(
     () =>
       manager.streams.add({
         name: plan.stream,
@@ -57,6 +79,16 @@ export async function ensureStream(manager: JetStreamManager, plan: BridgePlan):
         duplicate_window: nanos(plan.duplicateWindow),
       }),
     () => manager.streams.info(plan.stream),
+  );
+  const created = String(info.created);
+  if (mailbox === undefined) return created;
+  const subject = subjectFor(plan, mailbox);
+  const subjects: unknown = info.config.subjects;
+  const list = Array.isArray(subjects) ? subjects.slice(0, MAX_STREAM_SUBJECTS).filter((entry): entry is string => typeof entry === 'string') : [];
+  if (list.some((pattern) => subjectMatches(pattern, subject))) return created;
+  throw new IpcError(
+    'EINVAL',
+    `stream ${plan.stream} exists with subjects [${list.join(', ').slice(0, 200)}], which do not include ${subject}: add it to the stream's subjects, or bridge with another options.stream or options.subjectPrefix`,
   );
 }
 

@@ -91,6 +91,71 @@ test('a message with bad headers, or too long for the mailbox, is refused and th
   }
 });
 
+test("a message encoded with another codec than the local mailbox's is refused, naming both codecs, and the ones after it still arrive", T, async () => {
+  using mailbox = Mailbox.create<number>('coded', { codec: 'json' });
+  const bridge = await startBridgeProcess({ servers: server.url, imports: ['coded'] });
+  try {
+    const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
+    const foreign = await publishRemote(nats.client, 'interproc.coded', encode('not json'), { ...REMOTE, codec: 'utf8', type: 1, sentAt: 1 });
+    await publishRemote(nats.client, 'interproc.coded', encode('2'), { ...REMOTE, codec: 'json', type: 2, sentAt: 2 });
+    const message = await mailbox.receive({ timeout: 30_000 });
+    assert.equal(message.data, 2);
+    assert.equal(message.type, 2);
+    const rejected = await bridge.waitForEvent('rejected', (event) => event.kind === 'rejected' && event.streamSequence === foreign);
+    assert.ok(rejected.kind === 'rejected');
+    assert.match(rejected.reason, /Interproc-Codec/);
+    assert.match(rejected.reason, /utf8/);
+    assert.match(rejected.reason, /json/);
+    assert.equal((await bridge.status()).imports.coded?.rejected, 1);
+    assert.equal(mailbox.tryReceive(), null);
+  } finally {
+    await bridge.stop();
+    mailbox.unlink();
+  }
+});
+
+test("a stream that exists without the mailbox's subject: an error that says so, retried until an operator adds it", T, async () => {
+  using mailbox = Mailbox.create<number>('astray', { codec: 'json' });
+  await nats.manager.streams.add({ name: 'ELSEWHERE', subjects: ['elsewhere.>'] });
+  const bridge = await startBridgeProcess({ servers: server.url, imports: ['astray'], stream: 'ELSEWHERE', subjectPrefix: 'faraway', retry: { initialDelay: 50, maxDelay: 400 } });
+  try {
+    const failed = await bridge.waitForEvent('error', (event) => event.kind === 'error' && event.mailbox === 'astray');
+    assert.ok(failed.kind === 'error');
+    assert.match(String(failed.error), /ELSEWHERE/);
+    assert.match(String(failed.error), /faraway\.astray/);
+    assert.match(String(failed.error), /elsewhere\.>/);
+    await nats.manager.streams.update('ELSEWHERE', { subjects: ['elsewhere.>', 'faraway.>'] });
+    await publishRemote(nats.client, 'faraway.astray', new TextEncoder().encode('7'), { ...REMOTE, codec: 'json', type: 7, sentAt: 7 });
+    assert.equal((await mailbox.receive({ timeout: 30_000 })).data, 7);
+  } finally {
+    await bridge.stop();
+    await nats.manager.streams.delete('ELSEWHERE');
+    mailbox.unlink();
+  }
+});
+
+test('the stream deleted while the import runs and made again: the new stream\'s messages arrive, from its first', T, async () => {
+  using mailbox = Mailbox.create<number>('reborn', { codec: 'json' });
+  const bridge = await startBridgeProcess({ servers: server.url, imports: ['reborn'], stream: 'REBORN', subjectPrefix: 'reborn', retry: { initialDelay: 50, maxDelay: 400 } });
+  const publish = (n: number): Promise<number> =>
+    publishRemote(nats.client, 'reborn.reborn', new TextEncoder().encode(String(n)), { ...REMOTE, codec: 'json', type: 0, sentAt: n });
+  try {
+    await waitUntil(async () => (await nats.manager.streams.names().next()).includes('REBORN'));
+    for (let n = 0; n < 10; n++) await publish(n);
+    for (let n = 0; n < 10; n++) assert.equal((await mailbox.receive({ timeout: 30_000 })).data, n);
+    await nats.manager.streams.delete('REBORN');
+    await bridge.waitForEvent('error', (event) => event.kind === 'error' && event.mailbox === 'reborn');
+    // The bridge makes the stream again; its sequences start over at 1.
+    await waitUntil(async () => (await nats.manager.streams.names().next()).includes('REBORN'));
+    for (let n = 10; n < 15; n++) await publish(n);
+    for (let n = 10; n < 15; n++) assert.equal((await mailbox.receive({ timeout: 30_000 })).data, n);
+  } finally {
+    await bridge.stop();
+    await nats.manager.streams.delete('REBORN').catch(() => undefined);
+    mailbox.unlink();
+  }
+});
+
 test('a full mailbox holds the import back: at most a window of messages unacknowledged, none lost', T, async () => {
   const window = 8;
   const total = 200;
@@ -214,6 +279,43 @@ test('a bridge started again with another window holds the consumer to the new w
       }
     }
   } finally {
+    mailbox.unlink();
+  }
+});
+
+test('the consumer deleted while the import runs: an error event, a new consumer after what was sent, every message arrives in order', T, async () => {
+  const window = 8;
+  const half = 50;
+  using mailbox = Mailbox.create<number>('orphaned', { codec: 'json' });
+  const consumers = async (): Promise<ConsumerInfo[]> =>
+    (await nats.manager.consumers.list('INTERPROC').next()).filter((info) => info.config.filter_subject === 'interproc.orphaned');
+  const bridge = await startBridgeProcess({ servers: server.url, imports: ['orphaned'], window, retry: { initialDelay: 50, maxDelay: 400 } });
+  const publish = (n: number): Promise<number> =>
+    publishRemote(nats.client, 'interproc.orphaned', new TextEncoder().encode(String(n)), { ...REMOTE, codec: 'json', type: 0, sentAt: n });
+  try {
+    const received: number[] = [];
+    for (let n = 0; n < half; n++) await publish(n);
+    while (received.length < half) received.push((await mailbox.receive({ timeout: 30_000 })).data);
+    for (const info of await consumers()) await nats.manager.consumers.delete('INTERPROC', info.name);
+    for (let n = half; n < 2 * half; n++) await publish(n);
+    const failed = await bridge.waitForEvent('error', (event) => event.kind === 'error' && event.mailbox === 'orphaned');
+    assert.ok(failed.kind === 'error');
+    assert.match(String(failed.error), /consumer/i);
+    const seen = new Set(received);
+    while (seen.size < 2 * half) {
+      const { data } = await mailbox.receive({ timeout: 30_000 });
+      received.push(data);
+      seen.add(data);
+    }
+    const firsts = received.filter((n, index) => received.indexOf(n) === index);
+    assert.deepEqual(firsts, Array.from({ length: 2 * half }, (_, n) => n), 'in order, none lost');
+    const duplicates = received.length - 2 * half;
+    assert.ok(duplicates <= window, `${duplicates} duplicates, more than the window ${window}`);
+    // The new generation started after what the bridge had sent, not at the stream's start.
+    const [resumed] = await consumers();
+    assert.ok(resumed !== undefined && resumed.config.opt_start_seq !== undefined && resumed.config.opt_start_seq > 1, 'a new consumer starting after what was sent');
+  } finally {
+    await bridge.stop();
     mailbox.unlink();
   }
 });

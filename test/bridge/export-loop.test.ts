@@ -61,8 +61,9 @@ function fakeJetStream(): { context: JetStreamContext; publishes: Publish[]; loo
   };
   const manager = {
     streams: {
-      add: () => Promise.resolve({}),
-      info: () => Promise.resolve({}),
+      // A stream as the bridge makes it: its subjects take every mailbox's.
+      add: () => Promise.resolve({ created: '2026-01-01T00:00:00Z', config: { subjects: ['interproc.>'] } }),
+      info: () => Promise.resolve({ created: '2026-01-01T00:00:00Z', config: { subjects: ['interproc.>'] } }),
       getMessage: (_stream: string, query: { seq: number }) => new Promise((resolve) => lookups.push({ seq: query.seq, answer: resolve })),
     },
   };

@@ -132,8 +132,7 @@ export const RECEIVER_HANDED_SEQ = 5; // ...the sequence number of that message
 // An asynchronous receiver's doorbell token (core/doorbell.ts), 0 = it sleeps on the futex.
 // Set last when the slot is taken (so a token seen means RECEIVER_TID is there too), cleared
 // first when it is freed; a waker takes it with a compare-exchange to BELL_RUNG and rings
-// RECEIVER_TID's bell with it, so each wait is rung at most once. A woken receiver gives up
-// its token the same way (ReceiverSlots.disarmBell) and releases the slot with its next lock.
+// RECEIVER_TID's bell with it, so each wait is rung at most once.
 export const RECEIVER_BELL = 6;
 // When the receiver's thread started (low 31 bits of its start time in clock ticks since
 // boot, 0 = unknown): a live thread under RECEIVER_TID that started at another time reuses a dead

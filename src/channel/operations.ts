@@ -788,7 +788,6 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
     }
     let failed = false;
     let failure: unknown;
-    let slept = false;
     try {
       const seen = Atomics.load(store.words, L.C_ITEMS_SEQ);
       store.checkRemoved();
@@ -799,22 +798,11 @@ function* ringReceiveSteps(store: MessageStore, plan: ReceivePlan): Steps<Envelo
         return again;
       }
       yield sleepOnItems(seen, head === HEAD_STALLED ? Math.min(left, ring.headStallLeftMs) : left, waiter >= 0 ? bell : 0);
-      slept = true;
     } catch (error) {
       failed = true;
       failure = error;
     } finally {
-      // A plain receiver that slept on its bell releases its slot off the path to its
-      // message (store.releaseAfterBell): the lock is taken once per sleep, not twice.
-      if (!failed && plain && waiter >= 0 && bell > 0) {
-        store.releaseAfterBell(waiter, selector, bell);
-        // Killed here, woken and before its take, the receiver leaves a slot that names it
-        // with its token given up (BELL_RUNG), and its count: a dead receiver's slot, which
-        // others drop (dropDead); the message stays queued.
-        if (slept) crashPoint('receiver:woken');
-      } else {
-        yield* release(store, waiter, selector, performance.now() + (failed ? CLEANUP_LOCK_MS : RING_LOCK_MS));
-      }
+      yield* release(store, waiter, selector, performance.now() + (failed ? CLEANUP_LOCK_MS : RING_LOCK_MS));
     }
     if (failed) {
       // Woken for a message and gone without it: pass the wake on (to others: this

@@ -1,8 +1,7 @@
 // The receiver-slot table (control block lines 4-7, fields RECEIVER_*): who is blocked in
 // a receive, with what selector, since when, and the doorbell to ring for an asynchronous
 // one; and, for a zero-capacity store, which of them a trySend handed a message to. Every
-// method runs with the store's lock held, but disarmBell() (a woken receiver's own token,
-// given up with the wakers' compare-exchange) and rungReceivers() (a figure).
+// method runs with the store's lock held.
 //
 // Invariants:
 // - A blocked receiver is counted in C_WAITING_RECEIVERS (and C_SELECTIVE_RECEIVERS) from
@@ -47,20 +46,6 @@ function isSelective(kind: number, from: number): boolean {
 /** The Int32 index of a receiver slot's first word. */
 function slotAt(slot: number): number {
   return L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
-}
-
-/**
- * Receivers in a slot whose bell has been rung (or given up, disarmBell): still counted in
- * C_WAITING_RECEIVERS until they release their slot, but no longer waiting for a message.
- * For figures only; no lock needed (each word is read once, and may be stale).
- */
-export function rungReceivers(load: (index: number) => number): number {
-  let rung = 0;
-  for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
-    const at = slotAt(slot);
-    if (load(at + L.RECEIVER_BELL) === L.BELL_RUNG && load(at + L.RECEIVER_TID) !== 0) rung++;
-  }
-  return rung;
 }
 
 export class ReceiverSlots {
@@ -232,20 +217,6 @@ export class ReceiverSlots {
    */
   deferRelease(waiter: number, selector: Selector): void {
     if (waiter !== NOT_WAITING) this.#deferred.push({ waiter, selector });
-  }
-
-  /**
-   * A receiver woken on its bell stops being ringable at once, without the lock: its slot's
-   * token becomes BELL_RUNG, as if a waker had taken it (compare-exchange from its own token,
-   * so a waker that took it first keeps it). Wakers then skip the slot, and one that does
-   * not find the token rings nobody for it, as for a receiver being woken; the slot and the
-   * count stay until release() (deferRelease()). The slot is this receiver's while it lives
-   * (only a dead receiver's slot is ever freed by another), and RECEIVER_BELL is the one word
-   * of it written outside the lock (by wakers too, with the same compare-exchange).
-   */
-  disarmBell(waiter: number, bell: number): void {
-    if (waiter < 0 || bell <= 0) return;
-    Atomics.compareExchange(this.#arena.words, slotAt(waiter) + L.RECEIVER_BELL, bell, L.BELL_RUNG);
   }
 
   /** Whether registrations given up by deferRelease() still wait to be released (no lock needed). */

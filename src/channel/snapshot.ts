@@ -116,7 +116,7 @@ export function readStoreSnapshot(buffer: SharedArrayBuffer, at: number, bodyByt
     messages: listCount + ringCount,
     bytes: listBytes + ringBytes,
     waitingSenders: Math.max(0, load(L.C_WAITING_SENDERS)),
-    waitingReceivers: Math.max(0, load(L.C_WAITING_RECEIVERS) - receiversNotWaiting(load)),
+    waitingReceivers: Math.max(0, load(L.C_WAITING_RECEIVERS) - deadReceivers(load)),
     totalSent: finiteCount(totalSent),
     totalReceived: finiteCount(totalReceived),
     lastSendPid: validPid(lastSendPid) ? lastSendPid : 0,
@@ -160,21 +160,17 @@ export function readStoreConfig(buffer: SharedArrayBuffer, at: number, bodyBytes
 }
 
 /**
- * Receivers counted as waiting that wait no longer: a slot that names a thread that is
- * gone (stats() frees such slots and uncounts them; a snapshot only leaves them out of the
- * figure), or whose bell was rung. A slot holding something that is no thread id is not
- * judged as dead (it is not counted off).
+ * Receivers counted as waiting whose slot names a thread that is gone: stats() frees their
+ * slots and uncounts them; a snapshot only leaves them out of the figure. A slot holding
+ * something that is no thread id is not judged (it is not counted off).
  */
-function receiversNotWaiting(load: (index: number) => number): number {
-  let gone = 0;
+function deadReceivers(load: (index: number) => number): number {
+  let dead = 0;
   for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
-    const at = L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS;
-    const tid = load(at + L.RECEIVER_TID);
-    if (tid === 0) continue;
-    // Rung (or given up after a wake-up): on its way out, though counted until it releases the slot.
-    if (load(at + L.RECEIVER_BELL) === L.BELL_RUNG || (validPid(tid) && !isThreadAlive(tid))) gone++;
+    const tid = load(L.C_RECEIVER_SLOTS + slot * L.RECEIVER_SLOT_WORDS + L.RECEIVER_TID);
+    if (tid !== 0 && validPid(tid) && !isThreadAlive(tid)) dead++;
   }
-  return gone;
+  return dead;
 }
 
 /** A total read from shared memory: a finite number >= 0, else 0. */

@@ -2,7 +2,6 @@
 // the store is in RING mode (then the list is empty and the ring holds the traffic).
 import type { CellArena } from './cell-arena.ts';
 import * as L from './layout.ts';
-import { rungReceivers } from './receiver-slots.ts';
 import type { Ring } from './ring.ts';
 
 export interface StoreStats {
@@ -31,8 +30,7 @@ export function readStats(arena: CellArena, ring: Ring | null): StoreStats {
     // Unsigned: an unbounded store may hold up to 4 GiB.
     bytes: (words[L.C_BYTES]! >>> 0) + (active?.bytes ?? 0),
     waitingSenders: Math.max(0, Atomics.load(words, L.C_WAITING_SENDERS)),
-    // A receiver whose bell was rung is on its way out, though counted until it releases its slot.
-    waitingReceivers: Math.max(0, Atomics.load(words, L.C_WAITING_RECEIVERS) - rungReceivers((index) => Atomics.load(words, index))),
+    waitingReceivers: Math.max(0, Atomics.load(words, L.C_WAITING_RECEIVERS)),
     totalSent: f64[L.F_TOTAL_SENT]! + (active?.totals.sent ?? 0),
     totalReceived: f64[L.F_TOTAL_RECEIVED]! + (active?.totals.received ?? 0),
     lastSendPid: active?.lastSend.pid ?? words[L.C_LAST_SEND_PID]!,

@@ -62,12 +62,6 @@ export const RETURN_HOLD_MS = 100;
 /** How often a handle looks at the receiver slots for dead selective receivers that keep the store in LIST mode. */
 const SELECTIVE_LOOK_MS = 100;
 
-/**
- * Longest a receiver woken on its bell keeps its slot when it does not take the lock again
- * (MessageStore.releaseAfterBell): senders meanwhile bump ITEMS_SEQ for it, ringing nobody.
- */
-const RELEASE_LATER_MS = 100;
-
 export class MessageStore {
   readonly config: StoreConfig;
   /** The lock-free path for plain traffic, while the store is in RING mode (null: none). */
@@ -503,44 +497,6 @@ export class MessageStore {
    */
   deferRelease(waiter: number, selector: Selector): void {
     this.#receivers.deferRelease(waiter, selector);
-  }
-
-  /**
-   * A receiver woken on its bell (no lock): its slot can no longer be rung (disarmBell), and
-   * the slot and its count are released the next time this handle takes the lock — the
-   * next sleep's registration, which then takes the lock once instead of twice per sleep —
-   * or within RELEASE_LATER_MS if no lock comes first (#releaseDeferredLater).
-   * Until then the receiver counts as waiting, as one woken and not yet released does: a
-   * sender bumps ITEMS_SEQ and finds no token to ring, a spare cost, never a lost wake-up.
-   */
-  releaseAfterBell(waiter: number, selector: Selector, bell: number): void {
-    this.#receivers.disarmBell(waiter, bell);
-    this.#receivers.deferRelease(waiter, selector);
-    this.#releaseDeferredLater();
-  }
-
-  /** Whether the timer of #releaseDeferredLater is armed. */
-  #releaseArmed = false;
-
-  // Releases what is still deferred within RELEASE_LATER_MS, for a receiver that does not
-  // sleep again (a stream of sleeps releases each slot with the next registration, and the
-  // timer, armed once, finds nothing). One timer per period, not one per sleep: a timer or
-  // an immediate per sleep costs more than the lock round it would save. One attempt at the
-  // lock; a held lock leaves the registrations for this handle's next lock or its close
-  // (#closeFile in store-handle.ts). Unreferenced: a thread that ends leaves a dead slot,
-  // which others drop.
-  #releaseDeferredLater(): void {
-    if (this.#releaseArmed) return;
-    this.#releaseArmed = true;
-    setTimeout(() => {
-      this.#releaseArmed = false;
-      if (!this.#receivers.hasDeferred) return;
-      try {
-        if (this.attemptLock(false) === true) this.unlock();
-      } catch {
-        // A damaged or removed store: its receivers are woken and leave it; nothing sound to release into.
-      }
-    }, RELEASE_LATER_MS).unref();
   }
 
   /**

@@ -135,10 +135,14 @@ export const WHY: Record<string, string> = {
     'rounds of the store lock (register the receiver slot, release it after the wake), ~48 Atomics.load and ~30 ' +
     'other Atomics calls per cycle, and the generator driver; registering without the lock and keeping the slot ' +
     'across wake-ups would change the wake protocol and were not attempted (§31). On the idle VM every sleeping ' +
-    'round trip, of any transport, also pays two wake-ups of a halted vCPU, 15–20 µs each (§27); the idle run\'s gap ' +
-    '(73.4 µs against 49.3 µs for postMessage and 55.9 µs for a Unix socket) is wider than the CPU difference, and ' +
-    'no idle measurement has split it yet. Loaded run: 18.9 µs against 15.7 µs for postMessage (missed) and 19.0 µs ' +
-    'for a socket (met).',
+    'round trip, of any transport, also pays two wake-ups of a halted vCPU, 15–20 µs each (§27). Counted per ' +
+    'thread (`node --import tsx bench/micro/rtt-switches.ts 20000`, §37) the Mailbox wakes each side once per ' +
+    'round trip, exactly as a socket does (postMessage twice), with no other thread involved; warm, a hop costs it ' +
+    '~1.5 µs of JavaScript more than the doorbell alone, ~3 µs per round trip, a fifth of the idle gap; the rest ' +
+    '(how the longer path runs right after a halted vCPU wakes, process against thread) needs an idle machine ' +
+    'to split. A cut of the second lock round per sleep was measured and taken out: it made fan-in senders look for ' +
+    'sleepers (§37). The full runs of 2026-12-05: idle 60.9 µs against 50.2 µs for postMessage and 58.3 µs for a ' +
+    'Unix socket; loaded 19.2 µs against 15.9 µs (missed) and 20.1 µs (met).',
   'rtt-sleep-unix': 'see the target against postMessage: the same CPU around each wake-up.',
   'bw-memcpy':
     'the best Mailbox rows receive into a reused buffer: one copy into shared memory by the sender and one out by ' +

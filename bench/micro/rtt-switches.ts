@@ -12,22 +12,16 @@
 //   postmessage    a worker thread's MessagePort                 (bench: thread-rtt/postmessage)
 //
 //   node --import tsx bench/micro/rtt-switches.ts [ROUND_TRIPS] [PATH...]
-import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer, connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { Mailbox } from '../../src/index.ts';
-import { openDoorbell, ringBell, waitBell } from '../../src/core/doorbell.ts';
+import { echo, forkEcho, openPingEnds, payload, ping, pingByMessages, type Carrier, type Setup } from './ping-pong.ts';
 
 type PathName = 'mailbox' | 'mailbox-spin' | 'unix' | 'bell' | 'postmessage';
-const SIZE = 64;
-const payload = new Uint8Array(SIZE).fill(7);
-const still = new Int32Array(new SharedArrayBuffer(4));
-const PING_TOKEN = 1;
-const PONG_TOKEN = 2;
+/** What carries each path's pings (ping-pong.ts); null: a worker thread's MessagePort, here. */
+const carriers: Record<PathName, Carrier | null> = { mailbox: 'mailboxes', 'mailbox-spin': 'mailboxes', unix: 'unix', bell: 'bell', postmessage: null };
+/** The mailboxes' receive options: 'mailbox' always sleeps, 'mailbox-spin' spins first as by default. */
+const receiveOptions = (path: PathName): { spin?: number } => (path === 'mailbox' ? { spin: 0 } : {});
 const warmUp = (count: number): number => Math.floor(count / 5);
 
 /** Context switches of one thread: its kernel id, name, voluntary and involuntary counts. */
@@ -71,185 +65,92 @@ function perRoundTrip(before: ThreadSwitches[], after: ThreadSwitches[], roundTr
   return lines;
 }
 
-interface Setup {
-  path: PathName;
-  count: number;
-  out: string;
-  back: string;
-  parentTid: number;
-}
-
 /** The echoing side: answers `count` pings, and reports its threads' switches over the measured ones. */
-async function echo(setup: Setup, send: (message: unknown) => void, port: MessagePort | null): Promise<string[]> {
+async function echoSide(setup: Setup<PathName>, send: (message: unknown) => void, port: MessagePort | null): Promise<string[]> {
   const { count, path } = setup;
   const warm = warmUp(count);
   let before = switches();
-  if (path === 'mailbox' || path === 'mailbox-spin') {
-    const inbox = Mailbox.open<Uint8Array>(setup.out);
-    const outbox = Mailbox.open<Uint8Array>(setup.back);
-    const options = path === 'mailbox' ? { spin: 0 } : {};
-    send({ ready: 0 });
-    for (let i = 0; i < count; i++) {
-      if (i === warm) before = switches();
-      await inbox.receive(options);
-      await outbox.send(payload);
-    }
-    inbox.close();
-    outbox.close();
-  } else if (path === 'bell') {
-    const tid = openDoorbell();
-    if (tid === null) throw new Error('no doorbell');
-    let wait = waitBell(PING_TOKEN, still, 0, 0);
-    send({ ready: tid });
-    for (let i = 0; i < count; i++) {
-      if (i === warm) before = switches();
-      await wait;
-      if (i + 1 < count) wait = waitBell(PING_TOKEN, still, 0, 0);
-      ringBell(setup.parentTid, PONG_TOKEN);
-    }
-  } else if (path === 'postmessage') {
+  const measuring = (): void => {
+    before = switches();
+  };
+  const carrier = carriers[path];
+  if (carrier !== null) {
+    await echo(carrier, setup, receiveOptions(path), (tid) => send({ ready: tid }), { warm, measuring });
+  } else {
     await new Promise<void>((resolve) => {
       let echoed = 0;
       port!.on('message', (data: Uint8Array) => {
-        if (echoed === warm) before = switches();
+        if (echoed === warm) measuring();
         port!.postMessage(data);
         if (++echoed === count) resolve();
       });
       send({ ready: 0 });
     });
-  } else {
-    const socket = connect(setup.out);
-    await once(socket, 'connect');
-    send({ ready: 0 });
-    await new Promise<void>((resolve) => {
-      let bytes = 0;
-      let echoed = 0;
-      socket.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        while (bytes >= SIZE) {
-          bytes -= SIZE;
-          if (echoed === warm) before = switches();
-          socket.write(payload);
-          if (++echoed === count) resolve();
-        }
-      });
-    });
-    socket.destroy();
   }
   return perRoundTrip(before, switches(), count - warm, 'echo');
 }
 
 async function measure(path: PathName, count: number): Promise<string[]> {
-  const stamp = `${process.pid}-${path}`;
-  const setup: Setup = { path, count, out: `rtt-switches-${stamp}-out`, back: `rtt-switches-${stamp}-back`, parentTid: 0 };
-  const boxes: Mailbox<Uint8Array>[] = [];
-  let server: ReturnType<typeof createServer> | null = null;
-  let accepted: Promise<[Socket]> | null = null;
-  if (path === 'mailbox' || path === 'mailbox-spin') {
-    const options = { capacity: 16, maxMessageSize: SIZE, codec: 'bytes' as const };
-    boxes.push(Mailbox.create<Uint8Array>(setup.out, options), Mailbox.create<Uint8Array>(setup.back, options));
-  } else if (path === 'bell') {
-    setup.parentTid = openDoorbell() ?? 0;
-  } else if (path === 'unix') {
-    setup.out = join(tmpdir(), `rtt-switches-${stamp}.sock`);
-    server = createServer();
-    accepted = once(server, 'connection') as Promise<[Socket]>;
-    server.listen(setup.out);
-    await once(server, 'listening');
-  }
+  const carrier = carriers[path];
+  const ends = await openPingEnds('rtt-switches', path, carrier, count);
   // The echo side: a child process, or for postMessage a worker thread of this process.
   let peer: { on(event: 'message', listener: (m: { ready?: number; lines?: string[] }) => void): void; send(m: unknown): void };
   let port: MessagePort | null = null;
-  if (path === 'postmessage') {
+  if (carrier === null) {
     // The worker loads this file through tsx's API, as the tests' workers do.
     const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
     const trampoline = `import { register } from ${tsx}; register(); await import(${JSON.stringify(import.meta.url)});`;
-    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(trampoline)}`), { workerData: setup });
+    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(trampoline)}`), { workerData: ends.setup });
     port = worker as unknown as MessagePort;
     peer = { on: (event, listener) => worker.on(event, listener), send: () => undefined };
   } else {
-    const child = fork(new URL(import.meta.url).pathname, ['--child'], { execArgv: process.execArgv });
+    const child = forkEcho(import.meta.url);
     peer = { on: (event, listener) => child.on(event, listener), send: (m) => child.send(m as object) };
   }
   const report = new Promise<string[]>((resolve) => peer.on('message', (m) => m.lines !== undefined && resolve(m.lines)));
   const ready = new Promise<number>((resolve) => peer.on('message', (m) => m.ready !== undefined && resolve(m.ready)));
-  peer.send(setup);
+  peer.send(ends.setup);
   const childTid = await ready;
   const warm = warmUp(count);
   let before = switches();
   const samples = new Float64Array(count - warm);
-  const time = (i: number, started: number): void => {
-    if (i >= warm) samples[i - warm] = performance.now() - started;
+  const hooks = {
+    warm,
+    measuring: (): void => {
+      before = switches();
+    },
+    sample: (i: number, ms: number): void => {
+      if (i >= warm) samples[i - warm] = ms;
+    },
   };
-  if (path === 'mailbox' || path === 'mailbox-spin') {
-    const [outbox, inbox] = boxes as [Mailbox<Uint8Array>, Mailbox<Uint8Array>];
-    const options = path === 'mailbox' ? { spin: 0 } : {};
-    for (let i = 0; i < count; i++) {
-      if (i === warm) before = switches();
-      const started = performance.now();
-      await outbox.send(payload);
-      await inbox.receive(options);
-      time(i, started);
-    }
-  } else if (path === 'bell') {
-    for (let i = 0; i < count; i++) {
-      if (i === warm) before = switches();
-      const started = performance.now();
-      const pong = waitBell(PONG_TOKEN, still, 0, 0);
-      ringBell(childTid, PING_TOKEN);
-      await pong;
-      time(i, started);
-    }
+  if (carrier !== null) {
+    await ping(carrier, ends, receiveOptions(path), childTid, hooks);
   } else {
-    let pong: () => void = () => undefined;
-    let write: () => void;
-    if (path === 'postmessage') {
-      port!.on('message', () => pong());
-      write = () => port!.postMessage(payload);
-    } else {
-      const [socket] = await accepted!;
-      let bytes = 0;
-      socket.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        while (bytes >= SIZE) {
-          bytes -= SIZE;
-          pong();
-        }
-      });
-      write = () => socket.write(payload);
-    }
-    for (let i = 0; i < count; i++) {
-      if (i === warm) before = switches();
-      const started = performance.now();
-      await new Promise<void>((resolve) => {
-        pong = resolve;
-        write();
-      });
-      time(i, started);
-    }
+    await pingByMessages(
+      () => port!.postMessage(payload),
+      (pong) => port!.on('message', pong),
+      count,
+      hooks,
+    );
   }
   const lines = perRoundTrip(before, switches(), count - warm, 'ping');
   const echoed = await report;
   // A worker thread's reading covers the same threads as this one's: count them once.
-  if (path !== 'postmessage') lines.push(...echoed);
-  server?.close();
-  for (const box of boxes) {
-    box.unlink();
-    box.close();
-  }
+  if (carrier !== null) lines.push(...echoed);
+  ends.close();
   samples.sort();
   lines.unshift(`${path}: p50 ${(samples[samples.length >> 1]! * 1000).toFixed(1)} µs over ${count - warm} round trips`);
   return lines;
 }
 
 if (!isMainThread) {
-  const setup = workerData as Setup;
-  const lines = await echo(setup, (m) => parentPort!.postMessage(m), parentPort as unknown as MessagePort);
+  const setup = workerData as Setup<PathName>;
+  const lines = await echoSide(setup, (m) => parentPort!.postMessage(m), parentPort as unknown as MessagePort);
   parentPort!.postMessage({ lines });
   parentPort!.close();
 } else if (process.argv.includes('--child')) {
-  const [setup] = (await once(process, 'message')) as [Setup];
-  const lines = await echo(setup, (m) => process.send!(m), null);
+  const [setup] = (await once(process, 'message')) as [Setup<PathName>];
+  const lines = await echoSide(setup, (m) => process.send!(m), null);
   process.send!({ lines });
   process.disconnect();
 } else {

@@ -13,96 +13,42 @@
 // loop (`node -e 'for(;;);' &`) to see how much of a round trip is wake-up:
 //
 //   node --import tsx bench/micro/rtt-wake.ts [ROUND_TRIPS] [PATH...]
-import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Mailbox } from '../../src/index.js';
-import { openDoorbell, ringBell, waitBell } from '../../src/core/doorbell.js';
+import { echo, forkEcho, openPingEnds, payload, ping, SIZE, type Carrier, type Setup } from './ping-pong.js';
 
 type PathName = 'mailbox' | 'into' | 'bell' | 'unix' | 'futex';
-const SIZE = 64;
-const payload = new Uint8Array(SIZE).fill(7);
+/** What carries each path's pings (ping-pong.ts); futex carries them itself, through the mailboxes. */
+const carriers: Record<PathName, Carrier> = { mailbox: 'mailboxes', into: 'mailboxes', bell: 'bell', unix: 'unix', futex: 'mailboxes' };
 /** The receive options of a path: 'into' takes every message into one reused buffer. */
 const receiveOptions = (path: PathName): { spin: number; into?: Uint8Array } =>
   path === 'into' ? { spin: 0, into: new Uint8Array(SIZE) } : { spin: 0 };
-/** A word that never changes: the bell waits of this script watch nothing but the bell. */
-const still = new Int32Array(new SharedArrayBuffer(4));
-const PING_TOKEN = 1;
-const PONG_TOKEN = 2;
 /** Round trips before the measured ones (JIT warm-up): the first tenth. */
 const warmUp = (count: number): number => Math.floor(count / 10);
-
-interface Setup {
-  path: PathName;
-  count: number;
-  /** mailbox / futex: the two mailboxes' names; unix: the socket path; bell: the parent's tid. */
-  out: string;
-  back: string;
-  parentTid: number;
-}
 
 // ---- the echoing child ------------------------------------------------------------------
 
 async function child(): Promise<void> {
-  const [setup] = (await once(process, 'message')) as [Setup];
+  const [setup] = (await once(process, 'message')) as [Setup<PathName>];
   const { count } = setup;
   const warm = warmUp(count);
   let cpu = process.cpuUsage();
-  if (setup.path === 'mailbox' || setup.path === 'into') {
-    const inbox = Mailbox.open<Uint8Array>(setup.out);
-    const outbox = Mailbox.open<Uint8Array>(setup.back);
-    const options = receiveOptions(setup.path);
-    process.send!({ ready: 0 });
-    for (let i = 0; i < count; i++) {
-      if (i === warm) cpu = process.cpuUsage();
-      await inbox.receive(options);
-      await outbox.send(payload);
-    }
-    inbox.close();
-    outbox.close();
-  } else if (setup.path === 'futex') {
+  const measuring = (): void => {
+    cpu = process.cpuUsage();
+  };
+  if (setup.path === 'futex') {
     const inbox = Mailbox.open<Uint8Array>(setup.out);
     const outbox = Mailbox.open<Uint8Array>(setup.back);
     process.send!({ ready: 0 });
     for (let i = 0; i < count; i++) {
-      if (i === warm) cpu = process.cpuUsage();
+      if (i === warm) measuring();
       inbox.receiveSync({ spin: 0 });
       outbox.sendSync(payload);
     }
     inbox.close();
     outbox.close();
-  } else if (setup.path === 'bell') {
-    const tid = openDoorbell();
-    if (tid === null) throw new Error('no doorbell');
-    // Registered before the parent learns the tid, so the first ping cannot come early.
-    let wait = waitBell(PING_TOKEN, still, 0, 0);
-    process.send!({ ready: tid });
-    for (let i = 0; i < count; i++) {
-      if (i === warm) cpu = process.cpuUsage();
-      await wait;
-      if (i + 1 < count) wait = waitBell(PING_TOKEN, still, 0, 0);
-      ringBell(setup.parentTid, PONG_TOKEN);
-    }
   } else {
-    const socket = connect(setup.out);
-    await once(socket, 'connect');
-    process.send!({ ready: 0 });
-    await new Promise<void>((resolve) => {
-      let bytes = 0;
-      let echoed = 0;
-      socket.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        while (bytes >= SIZE) {
-          bytes -= SIZE;
-          if (echoed === warm) cpu = process.cpuUsage();
-          socket.write(payload);
-          if (++echoed === count) resolve();
-        }
-      });
-    });
-    socket.destroy();
+    await echo(carriers[setup.path], setup, receiveOptions(setup.path), (tid) => process.send!({ ready: tid }), { warm, measuring });
   }
   const used = process.cpuUsage(cpu);
   process.send!({ cpuUs: used.user + used.system });
@@ -119,89 +65,34 @@ interface Figures {
 }
 
 async function measure(path: PathName, count: number): Promise<Figures> {
-  const worker = fork(new URL(import.meta.url).pathname, ['--child'], { execArgv: process.execArgv });
-  const stamp = `${process.pid}-${path}`;
-  const setup: Setup = { path, count, out: `rtt-wake-${stamp}-out`, back: `rtt-wake-${stamp}-back`, parentTid: 0 };
+  const worker = forkEcho(import.meta.url);
+  const ends = await openPingEnds('rtt-wake', path, carriers[path], count);
   const samples = new Float64Array(count);
-  const boxes: Mailbox<Uint8Array>[] = [];
-  let server: ReturnType<typeof createServer> | null = null;
-  let accepted: Promise<[Socket]> | null = null;
-  if (path === 'mailbox' || path === 'into' || path === 'futex') {
-    const options = { capacity: 16, maxMessageSize: SIZE, codec: 'bytes' as const };
-    boxes.push(Mailbox.create<Uint8Array>(setup.out, options), Mailbox.create<Uint8Array>(setup.back, options));
-  } else if (path === 'bell') {
-    setup.parentTid = openDoorbell() ?? 0;
-  } else {
-    setup.out = join(tmpdir(), `rtt-wake-${stamp}.sock`);
-    server = createServer();
-    accepted = once(server, 'connection') as Promise<[Socket]>;
-    server.listen(setup.out);
-    await once(server, 'listening');
-  }
   const childDone = new Promise<number>((resolve) => worker.on('message', (m: { cpuUs?: number }) => m.cpuUs !== undefined && resolve(m.cpuUs)));
   const ready = new Promise<number>((resolve) => worker.once('message', (m: { ready: number }) => resolve(m.ready)));
-  worker.send(setup);
+  worker.send(ends.setup);
   const childTid = await ready;
   const warm = warmUp(count);
   let cpu = process.cpuUsage();
-  if (path === 'mailbox' || path === 'into') {
-    const [outbox, inbox] = boxes as [Mailbox<Uint8Array>, Mailbox<Uint8Array>];
-    const options = receiveOptions(path);
+  const measuring = (): void => {
+    cpu = process.cpuUsage();
+  };
+  if (path === 'futex') {
+    const [outbox, inbox] = ends.boxes as [Mailbox<Uint8Array>, Mailbox<Uint8Array>];
     for (let i = 0; i < count; i++) {
-      if (i === warm) cpu = process.cpuUsage();
-      const started = performance.now();
-      await outbox.send(payload);
-      await inbox.receive(options);
-      samples[i] = performance.now() - started;
-    }
-  } else if (path === 'futex') {
-    const [outbox, inbox] = boxes as [Mailbox<Uint8Array>, Mailbox<Uint8Array>];
-    for (let i = 0; i < count; i++) {
-      if (i === warm) cpu = process.cpuUsage();
+      if (i === warm) measuring();
       const started = performance.now();
       outbox.sendSync(payload);
       inbox.receiveSync({ spin: 0 });
       samples[i] = performance.now() - started;
     }
-  } else if (path === 'bell') {
-    for (let i = 0; i < count; i++) {
-      if (i === warm) cpu = process.cpuUsage();
-      const started = performance.now();
-      const pong = waitBell(PONG_TOKEN, still, 0, 0);
-      ringBell(childTid, PING_TOKEN);
-      await pong;
-      samples[i] = performance.now() - started;
-    }
   } else {
-    const [socket] = await accepted!;
-    let bytes = 0;
-    let pong: () => void = () => undefined;
-    socket.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      while (bytes >= SIZE) {
-        bytes -= SIZE;
-        pong();
-      }
-    });
-    for (let i = 0; i < count; i++) {
-      if (i === warm) cpu = process.cpuUsage();
-      const started = performance.now();
-      await new Promise<void>((resolve) => {
-        pong = resolve;
-        socket.write(payload);
-      });
-      samples[i] = performance.now() - started;
-    }
-    socket.destroy();
-    server!.close();
+    await ping(carriers[path], ends, receiveOptions(path), childTid, { warm, measuring, sample: (i, ms) => (samples[i] = ms) });
   }
   const used = process.cpuUsage(cpu);
   const childCpuUs = await childDone;
   await once(worker, 'exit');
-  for (const box of boxes) {
-    box.unlink();
-    box.close();
-  }
+  ends.close();
   const measured = samples.subarray(warm).sort();
   return {
     p50Us: measured[Math.floor(measured.length / 2)]! * 1000,

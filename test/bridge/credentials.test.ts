@@ -14,10 +14,9 @@ import { clientOptions, type BridgeConnectionOptions } from '../../src/bridge/co
 import { stateFilePath } from '../../src/bridge/state-record.ts';
 import { ipcError, typeError } from '../support/errors.ts';
 import { useNamespace } from '../support/namespace.ts';
-import { addDefaultStream, connectTestClient, publishRemote } from '../support/nats-client.ts';
-import { natsSkip, startNatsServer, type NatsServer, type NatsServerOptions } from '../support/nats-server.ts';
+import { addDefaultStream, connectTestClient, publishRemote, withNatsClient, type TestClient } from '../support/nats-client.ts';
+import { natsSkip, startNatsServer, type NatsServerOptions } from '../support/nats-server.ts';
 import { makeTestCertificates, tlsSkip } from '../support/tls-certificates.ts';
-import type { ConnectionOptions } from '@nats-io/transport-node';
 
 const namespace = useNamespace('bridge-credentials');
 
@@ -29,22 +28,6 @@ const TOKEN = 'tok-3f9a7c1e5b';
 const USER = 'bridge-user';
 const PASSWORD = 'pw-8d2e6a4c0f';
 const REMOTE = { type: 5, host: 'machine-a', pid: 4242, threadId: 0, sentAt: 1, codec: 'utf8' };
-
-/** Starts a server asking for `security`, makes the stream (as a client holding `client`'s credentials), runs `body`, stops it. */
-async function withServer(security: NatsServerOptions, client: Omit<ConnectionOptions, 'servers'>, body: (server: NatsServer, publish: (text: string) => Promise<void>) => Promise<void>): Promise<void> {
-  const server = await startNatsServer(security);
-  try {
-    const nats = await connectTestClient(server.url, client);
-    try {
-      await addDefaultStream(nats.manager);
-      await body(server, async (text) => void (await publishRemote(nats.client, 'interproc.inbox', new TextEncoder().encode(text), REMOTE)));
-    } finally {
-      await nats.close();
-    }
-  } finally {
-    await server.stop();
-  }
-}
 
 /** Starts an import bridge into a new mailbox `inbox`, runs `body` with it and its events, then closes both. */
 async function withImportBridge(options: Omit<BridgeOptions, 'imports' | 'onEvent'>, body: (mailbox: Mailbox<string>, events: BridgeEvent[]) => Promise<void>): Promise<void> {
@@ -62,9 +45,9 @@ async function withImportBridge(options: Omit<BridgeOptions, 'imports' | 'onEven
   }
 }
 
-/** Publishes `text` from "machine A" and checks that the bridge delivers it to the mailbox. */
-async function bridgesOne(mailbox: Mailbox<string>, publish: (text: string) => Promise<void>, text: string): Promise<void> {
-  await publish(text);
+/** Publishes `text` from "machine A" (`nats`) and checks that the bridge delivers it to the mailbox. */
+async function bridgesOne(mailbox: Mailbox<string>, nats: Pick<TestClient, 'client'>, text: string): Promise<void> {
+  await publishRemote(nats.client, 'interproc.inbox', new TextEncoder().encode(text), REMOTE);
   const message = await mailbox.receive({ timeout: 30_000 });
   assert.deepEqual({ data: message.data, type: message.type, from: message.from }, { data: text, type: 5, from: { host: 'machine-a', pid: 4242, threadId: 0 } });
 }
@@ -129,28 +112,28 @@ test('bad connection options are refused before anything starts, never showing a
 });
 
 test('a token: the bridge connects and bridges a message', T, async () => {
-  await withServer({ auth: { token: TOKEN } }, { token: TOKEN }, async (server, publish) => {
-    await withImportBridge({ servers: server.url, connection: { token: TOKEN } }, async (mailbox) => {
-      await bridgesOne(mailbox, publish, 'with a token');
+  await withNatsClient({ server: { auth: { token: TOKEN } }, client: { token: TOKEN } }, async (nats) => {
+    await withImportBridge({ servers: nats.server.url, connection: { token: TOKEN } }, async (mailbox) => {
+      await bridgesOne(mailbox, nats, 'with a token');
     });
   });
 });
 
 test("a user and password, as fields or as the client's authenticator; an nkey authenticator", T, async () => {
-  await withServer({ auth: { user: USER, pass: PASSWORD } }, { user: USER, pass: PASSWORD }, async (server, publish) => {
-    await withImportBridge({ servers: server.url, connection: { user: USER, pass: PASSWORD } }, async (mailbox) => {
-      await bridgesOne(mailbox, publish, 'with a password');
+  await withNatsClient({ server: { auth: { user: USER, pass: PASSWORD } }, client: { user: USER, pass: PASSWORD } }, async (nats) => {
+    await withImportBridge({ servers: nats.server.url, connection: { user: USER, pass: PASSWORD } }, async (mailbox) => {
+      await bridgesOne(mailbox, nats, 'with a password');
     });
-    await withImportBridge({ servers: server.url, connection: { authenticator: usernamePasswordAuthenticator(USER, PASSWORD) } }, async (mailbox) => {
-      await bridgesOne(mailbox, publish, 'with an authenticator');
+    await withImportBridge({ servers: nats.server.url, connection: { authenticator: usernamePasswordAuthenticator(USER, PASSWORD) } }, async (mailbox) => {
+      await bridgesOne(mailbox, nats, 'with an authenticator');
     });
   });
   // An nkey user has no command-line flag in nats-server: a configuration file says it.
   const user = nkeys.createUser();
   const seed = user.getSeed();
-  await withServer({ config: `authorization { users = [ { nkey: "${user.getPublicKey()}" } ] }` }, { authenticator: nkeyAuthenticator(seed) }, async (server, publish) => {
-    await withImportBridge({ servers: server.url, connection: { authenticator: nkeyAuthenticator(seed) } }, async (mailbox) => {
-      await bridgesOne(mailbox, publish, 'with an nkey');
+  await withNatsClient({ server: { config: `authorization { users = [ { nkey: "${user.getPublicKey()}" } ] }` }, client: { authenticator: nkeyAuthenticator(seed) } }, async (nats) => {
+    await withImportBridge({ servers: nats.server.url, connection: { authenticator: nkeyAuthenticator(seed) } }, async (mailbox) => {
+      await bridgesOne(mailbox, nats, 'with an nkey');
     });
   });
 });
@@ -160,8 +143,8 @@ test('wrong credentials: retried with back-off, the events and the state record 
   // A client without credentials is let in as "guest": only credentials the bridge really
   // presents, and wrong, are refused.
   const users = `authorization { users = [ { user: "${USER}", password: "${PASSWORD}" }, { user: "guest", password: "guest-0a1b" } ] }\nno_auth_user: "guest"`;
-  await withServer({ config: users }, { user: USER, pass: PASSWORD }, async (server) => {
-    await withImportBridge({ servers: server.url, connection: { user: USER, pass: wrong } }, async (_mailbox, events) => {
+  await withNatsClient({ server: { config: users }, client: { user: USER, pass: PASSWORD } }, async (nats) => {
+    await withImportBridge({ servers: nats.server.url, connection: { user: USER, pass: wrong } }, async (_mailbox, events) => {
       const retries = (): Array<Extract<BridgeEvent, { kind: 'retrying' }>> => events.flatMap((event) => (event.kind === 'retrying' ? [event] : []));
       await waitUntil(() => retries().length >= 3, () => eventsText(events));
       for (const retry of retries()) {
@@ -198,7 +181,7 @@ test('a server that starts refusing the credentials mid-run: refusals said and r
       const nats = await connectTestClient(server.url, { token: TOKEN });
       try {
         await addDefaultStream(nats.manager).catch(() => undefined);
-        await bridgesOne(mailbox, async (text) => void (await publishRemote(nats.client, 'interproc.inbox', new TextEncoder().encode(text), REMOTE)), 'admitted again');
+        await bridgesOne(mailbox, nats, 'admitted again');
       } finally {
         await nats.close();
       }
@@ -213,14 +196,14 @@ test('TLS: a server with a private CA that verifies clients; the bridge connects
   try {
     const clientTls = { caFile: certificates.ca, certFile: certificates.clientCert, keyFile: certificates.clientKey };
     const security: NatsServerOptions = { tls: { cert: certificates.serverCert, key: certificates.serverKey, verifyClientsWith: certificates.ca } };
-    await withServer(security, { tls: clientTls }, async (server, publish) => {
+    await withNatsClient({ server: security, client: { tls: clientTls } }, async (nats) => {
       // Contents rather than files: what a program that holds its key in memory gives.
       const contents = { ca: readFileSync(certificates.ca, 'utf8'), cert: readFileSync(certificates.clientCert, 'utf8'), key: readFileSync(certificates.clientKey) };
-      await withImportBridge({ servers: server.url, connection: { tls: contents } }, async (mailbox) => {
-        await bridgesOne(mailbox, publish, 'over TLS');
+      await withImportBridge({ servers: nats.server.url, connection: { tls: contents } }, async (mailbox) => {
+        await bridgesOne(mailbox, nats, 'over TLS');
       });
       // Without the CA the server's certificate is not trusted: refused and retried, the key never shown.
-      await withImportBridge({ servers: server.url, connection: { tls: { certFile: certificates.clientCert, keyFile: certificates.clientKey } } }, async (_mailbox, events) => {
+      await withImportBridge({ servers: nats.server.url, connection: { tls: { certFile: certificates.clientCert, keyFile: certificates.clientKey } } }, async (_mailbox, events) => {
         await waitUntil(() => events.filter((event) => event.kind === 'retrying').length >= 2, () => eventsText(events));
         const text = eventsText(events);
         assert.match(text, /certificate/i);

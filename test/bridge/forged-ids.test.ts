@@ -11,20 +11,20 @@ import { messageId } from '../../src/bridge/message-headers.ts';
 import { retryIdSuffix } from '../../src/bridge/forgery-check.ts';
 import { startBridgeProcess } from '../support/bridge-process.ts';
 import { drained } from '../support/mailbox.ts';
-import { addDefaultStream, connectTestClient, type TestClient } from '../support/nats-client.ts';
-import { natsSkip, useNatsServer } from '../support/nats-server.ts';
+import { useNatsClient, type NatsClient } from '../support/nats-client.ts';
+import { natsSkip } from '../support/nats-server.ts';
 import { onMachine, useTwoMachines } from '../support/two-machines.ts';
 
 const { a: MACHINE_A, b: MACHINE_B } = useTwoMachines('bridge-forged');
 
 const skip = natsSkip();
 
-const natsServer = useNatsServer();
+const natsClient = useNatsClient();
 
 const SUBJECT_PREFIX = 'interproc';
 
 /** Publishes `value` on `mailbox`'s subject under message id `id`, with valid interproc headers of `host`. */
-async function publishUnder(nats: TestClient, mailbox: string, id: string, value: number, host: string, pid = 1, sentAt = 1): Promise<void> {
+async function publishUnder(nats: NatsClient, mailbox: string, id: string, value: number, host: string, pid = 1, sentAt = 1): Promise<void> {
   const h = headers();
   h.set('Interproc-Type', '0');
   h.set('Interproc-Host', host);
@@ -60,21 +60,19 @@ async function runWithPeer(
   total: number,
   window: number,
   expectForged: number,
-  prepare: (nats: TestClient, queued: Array<Message<number>>, id: (seq: number) => string) => Promise<void>,
+  prepare: (nats: NatsClient, queued: Array<Message<number>>, id: (seq: number) => string) => Promise<void>,
 ): Promise<Run> {
   using boxA = onMachine(MACHINE_A, () => Mailbox.create<number>(name, { codec: 'json' }));
   using boxB = onMachine(MACHINE_B, () => Mailbox.create<number>(name, { codec: 'json' }));
-  const nats = await connectTestClient(natsServer().url);
+  const nats = natsClient();
   try {
-    // The stream exists already (tests before this one made it, or this makes it).
-    await addDefaultStream(nats.manager).catch(() => undefined);
     const before = (await nats.manager.streams.info('INTERPROC')).state.messages;
     for (let n = 0; n < total; n++) boxA.trySend(n);
     const queued = boxA.tryPeekMany(total);
     assert.equal(queued.length, total);
     await prepare(nats, queued, (seq) => messageId('machine-a', MACHINE_A, name, boxA.incarnation, seq));
-    const importer = await startBridgeProcess({ servers: natsServer().url, imports: [name], host: 'machine-b' }, MACHINE_B);
-    const exporter = await startBridgeProcess({ servers: natsServer().url, exports: [name], host: 'machine-a', window }, MACHINE_A);
+    const importer = await startBridgeProcess({ servers: nats.server.url, imports: [name], host: 'machine-b' }, MACHINE_B);
+    const exporter = await startBridgeProcess({ servers: nats.server.url, exports: [name], host: 'machine-a', window }, MACHINE_A);
     try {
       const real: number[] = [];
       let forged = 0;
@@ -95,7 +93,6 @@ async function runWithPeer(
       await importer.stop();
     }
   } finally {
-    await nats.close();
     onMachine(MACHINE_A, () => boxA.unlink());
     onMachine(MACHINE_B, () => boxB.unlink());
   }
@@ -177,22 +174,21 @@ test('forged ids, and the bridge SIGKILLed after its retries were acknowledged a
   const total = 3;
   using boxA = onMachine(MACHINE_A, () => Mailbox.create<number>(name, { codec: 'json' }));
   using boxB = onMachine(MACHINE_B, () => Mailbox.create<number>(name, { codec: 'json' }));
-  const nats = await connectTestClient(natsServer().url);
+  const nats = natsClient();
   try {
-    await addDefaultStream(nats.manager).catch(() => undefined);
     const before = (await nats.manager.streams.info('INTERPROC')).state.messages;
     for (let n = 0; n < total; n++) boxA.trySend(n);
     for (const message of boxA.tryPeekMany(total)) {
       await publishUnder(nats, name, messageId('machine-a', MACHINE_A, name, boxA.incarnation, message.seq), -1, 'forger');
     }
-    const options = { servers: natsServer().url, exports: [name], host: 'machine-a' };
+    const options = { servers: nats.server.url, exports: [name], host: 'machine-a' };
     const killed = await startBridgeProcess(options, MACHINE_A, 180_000, { INTERPROC_CRASH_AT: 'export:acknowledged' });
     const { signal } = await killed.helper.exited;
     assert.equal(signal, 'SIGKILL', 'killed at its first discard');
     assert.equal(killed.events.filter((event) => event.kind === 'forged').length, total, 'each forged id found and the message published again');
     assert.equal(boxA.stats().messages, total, 'nothing discarded before the kill');
     const exporter = await startBridgeProcess(options, MACHINE_A);
-    const importer = await startBridgeProcess({ servers: natsServer().url, imports: [name], host: 'machine-b' }, MACHINE_B);
+    const importer = await startBridgeProcess({ servers: nats.server.url, imports: [name], host: 'machine-b' }, MACHINE_B);
     try {
       assert.equal(await drained(boxA), 0, 'the successor drained machine A');
       const real: number[] = [];
@@ -213,7 +209,6 @@ test('forged ids, and the bridge SIGKILLed after its retries were acknowledged a
       await importer.stop();
     }
   } finally {
-    await nats.close();
     onMachine(MACHINE_A, () => boxA.unlink());
     onMachine(MACHINE_B, () => boxB.unlink());
   }

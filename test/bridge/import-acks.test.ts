@@ -5,7 +5,7 @@
 // acknowledgements) is replaced, not misused; when the stream goes quiet everything sent is
 // acknowledged; a full mailbox with whenFull 'fail' holds the import back as 'block' does.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { ConsumerInfo } from '@nats-io/jetstream';
 import { Mailbox } from '../../src/index.ts';
 import { planBridge } from '../../src/bridge/bridge-options.ts';
@@ -13,30 +13,15 @@ import { durablePrefix } from '../../src/bridge/stream-setup.ts';
 import { startBridgeProcess } from '../support/bridge-process.ts';
 import { startHelper } from '../support/helper-process.ts';
 import { useNamespace } from '../support/namespace.ts';
-import { addDefaultStream, connectTestClient, publishRemote, type TestClient } from '../support/nats-client.ts';
-import { natsSkip, startNatsServer, type NatsServer } from '../support/nats-server.ts';
+import { publishRemote, useNatsClient } from '../support/nats-client.ts';
+import { natsSkip } from '../support/nats-server.ts';
 
 useNamespace('bridge-import-acks');
 
 const skip = natsSkip();
 const T = { timeout: 180_000, skip };
 
-let server: NatsServer;
-let nats: TestClient;
-const natsServer = (): NatsServer => server;
-
-before(async () => {
-  if (skip !== false) return;
-  server = await startNatsServer();
-  nats = await connectTestClient(server.url);
-  await addDefaultStream(nats.manager);
-});
-
-after(async () => {
-  if (skip !== false) return;
-  await nats.close();
-  await server.stop();
-});
+const nats = useNatsClient();
 
 const REMOTE = { host: 'machine-a', pid: 4242, threadId: 4243, codec: 'json', type: 0 };
 const json = (value: number): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
@@ -44,15 +29,15 @@ const json = (value: number): Uint8Array => new TextEncoder().encode(JSON.string
 /** Publishes 0 .. count-1 to `mailbox`'s subject, as an exporting bridge would: their stream sequences. */
 async function publishNumbers(mailbox: string, count: number): Promise<number[]> {
   const sequences: number[] = [];
-  for (let n = 0; n < count; n++) sequences.push(await publishRemote(nats.client, `interproc.${mailbox}`, json(n), { ...REMOTE, sentAt: n }));
+  for (let n = 0; n < count; n++) sequences.push(await publishRemote(nats().client, `interproc.${mailbox}`, json(n), { ...REMOTE, sentAt: n }));
   return sequences;
 }
 
 /** The consumers the import of `mailbox` made (its durable consumers, every generation). */
 async function consumersOf(mailbox: string): Promise<ConsumerInfo[]> {
-  const prefix = durablePrefix(planBridge({ servers: natsServer().url, imports: [mailbox], host: 'machine-b' }), mailbox);
+  const prefix = durablePrefix(planBridge({ servers: nats().server.url, imports: [mailbox], host: 'machine-b' }), mailbox);
   const found: ConsumerInfo[] = [];
-  for await (const info of nats.manager.consumers.list('INTERPROC')) if (info.name.startsWith(prefix)) found.push(info);
+  for await (const info of nats().manager.consumers.list('INTERPROC')) if (info.name.startsWith(prefix)) found.push(info);
   return found;
 }
 
@@ -71,7 +56,7 @@ test('an import bridge killed with a run sent and not yet acknowledged: after a 
   const window = 64;
   const killedAfter = 150;
   using mailbox = Mailbox.create<number>('halfway', { capacity: 2 * total, codec: 'json' });
-  const options = { servers: natsServer().url, imports: ['halfway'], host: 'machine-b', window };
+  const options = { servers: nats().server.url, imports: ['halfway'], host: 'machine-b', window };
   try {
     // All there before the bridge starts: it gets them in long runs.
     const sequences = await publishNumbers('halfway', total);
@@ -125,8 +110,8 @@ test('a consumer made by an earlier version (explicit acknowledgements) is repla
     const sequences = await publishNumbers('legacy', total);
     // What the earlier version left after a clean stop: generation 1, explicit
     // acknowledgements, the first 20 messages delivered and acknowledged one by one.
-    const durable = `${durablePrefix(planBridge({ servers: natsServer().url, imports: ['legacy'], host: 'machine-b' }), 'legacy')}1`;
-    await nats.manager.consumers.add('INTERPROC', {
+    const durable = `${durablePrefix(planBridge({ servers: nats().server.url, imports: ['legacy'], host: 'machine-b' }), 'legacy')}1`;
+    await nats().manager.consumers.add('INTERPROC', {
       durable_name: durable,
       ack_policy: 'explicit',
       deliver_policy: 'all',
@@ -134,13 +119,13 @@ test('a consumer made by an earlier version (explicit acknowledgements) is repla
       max_ack_pending: 256,
       ack_wait: 30_000 * 1_000_000,
     });
-    const earlier = await nats.client.consumers.get('INTERPROC', durable);
+    const earlier = await nats().client.consumers.get('INTERPROC', durable);
     for await (const message of await earlier.fetch({ max_messages: taken, expires: 10_000 })) await message.ackAck();
-    const left = await nats.manager.consumers.info('INTERPROC', durable);
+    const left = await nats().manager.consumers.info('INTERPROC', durable);
     assert.equal(left.ack_floor.stream_seq, sequences[taken - 1], 'the earlier version acknowledged its 20');
     assert.equal(left.num_ack_pending, 0);
 
-    const bridge = await startBridgeProcess({ servers: natsServer().url, imports: ['legacy'], host: 'machine-b' });
+    const bridge = await startBridgeProcess({ servers: nats().server.url, imports: ['legacy'], host: 'machine-b' });
     try {
       for (let n = taken; n < total; n++) assert.equal((await mailbox.receive({ timeout: 30_000 })).data, n);
       // Quiet now: the last run is acknowledged, and with it everything before.
@@ -162,7 +147,7 @@ test("a full mailbox with whenFull 'fail' holds the import back: at most a windo
   const window = 8;
   const total = 200;
   using mailbox = Mailbox.create<number>('refusing', { capacity: 4, codec: 'json', whenFull: 'fail' });
-  const bridge = await startBridgeProcess({ servers: natsServer().url, imports: ['refusing'], host: 'machine-b', window });
+  const bridge = await startBridgeProcess({ servers: nats().server.url, imports: ['refusing'], host: 'machine-b', window });
   try {
     const sequences = await publishNumbers('refusing', total);
     // The bridge retries the full mailbox; JetStream holds the rest.

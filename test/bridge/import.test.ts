@@ -4,45 +4,31 @@
 // no more than a window of messages unacknowledged; and NATS down at start is retried with
 // back-off while the local mailbox works on.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { serialize } from 'node:v8';
 import { Mailbox } from '../../src/index.ts';
 import type { ConsumerInfo } from '@nats-io/jetstream';
 import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.ts';
 import { useNamespace } from '../support/namespace.ts';
-import { addDefaultStream, connectTestClient, publishRemote, type TestClient } from '../support/nats-client.ts';
-import { natsSkip, plannedNatsServer, startNatsServer, type NatsServer } from '../support/nats-server.ts';
+import { connectTestClient, publishRemote, useNatsClient } from '../support/nats-client.ts';
+import { natsSkip, plannedNatsServer } from '../support/nats-server.ts';
 
 useNamespace('bridge-import');
 
 const skip = natsSkip();
 const T = { timeout: 120_000, skip };
 
-let server: NatsServer;
-let nats: TestClient;
-
-before(async () => {
-  if (skip !== false) return;
-  server = await startNatsServer();
-  nats = await connectTestClient(server.url);
-  await addDefaultStream(nats.manager);
-});
-
-after(async () => {
-  if (skip !== false) return;
-  await nats.close();
-  await server.stop();
-});
+const nats = useNatsClient();
 
 const REMOTE = { host: 'machine-a', pid: 4242, threadId: 4243, codec: 'structured' };
 
 test('messages from the stream reach the local mailbox in order, intact, with their type, remote sender and time', T, async () => {
   using mailbox = Mailbox.create<unknown>('orders', { maxMessageSize: 128 * 1024 });
-  const bridge = await startBridgeProcess({ servers: server.url, imports: ['orders'] });
+  const bridge = await startBridgeProcess({ servers: nats().server.url, imports: ['orders'] });
   try {
     const values: unknown[] = [{ n: 1 }, 'text', new Uint8Array(70_000).fill(7), [1, 2, 3], 2n ** 70n, null];
     for (const [index, value] of values.entries()) {
-      await publishRemote(nats.client, 'interproc.orders', serialize(value), { ...REMOTE, type: index * 10, sentAt: 1_000 + index });
+      await publishRemote(nats().client, 'interproc.orders', serialize(value), { ...REMOTE, type: index * 10, sentAt: 1_000 + index });
     }
     for (const [index, value] of values.entries()) {
       const message = await mailbox.receive({ timeout: 30_000 });
@@ -63,18 +49,18 @@ test('messages from the stream reach the local mailbox in order, intact, with th
 
 test('a message with bad headers, or too long for the mailbox, is refused and the ones after it still arrive', T, async () => {
   using mailbox = Mailbox.create<number>('strict', { codec: 'json' });
-  const bridge = await startBridgeProcess({ servers: server.url, imports: ['strict'] });
+  const bridge = await startBridgeProcess({ servers: nats().server.url, imports: ['strict'] });
   try {
     const good = { ...REMOTE, codec: 'json', sentAt: 5 };
     const json = (value: number): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
-    await publishRemote(nats.client, 'interproc.strict', json(1), { ...good, type: 1 });
-    const bad = await publishRemote(nats.client, 'interproc.strict', json(2), { ...good, type: '-1' });
-    await publishRemote(nats.client, 'interproc.strict', json(3), { ...good, type: 2 ** 31 });
-    await publishRemote(nats.client, 'interproc.strict', json(4), { ...good, pid: 0 });
-    await publishRemote(nats.client, 'interproc.strict', json(5), { type: 3 });
+    await publishRemote(nats().client, 'interproc.strict', json(1), { ...good, type: 1 });
+    const bad = await publishRemote(nats().client, 'interproc.strict', json(2), { ...good, type: '-1' });
+    await publishRemote(nats().client, 'interproc.strict', json(3), { ...good, type: 2 ** 31 });
+    await publishRemote(nats().client, 'interproc.strict', json(4), { ...good, pid: 0 });
+    await publishRemote(nats().client, 'interproc.strict', json(5), { type: 3 });
     const long = new TextEncoder().encode(JSON.stringify('x'.repeat(70_000)));
-    const tooLong = await publishRemote(nats.client, 'interproc.strict', long, { ...good, type: 5 });
-    await publishRemote(nats.client, 'interproc.strict', json(6), { ...good, type: 6 });
+    const tooLong = await publishRemote(nats().client, 'interproc.strict', long, { ...good, type: 5 });
+    await publishRemote(nats().client, 'interproc.strict', json(6), { ...good, type: 6 });
     assert.equal((await mailbox.receive({ timeout: 30_000 })).data, 1);
     assert.equal((await mailbox.receive({ timeout: 30_000 })).data, 6);
     const rejected = await bridge.waitForEvent('rejected', (event) => event.kind === 'rejected' && event.streamSequence === bad);
@@ -93,11 +79,11 @@ test('a message with bad headers, or too long for the mailbox, is refused and th
 
 test("a message encoded with another codec than the local mailbox's is refused, naming both codecs, and the ones after it still arrive", T, async () => {
   using mailbox = Mailbox.create<number>('coded', { codec: 'json' });
-  const bridge = await startBridgeProcess({ servers: server.url, imports: ['coded'] });
+  const bridge = await startBridgeProcess({ servers: nats().server.url, imports: ['coded'] });
   try {
     const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
-    const foreign = await publishRemote(nats.client, 'interproc.coded', encode('not json'), { ...REMOTE, codec: 'utf8', type: 1, sentAt: 1 });
-    await publishRemote(nats.client, 'interproc.coded', encode('2'), { ...REMOTE, codec: 'json', type: 2, sentAt: 2 });
+    const foreign = await publishRemote(nats().client, 'interproc.coded', encode('not json'), { ...REMOTE, codec: 'utf8', type: 1, sentAt: 1 });
+    await publishRemote(nats().client, 'interproc.coded', encode('2'), { ...REMOTE, codec: 'json', type: 2, sentAt: 2 });
     const message = await mailbox.receive({ timeout: 30_000 });
     assert.equal(message.data, 2);
     assert.equal(message.type, 2);
@@ -116,42 +102,42 @@ test("a message encoded with another codec than the local mailbox's is refused, 
 
 test("a stream that exists without the mailbox's subject: an error that says so, retried until an operator adds it", T, async () => {
   using mailbox = Mailbox.create<number>('astray', { codec: 'json' });
-  await nats.manager.streams.add({ name: 'ELSEWHERE', subjects: ['elsewhere.>'] });
-  const bridge = await startBridgeProcess({ servers: server.url, imports: ['astray'], stream: 'ELSEWHERE', subjectPrefix: 'faraway', retry: { initialDelay: 50, maxDelay: 400 } });
+  await nats().manager.streams.add({ name: 'ELSEWHERE', subjects: ['elsewhere.>'] });
+  const bridge = await startBridgeProcess({ servers: nats().server.url, imports: ['astray'], stream: 'ELSEWHERE', subjectPrefix: 'faraway', retry: { initialDelay: 50, maxDelay: 400 } });
   try {
     const failed = await bridge.waitForEvent('error', (event) => event.kind === 'error' && event.mailbox === 'astray');
     assert.ok(failed.kind === 'error');
     assert.match(String(failed.error), /ELSEWHERE/);
     assert.match(String(failed.error), /faraway\.astray/);
     assert.match(String(failed.error), /elsewhere\.>/);
-    await nats.manager.streams.update('ELSEWHERE', { subjects: ['elsewhere.>', 'faraway.>'] });
-    await publishRemote(nats.client, 'faraway.astray', new TextEncoder().encode('7'), { ...REMOTE, codec: 'json', type: 7, sentAt: 7 });
+    await nats().manager.streams.update('ELSEWHERE', { subjects: ['elsewhere.>', 'faraway.>'] });
+    await publishRemote(nats().client, 'faraway.astray', new TextEncoder().encode('7'), { ...REMOTE, codec: 'json', type: 7, sentAt: 7 });
     assert.equal((await mailbox.receive({ timeout: 30_000 })).data, 7);
   } finally {
     await bridge.stop();
-    await nats.manager.streams.delete('ELSEWHERE');
+    await nats().manager.streams.delete('ELSEWHERE');
     mailbox.unlink();
   }
 });
 
 test('the stream deleted while the import runs and made again: the new stream\'s messages arrive, from its first', T, async () => {
   using mailbox = Mailbox.create<number>('reborn', { codec: 'json' });
-  const bridge = await startBridgeProcess({ servers: server.url, imports: ['reborn'], stream: 'REBORN', subjectPrefix: 'reborn', retry: { initialDelay: 50, maxDelay: 400 } });
+  const bridge = await startBridgeProcess({ servers: nats().server.url, imports: ['reborn'], stream: 'REBORN', subjectPrefix: 'reborn', retry: { initialDelay: 50, maxDelay: 400 } });
   const publish = (n: number): Promise<number> =>
-    publishRemote(nats.client, 'reborn.reborn', new TextEncoder().encode(String(n)), { ...REMOTE, codec: 'json', type: 0, sentAt: n });
+    publishRemote(nats().client, 'reborn.reborn', new TextEncoder().encode(String(n)), { ...REMOTE, codec: 'json', type: 0, sentAt: n });
   try {
-    await waitUntil(async () => (await nats.manager.streams.names().next()).includes('REBORN'));
+    await waitUntil(async () => (await nats().manager.streams.names().next()).includes('REBORN'));
     for (let n = 0; n < 10; n++) await publish(n);
     for (let n = 0; n < 10; n++) assert.equal((await mailbox.receive({ timeout: 30_000 })).data, n);
-    await nats.manager.streams.delete('REBORN');
+    await nats().manager.streams.delete('REBORN');
     await bridge.waitForEvent('error', (event) => event.kind === 'error' && event.mailbox === 'reborn');
     // The bridge makes the stream again; its sequences start over at 1.
-    await waitUntil(async () => (await nats.manager.streams.names().next()).includes('REBORN'));
+    await waitUntil(async () => (await nats().manager.streams.names().next()).includes('REBORN'));
     for (let n = 10; n < 15; n++) await publish(n);
     for (let n = 10; n < 15; n++) assert.equal((await mailbox.receive({ timeout: 30_000 })).data, n);
   } finally {
     await bridge.stop();
-    await nats.manager.streams.delete('REBORN').catch(() => undefined);
+    await nats().manager.streams.delete('REBORN').catch(() => undefined);
     mailbox.unlink();
   }
 });
@@ -160,14 +146,14 @@ test('a full mailbox holds the import back: at most a window of messages unackno
   const window = 8;
   const total = 200;
   using mailbox = Mailbox.create<number>('narrow', { capacity: 4, codec: 'json' });
-  const bridge = await startBridgeProcess({ servers: server.url, imports: ['narrow'], window });
+  const bridge = await startBridgeProcess({ servers: nats().server.url, imports: ['narrow'], window });
   try {
     for (let n = 0; n < total; n++) {
-      await publishRemote(nats.client, 'interproc.narrow', new TextEncoder().encode(String(n)), { ...REMOTE, codec: 'json', type: 0, sentAt: n });
+      await publishRemote(nats().client, 'interproc.narrow', new TextEncoder().encode(String(n)), { ...REMOTE, codec: 'json', type: 0, sentAt: n });
     }
     // Until the mailbox has room, the bridge waits: JetStream holds the rest.
     await waitUntil(async () => mailbox.stats().messages === 4 && mailbox.stats().waitingSenders === 1);
-    const durable = (await nats.manager.consumers.list('INTERPROC').next()).find((info) => info.config.filter_subject === 'interproc.narrow');
+    const durable = (await nats().manager.consumers.list('INTERPROC').next()).find((info) => info.config.filter_subject === 'interproc.narrow');
     assert.ok(durable !== undefined, 'the bridge made a durable consumer for the mailbox');
     assert.ok(durable.num_ack_pending <= window, `${durable.num_ack_pending} unacknowledged > window ${window}`);
     assert.ok(durable.num_pending >= total - 4 - window, `JetStream still holds the rest (${durable.num_pending} pending)`);
@@ -227,24 +213,24 @@ test('an import bridge killed twice while its mailbox is full delivers again at 
   const total = 200;
   using mailbox = Mailbox.create<number>('refilled', { capacity, codec: 'json' });
   const consumers = async (): Promise<ConsumerInfo[]> =>
-    (await nats.manager.consumers.list('INTERPROC').next()).filter((info) => info.config.filter_subject === 'interproc.refilled');
+    (await nats().manager.consumers.list('INTERPROC').next()).filter((info) => info.config.filter_subject === 'interproc.refilled');
   let bridge: BridgeProcess | null = null;
   try {
     for (let n = 0; n < total; n++) {
-      await publishRemote(nats.client, 'interproc.refilled', new TextEncoder().encode(String(n)), { ...REMOTE, codec: 'json', type: 0, sentAt: n });
+      await publishRemote(nats().client, 'interproc.refilled', new TextEncoder().encode(String(n)), { ...REMOTE, codec: 'json', type: 0, sentAt: n });
     }
     // The first bridge fills the mailbox, has all it sent acknowledged, and waits for room.
-    bridge = await startBridgeProcess({ servers: server.url, imports: ['refilled'], window });
+    bridge = await startBridgeProcess({ servers: nats().server.url, imports: ['refilled'], window });
     await waitUntil(async () => mailbox.stats().messages === capacity && (await consumers()).some((info) => info.ack_floor.stream_seq >= capacity && info.num_ack_pending > 0));
     await bridge.kill();
     // The second makes a consumer that starts after what the first had acknowledged, is
     // given messages, and can send none of them: nothing is acknowledged in its generation.
     const before = new Set((await consumers()).map((info) => info.name));
-    bridge = await startBridgeProcess({ servers: server.url, imports: ['refilled'], window });
+    bridge = await startBridgeProcess({ servers: nats().server.url, imports: ['refilled'], window });
     await waitUntil(async () => (await consumers()).some((info) => !before.has(info.name) && info.num_ack_pending > 0));
     await bridge.kill();
     // The third must start where the second started, not at the stream's first message.
-    bridge = await startBridgeProcess({ servers: server.url, imports: ['refilled'], window });
+    bridge = await startBridgeProcess({ servers: nats().server.url, imports: ['refilled'], window });
     const received: number[] = [];
     const seen = new Set<number>();
     while (seen.size < total) {
@@ -265,13 +251,13 @@ test('an import bridge killed twice while its mailbox is full delivers again at 
 test('a bridge started again with another window holds the consumer to the new window', T, async () => {
   using mailbox = Mailbox.create<number>('rewindowed', { codec: 'json' });
   const consumer = async (): Promise<ConsumerInfo | undefined> =>
-    (await nats.manager.consumers.list('INTERPROC').next()).find((info) => info.config.filter_subject === 'interproc.rewindowed');
+    (await nats().manager.consumers.list('INTERPROC').next()).find((info) => info.config.filter_subject === 'interproc.rewindowed');
   try {
     for (const window of [4, 16, 2]) {
-      const bridge = await startBridgeProcess({ servers: server.url, imports: ['rewindowed'], window });
+      const bridge = await startBridgeProcess({ servers: nats().server.url, imports: ['rewindowed'], window });
       try {
         // Once a message published now has arrived, the bridge has resumed its consumer.
-        await publishRemote(nats.client, 'interproc.rewindowed', new TextEncoder().encode(String(window)), { ...REMOTE, codec: 'json', type: 0, sentAt: window });
+        await publishRemote(nats().client, 'interproc.rewindowed', new TextEncoder().encode(String(window)), { ...REMOTE, codec: 'json', type: 0, sentAt: window });
         assert.equal((await mailbox.receive({ timeout: 30_000 })).data, window);
         assert.equal((await consumer())?.config.max_ack_pending, window);
       } finally {
@@ -288,15 +274,15 @@ test('the consumer deleted while the import runs: an error event, a new consumer
   const half = 50;
   using mailbox = Mailbox.create<number>('orphaned', { codec: 'json' });
   const consumers = async (): Promise<ConsumerInfo[]> =>
-    (await nats.manager.consumers.list('INTERPROC').next()).filter((info) => info.config.filter_subject === 'interproc.orphaned');
-  const bridge = await startBridgeProcess({ servers: server.url, imports: ['orphaned'], window, retry: { initialDelay: 50, maxDelay: 400 } });
+    (await nats().manager.consumers.list('INTERPROC').next()).filter((info) => info.config.filter_subject === 'interproc.orphaned');
+  const bridge = await startBridgeProcess({ servers: nats().server.url, imports: ['orphaned'], window, retry: { initialDelay: 50, maxDelay: 400 } });
   const publish = (n: number): Promise<number> =>
-    publishRemote(nats.client, 'interproc.orphaned', new TextEncoder().encode(String(n)), { ...REMOTE, codec: 'json', type: 0, sentAt: n });
+    publishRemote(nats().client, 'interproc.orphaned', new TextEncoder().encode(String(n)), { ...REMOTE, codec: 'json', type: 0, sentAt: n });
   try {
     const received: number[] = [];
     for (let n = 0; n < half; n++) await publish(n);
     while (received.length < half) received.push((await mailbox.receive({ timeout: 30_000 })).data);
-    for (const info of await consumers()) await nats.manager.consumers.delete('INTERPROC', info.name);
+    for (const info of await consumers()) await nats().manager.consumers.delete('INTERPROC', info.name);
     for (let n = half; n < 2 * half; n++) await publish(n);
     const failed = await bridge.waitForEvent('error', (event) => event.kind === 'error' && event.mailbox === 'orphaned');
     assert.ok(failed.kind === 'error');

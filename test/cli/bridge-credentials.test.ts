@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 import { Mailbox } from '../../src/index.ts';
 import { stateFilePath } from '../../src/bridge/state-record.ts';
 import { useNamespace } from '../support/namespace.ts';
-import { addDefaultStream, connectTestClient, publishRemote } from '../support/nats-client.ts';
+import { publishRemote, withNatsClient } from '../support/nats-client.ts';
 import { natsSkip, startNatsServer, type NatsServerOptions } from '../support/nats-server.ts';
 import { makeTestCertificates, tlsSkip } from '../support/tls-certificates.ts';
 import { runCli, startCli, type StartedCli } from './run-cli.ts';
@@ -60,13 +60,10 @@ async function saysEventually(started: StartedCli, said: () => string, pattern: 
  * credentials reaches the mailbox; stops both.
  */
 async function bridgesOne(security: NatsServerOptions, client: Omit<ConnectionOptions, 'servers'>, args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
-  const server = await startNatsServer(security);
   using mailbox = Mailbox.create<string>('inbox', { codec: 'utf8' });
   try {
-    const nats = await connectTestClient(server.url, client);
-    try {
-      await addDefaultStream(nats.manager);
-      const started = startCli(['bridge', '--nats', server.url, '--import', 'inbox', ...args], { timeoutMs: 60_000, env });
+    await withNatsClient({ server: security, client }, async (nats) => {
+      const started = startCli(['bridge', '--nats', nats.server.url, '--import', 'inbox', ...args], { timeoutMs: 60_000, env });
       const said = stderrOf(started);
       await saysEventually(started, said, /connected to /);
       const text = `through ${args.join(' ')}`;
@@ -74,12 +71,9 @@ async function bridgesOne(security: NatsServerOptions, client: Omit<ConnectionOp
       assert.equal((await mailbox.receive({ timeout: 30_000 })).data, text);
       started.child.kill('SIGTERM');
       assert.equal((await started.done).code, 130, said());
-    } finally {
-      await nats.close();
-    }
+    });
   } finally {
     mailbox.unlink();
-    await server.stop();
   }
 }
 

@@ -11,8 +11,8 @@ import { currentThreadStartTime } from '../../src/core/liveness.ts';
 import { Mailbox } from '../../src/index.ts';
 import { listObjects, type BridgeState, type ObjectRecord } from '../../src/registry/index.ts';
 import { useNamespace } from '../support/namespace.ts';
-import { addDefaultStream, connectTestClient, publishRemote } from '../support/nats-client.ts';
-import { natsSkip, startNatsServer } from '../support/nats-server.ts';
+import { publishRemote, withNatsClient } from '../support/nats-client.ts';
+import { natsSkip } from '../support/nats-server.ts';
 import { runCli, startCli, type StartedCli } from './run-cli.ts';
 
 const namespace = useNamespace('cli-bridge-state');
@@ -85,77 +85,65 @@ test('NATS down: ls shows the export bridge not connected, its lag and the last 
 });
 
 test('a running export bridge shows connected with its lag and last error; killed, it shows stopped until rm --stale', { ...T, skip: natsSkip() }, async () => {
-  const server = await startNatsServer();
   using mailbox = Mailbox.create<string>('held', { codec: 'utf8' });
   try {
     // A stream that takes one message and refuses the rest: the bridge stays connected with
     // two messages it cannot publish, and says why.
-    const nats = await connectTestClient(server.url);
-    try {
-      await nats.manager.streams.add({ name: 'INTERPROC', subjects: ['interproc.>'], max_msgs: 1, discard: 'new' as never });
-    } finally {
-      await nats.close();
-    }
-    for (const text of ['one', 'two', 'three']) await mailbox.send(text);
-    const started = startCli(['bridge', '--nats', server.url, '--export', 'held'], { timeoutMs: 90_000 });
-    const pid = started.child.pid!;
-    await bridgesWhen('held', ([state]) => state?.state === 'connected' && state.lag === 2 && state.lastError !== null, started);
+    await withNatsClient({ stream: { max_msgs: 1, discard: 'new' } }, async ({ server }) => {
+      for (const text of ['one', 'two', 'three']) await mailbox.send(text);
+      const started = startCli(['bridge', '--nats', server.url, '--export', 'held'], { timeoutMs: 90_000 });
+      const pid = started.child.pid!;
+      await bridgesWhen('held', ([state]) => state?.state === 'connected' && state.lag === 2 && state.lastError !== null, started);
 
-    const listed = await lsJson('held');
-    assert.equal(listed.bridges.length, 1);
-    const [state] = listed.bridges;
-    assert.deepEqual({ direction: state!.direction, state: state!.state, pid: state!.pid, lag: state!.lag, moved: state!.moved }, { direction: 'export', state: 'connected', pid, lag: 2, moved: 1 });
-    assert.match(state!.server!, /127\.0\.0\.1/);
-    assert.match(state!.lastError!.message, /maximum messages/i);
+      const listed = await lsJson('held');
+      assert.equal(listed.bridges.length, 1);
+      const [state] = listed.bridges;
+      assert.deepEqual({ direction: state!.direction, state: state!.state, pid: state!.pid, lag: state!.lag, moved: state!.moved }, { direction: 'export', state: 'connected', pid, lag: 2, moved: 1 });
+      assert.match(state!.server!, /127\.0\.0\.1/);
+      assert.match(state!.lastError!.message, /maximum messages/i);
 
-    const top = await runCli(['top', '--once', '--interval', '100']);
-    assert.equal(top.code, 0, top.stderr);
-    assert.match(top.stdout, new RegExp(`^mailbox +held .* export connected lag 2 pid ${pid} error \\d+s ago: .*maximum messages`, 'im'));
+      const top = await runCli(['top', '--once', '--interval', '100']);
+      assert.equal(top.code, 0, top.stderr);
+      assert.match(top.stdout, new RegExp(`^mailbox +held .* export connected lag 2 pid ${pid} error \\d+s ago: .*maximum messages`, 'im'));
 
-    started.child.kill('SIGKILL');
-    await started.done;
-    const [stopped] = await bridgesWhen('held', (states) => states.length === 1, null);
-    assert.deepEqual({ state: stopped!.state, pid: stopped!.pid, server: stopped!.server }, { state: 'stopped', pid, server: null });
-    const table = await runCli(['ls']);
-    assert.match(table.stdout, new RegExp(`\\nheld +export +${pid} +stopped \\(pid ${pid} died\\) +2 +`));
-    const stat = await runCli(['stat', 'held']);
-    assert.match(stat.stdout, new RegExp(`\\n  export bridge +stopped \\(pid ${pid} died\\), lag 2 \\(queued, not yet acknowledged by JetStream\\), last error \\d+s ago: maximum messages`));
+      started.child.kill('SIGKILL');
+      await started.done;
+      const [stopped] = await bridgesWhen('held', (states) => states.length === 1, null);
+      assert.deepEqual({ state: stopped!.state, pid: stopped!.pid, server: stopped!.server }, { state: 'stopped', pid, server: null });
+      const table = await runCli(['ls']);
+      assert.match(table.stdout, new RegExp(`\\nheld +export +${pid} +stopped \\(pid ${pid} died\\) +2 +`));
+      const stat = await runCli(['stat', 'held']);
+      assert.match(stat.stdout, new RegExp(`\\n  export bridge +stopped \\(pid ${pid} died\\), lag 2 \\(queued, not yet acknowledged by JetStream\\), last error \\d+s ago: maximum messages`));
 
-    const removal = await runCli(['rm', '--stale']);
-    assert.equal(removal.code, 0, removal.stderr);
-    assert.match(removal.stdout, new RegExp(`removed the state of a stopped bridge, interproc\\.${namespace}\\.bridge\\.export\\.held\\n`));
-    assert.deepEqual(mailboxRecord('held').bridges, []);
+      const removal = await runCli(['rm', '--stale']);
+      assert.equal(removal.code, 0, removal.stderr);
+      assert.match(removal.stdout, new RegExp(`removed the state of a stopped bridge, interproc\\.${namespace}\\.bridge\\.export\\.held\\n`));
+      assert.deepEqual(mailboxRecord('held').bridges, []);
+    });
   } finally {
     mailbox.unlink();
-    await server.stop();
   }
 });
 
 test('an import bridge held back by a full mailbox shows its lag: the messages pending in the stream', { ...T, skip: natsSkip() }, async () => {
-  const server = await startNatsServer();
   using mailbox = Mailbox.create<string>('narrow', { codec: 'utf8', capacity: 2 });
   try {
-    const nats = await connectTestClient(server.url);
-    try {
-      await addDefaultStream(nats.manager);
+    await withNatsClient({}, async (nats) => {
       for (let n = 0; n < 10; n++) {
         await publishRemote(nats.client, 'interproc.narrow', new TextEncoder().encode(`m${n}`), { type: 0, host: 'elsewhere', pid: 7, threadId: 0, sentAt: 1, codec: 'utf8' });
       }
-    } finally {
-      await nats.close();
-    }
-    const started = startCli(['bridge', '--nats', server.url, '--import', 'narrow'], { timeoutMs: 90_000 });
-    // Two delivered fill the mailbox; the third waits for room: seven are pending behind it.
-    const [state] = await bridgesWhen('narrow', ([first]) => first?.state === 'connected' && first.lag === 7, started);
-    assert.deepEqual({ direction: state!.direction, pid: state!.pid, moved: state!.moved, lastError: state!.lastError }, { direction: 'import', pid: started.child.pid, moved: 2, lastError: null });
-    const table = await runCli(['ls']);
-    assert.match(table.stdout, new RegExp(`\\nnarrow +import +${started.child.pid} +connected +7 +-\\n`));
-    started.child.kill('SIGTERM');
-    assert.equal((await started.done).code, 130);
-    assert.deepEqual(mailboxRecord('narrow').bridges, []);
+      const started = startCli(['bridge', '--nats', nats.server.url, '--import', 'narrow'], { timeoutMs: 90_000 });
+      // Two delivered fill the mailbox; the third waits for room: seven are pending behind it.
+      const [state] = await bridgesWhen('narrow', ([first]) => first?.state === 'connected' && first.lag === 7, started);
+      assert.deepEqual({ direction: state!.direction, pid: state!.pid, moved: state!.moved, lastError: state!.lastError }, { direction: 'import', pid: started.child.pid, moved: 2, lastError: null });
+      const table = await runCli(['ls']);
+      assert.match(table.stdout, new RegExp(`\\nnarrow +import +${started.child.pid} +connected +7 +-\\n`));
+      started.child.kill('SIGTERM');
+      assert.equal((await started.done).code, 130);
+      assert.deepEqual(mailboxRecord('narrow').bridges, []);
+    });
   } finally {
     mailbox.unlink();
-    await server.stop();
   }
 });
 

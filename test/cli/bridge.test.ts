@@ -6,8 +6,8 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { Mailbox } from '../../src/index.ts';
 import { useNamespace } from '../support/namespace.ts';
-import { addDefaultStream, connectTestClient, publishRemote } from '../support/nats-client.ts';
-import { natsSkip, startNatsServer } from '../support/nats-server.ts';
+import { publishRemote, withNatsClient } from '../support/nats-client.ts';
+import { natsSkip } from '../support/nats-server.ts';
 import { describeEvent } from '../../src/cli/bridge.ts';
 import { runCli, startCli, type StartedCli } from './run-cli.ts';
 
@@ -120,13 +120,10 @@ test('a server that stops answering is said to be lost within a minute, not afte
 });
 
 test('with a server: it connects and imports into the mailbox', { ...T, skip: natsSkip() }, async () => {
-  const server = await startNatsServer();
   using mailbox = Mailbox.create<string>('arrivals', { codec: 'utf8' });
   try {
-    const nats = await connectTestClient(server.url);
-    try {
-      await addDefaultStream(nats.manager);
-      const started = startCli(['bridge', '--nats', server.url, '--import', 'arrivals'], { timeoutMs: 30_000 });
+    await withNatsClient({}, async (nats) => {
+      const started = startCli(['bridge', '--nats', nats.server.url, '--import', 'arrivals'], { timeoutMs: 30_000 });
       await stderrMatches(started, /connected to /);
       await publishRemote(nats.client, 'interproc.arrivals', new TextEncoder().encode('hello'), {
         type: 3,
@@ -140,11 +137,8 @@ test('with a server: it connects and imports into the mailbox', { ...T, skip: na
       assert.deepEqual({ data: message.data, type: message.type, from: message.from }, { data: 'hello', type: 3, from: { host: 'elsewhere', pid: 99, threadId: 0 } });
       started.child.kill('SIGTERM');
       assert.equal((await started.done).code, 130);
-    } finally {
-      await nats.close();
-    }
+    });
   } finally {
     mailbox.unlink();
-    await server.stop();
   }
 });

@@ -167,10 +167,9 @@ export class SchedMeter {
     const others = ((busy - oursNs) / wallNs).toFixed(2);
     lines.push(`  machine: ${cpus} CPUs busy, of which ${others} outside the bench's processes; load average ${(read('/proc/loadavg') ?? '').split(' ').slice(0, 3).join(' ')}`);
     // For bench/micro/sched-overlap.ts: the window on perf's clock and the threads listed above.
-    const mains = significant;
     lines.push(
       `  window ${label} ${before.monotonicNs} ${after.monotonicNs} ${units} ` +
-        mains.map((task) => `${task.role.replace(' ', '-')}:${task.key.split('/')[1]}:${task.thread}`).join(','),
+        significant.map((task) => `${task.role.replace(' ', '-')}:${task.key.split('/')[1]}:${task.thread}`).join(','),
     );
     return `${lines.join('\n')}\n`;
   }

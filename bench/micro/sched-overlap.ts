@@ -63,6 +63,7 @@ for (const window of windows) {
   const onCpu = new Map<number, number>();
   const together = [0, 0, 0]; // time with 0, 1, 2+ of ours on a CPU
   let coRuns = 0;
+  let aloneRuns = 0;
   const preemptedBy = { hog: 0, ours: 0, others: 0 };
   let last = window.startNs;
   const account = (until: number): void => {
@@ -89,6 +90,7 @@ for (const window of windows) {
     }
     running.set(sw.cpu, sw.next);
     if (before < 2 && countOurs() >= 2) coRuns++;
+    if (before !== 1 && countOurs() === 1) aloneRuns++;
   }
   account(window.endNs);
   // The two threads of the figure that ran most (a sender and a receiver, a ping and an echo):
@@ -109,7 +111,7 @@ for (const window of windows) {
     console.log(`  ${name.padEnd(24)} tid ${tid}: on a CPU ${pct(onCpu.get(tid) ?? 0, span)} of the window`);
   }
   console.log(
-    `  of the figure's threads (not the hog): none on a CPU ${pct(together[0]!, span)}, one ${pct(together[1]!, span)}, ` +
+    `  of the figure's threads (not the hog): none on a CPU ${pct(together[0]!, span)}, one ${pct(together[1]!, span)} (${aloneRuns} periods), ` +
       `two at once ${pct(together[2]!, span)} (${coRuns} periods, mean ${((together[2]! / Math.max(coRuns, 1)) / 1e3).toFixed(0)} µs)`,
   );
   console.log(

@@ -64,8 +64,8 @@ export const WHY: Record<string, string> = {
     'towards 1. For the full loaded run (3.49 M/s against 1.55 M/s, 2.25x), rate = f × idle rate + L solved for ' +
     'both rows gives f = 0.20 of the time together (at most 1/3 with one hog) and L = 0.76 M/s moved alone. Traced (`INTERPROC_BENCH_SCHED=1` under `perf ' +
     'record -e sched:sched_switch`, bench/micro/sched-overlap.ts; docs/DECISIONS.md §40) on a machine loaded by others ' +
-    '(load average 25–37): the pair on a CPU at once 0.0–0.2 % of the window, and batch ÷ try 0.64–3.23 over six ' +
-    'alternating runs — the ratio follows the schedule, not the code.',
+    '(load average 25–49): the pair on a CPU at once 0.0–1.1 % of the window, and batch ÷ try 0.25–3.23 over eight ' +
+    'runs — the ratio follows the schedule, not the code.',
   'port-vs-mailbox':
     'the Port and the Mailbox share the ring, and the Port adds its number\u2019s look-up per send (see the 5 M/s target): on a ' +
     'busy 2-vCPU machine the two figures swing by more than that difference from run to run (the full runs: 1.01x ' +
@@ -89,19 +89,20 @@ export const WHY: Record<string, string> = {
     '3.6–7.2 M/s of the Mailbox, which measured 3.96 M/s idle and 1.55 M/s loaded; see the 3 M/s and 12x ' +
     'postMessage targets.',
   'fanin-vs-unix':
-    'met on the idle machine (2.53x: 2.44 M/s against 962 k/s in the full run). A Mailbox fan-in is CPU-bound on both ' +
-    'CPUs: nobody sleeps or wakes per message, five processes keep both CPUs busy (docs/DECISIONS.md §30), so a ' +
-    "CPU-bound process beside them takes its share straight off the rate (loaded run: 1.25 M/s, −49 %). A socket's " +
-    "fan-in is bound by its receiver alone (one event loop reading four streams); its senders block in the kernel " +
-    'when the receiver lags and leave the second CPU to whoever wants it, here the busy loop (loaded: 766 k/s, ' +
-    '−20 %). In one run on a machine loaded by others (`INTERPROC_BENCH_SCHED=1 node --import tsx bench/run.ts ' +
-    '--quick --loaded --only fanin64/mailbox-async,fanin64/unix,fanin64/pipe`, §40) the CPU per message of all five ' +
-    'processes was the same for the three (3.4–3.8 µs), the Mailbox\'s half in its receiver, the peers\' three ' +
-    'fifths in their senders: where the CPU is needed, not how much, decides what a hog takes.',
+    'met on the idle machine (2.53x: 2.44 M/s against 962 k/s in the full run). A busy loop takes what it can get: ' +
+    'from a fan-in that keeps both CPUs busy its share, from one that leaves CPU unused mostly the unused part. The ' +
+    'Mailbox\'s fan-in keeps both busy (nobody sleeps or wakes per message, docs/DECISIONS.md §30: 2 CPUs ÷ ' +
+    '2.44 M/s = 0.82 µs per message), so beside the loop it lost 49 % (1.25 M/s). A socket\'s message cost ' +
+    '1.10–1.65 times the Mailbox\'s CPU in the same runs (the five processes\' main threads, six runs of ' +
+    '`INTERPROC_BENCH_SCHED=1 node --import tsx bench/run.ts --loaded --only ' +
+    'fanin64/mailbox-async,fanin64/unix,fanin64/pipe` and without `--loaded`, on a machine loaded by others; §40), ' +
+    'which puts its fan-in at 962 k/s on 0.55–1.3 of the two CPUs, sleeping between wake-ups: beside the loop it ' +
+    'lost 20 % (766 k/s), the loop taking mostly the CPU it left idle.',
   'fanin-vs-pipe':
-    'see the target against a Unix socket: a pipe fan-in, like a socket\'s, is bound by its receiver, and its ' +
-    'senders sleep in the kernel (docs/DECISIONS.md §40). Met idle (2.38x, against 1.02 M/s), loaded 1.54x ' +
-    '(1.25 M/s against 810 k/s: the pipe lost 21 % beside the busy loop, the Mailbox 49 %).',
+    'see the target against a Unix socket: a pipe\'s message cost 0.83–1.62 times the Mailbox\'s CPU in the same ' +
+    'runs, which puts its fan-in at 1.02 M/s idle on 0.45–1.35 of the two CPUs, and the busy loop takes mostly the ' +
+    'rest (docs/DECISIONS.md §40). Met idle (2.38x), loaded 1.54x (1.25 M/s against 810 k/s: the pipe lost 21 % ' +
+    'beside the loop, the Mailbox 49 %).',
   'rtt-spin':
     'a C hop is one cache-line store seen by a spinning load; a Mailbox hop is a trySend and a tryReceive, ' +
     '~5,600 instructions together, 21 of them Atomics calls (docs/DECISIONS.md §28), plus the slot\'s lines moving ' +

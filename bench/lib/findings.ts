@@ -136,8 +136,9 @@ export const WHY: Record<string, string> = {
     'ran on last — so the round trip is the CPU both spend on it: over seven runs (`INTERPROC_BENCH_SCHED=1 node ' +
     '--import tsx bench/run.ts --quick --loaded --only rtt/mailbox-async,rtt/unix,rtt/pipe,thread-rtt/postmessage`, ' +
     'docs/DECISIONS.md §40) every row\'s p50 was 0.60–0.95 of its CPU per round trip, postMessage spent 18.9–24.2 µs ' +
-    '(the least in six runs of seven), the Mailbox with spin: 0 24.8–39.1 µs between processes, a socket ' +
-    '26.2–33.1 µs. What the Mailbox spends beyond it is its sleep cycle: 32,726 instructions per sleep and wake ' +
+    '(the least in six runs of seven), a socket 26.2–33.1 µs, the Mailbox with spin: 0 24.8–27.4 µs between ' +
+    'processes when the woken side preempted its waker (a third of the receives then found the reply before ' +
+    'sleeping; p50 below the socket\'s) and 36.0–39.1 µs when nearly every receive slept. What the Mailbox spends beyond it is its sleep cycle: 32,726 instructions per sleep and wake ' +
     'against 10,538 for its doorbell alone (callgrind over bench/micro/sleep-count.ts, §31), twice per round trip; ' +
     'and postMessage runs between threads (the Mailbox between threads: 16.5 µs in the same run). On the idle ' +
     'machine (60.9 µs against 50.2 µs for postMessage and 58.3 µs for a socket) each side wakes on the other, halted ' +

@@ -1,8 +1,9 @@
 // Who ran when, over each figure of a bench run: from a system-wide trace of context switches,
 // the time each of the figure's threads was on a CPU, the time two or more of them ran at
-// once (a sender and a receiver on a core each), and who took a CPU from them when they were
-// preempted (the busy loop of --loaded, another of the figure's threads, or a process outside
-// the bench). The windows and thread ids come from the bench's own stderr with
+// once (a sender and a receiver on a core each) and the periods one ran alone, where the two
+// busiest were switched in against the CPU the other ran on last (one CPU taken in turns, or
+// one each), and who took a CPU from them when they were preempted (the busy loop of
+// --loaded, another of the figure's threads, or a process outside the bench). The windows and thread ids come from the bench's own stderr with
 // INTERPROC_BENCH_SCHED=1 (bench/lib/sched-meter.ts):
 //
 //   perf record -a -k CLOCK_MONOTONIC -e sched:sched_switch -o /tmp/sched.data -- \

@@ -1,7 +1,8 @@
 // Why a target is missed: what was measured, and by which command, on the 2-vCPU AMD EPYC VM
 // (Node 20.20) the bench's results come from: instruction counts (callgrind),
 // CPU time per message (process.cpuUsage), CPU profiles (--cpu-prof) and page faults
-// (process.resourceUsage()); docs/DECISIONS.md §§23–31 give the details. Shown in the
+// (process.resourceUsage()), and what the scheduler did to each process (bench/lib/sched-meter.ts);
+// docs/DECISIONS.md §§23–31, 37 and 40 give the details. Shown in the
 // results under any target that a run misses; the fixes belong in src/, not here.
 // "The full runs" are those of 2026-12-05: bench/results/2026-12-05-vm.md (`npm run bench`,
 // idle) and 2026-12-05-vm-loaded.md (`npm run bench -- --loaded`).
@@ -43,8 +44,9 @@ export const WHY: Record<string, string> = {
     'sends it into the list\'s cells, the receiver copies it out); the rates swung with the load (bridge ÷ raw of ' +
     'the medians 0.52–0.92 in those three runs).',
   'msg64-rate':
-    `${HOT_PATH}. The full runs measured 4.25 M/s on the idle machine (met) and 1.15 M/s beside one CPU-bound ` +
-    'process, which takes one of the two cores from the sender or the receiver part of the time.',
+    `${HOT_PATH}. The full runs measured 3.96 M/s on the idle machine (met) and 1.55 M/s beside one CPU-bound ` +
+    'process: three runnable tasks on two CPUs, so the sender and the receiver run at once at most a third of the ' +
+    'time, and while one runs alone it moves at most the ring\'s free room and then spins (docs/DECISIONS.md §40).',
   'port-rate':
     'a port moves its messages through the Mailbox\u2019s ring (a port of 4096 × 64 B runs in ring mode), so it pays the ' +
     'single-message path described under the 3 M/s target (bench/lib/findings.ts), and 5 M/s leaves 200 ns per message on each side: ' +
@@ -52,98 +54,103 @@ export const WHY: Record<string, string> = {
     '12x postMessage target). A CPU profile of a Port.trySend / tryReceive loop in one thread, compiled (taken ' +
     'before the changes of docs/DECISIONS.md §23), put ~45 % in the ring\u2019s push and pop and ~5 % in what is the ' +
     'Port\u2019s own (the look-up of the number\u2019s cached port, one load of its table entry per send). The full runs: ' +
-    '4.03 M/s idle, 1.05 M/s loaded.',
+    '4.01 M/s idle, 1.06 M/s loaded.',
   'batch-vs-try':
-    'met on the idle machine (3.23x: 13.8 M/s against 4.25 M/s in the full run). Beside a CPU-bound process the ' +
-    'sender and the receiver no longer each run on a core of their own: they take turns with it, and the rate is ' +
-    'bounded by the CPU both sides spend per message, not by the slower side (docs/DECISIONS.md §29). In one ' +
-    'thread a batch message costs 2,133–2,160 instructions against 5,580–5,593 for the single form, 2.6x ' +
-    '(`valgrind --tool=callgrind node --single-threaded batch-loop.mjs N 64`, bench/micro/batch-loop.ts bundled, ' +
-    'Node 20, §29): below 3x even when nothing else is lost. What stays per message is one Atomics.load of the ' +
-    'slot\'s sequence on each side, the publish compare-exchange per slot (crash recovery stands on it) and one copy ' +
-    'in and one out (a slot\'s header lies between payloads). And when the two take turns, a receiver\'s call finds ' +
-    'nothing or a full batch (§29, bench/micro/batch-xproc.ts on a loaded VM). Loaded run: 1.84 M/s against ' +
-    '1.15 M/s (1.60x), the batch row swinging 1.49–2.81 M/s over its 7 runs.',
+    'met on the idle machine (3.45x: 13.7 M/s against 3.96 M/s in the full run). Beside a CPU-bound process both ' +
+    'rows spin (trySend / trySendMany retry while the ring is full, the receives while it is empty), and a batch is ' +
+    'faster per message only while the sender and the receiver run at once: three runnable tasks on two CPUs let the ' +
+    'pair run together at most a third of the time, and while one side runs alone either row moves at most the ' +
+    "ring's free room (4096 messages) and spins, which adds the same messages to both rows and pulls the ratio " +
+    'towards 1. For the full loaded run (3.49 M/s against 1.55 M/s, 2.25x), rate = f × idle rate + L solved for ' +
+    'both rows gives f = 0.20 of the time together (at most 1/3 with one hog) and L = 0.76 M/s moved alone. Traced (`INTERPROC_BENCH_SCHED=1` under `perf ' +
+    'record -e sched:sched_switch`, bench/micro/sched-overlap.ts; docs/DECISIONS.md §40) on a machine loaded by others ' +
+    '(load average 25–49): the pair on a CPU at once 0.0–1.1 % of the window, and batch ÷ try 0.25–3.23 over eight ' +
+    'runs — the ratio follows the schedule, not the code.',
   'port-vs-mailbox':
     'the Port and the Mailbox share the ring, and the Port adds its number\u2019s look-up per send (see the 5 M/s target): on a ' +
-    'busy 2-vCPU machine the two figures swing by more than that difference from run to run (the full runs: 0.95x ' +
-    'idle, 4.03 M/s against 4.25 M/s; 0.91x loaded), so compare several runs.',
+    'busy 2-vCPU machine the two figures swing by more than that difference from run to run (the full runs: 1.01x ' +
+    'idle, 4.01 M/s against 3.96 M/s; 0.68x loaded, 1.06 M/s against 1.55 M/s), so compare several runs.',
   'msg64-vs-postmessage':
-    'worker.postMessage of 64 B measured 622 k/s (idle) and 642 k/s (loaded) in the full runs, so 12x asks 7.5–7.7 M/s ' +
-    'of the Mailbox; the idle run gave 4.25 M/s. That is beyond the single-message path\'s floor ' +
-    '(docs/DECISIONS.md §28): per message it calls ~3,100 instructions of builtins before any of its own JavaScript ' +
+    'worker.postMessage of 64 B measured 667 k/s (idle) and 649 k/s (loaded) in the full runs, so 12x asks 7.8–8.0 M/s ' +
+    'of the Mailbox, ~125 ns per message per side; the idle run gave 3.96 M/s (5.94x). That is beyond the ' +
+    'single-message path\'s floor (docs/DECISIONS.md §28, counted again on this code in §40: 5,914–5,982 ' +
+    'instructions per message in one thread, §28\'s count within the runs\' swing): per message it calls ~3,100 instructions of builtins before any of its own JavaScript ' +
     'runs — the ring\'s 10 Atomics calls ~1,100, the activity counts ~470, the byte counters ~240, the removed flag ' +
     'and the looks for sleepers ~500, the two Date.now() ~370, the two copies ~460 — and Atomics are not inlined on ' +
     'any Node line (20, 22, 24, 26). 6 M/s leaves ~1,850 instructions per side, ~300 beyond those builtins, ' +
     'where the path\'s JIT code is ~1,050 (§28). It needs an engine that inlines Atomics or fewer atomic operations ' +
-    'per message, which is what batches are (13.8 M/s idle).',
+    'per message, which is what batches are (13.7 M/s idle).',
   'msg64-vs-cp-json':
-    "child_process.send 'json' of a 64-character string is fast (365 k/s idle, 179 k/s loaded in the full runs: Node " +
-    'batches queued messages into one writev), so 50x asks 9.0–18.3 M/s of the Mailbox: beyond the single-message ' +
+    "child_process.send 'json' of a 64-character string is fast (375 k/s idle, 169 k/s loaded in the full runs: Node " +
+    'batches queued messages into one writev), so 50x asks 8.5–18.8 M/s of the Mailbox: beyond the single-message ' +
     'path\'s floor, which puts even 6 M/s out of reach (see the 12x postMessage target).',
   'msg64-vs-cp-advanced':
-    "as for 'json': 50x of child_process.send 'advanced' (144 k/s idle, 89.4 k/s loaded, the full runs) asks " +
-    '4.5–7.2 M/s of the Mailbox, which measured 4.25 M/s idle and 1.15 M/s loaded; see the 3 M/s and 12x ' +
+    "as for 'json': 50x of child_process.send 'advanced' (144 k/s idle, 72.2 k/s loaded, the full runs) asks " +
+    '3.6–7.2 M/s of the Mailbox, which measured 3.96 M/s idle and 1.55 M/s loaded; see the 3 M/s and 12x ' +
     'postMessage targets.',
   'fanin-vs-unix':
-    'met on the idle machine (2.47x: 2.31 M/s against 937 k/s in the full run). Fan-in is bound by CPU per message, ' +
-    'not by wakes: the receiver\'s first tryReceive found a message in all but 35–89 of 400,000–1,200,000 receives, ' +
-    'a sender\'s first trySend found room in 99.7–99.95 % of its sends, 0.005 system calls per message on the ' +
-    'receiver\'s thread; a message costs the receiver 0.43–0.48 µs and the four senders together 0.70–0.73 µs of ' +
-    'CPU (`node --import tsx bench/micro/fanin-wakes.ts`, 4 × 300,000, on the loaded VM; docs/DECISIONS.md §30). ' +
-    'Five processes that keep both CPUs busy give a CPU-bound process beside them its share straight off the rate, ' +
-    'and a woken sender preempts the receiver that woke it (23 % of the receiver\'s samples in a CPU profile, §30). ' +
-    'Loaded run: ' +
-    '1.42 M/s (−39 %) against a socket\'s 734 k/s (−22 %), 1.94x.',
+    'met on the idle machine (2.53x: 2.44 M/s against 962 k/s in the full run). A busy loop takes what it can get: ' +
+    'from a fan-in that keeps both CPUs busy its share, from one that leaves CPU unused mostly the unused part. The ' +
+    'Mailbox\'s fan-in keeps both busy (nobody sleeps or wakes per message, docs/DECISIONS.md §30: 2 CPUs ÷ ' +
+    '2.44 M/s = 0.82 µs per message), so beside the loop it lost 49 % (1.25 M/s). A socket\'s message cost ' +
+    '1.10–1.65 times the Mailbox\'s CPU in the same runs (the five processes\' main threads, six runs of ' +
+    '`INTERPROC_BENCH_SCHED=1 node --import tsx bench/run.ts --loaded --only ' +
+    'fanin64/mailbox-async,fanin64/unix,fanin64/pipe` and without `--loaded`, on a machine loaded by others; §40), ' +
+    'which puts its fan-in at 962 k/s on 0.55–1.3 of the two CPUs, sleeping between wake-ups: beside the loop it ' +
+    'lost 20 % (766 k/s), the loop taking mostly the CPU it left idle.',
   'fanin-vs-pipe':
-    'see the target against a Unix socket: the same CPU per message on five processes beside a CPU-bound one. Met ' +
-    'idle (2.41x, against 957 k/s), loaded 1.98x (1.42 M/s against 720 k/s).',
+    'see the target against a Unix socket: a pipe\'s message cost 0.83–1.62 times the Mailbox\'s CPU in the same ' +
+    'runs, which puts its fan-in at 1.02 M/s idle on 0.45–1.35 of the two CPUs, and the busy loop takes mostly the ' +
+    'rest (docs/DECISIONS.md §40). Met idle (2.38x), loaded 1.54x (1.25 M/s against 810 k/s: the pipe lost 21 % ' +
+    'beside the loop, the Mailbox 49 %).',
   'rtt-spin':
     'a C hop is one cache-line store seen by a spinning load; a Mailbox hop is a trySend and a tryReceive, ' +
     '~5,600 instructions together, 21 of them Atomics calls (docs/DECISIONS.md §28), plus the slot\'s lines moving ' +
     'between cores, and each empty poll of tryReceive makes 5 Atomics calls (the active-receivers add and sub, ' +
     'MODE, DEQUEUE, the head slot\'s sequence; ~100–125 instructions each), which delays ' +
     'noticing the message. The timing itself costs 2 performance.now() per round trip (see Clock). The full runs: ' +
-    '1.98 µs idle (952 ns – 2.03 µs over its 7 runs) and 911 ns loaded, against 110–120 ns for C.',
+    '2.01 µs idle (2.00–2.03 µs over its 7 runs) and 941 ns loaded, against 110 ns for C.',
   'rtt-park':
     'each blocking hop of receiveSync goes through the generator driver, takes the store lock to register as a ' +
     'waiting receiver and again to release the slot after waking, and makes its futex calls through N-API, where the ' +
     'C ping-pong does one FUTEX_WAIT and one FUTEX_WAKE. The wake-up itself is common to both: on the idle VM two ' +
     'wake-ups of a halted vCPU per round trip, 15–20 µs each (docs/DECISIONS.md §27), which is why the target is met ' +
-    'there (54.7 µs against 38.9 µs, 1.41x, the idle full run). Beside a CPU-bound process the Mailbox\'s sync round ' +
+    'there (54.4 µs against 39.3 µs, 1.38x, the idle full run). Beside a CPU-bound process the Mailbox\'s sync round ' +
     'trip measured p50 15.2–16.4 µs and 10.8–19.0 µs of CPU per round trip in each process ' +
     '(`node --import tsx bench/micro/rtt-wake.ts`, its futex path, §27): that CPU, not the wake, is the gap there ' +
-    '(loaded run: 14.9 µs against 4.51 µs).',
+    '(loaded run: 14.7 µs against 4.53 µs).',
   'rtt-async-postmessage':
-    'met on the idle machine (1.66 µs: by default a receive polls up to 10 µs before it sleeps, and two processes ' +
+    'met on the idle machine (1.65 µs: by default a receive polls up to 10 µs before it sleeps, and two processes ' +
     'catch each other\'s answers while polling). On a loaded one the answer comes later than the poll, and after 8 ' +
     'futile polls in a row the receive halves its window at each such sleep, down to nothing ' +
-    '(src/channel/spin-policy.ts, docs/DECISIONS.md §27): it then sleeps as with spin: 0 and misses for the reasons ' +
-    'given there. The loaded run: 19.6 µs by default, 18.9 µs with spin: 0, against 15.7 µs for postMessage and ' +
-    '19.0 µs for a Unix socket; quick runs with `--loaded` (`node --import tsx bench/run.ts --quick --loaded --only ' +
-    'rtt/mailbox-async,rtt/unix,thread-rtt/postmessage`, §31) gave the default 16.2–20.9 µs, the socket 17.6–19.9 µs ' +
-    'and postMessage 16.2–16.3 µs: within each other\'s swing.',
+    '(src/channel/spin-policy.ts, docs/DECISIONS.md §27): it then sleeps as with spin: 0, and misses for the same ' +
+    'reason (see that target): beside busy CPUs the two sides run one after the other on one CPU, so a round trip ' +
+    'is the CPU both spend on it, and worker.postMessage, between two threads of one process, mostly spends the ' +
+    'least (docs/DECISIONS.md §40). The loaded full run: 19.8 µs by default, 19.2 µs with spin: 0, against 15.9 µs ' +
+    'for postMessage, 20.1 µs for a Unix socket and 19.0 µs for a pipe; between threads the Mailbox with spin: 0 ' +
+    'took 16.5 µs.',
   'rtt-async-unix': 'see the target against postMessage: the same polls and sleeps, the same reasons.',
   'rtt-sleep-postmessage':
-    'the wake path is not the gap: the doorbell alone round trips as fast as a Unix socket and the Mailbox makes the ' +
-    'same syscalls per sleep as the doorbell alone (one sendto, one recvmmsg, 1.07–1.13 epoll_pwait; strace -f -c, ' +
-    'docs/DECISIONS.md §27, §31). The gap is the CPU around each wake-up, on the critical path, twice per round trip. ' +
-    'After §31\'s cuts (a timer and an abort listener per sleep, the drain\'s allocations, two promise layers, a ' +
-    'look that could not find anything) a sleep cycle costs 32,726 instructions against 10,538 for the doorbell alone ' +
-    '(callgrind over bench/micro/sleep-count.ts, Node 20) and 8.3–9.0 µs of CPU against 5.0–5.5 µs ' +
-    '(`node --import tsx bench/micro/sleep-cycle.ts`, loaded VM). What remains is the store\'s sleep protocol: two ' +
-    'rounds of the store lock (register the receiver slot, release it after the wake), ~48 Atomics.load and ~30 ' +
-    'other Atomics calls per cycle, and the generator driver; registering without the lock and keeping the slot ' +
-    'across wake-ups would change the wake protocol and were not attempted (§31). On the idle VM every sleeping ' +
-    'round trip, of any transport, also pays two wake-ups of a halted vCPU, 15–20 µs each (§27). Counted per ' +
-    'thread (`node --import tsx bench/micro/rtt-switches.ts 20000`, §37) the Mailbox wakes each side once per ' +
-    'round trip, exactly as a socket does (postMessage twice), with no other thread involved; warm, a hop costs it ' +
-    '~1.5 µs of JavaScript more than the doorbell alone, ~3 µs per round trip, a fifth of the idle gap; the rest ' +
-    '(how the longer path runs right after a halted vCPU wakes, process against thread) needs an idle machine ' +
-    'to split. A cut of the second lock round per sleep was measured and taken out: it made fan-in senders look for ' +
-    'sleepers (§37). The full runs of 2026-12-05: idle 60.9 µs against 50.2 µs for postMessage and 58.3 µs for a ' +
-    'Unix socket; loaded 19.2 µs against 15.9 µs (missed) and 20.1 µs (met).',
-  'rtt-sleep-unix': 'see the target against postMessage: the same CPU around each wake-up.',
+    'beside a CPU-bound process (loaded full run: 19.2 µs against 15.9 µs) the two sides of a round trip run one ' +
+    'after the other on one CPU — traced, 99.9–100 % of the times a side was switched in it was on the CPU its peer ' +
+    'ran on last — so the round trip is the CPU both spend on it: over seven runs (`INTERPROC_BENCH_SCHED=1 node ' +
+    '--import tsx bench/run.ts --quick --loaded --only rtt/mailbox-async,rtt/unix,rtt/pipe,thread-rtt/postmessage`, ' +
+    'docs/DECISIONS.md §40) every row\'s p50 was 0.60–0.95 of its CPU per round trip, postMessage spent 18.9–24.2 µs ' +
+    '(the least in six runs of seven), a socket 26.2–33.1 µs, the Mailbox with spin: 0 24.8–27.4 µs between ' +
+    'processes when the woken side preempted its waker (a third of the receives then found the reply before ' +
+    'sleeping; p50 below the socket\'s) and 36.0–39.1 µs when nearly every receive slept. What the Mailbox spends beyond it is its sleep cycle: 32,726 instructions per sleep and wake ' +
+    'against 10,538 for its doorbell alone (callgrind over bench/micro/sleep-count.ts, §31), twice per round trip; ' +
+    'and postMessage runs between threads (the Mailbox between threads: 16.5 µs in the same run). On the idle ' +
+    'machine (60.9 µs against 50.2 µs for postMessage and 58.3 µs for a socket) each side wakes on the other, halted ' +
+    'vCPU: the C futex ping-pong, nothing but those two wakes, took 39.3 µs, and above it postMessage spends 10.9 µs, ' +
+    'a socket 19.0 and the Mailbox 21.6 (22.9 between threads, so idle it is not process against thread). The ' +
+    'Mailbox wakes each side once per round trip, as a socket does (bench/micro/rtt-switches.ts, §37); a traced hop ' +
+    'from the wake to the reply took 9–12 µs against a socket\'s 5–6 µs (§37): the sleep cycle again, run with cold ' +
+    'caches after a vCPU wakes, which only an idle machine can trace. A cut of the second lock round per sleep was ' +
+    'measured and taken out: it made fan-in senders look for sleepers (§37).',
+  'rtt-sleep-unix':
+    'see the target against postMessage: the same longer hop after each wake-up. Idle, the full run put the Mailbox ' +
+    '2.6 µs above the socket (60.9 µs, 60.6–62.0 over 7 runs, against 58.3 µs, 57.3–58.8; docs/DECISIONS.md §40).',
   'bw-memcpy':
     'the best Mailbox rows receive into a reused buffer: one copy into shared memory by the sender and one out by ' +
     'the receiver, on two cores at once, and each 1 MiB crosses between the cores. V8 copies SharedArrayBuffer ' +
@@ -189,13 +196,16 @@ export const WHY: Record<string, string> = {
   'msg64-after-typed':
     'once the list is empty, no selective receiver waits and the list has not been needed for 100 ms, the store goes ' +
     'back to RING mode (docs/DECISIONS.md §26) and this row runs the path of a fresh mailbox: in one thread 2.09–2.11 M ' +
-    'messages per CPU-second against 1.99–2.24 M fresh (a 64 B trySend + tryReceive loop, process.cpuUsage). The two ' +
-    'rows swing with the load by more than 20 % (the loaded full run: this row 770 k/s – 1.12 M/s over its 7 runs, ' +
-    'the fresh one 967 k/s – 1.40 M/s): compare runs.',
+    'messages per CPU-second against 1.99–2.24 M fresh (a 64 B trySend + tryReceive loop, process.cpuUsage); the idle ' +
+    'full run measured 103 %. Beside a CPU-bound process both rows are spinning pairs whose rate follows how often ' +
+    'the scheduler runs the two sides at once (see the batch target; §40): the loaded full run gave this row ' +
+    '896 k/s – 1.65 M/s over its 7 runs and the fresh one 703 k/s – 1.93 M/s, overlapping ranges, and on a machine ' +
+    'loaded by others this row ÷ the fresh one measured 0.60–4.0 over six alternating runs (§40): the median ratio ' +
+    'says which row had the worse schedule.',
   'msg64-typed':
     'a receive by type is served by the ring while its head is of that type (docs/DECISIONS.md §26): in one thread ' +
     '1.96–1.97 M messages per CPU-second against 1.99–2.24 M for plain traffic (a 64 B trySend + tryReceive loop, ' +
-    'process.cpuUsage), so across processes it is held back by what holds the plain try (see the 3 M/s target): ' +
-    'the full runs measured 3.51 M/s idle (met; the plain try 4.25 M/s) and 1.03 M/s beside a CPU-bound process ' +
-    '(the plain try 1.15 M/s, itself missing 3 M/s there).',
+    'process.cpuUsage), so across processes it follows the plain try: 0.84 of it idle (3.33 M/s against 3.96 M/s, ' +
+    'met), 0.85 beside a CPU-bound process (1.31 M/s against 1.55 M/s), where the plain try itself misses 3 M/s ' +
+    'because the two sides of a spinning pair run at once only part of the time (see the batch target; §40).',
 };

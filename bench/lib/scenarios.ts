@@ -34,6 +34,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { DEFAULT_DUPLICATE_WINDOW_MS, DEFAULT_WINDOW } from '../../src/bridge/bridge-options.js';
 import { loadNatsClients } from './nats-clients.ts';
 import { CpuMeter } from './process-cpu.ts';
+import { SchedMeter, schedMeterEnabled } from './sched-meter.ts';
 import { BridgedMailboxSender, bridgedMailboxOptions, NatsPublishEndpoint } from './nats-endpoints.ts';
 import { natsServerPath, startNatsServer, type NatsServer } from './nats-server.ts';
 
@@ -952,7 +953,7 @@ export class Bench {
     }
     const link = await this.#link(scenario, transport);
     try {
-      if (scenario.pattern === 'round-trip') return { ...base, ...(await this.#roundTrips(link, transport)) };
+      if (scenario.pattern === 'round-trip') return { ...base, ...(await this.#roundTrips(link, transport, scenario.id)) };
       return { ...base, ...(await this.#throughput(scenario, link, transport)) };
     } finally {
       await link.close();
@@ -996,13 +997,16 @@ export class Bench {
     const figures: number[] = [];
     const unit = scenario.metric === 'bandwidth' ? scenario.size : 1;
     const meter = link.parties === undefined ? null : new CpuMeter(link.parties);
+    const sched = schedMeterEnabled() ? new SchedMeter() : null;
     meter?.start();
+    sched?.start();
     for (let i = 0; i < runs; i++) figures.push((perRun * senders * unit) / (await once(perRun)));
+    if (sched !== null) process.stderr.write(sched.stop(`${scenario.id}/${transport}`, perRun * senders * runs, 'message'));
     const cpuPerMessage = meter?.stop(perRun * senders * runs);
     return { value: summarize(figures), count: perRun * senders, runs, ...(cpuPerMessage === undefined ? {} : { cpuPerMessage }) };
   }
 
-  async #roundTrips(link: Link, transport: TransportId): Promise<Pick<Result, 'latency' | 'count' | 'runs'>> {
+  async #roundTrips(link: Link, transport: TransportId, scenarioId: ScenarioId): Promise<Pick<Result, 'latency' | 'count' | 'runs'>> {
     const { runs, rttSeconds, rttMin, rttMax, runTimeoutMs } = this.config;
     const [helper] = link.helpers;
     const [parent] = link.parents;
@@ -1018,11 +1022,14 @@ export class Bench {
     };
     const perRun = await calibrate((count) => once(count, null), 1000, rttSeconds, rttMin, rttMax);
     const samples: Float64Array[] = [];
+    const sched = schedMeterEnabled() ? new SchedMeter() : null;
+    sched?.start();
     for (let i = 0; i < runs; i++) {
       const run = new Float64Array(perRun);
       await once(perRun, run);
       samples.push(run);
     }
+    if (sched !== null) process.stderr.write(sched.stop(`${scenarioId}/${transport}`, perRun * runs, 'round trip'));
     return { latency: latencyFigures(samples), count: perRun, runs };
   }
 

@@ -33,6 +33,9 @@
 //   return to RING mode needs nothing of the ring, whose moves released every slot.
 // - A message's seq is its position plus C_RING_SEQ_BASE, so that seqs go on from the
 //   list's after a return to RING mode.
+// - Nothing on a message's path counts the ring's bytes: they are the published slots'
+//   lengths between DEQUEUE and ENQUEUE, summed when asked (ring-bytes.ts), so a party
+//   killed between any two steps leaves no byte count wrong.
 // - In LIST mode the store moves what the ring holds into the list one message at a time
 //   (claimForMove, then releaseMoved once the message is linked): the slot stays held, its
 //   message intact, until the list has it, so a mover that dies in between loses nothing

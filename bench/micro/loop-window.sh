@@ -9,6 +9,7 @@ form=$1
 messages=$2
 dir=$(mktemp -d)
 mkfifo "$dir/in"
+: > "$dir/stdout"
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/callgrind.out" \
   node --single-threaded --import tsx bench/micro/loop-window.ts "$form" "$messages" ${3:+"$3"} \
   < "$dir/in" > "$dir/stdout" 2> "$dir/valgrind.log" &

@@ -48,7 +48,11 @@
 // 6: a message from another machine (channel/origin.ts) has bit 31 of MSG_TYPE set and stores
 //    its host before its data; MSG_LENGTH counts both, C_BYTES the data alone. A version-5
 //    handle would take the host for data and count C_BYTES wrong.
-export const STORE_VERSION = 6;
+// 7: the ring's bytes are the lengths of its published slots, summed when asked (ring-bytes.ts);
+//    words 258 and 290, its byte counters until then, are reserved (zero). A version-6
+//    handle would take their difference for the ring's bytes: 0, or, beside a version-6
+//    sender or receiver, wrong either way (its audit calls a negative one damage).
+export const STORE_VERSION = 7;
 export const CONTROL_BYTES = 2048;
 export const NONE = -1;
 
@@ -201,12 +205,14 @@ export function cellsFor(length: number, cellBytes: number): number {
 // goes back to RING mode (ring-switch.ts).
 //
 // Lines 8-10 of the control block:
-//   line 8   ENQUEUE (next position to claim; senders CAS it), ACTIVE_SENDERS, BYTES_IN,
-//            the last sender's pid and time, ENQUEUE's half laps
-//   line 9   DEQUEUE (next position to take; receivers CAS it), ACTIVE_RECEIVERS, BYTES_OUT,
-//            the last receiver's pid and time, ABANDONED, DEQUEUE's half laps
+//   line 8   ENQUEUE (next position to claim; senders CAS it), ACTIVE_SENDERS, a reserved
+//            word, the last sender's pid and time, ENQUEUE's half laps
+//   line 9   DEQUEUE (next position to take; receivers CAS it), ACTIVE_RECEIVERS, a reserved
+//            word, the last receiver's pid and time, ABANDONED, DEQUEUE's half laps
 //   line 10  MODE and the ring's configuration (read-mostly), the record of a move in LIST mode
-// The ring's slots follow the control block; the cell arena follows the ring.
+// The ring's slots follow the control block; the cell arena follows the ring. Its payload
+// bytes are not counted by its senders and receivers: they are summed from the slots when
+// asked (ring-bytes.ts).
 // Slot layout (RING_SLOT_HEADER_BYTES, then the payload; fields RING_SLOT_*):
 //   word 0 sequence: == position when free for that position's sender, position + 1 once
 //          published, position + slots once taken (free for the next lap)
@@ -216,13 +222,13 @@ export function cellsFor(length: number, cellBytes: number): number {
 //   process can be skipped or released; bytes 24-31 sentAt (f64)
 export const C_RING_ENQUEUE = 256;
 export const C_RING_ACTIVE_SENDERS = 257;
-export const C_RING_BYTES_IN = 258;
+// Word 258 is reserved (zero): the ring's bytes in until layout version 7.
 export const C_RING_LAST_SEND_PID = 259;
 export const C_RING_ENQUEUE_HALF_LAPS = 260; // half laps of ENQUEUE (2^31 positions each), caught up every CHECKPOINT positions
 export const F_RING_LAST_SEND_TIME = 131; // byte 1048
 export const C_RING_DEQUEUE = 288;
 export const C_RING_ACTIVE_RECEIVERS = 289;
-export const C_RING_BYTES_OUT = 290;
+// Word 290 is reserved (zero): the ring's bytes out until layout version 7.
 export const C_RING_LAST_RECEIVE_PID = 291;
 export const F_RING_LAST_RECEIVE_TIME = 147; // byte 1176
 export const C_RING_ABANDONED = 292; // positions skipped (claimed, never published): not messages

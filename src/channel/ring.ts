@@ -33,6 +33,9 @@
 //   return to RING mode needs nothing of the ring, whose moves released every slot.
 // - A message's seq is its position plus C_RING_SEQ_BASE, so that seqs go on from the
 //   list's after a return to RING mode.
+// - Nothing on a message's path counts the ring's bytes: they are the published slots'
+//   lengths between DEQUEUE and ENQUEUE, summed when asked (ring-bytes.ts), so a party
+//   killed between any two steps leaves no byte count wrong.
 // - In LIST mode the store moves what the ring holds into the list one message at a time
 //   (claimForMove, then releaseMoved once the message is linked): the slot stays held, its
 //   message intact, until the list has it, so a mover that dies in between loses nothing
@@ -52,6 +55,7 @@ import { PID, THREAD_ID } from '../core/thread-id.ts';
 import { threadId } from 'node:worker_threads';
 import * as L from './layout.ts';
 import { checkFits } from './receive-buffer.ts';
+import { ringBytes } from './ring-bytes.ts';
 import type { Envelope } from './cell-arena.ts';
 import { takesOldest, type Selector } from './selector.ts';
 
@@ -245,9 +249,12 @@ export class Ring {
     return this.#span() + (Atomics.load(this.#i32, L.C_MOVE_KIND) === L.MOVE_NONE ? 0 : 1);
   }
 
-  /** Payload bytes in the ring now. */
+  /**
+   * Payload bytes in the ring now: the lengths of its published messages not yet taken,
+   * summed (ring-bytes.ts; no send or receive counts them). ECORRUPT for a bad length.
+   */
   get bytes(): number {
-    return (Atomics.load(this.#i32, L.C_RING_BYTES_IN) - Atomics.load(this.#i32, L.C_RING_BYTES_OUT)) | 0;
+    return ringBytes(this.#i32, this.slots, this.slotBytes, this.#maxMessageSize, corrupt);
   }
 
   /** The last process that sent / received through the ring, and when (0 = none yet). */
@@ -374,7 +381,7 @@ export class Ring {
         const now = Date.now();
         this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8] = now;
         this.#u8.set(payload, at * 4 + L.RING_SLOT_HEADER_BYTES);
-        Atomics.add(i32, L.C_RING_BYTES_IN, payload.length);
+        crashPoint('ring-push:written');
         // From publication on, the holder word names the slot's taker (none yet).
         i32[at + L.RING_SLOT_HOLDER] = 0;
         // Publish. Fails only if recovery gave up on this slot while we were stalled:
@@ -386,7 +393,6 @@ export class Ring {
           // may sleep (store-wake.ts, wakeReceiversAfterPublish).
           return PUSHED;
         }
-        Atomics.sub(i32, L.C_RING_BYTES_IN, payload.length);
       }
       return FULL;
     } finally {
@@ -450,7 +456,6 @@ export class Ring {
       for (let k = 0; k < count; k++) i32[this.#slotWord((first + k) | 0) + L.RING_SLOT_HOLDER] = THREAD_ID;
       crashPoint('ring-batch:claimed');
       const now = Date.now();
-      let bytes = 0;
       for (let k = 0; k < count; k++) {
         const payload = payloads[from + k]!;
         const at = this.#slotWord((first + k) | 0);
@@ -460,10 +465,8 @@ export class Ring {
         i32[at + L.RING_SLOT_THREAD] = threadId;
         this.#f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8] = now;
         this.#u8.set(payload, at * 4 + L.RING_SLOT_HEADER_BYTES);
-        bytes += payload.length;
       }
       crashPoint('ring-batch:written');
-      Atomics.add(i32, L.C_RING_BYTES_IN, bytes);
       // Publish in order: a receiver takes the batch's messages as they appear.
       let published = 0;
       for (; published < count; published++) {
@@ -474,12 +477,9 @@ export class Ring {
         crashPoint('ring-batch:published');
       }
       if (published < count) {
-        // The bytes of the messages not published are counted out again.
-        for (let k = 0; k < published; k++) bytes -= payloads[from + k]!.length;
         // Recovery gave up on `first + published`: give up the rest of the claim as it
         // would (they hold no visible message), unless it did already.
         this.#giveUpClaim(first, published + 1, count);
-        Atomics.sub(i32, L.C_RING_BYTES_IN, bytes);
       }
       if (published > 0) {
         i32[L.C_RING_LAST_SEND_PID] = PID;
@@ -516,7 +516,6 @@ export class Ring {
         let count = 0;
         let stop = 0;
         let end = 0;
-        let bytes = 0;
         for (; count < max && count < this.slots; count++) {
           const at = this.#slotWord((position + count) | 0);
           stop = (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) - ((position + count + 1) | 0)) | 0;
@@ -531,7 +530,6 @@ export class Ring {
             }
             end += L.roundUp8(length);
           }
-          bytes += length;
         }
         if (count > 0) {
           const seen = Atomics.compareExchange(i32, L.C_RING_DEQUEUE, position, (position + count) | 0);
@@ -539,8 +537,6 @@ export class Ring {
             position = seen;
             continue;
           }
-          // Counted out first: a taker that dies while copying must not leave the bytes counted.
-          Atomics.add(i32, L.C_RING_BYTES_OUT, bytes);
           this.#takeMany(position, count, into, start, out, reuse);
           return count;
         }
@@ -596,6 +592,7 @@ export class Ring {
             i32[L.C_RING_LAST_RECEIVE_PID] = PID;
             this.#f64[L.F_RING_LAST_RECEIVE_TIME] = Date.now();
             if (((position + 1) & (CHECKPOINT - 1)) === 0) this.#catchUpHalfLaps(L.C_RING_DEQUEUE_HALF_LAPS, L.C_RING_DEQUEUE);
+            crashPoint('ring-pop:taken');
             return this.#take(position, at, into, target);
           }
           position = seen;
@@ -758,7 +755,6 @@ export class Ring {
     const at = this.#slotWord(position);
     const published = (position + 1) | 0;
     if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== published) return;
-    Atomics.add(i32, L.C_RING_BYTES_OUT, i32[at + L.RING_SLOT_LENGTH]!);
     Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
     Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, published, (position + this.slots) | 0);
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
@@ -1019,8 +1015,6 @@ export class Ring {
     if (into !== null && length > into.length) {
       throw corrupt(`ring slot ${position & this.#mask} changed its length to ${length} while it was taken`);
     }
-    // Counted out first: a taker that dies while copying must not leave the bytes counted.
-    Atomics.add(i32, L.C_RING_BYTES_OUT, length);
     const envelope = this.#read(position, at, length, into, target);
     i32[at + L.RING_SLOT_HOLDER] = 0;
     Atomics.store(i32, at + L.RING_SLOT_SEQUENCE, (position + this.slots) | 0);

@@ -1,17 +1,19 @@
-// A read-only look at a message store's control block: its configuration and the figures
-// MessageStore.stats() reports, for tools (`interproc ls`, `interproc stat`) that must not
-// change the object they inspect. stats() takes the store's lock, finishes a cut-short switch
-// out of RING mode and frees the slots of dead receivers; this reads the same words with
-// Atomics loads and writes nothing: no lock, no repair, no cleanup.
+// A read-only look at a message store's control block and ring: its configuration and the
+// figures MessageStore.stats() reports, for tools (`interproc ls`, `interproc stat`) that
+// must not change the object they inspect. stats() takes the store's lock, finishes a
+// cut-short switch out of RING mode and frees the slots of dead receivers; this reads the
+// same words with Atomics loads and writes nothing: no lock, no repair, no cleanup.
 //
 // Invariants and caveats:
-// - Only the first CONTROL_BYTES of the body are read, at fixed word indexes: nothing read
-//   here is used as an index, so a damaged value can make a figure wrong, never a read go
-//   out of bounds. Values that cannot occur in a sound store are ECORRUPT.
+// - Only the first CONTROL_BYTES of the body are read at fixed word indexes, and the ring's
+//   slots after them (for its bytes, ring-bytes.ts): the configuration is checked against
+//   the body first, and a slot is found from a position masked by the slot count, so a
+//   damaged value can make a figure wrong, never a read go out of bounds. Values that cannot
+//   occur in a sound store are ECORRUPT.
 // - The figures are a snapshot without the lock: each word is read atomically, but the words
 //   are read one after another while senders and receivers go on. Pairs that must not look
-//   inverted are read in the safe order (DEQUEUE before ENQUEUE, bytes out before bytes in),
-//   and a difference that still comes out negative is shown as 0.
+//   inverted are read in the safe order (DEQUEUE before ENQUEUE), and a difference that
+//   still comes out negative is shown as 0.
 // - Where stats() would first finish a switch to LIST mode (MODE is LIST, the ring still
 //   holds messages), the messages still in the ring are counted with the list's: they are
 //   queued, only not moved yet.
@@ -23,6 +25,7 @@ import { corrupt } from '../core/errors.ts';
 import { isThreadAlive } from '../core/liveness.ts';
 import { CODEC_IDS } from './codec.ts';
 import * as L from './layout.ts';
+import { ringBytes } from './ring-bytes.ts';
 import { checkStoreConfig, type StoreConfig } from './store-config.ts';
 import type { StoreStats } from './store-stats.ts';
 
@@ -50,8 +53,9 @@ export interface StoreSnapshot extends StoreStats {
 }
 
 /**
- * Reads a store's configuration and figures from its control block: the body starts at byte
- * `at` (a multiple of 8) of `buffer`, which holds at least CONTROL_BYTES of it. `bodyBytes`:
+ * Reads a store's configuration and figures from its control block and ring: the body starts
+ * at byte `at` (a multiple of 8) of `buffer`, which holds at least its control block and
+ * ring (registry/object-file.ts reads a store's file so). `bodyBytes`:
  * how large the body is in the file, to check that the configuration fits it. Throws
  * ECORRUPT (`what` names the object) when the configuration or a count cannot be a sound
  * store's.
@@ -62,6 +66,8 @@ export function readStoreSnapshot(buffer: SharedArrayBuffer, at: number, bodyByt
   const f64 = new Float64Array(buffer, at, L.CONTROL_BYTES / 8);
   const load = (index: number): number => Atomics.load(words, index);
   const config = readStoreConfig(buffer, at, bodyBytes, what);
+  const ringEnd = L.CONTROL_BYTES + config.ringSlots * config.ringSlotBytes;
+  if (buffer.byteLength - at < ringEnd) throw corrupt(`${what} is too small for its ring`);
   const codec = (Object.keys(CODEC_IDS) as CodecLabel[]).find((label) => CODEC_IDS[label] === config.codecId);
   if (codec === undefined) throw corrupt(`${what} names unknown codec ${config.codecId}`);
 
@@ -76,15 +82,16 @@ export function readStoreSnapshot(buffer: SharedArrayBuffer, at: number, bodyByt
   const listBytes = load(L.C_BYTES) >>> 0; // unsigned: an unbounded store may hold up to 4 GiB
   if (listCount < 0) throw corrupt(`${what} counts ${listCount} messages of ${listBytes} bytes`);
 
-  // The ring's counts: messages claimed or published and not yet taken. Out of RING mode they
-  // are zero once a switch has moved everything; anything left is still queued (see above).
+  // The ring's counts: messages claimed or published and not yet taken, and the bytes of the
+  // published ones. Out of RING mode they are zero once a switch has moved everything;
+  // anything left is still queued (see above).
   let ringCount = 0;
-  let ringBytes = 0;
+  let ringPayload = 0;
   if (config.ringSlots > 0) {
     const dequeue = load(L.C_RING_DEQUEUE);
     ringCount = Math.min(config.ringSlots, Math.max(0, (load(L.C_RING_ENQUEUE) - dequeue) | 0));
-    const bytesOut = load(L.C_RING_BYTES_OUT);
-    ringBytes = Math.max(0, (load(L.C_RING_BYTES_IN) - bytesOut) | 0);
+    const ring = new Int32Array(buffer, at, ringEnd / 4);
+    ringPayload = ringBytes(ring, config.ringSlots, config.ringSlotBytes, config.maxMessageSize, (why) => corrupt(`${what}: ${why}`));
   }
 
   // Totals and last parties as stats() reports them: the ring's while it is active (the
@@ -114,7 +121,7 @@ export function readStoreSnapshot(buffer: SharedArrayBuffer, at: number, bodyByt
     codec,
     queue: ringActive ? 'ring' : 'list',
     messages: listCount + ringCount,
-    bytes: listBytes + ringBytes,
+    bytes: listBytes + ringPayload,
     waitingSenders: Math.max(0, load(L.C_WAITING_SENDERS)),
     waitingReceivers: Math.max(0, load(L.C_WAITING_RECEIVERS) - deadReceivers(load)),
     totalSent: finiteCount(totalSent),

@@ -9,7 +9,7 @@
 // - the receiver slots: a thread id or 0, a known selector kind, a handed-over flag of 0 or 1;
 // - the ring: 0 <= ENQUEUE - DEQUEUE <= capacity, MODE and SWITCHED, and every slot's
 //   sequence word against the position it serves (see checkRing), the length of every
-//   published slot, the bytes in it (never negative);
+//   published slot;
 // - the list: the queue walked from C_HEAD (every index in the arena, every chain whole and
 //   disjoint, COUNT messages ending at C_TAIL, lengths adding up to C_BYTES), and the free
 //   list (FREE_COUNT cells, disjoint from the queue, together making the whole arena).
@@ -123,13 +123,6 @@ function checkRing(words: Int32Array, config: StoreConfig): string | null {
         const length = Atomics.load(words, at + L.RING_SLOT_LENGTH);
         if (!(length >= 0 && length <= config.maxMessageSize)) problem = `ring slot ${position & mask} holds a message of length ${length}`;
       }
-    }
-    if (problem === null) {
-      // Bytes are counted in before publishing and out after taking: a sender killed in
-      // between leaves them over-counted for good, so only a negative figure is damage.
-      const bytesOut = Atomics.load(words, L.C_RING_BYTES_OUT);
-      const bytes = (Atomics.load(words, L.C_RING_BYTES_IN) - bytesOut) | 0;
-      if (bytes < 0) problem = `its ring counts ${bytes} bytes`;
     }
     // Judged only on a reading the ring's traffic did not move under.
     if (Atomics.load(words, L.C_RING_DEQUEUE) === dequeue && Atomics.load(words, L.C_RING_ENQUEUE) === enqueue) return problem;

@@ -1,5 +1,6 @@
 // Reads the beginning of an object's file (its header and, for a message store, the control
-// block after it) without changing anything: no user registration, no lock, no repair.
+// block, ring and cells after it) without changing anything: no user registration, no lock,
+// no repair.
 //
 // Where this user may write the file, its first bytes are mapped, so that the words are read
 // with Atomics loads from the live memory, as the library reads them. Where the mode allows
@@ -14,13 +15,15 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { HEADER_BYTES } from '../core/object-header.ts';
 import { addon } from '../native/addon.ts';
-import { CONTROL_BYTES } from '../channel/layout.ts';
+import { CONTROL_BYTES, MAX_RING_BYTES } from '../channel/layout.ts';
 
 /** The most this reads of most objects: a header and a message store's control block. */
 export const PREFIX_BYTES = HEADER_BYTES + CONTROL_BYTES;
+/** The most a message store's figures need: its header, control block and ring (the largest a store can have). */
+export const STORE_PREFIX_BYTES = PREFIX_BYTES + MAX_RING_BYTES;
 /**
  * The most this copies of a whole file that this user may only read (a mapping costs
- * nothing, a copy costs its size): a larger one is read as its prefix only.
+ * nothing, a copy costs its size): a larger one is read as its first STORE_PREFIX_BYTES only.
  */
 export const MAX_COPY_BYTES = 64 * 1024 * 1024;
 
@@ -31,7 +34,7 @@ export interface ObjectFile {
   uid: number;
   /** When the file was made or last sized (ms since the epoch). */
   mtimeMs: number;
-  /** The file's first min(size, PREFIX_BYTES) bytes (live, or a copy); null for an empty file. */
+  /** The file's first bytes, as many as readObjectFile() says (live, or a copy); null for an empty file. */
   prefix: SharedArrayBuffer | null;
 }
 
@@ -48,8 +51,9 @@ const BASE_FLAGS = constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
  * `whole`: the file's `prefix` is the whole file (a message store's ring and cells, to audit
- * them): mapped, or copied if it is at most MAX_COPY_BYTES; otherwise (or by default) only
- * its first PREFIX_BYTES.
+ * them): mapped, or copied if it is at most MAX_COPY_BYTES; otherwise its first
+ * STORE_PREFIX_BYTES (what a store's figures need: its ring's bytes are summed from its
+ * slots). By default only its first PREFIX_BYTES.
  */
 export function readObjectFile(path: string, whole = false): ObjectFileResult {
   let fd: number;
@@ -72,7 +76,7 @@ export function readObjectFile(path: string, whole = false): ObjectFileResult {
   try {
     const status = fstatSync(fd);
     if (!status.isFile()) return { notFile: fileType(status.mode) };
-    const wanted = !whole ? PREFIX_BYTES : writable ? status.size : Math.max(PREFIX_BYTES, status.size <= MAX_COPY_BYTES ? status.size : 0);
+    const wanted = !whole ? PREFIX_BYTES : writable || status.size <= MAX_COPY_BYTES ? status.size : STORE_PREFIX_BYTES;
     const length = Math.min(status.size, wanted);
     let prefix: SharedArrayBuffer | null = null;
     if (length > 0) prefix = writable ? addon.mapShared(fd, 0, length) : copy(fd, length);

@@ -62,8 +62,7 @@ export function positions(view: RingView): { enqueue: number; dequeue: number } 
 /**
  * Moves an empty, fresh ring to position `start` (any number below 2^53), as if `start`
  * messages had passed through it: ENQUEUE = DEQUEUE = start mod 2^32, the half-lap counts
- * floor(start / 2^31), every slot free for its next position. Counters that count messages
- * (bytes in/out) are left alone: they stay consistent.
+ * floor(start / 2^31), every slot free for its next position.
  */
 export function startAt(view: RingView, start: number): void {
   const { i32 } = view;
@@ -108,12 +107,8 @@ export function publishClaimed(view: RingView, position: number, payload: Uint8A
   i32[at + L.RING_SLOT_THREAD] = threadId;
   f64[(at * 4 + L.RING_SLOT_SENT_AT_BYTE) / 8] = Date.now();
   u8.set(payload, at * 4 + L.RING_SLOT_HEADER_BYTES);
-  Atomics.add(i32, L.C_RING_BYTES_IN, payload.length);
   Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
-  if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position | 0, (position + 1) | 0) !== (position | 0)) {
-    Atomics.sub(i32, L.C_RING_BYTES_IN, payload.length);
-    return false;
-  }
+  if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position | 0, (position + 1) | 0) !== (position | 0)) return false;
   Atomics.add(i32, L.C_ITEMS_SEQ, 1);
   wake(i32, L.C_ITEMS_SEQ, WAKE_ALL);
   return true;
@@ -131,7 +126,6 @@ export function takeWithoutReleasing(view: RingView, taker: number): number {
   const at = slotWord(view, position);
   if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== ((position + 1) | 0)) throw new Error(`no published message at position ${position >>> 0}`);
   if (Atomics.compareExchange(i32, L.C_RING_DEQUEUE, position, (position + 1) | 0) !== position) throw new Error('DEQUEUE moved');
-  Atomics.add(i32, L.C_RING_BYTES_OUT, i32[at + L.RING_SLOT_LENGTH]!);
   Atomics.store(i32, at + L.RING_SLOT_HOLDER, taker);
   return position >>> 0;
 }

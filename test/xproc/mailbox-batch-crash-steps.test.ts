@@ -5,7 +5,8 @@
 // A sender killed inside its batch: the positions it claimed and did not publish are
 // skipped by receivers slot by slot, as a single dead sender's claim is; exactly the
 // messages it had published before the step are received (the step says how many), once,
-// in order, and so are the messages other senders queued behind its claim. A receiver
+// in order, and so are the messages other senders queued behind its claim; the bytes
+// counted are those of the published messages alone, before and after the drain. A receiver
 // killed inside its batch: the messages it took went with it (as with a single receive),
 // the ones behind them stay queued, and senders release its unreleased slots, so that the
 // ring laps again. Each step runs in a real helper (test/helpers/batch-crash-step.ts) with
@@ -109,6 +110,8 @@ for (const [step, published] of SEND_STEPS) {
       sendAll(mb, TEST, 0, 3);
       await runKilled(step, ['send', name, String(HELPER), '0', String(BATCH), String(SIZE)]);
       assert.equal(positions(view).enqueue, 3 + BATCH, 'the batch was one claim of all its positions');
+      // Its claimed positions it did not publish hold no bytes (ring-bytes.ts).
+      assert.equal(mb.stats().bytes, (3 + published) * SIZE, 'bytes count the published messages alone');
       // Queued behind the dead sender's claim.
       sendAll(mb, TEST, 3, 4);
       const got = await drain(mb);
@@ -119,7 +122,7 @@ for (const [step, published] of SEND_STEPS) {
       ];
       assert.deepEqual(got, expected);
       const stats = mb.stats();
-      assert.deepEqual([stats.messages, stats.totalSent, stats.totalReceived], [0, 7 + published, 7 + published], 'skipped positions count as no message');
+      assert.deepEqual([stats.messages, stats.bytes, stats.totalSent, stats.totalReceived], [0, 0, 7 + published, 7 + published], 'skipped positions count as no message');
       await laps(mb, view.slots);
       assert.equal(mode(view), 'ring');
     });

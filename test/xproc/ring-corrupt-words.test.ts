@@ -98,14 +98,15 @@ const BAD_WORDS: Array<{ what: string; queued: number; corrupt(view: RingView): 
     what: 'the head message’s length is beyond the slot',
     queued: 2,
     corrupt: (view) => Atomics.store(view.i32, slotWord(view, dequeue(view)) + L.RING_SLOT_LENGTH, 1000),
-    // A send does not read the head slot, and stats() reads no lengths: both answer.
-    expected: { trySend: 'ok', stats: 'ok' },
+    // A send does not read the head slot: it answers. stats() sums the published slots'
+    // lengths (src/channel/ring-bytes.ts), so it meets the bad one as the receives do.
+    expected: { trySend: 'ok' },
   },
 ];
 
 for (const { what, queued, corrupt, expected } of BAD_WORDS) {
   test(`RING mode, ${what}: ${CALLS.join(', ')} end at once${expected === undefined ? ' with ECORRUPT' : ''}`, T, async () => {
-    await withRing(queued, async (mb, view, name) => {
+    await withRing(queued, async (_mb, view, name) => {
       const before = { enqueue: enqueue(view), dequeue: dequeue(view) };
       corrupt(view);
       const outcomes = await calls(name);
@@ -113,7 +114,7 @@ for (const { what, queued, corrupt, expected } of BAD_WORDS) {
       if (expected !== undefined) {
         // Nothing was consumed by the receives that refused the message.
         assert.equal(dequeue(view), before.dequeue);
-        assert.equal(mb.stats().messages, queued + 1);
+        assert.equal((enqueue(view) - dequeue(view)) | 0, queued + 1);
       }
     });
   });

@@ -238,9 +238,10 @@ function asSendError(target: Target, error: unknown): unknown {
  * Waits for room in `target`, giving up with ECONNREFUSED once the port changes or its owner
  * dies. Giving up drops the target: the thread's next send to the number looks it up anew
  * and is refused too. Kept, it would pass the next send on the strength of the last look
- * that found the owner alive (less than OWNER_CHECK_MS before, as a loaded machine runs
- * these looks) whenever the number could not be reclaimed, the port table's lock being out
- * of reach (held by a stopped process, or damaged).
+ * that found the owner alive whenever the number could not be reclaimed (the port table's
+ * lock out of reach: held by a stopped process, or damaged): that look can be less than
+ * OWNER_CHECK_MS old by performance.now(), as timers count whole milliseconds and the one
+ * before may have run late.
  */
 async function sendWaiting(target: Target, payload: Uint8Array, request: SendRequest, signal: AbortSignal | undefined): Promise<void> {
   const watch = new AbortController();

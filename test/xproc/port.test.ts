@@ -40,9 +40,10 @@ async function bury(helper: Helper): Promise<void> {
 /**
  * Runs `call` with this process's clock set back to `then`, still running: to a sender
  * that looked at a port's owner (and found it alive) after `then`, that look seems less
- * than OWNER_CHECK_MS old, so it trusts it instead of looking again. A loaded machine
- * gives that order by itself: a waiting send's look that finds the owner alive runs late,
- * and the next one, finding it dead, runs less than OWNER_CHECK_MS after it.
+ * than OWNER_CHECK_MS old, so it trusts it instead of looking again. Timers give that
+ * order by themselves, now and then: a waiting send's look that finds the owner dead can
+ * run less than OWNER_CHECK_MS, by performance.now(), after the sender's last look (when
+ * it opened the port, or a look that ran late), as timers count whole milliseconds.
  */
 function withClockSetBack<R>(t: TestContext, then: number, call: () => R): R {
   const realNow = performance.now.bind(performance);

@@ -7,7 +7,8 @@
 //
 // - Sending to a number nobody owns, whose owner has died or closed it: ECONNREFUSED. A
 //   sender waiting for room looks at the owner every OWNER_CHECK_MS and then fails the
-//   same way, its message withdrawn.
+//   same way, its message withdrawn; the thread's later sends to that number are refused
+//   too, even while the number cannot be reclaimed (the table's lock out of reach).
 // - Senders keep the ports they send to open (per thread, up to MAX_TARGETS), and check
 //   on each send that the port is still the one they opened by one load of its table
 //   entry's state word (its generation); that its owner still lives, and that
@@ -108,8 +109,10 @@ const PRUNE_TICKS = 10;
 let ticking: NodeJS.Timeout | null = null;
 
 function drop(target: Target): void {
+  if (target.dropped) return;
   target.dropped = true;
-  targets.delete(target.number);
+  // Only this target: its number may name a newer one already.
+  if (targets.get(target.number) === target) targets.delete(target.number);
   target.handle.close();
   if (targets.size === 0 && ticking !== null) {
     clearInterval(ticking);
@@ -231,17 +234,30 @@ function asSendError(target: Target, error: unknown): unknown {
   return error;
 }
 
-/** Waits for room in `target`, giving up with ECONNREFUSED once the port changes or its owner dies. */
+/**
+ * Waits for room in `target`, giving up with ECONNREFUSED once the port changes or its owner
+ * dies. Giving up drops the target: the thread's next send to the number looks it up anew
+ * and is refused too. Kept, it would pass the next send on the strength of the last look
+ * that found the owner alive whenever the number could not be reclaimed (the port table's
+ * lock out of reach: held by a stopped process, or damaged): that look can be less than
+ * OWNER_CHECK_MS old by performance.now(), as timers count whole milliseconds and the one
+ * before may have run late.
+ */
 async function sendWaiting(target: Target, payload: Uint8Array, request: SendRequest, signal: AbortSignal | undefined): Promise<void> {
   const watch = new AbortController();
   target.waiting++;
   const timer = setInterval(() => {
+    let failure: unknown = null;
     // A timer's exception would end the process: whatever the look throws ends this send.
     try {
-      if (!stillCurrent(target, true)) watch.abort(refused(target.number, 'has no owner any more: its owner died or closed it'));
+      if (!stillCurrent(target, true)) failure = refused(target.number, 'has no owner any more: its owner died or closed it');
     } catch (error) {
-      watch.abort(error);
+      failure = error;
     }
+    if (failure === null) return;
+    watch.abort(failure);
+    // Other sends waiting on it end with EBADF, which asSendError makes ECONNREFUSED.
+    drop(target);
   }, OWNER_CHECK_MS);
   try {
     await target.handle.send(payload, request, signal === undefined ? watch.signal : AbortSignal.any([signal, watch.signal]));

@@ -31,7 +31,7 @@
 //   descheduled, or unknown (killed or stopped between its claim and its holder word) —
 //   writes its message into the slot before its publish CAS fails, and would write over
 //   the next lap's message. Such a slot is skipped with a fence instead: sequence
-//   position − 1, which its sender's publish CAS and the next lap's senders both refuse.
+//   position − 2, which its sender's publish CAS and the next lap's senders both refuse.
 //   The sender that finds its publish refused frees the slot (position + slots); a sender
 //   of the next lap frees it once the holder is known dead; until then that lap's senders
 //   find the ring full there (and, after STALL_MS, move the store to its list), and the
@@ -125,13 +125,15 @@ function pause(ms: number): void {
 }
 
 /**
- * The sequence of a slot whose position was skipped while its sender may still run: below
- * every value the slot takes on this lap (position, position + 1) and the next (position +
- * slots, + 1), and not the previous lap's taken value (position − slots + 1) since a ring
- * has at least two slots.
+ * The sequence of a slot whose position was skipped while its sender may still run. It
+ * differs from every value the slot can hold around that position — this lap's (position,
+ * + 1), the next lap's (position + slots, + 1) and the previous lap's message taken and not
+ * released (position − slots + 1) — for every power of two slots ≥ 2 (position − 1 would be
+ * the last with two slots). Seen from the head (DEQUEUE = position): −2; from the next lap's
+ * position: −2 − slots.
  */
 function fenceOf(position: number): number {
-  return (position - 1) | 0;
+  return (position - 2) | 0;
 }
 
 // Time left until a slot first found stuck at `since` has been stuck for STALL_MS (at least
@@ -570,9 +572,9 @@ export class Ring {
           this.#takeMany(position, count, into, start, out, reuse);
           return count;
         }
-        if (stop === -1 || stop === -this.slots || stop === -2 - this.slots) return 0;
+        if (stop === -1 || stop === -this.slots || stop === -3 - this.slots) return 0;
         if (stop === this.slots - 1) position = this.#passTaken(position);
-        else if (stop === -2) {
+        else if (stop === -3) {
           this.#advanceHead(position);
           position = Atomics.load(i32, L.C_RING_DEQUEUE);
         } else position = this.#reloadOrCorrupt(L.C_RING_DEQUEUE, position, this.#slotWord(position));
@@ -628,14 +630,14 @@ export class Ring {
             return this.#take(position, at, into, target);
           }
           position = seen;
-        } else if (difference === -1 || difference === -this.slots || difference === -2 - this.slots) {
+        } else if (difference === -1 || difference === -this.slots || difference === -3 - this.slots) {
           // Free for this position's sender (empty, or claimed and not yet published), or
           // still holding the previous lap's message, taken and not yet released, or fenced
           // on the previous lap: nothing here.
           return null;
         } else if (difference === this.slots - 1) {
           position = this.#passTaken(position);
-        } else if (difference === -2) {
+        } else if (difference === -3) {
           // Fenced by a recovery that died before it moved the head on.
           this.#advanceHead(position);
           position = Atomics.load(i32, L.C_RING_DEQUEUE);
@@ -852,7 +854,7 @@ export class Ring {
           return position;
         }
         position = seen;
-      } else if (difference === 1 - this.slots || difference === -1 - this.slots) {
+      } else if (difference === 1 - this.slots || difference === -2 - this.slots) {
         // The slot still holds the previous lap's message. There is room, so DEQUEUE has
         // passed it: its taker is copying it out, or died before releasing the slot. Or it
         // was fenced on the previous lap, and its sender has not yet given it up.
@@ -930,7 +932,7 @@ export class Ring {
         position = seen;
       } else {
         const at = this.#slotWord(position);
-        if (difference === 1 - this.slots || difference === -1 - this.slots) {
+        if (difference === 1 - this.slots || difference === -2 - this.slots) {
           if (this.#releaseStalledHold(position, at)) continue;
           this.#fullOnTake = true;
           return null;
@@ -1318,9 +1320,9 @@ export class Ring {
       }
       // At the head: free or claimed (position), published (+1), skipped and not yet passed
       // (+slots), or the previous lap's message taken and not released (+1 − slots), fenced
-      // and not yet passed (−1), or fenced on the previous lap (−1 − slots).
+      // and not yet passed (−2), or fenced on the previous lap (−2 − slots).
       const offset = (sequence - dequeue) | 0;
-      if (offset !== 0 && offset !== 1 && offset !== this.slots && offset !== 1 - this.slots && offset !== -1 && offset !== -1 - this.slots) {
+      if (offset !== 0 && offset !== 1 && offset !== this.slots && offset !== 1 - this.slots && offset !== -2 && offset !== -2 - this.slots) {
         throw corrupt(`ring slot ${dequeue & this.#mask} has sequence ${sequence} at the head (position ${dequeue >>> 0})`);
       }
       return span;

@@ -22,8 +22,6 @@ import { RETURN_HOLD_MS } from '../../src/channel/store.ts';
 
 useNamespace('ring-stopped-writer');
 
-const CAPACITY = 4;
-const BATCH = 3;
 const SIZE = 40;
 const T = { timeout: 60_000 };
 /** The test's own messages are sender 1's; the stopped sender is 2. */
@@ -40,9 +38,10 @@ function roundTrip(mb: { trySend(value: Uint8Array): boolean; tryReceive(): { da
   assert.deepEqual(readCrashMessage(mb.tryReceive()!.data), { id: OURS, n });
 }
 
-for (const end of ['continued', 'killed'] as const) {
-  test(`a sender stopped between its claim and its writes, ${end} after the others lapped the ring: no message of theirs written over, none lost or doubled`, T, async () => {
-    await withMailbox<Uint8Array>(`writer-${end}`, { capacity: CAPACITY, maxMessageSize: 64, codec: 'bytes' }, async (mb, name) => {
+// The stopped sender claims all places but one: four slots, and the smallest ring (two).
+for (const [CAPACITY, BATCH] of [[4, 3], [2, 1]] as const) for (const end of ['continued', 'killed'] as const) {
+  test(`capacity ${CAPACITY}: a sender stopped between its claim and its writes, ${end} after the others lapped the ring: no message of theirs written over, none lost or doubled`, T, async () => {
+    await withMailbox<Uint8Array>(`writer-${CAPACITY}-${end}`, { capacity: CAPACITY, maxMessageSize: 64, codec: 'bytes' }, async (mb, name) => {
       const view = openRingView(name);
       const helper = startHelper('batch-stop-step.ts', [name, String(STOPPED), String(BATCH), String(SIZE)], {
         timeoutMs: 30_000,
@@ -51,7 +50,7 @@ for (const end of ['continued', 'killed'] as const) {
       try {
         await helper.waitFor('ready');
         await until('the sender stopped at ring-batch:claimed', () => processState(helper.pid) === 'T');
-        // Positions 0-2 are the stopped sender's; ours takes the last place. A receive gets
+        // Positions before the last are the stopped sender's; ours takes the last place. A receive gets
         // past the claim after STALL_MS by moving the store to its list, which skips it.
         assert.equal(mb.trySend(crashMessage(OURS, 0, SIZE)), true);
         assert.deepEqual(readCrashMessage((await mb.receive({ timeout: 20_000 })).data), { id: OURS, n: 0 });

@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Mailbox, type MailboxOptions } from '../../src/index.ts';
+import { RING_SLOT_SEQUENCE } from '../../src/channel/layout.ts';
 import { STALL_MS } from '../../src/channel/ring.ts';
 import { isThreadAlive } from '../../src/core/liveness.ts';
 import { startPeer, state, stopAll, until, waitingReceivers, waitingSenders, type Peer } from '../helpers/mailbox-client.ts';
@@ -27,6 +28,7 @@ import {
   positions,
   publishClaimed,
   releaseTaken,
+  slotWord,
   takeWithoutReleasing,
   type RingView,
 } from '../helpers/ring-white-box.ts';
@@ -178,6 +180,27 @@ test('a slot claimed by an unknown sender (claimer 0) is skipped after STALL_MS,
     assert.deepEqual([got.data, got.seq], ['later', stalled + 1]);
     assert.ok(elapsed >= STALL_MS - 50 && elapsed < RECOVERY_MS, `recovered after ${Math.round(elapsed)} ms`);
     assert.deepEqual(totals(mb), [0, 0, 1, 1]);
+  });
+});
+
+test('a fence left at the head by a recovery killed before it moved the head on is passed by the next receiver; a lap later the fenced slot is not reused', T, async () => {
+  await withMailbox({ capacity: 4, maxMessageSize: 64 }, async (mb, view) => {
+    // A claim whose sender is unknown, fenced (sequence position − 2) by a recovery that
+    // died right after its CAS (crash point ring-fence:fenced): DEQUEUE still at it.
+    const claimed = claimWithoutPublishing(view, 0);
+    assert.equal(mb.trySend('later'), true);
+    const at = slotWord(view, claimed);
+    assert.equal(Atomics.compareExchange(view.i32, at + RING_SLOT_SEQUENCE, claimed | 0, (claimed - 2) | 0), claimed | 0);
+    assert.equal(positions(view).dequeue, claimed);
+    assert.equal(mb.tryReceive()?.data, 'later');
+    assert.equal(positions(view).dequeue, claimed + 2);
+    // The next lap's senders find the fenced slot held (its sender is unknown): the ring is
+    // full there although 2 of 4 places are used, and the slot keeps its fence.
+    for (const data of ['a', 'b']) assert.equal(mb.trySend(data), true);
+    assert.equal(mb.trySend('c'), false);
+    assert.equal(Atomics.load(view.i32, at + RING_SLOT_SEQUENCE), (claimed - 2) | 0);
+    for (const data of ['a', 'b']) assert.equal(mb.tryReceive()?.data, data);
+    assert.equal(mb.stats().messages, 0);
   });
 });
 

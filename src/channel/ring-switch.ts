@@ -92,7 +92,15 @@ export class RingSwitch {
   }
 
   /**
-   * Goes back to RING mode (lock held, canReturn true): the list is empty, so nothing can
+   * Whether no ring slot is held by a party that may still run (lock held, canReturn true):
+   * see Ring.settleHeldSlots. Looked at last, as it reads every slot.
+   */
+  get ringSettled(): boolean {
+    return this.#ring.settleHeldSlots();
+  }
+
+  /**
+   * Goes back to RING mode (lock held, canReturn and ringSettled true): the list is empty, so nothing can
    * be out of order between the two, and every sender that uses the list looks at MODE
    * under the lock first, so none appends to it once MODE is RING. Steps:
    *   1. record the bases: messages and seqs the list numbered beyond the ring's positions

@@ -22,10 +22,24 @@
 //   that party still runs: the sender from its claim until just before it publishes (then
 //   0), the receiver from its take until it releases the slot (then 0). 0 = unknown. A
 //   slot held by a dead party is recovered: a claimed one is skipped by receivers
-//   (recoverHead), a taken one released by senders (#releaseStalledTake); one held by an
-//   unknown party only once it has been stuck for STALL_MS. Each handle tracks the stuck
+//   (recoverHead), a taken one released by senders (#releaseStalledHold); one held by an
+//   unknown party is never made free: see the fence below. Each handle tracks the stuck
 //   position it sees across calls, so that short or non-blocking calls recover too, and
 //   looks at liveness (a system call) only when a position stays stuck for LOOK_MS.
+// - A claimed slot is made free for the next lap (sequence position + slots) only once
+//   its sender is known dead (or gives it up itself): a sender that still runs — stopped,
+//   descheduled, or unknown (killed or stopped between its claim and its holder word) —
+//   writes its message into the slot before its publish CAS fails, and would write over
+//   the next lap's message. Such a slot is skipped with a fence instead: sequence
+//   position − 2, which its sender's publish CAS and the next lap's senders both refuse.
+//   The sender that finds its publish refused frees the slot (position + slots); a sender
+//   of the next lap frees it once the holder is known dead; until then that lap's senders
+//   find the ring full there (and, after STALL_MS, move the store to its list), and the
+//   store does not go back to RING mode while any slot is fenced or held by a taker not
+//   known dead (settleHeldSlots). Likewise a taken slot is released by others only once its
+//   taker is known dead: a taker stopped between its claim and its holder word copies the
+//   slot out when it runs again. A party killed in that window (a few instructions) keeps
+//   the store in LIST mode: slower, never wrong.
 // - C_RING_ABANDONED counts the positions skipped, so that totals count only real messages;
 //   C_SWITCHED says the switch to LIST mode is complete, so that a switch cut short by its
 //   switcher's death is finished by the next holder of the store's lock (and likewise a
@@ -112,6 +126,18 @@ export const HEAD_STUCK = 3;
 
 function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * The sequence of a slot whose position was skipped while its sender may still run. It
+ * differs from every value the slot can hold around that position — this lap's (position,
+ * + 1), the next lap's (position + slots, + 1) and the previous lap's message taken and not
+ * released (position − slots + 1) — for every power of two slots ≥ 2 (position − 1 would be
+ * the last with two slots). Seen from the head (DEQUEUE = position): −2; from the next lap's
+ * position: −2 − slots.
+ */
+function fenceOf(position: number): number {
+  return (position - 2) | 0;
 }
 
 // Time left until a slot first found stuck at `since` has been stuck for STALL_MS (at least
@@ -393,6 +419,8 @@ export class Ring {
           // may sleep (store-wake.ts, wakeReceiversAfterPublish).
           return PUSHED;
         }
+        // Refused: the slot was fenced while this sender was stopped (see the header).
+        this.#unfence(position, at);
       }
       return FULL;
     } finally {
@@ -477,9 +505,9 @@ export class Ring {
         crashPoint('ring-batch:published');
       }
       if (published < count) {
-        // Recovery gave up on `first + published`: give up the rest of the claim as it
-        // would (they hold no visible message), unless it did already.
-        this.#giveUpClaim(first, published + 1, count);
+        // Recovery fenced `first + published` while this sender was stopped: free it, and
+        // give up the rest of the claim as recovery would (they hold no visible message).
+        this.#giveUpClaim(first, published, count);
       }
       if (published > 0) {
         i32[L.C_RING_LAST_SEND_PID] = PID;
@@ -540,9 +568,12 @@ export class Ring {
           this.#takeMany(position, count, into, start, out, reuse);
           return count;
         }
-        if (stop === -1 || stop === -this.slots) return 0;
+        if (stop === -1 || stop === -this.slots || stop === -3 - this.slots) return 0;
         if (stop === this.slots - 1) position = this.#passTaken(position);
-        else position = this.#reloadOrCorrupt(L.C_RING_DEQUEUE, position, this.#slotWord(position));
+        else if (stop === -3) {
+          this.#advanceHead(position);
+          position = Atomics.load(i32, L.C_RING_DEQUEUE);
+        } else position = this.#reloadOrCorrupt(L.C_RING_DEQUEUE, position, this.#slotWord(position));
       }
       this.#span();
       return 0;
@@ -596,12 +627,17 @@ export class Ring {
             return this.#take(position, at, into, target);
           }
           position = seen;
-        } else if (difference === -1 || difference === -this.slots) {
+        } else if (difference === -1 || difference === -this.slots || difference === -3 - this.slots) {
           // Free for this position's sender (empty, or claimed and not yet published), or
-          // still holding the previous lap's message, taken and not yet released: nothing here.
+          // still holding the previous lap's message, taken and not yet released, or fenced
+          // on the previous lap: nothing here.
           return null;
         } else if (difference === this.slots - 1) {
           position = this.#passTaken(position);
+        } else if (difference === -3) {
+          // Fenced by a recovery that died before it moved the head on.
+          this.#advanceHead(position);
+          position = Atomics.load(i32, L.C_RING_DEQUEUE);
         } else {
           // Another lap's value: DEQUEUE has moved on since we read it, or the word is corrupt.
           position = this.#reloadOrCorrupt(L.C_RING_DEQUEUE, position, at);
@@ -627,7 +663,14 @@ export class Ring {
     this.#span();
     const position = Atomics.load(i32, L.C_RING_DEQUEUE);
     const at = this.#slotWord(position);
-    if (Atomics.load(i32, L.C_RING_ENQUEUE) === position || Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== position) {
+    const sequence = Atomics.load(i32, at + L.RING_SLOT_SEQUENCE);
+    if (sequence === fenceOf(position) && Atomics.load(i32, L.C_RING_ENQUEUE) !== position) {
+      // Fenced by a recovery that died before it moved the head on.
+      this.#advanceHead(position);
+      this.#stalledHead = null;
+      return HEAD_SKIPPED;
+    }
+    if (Atomics.load(i32, L.C_RING_ENQUEUE) === position || sequence !== position) {
       this.#stalledHead = null;
       return HEAD_EMPTY;
     }
@@ -642,10 +685,16 @@ export class Ring {
     this.#stalledHeadLook = now + LOOK_MS;
     const holder = this.#holder(position, at);
     const stalledLong = now - this.#stalledHeadSince >= STALL_MS;
-    const dead = holder === 0 ? stalledLong : holder !== THREAD_ID && !isThreadAlive(holder);
-    if (!dead) return stalledLong ? HEAD_STUCK : HEAD_STALLED;
+    if (holder === 0) {
+      // Unknown: skipped after STALL_MS, fenced, never freed from here.
+      if (!stalledLong) return HEAD_STALLED;
+      if (!this.#fence(position, at)) return HEAD_STALLED;
+      this.#stalledHead = null;
+      return HEAD_SKIPPED;
+    }
+    if (!this.#knownDead(holder)) return stalledLong ? HEAD_STUCK : HEAD_STALLED;
     if (!this.#abandon(position, at)) return HEAD_STALLED;
-    if (holder !== 0) this.#skipRestOfDeadBatch((position + 1) | 0, holder);
+    this.#skipRestOfDeadBatch((position + 1) | 0, holder);
     this.#stalledHead = null;
     return HEAD_SKIPPED;
   }
@@ -697,8 +746,12 @@ export class Ring {
       const at = this.#slotWord(position);
       const sequence = Atomics.load(i32, at + L.RING_SLOT_SEQUENCE);
       if (sequence === ((position + 1) | 0)) return position;
-      if (sequence === position) this.#abandon(position, at);
-      else if (sequence === ((position + this.slots) | 0)) this.#passTaken(position);
+      if (sequence === position) {
+        // A straggler's claim: freed only if its sender is known dead, else fenced.
+        if (this.#knownDead(this.#holder(position, at))) this.#abandon(position, at);
+        else this.#fence(position, at);
+      } else if (sequence === ((position + this.slots) | 0)) this.#passTaken(position);
+      else if (sequence === fenceOf(position)) this.#advanceHead(position);
       else if (Atomics.load(i32, L.C_RING_DEQUEUE) === position) {
         // (A stale head — a straggling receiver moved on meanwhile — is just looked at again.)
         throw corrupt(`ring slot ${position & this.#mask} has sequence ${sequence} at position ${position >>> 0}`);
@@ -797,10 +850,11 @@ export class Ring {
           return position;
         }
         position = seen;
-      } else if (difference === 1 - this.slots) {
+      } else if (difference === 1 - this.slots || difference === -2 - this.slots) {
         // The slot still holds the previous lap's message. There is room, so DEQUEUE has
-        // passed it: its taker is copying it out, or died before releasing the slot.
-        if (this.#releaseStalledTake(position, at)) continue;
+        // passed it: its taker is copying it out, or died before releasing the slot. Or it
+        // was fenced on the previous lap, and its sender has not yet given it up.
+        if (this.#releaseStalledHold(position, at)) continue;
         this.#fullOnTake = true;
         return null;
       } else {
@@ -823,6 +877,9 @@ export class Ring {
       Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
       if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position, (position + this.slots) | 0) === position) {
         Atomics.add(i32, L.C_RING_ABANDONED, 1);
+      } else {
+        // Skipped already while this sender was stopped: fenced (counted then), now freed.
+        this.#unfence(position, at);
       }
     }
   }
@@ -871,8 +928,8 @@ export class Ring {
         position = seen;
       } else {
         const at = this.#slotWord(position);
-        if (difference === 1 - this.slots) {
-          if (this.#releaseStalledTake(position, at)) continue;
+        if (difference === 1 - this.slots || difference === -2 - this.slots) {
+          if (this.#releaseStalledHold(position, at)) continue;
           this.#fullOnTake = true;
           return null;
         }
@@ -924,7 +981,7 @@ export class Ring {
   // slot of the batch before the first is free, and that store orders every copy, holder
   // word and release before it for whoever sees it (and, through ENQUEUE, for whoever claims
   // after them). A taker killed part way leaves a run of taken slots from the first, holding
-  // its id: released together (#releaseStalledTake, #releaseRestOfDeadTake).
+  // its id: released together (#releaseStalledHold, #releaseRestOfDeadTake).
   #takeMany(first: number, count: number, into: Uint8Array | null, start: number, out: Envelope[], reuse: Envelope[] | null): void {
     const i32 = this.#i32;
     this.#stalledHead = null;
@@ -967,12 +1024,14 @@ export class Ring {
   }
 
   /**
-   * The slot of `position` was taken on the previous lap and not released. The first time
-   * a handle sees that, it notes it; if it still sees it LOOK_MS later, it looks at
-   * the taker and releases the slot if the taker is dead (or unknown for STALL_MS): the
-   * message went with the taker. Returns whether it released the slot.
+   * The slot of `position` is still held on the previous lap: taken and not released, or
+   * fenced (skipped while its sender may still run). The first time a handle sees that, it
+   * notes it; if it still sees it LOOK_MS later, it looks at the holder and frees the slot
+   * only if the holder is known dead: a taken message went with its taker, a fenced one was
+   * never published. A holder alive or unknown for STALL_MS sets stuckOnLive (the caller
+   * moves the store to its list). Returns whether it freed the slot.
    */
-  #releaseStalledTake(position: number, at: number): boolean {
+  #releaseStalledHold(position: number, at: number): boolean {
     const i32 = this.#i32;
     const now = performance.now();
     if (this.#stuckPosition !== position) {
@@ -986,24 +1045,48 @@ export class Ring {
     // Out of RING mode a held slot may be a move into the list in progress (or cut short,
     // for the next holder of the store's lock to finish): never released from here.
     if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return false;
-    const taken = (position - this.slots + 1) | 0;
-    if (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) !== taken) return false;
-    // Taken means DEQUEUE has passed the previous lap's position (a handle whose cached
+    const previous = (position - this.slots) | 0;
+    const taken = (previous + 1) | 0;
+    const sequence = Atomics.load(i32, at + L.RING_SLOT_SEQUENCE);
+    if (sequence !== taken && sequence !== fenceOf(previous)) return false;
+    // Held means DEQUEUE has passed the previous lap's position (a handle whose cached
     // DEQUEUE is more than 2^31 positions stale could think so of a published message).
-    if (((Atomics.load(i32, L.C_RING_DEQUEUE) - (position - this.slots)) | 0) <= 0) return false;
-    const taker = this.#holder(position, at);
-    const stalledLong = now - this.#stuckSince >= STALL_MS;
-    const dead = taker === 0 ? stalledLong : taker !== THREAD_ID && !isThreadAlive(taker);
-    if (!dead) {
-      this.#stuckOnLive = stalledLong;
+    if (((Atomics.load(i32, L.C_RING_DEQUEUE) - previous) | 0) <= 0) return false;
+    const holder = this.#holder(position, at);
+    if (!this.#knownDead(holder)) {
+      this.#stuckOnLive = now - this.#stuckSince >= STALL_MS;
       return false;
     }
-    // Holder word first: the slot must not name the dead taker once a sender can claim it.
+    // Holder word first: the slot must not name the dead holder once a sender can claim it.
     Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
-    if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, taken, position) !== taken) return false;
-    if (taker !== 0) this.#releaseRestOfDeadTake((position + 1) | 0, taker);
+    if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, sequence, position) !== sequence) return false;
+    if (sequence === taken) this.#releaseRestOfDeadTake((position + 1) | 0, holder);
     this.#stuckPosition = null;
     Atomics.add(i32, L.C_SPACE_SEQ, 1);
+    return true;
+  }
+
+  /**
+   * Whether no slot is held by a party that may still run (store lock held, LIST mode, the
+   * ring drained): frees the slots fenced or taken on the last lap whose holders are known
+   * dead, and answers false while any other is fenced or taken — a return to RING mode then
+   * would let a sender of the next lap into a slot its old holder may still write or read.
+   * Bounded by the slots; looks at liveness only for held slots.
+   */
+  settleHeldSlots(): boolean {
+    const i32 = this.#i32;
+    const end = Atomics.load(i32, L.C_RING_ENQUEUE);
+    for (let offset = 0; offset < this.slots; offset++) {
+      const position = (end + offset) | 0;
+      const at = this.#slotWord(position);
+      const previous = (position - this.slots) | 0;
+      const sequence = Atomics.load(i32, at + L.RING_SLOT_SEQUENCE);
+      if (sequence !== ((previous + 1) | 0) && sequence !== fenceOf(previous)) continue;
+      const holder = this.#holder(position, at);
+      if (!this.#knownDead(holder)) return false;
+      Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
+      Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, sequence, position);
+    }
     return true;
   }
 
@@ -1139,7 +1222,32 @@ export class Ring {
     return holder;
   }
 
-  // Marks an unpublished slot as taken and moves the head past it.
+  // Skips the unpublished slot at the head (DEQUEUE = position) whose sender is not known
+  // dead: fences it (see the header) and moves the head past it.
+  #fence(position: number, at: number): boolean {
+    const i32 = this.#i32;
+    if (Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, position, fenceOf(position)) !== position) return false;
+    crashPoint('ring-fence:fenced');
+    Atomics.add(i32, L.C_RING_ABANDONED, 1);
+    this.#advanceHead(position);
+    Atomics.add(i32, L.C_SPACE_SEQ, 1);
+    return true;
+  }
+
+  // Frees a fenced slot of `position` for the next lap (its sender gave up its publish, or
+  // is known dead); whether this call did.
+  #unfence(position: number, at: number): boolean {
+    const i32 = this.#i32;
+    Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
+    return Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, fenceOf(position), (position + this.slots) | 0) === fenceOf(position);
+  }
+
+  // A holder word's party is known dead: named (not unknown), not this thread, gone.
+  #knownDead(holder: number): boolean {
+    return holder !== 0 && holder !== THREAD_ID && !isThreadAlive(holder);
+  }
+
+  // Marks an unpublished slot of a dead sender as taken and moves the head past it.
   #abandon(position: number, at: number): boolean {
     const i32 = this.#i32;
     // Holder word first: once the CAS frees the slot, a sender of the next lap may claim
@@ -1205,9 +1313,10 @@ export class Ring {
         throw corrupt(`ring positions ENQUEUE ${enqueue >>> 0} and DEQUEUE ${dequeue >>> 0} are ${span} apart (${this.slots} slots)`);
       }
       // At the head: free or claimed (position), published (+1), skipped and not yet passed
-      // (+slots), or the previous lap's message taken and not released (+1 − slots).
+      // (+slots), or the previous lap's message taken and not released (+1 − slots), fenced
+      // and not yet passed (−2), or fenced on the previous lap (−2 − slots).
       const offset = (sequence - dequeue) | 0;
-      if (offset !== 0 && offset !== 1 && offset !== this.slots && offset !== 1 - this.slots) {
+      if (offset !== 0 && offset !== 1 && offset !== this.slots && offset !== 1 - this.slots && offset !== -2 && offset !== -2 - this.slots) {
         throw corrupt(`ring slot ${dequeue & this.#mask} has sequence ${sequence} at the head (position ${dequeue >>> 0})`);
       }
       return span;

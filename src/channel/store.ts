@@ -366,7 +366,7 @@ export class MessageStore {
       this.#receivers.dropDead();
       if (Atomics.load(words, L.C_SELECTIVE_RECEIVERS) > 0) return false;
     }
-    return true;
+    return this.#switch!.ringSettled;
   }
 
   // ---- waking (store-wake.ts) ----------------------------------------------------------

@@ -51,7 +51,10 @@
 // 7: the ring's bytes are the lengths of its published slots, summed when asked (ring-bytes.ts);
 //    words 258 and 290, its byte counters until then, are reserved (zero). A version-6
 //    handle would take their difference for the ring's bytes: 0, or, beside a version-6
-//    sender or receiver, wrong either way (its audit calls a negative one damage).
+//    sender or receiver, wrong either way (its audit calls a negative one damage). And a
+//    claimed slot skipped while its sender may still run is fenced (sequence position − 2,
+//    ring.ts), not freed: a version-6 handle would call a fence damage, and would free a
+//    live party's slot for the next lap.
 export const STORE_VERSION = 7;
 export const CONTROL_BYTES = 2048;
 export const NONE = -1;

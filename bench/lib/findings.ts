@@ -10,10 +10,11 @@ const HOT_PATH =
   'a 64 B trySend + tryReceive costs 5,630–5,661 instructions per message in one thread (a receive without ' +
   '`into`, as the bench\'s row; 5,317 with `into`), ~2,800 per side (`valgrind --tool=callgrind node ' +
   '--single-threaded --import tsx bench/micro/mailbox-loop.ts N new $PWD/dist/index.js`, N = 200,000 less N = 0, ' +
-  'Node 20; docs/DECISIONS.md §28). ~2,300 of them are its 21 Atomics calls: no Node line (20, 22, 24, 26) inlines ' +
+  'Node 20; docs/DECISIONS.md §28; since the ring sums its bytes from its slots when asked, 274 fewer: 5,271 → 4,997 ' +
+  'in §39\'s loop count). ~2,100 of them are its 19 Atomics calls: no Node line (20, 22, 24, 26) inlines ' +
   'them, each is a builtin of ~100 instructions (a load) to 115–125 (a read-modify-write); besides the claim, ' +
   'publish and release of the slot they count the active senders and receivers (the switch to LIST mode waits for ' +
-  'them) and the bytes in and out (stats()), check the removed flag and look for sleepers. The two payload copies ' +
+  'them), check the removed flag and look for sleepers. The two payload copies ' +
   '(TypedArray.set) cost ~460, the two Date.now() (sentAt, the last-receive time) ~370. Across processes each ' +
   'side runs on a core of its own and the slot\'s cache lines move between them: any other load on 2 vCPUs takes ' +
   'a side\'s core';
@@ -75,7 +76,7 @@ export const WHY: Record<string, string> = {
     'of the Mailbox, ~125 ns per message per side; the idle run gave 3.96 M/s (5.94x). That is beyond the ' +
     'single-message path\'s floor (docs/DECISIONS.md §28, counted again on this code in §40: 5,914–5,982 ' +
     'instructions per message in one thread, §28\'s count within the runs\' swing): per message it calls ~3,100 instructions of builtins before any of its own JavaScript ' +
-    'runs — the ring\'s 10 Atomics calls ~1,100, the activity counts ~470, the byte counters ~240, the removed flag ' +
+    'runs — the ring\'s 10 Atomics calls ~1,100, the activity counts ~470, the byte counters ~240 (gone since: §39), the removed flag ' +
     'and the looks for sleepers ~500, the two Date.now() ~370, the two copies ~460 — and Atomics are not inlined on ' +
     'any Node line (20, 22, 24, 26). 6 M/s leaves ~1,850 instructions per side, ~300 beyond those builtins, ' +
     'where the path\'s JIT code is ~1,050 (§28). It needs an engine that inlines Atomics or fewer atomic operations ' +
@@ -105,7 +106,7 @@ export const WHY: Record<string, string> = {
     'beside the loop, the Mailbox 49 %).',
   'rtt-spin':
     'a C hop is one cache-line store seen by a spinning load; a Mailbox hop is a trySend and a tryReceive, ' +
-    '~5,600 instructions together, 21 of them Atomics calls (docs/DECISIONS.md §28), plus the slot\'s lines moving ' +
+    '~5,600 instructions together (~5,300 since §39), 21 of them Atomics calls (docs/DECISIONS.md §28; 19 since §39), plus the slot\'s lines moving ' +
     'between cores, and each empty poll of tryReceive makes 5 Atomics calls (the active-receivers add and sub, ' +
     'MODE, DEQUEUE, the head slot\'s sequence; ~100–125 instructions each), which delays ' +
     'noticing the message. The timing itself costs 2 performance.now() per round trip (see Clock). The full runs: ' +

@@ -371,9 +371,20 @@ export class Ring {
     try {
       // A publish fails only when recovery gave up on a stalled claim: rare, and bounded.
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return this.#left();
+        crashPoint('ring-send:claiming');
         const position = this.#claim();
-        if (position === null) return FULL;
+        // Full, or (the store having left the ring, which the mover is draining) NOT_RING.
+        if (position === null) return Atomics.load(i32, L.C_MODE) === L.MODE_RING ? FULL : this.#left();
+        // MODE after the claim, not before: seen RING then, the switch comes after the
+        // claim, and its moves take or abandon the position. Looked at before the claim, a
+        // sender stopped in between for longer than a switch waits would claim room in a
+        // ring the store has left (empty then) and publish a straggler, moved into a list
+        // that may be full: a message beyond the capacity. In LIST mode the claim is given
+        // up at once (each handle's try paths then skip the ring until it is back: maybeActive).
+        if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) {
+          this.#giveUpClaim(position, 0, 1);
+          return this.#left();
+        }
         const at = this.#slotWord(position);
         i32[at + L.RING_SLOT_HOLDER] = THREAD_ID;
         i32[at + L.RING_SLOT_LENGTH] = payload.length;

@@ -18,6 +18,15 @@
 //   ring operation overlaps the drain (a count left behind by a killed process only
 //   delays the switch by QUIESCE_MS; a party stopped longer than that is a straggler,
 //   which the drain allows for: every claim of a position is a CAS).
+// - A receiver's claim: it loads the position it will claim from (DEQUEUE, or what a lost
+//   CAS returned) before it looks at MODE, and looks at MODE again for every new position.
+//   So a claim that succeeds claims from a position read before the switch stored MODE,
+//   and every move of the switch (a claim, after that store) moves DEQUEUE past such a
+//   position first: a straggling receiver takes only messages older than every message
+//   the switch moves into the list, never one behind them (it would then take a sender's
+//   later message from the ring, and the earlier one from the list after it). Looked at
+//   the other way round (MODE, then DEQUEUE), a receiver stopped in between could read
+//   DEQUEUE after the switch moved the head and take what followed it.
 // - A slot's holder word names who holds it while its sequence alone cannot say whether
 //   that party still runs: the sender from its claim until just before it publishes (then
 //   0), the receiver from its take until it releases the slot (then 0). 0 = unknown. A
@@ -395,9 +404,20 @@ export class Ring {
     try {
       // A publish fails only when recovery gave up on a stalled claim: rare, and bounded.
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return this.#left();
+        crashPoint('ring-send:claiming');
         const position = this.#claim();
-        if (position === null) return FULL;
+        // Full, or (the store having left the ring, which the mover is draining) NOT_RING.
+        if (position === null) return Atomics.load(i32, L.C_MODE) === L.MODE_RING ? FULL : this.#left();
+        // MODE after the claim, not before: seen RING then, the switch comes after the
+        // claim, and its moves take or abandon the position. Looked at before the claim, a
+        // sender stopped in between for longer than a switch waits would claim room in a
+        // ring the store has left (empty then) and publish a straggler, moved into a list
+        // that may be full: a message beyond the capacity. In LIST mode the claim is given
+        // up at once (each handle's try paths then skip the ring until it is back: maybeActive).
+        if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) {
+          this.#giveUpClaim(position, 0, 1);
+          return this.#left();
+        }
         const at = this.#slotWord(position);
         i32[at + L.RING_SLOT_HOLDER] = THREAD_ID;
         i32[at + L.RING_SLOT_LENGTH] = payload.length;
@@ -536,9 +556,11 @@ export class Ring {
     const i32 = this.#i32;
     Atomics.add(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
     try {
-      if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return NOT_RING;
       let position = Atomics.load(i32, L.C_RING_DEQUEUE);
+      crashPoint('ring-batch:looked');
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        // MODE after every new `position`: see "a receiver's claim" in the header.
+        if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return NOT_RING;
         // The published prefix from `position` (that fits `into`): published slots stay so
         // until DEQUEUE passes them, so the CAS below claims exactly what was looked at.
         let count = 0;
@@ -597,9 +619,10 @@ export class Ring {
     const i32 = this.#i32;
     Atomics.add(i32, L.C_RING_ACTIVE_RECEIVERS, 1);
     try {
-      if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return this.#left();
       let position = Atomics.load(i32, L.C_RING_DEQUEUE);
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        // MODE after every new `position`: see "a receiver's claim" in the header.
+        if (Atomics.load(i32, L.C_MODE) !== L.MODE_RING) return this.#left();
         const at = this.#slotWord(position);
         const difference = (Atomics.load(i32, at + L.RING_SLOT_SEQUENCE) - ((position + 1) | 0)) | 0;
         if (difference === 0) {

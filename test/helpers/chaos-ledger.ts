@@ -73,6 +73,28 @@ interface SenderAccount {
   passedBy: Map<number, string>;
   /** Seqs a peeker reported discarded. */
   discarded: Set<number>;
+  /** Per seq below `sent`: the call that sent it, when the sender said so ("" when it did not). */
+  sentBy: string[];
+  /** Per seq below `sent`: when the report that covered it was read (the sender's clock). */
+  reportedAt: number[];
+}
+
+/** What one receiver last took of one sender: for the account of an order failure. */
+interface LastTake {
+  seq: number;
+  /** When its report was read. */
+  at: number;
+  /** What the receiver said of the take: the mailbox's seq and the call. */
+  note: string;
+}
+
+/** A message a receiver took after a later one of the same sender: when, for the run to show what happened around it. */
+export interface OrderIncident {
+  receiver: string;
+  sender: number;
+  /** When the earlier message's and the later one's reports were read. */
+  from: number;
+  to: number;
 }
 
 interface LostMessage {
@@ -87,8 +109,9 @@ const EXAMPLES = 5;
 
 export class ChaosLedger {
   readonly #senders = new Map<number, SenderAccount>();
-  /** Per receiver, per sender: the last seq it took. */
-  readonly #lastTaken = new Map<string, Map<number, number>>();
+  /** Per receiver, per sender: the last message it took (the highest seq). */
+  readonly #lastTaken = new Map<string, Map<number, LastTake>>();
+  readonly #orderIncidents: OrderIncident[] = [];
   readonly #problems = new Map<string, { count: number; examples: string[] }>();
   /** Messages passed on, or received, again after the peeker that passed them on last: checked in the verdict (that peeker must have been killed). */
   readonly #again: Array<{ peeker: string; text: string }> = [];
@@ -110,6 +133,8 @@ export class ChaosLedger {
       received: new Map(),
       passedBy: new Map(),
       discarded: new Set(),
+      sentBy: [],
+      reportedAt: [],
     });
   }
 
@@ -125,13 +150,17 @@ export class ChaosLedger {
     this.#killedReceivers.add(receiver);
   }
 
-  /** Sender `sender` reports at `at` (its clock) that its send of `seq` (or its batch `first` .. `seq`) resolved. */
-  sent(sender: number, seq: number, at: number, first = seq): void {
+  /** Sender `sender` reports at `at` (its clock) that its send of `seq` (or its batch `first` .. `seq`) resolved, by call `how`. */
+  sent(sender: number, seq: number, at: number, first = seq, how = ''): void {
     const account = this.#account(sender);
     if (first !== account.sent || seq < first) {
       this.#problem('report', `sender ${sender} reported seq ${first === seq ? seq : `${first}..${seq}`} after ${account.sent - 1}`);
     }
-    while (account.sent <= seq) account.beganAt[account.sent++] = account.lastReportAt;
+    while (account.sent <= seq) {
+      account.sentBy[account.sent] = how;
+      account.reportedAt[account.sent] = at;
+      account.beganAt[account.sent++] = account.lastReportAt;
+    }
     account.lastReportAt = at;
   }
 
@@ -141,9 +170,9 @@ export class ChaosLedger {
     this.#account(sender).unsure.add(seq);
   }
 
-  /** `receiver` (a participant's id, or "drain") took message (sender, seq), intact or not; its report was read at `at`. */
-  received(receiver: string, sender: number, seq: number, intact: boolean, at: number, detail = ''): void {
-    this.#take(receiver, sender, seq, intact, at, detail, false);
+  /** `receiver` (a participant's id, or "drain") took message (sender, seq), intact or not; its report was read at `at`; `note`: what it said of the take. */
+  received(receiver: string, sender: number, seq: number, intact: boolean, at: number, detail = '', note = ''): void {
+    this.#take(receiver, sender, seq, intact, at, detail, false, note);
   }
 
   /** Peeker `peeker` passed message (sender, seq) on without taking it; its report was read at `at`. */
@@ -169,7 +198,12 @@ export class ChaosLedger {
     return count;
   }
 
-  #take(receiver: string, sender: number, seq: number, intact: boolean, at: number, detail: string, pass: boolean): void {
+  /** Where a receiver took a message of a sender after a later one. */
+  get orderIncidents(): readonly OrderIncident[] {
+    return this.#orderIncidents;
+  }
+
+  #take(receiver: string, sender: number, seq: number, intact: boolean, at: number, detail: string, pass: boolean, note = ''): void {
     this.#checked++;
     if (!intact) {
       this.#problem('corrupt', `receiver ${receiver} took a corrupt message (header: sender ${sender}, seq ${seq}${detail})`);
@@ -196,9 +230,22 @@ export class ChaosLedger {
     }
     let last = this.#lastTaken.get(receiver);
     if (last === undefined) this.#lastTaken.set(receiver, (last = new Map()));
-    const previous = last.get(sender) ?? -1;
-    if (seq <= previous) this.#problem('order', `receiver ${receiver} took (sender ${sender}, seq ${seq}) after seq ${previous}`);
-    last.set(sender, Math.max(seq, previous));
+    const previous = last.get(sender);
+    if (previous === undefined || seq > previous.seq) {
+      last.set(sender, { seq, at, note });
+      return;
+    }
+    // How each of the two was sent and taken, to tell a broken promise from a broken model.
+    const sentBy = (q: number): string => {
+      const how = account.sentBy[q];
+      return how === undefined ? 'never reported sent' : `sent by ${how || 'a send'} reported at ${iso(account.reportedAt[q]!)}`;
+    };
+    const took = (q: number, take: { at: number; note: string }): string => `seq ${q}: taken by ${take.note || 'a receive'} read at ${iso(take.at)}, ${sentBy(q)}`;
+    this.#problem(
+      'order',
+      `receiver ${receiver} took (sender ${sender}, seq ${seq}) after seq ${previous.seq} [${took(previous.seq, previous)}; ${took(seq, { at, note })}; sender ${account.killed ? 'killed' : 'not killed'}]`,
+    );
+    this.#orderIncidents.push({ receiver, sender, from: previous.at, to: at });
   }
 
   /** The verdict, once every report and the drain are in; `suspects` are the receivers killed inside a receive. */

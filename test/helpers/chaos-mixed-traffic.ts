@@ -79,26 +79,35 @@ export async function mixedSender(mailbox: Mailbox<Uint8Array>, maxLength: numbe
     const timeout = TIMEOUTS_MS[(draw >>> 4) % TIMEOUTS_MS.length]!;
     const limit = (draw & 6) === 2 ? { signal: AbortSignal.timeout(timeout) } : { timeout };
     const first = seq;
+    // Which call sent them (the last word of "sent"): what explains a failure.
+    let how = '';
     try {
       if ((draw & 0x80) === 0) {
         const values = Array.from({ length: 1 + ((draw >>> 8) % MAX_BATCH) }, (_, k) => chaosMessage(id, first + k, maxLength));
         let sent = (draw & 1) === 0 ? await timed('trySendMany', 0, () => mailbox.trySendMany(values, { type })) : 0;
-        if (sent === 0) sent = await timed('sendMany', timeout, () => mailbox.sendMany(values, { type, ...limit }));
+        how = 'trySendMany';
+        if (sent === 0) {
+          how = 'sendMany';
+          sent = await timed('sendMany', timeout, () => mailbox.sendMany(values, { type, ...limit }));
+        }
         seq += sent;
       } else {
         const data = chaosMessage(id, first, maxLength);
         const sync = syncSends && (draw & 0xf00) === 0;
         if (!sync && (draw & 1) === 0 && (await timed('trySend', 0, () => mailbox.trySend(data, { type })))) {
+          how = 'trySend';
           seq++;
         } else if ((draw & 6) === 0) {
+          how = sync ? 'sendSync+sync' : 'sendSync';
           await timed('sendSync', timeout, () => mailbox.sendSync(data, { type, timeout, sync }));
           seq++;
         } else {
+          how = sync ? 'send+sync' : 'send';
           await timed('send', timeout, () => mailbox.send(data, { type, sync, ...limit }));
           seq++;
         }
       }
-      if (seq > first) say(`sent ${seq - 1} ${Date.now()} ${first}`);
+      if (seq > first) say(`sent ${seq - 1} ${Date.now()} ${first} ${how}`);
     } catch (error) {
       if (!gaveUp(error)) throw error;
       // A sync send given up without withdrawing its message (the store's lock out of
@@ -112,12 +121,19 @@ export async function mixedSender(mailbox: Mailbox<Uint8Array>, maxLength: numbe
   }
 }
 
-/** Says what a receive took: a "got" line per message. */
-function report(messages: Message<Uint8Array>[], maxLength: number): void {
+/** Says what a receive took: a "got" line per message, with the mailbox's seq of it and the call that took it. */
+function report(messages: Message<Uint8Array>[], maxLength: number, how: string): void {
   for (const message of messages) {
     const { sender, seq, intact } = checkChaosMessage(message.data, maxLength);
-    say(`got ${sender} ${seq} ${intact ? 'ok' : `bad ${message.data.length}`}`);
+    say(`got ${sender} ${seq} ${intact ? 'ok' : `bad ${message.data.length}`} ${message.seq} ${how}`);
   }
+}
+
+/** A selector's options as one word ("any" for none). */
+function selectorWord(options: TryReceiveOptions): string {
+  const { into: _into, ...selector } = options;
+  const words = Object.entries(selector).map(([key, value]) => `${key}=${String(value)}`);
+  return words.length === 0 ? 'any' : words.join(',');
 }
 
 export async function mixedReceiver(mailbox: Mailbox<Uint8Array>, maxLength: number, random: () => number, run: Participation): Promise<void> {
@@ -138,12 +154,19 @@ export async function mixedReceiver(mailbox: Mailbox<Uint8Array>, maxLength: num
     const max = (draw & 0x80) === 0 ? 2 + ((draw >>> 16) % (MAX_BATCH - 1)) : 1;
     say(`take ${Date.now()} ${max}`);
     let messages: Message<Uint8Array>[] = [];
+    let call = '';
     try {
       if (max > 1) {
+        call = 'tryReceiveMany';
         messages = await timed('tryReceiveMany', 0, () => mailbox.tryReceiveMany(max, options));
-        if (messages.length === 0 && (draw & 1) === 0) messages = await timed('receiveMany', timeout, () => mailbox.receiveMany(max, { ...options, ...limit }));
+        if (messages.length === 0 && (draw & 1) === 0) {
+          call = 'receiveMany';
+          messages = await timed('receiveMany', timeout, () => mailbox.receiveMany(max, { ...options, ...limit }));
+        }
       } else {
+        call = 'tryReceive';
         let message = (draw & 1) === 0 ? await timed('tryReceive', 0, () => mailbox.tryReceive(options)) : null;
+        if (message === null) call = (draw & 6) === 0 ? 'receiveSync' : 'receive';
         if (message === null && (draw & 6) === 0) message = await timed('receiveSync', timeout, () => mailbox.receiveSync({ ...options, timeout }));
         else if (message === null) message = await timed('receive', timeout, () => mailbox.receive({ ...options, ...limit }));
         messages = [message];
@@ -152,7 +175,7 @@ export async function mixedReceiver(mailbox: Mailbox<Uint8Array>, maxLength: num
       if (!gaveUp(error)) throw error;
     }
     // Checked before the next receive into the same buffer refills them.
-    report(messages, maxLength);
+    report(messages, maxLength, `${call}:${selectorWord(options)}${options.into === undefined ? '' : ':into'}:${max}`);
     if (messages.length === 0) say('none');
     else if (max > 1) say('end');
     await run.pause();

@@ -570,7 +570,8 @@ export class Ring {
         }
         if (stop === -1 || stop === -this.slots || stop === -3 - this.slots) return 0;
         if (stop === this.slots - 1) position = this.#passTaken(position);
-        else if (stop === -3) {
+        else if (stop === -3 && Atomics.load(i32, L.C_RING_ENQUEUE) !== position) {
+          // A fence left at the head (as in #pop: never at an empty one).
           this.#advanceHead(position);
           position = Atomics.load(i32, L.C_RING_DEQUEUE);
         } else position = this.#reloadOrCorrupt(L.C_RING_DEQUEUE, position, this.#slotWord(position));
@@ -634,8 +635,10 @@ export class Ring {
           return null;
         } else if (difference === this.slots - 1) {
           position = this.#passTaken(position);
-        } else if (difference === -3) {
-          // Fenced by a recovery that died before it moved the head on.
+        } else if (difference === -3 && Atomics.load(i32, L.C_RING_ENQUEUE) !== position) {
+          // Fenced by a recovery that died before it moved the head on. Only a claimed
+          // position is ever fenced: at an empty head the value is corrupt (below), and
+          // passing it would move DEQUEUE beyond ENQUEUE.
           this.#advanceHead(position);
           position = Atomics.load(i32, L.C_RING_DEQUEUE);
         } else {
@@ -1314,9 +1317,11 @@ export class Ring {
       }
       // At the head: free or claimed (position), published (+1), skipped and not yet passed
       // (+slots), or the previous lap's message taken and not released (+1 − slots), fenced
-      // and not yet passed (−2), or fenced on the previous lap (−2 − slots).
+      // and not yet passed (−2, only where a position is claimed: span > 0), or fenced on the
+      // previous lap (−2 − slots).
       const offset = (sequence - dequeue) | 0;
-      if (offset !== 0 && offset !== 1 && offset !== this.slots && offset !== 1 - this.slots && offset !== -2 && offset !== -2 - this.slots) {
+      const fencedHead = offset === -2 && span > 0;
+      if (offset !== 0 && offset !== 1 && offset !== this.slots && offset !== 1 - this.slots && !fencedHead && offset !== -2 - this.slots) {
         throw corrupt(`ring slot ${dequeue & this.#mask} has sequence ${sequence} at the head (position ${dequeue >>> 0})`);
       }
       return span;

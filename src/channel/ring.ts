@@ -591,8 +591,11 @@ export class Ring {
           return count;
         }
         if (stop === -1 || stop === -this.slots || stop === -3 - this.slots) return 0;
-        if (stop === this.slots - 1) position = this.#passTaken(position);
-        else if (stop === -3) {
+        // Taken (a stale look), or skipped or fenced and not yet passed: as in #pop, never passed
+        // at an empty head.
+        const claimed = Atomics.load(i32, L.C_RING_ENQUEUE) !== position;
+        if (stop === this.slots - 1 && claimed) position = this.#passTaken(position);
+        else if (stop === -3 && claimed) {
           this.#advanceHead(position);
           position = Atomics.load(i32, L.C_RING_DEQUEUE);
         } else position = this.#reloadOrCorrupt(L.C_RING_DEQUEUE, position, this.#slotWord(position));
@@ -655,14 +658,16 @@ export class Ring {
           // still holding the previous lap's message, taken and not yet released, or fenced
           // on the previous lap: nothing here.
           return null;
-        } else if (difference === this.slots - 1) {
+        } else if (difference === this.slots - 1 && Atomics.load(i32, L.C_RING_ENQUEUE) !== position) {
           position = this.#passTaken(position);
-        } else if (difference === -3) {
+        } else if (difference === -3 && Atomics.load(i32, L.C_RING_ENQUEUE) !== position) {
           // Fenced by a recovery that died before it moved the head on.
           this.#advanceHead(position);
           position = Atomics.load(i32, L.C_RING_DEQUEUE);
         } else {
-          // Another lap's value: DEQUEUE has moved on since we read it, or the word is corrupt.
+          // Another lap's value: DEQUEUE has moved on since we read it, or the word is corrupt
+          // — a skip (+ slots) or a fence at an empty head among them: only a claimed position
+          // is ever skipped or fenced, and passing one there would move DEQUEUE beyond ENQUEUE.
           position = this.#reloadOrCorrupt(L.C_RING_DEQUEUE, position, at);
         }
       }
@@ -1337,9 +1342,11 @@ export class Ring {
       }
       // At the head: free or claimed (position), published (+1), skipped and not yet passed
       // (+slots), or the previous lap's message taken and not released (+1 − slots), fenced
-      // and not yet passed (−2), or fenced on the previous lap (−2 − slots).
+      // and not yet passed (−2), or fenced on the previous lap (−2 − slots). Skipped and
+      // fenced only where a position is claimed (span > 0).
       const offset = (sequence - dequeue) | 0;
-      if (offset !== 0 && offset !== 1 && offset !== this.slots && offset !== 1 - this.slots && offset !== -2 && offset !== -2 - this.slots) {
+      const passable = (offset === this.slots || offset === -2) && span > 0;
+      if (offset !== 0 && offset !== 1 && offset !== 1 - this.slots && !passable && offset !== -2 - this.slots) {
         throw corrupt(`ring slot ${dequeue & this.#mask} has sequence ${sequence} at the head (position ${dequeue >>> 0})`);
       }
       return span;

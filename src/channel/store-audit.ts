@@ -77,9 +77,11 @@ function checkReceivers(words: Int32Array): string | null {
 /**
  * The ring. With D = DEQUEUE and E = ENQUEUE, each slot serves one position p in
  * [D, D + slots) (p & mask = the slot). Its sequence word must be, by where p lies:
- * - p in [D, E), claimed by a sender: p (not published yet) or p + 1 (published); at the
- *   head also p + slots or p - 2 (skipped or fenced by a recovery that died before moving
- *   DEQUEUE on);
+ * - p in [D, E), claimed by a sender: p (not published yet), p + 1 (published) or p + slots
+ *   (given up by its own sender — a batch whose publish was refused, or that found the store
+ *   out of RING mode after its claim, frees its unpublished positions, beyond the head too:
+ *   ring.ts #giveUpClaim — or skipped by a recovery that died before moving DEQUEUE on);
+ *   at the head also p - 2 (fenced by such a recovery);
  * - p in [E, D + slots), free: p (released for p's sender), p - slots + 1 (the previous
  *   lap's message, taken and still being copied out, or its taker died doing so) or
  *   p - slots - 2 (fenced on the previous lap: its sender may still run, ring.ts).
@@ -115,7 +117,7 @@ function checkRing(words: Int32Array, config: StoreConfig): string | null {
       const sequence = Atomics.load(words, at + L.RING_SLOT_SEQUENCE);
       const valid =
         offset < used
-          ? sequence === position || sequence === ((position + 1) | 0) || (offset === 0 && (sequence === ((position + slots) | 0) || sequence === ((position - 2) | 0)))
+          ? sequence === position || sequence === ((position + 1) | 0) || sequence === ((position + slots) | 0) || (offset === 0 && sequence === ((position - 2) | 0))
           : sequence === position || sequence === ((position - slots + 1) | 0) || sequence === ((position - slots - 2) | 0);
       if (!valid) {
         problem = `ring slot ${position & mask} has sequence ${sequence >>> 0} at position ${position >>> 0}`;

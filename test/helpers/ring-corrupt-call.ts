@@ -2,7 +2,7 @@
 // and says how each ended and how long it took: "<call> <ECODE | ok> <ms>". A call that
 // never ends is caught by the helper's hard timeout.
 //
-//   ring-corrupt-call.ts <mailbox> <call>...   calls: tryReceive, trySend, receive (timeout 200 ms), stats
+//   ring-corrupt-call.ts <mailbox> <call>...   calls: tryReceive, tryReceiveMany, trySend, receive (timeout 200 ms), stats
 import { Mailbox } from '../../src/index.ts';
 import { say } from './protocol.ts';
 
@@ -13,6 +13,9 @@ async function call(what: string): Promise<void> {
   switch (what) {
     case 'tryReceive':
       mailbox.tryReceive();
+      return;
+    case 'tryReceiveMany':
+      mailbox.tryReceiveMany(4);
       return;
     case 'trySend':
       mailbox.trySend(new Uint8Array([1, 2, 3]));

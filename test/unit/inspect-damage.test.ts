@@ -260,6 +260,17 @@ test('sound mailboxes of every shape are ok, and so are the states killed partie
       fill(mb, 3);
       takeWithoutReleasing(openRingView(name), 0);
     }],
+    // A batch sender stopped before its first publish, its first slot fenced by a receiver
+    // (its holder unknown), then continued: its publish refused, it frees that slot and gives
+    // up the rest of its claim, beyond the head (ring.ts #giveUpClaim); receivers pass those
+    // positions when they come to them. Killed (or stopped) right after: the state stays.
+    ['a batch sender that gave up its claim beyond the head', RING, (mb, name) => {
+      const view = openRingView(name);
+      const first = claimWithoutPublishing(view, 0);
+      for (let k = 1; k < 3; k++) claimWithoutPublishing(view, process.pid);
+      Atomics.store(view.i32, L.C_RING_DEQUEUE, (first + 1) | 0);
+      for (let k = 0; k < 3; k++) Atomics.store(view.i32, slotWord(view, first + k) + L.RING_SLOT_SEQUENCE, (first + k + view.slots) | 0);
+    }],
   ];
   for (const [label, options, make] of shapes) {
     await withMailbox('sound', options, (mb, name) => {

@@ -134,3 +134,23 @@ for (const { what, queued, corrupt, expected } of BAD_WORDS) {
     });
   });
 }
+
+// A skip (sequence position + slots) or a fence (position − 2) is left at the head only by a
+// recovery that died after giving up or fencing a claimed position, before it moved DEQUEUE
+// on: receivers pass it. At the head of an empty ring (DEQUEUE = ENQUEUE) nothing was claimed,
+// so either is damage — passing it there moved DEQUEUE beyond ENQUEUE, and the receives after
+// the first then answered "empty".
+for (const [what, offset] of [['a skip', 4], ['a fence', -2]] as const) for (const receive of ['tryReceive', 'tryReceiveMany'] as const) {
+  test(`RING mode, ${what} at the head of an empty ring: stats and ${receive} end with ECORRUPT, twice over, the positions untouched`, T, async () => {
+    await withRing(0, async (_mb, view, name) => {
+      const before = { enqueue: enqueue(view), dequeue: dequeue(view) };
+      Atomics.store(view.i32, slotWord(view, before.dequeue) + L.RING_SLOT_SEQUENCE, (before.dequeue + offset) | 0);
+      for (let round = 0; round < 2; round++) {
+        const outcomes = await calls(name, ['stats', receive] as unknown as readonly Call[]);
+        assert.equal(outcomes.get('stats'), 'ECORRUPT', `round ${round}: stats`);
+        assert.equal(outcomes.get(receive), 'ECORRUPT', `round ${round}: ${receive}`);
+        assert.deepEqual({ enqueue: enqueue(view), dequeue: dequeue(view) }, before, `round ${round}`);
+      }
+    });
+  });
+}

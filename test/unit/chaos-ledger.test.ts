@@ -26,6 +26,11 @@ test('every promised message received once, in order: nothing lost, duplicated o
   assert.deepEqual(ledger.verdict([]), { checked: 4, lost: 0, lostExamples: [], unexplained: 0, duplicated: 0, problems: [] });
 });
 
+/** Problems without the detail an order problem ends with (how each message was sent and taken). */
+function withoutDetail(problems: string[]): string[] {
+  return problems.map((problem) => problem.replace(/ \[[^\]]*\]$/, ''));
+}
+
 test('a promised message never received is lost; a duplicate, a corrupt one and one out of order are problems', () => {
   const ledger = ledgerWith(4);
   ledger.received('7', 1, 2, true, 1000);
@@ -41,7 +46,8 @@ test('a promised message never received is lost; a duplicate, a corrupt one and 
   assert.equal(verdict.unexplained, 0);
   assert.deepEqual(verdict.lostExamples, ['(sender 1, seq 1 of 4)', '(sender 1, seq 3 of 4)']);
   assert.equal(verdict.duplicated, 1);
-  assert.deepEqual(verdict.problems, [
+  assert.match(verdict.problems[0]!, /\[seq 2: taken by a receive read at 00:00:01\.000, sent by a send reported at .*; seq 0: .*; sender not killed\]$/);
+  assert.deepEqual(withoutDetail(verdict.problems), [
     'receiver 7 took (sender 1, seq 0) after seq 2',
     'receiver 8 took message (sender 1, seq 2) a second time',
     'receiver 8 took a corrupt message (header: sender 1, seq 9, 30 bytes)',
@@ -59,7 +65,7 @@ test('the message a killed sender was sending may arrive; one its stopped sender
   stopped.received('7', 1, 5, true, 1000);
   stopped.received('7', 1, 0, true, 1000);
   stopped.received('7', 1, 1, true, 1000);
-  assert.deepEqual(stopped.verdict([]).problems, [
+  assert.deepEqual(withoutDetail(stopped.verdict([]).problems), [
     'receiver 7 took (sender 1, seq 0) after seq 5',
     'receiver 7 took (sender 1, seq 1) after seq 5',
     'message (sender 1, seq 2) was received though its sender reported 2 sends and stopped',
@@ -184,7 +190,7 @@ test('a peeker: passed on counts as received, discarded as consumed; passed on a
   assert.deepEqual(tenth.verdict([]).problems, ['message (sender 1, seq 0) was passed on by peeker 10, not discarded, and taken again by drain, though peeker 10 was not killed']);
   const broken = ledger.verdict([]);
   assert.equal(broken.duplicated, 2);
-  assert.deepEqual(broken.problems, [
+  assert.deepEqual(withoutDetail(broken.problems), [
     'receiver 9 took message (sender 1, seq 1) a second time after its discard',
     'receiver drain took message (sender 1, seq 4) a second time after its discard',
     'receiver 9 took (sender 1, seq 1) after seq 6',

@@ -486,12 +486,14 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   }
 
   /**
-   * Removes the mailbox of this handle's name in the namespace this handle was opened in
-   * (see Mailbox.unlink), whatever INTERPROC_NAMESPACE says now: a handle names its own
-   * namespace's mailbox, never another namespace's of the same name.
+   * Removes this handle's mailbox (see Mailbox.unlink): the one it was opened on, in the
+   * namespace it was opened in, whatever INTERPROC_NAMESPACE says now. Works on a closed
+   * handle too, for as long as that mailbox still holds its name. ENOENT when it was removed
+   * already: a mailbox made under the name since (another `incarnation`) is left alone,
+   * with its messages.
    */
   unlink(): void {
-    StoreHandle.unlink(this.#handle.object);
+    this.#handle.unlink();
   }
 
   /** Releases this handle: its pending sends and receives reject with EBADF. Idempotent. */

@@ -56,10 +56,13 @@ export const OWNER_CHECK_MS = 100;
 /** Ports one thread keeps open for sending; the one opened first is closed to make room. */
 const MAX_TARGETS = 1024;
 
-/** Removes a port's store file; one already removed (by `interproc rm`, say) is no error. */
-function removeStore(object: StoreObject): void {
+/**
+ * Removes a port's own store file (never one made under its name since); one already
+ * removed (by `interproc rm`, say) is no error.
+ */
+function removeStore(handle: StoreHandle): void {
   try {
-    StoreHandle.unlink(object);
+    handle.unlink();
   } catch (error) {
     if (!(error instanceof IpcError && error.code === 'ENOENT')) throw error;
   }
@@ -287,16 +290,14 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
   readonly number: number;
   readonly #table: PortTable;
   readonly #claim: PortClaim;
-  readonly #object: StoreObject;
   readonly #handle: StoreHandle;
   readonly #codec: Codec<T>;
   #released = false;
 
-  private constructor(table: PortTable, claim: PortClaim, object: StoreObject, handle: StoreHandle, codec: Codec<T>) {
+  private constructor(table: PortTable, claim: PortClaim, handle: StoreHandle, codec: Codec<T>) {
     this.number = claim.number;
     this.#table = table;
     this.#claim = claim;
-    this.#object = object;
     this.#handle = handle;
     this.#codec = codec;
   }
@@ -320,7 +321,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
     }
     const object = portObject(claim.number, claim.generation);
     try {
-      const port = new Port<T>(table, claim, object, createStore(object, plan), plan.codec as Codec<T>);
+      const port = new Port<T>(table, claim, createStore(object, plan), plan.codec as Codec<T>);
       track(port as Port<unknown>);
       return port;
     } catch (error) {
@@ -486,7 +487,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
   close(): void {
     if (!this.#handle.closed) {
       this.#handle.close();
-      removeStore(this.#object);
+      removeStore(this.#handle);
       // This thread's own sends to it are refused at once, and its memory is not kept for them.
       const target = targets.get(this.number);
       if (target !== undefined && target.owner.state === this.#claim.state) drop(target);

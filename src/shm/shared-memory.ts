@@ -231,11 +231,14 @@ export class SharedMemory implements Disposable {
 
   /**
    * Removes this segment's name in the namespace it was opened in (see SharedMemory.unlink),
-   * whatever INTERPROC_NAMESPACE says now. EINVAL for an anonymous segment.
+   * whatever INTERPROC_NAMESPACE says now; on a closed handle too. Only this handle's own
+   * segment: ENOENT when it was removed already, and a segment made under the name since is
+   * left alone. EINVAL for an anonymous segment.
    */
   unlink(): void {
     if (this.#path === null) throw new IpcError('EINVAL', 'an anonymous segment has no name to unlink');
-    unlinkObject(this.#path, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, 0, describe(this.name));
+    const own = { pid: this.creatorPid, at: this.createdAt };
+    unlinkObject(this.#path, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, 0, describe(this.name), own);
   }
 
   /** Releases this handle. Idempotent. */

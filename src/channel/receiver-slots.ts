@@ -17,6 +17,7 @@
 //   taken by another receiver; taking it ends the hand-over (endHandOver), so the first
 //   receiver stays reachable for the next trySend.
 import { crashPoint } from '../core/crash-point.ts';
+import { corrupt } from '../core/errors.ts';
 import { currentThreadStartTime, isThreadAlive } from '../core/liveness.ts';
 import { PID, THREAD_ID } from '../core/thread-id.ts';
 import type { CellArena } from './cell-arena.ts';
@@ -121,6 +122,24 @@ export class ReceiverSlots {
     Atomics.store(words, L.C_WAITING_RECEIVERS, slotted + unslotted);
     const counted = Atomics.load(words, L.C_SELECTIVE_RECEIVERS);
     Atomics.store(words, L.C_SELECTIVE_RECEIVERS, Math.min(Math.max(counted, selective), selective + unslotted));
+  }
+
+  /**
+   * ECORRUPT unless the waiting count is what the table says: every counted receiver in a
+   * slot or counted unslotted (see the header; true whenever the lock is free, and a
+   * holder that died breaking it was repaired before this holder got the lock).
+   */
+  checkCounts(): void {
+    const words = this.#arena.words;
+    let slotted = 0;
+    for (let slot = 0; slot < L.RECEIVER_SLOTS; slot++) {
+      if (words[slotAt(slot) + L.RECEIVER_TID] !== 0) slotted++;
+    }
+    const waiting = Atomics.load(words, L.C_WAITING_RECEIVERS);
+    const unslotted = Atomics.load(words, L.C_UNSLOTTED_RECEIVERS);
+    if (unslotted < 0 || waiting !== slotted + unslotted) {
+      throw corrupt(`${this.#arena.what} counts ${waiting} waiting receivers, but ${slotted} hold slots and ${unslotted} are counted without one`);
+    }
   }
 
   /** Frees the slots of every receiver that died while blocked, and uncounts them. */

@@ -23,7 +23,7 @@ import {
 import { addon } from '../native/addon.ts';
 import { systemError } from '../core/errors.ts';
 import { validateTrustedUids, type TrustedUids } from '../core/trust.ts';
-import { invalidType, outOfRange, validateInteger, validateMode, validateObject } from '../core/validate.ts';
+import { invalidType, optionNames, outOfRange, validateInteger, validateMode, validateObject, validateOptions } from '../core/validate.ts';
 
 /** Layout version of a segment's body (the object header's `version`). */
 export const SHARED_MEMORY_VERSION = 1;
@@ -51,9 +51,12 @@ function validateSize(size: unknown): number {
   return size;
 }
 
+const CREATE_OPTIONS = optionNames<SharedMemoryOptions>({ mode: true, trustedUids: true });
+const OPEN_OPTIONS = optionNames<SharedMemoryOpenOptions>({ trustedUids: true });
+
 /** The mode option: left out (undefined) is the default; null is not left out, and fails as any non-number. */
 function modeOption(options: unknown): number {
-  const { mode } = validateObject<SharedMemoryOptions>(options, 'options');
+  const { mode } = validateOptions<SharedMemoryOptions>(options, 'options', CREATE_OPTIONS);
   return mode === undefined ? DEFAULT_MODE : validateMode(mode);
 }
 
@@ -125,7 +128,7 @@ export class SharedMemory implements Disposable {
    */
   static open(name: string, options?: SharedMemoryOpenOptions): SharedMemory {
     validateName(name);
-    const trusted = validateTrustedUids(validateObject<SharedMemoryOpenOptions>(options, 'options').trustedUids);
+    const trusted = validateTrustedUids(validateOptions<SharedMemoryOpenOptions>(options, 'options', OPEN_OPTIONS).trustedUids);
     const path = shmPath(name);
     const fd = openShm(path, false, 0, describe(name));
     try {

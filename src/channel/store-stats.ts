@@ -46,13 +46,15 @@ export function readStats(arena: CellArena, ring: Ring | null): StoreStats {
 }
 
 /**
- * ECORRUPT for a MODE other than RING or LIST (RING without a ring), or a recorded move
- * of no known kind (the ring counts a recorded move as a message still queued). Values
- * only: read without the lock, MODE and MOVE_KIND may come from moments apart.
+ * ECORRUPT for a MODE other than RING or LIST (RING without a ring), or, with a ring, a
+ * recorded move of no known kind (the ring counts a recorded move as a message still
+ * queued; a store without a ring never reads the word). Values only: read without the
+ * lock, MODE and MOVE_KIND may come from moments apart.
  */
 function checkModeWords(words: Int32Array, hasRing: boolean, what: string): void {
   const mode = Atomics.load(words, L.C_MODE);
   if (mode !== L.MODE_LIST && (mode !== L.MODE_RING || !hasRing)) throw corrupt(`${what} is in unknown mode ${mode}`);
+  if (!hasRing) return;
   const move = Atomics.load(words, L.C_MOVE_KIND);
   if (move !== L.MOVE_NONE && move !== L.MOVE_SWITCH && move !== L.MOVE_STRAGGLER) throw corrupt(`${what} records a move of kind ${move}`);
 }

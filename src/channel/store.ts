@@ -522,7 +522,7 @@ export class MessageStore {
     const locked = this.tryLockBriefly();
     try {
       // Receivers and senders killed while blocked are not waiting any more. The count of
-      // those left is checked against the table only under the lock, where it is exact.
+      // those left is checked only under the lock, where no registration is half made.
       if (locked) {
         this.#receivers.dropDead();
         this.#receivers.checkCounts();

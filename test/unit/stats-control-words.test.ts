@@ -1,6 +1,6 @@
 // A mailbox whose control block holds a word no store can hold — a MODE other than RING or
-// LIST, a recorded move of no known kind, a waiting-receiver count the receiver slots do
-// not account for — is ECORRUPT for stats(), never figures made from the bad word (a
+// LIST, a recorded move of no known kind, more receivers counted waiting than the slots
+// and the unslotted count allow — is ECORRUPT for stats(), never figures made from the bad word (a
 // move counted as a queued message, 2^31 − 1 receivers shown as waiting); a bad MODE is
 // ECORRUPT for every call that takes the lock too, not taken for a switch cut short and
 // overwritten. Any process allowed to write the file can write such a word.
@@ -21,7 +21,7 @@ const BAD_WORDS: Array<{ what: string; corrupt(view: RingView): void }> = [
   { what: 'MODE is 7', corrupt: (view) => Atomics.store(view.i32, L.C_MODE, 7) },
   { what: 'MOVE_KIND is 9', corrupt: (view) => Atomics.store(view.i32, L.C_MOVE_KIND, 9) },
   { what: 'WAITING_RECEIVERS is 2^31 − 1 with no receiver', corrupt: (view) => Atomics.store(view.i32, L.C_WAITING_RECEIVERS, 0x7fffffff) },
-  { what: 'WAITING_RECEIVERS is 3 with no receiver', corrupt: (view) => Atomics.store(view.i32, L.C_WAITING_RECEIVERS, 3) },
+  { what: `WAITING_RECEIVERS is ${L.RECEIVER_SLOTS + 1} with no receiver counted unslotted`, corrupt: (view) => Atomics.store(view.i32, L.C_WAITING_RECEIVERS, L.RECEIVER_SLOTS + 1) },
   { what: 'UNSLOTTED_RECEIVERS is −2', corrupt: (view) => Atomics.store(view.i32, L.C_UNSLOTTED_RECEIVERS, -2) },
 ];
 

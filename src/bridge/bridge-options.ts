@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { IpcError } from '../core/errors.ts';
 import { currentNamespace, validateName, validateNamespace } from '../core/names.ts';
-import { invalidType, validateInteger, validateObject, validateString } from '../core/validate.ts';
+import { invalidType, optionNames, validateInteger, validateOptions, validateString } from '../core/validate.ts';
 import { DEFAULT_INITIAL_DELAY_MS, DEFAULT_MAX_DELAY_MS, type BackoffOptions } from './backoff.ts';
 import { validHost } from './message-headers.ts';
 import { maskedCredentials, validateConnection, type BridgeConnectionOptions } from './connection-options.ts';
@@ -128,9 +128,26 @@ function patterned(value: unknown, what: string, pattern: RegExp, fallback: stri
   return text;
 }
 
+const BRIDGE_OPTIONS = optionNames<BridgeOptions>({
+  servers: true,
+  exports: true,
+  imports: true,
+  stream: true,
+  subjectPrefix: true,
+  replicas: true,
+  duplicateWindow: true,
+  namespace: true,
+  host: true,
+  window: true,
+  retry: true,
+  connection: true,
+  onEvent: true,
+});
+const RETRY_OPTIONS = optionNames<BackoffOptions>({ initialDelay: true, maxDelay: true });
+
 export function planBridge(options: unknown): BridgePlan {
   if (options === undefined) throw invalidType('options', 'an object with servers', options);
-  const given = validateObject<BridgeOptions>(options, 'options');
+  const given = validateOptions<BridgeOptions>(options, 'options', BRIDGE_OPTIONS);
   const exports = names(given.exports, 'options.exports');
   const imports = names(given.imports, 'options.imports');
   if (exports.length + imports.length === 0) throw new IpcError('EINVAL', 'a bridge needs at least one mailbox in options.exports or options.imports');
@@ -138,7 +155,7 @@ export function planBridge(options: unknown): BridgePlan {
   // under a new id, and so on without end.
   const both = exports.find((name) => imports.includes(name));
   if (both !== undefined) throw new IpcError('EINVAL', `mailbox ${JSON.stringify(both)} is in both options.exports and options.imports: its messages would come back to it without end`);
-  const retry = validateObject<BackoffOptions>(given.retry, 'options.retry');
+  const retry = validateOptions<BackoffOptions>(given.retry, 'options.retry', RETRY_OPTIONS);
   const host = given.host === undefined ? hostname() : validateString(given.host, 'options.host');
   if (!validHost(host) || host.includes('/')) throw new IpcError('EINVAL', 'invalid options.host: 1-255 bytes of UTF-8, no "/"');
   const onEvent = given.onEvent ?? ((): void => undefined);

@@ -1,7 +1,7 @@
 // Validation of the options every codec-based receive (Mailbox, Port) and send share.
-import { invalidType, validateInteger, validateObject, validateTimeout } from '../core/validate.ts';
+import { invalidType, optionNames, validateInteger, validateOptions, validateTimeout, type OptionNames } from '../core/validate.ts';
 import { deadlineAfter } from '../core/wait.ts';
-import { MAX_MESSAGE_TYPE, selectorFrom, type SelectorOptions } from './selector.ts';
+import { MAX_MESSAGE_TYPE, parseSelector, type SelectorOptions } from './selector.ts';
 import type { ReceiveRequest } from './store-handle.ts';
 
 /** The most a receive may poll: one second, in microseconds. */
@@ -31,10 +31,42 @@ export interface WaitingReceiveOptions extends SelectorOptions {
   spin?: number;
 }
 
-/** A waiting receive's request to its store handle, from the caller's options. */
-export function receiveRequestFrom(options: unknown): ReceiveRequest {
-  const given = validateObject<WaitingReceiveOptions>(options, 'options');
-  const selector = selectorFrom(given);
+/** The options of a receive that does not wait (tryReceive, tryReceiveMany). */
+export const TRY_RECEIVE_OPTIONS = optionNames<SelectorOptions & { into?: Uint8Array }>({
+  type: true,
+  notType: true,
+  maxType: true,
+  from: true,
+  into: true,
+});
+
+/** The options of a receive that waits on the event loop (receive, receiveMany). */
+export const RECEIVE_OPTIONS = optionNames<WaitingReceiveOptions & { signal?: AbortSignal }>({
+  type: true,
+  notType: true,
+  maxType: true,
+  from: true,
+  into: true,
+  timeout: true,
+  spin: true,
+  signal: true,
+});
+
+/** The options of a receive that blocks the thread (receiveSync): no signal. */
+export const RECEIVE_SYNC_OPTIONS = optionNames<WaitingReceiveOptions>({
+  type: true,
+  notType: true,
+  maxType: true,
+  from: true,
+  into: true,
+  timeout: true,
+  spin: true,
+});
+
+/** A waiting receive's request to its store handle, from the caller's options (whose names must be in `names`). */
+export function receiveRequestFrom(options: unknown, names: OptionNames): ReceiveRequest {
+  const given = validateOptions<WaitingReceiveOptions>(options, 'options', names);
+  const selector = parseSelector(given);
   const deadline = deadlineAfter(validateTimeout(given.timeout));
   return { selector, deadline, into: validateInto(given.into), spin: validateSpin(given.spin) };
 }

@@ -17,6 +17,7 @@
 //   taken by another receiver; taking it ends the hand-over (endHandOver), so the first
 //   receiver stays reachable for the next trySend.
 import { crashPoint } from '../core/crash-point.ts';
+import { corrupt } from '../core/errors.ts';
 import { currentThreadStartTime, isThreadAlive } from '../core/liveness.ts';
 import { PID, THREAD_ID } from '../core/thread-id.ts';
 import type { CellArena } from './cell-arena.ts';
@@ -121,6 +122,22 @@ export class ReceiverSlots {
     Atomics.store(words, L.C_WAITING_RECEIVERS, slotted + unslotted);
     const counted = Atomics.load(words, L.C_SELECTIVE_RECEIVERS);
     Atomics.store(words, L.C_SELECTIVE_RECEIVERS, Math.min(Math.max(counted, selective), selective + unslotted));
+  }
+
+  /**
+   * ECORRUPT for waiting counts no table can give: a negative unslotted count, or more
+   * receivers waiting than the slots hold plus the unslotted (every counted receiver is in
+   * a slot or counted unslotted: see the header). A count too low is not judged: dropping a
+   * dead slot lowers it, and store-audit.ts, which must call damage exactly what the
+   * library does, cannot tell dead slots without doing the same.
+   */
+  checkCounts(): void {
+    const words = this.#arena.words;
+    const waiting = Atomics.load(words, L.C_WAITING_RECEIVERS);
+    const unslotted = Atomics.load(words, L.C_UNSLOTTED_RECEIVERS);
+    if (unslotted < 0 || waiting > L.RECEIVER_SLOTS + unslotted) {
+      throw corrupt(`${this.#arena.what} counts ${waiting} waiting receivers, more than its ${L.RECEIVER_SLOTS} slots and ${unslotted} counted without one`);
+    }
   }
 
   /** Frees the slots of every receiver that died while blocked, and uncounts them. */

@@ -36,12 +36,15 @@ export class RingSwitch {
    * Just after the lock was taken: out of RING mode, a switch cut short by its switcher's
    * death is finished here, before anyone uses the list; a sender that was still writing
    * into the ring when the store left RING mode (after QUIESCE_MS) leaves a straggler
-   * there: move it over.
+   * there: move it over. A MODE that is neither RING nor LIST is ECORRUPT, not taken for
+   * a switch cut short (which would make it LIST and go on).
    */
   catchUp(): void {
     const ring = this.#ring;
     if (ring.returning) this.#finishReturn();
     if (ring.active) return;
+    const mode = Atomics.load(this.#arena.words, L.C_MODE);
+    if (mode !== L.MODE_LIST) throw corrupt(`${this.#arena.what} is in unknown mode ${mode}`);
     if (!ring.switched) this.ensureList();
     else if (ring.count !== 0) this.#moveFromRing(L.MOVE_STRAGGLER);
   }

@@ -1,6 +1,6 @@
 // Which message a receive takes. A selector is at most one type criterion (type, notType
 // or maxType) and optionally a sending pid; no selector takes the first message.
-import { validateInteger, validateObject } from '../core/validate.ts';
+import { checkOptionNames, validateInteger, validateObject, type OptionNames } from '../core/validate.ts';
 import { IpcError } from '../core/errors.ts';
 
 export const ANY = 0;
@@ -45,9 +45,12 @@ function optionalType(value: unknown, name: string): number | undefined {
   return value === undefined ? undefined : validateInteger(value, name, 0, MAX_MESSAGE_TYPE);
 }
 
-export function selectorFrom(options: unknown): Selector {
+/** The selector in a call's `options`, whose names must all be in `names` (the call's: a selector and more). */
+export function selectorFrom(options: unknown, names: OptionNames): Selector {
   if (options === undefined) return ANY_SELECTOR; // the common case, without allocating
-  return parseSelector(validateObject<SelectorOptions>(options, 'options'));
+  const given = validateObject<SelectorOptions>(options, 'options');
+  checkOptionNames(given, names);
+  return parseSelector(given);
 }
 
 /** Whether a message of `type` from `pid` satisfies the selector's criteria (maxType: any type <= value). */

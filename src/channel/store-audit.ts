@@ -57,7 +57,26 @@ function checkControl(words: Int32Array): string | null {
   if (waitingReceivers < 0 || selective < 0 || waitingSenders < 0) {
     return `it counts ${waitingReceivers} waiting receivers (${selective} selective) and ${waitingSenders} waiting senders`;
   }
-  return null;
+  return checkWaitingBound(words);
+}
+
+/**
+ * As stats() checks it under the lock (ReceiverSlots.checkCounts): no negative unslotted
+ * count, and no more receivers waiting than the slots plus the unslotted. Read without the
+ * lock, releases between the two loads can make a sound store look over the bound for a
+ * moment (a registration cannot: it counts itself waiting before unslotted), so only a
+ * store over it at every one of STABLE_TRIES looks is judged.
+ */
+function checkWaitingBound(words: Int32Array): string | null {
+  let problem: string | null = null;
+  for (let attempt = 0; attempt < STABLE_TRIES; attempt++) {
+    const waiting = Atomics.load(words, L.C_WAITING_RECEIVERS);
+    const unslotted = Atomics.load(words, L.C_UNSLOTTED_RECEIVERS);
+    if (unslotted < 0) return `it counts ${unslotted} receivers waiting without a slot`;
+    if (waiting <= L.RECEIVER_SLOTS + unslotted) return null;
+    problem = `it counts ${waiting} waiting receivers, more than its ${L.RECEIVER_SLOTS} slots and ${unslotted} counted without one`;
+  }
+  return problem;
 }
 
 function checkReceivers(words: Int32Array): string | null {

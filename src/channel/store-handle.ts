@@ -15,7 +15,7 @@ import { IpcError } from '../core/errors.ts';
 import { SHM_DIR } from '../core/names.ts';
 import { type ObjectHeader, type ObjectKindCode } from '../core/object-header.ts';
 import { GrowableFile } from '../core/growable-file.ts';
-import { abandonCreate, createShm, initializeObject, mapObject, openShm, unlinkObject, type MappedObject } from '../core/shared-file.ts';
+import { abandonCreate, createShm, initializeObject, mapObject, openShm, unlinkObject, type Incarnation, type MappedObject } from '../core/shared-file.ts';
 import { type TrustedUids } from '../core/trust.ts';
 import { openDoorbell } from '../core/doorbell.ts';
 import { abortError, AbortGroup, deadlineAfter, timeLeft } from '../core/wait.ts';
@@ -96,7 +96,7 @@ export class StoreHandle implements Disposable {
   readonly #store: MessageStore;
   readonly #header: ObjectHeader;
   /** Who made the object and when (its header's creatorPid and createdAt): see incarnation. */
-  readonly #created: { pid: number; at: number };
+  readonly #created: Incarnation;
   readonly #userSlot: number;
   readonly #file: GrowableFile;
   // Aborted by close(): pending waits of this handle end with EBADF. Each pending wait
@@ -189,12 +189,22 @@ export class StoreHandle implements Disposable {
   /**
    * Removes the object: every blocked sender and receiver fails with EIDRM, and so does later
    * use. Nothing changes when the name cannot be removed (EACCES). A damaged or unfinished
-   * object is removed by name.
+   * object is removed by name. With `own`, only that incarnation (see unlinkObject): ENOENT,
+   * and nothing changes, when the name holds another.
    */
-  static unlink(object: StoreObject): void {
+  static unlink(object: StoreObject, own?: Incarnation): void {
     // Waking needs only the control block, never the arena (which may have grown since).
-    const control = unlinkObject(object.path, object.kind, LAYOUT_VERSION, L.CONTROL_BYTES, object.what);
+    const control = unlinkObject(object.path, object.kind, LAYOUT_VERSION, L.CONTROL_BYTES, object.what, own);
     if (control !== null) wakeEveryWaiter(control);
+  }
+
+  /**
+   * Removes this handle's own object, as StoreHandle.unlink does, open or closed: a closed
+   * handle still names the object it was opened on. ENOENT when that object was removed
+   * already, and the object that may hold the name since is left alone.
+   */
+  unlink(): void {
+    StoreHandle.unlink(this.object, this.#created);
   }
 
   /** How errors name the object. */
@@ -525,9 +535,8 @@ export class StoreHandle implements Disposable {
 
   /**
    * Removes this handle's object (see StoreHandle.unlink). EIDRM when it was removed
-   * already: the name may stand for another object since, which is left alone. (Between
-   * the check that the name is still this object's and the removal, another process could
-   * remove it and make a new one, which would then go: a window of two syscalls.)
+   * already: the name may stand for another object since, which is left alone (see
+   * unlinkObject for the window of two syscalls that remains).
    */
   remove(): void {
     this.checkOpen();
@@ -538,7 +547,7 @@ export class StoreHandle implements Disposable {
       throw new IpcError('EIDRM', `${this.what} was removed`);
     }
     try {
-      StoreHandle.unlink(this.object);
+      StoreHandle.unlink(this.object, this.#created);
     } catch (error) {
       // Removed by another process since the check above: this handle's object is gone all the same.
       if (error instanceof IpcError && error.code === 'ENOENT') throw new IpcError('EIDRM', `${this.what} was removed`, { cause: error });

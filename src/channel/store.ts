@@ -521,8 +521,12 @@ export class MessageStore {
   stats(): StoreStats {
     const locked = this.tryLockBriefly();
     try {
-      // Receivers and senders killed while blocked are not waiting any more.
-      if (locked) this.#receivers.dropDead();
+      // Receivers and senders killed while blocked are not waiting any more. The count of
+      // those left is checked only under the lock, where no registration is half made.
+      if (locked) {
+        this.#receivers.dropDead();
+        this.#receivers.checkCounts();
+      }
       sweepDeadSenders(this.words);
       return readStats(this.#arena, this.ring);
     } finally {

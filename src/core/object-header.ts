@@ -195,6 +195,15 @@ export class ObjectHeader {
     return info;
   }
 
+  /**
+   * Whether this is the published header of the object `creatorPid` made at `createdAt`
+   * (HeaderInfo's, as an opener read them): the same incarnation, not another object made
+   * under the name since. Both words are read-only once published.
+   */
+  isIncarnation(creatorPid: number, createdAt: number): boolean {
+    return this.published && Atomics.load(this.#words, W_CREATOR_PID) === creatorPid && this.#floats[F_CREATED_AT] === createdAt;
+  }
+
   /** Whether the creator has published the header (its magic is interproc's). */
   get published(): boolean {
     return Atomics.load(this.#words, W_MAGIC) === MAGIC;

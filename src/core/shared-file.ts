@@ -214,24 +214,51 @@ export function openShm(path: string, create: boolean, mode: number, what: strin
   }
 }
 
+/** Which object a handle was opened on: its header's creatorPid and createdAt (see HeaderInfo). */
+export interface Incarnation {
+  pid: number;
+  at: number;
+}
+
 /**
  * Removes a named object: its name first, and only once that succeeded (the caller may
  * remove it) marks the object removed. Returns the first `controlBytes` of the body (for
  * the caller to wake its waiters) when the object is published, of this kind and version,
  * and that large; null otherwise. An incomplete or damaged object is removed by name all
  * the same, and nothing is waited for.
+ *
+ * With `own` (a handle's unlink), only that incarnation is removed: when the name is gone,
+ * or holds an object made since (or one whose header cannot say it is that one), nothing
+ * changes and the error is ENOENT. Between the check and the removal lie two syscalls, in
+ * which another process could remove the name and make it again: that window remains.
  */
-export function unlinkObject(path: string, kind: ObjectKindCode, version: number, controlBytes: number, what: string): SharedArrayBuffer | null {
-  const fd = openShm(path, false, 0, what);
+export function unlinkObject(path: string, kind: ObjectKindCode, version: number, controlBytes: number, what: string, own?: Incarnation): SharedArrayBuffer | null {
+  let fd: number;
+  try {
+    fd = openShm(path, false, 0, what);
+  } catch (error) {
+    throw own !== undefined && error instanceof IpcError && error.code === 'ENOENT' ? removedAlready(what, false, error) : error;
+  }
   try {
     const published = mapForRemoval(fd, kind, version, controlBytes, what);
-    unlinkShm(path, what);
+    if (own !== undefined && (published === null || !published.header.isIncarnation(own.pid, own.at))) throw removedAlready(what, true);
+    try {
+      unlinkShm(path, what);
+    } catch (error) {
+      throw own !== undefined && error instanceof IpcError && error.code === 'ENOENT' ? removedAlready(what, false, error) : error;
+    }
     if (published === null) return null;
     published.header.markRemoved();
     return published.control;
   } finally {
     closeFd(fd);
   }
+}
+
+/** A handle's unlink found its object gone: ENOENT, saying whether the name stands for another object now. */
+function removedAlready(what: string, replaced: boolean, cause?: unknown): IpcError {
+  const now = replaced ? 'the name now holds another one, which is left alone' : 'nothing has the name now';
+  return new IpcError('ENOENT', `unlink ${what}: this handle's object was removed already (${now})`, { cause });
 }
 
 /** The header of a published object (never waited for) and its first `controlBytes`; null when there is none. */

@@ -1,6 +1,7 @@
 // Argument checks with Node's own error shapes: TypeError ERR_INVALID_ARG_TYPE for a wrong
-// type, RangeError ERR_OUT_OF_RANGE for a number outside its range. Every public entry
-// point checks its arguments here, before it touches shared memory.
+// type, RangeError ERR_OUT_OF_RANGE for a number outside its range, TypeError
+// ERR_INVALID_ARG_VALUE for an options object with a name the call does not know. Every
+// public entry point checks its arguments here, before it touches shared memory.
 
 class NodeTypeError extends TypeError {
   readonly code = 'ERR_INVALID_ARG_TYPE';
@@ -8,6 +9,10 @@ class NodeTypeError extends TypeError {
 
 class NodeRangeError extends RangeError {
   readonly code = 'ERR_OUT_OF_RANGE';
+}
+
+class NodeArgValueError extends TypeError {
+  readonly code = 'ERR_INVALID_ARG_VALUE';
 }
 
 class NodeReturnValueError extends TypeError {
@@ -71,6 +76,56 @@ export function validateObject<T extends object>(value: unknown, name: string): 
     throw invalidType(name, 'of type object', value);
   }
   return value as Partial<T>;
+}
+
+/**
+ * The option names one call takes. Made from a record with every key of the call's options
+ * type (`optionNames<SendOptions>({ type: true, ... })`), so that the compiler fails when
+ * the type gains an option the list lacks, or the list names one the type does not have.
+ */
+export interface OptionNames {
+  /**
+   * The names, each `true`: the record given, kept as the plain object it is (a lookup in
+   * it is several times faster than in a Set or a null-prototype dictionary). An inherited
+   * name ('toString', '__proto__') is no `true`, so it is never taken for an option.
+   */
+  readonly known: Readonly<Record<string, unknown>>;
+  /** The names as an error lists them: 'type', 'timeout'. */
+  readonly listed: string;
+}
+
+export function optionNames<T extends object>(names: Record<keyof T & string, true>): OptionNames {
+  return Object.freeze({
+    known: Object.freeze(names),
+    listed: Object.keys(names)
+      .map((key) => `'${key}'`)
+      .join(', '),
+  });
+}
+
+/**
+ * Throws TypeError ERR_INVALID_ARG_VALUE for a name in `given` (own or inherited, as a
+ * destructuring would read it) that the call does not take: a misspelt option would
+ * otherwise be ignored, and a misspelt selector would take any message. One lookup per
+ * name given, on every call that has options: cheap enough for receive's hot path.
+ */
+export function checkOptionNames(given: object, names: OptionNames, name = 'options'): void {
+  for (const key in given) {
+    if (names.known[key] !== true) throw unknownOption(name, key, names);
+  }
+}
+
+function unknownOption(name: string, key: string, names: OptionNames): TypeError {
+  let shown = key.length > 40 ? `${key.slice(0, 37)}...` : key;
+  shown = JSON.stringify(shown);
+  return new NodeArgValueError(`The "${name}" argument has an unknown option ${shown}. Known options: ${names.listed}`);
+}
+
+/** validateObject() for an options object, whose names must all be in `names` (see checkOptionNames). */
+export function validateOptions<T extends object>(value: unknown, name: string, names: OptionNames): Partial<T> {
+  const given = validateObject<T>(value, name);
+  if (value !== undefined) checkOptionNames(given, names, name);
+  return given;
 }
 
 export function validateSharedArrayBuffer(value: unknown, name: string): SharedArrayBuffer {

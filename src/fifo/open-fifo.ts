@@ -20,7 +20,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'n
 import type { Readable, Writable } from 'node:stream';
 import { IpcError, systemError } from '../core/errors.ts';
 import { abortError } from '../core/wait.ts';
-import { invalidType, validateBoolean, validateObject, validateSignal } from '../core/validate.ts';
+import { invalidType, optionNames, validateBoolean, validateOptions, validateSignal } from '../core/validate.ts';
 import { validateFifoPath } from './fifo-path.ts';
 import { FifoStream } from './fifo-stream.ts';
 
@@ -45,6 +45,8 @@ export interface OpenFifoOptions {
   keepOpen?: boolean;
 }
 
+const OPEN_OPTIONS = optionNames<OpenFifoOptions>({ nonblock: true, signal: true, keepOpen: true });
+
 /** Backoff between attempts to open for writing while no reader is there: 1 ms doubling to 50 ms. */
 const FIRST_RETRY_MS = 1;
 const LAST_RETRY_MS = 50;
@@ -56,7 +58,7 @@ export function openFifo(path: string, mode: 'w', options?: OpenFifoOptions): Pr
 export async function openFifo(path: string, mode: 'r' | 'w', options?: OpenFifoOptions): Promise<Readable | Writable> {
   validateFifoPath(path);
   if (mode !== 'r' && mode !== 'w') throw invalidType('mode', "'r' or 'w'", mode);
-  const given = validateObject<OpenFifoOptions>(options, 'options');
+  const given = validateOptions<OpenFifoOptions>(options, 'options', OPEN_OPTIONS);
   const nonblock = given.nonblock === undefined ? false : validateBoolean(given.nonblock, 'options.nonblock');
   const keepOpen = given.keepOpen === undefined ? false : validateBoolean(given.keepOpen, 'options.keepOpen');
   const signal = validateSignal(given.signal, 'options.signal');

@@ -1,6 +1,6 @@
 // Mailbox options → the store's configuration: defaults, limits and the arena's size.
 import { IpcError } from '../core/errors.ts';
-import { invalidType, outOfRange, validateInteger, validateMode, validateObject } from '../core/validate.ts';
+import { invalidType, optionNames, outOfRange, validateInteger, validateMode, validateOptions } from '../core/validate.ts';
 import { codecByName, type Codec, type CodecName } from '../channel/codec.ts';
 import { MAX_ORIGIN_PREFIX } from '../channel/origin.ts';
 import * as L from '../channel/layout.ts';
@@ -133,8 +133,18 @@ function optionalMode(value: unknown): number {
   return value === undefined ? 0o600 : validateMode(value);
 }
 
+const CREATE_OPTIONS = optionNames<MailboxOptions>({
+  capacity: true,
+  maxBytes: true,
+  maxMessageSize: true,
+  messageSize: true,
+  whenFull: true,
+  codec: true,
+  mode: true,
+});
+
 export function planMailbox(options: unknown): MailboxPlan {
-  const given = validateObject<MailboxOptions>(options, 'options');
+  const given = validateOptions<MailboxOptions>(options, 'options', CREATE_OPTIONS);
   const mode = optionalMode(given.mode);
   const { codec, id: codecId } = codecByName(given.codec === undefined ? 'structured' : given.codec);
 

@@ -11,7 +11,7 @@ import { IpcError } from '../core/errors.ts';
 import { currentNamespace, objectFileName, validateName, validateNamespace } from '../core/names.ts';
 import { ObjectKindCode } from '../core/object-header.ts';
 import { validateTrustedUids, type TrustedUids } from '../core/trust.ts';
-import { validateBoolean, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { optionNames, validateBoolean, validateInteger, validateOptions, validateSignal, validateTimeout } from '../core/validate.ts';
 import { deadlineAfter } from '../core/wait.ts';
 import { CODEC_IDS, codecById, codecByName, codecName, encodeWith, type Codec } from '../channel/codec.ts';
 import { validateOrigin, withOriginPrefix } from '../channel/origin.ts';
@@ -22,7 +22,7 @@ import { type Envelope, type StoreStats } from '../channel/store.ts';
 import { decodeEnvelope, decodeEnvelopeInto, envelopeMessage, refillMessage } from '../channel/decode-envelope.ts';
 
 import { decodeBatch, decodeBatchInto, encodeEach, validateMax, validateValues } from '../channel/batch-options.ts';
-import { receiveRequestFrom, validateInto, validateMessageType } from '../channel/receive-options.ts';
+import { RECEIVE_OPTIONS, RECEIVE_SYNC_OPTIONS, receiveRequestFrom, TRY_RECEIVE_OPTIONS, validateInto, validateMessageType } from '../channel/receive-options.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
 import { planMailbox, type MailboxOptions } from './mailbox-options.ts';
 
@@ -144,14 +144,23 @@ export interface MailboxStats extends StoreStats {
   whenFull: 'block' | 'fail';
 }
 
+const OPEN_OPTIONS = optionNames<MailboxOpenOptions<unknown>>({ codec: true, trustedUids: true });
+const OPEN_ENCODED_OPTIONS = optionNames<MailboxOpenOptions<unknown> & { namespace?: string }>({ codec: true, trustedUids: true, namespace: true });
+const SEND_OPTIONS = optionNames<SendOptions>({ type: true, timeout: true, signal: true, sync: true, origin: true });
+const SEND_SYNC_OPTIONS = optionNames<Omit<SendOptions, 'signal'>>({ type: true, timeout: true, sync: true, origin: true });
+const TRY_SEND_OPTIONS = optionNames<TrySendOptions>({ type: true, origin: true });
+const TRY_SEND_MANY_OPTIONS = optionNames<{ type?: number }>({ type: true });
+const SEND_MANY_OPTIONS = optionNames<SendManyOptions>({ type: true, timeout: true, signal: true });
+const TRY_PEEK_OPTIONS = optionNames<TryPeekOptions>({ afterSeq: true });
+const PEEK_OPTIONS = optionNames<PeekOptions>({ afterSeq: true, timeout: true, signal: true });
+
 /** A message seq as a caller gives it: an integer 0..2^32 - 1. */
 function validateSeq(seq: unknown, name: string): number {
   return validateInteger(seq, name, 0, 0xffffffff);
 }
 
 /** options.afterSeq of a peek, or null (from the head). */
-function peekAfterSeq(options: unknown): number | null {
-  const { afterSeq } = validateObject<TryPeekOptions>(options, 'options');
+function peekAfterSeq({ afterSeq }: Partial<TryPeekOptions>): number | null {
   return afterSeq === undefined ? null : validateSeq(afterSeq, 'afterSeq');
 }
 
@@ -213,7 +222,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    */
   static open<T = unknown>(name: string, options?: MailboxOpenOptions<T>): Mailbox<T> {
     validateName(name);
-    const { codec, trustedUids } = validateObject<MailboxOpenOptions<T>>(options, 'options');
+    const { codec, trustedUids } = validateOptions<MailboxOpenOptions<T>>(options, 'options', OPEN_OPTIONS);
     const trusted = validateTrustedUids(trustedUids);
     const handle = StoreHandle.open(mailboxObject(name), trusted);
     try {
@@ -237,7 +246,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
     options?: Pick<MailboxOpenOptions<unknown>, 'trustedUids'> & { namespace?: string },
   ): { mailbox: Mailbox<Uint8Array>; codec: string } {
     validateName(name);
-    const { trustedUids, namespace } = validateObject<MailboxOpenOptions<unknown> & { namespace?: string }>(options, 'options');
+    const { trustedUids, namespace } = validateOptions<MailboxOpenOptions<unknown> & { namespace?: string }>(options, 'options', OPEN_ENCODED_OPTIONS);
     const space = namespace === undefined ? currentNamespace() : validateNamespace(namespace, 'options.namespace');
     const handle = StoreHandle.open(mailboxObject(name, space), validateTrustedUids(trustedUids));
     return { mailbox: new Mailbox<Uint8Array>(name, handle, codecByName('bytes').codec as Codec<Uint8Array>), codec: codecName(handle.config.codecId) };
@@ -278,7 +287,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
       await this.#handle.send(payload, this.#plainRequest(), undefined);
       return;
     }
-    const { type, timeout, signal, sync, origin } = validateObject<SendOptions>(options, 'options');
+    const { type, timeout, signal, sync, origin } = validateOptions<SendOptions>(options, 'options', SEND_OPTIONS);
     const from = validateOrigin(origin);
     const { payload, request } = this.#sendPlan(value, type, timeout, sync);
     const abortSignal = validateSignal(signal);
@@ -289,7 +298,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   /** Sends only if that needs no waiting (with zero capacity: only if a receiver is waiting now). */
   trySend(value: T, options?: TrySendOptions): boolean {
     if (options === undefined) return this.#handle.trySend(this.#encode(value), 0);
-    const given = validateObject<TrySendOptions>(options, 'options');
+    const given = validateOptions<TrySendOptions>(options, 'options', TRY_SEND_OPTIONS);
     const type = validateMessageType(given.type);
     const from = validateOrigin(given.origin);
     const payload = this.#encode(value);
@@ -298,7 +307,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
 
   /** As send(), blocking the thread. */
   sendSync(value: T, options?: Omit<SendOptions, 'signal'>): void {
-    const { type, timeout, sync, origin } = validateObject<SendOptions>(options, 'options');
+    const { type, timeout, sync, origin } = validateOptions<SendOptions>(options, 'options', SEND_SYNC_OPTIONS);
     const from = validateOrigin(origin);
     const { payload, request } = this.#sendPlan(value, type, timeout, sync);
     if (from === null) this.#handle.sendSync(payload, request);
@@ -314,14 +323,14 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
       const ready = this.#handle.tryReceive(ANY_SELECTOR, null);
       if (ready !== null) return this.#decode(ready, null);
     }
-    const request = receiveRequestFrom(options);
+    const request = receiveRequestFrom(options, RECEIVE_OPTIONS);
     const signal = validateSignal(options?.signal);
     return this.#decode(await this.#handle.receive(request, signal), request.into);
   }
 
   /** Receives a message if one matches now; null otherwise. */
   tryReceive(options?: TryReceiveOptions): Message<T> | null {
-    const selector = selectorFrom(options);
+    const selector = selectorFrom(options, TRY_RECEIVE_OPTIONS);
     const into = options === undefined ? null : validateInto(options.into);
     // The ring writes into the handle's Envelope whether or not `into` is given: it is
     // decoded into the Message below before anything else can reuse it.
@@ -334,7 +343,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
 
   /** As receive(), blocking the thread. */
   receiveSync(options?: Omit<ReceiveOptions, 'signal'>): Message<T> {
-    const request = receiveRequestFrom(options);
+    const request = receiveRequestFrom(options, RECEIVE_SYNC_OPTIONS);
     return this.#decode(this.#handle.receiveSync(request), request.into);
   }
 
@@ -344,7 +353,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    * checked first: bad input anywhere sends nothing. With `type`, every message has that type.
    */
   trySendMany(values: readonly T[], options?: { type?: number }): number {
-    const type = options === undefined ? 0 : validateMessageType(validateObject<{ type?: number }>(options, 'options').type);
+    const type = options === undefined ? 0 : validateMessageType(validateOptions<{ type?: number }>(options, 'options', TRY_SEND_MANY_OPTIONS).type);
     const payloads = this.#bytesAsTheyAre(values) ?? this.#encodeAll(values);
     return this.#handle.trySendMany(payloads, this.#typesOf(payloads.length, type));
   }
@@ -356,7 +365,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    * were sent: at least 1 (0 for no values). Send the rest with another call.
    */
   async sendMany(values: readonly T[], options?: SendManyOptions): Promise<number> {
-    const { type, timeout, signal } = validateObject<SendManyOptions>(options, 'options');
+    const { type, timeout, signal } = validateOptions<SendManyOptions>(options, 'options', SEND_MANY_OPTIONS);
     const messageType = validateMessageType(type);
     const deadline = deadlineAfter(validateTimeout(timeout));
     const abortSignal = validateSignal(signal);
@@ -379,7 +388,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    */
   tryReceiveMany(max: number, options?: TryReceiveOptions): Message<T>[] {
     const count = validateMax(max);
-    const selector = selectorFrom(options);
+    const selector = selectorFrom(options, TRY_RECEIVE_OPTIONS);
     const into = options === undefined ? null : validateInto(options.into);
     const envelopes: Envelope[] = [];
     if (into === null) {
@@ -402,7 +411,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    */
   async receiveMany(max: number, options?: ReceiveOptions): Promise<Message<T>[]> {
     const count = validateMax(max);
-    const request = receiveRequestFrom(options);
+    const request = receiveRequestFrom(options, RECEIVE_OPTIONS);
     const signal = validateSignal(options?.signal);
     return this.#decodeAll(await this.#handle.receiveMany(request, count, signal));
   }
@@ -418,7 +427,7 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    */
   tryPeekMany(max: number, options?: TryPeekOptions): Message<T>[] {
     const count = validateMax(max);
-    const afterSeq = peekAfterSeq(options);
+    const afterSeq = peekAfterSeq(validateOptions<TryPeekOptions>(options, 'options', TRY_PEEK_OPTIONS));
     const envelopes: Envelope[] = [];
     this.#handle.tryPeekMany(afterSeq, count, envelopes);
     return this.#decodeAll(envelopes);
@@ -430,8 +439,9 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
    */
   async peekMany(max: number, options?: PeekOptions): Promise<Message<T>[]> {
     const count = validateMax(max);
-    const afterSeq = peekAfterSeq(options);
-    const { timeout, signal } = validateObject<PeekOptions>(options, 'options');
+    const given = validateOptions<PeekOptions>(options, 'options', PEEK_OPTIONS);
+    const afterSeq = peekAfterSeq(given);
+    const { timeout, signal } = given;
     const deadline = deadlineAfter(validateTimeout(timeout));
     const envelopes = await this.#handle.peekMany(afterSeq, count, deadline, validateSignal(signal));
     return this.#decodeAll(envelopes);
@@ -486,12 +496,14 @@ export class Mailbox<T = unknown> implements Disposable, AsyncIterable<Message<T
   }
 
   /**
-   * Removes the mailbox of this handle's name in the namespace this handle was opened in
-   * (see Mailbox.unlink), whatever INTERPROC_NAMESPACE says now: a handle names its own
-   * namespace's mailbox, never another namespace's of the same name.
+   * Removes this handle's mailbox (see Mailbox.unlink): the one it was opened on, in the
+   * namespace it was opened in, whatever INTERPROC_NAMESPACE says now. Works on a closed
+   * handle too, for as long as that mailbox still holds its name. ENOENT when it was removed
+   * already: a mailbox made under the name since (another `incarnation`) is left alone,
+   * with its messages.
    */
   unlink(): void {
-    StoreHandle.unlink(this.#handle.object);
+    this.#handle.unlink();
   }
 
   /** Releases this handle: its pending sends and receives reject with EBADF. Idempotent. */

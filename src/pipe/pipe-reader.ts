@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Readable, type ReadableOptions } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import { IpcError } from '../core/errors.ts';
-import { invalidType, outOfRange, validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { invalidType, optionNames, outOfRange, validateInteger, validateOptions, validateSignal, validateTimeout } from '../core/validate.ts';
 import { abortError, deadlineAfter } from '../core/wait.ts';
 import { PipeEnd, type PipeEndToken } from './pipe-end.ts';
 import { READER } from './pipe-ends.ts';
@@ -27,6 +27,10 @@ export interface PipeReadOptions {
 export interface PipeTryReadOptions {
   into?: Uint8Array;
 }
+
+const READ_OPTIONS = optionNames<PipeReadOptions>({ timeout: true, signal: true, into: true });
+const READ_SYNC_OPTIONS = optionNames<Omit<PipeReadOptions, 'signal'>>({ timeout: true, into: true });
+const TRY_READ_OPTIONS = optionNames<PipeTryReadOptions>({ into: true });
 
 /** No bytes now, but a writer is open: wait (or EAGAIN). */
 const EMPTY = undefined;
@@ -83,7 +87,7 @@ export class PipeReader extends Readable {
    * empty and a writer is open. Resolves with the bytes, or null at end of file.
    */
   async readBytes(maxBytes?: number, options?: PipeReadOptions): Promise<Uint8Array | null> {
-    const { timeout, signal, into } = validateObject<PipeReadOptions>(options, 'options');
+    const { timeout, signal, into } = validateOptions<PipeReadOptions>(options, 'options', READ_OPTIONS);
     const max = readSize(maxBytes, into);
     const timeoutMs = validateTimeout(timeout, 'options.timeout');
     const userSignal = validateSignal(signal, 'options.signal');
@@ -111,7 +115,7 @@ export class PipeReader extends Readable {
 
   /** As readBytes(), blocking the thread. */
   readBytesSync(maxBytes?: number, options?: Omit<PipeReadOptions, 'signal'>): Uint8Array | null {
-    const { timeout, into } = validateObject<PipeReadOptions>(options, 'options');
+    const { timeout, into } = validateOptions<PipeReadOptions>(options, 'options', READ_SYNC_OPTIONS);
     const max = readSize(maxBytes, into);
     const timeoutMs = validateTimeout(timeout, 'options.timeout');
     this.#end.checkOpen();
@@ -131,7 +135,7 @@ export class PipeReader extends Readable {
 
   /** Reads what is there now, up to `maxBytes`; null at end of file; EAGAIN when the pipe is empty and a writer is open. */
   tryReadBytes(maxBytes?: number, options?: PipeTryReadOptions): Uint8Array | null {
-    const { into } = validateObject<PipeTryReadOptions>(options, 'options');
+    const { into } = validateOptions<PipeTryReadOptions>(options, 'options', TRY_READ_OPTIONS);
     const max = readSize(maxBytes, into);
     this.#end.checkOpen();
     const buffered = this.#fromStreamBuffer(max, into);

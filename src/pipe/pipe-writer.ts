@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Writable, type WritableOptions } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import { IpcError } from '../core/errors.ts';
-import { invalidType, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { invalidType, optionNames, validateOptions, validateSignal, validateTimeout } from '../core/validate.ts';
 import { abortError, deadlineAfter } from '../core/wait.ts';
 import { PipeEnd, type PipeEndToken } from './pipe-end.ts';
 import { WRITER } from './pipe-ends.ts';
@@ -20,6 +20,9 @@ export interface PipeWriteOptions {
   timeout?: number;
   signal?: AbortSignal;
 }
+
+const WRITE_OPTIONS = optionNames<PipeWriteOptions>({ timeout: true, signal: true });
+const WRITE_SYNC_OPTIONS = optionNames<Omit<PipeWriteOptions, 'signal'>>({ timeout: true });
 
 const DOING = 'write to a pipe';
 /** A writer blocked on a full pipe is woken once 1/WAKE_FOR_RING_SHARE of the ring is free. */
@@ -75,7 +78,7 @@ export class PipeWriter extends Writable {
    * is left (bytes of a long write already in the pipe stay there).
    */
   async writeBytes(data: Uint8Array | string, options?: PipeWriteOptions): Promise<void> {
-    const { timeout, signal } = validateObject<PipeWriteOptions>(options, 'options');
+    const { timeout, signal } = validateOptions<PipeWriteOptions>(options, 'options', WRITE_OPTIONS);
     const bytes = toBytes(data);
     const timeoutMs = validateTimeout(timeout, 'options.timeout');
     const userSignal = validateSignal(signal, 'options.signal');
@@ -87,7 +90,7 @@ export class PipeWriter extends Writable {
 
   /** As writeBytes(), blocking the thread. */
   writeBytesSync(data: Uint8Array | string, options?: Omit<PipeWriteOptions, 'signal'>): void {
-    const { timeout } = validateObject<PipeWriteOptions>(options, 'options');
+    const { timeout } = validateOptions<PipeWriteOptions>(options, 'options', WRITE_SYNC_OPTIONS);
     const bytes = toBytes(data);
     const deadline = deadlineAfter(validateTimeout(timeout, 'options.timeout'));
     const end = this.#end;

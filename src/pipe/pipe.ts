@@ -1,6 +1,6 @@
 // pipe(): an anonymous byte stream over shared memory — the lecture's pipe, between the
 // threads of a process, with child processes it spawns, and with their workers.
-import { validateInteger, validateObject } from '../core/validate.ts';
+import { optionNames, validateInteger, validateOptions } from '../core/validate.ts';
 import { PipeEnd } from './pipe-end.ts';
 import { PipeFile } from './pipe-file.ts';
 import { DEFAULT_CAPACITY, MAX_CAPACITY, ringCapacity } from './pipe-layout.ts';
@@ -15,6 +15,8 @@ export interface PipeOptions {
   capacity?: number;
 }
 
+const PIPE_OPTIONS = optionNames<PipeOptions>({ capacity: true });
+
 /**
  * Makes a pipe and returns its two ends, both open in this thread. Hand an end to a child
  * process (pass `end.fd` in spawn's stdio, then `end.handOff(child)`; the child calls
@@ -22,7 +24,7 @@ export interface PipeOptions {
  * worker calls `PipeReader.adopt(token)`). A two-way link is two pipes.
  */
 export function pipe(options?: PipeOptions): { reader: PipeReader; writer: PipeWriter } {
-  const { capacity = DEFAULT_CAPACITY } = validateObject<PipeOptions>(options, 'options');
+  const { capacity = DEFAULT_CAPACITY } = validateOptions<PipeOptions>(options, 'options', PIPE_OPTIONS);
   const ring = ringCapacity(validateInteger(capacity, 'options.capacity', 1, MAX_CAPACITY));
   const file = PipeFile.create(ring);
   const ends = PipeEnd.pair(file);

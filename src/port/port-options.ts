@@ -5,7 +5,7 @@
 // plain traffic take the store's lock-free ring.
 import { MAX_PORT, MIN_PORT } from './port-table.ts';
 import { IpcError } from '../core/errors.ts';
-import { validateInteger, validateObject } from '../core/validate.ts';
+import { optionNames, validateInteger, validateOptions } from '../core/validate.ts';
 import type { Codec, CodecName } from '../channel/codec.ts';
 import { MAX_BYTES_LIMIT, MAX_CAPACITY, planMailbox, type MailboxPlan } from '../mailbox/mailbox-options.ts';
 
@@ -32,8 +32,10 @@ export interface PortPlan extends MailboxPlan {
   number: number | undefined;
 }
 
+const CREATE_OPTIONS = optionNames<PortOptions>({ number: true, capacity: true, maxBytes: true, maxMessageSize: true, codec: true });
+
 export function planPort(options: unknown): PortPlan {
-  const given = validateObject<PortOptions>(options, 'options');
+  const given = validateOptions<PortOptions>(options, 'options', CREATE_OPTIONS);
   const number = given.number === undefined ? undefined : validateInteger(given.number, 'number', MIN_PORT, MAX_PORT);
   const capacity = given.capacity === undefined ? DEFAULT_PORT_CAPACITY : validateInteger(given.capacity, 'capacity', 1, MAX_CAPACITY);
   const maxMessageSize =

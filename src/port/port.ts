@@ -25,13 +25,13 @@ import { IpcError } from '../core/errors.ts';
 import { objectFileName } from '../core/names.ts';
 import { ObjectKindCode } from '../core/object-header.ts';
 import { validateTrustedUids } from '../core/trust.ts';
-import { validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { optionNames, validateInteger, validateOptions, validateSignal, validateTimeout } from '../core/validate.ts';
 import { abortError, deadlineAfter } from '../core/wait.ts';
 import { codecById, encodeWith, type Codec, type CodecName } from '../channel/codec.ts';
 import { decodeEnvelope } from '../channel/decode-envelope.ts';
 import { decodeBatch, encodeEach, validateMax, validateValues } from '../channel/batch-options.ts';
 import type { Envelope } from '../channel/store.ts';
-import { receiveRequestFrom, validateInto, validateMessageType } from '../channel/receive-options.ts';
+import { RECEIVE_OPTIONS, RECEIVE_SYNC_OPTIONS, receiveRequestFrom, TRY_RECEIVE_OPTIONS, validateInto, validateMessageType } from '../channel/receive-options.ts';
 import { selectorFrom } from '../channel/selector.ts';
 import { StoreHandle, type SendRequest, type StoreObject } from '../channel/store-handle.ts';
 import type { Message, ReceiveOptions, TryReceiveOptions } from '../mailbox/mailbox.ts';
@@ -52,15 +52,21 @@ export interface PortSendOptions {
 
 export type PortTrySendOptions = Pick<PortSendOptions, 'type' | 'codec'>;
 
+const SEND_OPTIONS = optionNames<PortSendOptions>({ type: true, timeout: true, signal: true, codec: true });
+const TRY_SEND_OPTIONS = optionNames<PortTrySendOptions>({ type: true, codec: true });
+
 /** How often a waiting sender, and a sender with a port open, looks whether the owner still lives. */
 export const OWNER_CHECK_MS = 100;
 /** Ports one thread keeps open for sending; the one opened first is closed to make room. */
 const MAX_TARGETS = 1024;
 
-/** Removes a port's store file; one already removed (by `interproc rm`, say) is no error. */
-function removeStore(object: StoreObject): void {
+/**
+ * Removes a port's own store file (never one made under its name since); one already
+ * removed (by `interproc rm`, say) is no error.
+ */
+function removeStore(handle: StoreHandle): void {
   try {
-    StoreHandle.unlink(object);
+    handle.unlink();
   } catch (error) {
     if (!(error instanceof IpcError && error.code === 'ENOENT')) throw error;
   }
@@ -303,16 +309,14 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
   readonly number: number;
   readonly #table: PortTable;
   readonly #claim: PortClaim;
-  readonly #object: StoreObject;
   readonly #handle: StoreHandle;
   readonly #codec: Codec<T>;
   #released = false;
 
-  private constructor(table: PortTable, claim: PortClaim, object: StoreObject, handle: StoreHandle, codec: Codec<T>) {
+  private constructor(table: PortTable, claim: PortClaim, handle: StoreHandle, codec: Codec<T>) {
     this.number = claim.number;
     this.#table = table;
     this.#claim = claim;
-    this.#object = object;
     this.#handle = handle;
     this.#codec = codec;
   }
@@ -336,7 +340,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
     }
     const object = portObject(claim.number, claim.generation);
     try {
-      const port = new Port<T>(table, claim, object, createStore(object, plan), plan.codec as Codec<T>);
+      const port = new Port<T>(table, claim, createStore(object, plan), plan.codec as Codec<T>);
       track(port as Port<unknown>);
       return port;
     } catch (error) {
@@ -351,7 +355,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
    * when its owner dies or closes it meanwhile (then nothing stays enqueued).
    */
   static async send(number: number, value: unknown, options?: PortSendOptions): Promise<void> {
-    const { type, timeout, signal, codec } = validateObject<PortSendOptions>(options, 'options');
+    const { type, timeout, signal, codec } = validateOptions<PortSendOptions>(options, 'options', SEND_OPTIONS);
     const messageType = validateMessageType(type);
     const deadline = deadlineAfter(validateTimeout(timeout));
     const abortSignal = validateSignal(signal);
@@ -368,7 +372,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
 
   /** Sends only if the port has room now: false when it is full. ECONNREFUSED when nobody owns the number. */
   static trySend(number: number, value: unknown, options?: PortTrySendOptions): boolean {
-    const { type, codec } = validateObject<PortTrySendOptions>(options, 'options');
+    const { type, codec } = validateOptions<PortTrySendOptions>(options, 'options', TRY_SEND_OPTIONS);
     const messageType = validateMessageType(type);
     const target = targetFor(validateNumber(number));
     try {
@@ -384,7 +388,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
    * encoded and checked first: bad input anywhere sends nothing. ECONNREFUSED as trySend().
    */
   static trySendMany(number: number, values: readonly unknown[], options?: PortTrySendOptions): number {
-    const { type, codec } = validateObject<PortTrySendOptions>(options, 'options');
+    const { type, codec } = validateOptions<PortTrySendOptions>(options, 'options', TRY_SEND_OPTIONS);
     const messageType = validateMessageType(type);
     const given = validateValues<unknown>(values);
     const target = targetFor(validateNumber(number));
@@ -402,7 +406,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
    * sends as many of the rest as fit now. Resolves with how many: at least 1 (0 for no values).
    */
   static async sendMany(number: number, values: readonly unknown[], options?: PortSendOptions): Promise<number> {
-    const { type, timeout, signal, codec } = validateObject<PortSendOptions>(options, 'options');
+    const { type, timeout, signal, codec } = validateOptions<PortSendOptions>(options, 'options', SEND_OPTIONS);
     const messageType = validateMessageType(type);
     const deadline = deadlineAfter(validateTimeout(timeout));
     const abortSignal = validateSignal(signal);
@@ -440,14 +444,14 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
 
   /** Receives the first message the selectors take, waiting for one. */
   async receive(options?: ReceiveOptions): Promise<Message<T>> {
-    const request = receiveRequestFrom(options);
+    const request = receiveRequestFrom(options, RECEIVE_OPTIONS);
     const signal = validateSignal(options?.signal);
     return this.#decode(await this.#handle.receive(request, signal));
   }
 
   /** Receives a message if one matches now; null otherwise. */
   tryReceive(options?: TryReceiveOptions): Message<T> | null {
-    const selector = selectorFrom(options);
+    const selector = selectorFrom(options, TRY_RECEIVE_OPTIONS);
     const into = options === undefined ? null : validateInto(options.into);
     const envelope = this.#handle.tryReceive(selector, into);
     return envelope === null ? null : this.#decode(envelope);
@@ -455,7 +459,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
 
   /** As receive(), blocking the thread. */
   receiveSync(options?: Omit<ReceiveOptions, 'signal'>): Message<T> {
-    return this.#decode(this.#handle.receiveSync(receiveRequestFrom(options)));
+    return this.#decode(this.#handle.receiveSync(receiveRequestFrom(options, RECEIVE_SYNC_OPTIONS)));
   }
 
   /**
@@ -464,7 +468,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
    */
   tryReceiveMany(max: number, options?: TryReceiveOptions): Message<T>[] {
     const count = validateMax(max);
-    const selector = selectorFrom(options);
+    const selector = selectorFrom(options, TRY_RECEIVE_OPTIONS);
     const into = options === undefined ? null : validateInto(options.into);
     const envelopes: Envelope[] = [];
     this.#handle.tryReceiveMany(selector, count, into, envelopes);
@@ -474,7 +478,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
   /** As tryReceiveMany(), but waits for a first message as receive() does; resolves with at least one. */
   async receiveMany(max: number, options?: ReceiveOptions): Promise<Message<T>[]> {
     const count = validateMax(max);
-    const request = receiveRequestFrom(options);
+    const request = receiveRequestFrom(options, RECEIVE_OPTIONS);
     const signal = validateSignal(options?.signal);
     const envelopes = await this.#handle.receiveMany(request, count, signal);
     return decodeBatch(envelopes, this.#codec, this.#handle.config.codecId, this.#handle.what);
@@ -502,7 +506,7 @@ export class Port<T = unknown> implements Disposable, AsyncIterable<Message<T>> 
   close(): void {
     if (!this.#handle.closed) {
       this.#handle.close();
-      removeStore(this.#object);
+      removeStore(this.#handle);
       // This thread's own sends to it are refused at once, and its memory is not kept for them.
       const target = targets.get(this.number);
       if (target !== undefined && target.owner.state === this.#claim.state) drop(target);

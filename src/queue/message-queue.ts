@@ -8,7 +8,7 @@
 // A thin facade over a store handle (channel/store-handle.ts): this file holds the
 // queue's own semantics (keys, types, sizes, nowait, stat and set) and none of the machinery.
 import { IpcError } from '../core/errors.ts';
-import { invalidType, validateBoolean, validateInteger, validateMode, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { invalidType, optionNames, validateBoolean, validateInteger, validateMode, validateOptions, validateSignal, validateTimeout } from '../core/validate.ts';
 import { abortError, deadlineAfter } from '../core/wait.ts';
 import { ANY_SELECTOR, MAX_MESSAGE_TYPE, MAX_TYPE, NOT_TYPE, TYPE, type Selector } from '../channel/selector.ts';
 import { type Envelope } from '../channel/store.ts';
@@ -82,8 +82,13 @@ export interface QueueSetOptions {
   mode?: number;
 }
 
-/** The options of a call given none: one object for all of them (validateObject makes a new one). */
+/** The options of a call given none: one object for all of them (validateOptions makes a new one). */
 const NO_OPTIONS: Readonly<Record<string, undefined>> = Object.freeze({});
+
+const SEND_OPTIONS = optionNames<QueueSendOptions>({ nowait: true, timeout: true, signal: true });
+const RECEIVE_OPTIONS = optionNames<QueueReceiveOptions>({ type: true, except: true, maxSize: true, noError: true, nowait: true, timeout: true, signal: true });
+const RECEIVE_MANY_OPTIONS = optionNames<QueueReceiveManyOptions>({ type: true, except: true, nowait: true, timeout: true, signal: true });
+const SET_OPTIONS = optionNames<QueueSetOptions>({ maxBytes: true, mode: true });
 
 function optionalBoolean(value: unknown, name: string): boolean {
   return value === undefined ? false : validateBoolean(value, name);
@@ -146,7 +151,7 @@ export class MessageQueue implements Disposable {
   async send(type: number, data: Uint8Array | string, options?: QueueSendOptions): Promise<void> {
     const messageType = this.#validateSendType(type);
     const payload = payloadOf(data);
-    const given: Partial<QueueSendOptions> = options === undefined ? NO_OPTIONS : validateObject<QueueSendOptions>(options, 'options');
+    const given: Partial<QueueSendOptions> = options === undefined ? NO_OPTIONS : validateOptions<QueueSendOptions>(options, 'options', SEND_OPTIONS);
     const nowait = optionalBoolean(given.nowait, 'nowait');
     const deadline = deadlineAfter(validateTimeout(given.timeout));
     const signal = validateSignal(given.signal);
@@ -169,7 +174,7 @@ export class MessageQueue implements Disposable {
    * with `noError` it is taken cut to `maxSize` bytes.
    */
   async receive(options?: QueueReceiveOptions): Promise<QueueMessage> {
-    const given: Partial<QueueReceiveOptions> = options === undefined ? NO_OPTIONS : validateObject<QueueReceiveOptions>(options, 'options');
+    const given: Partial<QueueReceiveOptions> = options === undefined ? NO_OPTIONS : validateOptions<QueueReceiveOptions>(options, 'options', RECEIVE_OPTIONS);
     const type = given.type === undefined ? 0 : validateInteger(given.type, 'type', -MAX_MESSAGE_TYPE, MAX_MESSAGE_TYPE);
     const except = optionalBoolean(given.except, 'except');
     const maxSize = given.maxSize === undefined ? Infinity : validateInteger(given.maxSize, 'maxSize', 0, Number.MAX_SAFE_INTEGER);
@@ -220,7 +225,7 @@ export class MessageQueue implements Disposable {
   async sendMany(type: number, data: readonly (Uint8Array | string)[], options?: QueueSendOptions): Promise<number> {
     const messageType = this.#validateSendType(type);
     const payloads = encodeEach(validateValues<unknown>(data), (item) => payloadOf(item));
-    const given: Partial<QueueSendOptions> = options === undefined ? NO_OPTIONS : validateObject<QueueSendOptions>(options, 'options');
+    const given: Partial<QueueSendOptions> = options === undefined ? NO_OPTIONS : validateOptions<QueueSendOptions>(options, 'options', SEND_OPTIONS);
     const nowait = optionalBoolean(given.nowait, 'nowait');
     const deadline = deadlineAfter(validateTimeout(given.timeout));
     const signal = validateSignal(given.signal);
@@ -240,7 +245,7 @@ export class MessageQueue implements Disposable {
    */
   async receiveMany(max: number, options?: QueueReceiveManyOptions): Promise<QueueMessage[]> {
     const count = validateMax(max);
-    const given: Partial<QueueReceiveManyOptions> = options === undefined ? NO_OPTIONS : validateObject<QueueReceiveManyOptions>(options, 'options');
+    const given: Partial<QueueReceiveManyOptions> = options === undefined ? NO_OPTIONS : validateOptions<QueueReceiveManyOptions>(options, 'options', RECEIVE_MANY_OPTIONS);
     const type = given.type === undefined ? 0 : validateInteger(given.type, 'type', -MAX_MESSAGE_TYPE, MAX_MESSAGE_TYPE);
     const except = optionalBoolean(given.except, 'except');
     const nowait = optionalBoolean(given.nowait, 'nowait');
@@ -283,7 +288,7 @@ export class MessageQueue implements Disposable {
    * IPC_SET). Only its owner (or root) may: EPERM otherwise.
    */
   set(options: QueueSetOptions): void {
-    const given = validateObject<QueueSetOptions>(options, 'options');
+    const given = validateOptions<QueueSetOptions>(options, 'options', SET_OPTIONS);
     const maxBytes = given.maxBytes === undefined ? undefined : validateQueueBytes(given.maxBytes);
     const mode = given.mode === undefined ? undefined : validateMode(given.mode);
     this.#checkOwner('change');

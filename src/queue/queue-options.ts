@@ -7,7 +7,7 @@
 //
 // There is no ring: a ring counts messages, and a queue is full by bytes (ring.ts
 // ringSlotsFor), so every queue works in the store's list mode.
-import { validateBoolean, validateInteger, validateMode, validateObject } from '../core/validate.ts';
+import { optionNames, validateBoolean, validateInteger, validateMode, validateOptions } from '../core/validate.ts';
 import { type TrustedUids, validateTrustedUids } from '../core/trust.ts';
 import { CODEC_IDS } from '../channel/codec.ts';
 import * as L from '../channel/layout.ts';
@@ -52,6 +52,8 @@ export interface MessageQueueOpenOptions {
   trustedUids?: TrustedUids;
 }
 
+const OPEN_OPTIONS = optionNames<MessageQueueOpenOptions>({ create: true, exclusive: true, mode: true, maxBytes: true, trustedUids: true });
+
 export interface QueueOpenPlan {
   create: boolean;
   exclusive: boolean;
@@ -86,7 +88,7 @@ export function queueConfig(maxBytes: number): StoreConfig {
 }
 
 export function planQueueOpen(options: unknown): QueueOpenPlan {
-  const given = validateObject<MessageQueueOpenOptions>(options, 'options');
+  const given = validateOptions<MessageQueueOpenOptions>(options, 'options', OPEN_OPTIONS);
   const create = optionalBoolean(given.create, 'create');
   const exclusive = optionalBoolean(given.exclusive, 'exclusive');
   const mode = given.mode === undefined ? 0o600 : validateMode(given.mode);

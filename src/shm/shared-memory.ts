@@ -23,7 +23,7 @@ import {
 import { addon } from '../native/addon.ts';
 import { systemError } from '../core/errors.ts';
 import { validateTrustedUids, type TrustedUids } from '../core/trust.ts';
-import { invalidType, outOfRange, validateInteger, validateMode, validateObject } from '../core/validate.ts';
+import { invalidType, optionNames, outOfRange, validateInteger, validateMode, validateObject, validateOptions } from '../core/validate.ts';
 
 /** Layout version of a segment's body (the object header's `version`). */
 export const SHARED_MEMORY_VERSION = 1;
@@ -51,9 +51,12 @@ function validateSize(size: unknown): number {
   return size;
 }
 
+const CREATE_OPTIONS = optionNames<SharedMemoryOptions>({ mode: true, trustedUids: true });
+const OPEN_OPTIONS = optionNames<SharedMemoryOpenOptions>({ trustedUids: true });
+
 /** The mode option: left out (undefined) is the default; null is not left out, and fails as any non-number. */
 function modeOption(options: unknown): number {
-  const { mode } = validateObject<SharedMemoryOptions>(options, 'options');
+  const { mode } = validateOptions<SharedMemoryOptions>(options, 'options', CREATE_OPTIONS);
   return mode === undefined ? DEFAULT_MODE : validateMode(mode);
 }
 
@@ -125,7 +128,7 @@ export class SharedMemory implements Disposable {
    */
   static open(name: string, options?: SharedMemoryOpenOptions): SharedMemory {
     validateName(name);
-    const trusted = validateTrustedUids(validateObject<SharedMemoryOpenOptions>(options, 'options').trustedUids);
+    const trusted = validateTrustedUids(validateOptions<SharedMemoryOpenOptions>(options, 'options', OPEN_OPTIONS).trustedUids);
     const path = shmPath(name);
     const fd = openShm(path, false, 0, describe(name));
     try {
@@ -231,11 +234,14 @@ export class SharedMemory implements Disposable {
 
   /**
    * Removes this segment's name in the namespace it was opened in (see SharedMemory.unlink),
-   * whatever INTERPROC_NAMESPACE says now. EINVAL for an anonymous segment.
+   * whatever INTERPROC_NAMESPACE says now; on a closed handle too. Only this handle's own
+   * segment: ENOENT when it was removed already, and a segment made under the name since is
+   * left alone. EINVAL for an anonymous segment.
    */
   unlink(): void {
     if (this.#path === null) throw new IpcError('EINVAL', 'an anonymous segment has no name to unlink');
-    unlinkObject(this.#path, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, 0, describe(this.name));
+    const own = { pid: this.creatorPid, at: this.createdAt };
+    unlinkObject(this.#path, ObjectKindCode.SharedMemory, SHARED_MEMORY_VERSION, 0, describe(this.name), own);
   }
 
   /** Releases this handle. Idempotent. */

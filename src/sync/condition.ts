@@ -16,7 +16,7 @@
 // (as if woken; its caller re-checks the predicate), and an aborted one whose sequence
 // moved wakes every waiter (spurious wakes are allowed; a lost one would hang them).
 import { IpcError, withOwnerDied } from '../core/errors.ts';
-import { invalidType, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { invalidType, optionNames, validateOptions, validateSignal, validateTimeout } from '../core/validate.ts';
 import { abortError, deadlineAfter, timeLeft, wake, waitAsync, waitSync, WAKE_ALL, WAIT_TIMED_OUT, type WaitResult } from '../core/wait.ts';
 import type { LockResult } from './lock-result.ts';
 import { Mutex } from './mutex.ts';
@@ -29,6 +29,9 @@ export interface ConditionWaitOptions {
   timeout?: number;
   signal?: AbortSignal;
 }
+
+const WAIT_OPTIONS = optionNames<ConditionWaitOptions>({ timeout: true, signal: true });
+const WAIT_SYNC_OPTIONS = optionNames<{ timeout?: number }>({ timeout: true });
 
 export class Condition {
   static readonly BYTES = 8;
@@ -52,7 +55,7 @@ export class Condition {
    */
   async wait(mutex: Mutex, options?: ConditionWaitOptions): Promise<LockResult> {
     validateMutex(mutex);
-    const { timeout, signal } = validateObject<ConditionWaitOptions>(options, 'options');
+    const { timeout, signal } = validateOptions<ConditionWaitOptions>(options, 'options', WAIT_OPTIONS);
     const timeoutMs = validateTimeout(timeout);
     const abortSignal = validateSignal(signal);
     if (abortSignal?.aborted) throw abortError(abortSignal);
@@ -77,7 +80,7 @@ export class Condition {
   /** As wait(), blocking the thread (in slices, so that a worker blocked here can be terminated). */
   waitSync(mutex: Mutex, options?: { timeout?: number }): LockResult {
     validateMutex(mutex);
-    const { timeout } = validateObject<{ timeout?: number }>(options, 'options');
+    const { timeout } = validateOptions<{ timeout?: number }>(options, 'options', WAIT_SYNC_OPTIONS);
     const deadline = deadlineAfter(validateTimeout(timeout));
     const sequence = this.#enter(mutex);
     let outcome: WaitResult;

@@ -26,7 +26,7 @@
 import { corrupt, IpcError } from '../core/errors.ts';
 import { currentThreadStartTime, isThreadAlive } from '../core/liveness.ts';
 import { THREAD_ID } from '../core/thread-id.ts';
-import { validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { optionNames, validateOptions, validateSignal, validateTimeout } from '../core/validate.ts';
 import { abortError, deadlineAfter, timeLeft, wake, waitAsync, waitSync, WAIT_TIMED_OUT } from '../core/wait.ts';
 import { ACQUIRED, ACQUIRED_OWNER_DIED, type LockResult } from './lock-result.ts';
 import { sharedWords } from './shared-words.ts';
@@ -52,6 +52,9 @@ export interface LockOptions {
 export interface LockSyncOptions {
   timeout?: number;
 }
+
+const WAIT_OPTIONS = optionNames<LockOptions>({ timeout: true, signal: true });
+const WAIT_SYNC_OPTIONS = optionNames<LockSyncOptions>({ timeout: true });
 
 /** Returned by one attempt: acquired, or the state value to sleep on. */
 type Attempt = LockResult | number;
@@ -96,7 +99,7 @@ export class Mutex {
    * `timeout` ms pass first, or AbortError when `signal` aborts; the lock is then not held.
    */
   async lock(options?: LockOptions): Promise<LockResult> {
-    const { timeout, signal } = validateObject<LockOptions>(options, 'options');
+    const { timeout, signal } = validateOptions<LockOptions>(options, 'options', WAIT_OPTIONS);
     const timeoutMs = validateTimeout(timeout);
     const abortSignal = validateSignal(signal);
     if (abortSignal?.aborted) throw abortError(abortSignal);
@@ -119,7 +122,7 @@ export class Mutex {
    * EDEADLK when this thread already holds the lock (it could never be released).
    */
   lockSync(options?: LockSyncOptions): LockResult {
-    const { timeout } = validateObject<LockSyncOptions>(options, 'options');
+    const { timeout } = validateOptions<LockSyncOptions>(options, 'options', WAIT_SYNC_OPTIONS);
     const timeoutMs = validateTimeout(timeout);
     if (this.tryLock()) return ACQUIRED;
     const deadline = deadlineAfter(timeoutMs);

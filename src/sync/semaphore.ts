@@ -15,7 +15,7 @@
 // on when a unit is left and others wait, so the unit is not stranded while they sleep.
 // (A timed-out waiter needs no such care: it tries once more and takes the unit itself.)
 import { corrupt, IpcError } from '../core/errors.ts';
-import { validateInteger, validateObject, validateSignal, validateTimeout } from '../core/validate.ts';
+import { optionNames, validateInteger, validateOptions, validateSignal, validateTimeout } from '../core/validate.ts';
 import { abortError, deadlineAfter, timeLeft, wake, waitAsync, waitSync } from '../core/wait.ts';
 import { BLOCKING_SLICE_MS, sharedWords } from './shared-words.ts';
 
@@ -27,6 +27,9 @@ export interface SemaphoreWaitOptions {
   timeout?: number;
   signal?: AbortSignal;
 }
+
+const WAIT_OPTIONS = optionNames<SemaphoreWaitOptions>({ timeout: true, signal: true });
+const WAIT_SYNC_OPTIONS = optionNames<{ timeout?: number }>({ timeout: true });
 
 export class Semaphore {
   static readonly BYTES = 8;
@@ -62,7 +65,7 @@ export class Semaphore {
 
   /** Takes one unit, waiting on the event loop. ETIMEDOUT / AbortError leave the count as it was. */
   async wait(options?: SemaphoreWaitOptions): Promise<void> {
-    const { timeout, signal } = validateObject<SemaphoreWaitOptions>(options, 'options');
+    const { timeout, signal } = validateOptions<SemaphoreWaitOptions>(options, 'options', WAIT_OPTIONS);
     const deadline = deadlineAfter(validateTimeout(timeout));
     const abortSignal = validateSignal(signal);
     if (abortSignal?.aborted) throw abortError(abortSignal);
@@ -83,7 +86,7 @@ export class Semaphore {
 
   /** Takes one unit, blocking the thread (in slices, so that a worker blocked here can be terminated). */
   waitSync(options?: { timeout?: number }): void {
-    const { timeout } = validateObject<{ timeout?: number }>(options, 'options');
+    const { timeout } = validateOptions<{ timeout?: number }>(options, 'options', WAIT_SYNC_OPTIONS);
     const deadline = deadlineAfter(validateTimeout(timeout));
     while (!this.tryWait()) {
       const left = timeLeft(deadline);

@@ -597,3 +597,34 @@ test('names: ENOENT, EEXIST, EINVAL; a SharedMemory of the same name is not a ma
     segment.close();
   }
 });
+
+test("a handle's unlink() removes only its own mailbox: a newer one under the name stays, with its messages (ENOENT)", T, () => {
+  const stale = Mailbox.create<string>('incarnations', { codec: 'utf8' });
+  const closed = Mailbox.open<string>('incarnations');
+  closed.close();
+  Mailbox.unlink('incarnations');
+  const fresh = Mailbox.create<string>('incarnations', { codec: 'utf8' });
+  try {
+    fresh.trySend('precious');
+    assert.throws(() => stale.unlink(), (error: unknown) => code('ENOENT')(error) && /removed already/.test(String(error)));
+    assert.throws(() => closed.unlink(), code('ENOENT'));
+    assert.equal(fresh.stats().messages, 1);
+    assert.equal(Mailbox.open<string>('incarnations').tryReceive()?.data, 'precious');
+    // A closed handle whose own mailbox still holds the name removes it.
+    const mine = Mailbox.open<string>('incarnations');
+    mine.close();
+    mine.unlink();
+    assert.throws(() => Mailbox.open('incarnations'), code('ENOENT'));
+    assert.throws(() => fresh.stats(), code('EIDRM'));
+    // Nothing under the name at all: ENOENT as well.
+    assert.throws(() => stale.unlink(), code('ENOENT'));
+  } finally {
+    stale.close();
+    fresh.close();
+    try {
+      Mailbox.unlink('incarnations');
+    } catch {
+      // Removed by the test already.
+    }
+  }
+});

@@ -204,6 +204,22 @@ test('seg.unlink() removes the name; an anonymous segment has none (EINVAL)', ()
   assert.throws(() => anonymous.unlink(), errorWithCode('EINVAL'));
 });
 
+test("seg.unlink() of a segment removed already leaves the one made under the name since (ENOENT)", () => {
+  using stale = SharedMemory.create('again', 8);
+  using closed = SharedMemory.open('again');
+  closed.close();
+  SharedMemory.unlink('again');
+  using fresh = SharedMemory.create('again', 8);
+  new Uint8Array(fresh.buffer)[0] = 42;
+  assert.throws(() => stale.unlink(), errorWithCode('ENOENT'));
+  assert.throws(() => closed.unlink(), errorWithCode('ENOENT'));
+  assert.equal(existsSync(fileOf('again')), true);
+  using reopened = SharedMemory.open('again');
+  assert.equal(new Uint8Array(reopened.buffer)[0], 42);
+  fresh.unlink();
+  assert.equal(existsSync(fileOf('again')), false);
+});
+
 test('close is idempotent; afterwards buffer throws IpcError EBADF but a buffer taken before stays usable', () => {
   const segment = SharedMemory.create('closing', 64);
   try {

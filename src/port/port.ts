@@ -232,10 +232,13 @@ function encodeFor(target: Target, value: unknown, given: unknown): Uint8Array {
   return payload;
 }
 
-/** A send's failure as the sender sees it: a port removed (closed by its owner) or dropped meanwhile refuses. */
+/**
+ * A send's failure as the sender sees it: a port removed meanwhile (closed by its owner, or
+ * reclaimed after its owner died) or dropped by another send that found it so refuses.
+ */
 function asSendError(target: Target, error: unknown): unknown {
   if (error instanceof IpcError && (error.code === 'EIDRM' || (error.code === 'EBADF' && target.dropped))) {
-    return refused(target.number, 'was closed by its owner', error);
+    return refused(target.number, 'has no owner any more: its owner died or closed it', error);
   }
   return error;
 }

@@ -99,6 +99,16 @@ export const NOT_WANTED = -2;
 const QUIESCE_MS = 10;
 /** How long a claimed slot may stay unpublished by a sender of unknown liveness before it is skipped. */
 export const STALL_MS = 1000;
+
+/**
+ * How long a handle must see a slot held by an unknown party (holder word 0: a party stopped
+ * or killed in the few instructions between a sequence step and naming itself, or between
+ * clearing its name and its next step) before the store's return to RING mode frees it. A
+ * killed party leaves such a slot for good: without a bound its store would stay in LIST
+ * mode. Freeing it is unsafe only for a party stopped inside those few instructions for this
+ * long, whose next write then lands on a newer lap.
+ */
+export const UNKNOWN_HOLD_MS = 5 * STALL_MS;
 /**
  * How long a handle sees the same slot stuck (claimed and unpublished, or taken and not
  * released) before it looks at the holder's liveness: a live holder is done within
@@ -1104,6 +1114,9 @@ export class Ring {
   settleHeldSlots(): boolean {
     const i32 = this.#i32;
     const end = Atomics.load(i32, L.C_RING_ENQUEUE);
+    const now = performance.now();
+    const unknownSeen = new Map<number, number>();
+    let settled = true;
     for (let offset = 0; offset < this.slots; offset++) {
       const position = (end + offset) | 0;
       const at = this.#slotWord(position);
@@ -1111,12 +1124,27 @@ export class Ring {
       const sequence = Atomics.load(i32, at + L.RING_SLOT_SEQUENCE);
       if (sequence !== ((previous + 1) | 0) && sequence !== fenceOf(previous)) continue;
       const holder = this.#holder(position, at);
-      if (!this.#knownDead(holder)) return false;
+      if (holder === 0) {
+        // Unknown: freed once this handle has seen it so for UNKNOWN_HOLD_MS.
+        const since = this.#unknownHeldSince.get(position) ?? now;
+        unknownSeen.set(position, since);
+        if (now - since < UNKNOWN_HOLD_MS) {
+          settled = false;
+          continue;
+        }
+      } else if (!this.#knownDead(holder)) {
+        settled = false;
+        continue;
+      }
       Atomics.store(i32, at + L.RING_SLOT_HOLDER, 0);
       Atomics.compareExchange(i32, at + L.RING_SLOT_SEQUENCE, sequence, position);
     }
-    return true;
+    this.#unknownHeldSince = unknownSeen;
+    return settled;
   }
+
+  /** The slots settleHeldSlots() last found held by an unknown party, and since when (performance.now()). */
+  #unknownHeldSince = new Map<number, number>();
 
   #take(position: number, at: number, into: Uint8Array | null, target: Envelope | null): Envelope {
     const i32 = this.#i32;

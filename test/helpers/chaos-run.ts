@@ -32,7 +32,7 @@ import { randomInt } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { IpcError, Mailbox, type MailboxOptions, type MailboxStats } from '../../src/index.ts';
-import { STALL_MS } from '../../src/channel/ring.ts';
+import { STALL_MS, UNKNOWN_HOLD_MS } from '../../src/channel/ring.ts';
 import { objectFileName } from '../../src/core/names.ts';
 import { startCompiledHelper, type CompiledHelper } from '../support/compiled-helper.ts';
 import type { Helper } from '../support/helper-process.ts';
@@ -437,11 +437,20 @@ export async function runChaos(plan: ChaosPlan, party: CompiledHelper, log: (lin
         problems.push(`${plan.exports!.mailbox}: stats() counts ${exportStats.totalReceived} messages received, the peekers passed on and the drain took ${exporting.ledger.distinct}`);
       }
     }
-    // Plain traffic never leaves the ring. List traffic (selective receives, sync sends) may
-    // end in either mode: drained and unused for a while, the store goes back to the ring.
+    // Plain traffic leaves the ring only while a slot is held by a party that may still run
+    // (a kill between a slot's step and its holder word leaves it unknown: freed after
+    // UNKNOWN_HOLD_MS, DECISIONS §44); drained, the store goes back to its ring. List traffic
+    // (selective receives, sync sends) may end in either mode.
     if (traffic === 'ring') {
-      const finalMode = mode(openRingView(plan.mailbox));
-      if (finalMode !== 'ring') problems.push(`the store ended in ${finalMode.toUpperCase()} mode, not RING`);
+      const view = openRingView(plan.mailbox);
+      const deadline = performance.now() + UNKNOWN_HOLD_MS + 3 * STALL_MS;
+      // Plain round trips: each take from an emptied list looks whether the store may go back.
+      while (mode(view) !== 'ring' && performance.now() < deadline) {
+        if (mailbox.trySend(new Uint8Array(1))) mailbox.tryReceive();
+        await delay(20);
+      }
+      const finalMode = mode(view);
+      if (finalMode !== 'ring') problems.push(`the store ended in ${finalMode.toUpperCase()} mode, not RING, ${Math.round(UNKNOWN_HOLD_MS + 3 * STALL_MS)} ms after its drain`);
     }
 
     // A fresh sender and receiver still work.

@@ -23,14 +23,18 @@ export function waiterThreadCount(): number {
 
 /**
  * CPU time (user + system, every thread of the process, in ms) used over a window of
- * `ms` milliseconds in which this process has nothing to do. The timer is the length of
- * the measurement, not a synchronization.
+ * `ms` milliseconds in which this process has nothing to do, scaled to `ms` when the window
+ * lasted longer. The timer is the length of the measurement, not a synchronization.
  */
 export async function idleCpuMs(ms: number): Promise<number> {
   const before = process.cpuUsage();
+  const began = performance.now();
   await new Promise((resolve) => setTimeout(resolve, ms));
   const used = process.cpuUsage(before);
-  return (used.user + used.system) / 1000;
+  // Per `ms` of the window as it really lasted: on a loaded machine the timer fires late,
+  // and a longer window must not read as more CPU.
+  const elapsed = Math.max(ms, performance.now() - began);
+  return ((used.user + used.system) / 1000) * (ms / elapsed);
 }
 
 /** Mappings of this process whose path contains `text` (e.g. a namespace). */

@@ -18,7 +18,7 @@ import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Mailbox, type MailboxOptions } from '../../src/index.ts';
 import { RING_SLOT_SEQUENCE } from '../../src/channel/layout.ts';
-import { STALL_MS } from '../../src/channel/ring.ts';
+import { STALL_MS, UNKNOWN_HOLD_MS } from '../../src/channel/ring.ts';
 import { isThreadAlive } from '../../src/core/liveness.ts';
 import { startPeer, state, stopAll, until, waitingReceivers, waitingSenders, type Peer } from '../helpers/mailbox-client.ts';
 import {
@@ -295,6 +295,15 @@ for (const taker of ['dead', 'unknown'] as const) {
           assert.equal(mb.tryReceive()?.data, n);
         }
         assert.equal(mode(view), taker === 'dead' ? 'ring' : 'list');
+        if (taker === 'unknown') {
+          // Seen unknown for UNKNOWN_HOLD_MS at the return's look, the slot is freed: back to the ring.
+          let n = 0;
+          await until('the store went back to its ring', () => {
+            assert.equal(mb.trySend(`r${n}`), true);
+            assert.equal(mb.tryReceive()?.data, `r${n++}`);
+            return mode(view) === 'ring';
+          }, UNKNOWN_HOLD_MS + 3 * STALL_MS);
+        }
       });
     });
   }

@@ -47,8 +47,9 @@
 //   store does not go back to RING mode while any slot is fenced or held by a taker not
 //   known dead (settleHeldSlots). Likewise a taken slot is released by others only once its
 //   taker is known dead: a taker stopped between its claim and its holder word copies the
-//   slot out when it runs again. A party killed in that window (a few instructions) keeps
-//   the store in LIST mode: slower, never wrong.
+//   slot out when it runs again. A party killed in that window (a few instructions) leaves
+//   its slot unknown for good: the store stays in LIST mode until a handle has seen the
+//   slot so for UNKNOWN_HOLD_MS, then frees it at its return (settleHeldSlots).
 // - C_RING_ABANDONED counts the positions skipped, so that totals count only real messages;
 //   C_SWITCHED says the switch to LIST mode is complete, so that a switch cut short by its
 //   switcher's death is finished by the next holder of the store's lock (and likewise a

@@ -7,12 +7,10 @@
 // step 'ring-batch:checked'. (Found by the chaos run across the new paths, which saw a
 // mailbox of capacity 32 hold 38 messages.)
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { crashMessage, readCrashMessage } from '../helpers/crash-message.ts';
-import { until } from '../helpers/mailbox-client.ts';
 import { mode, openRingView } from '../helpers/ring-white-box.ts';
-import { startHelper } from '../support/helper-process.ts';
+import { startStoppedAt } from '../helpers/stop-step.ts';
 import { withMailbox } from '../support/mailbox.ts';
 import { useNamespace } from '../support/namespace.ts';
 
@@ -26,21 +24,13 @@ const T = { timeout: 60_000 };
 const OURS = 1;
 const STOPPED = 2;
 
-function processState(pid: number): string {
-  return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0]!;
-}
-
 for (const queued of [CAPACITY, CAPACITY - 2]) {
   const room = CAPACITY - queued;
   test(`a sender stopped between its look at the mode and its claim, continued once the store's list holds ${queued} of ${CAPACITY}: it sends ${room}, nothing beyond the capacity`, T, async () => {
     await withMailbox<Uint8Array>(`batch-${queued}`, { capacity: CAPACITY, maxMessageSize: 64, codec: 'bytes' }, async (mb, name) => {
-      const helper = startHelper('batch-stop-step.ts', [name, String(STOPPED), String(BATCH), String(SIZE)], {
-        timeoutMs: 30_000,
-        env: { INTERPROC_STOP_AT: 'ring-batch:checked' },
-      });
+      const { helper, stopped } = startStoppedAt('ring-batch:checked', 'batch-stop-step.ts', [name, String(STOPPED), String(BATCH), String(SIZE)]);
       try {
-        await helper.waitFor('ready');
-        await until('the sender stopped at ring-batch:checked', () => processState(helper.pid) === 'T');
+        await stopped;
         // A selective receive the ring's head does not satisfy switches the store to its list
         // (after waiting QUIESCE_MS for the stopped sender, which is counted in the ring).
         assert.equal(mb.trySend(crashMessage(OURS, 0, SIZE)), true);

@@ -9,12 +9,11 @@
 // each receiver (docs/SEMANTICS.md); the chaos run across the mixed paths saw it broken
 // once, on a loaded machine.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { crashMessage } from '../helpers/crash-message.ts';
-import { until } from '../helpers/mailbox-client.ts';
 import { mode, openRingView } from '../helpers/ring-white-box.ts';
-import { startHelper, type Helper } from '../support/helper-process.ts';
+import { startStoppedAt } from '../helpers/stop-step.ts';
+import type { Helper } from '../support/helper-process.ts';
 import { withMailbox } from '../support/mailbox.ts';
 import { useNamespace } from '../support/namespace.ts';
 
@@ -25,12 +24,6 @@ const QUEUED = 4;
 const SIZE = 40;
 const SENDER = 1;
 const T = { timeout: 60_000 };
-/** A helper reaches its step soon after it says "ready", but a loaded machine may hold it up for seconds. */
-const STOP_LIMIT_MS = 20_000;
-
-function processState(pid: number): string {
-  return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0]!;
-}
 
 /** The message numbers a "take" helper reports for one batch, up to its "end". */
 async function batch(helper: Helper): Promise<number[]> {
@@ -47,22 +40,15 @@ test("a receiver stopped inside a batch receive from the ring while the store sw
   await withMailbox<Uint8Array>('stopped-taker', { capacity: CAPACITY, maxMessageSize: 64, codec: 'bytes' }, async (mb, name) => {
     for (let n = 0; n < QUEUED; n++) assert.equal(mb.trySend(crashMessage(SENDER, n, SIZE)), true);
     assert.equal(mode(openRingView(name)), 'ring');
-    const receiver = startHelper('ring-switch-stop-step.ts', ['take', name, String(2 * CAPACITY)], {
-      timeoutMs: 30_000,
-      env: { INTERPROC_STOP_AT: 'ring-batch:looked' },
-    });
+    const { helper: receiver, stopped: receiverStopped } = startStoppedAt('ring-batch:looked', 'ring-switch-stop-step.ts', ['take', name, String(2 * CAPACITY)]);
     let switcher: Helper | undefined;
     try {
-      await receiver.waitFor('ready');
-      await until('the receiver stopped at ring-batch:looked', () => processState(receiver.pid) === 'T', STOP_LIMIT_MS);
+      await receiverStopped;
       // The switch waits QUIESCE_MS for the stopped receiver (counted in the ring), then
       // moves the oldest message and stops with it linked into the list.
-      switcher = startHelper('ring-switch-stop-step.ts', ['switch', name], {
-        timeoutMs: 30_000,
-        env: { INTERPROC_STOP_AT: 'switch:linked' },
-      });
-      await switcher.waitFor('ready');
-      await until('the switcher stopped at switch:linked', () => processState(switcher!.pid) === 'T', STOP_LIMIT_MS);
+      const switching = startStoppedAt('switch:linked', 'ring-switch-stop-step.ts', ['switch', name]);
+      switcher = switching.helper;
+      await switching.stopped;
       assert.equal(mode(openRingView(name)), 'list');
 
       receiver.kill('SIGCONT');

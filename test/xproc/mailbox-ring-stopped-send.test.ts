@@ -7,12 +7,10 @@
 // 'ring-send:claiming'. (The chaos run across the mixed paths allowed a straggler per sender
 // beyond the capacity; the batch send had the same flaw: mailbox-ring-stopped-batch.test.ts.)
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { crashMessage, readCrashMessage } from '../helpers/crash-message.ts';
-import { until } from '../helpers/mailbox-client.ts';
 import { mode, openRingView } from '../helpers/ring-white-box.ts';
-import { startHelper } from '../support/helper-process.ts';
+import { startStoppedAt } from '../helpers/stop-step.ts';
 import { withMailbox } from '../support/mailbox.ts';
 import { useNamespace } from '../support/namespace.ts';
 
@@ -21,27 +19,17 @@ useNamespace('ring-stopped-send');
 const CAPACITY = 8;
 const SIZE = 40;
 const T = { timeout: 60_000 };
-/** A helper reaches its step soon after it says "ready", but a loaded machine may hold it up for seconds. */
-const STOP_LIMIT_MS = 20_000;
 /** The test's own messages are sender 1's; the stopped sender is 2. */
 const OURS = 1;
 const STOPPED = 2;
-
-function processState(pid: number): string {
-  return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0]!;
-}
 
 for (const queued of [CAPACITY, CAPACITY - 1]) {
   const fits = queued < CAPACITY;
   test(`a single sender stopped before its claim, continued once the store's list holds ${queued} of ${CAPACITY}: ${fits ? 'its message joins the list' : 'it finds no room'}, nothing beyond the capacity`, T, async () => {
     await withMailbox<Uint8Array>(`send-${queued}`, { capacity: CAPACITY, maxMessageSize: 64, codec: 'bytes' }, async (mb, name) => {
-      const helper = startHelper('send-stop-step.ts', [name, String(STOPPED), String(SIZE)], {
-        timeoutMs: 30_000,
-        env: { INTERPROC_STOP_AT: 'ring-send:claiming' },
-      });
+      const { helper, stopped } = startStoppedAt('ring-send:claiming', 'send-stop-step.ts', [name, String(STOPPED), String(SIZE)]);
       try {
-        await helper.waitFor('ready');
-        await until('the sender stopped at ring-send:claiming', () => processState(helper.pid) === 'T', STOP_LIMIT_MS);
+        await stopped;
         // A selective receive the ring's head does not satisfy switches the store to its list
         // (after waiting QUIESCE_MS for the stopped sender, which is counted in the ring).
         assert.equal(mb.trySend(crashMessage(OURS, 0, SIZE)), true);

@@ -10,12 +10,11 @@
 // The sender is a real helper (test/helpers/batch-stop-step.ts) stopped by INTERPROC_STOP_AT at
 // the step 'ring-batch:claimed'.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { crashMessage, readCrashMessage } from '../helpers/crash-message.ts';
 import { until } from '../helpers/mailbox-client.ts';
 import { mode, openRingView } from '../helpers/ring-white-box.ts';
-import { startHelper } from '../support/helper-process.ts';
+import { startStoppedAt } from '../helpers/stop-step.ts';
 import { withMailbox } from '../support/mailbox.ts';
 import { useNamespace } from '../support/namespace.ts';
 import { RETURN_HOLD_MS } from '../../src/channel/store.ts';
@@ -28,10 +27,6 @@ const T = { timeout: 60_000 };
 const OURS = 1;
 const STOPPED = 2;
 
-function processState(pid: number): string {
-  return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0]!;
-}
-
 /** One of ours through the mailbox and back out (a use of the list while in LIST mode). */
 function roundTrip(mb: { trySend(value: Uint8Array): boolean; tryReceive(): { data: Uint8Array } | null }, n: number): void {
   assert.equal(mb.trySend(crashMessage(OURS, n, SIZE)), true);
@@ -43,13 +38,9 @@ for (const [CAPACITY, BATCH] of [[4, 3], [2, 1]] as const) for (const end of ['c
   test(`capacity ${CAPACITY}: a sender stopped between its claim and its writes, ${end} after the others lapped the ring: no message of theirs written over, none lost or doubled`, T, async () => {
     await withMailbox<Uint8Array>(`writer-${CAPACITY}-${end}`, { capacity: CAPACITY, maxMessageSize: 64, codec: 'bytes' }, async (mb, name) => {
       const view = openRingView(name);
-      const helper = startHelper('batch-stop-step.ts', [name, String(STOPPED), String(BATCH), String(SIZE)], {
-        timeoutMs: 30_000,
-        env: { INTERPROC_STOP_AT: 'ring-batch:claimed' },
-      });
+      const { helper, stopped } = startStoppedAt('ring-batch:claimed', 'batch-stop-step.ts', [name, String(STOPPED), String(BATCH), String(SIZE)]);
       try {
-        await helper.waitFor('ready');
-        await until('the sender stopped at ring-batch:claimed', () => processState(helper.pid) === 'T');
+        await stopped;
         // Positions before the last are the stopped sender's; ours takes the last place. A receive gets
         // past the claim after STALL_MS by moving the store to its list, which skips it.
         assert.equal(mb.trySend(crashMessage(OURS, 0, SIZE)), true);

@@ -158,3 +158,15 @@ export async function expectSuccess(helper: Helper): Promise<void> {
   const { code, signal, stderr } = await helper.exited;
   if (code !== 0) throw new Error(`helper failed (code ${code}, signal ${signal}):\n${stderr}`);
 }
+
+/** Every line a helper said that was not yet read, once its output has ended (it exited). */
+export async function remainingLines(helper: Helper): Promise<string[]> {
+  const lines: string[] = [];
+  for (;;) {
+    try {
+      lines.push(await helper.nextLine());
+    } catch {
+      return lines;
+    }
+  }
+}

@@ -15,7 +15,7 @@ import { STALL_MS } from '../../src/channel/ring.ts';
 import { inspectObject } from '../../src/registry/index.ts';
 import { crashMessage, readCrashMessage } from '../helpers/crash-message.ts';
 import { mode, openRingView } from '../helpers/ring-white-box.ts';
-import { startHelper } from '../support/helper-process.ts';
+import { startHelper, remainingLines } from '../support/helper-process.ts';
 import { withMailbox } from '../support/mailbox.ts';
 import { useNamespace } from '../support/namespace.ts';
 
@@ -35,14 +35,7 @@ const HELPER = 2;
 async function runKilled(step: string, args: string[]): Promise<void> {
   const helper = startHelper('batch-crash-step.ts', args, { timeoutMs: HELPER_MS, env: { INTERPROC_CRASH_AT: step } });
   const exit = await helper.exited;
-  const lines: string[] = [];
-  for (;;) {
-    try {
-      lines.push(await helper.nextLine());
-    } catch {
-      break;
-    }
-  }
+  const lines = await remainingLines(helper);
   assert.equal(exit.signal, 'SIGKILL', `${step}: the helper died of SIGKILL (code ${exit.code}, said ${lines.at(-1)})\n${exit.stderr}`);
   assert.deepEqual(lines, [], `${step}: killed before its send or receive returned`);
 }

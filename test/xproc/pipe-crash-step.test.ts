@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import { pipe, PipeReader, PipeWriter } from '../../src/index.ts';
 import { firstMismatch, numbered } from '../helpers/pipe-numbered.ts';
 import { ipcError } from '../support/errors.ts';
-import { startHelper, type Helper } from '../support/helper-process.ts';
+import { startHelper, type Helper, remainingLines } from '../support/helper-process.ts';
 import { useNamespace } from '../support/namespace.ts';
 
 useNamespace('pipe-crash-step');
@@ -36,14 +36,7 @@ function crashing(step: string, actions: string[], fd: number): Helper {
 async function killedAt(helper: Helper, step: string): Promise<string[]> {
   const exit = await helper.exited;
   assert.equal(exit.signal, 'SIGKILL', `the helper was to die at ${step}: code ${exit.code}, signal ${exit.signal}\n${exit.stderr}`);
-  const lines: string[] = [];
-  for (;;) {
-    try {
-      lines.push(await helper.nextLine());
-    } catch {
-      break;
-    }
-  }
+  const lines = await remainingLines(helper);
   assert.ok(!lines.includes('survived'), `${step} was never reached`);
   return lines;
 }

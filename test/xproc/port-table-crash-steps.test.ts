@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import { objectFileName } from '../../src/core/names.ts';
 import { currentPortTable, listPorts, portStoreName } from '../../src/port/port-table.ts';
 import { ipcError } from '../support/errors.ts';
-import { startHelper, type Helper } from '../support/helper-process.ts';
+import { startHelper, type Helper, remainingLines } from '../support/helper-process.ts';
 import { usePortNamespace } from '../support/port-table.ts';
 
 const HELPER_MS = 60_000;
@@ -53,14 +53,7 @@ function storeFile(number: number, generation: number): string {
 async function runKilled(step: string, args: string[]): Promise<string[]> {
   const helper = startHelper('port-table-step.ts', args, { timeoutMs: HELPER_MS, env: { INTERPROC_CRASH_AT: step } });
   const exit = await helper.exited;
-  const lines: string[] = [];
-  for (;;) {
-    try {
-      lines.push(await helper.nextLine());
-    } catch {
-      break;
-    }
-  }
+  const lines = await remainingLines(helper);
   assert.equal(exit.signal, 'SIGKILL', `${step}: the helper died of SIGKILL (code ${exit.code}, said ${lines.at(-1)})\n${exit.stderr}`);
   assert.ok(!lines.includes('survived'));
   kills++;

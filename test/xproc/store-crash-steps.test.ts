@@ -20,7 +20,7 @@ import * as L from '../../src/channel/layout.ts';
 import { Mailbox } from '../../src/index.ts';
 import { claimWithoutPublishing, mode, openRingView, publishClaimed } from '../helpers/ring-white-box.ts';
 import { crashMessage, readCrashMessage } from '../helpers/crash-message.ts';
-import { startHelper } from '../support/helper-process.ts';
+import { startHelper, remainingLines } from '../support/helper-process.ts';
 import { withMailbox } from '../support/mailbox.ts';
 import { useNamespace } from '../support/namespace.ts';
 
@@ -78,14 +78,7 @@ async function run(step: string | null, args: string[], expectKill: boolean): Pr
     env: { INTERPROC_CRASH_AT: step ?? '' },
   });
   const exit = await helper.exited;
-  const lines: string[] = [];
-  for (;;) {
-    try {
-      lines.push(await helper.nextLine());
-    } catch {
-      break;
-    }
-  }
+  const lines = await remainingLines(helper);
   if (expectKill) {
     assert.equal(exit.signal, 'SIGKILL', `${step}: the helper died of SIGKILL (code ${exit.code}, said ${lines.at(-1)})\n${exit.stderr}`);
     assert.ok(!lines.includes('survived'));
